@@ -1,0 +1,65 @@
+# Melody Explorer: `make run` sets everything up and starts the explorer; `make test` runs the tests.
+# Every target is idempotent: a second run re-installs nothing.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+STAMP := $(VENV)/.installed
+TORCH_VERSION ?= 2.13.0
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_RUN := libfluidsynth3
+APT_TEST := chromium
+export OMP_WAIT_POLICY ?= PASSIVE
+
+.PHONY: all install system system-test run test test-slow lint bench corpus train evaluate clean
+
+all: test
+
+# Debian packages: only when something is missing, so a second run does nothing.
+system:
+	@missing=""; for p in $(APT_RUN); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "apt: installing$$missing"; \
+	$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; fi
+
+system-test: system
+	@missing=""; for p in $(APT_TEST); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "apt: installing$$missing"; \
+	$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; fi
+
+# The virtual environment: torch first and pinned (an unpinned torch pulls a multi-GB CUDA build).
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q torch==$(TORCH_VERSION)
+	$(PIP) install -q -e ".[dev]"
+	touch $(STAMP)
+
+install: system $(STAMP)
+
+run: install
+	$(PY) app.py
+
+test: system-test $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m pytest -q
+
+test-slow: system-test $(STAMP)
+	$(PY) -m pytest -q -m slow
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+
+bench: install
+	$(PY) -m bench
+
+corpus: install
+	$(PY) -m vae corpus build
+
+train: install
+	$(PY) -m vae train --preset default
+
+evaluate: install
+	$(PY) -m vae evaluate
+
+clean:
+	rm -rf .cache
