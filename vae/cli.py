@@ -1,0 +1,145 @@
+"""Argument parsing for `python -m vae`; each sub-command maps flags onto the config dataclasses."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from vae.config import PRESETS, get_preset
+
+SHIPPED = Path(__file__).resolve().parent / "pretrained" / "default"
+
+
+def _cmd_corpus_build(a: argparse.Namespace) -> int:
+    from vae.corpus import format_report, load_or_build
+
+    cfg = replace(get_preset(a.preset).data, window_bars=a.window_bars, hop_bars=a.hop_bars)
+    if a.collections:
+        cfg = replace(cfg, collections=tuple(a.collections.split(",")))
+    corpus = load_or_build(cfg, cache_dir=a.cache_dir, force=a.force, midi_dir=a.midi, workers=a.workers)
+    print(format_report(corpus.report))
+    print(f"corpus: {corpus.path}  (report: {corpus.path / 'report.json'})")
+    if a.json:
+        Path(a.json).write_text(json.dumps(corpus.report, indent=2))
+    return 0
+
+
+def _cmd_train(a: argparse.Namespace) -> int:
+    from vae.corpus import Corpus, load_or_build
+    from vae.train import train
+
+    preset = get_preset(a.preset)
+    tcfg = preset.train
+    overrides = {k: getattr(a, k) for k in ("batch_size", "lr", "beta_max", "free_bits", "transpose", "seed",
+                                             "valid_every_minutes", "sampling_rate_max") if getattr(a, k) is not None}
+    if a.bf16 is not None:
+        overrides["bf16"] = a.bf16
+    preset = replace(preset, train=replace(tcfg, **overrides))
+    if a.corpus:
+        corpus = Corpus.load(Path(a.corpus))
+    else:
+        corpus = load_or_build(preset.data, midi_dir=a.midi)
+    scores = train(preset, Path(a.out or f"runs/{preset.name}"), corpus=corpus, minutes=a.minutes,
+                   max_steps=a.max_steps, resume=a.resume, device=a.device, threads=a.threads)
+    print(json.dumps(scores, indent=2))
+    return 0
+
+
+def _cmd_evaluate(a: argparse.Namespace) -> int:
+    from vae.evaluate import evaluate_cli
+
+    return evaluate_cli(a)
+
+
+def _cmd_sample(a: argparse.Namespace) -> int:
+    from vae.evaluate import sample_cli
+
+    return sample_cli(a)
+
+
+def _cmd_interpolate(a: argparse.Namespace) -> int:
+    from vae.evaluate import interpolate_cli
+
+    return interpolate_cli(a)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m vae", description="Melody VAE: corpus, training, evaluation.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    corpus = sub.add_parser("corpus", help="build the tokenized corpus")
+    csub = corpus.add_subparsers(dest="action", required=True)
+    b = csub.add_parser("build", help="read the music21 corpus (or --midi DIR) into cached token windows")
+    b.add_argument("--preset", default="default", choices=list(PRESETS))
+    b.add_argument("--midi", type=Path, help="build from a folder of MIDI files instead of the bundled corpus")
+    b.add_argument("--collections", help="comma-separated subset of essen,oneills,ryans,airds,bach")
+    b.add_argument("--window-bars", type=int, default=4)
+    b.add_argument("--hop-bars", type=int, default=1)
+    b.add_argument("--cache-dir", type=Path)
+    b.add_argument("--workers", type=int)
+    b.add_argument("--force", action="store_true", help="rebuild even if the cache is current")
+    b.add_argument("--json", help="also write the report to this path")
+    b.set_defaults(func=_cmd_corpus_build)
+
+    t = sub.add_parser("train", help="train a model (resumable, time-boxed)")
+    t.add_argument("--preset", default="default", choices=list(PRESETS))
+    t.add_argument("--corpus", help="a built corpus folder (default: build/reuse the bundled corpus)")
+    t.add_argument("--midi", type=Path, help="train on a folder of MIDI files")
+    t.add_argument("--out", help="output folder (default runs/<preset>)")
+    t.add_argument("--minutes", type=float, help="training time budget in minutes")
+    t.add_argument("--max-steps", type=int)
+    t.add_argument("--resume", action="store_true", help="continue from OUT/last")
+    t.add_argument("--device", help="cpu or cuda (default: cuda when present)")
+    t.add_argument("--threads", type=int, help="torch threads (default: all cores)")
+    t.add_argument("--batch-size", type=int)
+    t.add_argument("--lr", type=float)
+    t.add_argument("--beta-max", type=float)
+    t.add_argument("--free-bits", type=float)
+    t.add_argument("--transpose", type=int, help="random transposition range in semitones (0 = off)")
+    t.add_argument("--sampling-rate-max", type=float, help="scheduled sampling: max share of own guesses fed back")
+    t.add_argument("--valid-every-minutes", type=float)
+    t.add_argument("--seed", type=int)
+    t.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=None)
+    t.set_defaults(func=_cmd_train)
+
+    e = sub.add_parser("evaluate", help="score a checkpoint on the test split or a MIDI folder")
+    e.add_argument("--checkpoint", type=Path, default=SHIPPED)
+    e.add_argument("--corpus", type=Path, help="a built corpus folder (default: the bundled corpus)")
+    e.add_argument("--split", default="test", choices=["train", "valid", "test"])
+    e.add_argument("--midi", type=Path, help="evaluate reconstruction on melodies extracted from these MIDI files")
+    e.add_argument("--limit", type=int, help="evaluate at most this many windows")
+    e.add_argument("--json", action="store_true", help="print JSON only")
+    e.set_defaults(func=_cmd_evaluate)
+
+    s = sub.add_parser("sample", help="draw melodies from the prior and write MIDI files")
+    s.add_argument("--checkpoint", type=Path, default=SHIPPED)
+    s.add_argument("-n", type=int, default=4)
+    s.add_argument("--temperature", type=float, default=0.5)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--tempo", type=float, default=120.0)
+    s.add_argument("--out", type=Path, default=Path("samples"))
+    s.set_defaults(func=_cmd_sample)
+
+    i = sub.add_parser("interpolate", help="blend two MIDI melodies through latent space")
+    i.add_argument("a", type=Path)
+    i.add_argument("b", type=Path)
+    i.add_argument("--checkpoint", type=Path, default=SHIPPED)
+    i.add_argument("--steps", type=int, default=7)
+    i.add_argument("--tempo", type=float, default=120.0)
+    i.add_argument("--out", type=Path, default=Path("interpolation.mid"))
+    i.set_defaults(func=_cmd_interpolate)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        return 130
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,155 @@
+"""MusicVAE-style melody VAE: bidirectional GRU encoder, hierarchical (conductor + bar) GRU decoder."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from vae.config import ModelConfig
+from vae.constants import FIRST_NOTE_ON, HOLD, VOCAB_SIZE
+
+
+class MelodyVAE(nn.Module):
+    """Encode token windows [B, T] to a Gaussian posterior over z [B, Z]; decode z back to logits [B, T, V].
+
+    With `hierarchical`, a conductor GRU turns z into one vector per bar and one shared bar GRU decodes
+    each bar's 16 steps from it, so every bar sees z through a short path (MusicVAE's remedy for
+    posterior collapse). Without it, one GRU decodes all T steps with z fed at every step.
+    """
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.cfg = cfg
+        v, e = cfg.vocab_size, cfg.embed_dim
+        self.start_index = v  # extra embedding row: "no previous token"
+        self.embed = nn.Embedding(v + 1, e)
+        self.encoder = nn.GRU(e, cfg.enc_hidden, cfg.enc_layers, batch_first=True, bidirectional=True)
+        self.to_mu = nn.Linear(2 * cfg.enc_hidden * cfg.enc_layers, cfg.latent_dim)
+        self.to_logvar = nn.Linear(2 * cfg.enc_hidden * cfg.enc_layers, cfg.latent_dim)
+        if cfg.hierarchical:
+            self.cond_init = nn.Linear(cfg.latent_dim, cfg.conductor_hidden)
+            self.conductor = nn.GRU(cfg.latent_dim, cfg.conductor_hidden, batch_first=True)
+            ctx = cfg.conductor_hidden
+        else:
+            ctx = cfg.latent_dim
+        self.dec_init = nn.Linear(ctx, cfg.dec_hidden * cfg.dec_layers)
+        self.decoder = nn.GRU(e + ctx, cfg.dec_hidden, cfg.dec_layers, batch_first=True,
+                              dropout=cfg.dropout if cfg.dec_layers > 1 else 0.0)
+        self.out = nn.Linear(cfg.dec_hidden, v)
+
+    # --- encoder -------------------------------------------------------------------------------
+    def encode(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """tokens [B, T] long -> (mu [B, Z], logvar [B, Z]), both float32."""
+        _, h = self.encoder(self.embed(tokens))  # h [layers*2, B, H]
+        h = h.transpose(0, 1).reshape(tokens.shape[0], -1)
+        return self.to_mu(h).float(), self.to_logvar(h).float().clamp(-12.0, 8.0)
+
+    # --- decoder -------------------------------------------------------------------------------
+    def _contexts(self, z: torch.Tensor) -> torch.Tensor:
+        """z [B, Z] -> per-unit context [B, U, C]: U bars (hierarchical) or 1 (flat)."""
+        if not self.cfg.hierarchical:
+            return z[:, None, :]
+        b, n = z.shape[0], self.cfg.num_bars
+        h0 = torch.tanh(self.cond_init(z))[None]
+        ctx, _ = self.conductor(z[:, None, :].expand(b, n, z.shape[1]).contiguous(), h0)
+        return ctx
+
+    def _units(self) -> tuple[int, int]:
+        """(units, steps per unit) of the decoder layout."""
+        if self.cfg.hierarchical:
+            return self.cfg.num_bars, self.cfg.bar_steps
+        return 1, self.cfg.seq_len
+
+    def _init_hidden(self, ctx: torch.Tensor) -> torch.Tensor:
+        """ctx [N, C] -> GRU initial state [layers, N, H]."""
+        h = torch.tanh(self.dec_init(ctx))
+        return h.view(ctx.shape[0], self.cfg.dec_layers, self.cfg.dec_hidden).transpose(0, 1).contiguous()
+
+    def decode_logits(self, z: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
+        """Teacher-forced decoding. z [B, Z], inputs [B, T] (previous tokens, start index first) -> logits [B, T, V]."""
+        b, t = inputs.shape
+        units, steps = self._units()
+        ctx = self._contexts(z)  # [B, U, C]
+        emb = self.embed(inputs).view(b * units, steps, -1)
+        ctx_flat = ctx.reshape(b * units, -1)
+        x = torch.cat([emb, ctx_flat[:, None, :].expand(-1, steps, -1)], dim=-1)
+        out, _ = self.decoder(x, self._init_hidden(ctx_flat))
+        return self.out(out).view(b, t, -1)
+
+    def shift_inputs(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Previous-token inputs for teacher forcing: [start, x0, ..., x_{T-2}]."""
+        start = torch.full_like(tokens[:, :1], self.start_index)
+        return torch.cat([start, tokens[:, :-1]], dim=1)
+
+    @torch.no_grad()
+    def generate(self, z: torch.Tensor, temperature: float = 0.0, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Autoregressive decoding. z [B, Z] -> tokens [B, T]; temperature 0 is greedy (argmax)."""
+        b = z.shape[0]
+        units, steps = self._units()
+        ctx = self._contexts(z)
+        prev = torch.full((b,), self.start_index, dtype=torch.long, device=z.device)
+        out = torch.empty(b, units * steps, dtype=torch.long, device=z.device)
+        for u in range(units):
+            c = ctx[:, u]
+            h = self._init_hidden(c)
+            for s in range(steps):
+                x = torch.cat([self.embed(prev), c], dim=-1)[:, None, :]
+                y, h = self.decoder(x, h)
+                logits = self.out(y[:, 0]).float()
+                if temperature <= 0:
+                    prev = logits.argmax(-1)
+                else:
+                    probs = torch.softmax(logits / temperature, -1)
+                    prev = torch.multinomial(probs, 1, generator=generator)[:, 0]
+                out[:, u * steps + s] = prev
+        return out
+
+    # --- training ------------------------------------------------------------------------------
+    def forward(self, tokens: torch.Tensor, beta: float = 1.0, free_bits: float = 0.0,
+                sampling_rate: float = 0.0) -> dict[str, torch.Tensor]:
+        """Loss for a batch. tokens [B, T] -> dict(loss, recon, kl, accuracy, event_accuracy, logits [B, T, V]).
+
+        recon is mean token cross-entropy; kl is mean nats per window; loss = recon + beta *
+        max(kl - free_bits, 0) / T (per-token scale, so beta means what it means in MusicVAE per window).
+        sampling_rate > 0 applies parallel scheduled sampling: a first pass predicts every token and
+        that share of the inputs is replaced by the model's own guesses.
+        """
+        mu, logvar = self.encode(tokens)
+        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+        inputs = self.shift_inputs(tokens)
+        if sampling_rate > 0:
+            with torch.no_grad():
+                guess = self.decode_logits(z, inputs).argmax(-1)
+            mask = torch.rand(tokens.shape, device=tokens.device) < sampling_rate
+            inputs = torch.where(mask, self.shift_inputs(guess), inputs)
+        logits = self.decode_logits(z, inputs)
+        recon = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), tokens.reshape(-1))
+        kl = 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(-1).mean()
+        kl_cost = torch.clamp(kl - free_bits, min=0.0)
+        loss = recon + beta * kl_cost / tokens.shape[1]
+        with torch.no_grad():
+            pred = logits.argmax(-1)
+            correct = pred == tokens
+            events = tokens != HOLD
+            acc = correct.float().mean()
+            event_acc = correct[events].float().mean() if events.any() else torch.tensor(math.nan)
+        return {"loss": loss, "recon": recon, "kl": kl, "accuracy": acc, "event_accuracy": event_acc, "logits": logits}
+
+
+def transpose_batch(tokens: torch.Tensor, max_shift: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Shift each window's note-ons by a random number of semitones in [-max_shift, max_shift] when it stays in range."""
+    if max_shift <= 0:
+        return tokens
+    b = tokens.shape[0]
+    shift = torch.randint(-max_shift, max_shift + 1, (b, 1), generator=generator).to(tokens.device)
+    is_on = tokens >= FIRST_NOTE_ON
+    moved = torch.where(is_on, tokens + shift, tokens)
+    ok = ((moved >= FIRST_NOTE_ON) | ~is_on).all(1) & ((moved < VOCAB_SIZE) | ~is_on).all(1)
+    return torch.where(ok[:, None], moved, tokens)
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
