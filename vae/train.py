@@ -146,7 +146,7 @@ def train(preset: Preset, out_dir: Path, corpus: Corpus | None = None, minutes: 
             step += 1
             seconds += time.time() - t0
             for k in ("loss", "recon", "kl", "accuracy"):
-                v = float(res[k])
+                v = float(res[k].detach())
                 run_avg[k] = v if k not in run_avg else 0.98 * run_avg[k] + 0.02 * v
             bar.update()
             if step % tcfg.log_every_steps == 0:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import zipfile
 import xml.etree.ElementTree as ET
+import zipfile
 from pathlib import Path
 
 from vae.abc_reader import meter_steps
@@ -20,7 +20,7 @@ _MINOR = ["Abm", "Ebm", "Bbm", "Fm", "Cm", "Gm", "Dm", "Am", "Em", "Bm", "F#m", 
 def _load_root(path: Path) -> ET.Element:
     if path.suffix.lower() == ".mxl":
         with zipfile.ZipFile(path) as zf:
-            names = [n for n in zf.namelist() if n.endswith(".xml") and not n.startswith("META-INF")]
+            names = [n for n in zf.namelist() if n.endswith((".xml", ".musicxml")) and not n.startswith("META-INF")]
             if not names:
                 raise TuneParseError("the compressed MusicXML holds no score")
             return ET.fromstring(zf.read(names[0]))

@@ -1,0 +1,133 @@
+"""Model, checkpoint and inference object on the `tiny` preset."""
+
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+from vae.checkpoint import load_checkpoint, save_checkpoint
+from vae.config import get_preset
+from vae.errors import CheckpointError
+from vae.inference import TrainedModel, slerp
+from vae.model import MelodyVAE, transpose_batch
+
+TINY = get_preset("tiny")
+
+
+@pytest.mark.parametrize("hierarchical", [True, False])
+def test_shapes(hierarchical, small_corpus):
+    model = MelodyVAE(replace(TINY.model, hierarchical=hierarchical))
+    x = torch.as_tensor(small_corpus.tokens[:5].astype(np.int64))
+    mu, logvar = model.encode(x)
+    assert mu.shape == logvar.shape == (5, TINY.model.latent_dim)
+    out = model(x, beta=0.1)
+    assert out["logits"].shape == (5, 64, 90)
+    assert model.generate(mu).shape == (5, 64)
+
+
+@pytest.mark.parametrize("hierarchical, sampling", [(True, 0.0), (False, 0.0), (True, 0.3)])
+def test_loss_decreases_on_small_batch(hierarchical, sampling, small_corpus):
+    torch.manual_seed(0)
+    model = MelodyVAE(replace(TINY.model, hierarchical=hierarchical))
+    x = torch.as_tensor(small_corpus.tokens[:16].astype(np.int64))
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    first = None
+    for _ in range(40):
+        loss = model(x, beta=0.01, sampling_rate=sampling)["loss"]
+        first = first if first is not None else loss.item()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert float(loss) < 0.7 * first
+
+
+def test_transpose_keeps_rhythm_and_range(small_corpus):
+    x = torch.as_tensor(small_corpus.tokens[:64].astype(np.int64))
+    y = transpose_batch(x, 5, torch.Generator().manual_seed(1))
+    assert torch.equal(x < 2, y < 2)
+    assert int(y.max()) < 90 and int(y[y >= 2].min()) >= 2
+    assert not torch.equal(x, y)
+
+
+def test_save_load_identical_outputs(tmp_path, tiny_model, small_corpus):
+    x = small_corpus.tokens[:8]
+    save_checkpoint(tmp_path / "ck", tiny_model.model, TINY.data, TINY.train, step=7, scores={"a": 1.0})
+    again = TrainedModel.load(tmp_path / "ck")
+    mu1, s1 = tiny_model.encode(x)
+    mu2, s2 = again.encode(x)
+    assert np.array_equal(mu1, mu2) and np.array_equal(s1, s2)
+    assert np.array_equal(tiny_model.decode(mu1), again.decode(mu2))
+    assert again.meta["step"] == 7 and again.meta["scores"] == {"a": 1.0}
+
+
+def test_decode_deterministic(tiny_model):
+    z = np.random.default_rng(0).standard_normal((3, tiny_model.latent_dim)).astype(np.float32)
+    assert np.array_equal(tiny_model.decode(z), tiny_model.decode(z))
+    a = tiny_model.decode(z, temperature=1.0, seed=5)
+    assert np.array_equal(a, tiny_model.decode(z, temperature=1.0, seed=5))
+    assert not np.array_equal(a, tiny_model.decode(z, temperature=1.0, seed=6))
+
+
+def test_interpolation_endpoints_are_reconstructions(tiny_model, small_corpus):
+    a, b = small_corpus.tokens[0], small_corpus.tokens[50]
+    z, tokens = tiny_model.interpolate(a, b, steps=5)
+    assert tokens.shape == (5, 64)
+    assert np.array_equal(tokens[0], tiny_model.reconstruct(a)[0])
+    assert np.array_equal(tokens[-1], tiny_model.reconstruct(b)[0])
+    assert np.allclose(z[0], tiny_model.encode(a)[0][0], atol=1e-5)
+
+
+def test_slerp():
+    a, b = np.array([1.0, 0.0]), np.array([0.0, 1.0])
+    mid = slerp(a, b, 0.5)
+    assert np.allclose(mid, [np.sqrt(0.5), np.sqrt(0.5)], atol=1e-6)
+    assert np.allclose(slerp(a, b, 0.0), a) and np.allclose(slerp(a, b, 1.0), b)
+    assert np.allclose(slerp(a, 2 * a, 0.5), 1.5 * a)  # parallel endpoints: linear
+    assert slerp(a, b, np.linspace(0, 1, 4)).shape == (4, 2)
+
+
+def test_encode_accepts_notes(tiny_model):
+    from vae.tokenizer import Note
+
+    ns = [Note(60, 0, 4), Note(64, 4, 8)]
+    mu, _ = tiny_model.encode(ns)
+    mu2, _ = tiny_model.encode(tiny_model.tokenizer.encode(ns, 64))
+    assert np.array_equal(mu, mu2)
+
+
+def test_bad_checkpoints_raise_clear_error(tmp_path, tiny_checkpoint):
+    import shutil
+
+    with pytest.raises(CheckpointError, match="no checkpoint"):
+        load_checkpoint(tmp_path / "missing")
+    trunc = tmp_path / "trunc"
+    shutil.copytree(tiny_checkpoint, trunc)
+    data = (trunc / "model.safetensors").read_bytes()
+    (trunc / "model.safetensors").write_bytes(data[: len(data) // 2])
+    with pytest.raises(CheckpointError, match="corrupted or truncated"):
+        load_checkpoint(trunc)
+    bad_json = tmp_path / "badjson"
+    shutil.copytree(tiny_checkpoint, bad_json)
+    (bad_json / "checkpoint.json").write_text("{not json")
+    with pytest.raises(CheckpointError, match="not valid JSON"):
+        load_checkpoint(bad_json)
+    mismatch = tmp_path / "mismatch"
+    shutil.copytree(tiny_checkpoint, mismatch)
+    meta = json.loads((mismatch / "checkpoint.json").read_text())
+    meta["model"]["latent_dim"] += 1
+    (mismatch / "checkpoint.json").write_text(json.dumps(meta))
+    with pytest.raises(CheckpointError, match="does not match"):
+        load_checkpoint(mismatch)
+
+
+def test_training_resumes(tmp_path, small_corpus):
+    from vae.train import train
+
+    train(TINY, tmp_path, corpus=small_corpus, max_steps=20, progress=False, threads=1)
+    train(TINY, tmp_path, corpus=small_corpus, max_steps=35, resume=True, progress=False, threads=1)
+    _, meta = load_checkpoint(tmp_path / "last")
+    assert meta["step"] == 35
+    rows = (tmp_path / "curve.csv").read_text().strip().splitlines()
+    assert len(rows) >= 3 and (tmp_path / "curve.png").exists()
