@@ -66,6 +66,12 @@ def _cmd_interpolate(a: argparse.Namespace) -> int:
     return interpolate_cli(a)
 
 
+def _cmd_card(a: argparse.Namespace) -> int:
+    from vae.card import card_cli
+
+    return card_cli(a)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m vae", description="Melody VAE: corpus, training, evaluation.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -131,6 +137,10 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--tempo", type=float, default=120.0)
     i.add_argument("--out", type=Path, default=Path("interpolation.mid"))
     i.set_defaults(func=_cmd_interpolate)
+    c = sub.add_parser("card", help="evaluate a checkpoint and write its model card")
+    c.add_argument("--checkpoint", type=Path, default=SHIPPED)
+    c.add_argument("--out", type=Path, default=Path("MODEL_CARD.md"))
+    c.set_defaults(func=_cmd_card)
     return p
 
 

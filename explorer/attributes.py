@@ -1,0 +1,186 @@
+"""Musical attributes of token windows [N, T], vectorised in numpy: density, pitch, rhythm, motion, mode."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vae.constants import FIRST_NOTE_ON, HOLD, MIN_PITCH, STEPS_PER_BAR, STEPS_PER_QUARTER
+
+# name -> what a musician reads on a slider or axis (unit in brackets)
+ATTRIBUTES: dict[str, str] = {
+    "note_density": "note density (notes per bar)",
+    "mean_pitch": "mean pitch (MIDI)",
+    "pitch_range": "pitch range (semitones)",
+    "rhythmic_complexity": "rhythmic complexity (off-beat onsets)",
+    "syncopation": "syncopation (notes held over the beat)",
+    "stepwise": "stepwise motion (share of steps <= 2 semitones)",
+    "rest_share": "rests (share of silent steps)",
+    "contour": "contour (semitones per bar, rising > 0)",
+    "minorness": "minor mode (key-finding score)",
+}
+
+# Krumhansl-Kessler probe-tone profiles, tonic first (Krumhansl 1990).
+KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+PITCH_CLASS_NAMES = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
+
+
+def _as_tokens(tokens: np.ndarray) -> np.ndarray:
+    t = np.asarray(tokens)
+    if t.ndim == 1:
+        t = t[None]
+    if t.ndim != 2:
+        raise ValueError(f"expected token windows [N, T], got shape {t.shape}")
+    return t.astype(np.int16)
+
+
+def sounding_pitch(tokens: np.ndarray) -> np.ndarray:
+    """Tokens [N, T] -> MIDI pitch sounding at each step [N, T] int16, -1 where silent."""
+    t = _as_tokens(tokens)
+    steps = np.arange(t.shape[1], dtype=np.int32)
+    last_event = np.maximum.accumulate(np.where(t != HOLD, steps, -1), axis=1)
+    last_tok = np.take_along_axis(t, np.maximum(last_event, 0), axis=1)
+    sounding = (last_event >= 0) & (last_tok >= FIRST_NOTE_ON)
+    return np.where(sounding, last_tok - FIRST_NOTE_ON + MIN_PITCH, -1).astype(np.int16)
+
+
+def pitch_class_histogram(tokens: np.ndarray) -> np.ndarray:
+    """Duration-weighted pitch-class histogram [N, 12] float32: sixteenth steps sounding per pitch class."""
+    pitch = sounding_pitch(tokens)
+    n = pitch.shape[0]
+    rows = np.broadcast_to(np.arange(n)[:, None], pitch.shape)
+    on = pitch >= 0
+    flat = rows[on] * 12 + pitch[on] % 12
+    return np.bincount(flat, minlength=n * 12).reshape(n, 12).astype(np.float32)
+
+
+def key_profiles() -> np.ndarray:
+    """The 24 rotated key profiles [24, 12]: rows 0..11 major on C..B, rows 12..23 minor on C..B."""
+    major = np.stack([np.roll(KK_MAJOR, k) for k in range(12)])
+    minor = np.stack([np.roll(KK_MINOR, k) for k in range(12)])
+    return np.concatenate([major, minor])
+
+
+def key_correlations(hist: np.ndarray) -> np.ndarray:
+    """Pearson correlation of each histogram [N, 12] with the 24 key profiles -> [N, 24]; NaN for empty rows."""
+    h = np.asarray(hist, dtype=np.float64)
+    hc = h - h.mean(axis=1, keepdims=True)
+    hn = np.linalg.norm(hc, axis=1, keepdims=True)
+    p = key_profiles()
+    pc = p - p.mean(axis=1, keepdims=True)
+    pc /= np.linalg.norm(pc, axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (hc / hn) @ pc.T
+
+
+def estimate_keys(hist: np.ndarray) -> dict[str, np.ndarray]:
+    """Krumhansl-Schmuckler key finding on pitch-class histograms [N, 12].
+
+    Returns tonic [N] (0 = C; -1 when the histogram is empty or flat), minor [N] bool, minorness [N]
+    (best minor correlation minus best major correlation: > 0 sounds minor; NaN when undefined) and
+    name [N] like "A minor". The K: fields of the ABC corpus are unreliable, so mode comes from notes.
+    """
+    corr = key_correlations(hist)
+    valid = np.isfinite(corr).all(axis=1)
+    safe = np.where(valid[:, None], corr, 0.0)
+    best = safe.argmax(axis=1)
+    minorness = np.where(valid, safe[:, 12:].max(axis=1) - safe[:, :12].max(axis=1), np.nan)
+    tonic = np.where(valid, best % 12, -1)
+    minor = valid & (best >= 12)
+    names = np.array([f"{PITCH_CLASS_NAMES[t]} {'minor' if m else 'major'}" if t >= 0 else "unknown"
+                      for t, m in zip(tonic.tolist(), minor.tolist(), strict=True)])
+    return {"tonic": tonic, "minor": minor, "minorness": minorness.astype(np.float32), "name": names}
+
+
+def tune_keys(tokens: np.ndarray, tune: np.ndarray, num_tunes: int) -> dict[str, np.ndarray]:
+    """Key of each whole tune from the summed histograms of its windows: same fields as estimate_keys, [num_tunes].
+
+    Windows overlap (hop of one bar), so inner bars count up to four times; key finding only needs
+    the histogram's shape, which that barely changes.
+    """
+    hist = pitch_class_histogram(tokens)
+    total = np.zeros((num_tunes, 12), np.float64)
+    np.add.at(total, np.asarray(tune), hist)
+    return estimate_keys(total)
+
+
+def compute_attributes(tokens: np.ndarray) -> dict[str, np.ndarray]:
+    """Every attribute in ATTRIBUTES for windows [N, T] (or one window [T]) -> name -> float32 [N].
+
+    NaN marks an attribute a window cannot have (mean pitch of a silent window, intervals of a one-note
+    window); the statistics built on top are NaN-aware.
+    """
+    t = _as_tokens(tokens)
+    n, steps = t.shape
+    onset = t >= FIRST_NOTE_ON
+    count = onset.sum(axis=1)
+    pitch = (t - FIRST_NOTE_ON + MIN_PITCH).astype(np.float32)
+    pos = np.arange(steps, dtype=np.float32)
+    out: dict[str, np.ndarray] = {}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["note_density"] = count / (steps / STEPS_PER_BAR)
+        mean_p = np.where(onset, pitch, 0).sum(axis=1) / count
+        out["mean_pitch"] = mean_p
+        hi = np.where(onset, pitch, -np.inf).max(axis=1)
+        lo = np.where(onset, pitch, np.inf).min(axis=1)
+        out["pitch_range"] = np.where(count > 0, hi - lo, np.nan)
+
+        # Metrical weakness of each onset: 0 on a quarter beat, 0.5 on an off-beat eighth, 1 on a sixteenth.
+        weak = np.where(pos % STEPS_PER_QUARTER == 0, 0.0, np.where(pos % 2 == 0, 0.5, 1.0))
+        out["rhythmic_complexity"] = (onset * weak).sum(axis=1) / count
+
+        # Syncopation: an off-beat onset whose note is still sounding (no new event) on the next beat.
+        stepi = np.arange(steps)
+        next_event = np.minimum.accumulate(np.where(t != HOLD, stepi, steps)[:, ::-1], axis=1)[:, ::-1]
+        after = np.concatenate([next_event[:, 1:], np.full((n, 1), steps)], axis=1)  # next event after step s
+        next_beat = (stepi // STEPS_PER_QUARTER + 1) * STEPS_PER_QUARTER
+        synco = onset & (stepi % STEPS_PER_QUARTER != 0) & (next_beat < steps) & (after > next_beat)
+        out["syncopation"] = synco.sum(axis=1) / count
+
+        # Intervals between consecutive onsets: the previous onset of each onset by a running max.
+        last_on = np.maximum.accumulate(np.where(onset, stepi, -1), axis=1)
+        prev_on = np.concatenate([np.full((n, 1), -1), last_on[:, :-1]], axis=1)
+        has_prev = onset & (prev_on >= 0)
+        interval = pitch - np.take_along_axis(pitch, np.maximum(prev_on, 0), axis=1)
+        n_int = has_prev.sum(axis=1)
+        out["stepwise"] = (has_prev & (np.abs(interval) <= 2)).sum(axis=1) / n_int
+
+        out["rest_share"] = (sounding_pitch(t) < 0).mean(axis=1)
+
+        # Contour: least-squares slope of onset pitch against onset time, in semitones per bar.
+        tm = np.where(onset, pos, 0).sum(axis=1) / count
+        dt = np.where(onset, pos - tm[:, None], 0)
+        dp = np.where(onset, pitch - mean_p[:, None], 0)
+        var_t = (dt * dt).sum(axis=1)
+        slope = (dt * dp).sum(axis=1) / var_t * STEPS_PER_BAR
+        out["contour"] = np.where(count >= 2, np.where(var_t > 0, slope, 0.0), np.nan)
+
+    out["minorness"] = estimate_keys(pitch_class_histogram(t))["minorness"]
+    return {k: np.asarray(v, dtype=np.float32) for k, v in out.items()}
+
+
+def attribute_matrix(attrs: dict[str, np.ndarray]) -> tuple[list[str], np.ndarray]:
+    """Dict of attribute arrays -> (names, [N, A] float32) in ATTRIBUTES order."""
+    names = [k for k in ATTRIBUTES if k in attrs]
+    return names, np.stack([attrs[k] for k in names], axis=1).astype(np.float32)
+
+
+def nan_pearson(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Pearson correlation of every column of x [N, K] with every column of y [N, A] -> [K, A].
+
+    Rows where a y column is NaN are left out of that column's correlations (x has no NaN).
+    """
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    out = np.full((x.shape[1], y.shape[1]), np.nan)
+    for a in range(y.shape[1]):
+        ok = np.isfinite(y[:, a])
+        if ok.sum() < 3:
+            continue
+        xa = x[ok] - x[ok].mean(axis=0)
+        ya = y[ok, a] - y[ok, a].mean()
+        den = np.linalg.norm(xa, axis=0) * np.linalg.norm(ya)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[:, a] = np.where(den > 0, xa.T @ ya / den, np.nan)
+    return out
+
