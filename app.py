@@ -1,0 +1,49 @@
+"""Launcher for the Melody Explorer: parse flags, build the services, build the UI, launch."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+SHIPPED = Path(__file__).resolve().parent / "vae" / "pretrained" / "default"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description="Melody Explorer: explore the latent space of melodies in the browser.")
+    p.add_argument("--checkpoint", type=Path, default=Path(os.environ.get("MELODY_CHECKPOINT", SHIPPED)),
+                   help="model checkpoint folder (default: the shipped model)")
+    p.add_argument("--corpus", type=Path, help="a built corpus folder (default: the bundled music21 corpus)")
+    p.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
+    p.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)))
+    p.add_argument("--share", action="store_true", help="also make a public gradio.live link (where allowed)")
+    p.add_argument("--soundfont", type=Path, help="a .sf2 file (default: soundfonts/, FluidR3, TimGM6mb)")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    t0 = time.time()
+    from explorer.audio import AudioUnavailableError, check_audio
+
+    try:
+        check_audio(args.soundfont)
+    except AudioUnavailableError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    from explorer.services import ExplorerServices
+
+    services = ExplorerServices.load(args.checkpoint, corpus_dir=args.corpus, progress=True)
+    from explorer.ui import build_ui, launch
+
+    demo = build_ui(services, soundfont=args.soundfont)
+    print(f"ready in {time.time() - t0:.1f} s: http://{args.host}:{args.port}")
+    launch(demo, host=args.host, port=args.port, share=args.share)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

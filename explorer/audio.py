@@ -1,0 +1,253 @@
+"""Render melodies to 44.1 kHz 16-bit audio with FluidSynth and a General MIDI soundfont, loaded once.
+
+Loading a soundfont costs more than rendering a melody, so one synth per (soundfont, sample rate) is
+created on first use and kept for the life of the process; a lock serialises renders because FluidSynth
+state (programs, sounding voices) is shared and Gradio serves requests on several threads. No audio
+driver is started: samples are pulled with get_samples between events, so it runs on headless servers.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+import wave
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from vae.constants import STEPS_PER_BAR, STEPS_PER_QUARTER
+from vae.tokenizer import Note
+
+SOUNDFONT_DIR = Path(__file__).resolve().parent.parent / "soundfonts"  # users drop their own .sf2 here
+SYSTEM_SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")  # Debian/Ubuntu fluid-soundfont-gm
+INSTALL_HINT = ("Audio needs the FluidSynth library: install it (Debian/Ubuntu: `sudo apt-get install "
+                "libfluidsynth3`, macOS: `brew install fluid-synth`, Windows: put fluidsynth's bin folder on "
+                "PATH), then `pip install pyfluidsynth`.")
+MELODY_CHANNEL, ACCOMP_CHANNEL, DRUM_CHANNEL = 0, 1, 9
+# Soft second instruments. Cheap ones: in TimGM6mb the string ensemble (48) made a 9 s render 250 ms
+# (layered voices), the cello drone and nylon-guitar chords keep it near 30 ms.
+ACCOMP_PROGRAMS = {"drone": 42, "chord": 24}  # cello holds the drone; nylon guitar strikes chords each bar
+ACCOMP_VELOCITY = 42
+CLICK_KEYS = (76, 77)  # hi / low wood block in the GM drum map: accented first beat, then the others
+_BLOCK = 64  # FluidSynth's internal block size in samples
+TAIL_SECONDS = 0.5  # release tail after the last note, so the final note is not cut off
+MAX_SECONDS = 600  # longer renders are refused: 10 minutes of stereo is already 100 MB
+# Krumhansl-Kessler key profiles (probe-tone ratings), index 0 = tonic.
+_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+
+_synths: dict[tuple[str, int], Synth] = {}
+_synths_lock = threading.Lock()
+
+
+class AudioUnavailableError(RuntimeError):
+    """FluidSynth or a soundfont is missing; str(e) says what to install."""
+
+
+def find_soundfont(explicit: str | Path | None = None) -> Path:
+    """The soundfont to use: `explicit`, else the first .sf2 in soundfonts/, else FluidR3, else TimGM6mb.
+
+    TimGM6mb ships inside pretty_midi, so there is always one unless that package is missing.
+    Raises AudioUnavailableError if an explicit path does not exist or nothing is found.
+    """
+    if explicit is not None:
+        path = Path(explicit)
+        if not path.is_file():
+            raise AudioUnavailableError(f"The soundfont {path} does not exist.")
+        return path
+    local = sorted(SOUNDFONT_DIR.glob("*.sf2")) + sorted(SOUNDFONT_DIR.glob("*.SF2"))
+    if local:
+        return local[0]
+    if SYSTEM_SOUNDFONT.is_file():
+        return SYSTEM_SOUNDFONT
+    try:
+        import pretty_midi
+
+        bundled = Path(pretty_midi.__file__).resolve().parent / "TimGM6mb.sf2"
+    except ImportError:
+        bundled = None
+    if bundled is not None and bundled.is_file():
+        return bundled
+    raise AudioUnavailableError(f"No soundfont found: put a General MIDI .sf2 file in {SOUNDFONT_DIR}.")
+
+
+def check_audio(soundfont: str | Path | None = None, sample_rate: int = 44100) -> Path:
+    """Call at start-up: load FluidSynth and the soundfont now, so a missing library fails early and clearly.
+
+    Returns the soundfont path in use; raises AudioUnavailableError with install instructions.
+    """
+    path = find_soundfont(soundfont)
+    get_synth(path, sample_rate)
+    return path
+
+
+def get_synth(soundfont: str | Path | None = None, sample_rate: int = 44100) -> Synth:
+    """The process-wide synth for this soundfont and sample rate, created on first use."""
+    path = find_soundfont(soundfont)
+    key = (str(path.resolve()), int(sample_rate))
+    with _synths_lock:
+        if key not in _synths:
+            _synths[key] = Synth(path, sample_rate)
+        return _synths[key]
+
+
+class Synth:
+    """One FluidSynth instance with a soundfont loaded; render() is thread-safe."""
+
+    def __init__(self, soundfont: str | Path, sample_rate: int = 44100, gain: float = 1.5, reverb: bool = False):
+        try:
+            import fluidsynth
+        except (ImportError, OSError) as exc:  # pyfluidsynth missing, or libfluidsynth not found
+            raise AudioUnavailableError(INSTALL_HINT) from exc
+        self.soundfont = Path(soundfont)
+        self.sample_rate = int(sample_rate)
+        self._lock = threading.Lock()
+        # Reverb would cost ~20 ms of a ~25 ms render of 9 s; chorus smears a solo line.
+        self._fs = fluidsynth.Synth(gain=gain, samplerate=float(sample_rate), **{
+            "synth.reverb.active": int(reverb), "synth.chorus.active": 0})
+        self._sfid = self._fs.sfload(str(self.soundfont))
+        if self._sfid < 0:
+            raise AudioUnavailableError(f"FluidSynth could not load the soundfont {self.soundfont}.")
+
+    def _silence(self) -> None:
+        # all_sounds_off stops voices (system_reset only releases them: they ring on into the next render)
+        # and takes effect in the next block, which is rendered and dropped; CC 121 resets controllers.
+        # Renders then repeat to within dither (+-2 LSB), except that the first note FluidSynth ever plays
+        # from a sample ends its release slightly differently (up to ~1.5% of full scale, inaudible).
+        for ch in range(16):
+            self._fs.all_sounds_off(ch)
+            self._fs.cc(ch, 121, 0)
+        self._fs.get_samples(_BLOCK)
+
+    def _select(self, channel: int, bank: int, program: int) -> None:
+        if self._fs.program_select(channel, self._sfid, bank, program) < 0:
+            self._fs.program_select(channel, self._sfid, bank, 0)  # the soundfont lacks it: its first preset
+
+    def render_events(self, events: list[tuple[int, int, int, int, int]], total: int,
+                      programs: dict[int, int]) -> np.ndarray:
+        """Events (sample, is_on, channel, key, velocity) -> int16 stereo [total, 2].
+
+        `programs` maps channel -> GM program (channel 9 always gets the drum kit). Events move to the
+        nearest 64-sample block (1.5 ms): FluidSynth applies them per block anyway, and a render that
+        starts and ends on a block boundary does not shift the next one's timing.
+        """
+        block = _BLOCK
+        events = [((s + block // 2) // block * block, on, ch, key, vel) for s, on, ch, key, vel in events]
+        padded = -(-total // block) * block
+        with self._lock:
+            fs = self._fs
+            self._silence()  # a previous render's release tails must not leak into this one
+            for ch, prog in programs.items():
+                self._select(ch, 128 if ch == DRUM_CHANNEL else 0, prog)
+            chunks, pos = [], 0
+            for sample, is_on, ch, key, vel in sorted(events, key=lambda e: (e[0], e[1])):  # offs first
+                sample = min(sample, padded)
+                if sample > pos:
+                    chunks.append(fs.get_samples(sample - pos))
+                    pos = sample
+                if is_on:
+                    fs.noteon(ch, key, vel)
+                else:
+                    fs.noteoff(ch, key)
+            if padded > pos:
+                chunks.append(fs.get_samples(padded - pos))
+        audio = np.concatenate(chunks) if chunks else np.zeros(0, np.int16)
+        return audio.reshape(-1, 2)[:total]
+
+
+def estimate_key(notes: Iterable[Note]) -> tuple[int, str]:
+    """Krumhansl-Schmuckler key of a melody: (tonic pitch class 0..11, "major" or "minor").
+
+    Correlates the duration-weighted pitch-class histogram with the 24 rotated key profiles.
+    """
+    hist = np.zeros(12)
+    for n in notes:
+        hist[n.pitch % 12] += max(n.end - n.start, 1)
+    if not hist.any():
+        return 0, "major"
+    best = (-2.0, 0, "major")
+    for tonic in range(12):
+        for mode, profile in (("major", _MAJOR), ("minor", _MINOR)):
+            r = float(np.corrcoef(hist, np.roll(profile, tonic))[0, 1]) if hist.std() else 0.0
+            if r > best[0]:
+                best = (r, tonic, mode)
+    return best[1], best[2]
+
+
+def render(notes: Iterable[Note], tempo: float = 120.0, program: int = 0, sample_rate: int = 44100,
+           count_in: bool = False, metronome: bool = False, accompaniment: str | None = None,
+           key_pitch_class: int | None = None, velocity: int = 90, stereo: bool = False,
+           soundfont: str | Path | None = None) -> np.ndarray:
+    """Notes on the 16th grid -> int16 audio, [samples] mono or [samples, 2] stereo, at `sample_rate`.
+
+    tempo: quarter notes per minute. count_in: one bar of clicks before the melody. metronome: a click
+    on every beat. accompaniment: None, "drone" (tonic and fifth held throughout) or "chord" (the key's
+    tonic triad struck every bar), soft, on a second channel; the key is estimated from the notes unless
+    `key_pitch_class` (0 = C) is given. Length: count-in + up to the last note's end + 0.5 s tail.
+    """
+    if accompaniment not in (None, "drone", "chord"):
+        raise ValueError(f"accompaniment must be None, 'drone' or 'chord', not {accompaniment!r}")
+    if tempo <= 0 or not 0 <= program <= 127:
+        raise ValueError(f"tempo must be positive and program in 0..127 (got {tempo}, {program})")
+    notes = [Note(*n) for n in notes]
+    sec_per_step = 60.0 / tempo / STEPS_PER_QUARTER
+    offset = STEPS_PER_BAR if count_in else 0
+    last = max((n.end for n in notes), default=0)
+    if (last + offset) * sec_per_step > MAX_SECONDS:
+        raise ValueError(f"the music lasts more than {MAX_SECONDS // 60} minutes, too long to render")
+    synth = get_synth(soundfont, sample_rate)
+
+    def at(step: float) -> int:
+        return int(round((step + offset) * sec_per_step * sample_rate))
+
+    events = []
+    for n in notes:
+        if n.end > n.start:
+            events += [(at(n.start), 1, MELODY_CHANNEL, n.pitch, velocity), (at(n.end), 0, MELODY_CHANNEL, n.pitch, 0)]
+    if accompaniment and notes:
+        tonic, mode = estimate_key(notes)
+        if key_pitch_class is not None:
+            tonic = int(key_pitch_class) % 12
+        root = 48 + tonic  # an octave below middle C: under the melody, above the bass
+        chord = [root, root + 7] if accompaniment == "drone" else [root, root + (3 if mode == "minor" else 4), root + 7]
+        span = STEPS_PER_BAR if accompaniment == "chord" else max(last, 1)
+        for bar in range(0, max(last, 1), span):
+            for p in chord:
+                events += [(at(bar), 1, ACCOMP_CHANNEL, p, ACCOMP_VELOCITY),
+                           (at(min(bar + span, last)), 0, ACCOMP_CHANNEL, p, 0)]
+    beats = []
+    if count_in:
+        beats += range(-STEPS_PER_BAR, 0, STEPS_PER_QUARTER)
+    if metronome:
+        beats += range(0, last, STEPS_PER_QUARTER)
+    for b in beats:
+        key = CLICK_KEYS[0] if b % STEPS_PER_BAR == 0 else CLICK_KEYS[1]
+        events += [(at(b), 1, DRUM_CHANNEL, key, 100), (at(b + 1), 0, DRUM_CHANNEL, key, 0)]
+    total = at(last) + int(TAIL_SECONDS * sample_rate)
+    programs = {MELODY_CHANNEL: program, ACCOMP_CHANNEL: ACCOMP_PROGRAMS.get(accompaniment or "", 0), DRUM_CHANNEL: 0}
+    audio = synth.render_events(events, total, programs)
+    if stereo:
+        return audio
+    return ((audio[:, 0].astype(np.int32) + audio[:, 1]) // 2).astype(np.int16)
+
+
+def wav_bytes(audio: np.ndarray, sample_rate: int = 44100) -> bytes:
+    """A 16-bit PCM .wav file's bytes for int16 audio [samples] (mono) or [samples, 2] (stereo)."""
+    audio = np.asarray(audio)
+    if audio.dtype != np.int16:
+        raise ValueError(f"audio must be int16, not {audio.dtype}")
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1 if audio.ndim == 1 else audio.shape[1])
+        w.setsampwidth(2)
+        w.setframerate(int(sample_rate))
+        w.writeframes(np.ascontiguousarray(audio).astype("<i2").tobytes())
+    return buf.getvalue()
+
+
+def write_wav(path: str | Path, audio: np.ndarray, sample_rate: int = 44100) -> Path:
+    """Write int16 audio as a .wav file; returns the path."""
+    path = Path(path)
+    path.write_bytes(wav_bytes(audio, sample_rate))
+    return path

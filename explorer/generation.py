@@ -1,0 +1,80 @@
+"""New latent points: interpolation strips, 4-corner grids, prior samples, variations and multi-section paths.
+
+Every function here takes and returns latent vectors (numpy float32); decoding is the caller's job.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vae.inference import slerp
+
+
+def interpolate(z_a: np.ndarray, z_b: np.ndarray, steps: int = 7) -> np.ndarray:
+    """`steps` points [steps, Z] on the slerp arc from z_a to z_b; the first is z_a and the last z_b."""
+    if steps < 2:
+        raise ValueError("an interpolation needs at least 2 steps")
+    z = slerp(z_a, z_b, np.linspace(0.0, 1.0, steps))
+    z[0], z[-1] = z_a, z_b  # exact endpoints, whatever the rounding inside slerp
+    return z
+
+
+def grid(corners: np.ndarray, size: int = 5) -> np.ndarray:
+    """Beat-Blender grid from 4 corners [4, Z] (top-left, top-right, bottom-left, bottom-right) -> [size, size, Z].
+
+    Each row is a slerp between the slerps of the left and right edges, so every corner appears exactly
+    at its corner and every edge is a plain interpolation between its two corners.
+    """
+    c = np.asarray(corners, dtype=np.float32)
+    if c.shape[0] != 4:
+        raise ValueError(f"a grid needs 4 corners, got {c.shape[0]}")
+    if size < 2:
+        raise ValueError("a grid needs at least 2 points per side")
+    left = interpolate(c[0], c[2], size)
+    right = interpolate(c[1], c[3], size)
+    return np.stack([interpolate(left[i], right[i], size) for i in range(size)])
+
+
+def prior(n: int, dim: int, seed: int = 0, scale: float = 1.0) -> np.ndarray:
+    """n draws [n, dim] from the prior N(0, scale^2 I); repeatable per seed."""
+    return (scale * np.random.default_rng(seed).standard_normal((n, dim))).astype(np.float32)
+
+
+def similar(z: np.ndarray, n: int, similarity: float, seed: int = 0) -> np.ndarray:
+    """n variations [n, Z] of z: similarity * z + (1 - similarity) * noise, noise ~ N(0, I).
+
+    As Magenta.js MusicVAE.similar: similarity 1 returns z itself, 0 a fresh prior sample.
+    """
+    s = float(np.clip(similarity, 0.0, 1.0))
+    z = np.asarray(z, dtype=np.float32)
+    return (s * z[None] + (1.0 - s) * prior(n, z.shape[-1], seed)).astype(np.float32)
+
+
+def path(waypoints: np.ndarray, sections: int) -> np.ndarray:
+    """z [sections, Z] of consecutive sections moving smoothly through waypoints [k, Z] by slerp.
+
+    Sections are spread evenly along the chain of waypoints: the first section is the first waypoint,
+    the last section the last one; every waypoint is a section of its own when sections - 1 is a
+    multiple of k - 1 (3 waypoints, 5 sections). One waypoint gives `sections` copies of it.
+    """
+    w = np.asarray(waypoints, dtype=np.float32)
+    if w.ndim != 2 or not len(w):
+        raise ValueError("a path needs at least one waypoint [k, Z]")
+    if sections < 1:
+        raise ValueError("a path needs at least one section")
+    if len(w) == 1 or sections == 1:
+        return np.repeat(w[:1], sections, axis=0)
+    pos = np.linspace(0.0, len(w) - 1, sections)
+    out = []
+    for p in pos:
+        seg = min(int(np.floor(p)), len(w) - 2)
+        frac = p - seg
+        out.append(w[seg] if frac == 0 else w[seg + 1] if frac == 1 else slerp(w[seg], w[seg + 1], float(frac)))
+    return np.stack(out).astype(np.float32)
+
+
+def sections_for_bars(bars: int, bars_per_section: int = 4) -> int:
+    """Number of model windows needed to cover `bars` bars (rounded up)."""
+    if bars < 1:
+        raise ValueError("a piece needs at least one bar")
+    return -(-bars // bars_per_section)

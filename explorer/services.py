@@ -1,0 +1,286 @@
+"""ExplorerServices: one read-only object holding the model, encoded corpus and every latent-space service.
+
+The UI calls these plain methods (numpy arrays, note lists, dicts in and out); all the work is
+delegated to the modules named in each method. Built once per process and shared between users: it
+keeps no per-user state.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from explorer import generation
+from explorer.attributes import ATTRIBUTES, compute_attributes, tune_keys
+from explorer.cache import cache_root, corpus_digest, load_arrays, save_arrays
+from explorer.directions import NUM_DIRECTIONS, Directions, name_directions
+from explorer.index import CorpusIndex, Progress, load_or_build_index
+from explorer.mapping import CorpusMap, fit_map, tune_means
+from explorer.neighbours import NeighbourIndex
+from explorer.originality import OriginalityIndex, originality_report
+from explorer.styles import StyleModel
+from explorer.vectors import AttributeVectors
+from vae.constants import FIRST_NOTE_ON, HOLD, NOTE_OFF
+from vae.corpus import TRAIN, Corpus
+from vae.split import SPLIT_NAMES
+from vae.tokenizer import Note
+
+FEATURES_VERSION = 1  # bump when the cached corpus features change
+
+
+def corpus_features(corpus: Corpus, cache_dir: Path | str | None = None) -> tuple[dict[str, np.ndarray], OriginalityIndex, dict]:
+    """Model-independent features of a corpus, cached: (attributes name -> [N], originality index, tune keys).
+
+    Attributes take ~2 s and the originality hash table ~2 s for 90k windows, so both are kept on disk.
+    """
+    path = cache_root(cache_dir) / f"features-v{FEATURES_VERSION}-{corpus_digest(corpus)}.npz"
+    train_rows = np.nonzero(corpus.split == TRAIN)[0]
+    cached = load_arrays(path)
+    if cached is None:
+        attrs = compute_attributes(corpus.tokens)
+        orig = OriginalityIndex.build(corpus.tokens[train_rows], train_rows)
+        keys = tune_keys(corpus.tokens, corpus.tune, len(corpus.tunes))
+        cached = {**{f"attr_{k}": v for k, v in attrs.items()}, "orig_keys": orig.keys, "orig_window": orig.window,
+                  "orig_offset": orig.offset, **{f"key_{k}": v for k, v in keys.items()}}
+        save_arrays(path, cached)
+    attrs = {k[5:]: v for k, v in cached.items() if k.startswith("attr_")}
+    orig = OriginalityIndex(cached["orig_keys"], cached["orig_window"], cached["orig_offset"],
+                            corpus.tokens[train_rows], train_rows)
+    keys = {k[4:]: v for k, v in cached.items() if k.startswith("key_")}
+    return attrs, orig, keys
+
+
+class ExplorerServices:
+    """Everything the explorer UI needs from a trained model and its corpus (see `build`)."""
+
+    def __init__(self, model, corpus: Corpus, index: CorpusIndex, attrs: dict[str, np.ndarray],
+                 originality_index: OriginalityIndex, keys: dict, num_directions: int = NUM_DIRECTIONS):
+        self.model = model
+        self.corpus = corpus
+        self.index = index
+        self.attrs = attrs
+        self.originality_index = originality_index
+        self.tune_key = keys
+        train = index.train
+        mu_tr = index.mu[train]
+        attrs_tr = {k: v[train] for k, v in attrs.items()}
+        raw = Directions.fit(mu_tr, num_directions)
+        self.directions, self.labels, self.table, self.table_attributes = name_directions(raw, mu_tr, attrs_tr)
+        self.vectors = AttributeVectors.fit(mu_tr, attrs_tr)
+        names = sorted({t["collection"] for t in corpus.tunes})
+        tune_style = np.array([names.index(t["collection"]) for t in corpus.tunes], dtype=np.int64)
+        self.window_style = tune_style[corpus.tune] if len(corpus.tune) else np.zeros(0, np.int64)
+        self.styles = StyleModel.fit(mu_tr, self.window_style[train], names)
+        style_ids = np.array([self.styles.names.index(n) if n in self.styles.names else -1 for n in names])
+        self.window_style = style_ids[self.window_style]
+        self.map: CorpusMap = fit_map(index.mu, index.split, self.window_style, len(self.styles.names))
+        self.tune_mu = tune_means(index.mu, corpus.tune, len(corpus.tunes))
+        self.tune_xy = self.map.place(np.nan_to_num(self.tune_mu))
+        self.knn = NeighbourIndex(index.mu, corpus.tune)
+        self.build_seconds = 0.0  # set by build()
+
+    @classmethod
+    def build(cls, checkpoint: Path | str, corpus: Corpus | None = None, cache_dir: Path | str | None = None,
+              progress: bool = True, callback: Progress | None = None, threads: int | None = None,
+              model=None) -> ExplorerServices:
+        """Load the model from `checkpoint`, the corpus (default: the one its data settings describe), and
+        build or load every index. `callback(fraction, message)` reports progress to a UI."""
+        from vae.checkpoint import data_config
+        from vae.corpus import load_or_build
+        from vae.inference import TrainedModel
+
+        t0 = time.perf_counter()
+
+        def report(frac: float, msg: str) -> None:
+            if callback:
+                callback(frac, msg)
+
+        report(0.0, "loading model")
+        model = model or TrainedModel.load(checkpoint)
+        report(0.02, "loading corpus")
+        if corpus is None:
+            corpus = load_or_build(data_config(model.meta), progress=progress)
+        report(0.05, "encoding corpus")
+        index = load_or_build_index(model, corpus, checkpoint, cache_dir, threads=threads, progress=progress,
+                                    callback=lambda f, m: report(0.05 + 0.8 * f, m))
+        report(0.86, "corpus features")
+        attrs, orig, keys = corpus_features(corpus, cache_dir)
+        report(0.95, "directions, styles and map")
+        services = cls(model, corpus, index, attrs, orig, keys)
+        services.build_seconds = time.perf_counter() - t0
+        report(1.0, "ready")
+        return services
+
+    # --- model verbs -------------------------------------------------------------------------------
+    @property
+    def latent_dim(self) -> int:
+        return self.index.latent_dim
+
+    @property
+    def style_names(self) -> list[str]:
+        return list(self.styles.names)
+
+    @property
+    def attribute_names(self) -> list[str]:
+        return list(self.vectors.names)
+
+    def encode(self, melody) -> np.ndarray:
+        """Posterior mean of one melody (tokens [T] or a Note list) -> [Z], or of a batch (tokens [B, T]) -> [B, Z]."""
+        is_notes = isinstance(melody, list | tuple) and (not melody or isinstance(melody[0], Note))
+        if is_notes:  # an empty note list is a silent melody, not an empty batch
+            tokens = self.model.tokenizer.encode([Note(*n) for n in melody], self.model.seq_len)[None]
+        else:
+            tokens = self.model.to_tokens(melody)
+        mu = self.model.encode(tokens)[0]
+        single = is_notes or (isinstance(melody, np.ndarray) and melody.ndim == 1) or (
+            isinstance(melody, list | tuple) and isinstance(melody[0], int | np.integer))
+        return mu[0] if single else mu
+
+    def decode(self, z: np.ndarray, temperature: float = 0.0, seed: int | None = None) -> np.ndarray:
+        """z [Z] -> tokens [T], or z [B, Z] -> tokens [B, T]; temperature 0 is greedy, a seed repeats a sample."""
+        z = np.asarray(z, dtype=np.float32)
+        tokens = self.model.decode(z, temperature, seed)
+        return tokens[0] if z.ndim == 1 else tokens
+
+    def notes(self, tokens: np.ndarray) -> list[Note]:
+        """Tokens [T] -> Note list (pitch, start step, end step)."""
+        return self.model.tokenizer.decode(tokens)
+
+    def attributes_of(self, tokens: np.ndarray) -> dict[str, float]:
+        """Every attribute of one melody [T] -> name -> value (NaN when undefined)."""
+        return {k: float(v[0]) for k, v in compute_attributes(np.asarray(tokens)[None]).items()}
+
+    def window(self, i: int) -> dict:
+        """Corpus window i: tokens [T], its mu [Z] and metadata (tune, title, collection, meter, start, split ...)."""
+        return {"tokens": self.corpus.tokens[i].astype(np.int64), "mu": self.index.mu[i], **self._window_meta(i)}
+
+    def _window_meta(self, i: int) -> dict:
+        t = int(self.corpus.tune[i])
+        meta = self.corpus.tunes[t]
+        return {"window": int(i), "tune": t, "title": meta.get("title", ""), "collection": meta.get("collection", ""),
+                "meter": meta.get("meter", ""), "key": str(self.tune_key["name"][t]) if len(self.tune_key) else "",
+                "source": meta.get("source", ""), "number": meta.get("number", ""),
+                "start_bar": int(self.corpus.start[i]) // 16 + 1, "split": SPLIT_NAMES[int(self.corpus.split[i])]}
+
+    # --- sliders -----------------------------------------------------------------------------------
+    def direction_labels(self) -> list[dict]:
+        """Per slider: index, label ('PC3 · note density (+0.71)'), attribute, correlation, variance_share, std."""
+        return [dict(d) for d in self.labels]
+
+    def direction_table(self) -> dict:
+        """Correlation of every slider with every attribute over training windows: attributes [A], table [K, A]."""
+        return {"attributes": list(self.table_attributes), "table": self.table.copy()}
+
+    def sliders_of(self, z: np.ndarray) -> np.ndarray:
+        """Slider values [K] of z [Z] (standard deviations along each principal direction)."""
+        return self.directions.coords(z)
+
+    def z_from_sliders(self, z: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """z [Z] with its K slider coordinates set to values [K]; the orthogonal rest of z is kept."""
+        return self.directions.with_coords(z, values)
+
+    # --- neighbours and map ------------------------------------------------------------------------
+    def neighbours(self, z: np.ndarray, k: int = 10, exclude_tune: int | None = None) -> list[dict]:
+        """The k corpus windows nearest to z [Z]: dicts with window, distance and tune metadata, nearest first."""
+        idx, dist = self.knn.query(z, k, exclude_group=exclude_tune)
+        return [{**self._window_meta(int(i)), "distance": float(d)} for i, d in zip(idx, dist, strict=True)]
+
+    def place(self, z: np.ndarray) -> tuple[float, float] | np.ndarray:
+        """Map position of z [Z] -> (x, y), or of z [B, Z] -> [B, 2]."""
+        xy = self.map.place(z)
+        return (float(xy[0]), float(xy[1])) if xy.ndim == 1 else xy
+
+    def map_figure_data(self) -> dict:
+        """One point per tune with windows: x, y, collection, title, meter, key, split, tune, windows,
+        and the tune-mean of every attribute (attr_<name>) for colouring; plus method and axis scores."""
+        has = np.bincount(self.corpus.tune, minlength=len(self.corpus.tunes)) > 0
+        tunes = np.nonzero(has)[0]
+        meta = [self.corpus.tunes[t] for t in tunes]
+        out = {"x": self.tune_xy[tunes, 0], "y": self.tune_xy[tunes, 1], "tune": tunes,
+               "collection": np.array([m.get("collection", "") for m in meta]),
+               "title": np.array([m.get("title", "") for m in meta]),
+               "meter": np.array([m.get("meter", "") for m in meta]),
+               "split": np.array([m.get("split", "") for m in meta]),
+               "windows": np.array([m.get("windows", 0) for m in meta]),
+               "key": self.tune_key["name"][tunes] if len(self.tune_key) else np.array([""] * len(tunes)),
+               "method": self.map.method, "scores": dict(self.map.scores)}
+        for name in ATTRIBUTES:
+            if name in self.attrs:
+                out[f"attr_{name}"] = tune_means(self.attrs[name], self.corpus.tune, len(self.corpus.tunes))[tunes]
+        return out
+
+    # --- generation --------------------------------------------------------------------------------
+    def interpolate(self, z_a: np.ndarray, z_b: np.ndarray, steps: int = 7) -> np.ndarray:
+        """Slerp strip [steps, Z] from z_a to z_b (endpoints exact)."""
+        return generation.interpolate(z_a, z_b, steps)
+
+    def grid(self, corners: np.ndarray, size: int = 5) -> np.ndarray:
+        """4-corner blend [size, size, Z] (corners: top-left, top-right, bottom-left, bottom-right)."""
+        return generation.grid(corners, size)
+
+    def sample(self, n: int = 1, temperature: float = 0.5, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """n melodies from the prior: (z [n, Z], tokens [n, T])."""
+        z = generation.prior(n, self.latent_dim, seed)
+        return z, self.model.decode(z, temperature, seed)
+
+    def similar(self, z: np.ndarray, n: int = 4, similarity: float = 0.8, temperature: float = 0.5,
+                seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """n variations of z (similarity 1 = identical, 0 = unrelated): (z [n, Z], tokens [n, T])."""
+        zs = generation.similar(z, n, similarity, seed)
+        return zs, self.model.decode(zs, temperature, seed)
+
+    def sample_in_style(self, style: str, n: int = 1, temperature: float = 0.5,
+                        seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """n melodies drawn from the Gaussian of one collection's mu: (z [n, Z], tokens [n, T])."""
+        z = self.styles.sample_z(style, n, seed)
+        return z, self.model.decode(z, temperature, seed)
+
+    def push_attribute(self, z: np.ndarray, attribute: str, amount: float) -> np.ndarray:
+        """z moved along an attribute vector; amount 1 = the gap between the attribute's top and bottom quartile."""
+        return self.vectors.push(z, attribute, amount)
+
+    def move_to_style(self, z: np.ndarray, to_style: str, amount: float = 1.0,
+                      from_style: str | None = None) -> np.ndarray:
+        """z moved from its style's centroid (nearest when from_style is None) toward to_style's; amount in [0, 1]."""
+        return self.styles.move(z, to_style, amount, from_style)
+
+    def style_of(self, z: np.ndarray) -> dict[str, float]:
+        """Style probabilities of z [Z] (LDA with equal priors): name -> probability."""
+        return {n: float(p) for n, p in zip(self.styles.names, self.styles.probabilities(z), strict=True)}
+
+    def compose_path(self, waypoints: np.ndarray, bars: int = 16) -> np.ndarray:
+        """z [sections, Z] of consecutive 4-bar sections moving through waypoints [k, Z] (bars rounded up to 4)."""
+        per = self.model.seq_len // 16
+        return generation.path(waypoints, generation.sections_for_bars(bars, per))
+
+    def compose(self, waypoints: np.ndarray, bars: int = 16, temperature: float = 0.0,
+                seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """A longer piece through waypoints: (z [sections, Z], tokens [sections * T]) joined section by section."""
+        z = self.compose_path(waypoints, bars)
+        return z, join_sections(self.model.decode(z, temperature, seed))
+
+    def originality(self, tokens: np.ndarray) -> dict:
+        """Copy check of one melody [T]: longest transposition-invariant run shared with a training window.
+
+        dict(steps, bars, notes (note-ons in the run), likely_copy (>= 2 bars and >= 4 notes), title,
+        collection, tune, window, tune_step, query_start, match_start, transposition).
+        """
+        return originality_report(self.originality_index, tokens, self.corpus.tunes, self.corpus.tune,
+                                  self.corpus.start)
+
+
+def join_sections(tokens: np.ndarray) -> np.ndarray:
+    """Concatenate windows [S, T] into one token line [S * T].
+
+    A window that starts silent begins with HOLD, which after a sounding note would extend that note;
+    such a start becomes NOTE_OFF.
+    """
+    t = np.asarray(tokens, dtype=np.int64).copy()
+    for s in range(1, len(t)):
+        events = t[s - 1][t[s - 1] != HOLD]
+        sounding = len(events) and events[-1] >= FIRST_NOTE_ON
+        if t[s, 0] == HOLD and sounding:
+            t[s, 0] = NOTE_OFF
+    return t.reshape(-1)

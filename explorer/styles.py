@@ -1,0 +1,177 @@
+"""Styles: each collection's centroid and Gaussian in latent space, moves between them, and a classifier.
+
+The classifier is linear discriminant analysis with equal priors (a shared, shrunk covariance and one
+mean per collection): closed-form, deterministic, and not swamped by Essen's majority of windows. Its
+discriminant axes also serve as the corpus map's projection (see explorer/mapping.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def class_stats(x: np.ndarray, labels: np.ndarray, num: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One pass over x [N, D] with integer labels in [0, num) (others ignored) -> (counts [num],
+    means [num, D], covariances [num, D, D]); a class with fewer than 2 rows gets a zero covariance."""
+    x = np.asarray(x, dtype=np.float64)
+    d = x.shape[1]
+    counts = np.zeros(num, np.int64)
+    means = np.zeros((num, d))
+    covs = np.zeros((num, d, d))
+    for c in range(num):
+        xc = x[labels == c]
+        counts[c] = len(xc)
+        if len(xc):
+            means[c] = xc.mean(axis=0)
+        if len(xc) >= 2:
+            xc = xc - means[c]
+            covs[c] = xc.T @ xc / (len(xc) - 1)
+    return counts, means, covs
+
+
+def pooled_covariance(counts: np.ndarray, covs: np.ndarray, shrink: float = 0.05) -> np.ndarray:
+    """Average of the class covariances [S, D, D] with >= 2 rows (each class weighs the same), shrunk
+    toward a scaled identity by `shrink` so collapsed latent dimensions do not make it singular -> [D, D]."""
+    used = counts >= 2
+    d = covs.shape[-1]
+    cov = covs[used].mean(axis=0) if used.any() else np.eye(d)
+    scale = np.trace(cov) / d if np.trace(cov) > 0 else 1.0
+    return (1 - shrink) * cov + shrink * scale * np.eye(d)
+
+
+def discriminant_axes(means: np.ndarray, pooled: np.ndarray, k: int = 2) -> np.ndarray:
+    """Top-k linear discriminant axes [k, D] (unit rows) from class means [S, D] and the pooled covariance.
+
+    Maximises between-class spread (equal class weights) over within-class spread; at most S - 1 axes
+    carry information, and k may not exceed that.
+    """
+    if len(means) - 1 < k:
+        raise ValueError(f"{len(means)} styles give at most {len(means) - 1} discriminant axes, not {k}")
+    sb = np.cov(np.asarray(means, np.float64).T, bias=True)
+    # Whiten by the pooled covariance; the eigenvectors of the whitened between-class scatter are the axes.
+    evals, evecs = np.linalg.eigh(np.asarray(pooled, np.float64))
+    w = evecs / np.sqrt(np.maximum(evals, 1e-12))
+    vals, vecs = np.linalg.eigh(w.T @ sb @ w)
+    axes = (w @ vecs[:, np.argsort(vals)[::-1][:k]]).T
+    axes /= np.linalg.norm(axes, axis=1, keepdims=True)
+    flip = np.sign(axes[np.arange(k), np.abs(axes).argmax(axis=1)])
+    return axes * flip[:, None]
+
+
+def fisher_axes(x: np.ndarray, labels: np.ndarray, num: int, k: int = 2) -> np.ndarray:
+    """Top-k linear discriminant axes of x [N, D] for integer labels in [0, num) -> [k, D] (unit rows)."""
+    counts, means, covs = class_stats(x, labels, num)
+    present = counts >= 2
+    return discriminant_axes(means[present], pooled_covariance(counts, covs), k)
+
+
+@dataclass(frozen=True)
+class StyleModel:
+    """names [S]; centroids [S, Z] (mean training mu); chol [S, Z, Z] (each style's Gaussian); LDA weights."""
+
+    names: list[str]
+    centroids: np.ndarray
+    chol: np.ndarray
+    weights: np.ndarray  # [S, Z] linear discriminant weights
+    bias: np.ndarray  # [S]
+    counts: np.ndarray  # [S] training windows per style
+    pooled: np.ndarray  # [Z, Z] shrunk within-style covariance
+
+    @classmethod
+    def fit(cls, mu_train: np.ndarray, labels: np.ndarray, names: list[str]) -> StyleModel:
+        """Styles from training mu [N, Z] and a style index per window [N] into `names` (-1: none).
+
+        Styles with fewer than 2 training windows are dropped.
+        """
+        counts, means, covs = class_stats(mu_train, np.asarray(labels), len(names))
+        keep = np.nonzero(counts >= 2)[0]
+        if not len(keep):
+            raise ValueError("no style has at least 2 training windows")
+        dim = means.shape[1]
+        chol = np.stack([np.linalg.cholesky(covs[c] + 1e-5 * np.eye(dim)) for c in keep])
+        pooled = pooled_covariance(counts[keep], covs[keep])
+        cents = means[keep]
+        weights = cents @ np.linalg.inv(pooled)
+        bias = -0.5 * np.einsum("sd,sd->s", weights, cents)
+        return cls([names[c] for c in keep], cents.astype(np.float32), chol.astype(np.float32),
+                   weights.astype(np.float32), bias.astype(np.float32), counts[keep], pooled.astype(np.float32))
+
+    def axes(self, k: int = 2) -> np.ndarray:
+        """The top-k discriminant axes [k, Z] of the styles (LDA), e.g. for a map that separates them."""
+        return discriminant_axes(self.centroids, self.pooled, k)
+
+    def index(self, name: str) -> int:
+        if name not in self.names:
+            raise ValueError(f"unknown style {name!r}; choose from {', '.join(self.names)}")
+        return self.names.index(name)
+
+    def nearest(self, z: np.ndarray) -> np.ndarray:
+        """Index of the nearest centroid (Euclidean) for z [Z] -> int, or [B, Z] -> [B]."""
+        z = np.asarray(z, dtype=np.float32)
+        d = ((z[..., None, :] - self.centroids) ** 2).sum(-1)
+        return d.argmin(-1)
+
+    def move(self, z: np.ndarray, to_style: str, amount: float = 1.0, from_style: str | None = None) -> np.ndarray:
+        """z [Z] or [B, Z] + amount * (centroid[to] - centroid[from]); from = nearest centroid when None.
+
+        amount 0 keeps z, 1 moves it by the whole centroid difference (a melody at the `from` centroid
+        lands on the `to` centroid); amounts outside [0, 1] are clipped.
+        """
+        z = np.asarray(z, dtype=np.float32)
+        amount = float(np.clip(amount, 0.0, 1.0))
+        src = self.nearest(z) if from_style is None else self.index(from_style)
+        return (z + amount * (self.centroids[self.index(to_style)] - self.centroids[src])).astype(np.float32)
+
+    def scores(self, z: np.ndarray) -> np.ndarray:
+        """Linear discriminant scores [B, S] (or [S]) for z; higher means more like that style."""
+        return np.asarray(z, dtype=np.float32) @ self.weights.T + self.bias
+
+    def predict(self, z: np.ndarray) -> np.ndarray:
+        """Most likely style index for z [Z] -> int, or [B, Z] -> [B] (equal priors)."""
+        return self.scores(z).argmax(-1)
+
+    def probabilities(self, z: np.ndarray) -> np.ndarray:
+        """Style probabilities under the LDA model with equal priors: [S] or [B, S]."""
+        s = self.scores(z).astype(np.float64)
+        e = np.exp(s - s.max(-1, keepdims=True))
+        return (e / e.sum(-1, keepdims=True)).astype(np.float32)
+
+    def sample_z(self, name: str, n: int, seed: int = 0) -> np.ndarray:
+        """n latent vectors [n, Z] from the full-covariance Gaussian fitted to that style's training mu."""
+        c = self.index(name)
+        eps = np.random.default_rng(seed).standard_normal((n, self.centroids.shape[1])).astype(np.float32)
+        return (self.centroids[c] + eps @ self.chol[c].T).astype(np.float32)
+
+
+def balanced_accuracy(pred: np.ndarray, labels: np.ndarray, num: int) -> float:
+    """Mean over classes present in labels of the share predicted right."""
+    accs = [float((pred[labels == c] == c).mean()) for c in range(num) if (labels == c).any()]
+    return float(np.mean(accs)) if accs else float("nan")
+
+
+def measure_style_moves(model, styles: StyleModel, mu: np.ndarray, labels: np.ndarray, n: int = 200,
+                        amount: float = 1.0, seed: int = 0) -> dict[str, dict]:
+    """For each target style: share of melodies from other styles recognised as the target, before and after a move.
+
+    Takes n windows' mu [N, Z] (with style index [N]) not of the target style, decodes them as they are
+    (before) and moved from their own style's centroid to the target's by `amount` (after), re-encodes
+    both, and classifies the new mu. `model` needs decode(z) -> tokens and encode(tokens) -> (mu, sigma).
+    """
+    rng = np.random.default_rng(seed)
+    out = {}
+    for t, name in enumerate(styles.names):
+        pool = np.nonzero(labels != t)[0]
+        if not len(pool):
+            continue
+        rows = rng.choice(pool, size=min(n, len(pool)), replace=False)
+        z0 = np.asarray(mu[rows], dtype=np.float32)
+        src = labels[rows]
+        moved = z0 + amount * (styles.centroids[t] - styles.centroids[src])
+        z = np.concatenate([z0, moved])
+        again = model.encode(model.decode(z))[0]
+        pred = styles.predict(again)
+        out[name] = {"before": float((pred[: len(z0)] == t).mean()), "after": float((pred[len(z0) :] == t).mean()),
+                     "moved_latent": float((styles.predict(moved) == t).mean()), "n": len(z0)}
+    return out

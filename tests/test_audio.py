@@ -1,0 +1,170 @@
+"""FluidSynth rendering: audible, the right length and pitch, one synth per process, clear errors."""
+
+from __future__ import annotations
+
+import io
+import sys
+import threading
+import wave
+
+import numpy as np
+import pytest
+
+pytest.importorskip("fluidsynth")
+
+from explorer import audio  # noqa: E402
+from explorer.audio import (  # noqa: E402
+    AudioUnavailableError,
+    check_audio,
+    estimate_key,
+    find_soundfont,
+    get_synth,
+    render,
+    wav_bytes,
+    write_wav,
+)
+from vae.tokenizer import Note  # noqa: E402
+
+SR = 44100
+TUNE = [Note(69, 0, 4), Note(71, 4, 8), Note(72, 8, 12), Note(74, 12, 14), Note(76, 14, 16), Note(72, 20, 32)]
+
+
+def loudest_hz(samples: np.ndarray, sr: int = SR) -> float:
+    spectrum = np.abs(np.fft.rfft(samples.astype(float) * np.hanning(len(samples))))
+    return float(np.fft.rfftfreq(len(samples), 1 / sr)[np.argmax(spectrum)])
+
+
+def semitones(f1: float, f2: float) -> float:
+    return abs(12 * np.log2(f1 / f2))
+
+
+def test_render_is_audible_int16_and_as_long_as_the_music():
+    out = render(TUNE, tempo=120)
+    expected = 32 * (60 / 120 / 4) * SR + audio.TAIL_SECONDS * SR  # 2 s of music + tail
+    assert out.dtype == np.int16 and out.ndim == 1
+    assert abs(len(out) - expected) <= 64
+    assert np.abs(out).max() > 1000
+    assert np.abs(out[: SR // 2]).max() > 1000  # sound from the first note on, no leading silence
+
+
+@pytest.mark.parametrize("pitch", [69, 72, 76])
+def test_loudest_frequency_is_the_note_played(pitch):
+    single = render([Note(pitch, 0, 8)])
+    assert semitones(loudest_hz(single), 440 * 2 ** ((pitch - 69) / 12)) < 1
+    repeated = render([Note(pitch, s, s + 3) for s in range(0, 32, 4)], tempo=100)
+    assert semitones(loudest_hz(repeated), loudest_hz(single)) < 1
+
+
+def test_tempo_and_count_in_change_the_length():
+    slow, fast = render(TUNE, tempo=60), render(TUNE, tempo=240)
+    assert abs((len(slow) - len(fast)) - (8.0 - 2.0) * SR) <= 128  # 32 steps: 8 s at 60, 2 s at 240
+    counted = render(TUNE, tempo=120, count_in=True)
+    assert abs(len(counted) - len(render(TUNE, tempo=120)) - 2.0 * SR) <= 128  # one 4/4 bar at 120 bpm
+    assert np.abs(counted[: SR // 4]).max() > 300  # the first click sounds before the melody
+
+
+def test_stereo_output_and_metronome():
+    stereo = render(TUNE, stereo=True, metronome=True)
+    assert stereo.shape[1] == 2 and stereo.dtype == np.int16
+    assert len(stereo) == len(render(TUNE))
+
+
+def test_drone_adds_the_tonic_under_the_melody():
+    tune = [Note(76, s, s + 4) for s in range(0, 64, 4)]  # E5 only: its key is ambiguous, so give C
+    plain = render(tune, accompaniment=None)
+    drone = render(tune, accompaniment="drone", key_pitch_class=0)
+
+    def band(x, hz):
+        spectrum = np.abs(np.fft.rfft(x.astype(float)))
+        freqs = np.fft.rfftfreq(len(x), 1 / SR)
+        return spectrum[(freqs > hz * 0.97) & (freqs < hz * 1.03)].sum()
+
+    c3 = 130.81
+    assert band(drone, c3) > 5 * band(plain, c3)
+    chord = render(TUNE, accompaniment="chord")
+    assert len(chord) == len(plain[: len(chord)]) and np.abs(chord).max() > np.abs(render(TUNE)).max() * 0.5
+    with pytest.raises(ValueError):
+        render(TUNE, accompaniment="orchestra")
+
+
+@pytest.mark.parametrize("notes, kwargs", [(TUNE, {"tempo": 0}), (TUNE, {"program": 128}),
+                                           ([Note(60, 0, 16 * 400)], {"tempo": 120})])  # 400 bars: 13 minutes
+def test_bad_arguments_are_refused(notes, kwargs):
+    with pytest.raises(ValueError):
+        render(notes, **kwargs)
+
+
+@pytest.mark.parametrize("notes, key", [
+    ([Note(p, 4 * k, 4 * k + 4) for k, p in enumerate([60, 62, 64, 65, 67, 69, 71, 72, 67, 64, 60])], (0, "major")),
+    ([Note(p, 4 * k, 4 * k + 4) for k, p in enumerate([57, 60, 64, 69, 68, 69, 64, 60, 62, 60, 59, 57])], (9, "minor")),
+    ([Note(p + 7, 4 * k, 4 * k + 4) for k, p in enumerate([60, 62, 64, 65, 67, 69, 71, 72, 67, 64, 60])], (7, "major")),
+])
+def test_estimate_key(notes, key):
+    assert estimate_key(notes) == key
+
+
+def test_synth_is_loaded_once_and_reused():
+    first = get_synth()
+    render(TUNE)
+    render(TUNE, program=40)
+    assert get_synth() is first
+    assert sum(1 for key in audio._synths if key[1] == SR) == 1
+
+
+def test_same_input_same_audio_and_concurrent_renders_agree():
+    render(TUNE, accompaniment="chord")  # FluidSynth's first use of a sample differs slightly
+    render([Note(60, 0, 64)], program=40, accompaniment="drone")  # ends sounding: must not leak into the next
+    reference = render(TUNE, accompaniment="chord")
+    results: list[np.ndarray] = []
+
+    def work():
+        results.append(render(TUNE, accompaniment="chord"))
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 4
+    for r in results:  # equal up to FluidSynth's dither noise
+        assert r.shape == reference.shape and np.abs(r.astype(int) - reference).max() <= 8
+
+
+def test_wav_bytes_and_write_wav(tmp_path):
+    mono, stereo = render(TUNE), render(TUNE, stereo=True)
+    for data, channels in ((mono, 1), (stereo, 2)):
+        with wave.open(io.BytesIO(wav_bytes(data, SR))) as w:
+            assert (w.getnchannels(), w.getsampwidth(), w.getframerate(), w.getnframes()) == (channels, 2, SR, len(data))
+            back = np.frombuffer(w.readframes(w.getnframes()), "<i2")
+        assert np.array_equal(back, data.reshape(-1))
+    path = write_wav(tmp_path / "tune.wav", mono)
+    assert path.stat().st_size == 44 + 2 * len(mono)
+    with pytest.raises(ValueError):
+        wav_bytes(mono.astype(np.float32))
+
+
+def test_soundfont_resolution(tmp_path, monkeypatch):
+    assert check_audio() == find_soundfont() and find_soundfont().suffix.lower() == ".sf2"
+    with pytest.raises(AudioUnavailableError, match="does not exist"):
+        find_soundfont(tmp_path / "missing.sf2")
+    mine = tmp_path / "Mine.sf2"
+    mine.write_bytes(b"RIFF")
+    monkeypatch.setattr(audio, "SOUNDFONT_DIR", tmp_path)
+    assert find_soundfont() == mine  # a user's soundfont in soundfonts/ wins over the defaults
+    assert find_soundfont(mine) == mine
+
+
+def test_missing_fluidsynth_gives_install_instructions(monkeypatch):
+    monkeypatch.setitem(sys.modules, "fluidsynth", None)  # makes `import fluidsynth` fail
+    monkeypatch.setattr(audio, "_synths", {})
+    with pytest.raises(AudioUnavailableError) as info:
+        check_audio()
+    assert "libfluidsynth3" in str(info.value) and "pip install pyfluidsynth" in str(info.value)
+
+
+def test_a_broken_soundfont_is_a_clear_error(tmp_path, monkeypatch):
+    bad = tmp_path / "broken.sf2"
+    bad.write_bytes(b"not a soundfont")
+    monkeypatch.setattr(audio, "_synths", {})
+    with pytest.raises(AudioUnavailableError, match="could not load"):
+        check_audio(bad)

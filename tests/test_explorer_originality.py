@@ -1,0 +1,80 @@
+"""Copy check: transposition-invariant n-gram hashing finds planted copies and passes new melodies."""
+
+import numpy as np
+import pytest
+
+from explorer.originality import COPY_STEPS, OriginalityIndex, ngram_hashes, originality_report, shared_run
+from vae.constants import FIRST_NOTE_ON, HOLD, NOTE_OFF
+from vae.corpus import TRAIN
+
+
+def transpose(tokens, semitones):
+    t = np.asarray(tokens, dtype=np.int64)
+    return np.where(t >= FIRST_NOTE_ON, t + semitones, t)
+
+
+@pytest.fixture(scope="module")
+def train_index(small_corpus):
+    rows = np.nonzero(small_corpus.split == TRAIN)[0]
+    return OriginalityIndex.build(small_corpus.tokens[rows], rows), rows
+
+
+def test_hashes_ignore_transposition_only():
+    w = np.array([[41, 0, 43, 0, 1, 0, 45, 0] * 4])
+    assert ngram_hashes(w, 8).shape == (1, 25)
+    assert np.array_equal(ngram_hashes(w, 8), ngram_hashes(transpose(w, 5), 8))
+    other = w.copy()
+    other[0, 2] = 44  # one interval changed
+    assert not np.array_equal(ngram_hashes(w, 8)[0, :3], ngram_hashes(other, 8)[0, :3])
+    rhythm = w.copy()
+    rhythm[0, 4] = HOLD  # a rest became a held note
+    assert ngram_hashes(w, 8)[0, 0] != ngram_hashes(rhythm, 8)[0, 0]
+
+
+def test_shared_run_by_hand():
+    a = np.array([41, 0, 43, 0, NOTE_OFF, 0, 45, 0, 47, 0])
+    b = np.array([9, 9, 44, 0, 46, 0, NOTE_OFF, 0, 48, 0, 60, 0])  # a transposed +3, starting 2 steps later
+    steps, start = shared_run(a, b, 2)
+    assert (steps, start) == (8, 0)  # the last note of a (47 -> 60) breaks the run
+    assert shared_run(a, a, 0) == (10, 0)
+
+
+def test_planted_transposed_copy_is_flagged(small_corpus, train_index):
+    index, rows = train_index
+    busy = rows[(small_corpus.tokens[rows] >= FIRST_NOTE_ON).sum(1) >= 12]  # a real tune's worth of notes
+    row = busy[len(busy) // 2]
+    query = transpose(small_corpus.tokens[row], 3)
+    r = index.longest_run(query)
+    assert r["steps"] == 64 and r["transposition"] == -3 and r["exact"]
+    rep = originality_report(index, query, small_corpus.tunes, small_corpus.tune, small_corpus.start)
+    assert rep["likely_copy"] and rep["steps"] >= COPY_STEPS and rep["bars"] == 4
+    assert rep["title"] == small_corpus.tunes[small_corpus.tune[rep["window"]]]["title"]
+    # half the window copied, the rest new: the run is the copied half
+    mixed = query.copy()
+    mixed[32:] = HOLD
+    mixed[32] = NOTE_OFF
+    assert index.longest_run(mixed)["steps"] >= 32
+
+
+def test_new_melody_passes(small_corpus, train_index):
+    index, _ = train_index
+    rng = np.random.default_rng(7)
+    q = np.zeros(64, np.int64)
+    on = np.sort(rng.choice(64, 22, replace=False))
+    q[on] = rng.integers(FIRST_NOTE_ON + 30, FIRST_NOTE_ON + 60, len(on))
+    rep = originality_report(index, q, small_corpus.tunes, small_corpus.tune, small_corpus.start)
+    assert not rep["likely_copy"] and rep["steps"] < COPY_STEPS
+
+
+def test_held_note_is_not_a_copy(small_corpus, train_index):
+    index, _ = train_index
+    q = np.zeros(64, np.int64)
+    q[0] = 50  # one note held for four bars matches plenty, but copies nothing
+    rep = originality_report(index, q, small_corpus.tunes, small_corpus.tune, small_corpus.start)
+    assert rep["notes"] <= 1 and not rep["likely_copy"]
+
+
+def test_empty_index_and_short_query():
+    index = OriginalityIndex.build(np.zeros((0, 64), np.uint8))
+    assert index.longest_run(np.zeros(64, np.int64))["steps"] == 0
+    assert OriginalityIndex.build(np.ones((2, 64), np.uint8)).longest_run(np.ones(8, np.int64))["steps"] == 0

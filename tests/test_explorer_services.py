@@ -1,0 +1,153 @@
+"""ExplorerServices on the tiny model and small corpus: index cache, sliders, neighbours, map, styles, report."""
+
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from explorer.index import index_key, load_or_build_index
+from explorer.services import ExplorerServices
+from vae.constants import FIRST_NOTE_ON
+from vae.corpus import TRAIN
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("explorer_cache")
+
+
+@pytest.fixture(scope="module")
+def services(tiny_checkpoint, tiny_model, small_corpus, cache_dir):
+    return ExplorerServices.build(tiny_checkpoint, small_corpus, cache_dir, progress=False, threads=1, model=tiny_model)
+
+
+def test_index_cache_round_trip(tiny_checkpoint, tiny_model, small_corpus, tmp_path, monkeypatch):
+    seen = []
+    first = load_or_build_index(tiny_model, small_corpus, tiny_checkpoint, tmp_path, threads=1, progress=False,
+                                batch_size=4096, callback=lambda f, m: seen.append(f))
+    assert not first.from_cache and first.mu.shape == (len(small_corpus), tiny_model.latent_dim)
+    assert (first.sigma > 0).all() and seen[-1] == 1.0 and seen == sorted(seen)
+    assert len(list(tmp_path.glob("latents-*.npz"))) == 1
+
+    def no_encoding(*a, **k):
+        raise AssertionError("a warm cache must not encode")
+
+    monkeypatch.setattr(tiny_model, "encode", no_encoding)
+    second = load_or_build_index(tiny_model, small_corpus, tiny_checkpoint, tmp_path, progress=False)
+    assert second.from_cache and second.key == first.key
+    assert np.array_equal(second.mu, first.mu) and np.array_equal(second.sigma, first.sigma)
+    # another corpus (or other weights) gets another key
+    other = replace(small_corpus, tokens=small_corpus.tokens[::-1].copy())
+    assert index_key(tiny_checkpoint, other) != first.key
+
+
+def test_index_matches_model(services, tiny_model, small_corpus):
+    rows = [0, 5, len(small_corpus) - 1]
+    mu, _ = tiny_model.encode(small_corpus.tokens[rows].astype(np.int64))
+    assert np.allclose(services.index.mu[rows], mu, atol=1e-4)
+
+
+def test_sliders_round_trip_on_the_model(services):
+    z = services.index.mu[3]
+    k = min(16, services.latent_dim)
+    s = services.sliders_of(z)
+    assert s.shape == (k,)
+    assert np.allclose(services.z_from_sliders(z, s), z, atol=1e-5)
+    target = s.copy()
+    target[[0, 2]] += [1.5, -2.0]
+    z2 = services.z_from_sliders(z, target)
+    assert np.allclose(services.sliders_of(z2), target, atol=1e-4)
+    labels = services.direction_labels()
+    assert len(labels) == k and labels[0]["label"].startswith("PC1 · ")
+    assert all(lab["correlation"] >= 0 for lab in labels)  # sliders are oriented toward their attribute
+    table = services.direction_table()
+    assert np.asarray(table["table"]).shape == (k, len(table["attributes"]))
+
+
+def test_neighbours_of_a_corpus_window(services, small_corpus):
+    i = 42
+    hits = services.neighbours(services.index.mu[i], k=5)
+    assert hits[0]["window"] == i and hits[0]["distance"] == pytest.approx(0.0, abs=1e-3)
+    assert hits[0]["title"] == small_corpus.tunes[small_corpus.tune[i]]["title"]
+    assert [h["distance"] for h in hits] == sorted(h["distance"] for h in hits)
+    own = int(small_corpus.tune[i])
+    assert all(h["tune"] != own for h in services.neighbours(services.index.mu[i], k=5, exclude_tune=own))
+
+
+def test_map_places_corpus_points_where_they_are_drawn(services, small_corpus):
+    data = services.map_figure_data()
+    n = len(data["x"])
+    assert n == len({int(t) for t in small_corpus.tune})
+    assert all(len(data[k]) == n for k in ("y", "tune", "collection", "title", "meter", "key", "attr_note_density"))
+    assert set(data["collection"]) == set(services.style_names)
+    t = int(data["tune"][7])
+    x, y = services.place(services.tune_mu[t])
+    assert (x, y) == pytest.approx((data["x"][7], data["y"][7]), abs=1e-4)
+    assert services.place(services.index.mu[:3]).shape == (3, 2)
+    assert data["method"] in ("lda", "pca")
+
+
+def test_decode_encode_and_generation(services, small_corpus):
+    z = services.index.mu[10]
+    tokens = services.decode(z)
+    assert tokens.shape == (64,) and np.array_equal(tokens, services.decode(z))
+    assert services.decode(services.index.mu[:2]).shape == (2, 64)
+    assert services.encode(small_corpus.tokens[10].astype(np.int64)).shape == (services.latent_dim,)
+    assert services.encode(small_corpus.tokens[:3].astype(np.int64)).shape == (3, services.latent_dim)
+    assert services.encode(services.notes(small_corpus.tokens[10])).shape == (services.latent_dim,)
+    assert services.encode([]).shape == (services.latent_dim,)  # a silent melody
+    strip = services.interpolate(services.index.mu[1], services.index.mu[2], 5)
+    assert np.array_equal(strip[0], services.index.mu[1]) and np.array_equal(strip[-1], services.index.mu[2])
+    assert services.grid(services.index.mu[:4], 3).shape == (3, 3, services.latent_dim)
+    z1, t1 = services.sample(3, temperature=0.5, seed=1)
+    z2, t2 = services.sample(3, temperature=0.5, seed=1)
+    assert np.array_equal(t1, t2) and t1.shape == (3, 64)
+    zs, _ = services.similar(z, 2, similarity=1.0)
+    assert np.allclose(zs, z)
+    zst, tst = services.sample_in_style("bach", 2, seed=0)
+    assert zst.shape == (2, services.latent_dim) and tst.shape == (2, 64)
+    with pytest.raises(ValueError):
+        services.sample_in_style("mozart", 1)
+
+
+def test_push_and_style_moves(services):
+    z = services.index.mu[20]
+    name = services.attribute_names[0]
+    v = services.vectors.vector(name)
+    pushed = services.push_attribute(z, name, 0.7)
+    assert np.allclose(pushed - z, 0.7 * v, atol=1e-6) and np.dot(pushed - z, v) > 0
+    names = services.style_names
+    c = services.styles.centroids
+    assert np.allclose(services.move_to_style(c[0], names[1], 1.0), c[1], atol=1e-5)
+    probs = services.style_of(z)
+    assert set(probs) == set(names) and sum(probs.values()) == pytest.approx(1.0, abs=1e-4)
+
+
+def test_compose_and_originality(services, small_corpus):
+    way = services.index.mu[[1, 50, 100]]
+    path = services.compose_path(way, bars=16)
+    assert path.shape == (4, services.latent_dim) and np.allclose(path[0], way[0]) and np.allclose(path[-1], way[-1])
+    z, tokens = services.compose(way, bars=12)
+    assert z.shape == (3, services.latent_dim) and tokens.shape == (192,)
+    busy = np.nonzero((small_corpus.split == TRAIN) & ((small_corpus.tokens >= FIRST_NOTE_ON).sum(1) >= 12))[0]
+    w = small_corpus.tokens[busy[0]].astype(np.int64)
+    rep = services.originality(np.where(w >= FIRST_NOTE_ON, w - 2, w))
+    assert rep["likely_copy"] and rep["steps"] == 64 and rep["title"]
+
+
+def test_report_and_cli(services, tiny_checkpoint, small_corpus, cache_dir, tmp_path):
+    from explorer.__main__ import main
+    from explorer.report import build_report, format_report
+
+    r = build_report(services, n=6)
+    assert len(r["directions"]) == len(services.direction_labels())
+    assert set(r["styles"]["moves"]) == set(services.style_names)
+    assert set(r["attribute_vectors"]) == set(services.attribute_names)
+    text = format_report(r)
+    assert "PC1" in text and "map:" in text
+    out = tmp_path / "report.json"
+    assert main(["report", "--checkpoint", str(tiny_checkpoint), "--corpus", str(small_corpus.path),
+                 "--cache-dir", str(cache_dir), "--n", "4", "--threads", "1", "--json", str(out)]) == 0
+    saved = json.loads(out.read_text())
+    assert saved["model"]["index_from_cache"] and saved["model"]["checkpoint"] == str(tiny_checkpoint)

@@ -1,0 +1,124 @@
+"""Attribute vectors and styles, on synthetic latents with stand-in models whose behaviour is known."""
+
+import numpy as np
+import pytest
+
+from explorer.attributes import compute_attributes
+from explorer.styles import StyleModel, balanced_accuracy, fisher_axes, measure_style_moves
+from explorer.vectors import AttributeVectors, measure_attribute_vectors
+from vae.constants import FIRST_NOTE_ON, HOLD
+
+
+class DensityDecoder:
+    """z[0] sets how many quarter notes the melody has; nothing else matters."""
+
+    def decode(self, z):
+        z = np.atleast_2d(z)
+        count = np.clip(np.round(8 + 4 * z[:, 0]), 1, 16).astype(int)
+        tokens = np.full((len(z), 64), HOLD)
+        for i, c in enumerate(count):
+            tokens[i, : 4 * c : 4] = FIRST_NOTE_ON + 39
+        return tokens
+
+
+class CodebookModel:
+    """decode writes each z coordinate as a pitch (1/8 unit per semitone); encode reads it back."""
+
+    def decode(self, z):
+        z = np.atleast_2d(z)
+        tokens = np.full((len(z), 64), HOLD)
+        tokens[:, : 4 * z.shape[1] : 4] = 46 + np.clip(np.round(z * 8), -40, 40).astype(int)
+        return tokens
+
+    def encode(self, tokens):
+        mu = (np.asarray(tokens)[:, ::4][:, :4] - 46) / 8.0
+        return mu.astype(np.float32), np.ones_like(mu, dtype=np.float32)
+
+
+def test_attribute_vector_points_to_more_and_push_moves_along_it():
+    rng = np.random.default_rng(0)
+    mu = rng.standard_normal((3000, 6)).astype(np.float32)
+    attrs = compute_attributes(DensityDecoder().decode(mu))
+    vec = AttributeVectors.fit(mu, attrs)
+    assert "note_density" in vec.names and vec.vectors.shape == (len(vec.names), 6)
+    v = vec.vector("note_density")
+    assert v[0] > 1.0 and np.abs(v[1:]).max() < 0.2 * v[0]  # along the one dimension that sets density
+    assert vec.gap[vec.names.index("note_density")] > 0
+    z = mu[0]
+    pushed = vec.push(z, "note_density", 0.5)
+    assert np.allclose(pushed - z, 0.5 * v)
+    assert vec.push(mu[:3], "note_density", np.array([0.0, 1.0, -1.0])).shape == (3, 6)
+    with pytest.raises(ValueError):
+        vec.vector("loudness")
+
+
+def test_measurement_reports_the_achieved_change():
+    rng = np.random.default_rng(1)
+    mu = (0.5 * rng.standard_normal((2000, 4))).astype(np.float32)
+    attrs = compute_attributes(DensityDecoder().decode(mu))
+    vec = AttributeVectors.fit(mu, attrs)
+    assert "mean_pitch" not in vec.names  # constant here: no top or bottom quartile to contrast
+    m = measure_attribute_vectors(DensityDecoder(), vec, mu, n=50)
+    d = m["note_density"]
+    assert d["per_unit"] > 0.5 * d["gap"] and d["up_share"] > 0.9
+    assert d["means"][0] < d["means"][-1] and len(d["means"]) == len(d["amounts"])
+
+
+def clusters(n_per=400, seed=0):
+    rng = np.random.default_rng(seed)
+    cents = np.array([[3.0, 0, 0, 0], [0, 3.0, 0, 0], [-3.0, -3.0, 0, 0]])
+    mu = np.concatenate([c + rng.standard_normal((n_per, 4)) * [0.5, 0.5, 2.0, 2.0] for c in cents])
+    labels = np.repeat(np.arange(3), n_per)
+    return mu.astype(np.float32), labels, ["bach", "essen", "oneills"]
+
+
+def test_style_centroids_moves_and_classifier():
+    mu, labels, names = clusters()
+    st = StyleModel.fit(mu, labels, names)
+    assert st.names == names and st.counts.tolist() == [400, 400, 400]
+    assert np.allclose(st.centroids[1], mu[labels == 1].mean(0), atol=1e-5)
+    c0, c2 = st.centroids[0], st.centroids[2]
+    assert np.allclose(st.move(c0, "oneills", 1.0), c2, atol=1e-5)  # amount 1 lands on the target
+    assert np.allclose(st.move(c0, "oneills", 1.0, from_style="bach"), c2, atol=1e-5)
+    assert np.allclose(st.move(c0, "oneills", 0.0), c0)
+    assert np.allclose(st.move(c0, "oneills", 0.5), (c0 + c2) / 2, atol=1e-5)
+    assert balanced_accuracy(st.predict(mu), labels, 3) > 0.95
+    p = st.probabilities(mu[:5])
+    assert p.shape == (5, 3) and np.allclose(p.sum(1), 1)
+    assert st.nearest(c2) == 2
+    with pytest.raises(ValueError):
+        st.move(c0, "mozart")
+
+
+def test_style_with_too_few_windows_is_dropped():
+    mu, labels, names = clusters()
+    labels = labels.copy()
+    labels[0] = 3
+    st = StyleModel.fit(mu, labels, names + ["midi"])
+    assert st.names == names
+
+
+def test_sample_in_style_follows_its_gaussian():
+    mu, labels, names = clusters()
+    st = StyleModel.fit(mu, labels, names)
+    z = st.sample_z("essen", 4000, seed=1)
+    assert np.allclose(z.mean(0), st.centroids[1], atol=0.15)
+    assert np.allclose(z.std(0), mu[labels == 1].std(0), rtol=0.1)
+    assert np.array_equal(z, st.sample_z("essen", 4000, seed=1))
+
+
+def test_fisher_axes_find_the_separating_dimensions():
+    mu, labels, _ = clusters()
+    axes = fisher_axes(mu, labels, 3, 2)
+    assert axes.shape == (2, 4) and np.allclose(np.linalg.norm(axes, axis=1), 1)
+    assert np.abs(axes[:, 2:]).max() < 0.1  # the noisy, uninformative dimensions get ~no weight
+    with pytest.raises(ValueError):
+        fisher_axes(mu[labels < 2], labels[labels < 2], 3, 2)
+
+
+def test_style_move_measurement():
+    mu, labels, names = clusters()
+    st = StyleModel.fit(mu, labels, names)
+    m = measure_style_moves(CodebookModel(), st, mu, labels, n=60)
+    for name in names:
+        assert m[name]["before"] < 0.1 and m[name]["after"] > 0.9, (name, m[name])

@@ -1,0 +1,606 @@
+"""Read any MIDI file a user may upload and extract its candidate melodies, ranked, as 4-bar token windows.
+
+Real-world files are messy (PRODUCT.md lists what arrives). A small tolerant reader of the Standard MIDI
+File format is used instead of mido/pretty_midi: mido needs 0.8 s for a 30-minute piano performance and
+raises on truncation, illegal status bytes and data bytes above 127, where this reader keeps what it
+could read, clips and skips. It also stops at a note budget before any heavy work. Every failure becomes
+a MidiReadError or NoMelodyError whose text is one sentence for the user.
+
+Extraction follows MusicVAE's melody extractor: one line per instrument (track and channel; drums on
+channel 10 dropped), onsets quantised in ticks (ticks / ticks_per_beat * 4, so tempo changes never shift
+the grid), the top voice kept (skyline), lines split at long silences, 4-bar windows on bar lines.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from vae.constants import (
+    FIRST_NOTE_ON,
+    HOLD,
+    MIN_PITCH,
+    NOTE_OFF,
+    STEPS_PER_BAR,
+    STEPS_PER_QUARTER,
+    fold_pitch,
+)
+from vae.errors import MidiReadError, MusicReadError, NoMelodyError
+from vae.tokenizer import Note
+from vae.tune import Tune
+
+MAX_BYTES = 5 * 2**20  # bigger uploads are refused before parsing
+MAX_NOTES = 200_000  # parsing stops here: a dense 30-minute piano performance has 30k-60k
+MAX_STEPS = 10_000 * STEPS_PER_BAR  # notes after 10,000 bars (hours of music) are ignored
+WINDOW_STEPS = 4 * STEPS_PER_BAR
+HOP_STEPS = STEPS_PER_BAR  # window starts sit on bar lines at least one 16-step bar apart (as in the corpus)
+SPLIT_REST_STEPS = 2 * STEPS_PER_BAR  # a line is split at 2 bars of silence: sung phrases often rest 1 bar
+MIN_NOTES = 2  # fewer notes are not a melody
+DRUM_CHANNEL = 9  # channel 10 in musicians' numbering
+
+_MELODY_NAME = re.compile(r"melod|vocal|voice|vox|\blead|solo|\bsing|\btune|theme|canto|\bvoz\b|stimme|gesang|chant")
+_ACCOMP_NAME = re.compile(r"bass|drum|perc|chord|\bpad|string|accomp|\bcomp\b|rhythm|harmony|arp|backing|kick|"
+                          r"snare|hat\b|cymbal|click|metronome")
+
+
+@dataclass
+class MidiCandidate:
+    """One melody line found in a file: a track's top voice between long silences, with its 4-bar windows.
+
+    Steps are 16th notes from the start of the file. `notes` may start before `start_step` (a pickup).
+    `windows` are [n, 64] uint8 token windows starting at `window_starts` (steps on bar lines, at least
+    16 apart, from start_step while a whole window fits before end_step; one padded window if the line is
+    shorter). They are cut from the instrument's whole line, so one reaching past end_step holds what the
+    instrument plays there.
+    """
+
+    track: int  # index of the track in the file (0-based)
+    channel: int  # MIDI channel 0..15 (channel 10 = 9 is drums and never a candidate)
+    name: str  # track or instrument name, "" if none
+    program: int  # General MIDI program 0..127
+    notes: list[Note]
+    start_step: int  # first bar line of the line
+    end_step: int  # bar line after its last note
+    bars: int  # bars from start_step to end_step (bars of the file's meter)
+    start_bar: int  # index of the bar at start_step (0-based)
+    bar_lines: list[int]  # bar-start steps from start_step to before end_step (bars follow the file's meter)
+    score: float  # higher = more likely the tune a person would hum
+    features: dict[str, float]  # what the score was made of
+    windows: np.ndarray
+    window_starts: np.ndarray
+
+    @property
+    def label(self) -> str:
+        """Short description for a menu, e.g. 'Track 2 "Melody" (bars 1-32)'."""
+        name = f' "{self.name}"' if self.name else ""
+        return f"Track {self.track + 1}{name} (bars {self.start_bar + 1}-{self.start_bar + self.bars})"
+
+
+@dataclass
+class MidiMelodies:
+    """Everything read from one file: candidates best first, file facts and what was repaired or skipped."""
+
+    path: str  # "" when read from bytes
+    candidates: list[MidiCandidate]
+    tempo: float  # quarter notes per minute at the start (120 when the file gives none)
+    time_signature: str  # first time signature, e.g. "4/4" (the MIDI default when none is given)
+    ticks_per_beat: float
+    num_tracks: int
+    format: int  # 0, 1 or 2
+    duration: float  # seconds to the end of the last note, through the tempo map
+    warnings: list[str] = field(default_factory=list)  # one sentence each
+
+    @property
+    def best(self) -> MidiCandidate:
+        return self.candidates[0]
+
+
+# --- reading the Standard MIDI File --------------------------------------------------------------
+
+
+@dataclass
+class _Track:
+    name: str = ""
+    instrument: str = ""
+    notes: list[tuple[int, int, int, int]] = field(default_factory=list)  # channel, pitch, start, end tick
+    programs: dict[int, int] = field(default_factory=dict)  # channel -> first program change
+    end_tick: int = 0
+
+
+@dataclass
+class _Song:
+    format: int
+    tpb: float
+    tracks: list[_Track] = field(default_factory=list)
+    tempos: list[tuple[int, int]] = field(default_factory=list)  # tick, microseconds per quarter
+    meters: list[tuple[int, int, int]] = field(default_factory=list)  # tick, numerator, denominator
+    lyrics: list[int] = field(default_factory=list)  # ticks of lyric events
+    texts: list[int] = field(default_factory=list)  # ticks of text events: syllables only in karaoke files
+    karaoke: bool = False
+    truncated: bool = False
+    repaired: set[str] = field(default_factory=set)
+    note_count: int = 0
+
+
+def _smf_bytes(data: bytes) -> bytes:
+    """The bytes from 'MThd' on: unwraps RIFF 'RMID' (.rmi) and skips junk before the header (MacBinary)."""
+    if not data:
+        raise MidiReadError("The file is empty.")
+    if data[:4] == b"RIFF" and data[8:12] == b"RMID":
+        pos = 12
+        while pos + 8 <= len(data):
+            size = int.from_bytes(data[pos + 4 : pos + 8], "little")
+            if data[pos : pos + 4] == b"data":
+                data = data[pos + 8 : pos + 8 + size]
+                break
+            pos += 8 + size + (size & 1)
+    start = data.find(b"MThd", 0, 4096)
+    if start < 0:
+        raise MidiReadError("This is not a MIDI file.")
+    return data[start:]
+
+
+def _text(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8").strip()
+    except UnicodeDecodeError:  # most old files are Latin-1 (or Shift-JIS, which this keeps readable enough)
+        return raw.decode("latin-1").strip()
+
+
+def _read_song(data: bytes, max_notes: int) -> _Song:
+    data = _smf_bytes(data)
+    if len(data) < 14:
+        raise MidiReadError("The file ends inside its header: it is truncated.")
+    hlen = int.from_bytes(data[4:8], "big")
+    fmt, ntracks, division = (int.from_bytes(data[k : k + 2], "big") for k in (8, 10, 12))
+    if division & 0x8000:  # SMPTE time: ticks per second; assume 120 bpm to place a beat grid
+        fps = 256 - (division >> 8)
+        tpb = fps * (division & 0xFF) / 2
+        repaired = {"The file counts time in SMPTE frames, so its beat grid assumes 120 beats per minute."}
+    else:
+        tpb, repaired = float(division), set()
+    if tpb <= 0:
+        raise MidiReadError("The file header gives no time resolution: it is corrupt.")
+    song = _Song(fmt if fmt in (0, 1, 2) else 1, tpb, repaired=repaired)
+    pos = 8 + (hlen if 6 <= hlen <= 64 else 6)  # a nonsense header length is taken as the standard 6
+    while pos + 8 <= len(data):
+        cid, size = data[pos : pos + 4], int.from_bytes(data[pos + 4 : pos + 8], "big")
+        if cid == b"MTrk":
+            body = data[pos + 8 : pos + 8 + size]
+            song.truncated |= pos + 8 + size > len(data)
+            track = _Track()
+            used = _read_track(body, track, song, max_notes)
+            song.tracks.append(track)
+            # A track length that overstates its data hides the next track: resume at its header.
+            nxt = body.find(b"MTrk", used, used + 64) if used < len(body) else -1
+            pos = pos + 8 + (nxt if nxt >= 0 else size)
+        elif cid.isalnum():  # another chunk type (e.g. Yamaha XF): skip it
+            pos += 8 + size
+        else:  # a wrong track length: look for the next track header
+            nxt = data.find(b"MTrk", pos + 1)
+            if nxt < 0:
+                song.repaired.add("Unreadable bytes at the end of the file were ignored.")
+                break
+            pos = nxt
+    if len(song.tracks) < ntracks and pos >= len(data):
+        song.truncated = True
+    return song
+
+
+def _read_track(body: bytes, track: _Track, song: _Song, max_notes: int) -> int:
+    """Parse one track's events into `track` (notes in ticks) and `song` (tempo, meter, lyrics).
+
+    Returns how many bytes were used (up to End of Track). Never raises on bad data except for the note
+    budget: a cut inside an event marks the song truncated, clips bytes above 127, skips stray ones.
+    """
+    i, n, tick, status = 0, len(body), 0, 0
+    notes, open_notes = track.notes, {}  # (channel << 7 | pitch) -> start tick
+    count = song.note_count
+    try:
+        while i < n:
+            b = body[i]
+            i += 1
+            delta = b & 0x7F
+            while b & 0x80:
+                b = body[i]
+                i += 1
+                delta = (delta << 7) | (b & 0x7F)
+            tick += delta
+            b = body[i]
+            if b & 0x80:
+                i += 1
+                if b >= 0xF0:
+                    if b == 0xFF:
+                        kind = body[i]
+                        i += 1
+                        length, i = _varlen(body, i)
+                        payload = body[i : i + length]
+                        i += length
+                        if i > n:
+                            raise IndexError  # the event's data is cut off
+                        if kind == 0x2F:
+                            break
+                        _meta(kind, payload, tick, track, song)
+                    elif b in (0xF0, 0xF7):  # system exclusive: skip its data
+                        length, i = _varlen(body, i)
+                        i += length
+                    else:  # status bytes that have no place in a file: skip with their data bytes
+                        i += {0xF1: 1, 0xF2: 2, 0xF3: 1}.get(b, 0)
+                        song.repaired.add("Illegal bytes in the file were skipped.")
+                    continue
+                status = b
+                d1 = body[i]
+                i += 1
+            elif status:  # running status: the status byte is omitted
+                d1 = b
+                i += 1
+            else:  # a data byte before any status: skip it
+                i += 1
+                song.repaired.add("Illegal bytes in the file were skipped.")
+                continue
+            kind, ch = status & 0xF0, status & 0x0F
+            if kind == 0xC0 or kind == 0xD0:  # program change, channel pressure: one data byte
+                if kind == 0xC0:
+                    track.programs.setdefault(ch, d1 & 0x7F)
+                continue
+            d2 = body[i]
+            i += 1
+            if (d1 | d2) & 0x80:
+                d1, d2 = min(d1, 127), min(d2, 127)
+                song.repaired.add("Out-of-range values in the file were clipped.")
+            if kind == 0x90 or kind == 0x80:
+                key = ch << 7 | d1
+                start = open_notes.get(key)
+                if kind == 0x90 and d2:
+                    if start == tick:  # a repeated note-on at the same tick: one note
+                        continue
+                    if start is not None:  # struck again while sounding: the first note ends here
+                        notes.append((ch, d1, start, tick))
+                    open_notes[key] = tick
+                    count += 1
+                    if count > max_notes:
+                        raise MidiReadError(f"The file has more than {max_notes:,} notes, too many to search for a melody.")
+                elif start is not None and start < tick:  # an off at the onset tick belongs to the note before
+                    del open_notes[key]
+                    notes.append((ch, d1, start, tick))
+    except IndexError:
+        song.truncated = True
+    song.note_count = count
+    track.end_tick = tick
+    for key, start in open_notes.items():  # notes never released end with the track
+        notes.append((key >> 7, key & 0x7F, start, max(tick, start + 1)))
+    return min(i, n)
+
+
+def _varlen(body: bytes, i: int) -> tuple[int, int]:
+    value = 0
+    for _ in range(4):
+        b = body[i]
+        i += 1
+        value = (value << 7) | (b & 0x7F)
+        if not b & 0x80:
+            break
+    return value, i
+
+
+def _meta(kind: int, payload: bytes, tick: int, track: _Track, song: _Song) -> None:
+    if kind == 0x51 and len(payload) >= 3:
+        uspq = int.from_bytes(payload[:3], "big")
+        if uspq:
+            song.tempos.append((tick, uspq))
+    elif kind == 0x58 and len(payload) >= 2:
+        if payload[0] and payload[1] < 8:
+            song.meters.append((tick, payload[0], 2 ** payload[1]))
+    elif kind == 0x03 and not track.name:
+        track.name = _text(payload)
+    elif kind == 0x04 and not track.instrument:
+        track.instrument = _text(payload)
+    elif kind == 0x05 and payload.strip():
+        song.lyrics.append(tick)
+    elif kind == 0x01 and payload:  # karaoke (.kar) files put syllables in text events; '@' lines are headers
+        if payload[:2] == b"@K":
+            song.karaoke = True
+        elif payload[:1] not in (b"@", b"%"):
+            song.texts.append(tick)
+
+
+# --- from notes in ticks to ranked melody lines ------------------------------------------------
+
+
+def extract_melodies(source: str | Path | bytes, max_bytes: int = MAX_BYTES, max_notes: int = MAX_NOTES) -> MidiMelodies:
+    """Read a MIDI file (path or bytes) and return its candidate melodies, best first.
+
+    Raises MidiReadError (not MIDI, truncated before any note, too big, unreadable) or NoMelodyError
+    (no notes, only drums, too few notes); str(error) is one sentence for the user.
+    """
+    path = ""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+    else:
+        path = str(source)
+        try:
+            with open(source, "rb") as fh:
+                data = fh.read(max_bytes + 1)
+        except OSError as exc:
+            raise MidiReadError("The file could not be opened.") from exc
+    if len(data) > max_bytes:
+        raise MidiReadError(f"The file is larger than the {max_bytes / 2**20:g} MB limit.")
+    song = _read_song(data, max_notes)
+    warnings = sorted(song.repaired)
+    pitched = [(t, tr) for t, tr in enumerate(song.tracks) if any(nt[0] != DRUM_CHANNEL for nt in tr.notes)]
+    if not pitched:
+        if any(tr.notes for tr in song.tracks):
+            raise NoMelodyError("This file has only drum tracks.")
+        if song.truncated:
+            raise MidiReadError("The file ends in the middle of a track: it is truncated.")
+        raise NoMelodyError("The file has no notes.")
+    if song.truncated:
+        warnings.append("The file is truncated: only the music before the cut was read.")
+    if any(nt[0] == DRUM_CHANNEL for tr in song.tracks for nt in tr.notes):
+        warnings.append("Drums (channel 10) were left out.")
+
+    step_of = _step_fn(song.tpb)
+    last_tick = max(nt[3] for tr in song.tracks for nt in tr.notes)
+    end = min(int(step_of(last_tick)), MAX_STEPS) + STEPS_PER_BAR
+    bars = _bar_lines(song.meters, song.tpb, end)
+    # Text events are syllables only in karaoke files; elsewhere they may be chord names or comments.
+    syllables = song.lyrics + (song.texts if song.karaoke or any(t.name.lower() == "words" for t in song.tracks) else [])
+    lyric_steps = np.unique(step_of(np.array(syllables, np.int64)))
+    programs = {}
+    for tr in song.tracks:
+        for ch, prog in tr.programs.items():
+            programs.setdefault(ch, prog)
+    candidates: list[MidiCandidate] = []
+    clipped = False
+    for t, tr in pitched:
+        channels = sorted({nt[0] for nt in tr.notes} - {DRUM_CHANNEL})
+        for ch in channels:
+            raw = np.array([nt[1:] for nt in tr.notes if nt[0] == ch], np.int64)
+            name = tr.name or tr.instrument
+            if len(channels) > 1:
+                name = f"{name} (channel {ch + 1})".strip()
+            program = tr.programs.get(ch, programs.get(ch, 0))
+            line, found, cut = _line_candidates(raw, step_of, lyric_steps)
+            clipped |= cut
+            for notes, feats in found:
+                candidates.append(_candidate(t, ch, name, program, notes, line, bars, feats))
+    if clipped:
+        warnings.append(f"Notes after bar {MAX_STEPS // STEPS_PER_BAR:,} were ignored.")
+    if not candidates:
+        if song.truncated:
+            raise MidiReadError("The file ends in the middle of a track: it is truncated.")
+        raise NoMelodyError("The file has too few notes to make a melody.")
+    candidates.sort(key=lambda c: (-c.score, c.track, c.channel, c.start_step))
+    # The meter of the first full bar (not of a pickup), the tempo where the music starts.
+    first_bar = bars[0] if bars else 0
+    meter = "4/4"
+    for tick, num, den in sorted(song.meters, key=lambda m: m[0]):
+        if step_of(tick) <= first_bar:
+            meter = f"{num}/{den}"
+    first_tick = min(nt[2] for _, tr in pitched for nt in tr.notes)
+    uspq = 500_000
+    for tick, u in sorted(song.tempos, key=lambda x: x[0]):
+        if tick <= first_tick:
+            uspq = u
+    return MidiMelodies(path, candidates, round(60e6 / uspq, 2), meter, song.tpb, len(song.tracks), song.format,
+                        round(_seconds(last_tick, song.tempos, song.tpb), 2), warnings)
+
+
+def _step_fn(tpb: float):
+    """Tick -> nearest 16th step (ints or int arrays), exact in integers when ticks per beat is whole."""
+    if tpb == int(tpb):
+        q = int(tpb)
+        return lambda tick: (tick * 2 * STEPS_PER_QUARTER + q) // (2 * q)  # round half up
+    return lambda tick: np.floor(np.asarray(tick) * STEPS_PER_QUARTER / tpb + 0.5).astype(np.int64)
+
+
+def _seconds(tick: int, tempos: list[tuple[int, int]], tpb: float) -> float:
+    """Seconds from the start to `tick` through the tempo map (tempo events of every track, as type 1)."""
+    secs, last_tick, uspq = 0.0, 0, 500_000
+    for t, u in sorted(tempos, key=lambda x: x[0]):
+        if t >= tick:
+            break
+        secs += (t - last_tick) * uspq / 1e6 / tpb
+        last_tick, uspq = t, u
+    return secs + (tick - last_tick) * uspq / 1e6 / tpb
+
+
+def _bar_lines(meters: list[tuple[int, int, int]], tpb: float, end_step: int) -> list[int]:
+    """Bar-start steps up to end_step from the time-signature map (4/4 where none is given).
+
+    A bar restarts at every change of signature. A first bar shorter than the next is a pickup and
+    starts no bar (as in the ABC reader), so windows begin on the first full bar.
+    """
+    sigs: dict[int, tuple[int, int]] = {0: (4, 4)}
+    for tick, num, den in sorted(meters, key=lambda m: m[0]):
+        if num * 4 * tpb / den >= tpb / 4:  # ignore signatures shorter than one step
+            sigs[tick] = (num, den)
+    ticks = sorted(sigs)
+    out: list[float] = []
+    for k, t0 in enumerate(ticks):
+        num, den = sigs[t0]
+        t1 = ticks[k + 1] if k + 1 < len(ticks) else math.inf
+        bar = num * 4 * tpb / den
+        t = float(t0)
+        while t < t1 and t * STEPS_PER_QUARTER / tpb < end_step:
+            out.append(t * STEPS_PER_QUARTER / tpb)
+            t += bar
+    steps = sorted({int(math.floor(s + 0.5)) for s in out})
+    if len(steps) >= 3 and steps[1] - steps[0] < steps[2] - steps[1]:
+        steps = steps[1:]
+    return steps
+
+
+def _line_candidates(raw: np.ndarray, step_of, lyric_steps: np.ndarray):
+    """Top voice of one instrument's notes [n, 3] (pitch, start tick, end tick), split at long silences.
+
+    Returns (whole line, [(segment notes, features)], clipped) where clipped says notes past MAX_STEPS
+    were dropped.
+    """
+    starts = step_of(raw[:, 1])
+    ends = np.maximum(step_of(raw[:, 2]), starts + 1)
+    keep = starts < MAX_STEPS
+    clipped = not keep.all()
+    order = np.lexsort((-raw[keep, 0], starts[keep]))
+    pitch, starts, ends = raw[keep, 0][order], starts[keep][order], ends[keep][order]
+    # Monophony: a note is alone when nothing else sounds during it (1 step of legato overlap allowed).
+    prev_end = np.maximum.accumulate(np.concatenate([[-1], ends[:-1]]))
+    next_start = np.concatenate([starts[1:], [np.iinfo(np.int64).max]])
+    alone = (prev_end <= starts + 1) & (next_start >= ends - 1) & (next_start > starts)
+    # Skyline: a note is dropped if it shares its onset with a higher one, or if a higher kept note
+    # started earlier and covers at least half of it (accompaniment under a held melody note).
+    line: list[list[int]] = []
+    active: list[tuple[int, int]] = []  # (end, pitch) of kept notes still sounding
+    last_start = -1
+    for p, s, e in zip(pitch.tolist(), starts.tolist(), ends.tolist(), strict=True):
+        if s == last_start:
+            continue
+        if active:
+            active = [a for a in active if a[0] > s]
+            half = s + (e - s + 1) // 2
+            if any(ap > p and ae >= half for ae, ap in active):
+                continue
+        last_start = s
+        active.append((e, p))
+        if line and line[-1][2] > s:
+            line[-1][2] = s
+        line.append([fold_pitch(p), s, e])
+    found = []
+    group: list[list[int]] = []
+    for item in line + [None]:
+        if item is None or (group and item[1] - group[-1][2] >= SPLIT_REST_STEPS):
+            if len(group) >= MIN_NOTES:
+                notes = [Note(*g) for g in group]
+                lo, hi = np.searchsorted(starts, [notes[0].start, notes[-1].end])
+                lyr = lyric_steps[(lyric_steps >= notes[0].start) & (lyric_steps < notes[-1].end)]
+                found.append((notes, {"monophony": float(alone[lo:hi].mean()) if hi > lo else 1.0,
+                                      "lyrics": _lyric_share(lyr, notes)}))
+            group = []
+        if item is not None:
+            group.append(item)
+    return [Note(*g) for g in line], found, clipped
+
+
+def _lyric_share(lyric_steps: np.ndarray, notes: list[Note]) -> float:
+    """Share of lyric syllables that fall on an onset of this line (karaoke files name their tune so)."""
+    if len(lyric_steps) < 8:
+        return 0.0
+    onsets = np.array([n.start for n in notes])
+    idx = np.clip(np.searchsorted(onsets, lyric_steps), 1, len(onsets) - 1)
+    dist = np.minimum(np.abs(onsets[idx] - lyric_steps), np.abs(onsets[idx - 1] - lyric_steps))
+    return float((dist <= 1).mean())
+
+
+def _candidate(track: int, channel: int, name: str, program: int, notes: list[Note], line: list[Note],
+               bars: list[int], feats: dict[str, float]) -> MidiCandidate:
+    """A segment of an instrument's line with its windows; windows are cut from the whole line, so a
+    window reaching past the segment's end holds what the file plays there (a melody with a long rest
+    inside exports and re-imports to the same tokens)."""
+    first, last = notes[0].start, notes[-1].end
+    b0 = max(bisect.bisect_right(bars, first) - 1, 0)  # a line starting in a pickup starts at the first full bar
+    start = bars[b0]
+    if last <= start:  # the whole line sits in a pickup bar
+        start = first // STEPS_PER_BAR * STEPS_PER_BAR
+    b1 = bisect.bisect_left(bars, last)
+    end = bars[b1] if b1 < len(bars) else start + -(-(last - start) // STEPS_PER_BAR) * STEPS_PER_BAR
+    nbars = max(b1 - b0, 1)
+    starts = []
+    for b in bars[b0:b1] or [start]:
+        if (not starts or b - starts[-1] >= HOP_STEPS) and (b + WINDOW_STEPS <= max(end, start + WINDOW_STEPS)):
+            starts.append(b)
+    windows = _windows(line, np.asarray(starts, np.int64))
+    feats = dict(feats, mean_pitch=float(np.mean([n.pitch for n in notes])), notes_per_bar=len(notes) / nbars,
+                 distinct_pitches=len({n.pitch for n in notes}), bars=nbars)
+    score, parts = _score(name, program, feats)
+    return MidiCandidate(track, channel, name, program, notes, start, end, nbars, b0, bars[b0:b1] or [start],
+                         round(score, 3), {**feats, **parts}, windows, np.asarray(starts, np.int32))
+
+
+def _windows(notes: list[Note], starts: np.ndarray) -> np.ndarray:
+    """Token windows [len(starts), 64] uint8 of a monophonic line, one per start step.
+
+    Equal to MelodyTokenizer().encode(clip_notes(notes, s, 64), 64) for each start s (tested), but the
+    line is tokenised once and sliced, so a 30-minute line costs milliseconds, not a second.
+    """
+    pitch = np.array([n.pitch for n in notes], np.int64)
+    on = np.array([n.start for n in notes], np.int64)
+    off = np.array([n.end for n in notes], np.int64)
+    origin = min(int(on[0]), int(starts[0]))
+    line = np.full(max(int(off[-1]), int(starts[-1]) + WINDOW_STEPS) - origin + 1, HOLD, np.uint8)
+    ends_free = np.append(off[:-1] < on[1:], True)  # a rest follows, so the note needs an explicit off
+    line[off[ends_free] - origin] = NOTE_OFF
+    line[on - origin] = pitch - MIN_PITCH + FIRST_NOTE_ON
+    windows = line[(starts - origin)[:, None] + np.arange(WINDOW_STEPS)]
+    # A window's first step: the note sounding there (re-struck, as clip_notes does) or a rest.
+    idx = np.searchsorted(on, starts, side="right") - 1
+    sounding = (idx >= 0) & (off[np.maximum(idx, 0)] > starts)
+    windows[:, 0] = np.where(sounding, pitch[np.maximum(idx, 0)] - MIN_PITCH + FIRST_NOTE_ON, HOLD)
+    return windows
+
+
+def _score(name: str, program: int, f: dict[str, float]) -> tuple[float, dict[str, float]]:
+    """How much a line looks like the tune: name, instrument, register, density, monophony, length, lyrics."""
+    low = name.lower()
+    parts = {
+        "name": 3.0 if _MELODY_NAME.search(low) else (-2.0 if _ACCOMP_NAME.search(low) else 0.0),
+        "instrument": _program_bonus(program),
+        # C4..C6 is where tunes are sung and played; a point per octave outside, bass register worse.
+        "register": -max(0.0, 60 - f["mean_pitch"], f["mean_pitch"] - 84) / 12 - (2.0 if f["mean_pitch"] < 48 else 0.0),
+        # 2..12 notes a bar is melodic; a pad (1 a bar) or a run of 32nds is not.
+        "density": -abs(math.log2(f["notes_per_bar"] / min(max(f["notes_per_bar"], 2.0), 12.0))),
+        "monophony": 2.0 * f["monophony"],
+        "length": min(1.0, f["bars"] / 16),
+        "lyrics_bonus": 3.0 * f["lyrics"],
+        "variety": -2.0 if f["distinct_pitches"] < 3 else 0.0,
+    }
+    return sum(parts.values()), parts
+
+
+def _program_bonus(program: int) -> float:
+    if 32 <= program <= 39:  # basses
+        return -2.0
+    if 112 <= program or program == 47:  # percussive, sound effects, timpani
+        return -2.0
+    if 88 <= program <= 103:  # pads and synth effects
+        return -1.0
+    if 52 <= program <= 54 or 64 <= program <= 87:  # voices, reeds, pipes, lead synths
+        return 0.5
+    return 0.0
+
+
+# --- corpus builder entry point ----------------------------------------------------------------
+
+
+def corpus_tunes_from_midi(path: Path, root: Path) -> tuple[list[Tune], list[dict]]:
+    """Tunes of one MIDI file for the corpus: every segment of the best-ranked instrument line.
+
+    Returns (tunes, errors) like the ABC reader; an unreadable file gives one error record. Never raises.
+    """
+    path = Path(path)
+    try:
+        source = str(path.relative_to(root))
+    except ValueError:
+        source = path.name
+    try:
+        found = extract_melodies(path)
+        best = found.best
+        tunes = []
+        for k, c in enumerate(x for x in found.candidates if (x.track, x.channel) == (best.track, best.channel)):
+            origin = min(c.start_step, c.notes[0].start)
+            bar_lines = [b - origin for b in c.bar_lines]
+            notes = [Note(n.pitch, n.start - origin, n.end - origin) for n in c.notes]
+            title = f"{path.stem} - {c.name}" if c.name else path.stem
+            tunes.append(Tune("midi", title, source, f"track{c.track + 1}-ch{c.channel + 1}-{k + 1}", found.time_signature,
+                              "", notes, bar_lines, c.end_step - origin))
+        return tunes, []
+    except MusicReadError as exc:
+        return [], [{"collection": "midi", "source": source, "number": "", "reason": exc.reason, "message": str(exc)}]
+    except Exception as exc:  # a reader bug must never stop a corpus build
+        return [], [{"collection": "midi", "source": source, "number": "", "reason": "parse error",
+                     "message": f"{type(exc).__name__}: {exc}"}]
+
