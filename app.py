@@ -26,6 +26,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # numpy's BLAS threads fight torch's on 2 cores
     t0 = time.time()
     from explorer.audio import AudioUnavailableError, check_audio
 
@@ -36,7 +37,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from explorer.services import ExplorerServices
 
-    services = ExplorerServices.load(args.checkpoint, corpus_dir=args.corpus, progress=True)
+    corpus = None
+    if args.corpus:
+        from vae.corpus import Corpus
+
+        corpus = Corpus.load(args.corpus)
+    print("loading the model, corpus and latent-space indexes (the first run builds caches: about a minute)")
+    services = ExplorerServices.build(args.checkpoint, corpus=corpus, progress=True)
     from explorer.ui import build_ui, launch
 
     demo = build_ui(services, soundfont=args.soundfont)

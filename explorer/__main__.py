@@ -29,21 +29,28 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--n", type=int, default=200, help="melodies decoded per measurement")
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--threads", type=int, default=None, help="torch threads for encoding (default: all cores)")
-    r.add_argument("--json", type=Path, default=None, help="also write the report here (default: <checkpoint>/explorer_report.json)")
+    r.add_argument("--json", type=Path, default=Path("runs/explorer_report.json"),
+                   help="also write the report here (default: runs/explorer_report.json, outside the package)")
     a = p.parse_args(argv)
 
     from explorer.report import build_report, format_report
     from explorer.services import ExplorerServices
     from vae.corpus import Corpus
+    from vae.errors import CheckpointError
 
     ckpt = a.checkpoint or default_checkpoint()
-    corpus = Corpus.load(a.corpus) if a.corpus else None
-    services = ExplorerServices.build(ckpt, corpus, a.cache_dir, threads=a.threads)
+    try:
+        corpus = Corpus.load(a.corpus) if a.corpus else None
+        services = ExplorerServices.build(ckpt, corpus, a.cache_dir, threads=a.threads)
+    except (CheckpointError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     report = build_report(services, n=a.n, seed=a.seed)
     report["model"]["checkpoint"] = str(ckpt)
     print(format_report(report))
-    out = a.json or Path(ckpt) / "explorer_report.json"
+    out = a.json
     try:
+        out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(report, indent=2))
         print(f"\nreport written to {out}")
     except OSError as exc:

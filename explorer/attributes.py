@@ -173,14 +173,22 @@ def nan_pearson(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     out = np.full((x.shape[1], y.shape[1]), np.nan)
-    for a in range(y.shape[1]):
-        ok = np.isfinite(y[:, a])
-        if ok.sum() < 3:
-            continue
-        xa = x[ok] - x[ok].mean(axis=0)
-        ya = y[ok, a] - y[ok, a].mean()
-        den = np.linalg.norm(xa, axis=0) * np.linalg.norm(ya)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out[:, a] = np.where(den > 0, xa.T @ ya / den, np.nan)
-    return out
+    finite = np.isfinite(y)
+    whole = finite.all(axis=0)
+    xc = x - x.mean(axis=0)
+    xn = np.linalg.norm(xc, axis=0)
 
+    def corr(xa, xan, ya):
+        ya = ya - ya.mean(axis=0)
+        den = xan[:, None] * np.linalg.norm(ya, axis=0)[None, :]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(den > 0, (xa.T @ ya) / den, np.nan)
+
+    if whole.any() and len(x) >= 3:  # the common case in one product
+        out[:, whole] = corr(xc, xn, y[:, whole])
+    for a in np.nonzero(~whole)[0]:
+        ok = finite[:, a]
+        if ok.sum() >= 3:
+            xa = x[ok] - x[ok].mean(axis=0)
+            out[:, a] = corr(xa, np.linalg.norm(xa, axis=0), y[ok, a][:, None])[:, 0]
+    return out

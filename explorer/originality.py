@@ -132,14 +132,15 @@ class OriginalityIndex:
         win = self.window[idx].astype(np.int64)
         diag = self.offset[idx].astype(np.int64) - qoff
         # Group hits by (window, alignment); an alignment with h hits claims a run of n + h - 1 steps.
-        uniq, counts = np.unique(win * 256 + (diag + 128), return_counts=True)
+        span = len(q) + self.tokens.shape[1]  # diag + len(q) lies in [0, span): a collision-free group id
+        uniq, counts = np.unique(win * span + (diag + len(q)), return_counts=True)
         ranked = np.argsort(-counts, kind="stable")
         best["exact"] = skipped == 0 and len(ranked) <= verify
         for g in ranked[:verify]:
             if self.n + counts[g] + skipped - 1 <= best["steps"]:
                 best["exact"] = True  # no other alignment can claim more
                 break
-            w, shift = int(uniq[g] // 256), int(uniq[g] % 256) - 128
+            w, shift = int(uniq[g] // span), int(uniq[g] % span) - len(q)
             steps, start = shared_run(q, self.tokens[w], shift)
             if steps > best["steps"]:
                 a = q[start : start + steps]

@@ -75,11 +75,17 @@ class ExplorerServices:
         self.styles = StyleModel.fit(mu_tr, self.window_style[train], names)
         style_ids = np.array([self.styles.names.index(n) if n in self.styles.names else -1 for n in names])
         self.window_style = style_ids[self.window_style]
-        self.map: CorpusMap = fit_map(index.mu, index.split, self.window_style, len(self.styles.names))
+        # The map's candidate projections are by-products of the sliders' PCA and the styles' LDA.
+        projections = {"pca": (raw.mean, raw.components[:2])}
+        if len(self.styles.names) >= 3:
+            projections["lda"] = (mu_tr.mean(axis=0), self.styles.axes(2))
+        self.map: CorpusMap = fit_map(index.mu, index.split, self.window_style, len(self.styles.names),
+                                      projections=projections)
         self.tune_mu = tune_means(index.mu, corpus.tune, len(corpus.tunes))
         self.tune_xy = self.map.place(np.nan_to_num(self.tune_mu))
         self.knn = NeighbourIndex(index.mu, corpus.tune)
         self.build_seconds = 0.0  # set by build()
+        self._map_data: dict | None = None  # built on first use, then shared read-only
 
     @classmethod
     def build(cls, checkpoint: Path | str, corpus: Corpus | None = None, cache_dir: Path | str | None = None,
@@ -195,6 +201,11 @@ class ExplorerServices:
     def map_figure_data(self) -> dict:
         """One point per tune with windows: x, y, collection, title, meter, key, split, tune, windows,
         and the tune-mean of every attribute (attr_<name>) for colouring; plus method and axis scores."""
+        if self._map_data is None:
+            self._map_data = self._build_map_data()
+        return dict(self._map_data)
+
+    def _build_map_data(self) -> dict:
         has = np.bincount(self.corpus.tune, minlength=len(self.corpus.tunes)) > 0
         tunes = np.nonzero(has)[0]
         meta = [self.corpus.tunes[t] for t in tunes]

@@ -42,7 +42,9 @@ class AttributeVectors:
             if not low.any() or not high.any():
                 continue
             names.append(name)
-            vecs.append(mu_train[high].mean(axis=0) - mu_train[low].mean(axis=0))
+            # mean(high rows) - mean(low rows) as one weighted pass over mu
+            weights = high / high.sum() - low / low.sum()
+            vecs.append(weights @ mu_train)
             gaps.append(a[high].mean() - a[low].mean())
         dim = mu_train.shape[1]
         return cls(names, np.asarray(vecs, np.float32).reshape(-1, dim), np.asarray(gaps, np.float32))

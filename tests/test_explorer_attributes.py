@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 from conftest import notes
 
-from explorer.attributes import ATTRIBUTES, compute_attributes, estimate_keys, pitch_class_histogram, tune_keys
+from explorer.attributes import (
+    ATTRIBUTES,
+    compute_attributes,
+    estimate_keys,
+    pitch_class_histogram,
+    tune_keys,
+)
 from vae.tokenizer import MelodyTokenizer
 
 TOK = MelodyTokenizer()

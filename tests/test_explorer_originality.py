@@ -54,6 +54,11 @@ def test_planted_transposed_copy_is_flagged(small_corpus, train_index):
     mixed[32:] = HOLD
     mixed[32] = NOTE_OFF
     assert index.longest_run(mixed)["steps"] >= 32
+    # inside a longer line (a composed piece), found at its place
+    line = np.concatenate([np.full(64, HOLD), query])
+    line[0] = FIRST_NOTE_ON + 30
+    r = index.longest_run(line)
+    assert r["steps"] == 64 and r["query_start"] == 64
 
 
 def test_new_melody_passes(small_corpus, train_index):

@@ -23,10 +23,13 @@ def services(tiny_checkpoint, tiny_model, small_corpus, cache_dir):
 
 
 def test_index_cache_round_trip(tiny_checkpoint, tiny_model, small_corpus, tmp_path, monkeypatch):
+    part = replace(small_corpus, tokens=small_corpus.tokens[:700], tune=small_corpus.tune[:700],
+                   start=small_corpus.start[:700], split=small_corpus.split[:700])
     seen = []
-    first = load_or_build_index(tiny_model, small_corpus, tiny_checkpoint, tmp_path, threads=1, progress=False,
-                                batch_size=4096, callback=lambda f, m: seen.append(f))
-    assert not first.from_cache and first.mu.shape == (len(small_corpus), tiny_model.latent_dim)
+    first = load_or_build_index(tiny_model, part, tiny_checkpoint, tmp_path, threads=1, progress=False,
+                                batch_size=256, callback=lambda f, m: seen.append(f))
+    assert not first.from_cache and first.mu.shape == (700, tiny_model.latent_dim)
+    assert len(seen) == 3
     assert (first.sigma > 0).all() and seen[-1] == 1.0 and seen == sorted(seen)
     assert len(list(tmp_path.glob("latents-*.npz"))) == 1
 
@@ -34,11 +37,11 @@ def test_index_cache_round_trip(tiny_checkpoint, tiny_model, small_corpus, tmp_p
         raise AssertionError("a warm cache must not encode")
 
     monkeypatch.setattr(tiny_model, "encode", no_encoding)
-    second = load_or_build_index(tiny_model, small_corpus, tiny_checkpoint, tmp_path, progress=False)
+    second = load_or_build_index(tiny_model, part, tiny_checkpoint, tmp_path, progress=False)
     assert second.from_cache and second.key == first.key
     assert np.array_equal(second.mu, first.mu) and np.array_equal(second.sigma, first.sigma)
     # another corpus (or other weights) gets another key
-    other = replace(small_corpus, tokens=small_corpus.tokens[::-1].copy())
+    other = replace(part, tokens=part.tokens[::-1].copy())
     assert index_key(tiny_checkpoint, other) != first.key
 
 

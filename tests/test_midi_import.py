@@ -96,7 +96,7 @@ def test_multitrack_song_picks_the_melody_track(tmp_path, named):
 def test_chord_track_keeps_its_top_note(tmp_path):
     found = extract_melodies(save(tmp_path / "chords.mid", [track(events(CHORDS, 0))]))
     assert [n.pitch for n in found.best.notes] == [p + 7 for p in [60, 65, 67, 60, 60, 65, 67, 60]]
-    assert found.best.features["monophony"] == 0.0
+    assert found.best.features["monophony"] == 0.0 and found.best.features["chords"] == 16
 
 
 def test_held_melody_note_masks_the_accompaniment_under_it(tmp_path):
@@ -313,6 +313,14 @@ def test_a_stray_event_hours_later_is_ignored():
     assert found.best.notes == MELODY and any("ignored" in w for w in found.warnings)
 
 
+def test_a_note_released_hours_later_and_overlong_delta_times_stay_bounded():
+    held = b"\x00\x90\x3c\x40" + _varlen(2**27) + b"\x80\x3c\x00"  # released after ~8 days at 120 bpm
+    body = _with_rests(MELODY)[:-4] + held + b"\xff" * 40 + b"\x7f\x90\x3e\x40\x00\xff\x2f\x00"
+    found = extract_melodies(smf([body]))
+    assert found.best.notes[: len(MELODY)] == MELODY
+    assert found.best.end_step <= 10_000 * 16 + 16
+
+
 def test_thirty_minute_piano_performance_returns(tmp_path):
     rng = np.random.default_rng(0)
     n = 14_400  # 8 chords a second for 30 minutes at 120 bpm: 57,600 notes, sustain pedal on each
@@ -357,6 +365,7 @@ def test_corpus_tunes_from_midi(tmp_path):
     tune = tunes[0]
     assert (tune.collection, tune.source, tune.meter) == ("midi", "sub/song.mid", "4/4")
     assert tune.notes == MELODY and tune.bar_lines == [0, 16, 32, 48] and tune.total_steps == 64
+    assert tune.stats == {"offgrid_notes": 0, "chords": 0}
     windows, starts, _ = tune_windows(tune, 64, 16, 2)
     assert list(starts) == [0] and list(windows[0]) == list(MelodyTokenizer().encode(MELODY, 64))
 

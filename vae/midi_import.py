@@ -205,8 +205,8 @@ def _read_track(body: bytes, track: _Track, song: _Song, max_notes: int) -> int:
         while i < n:
             b = body[i]
             i += 1
-            delta = b & 0x7F
-            while b & 0x80:
+            delta, stop = b & 0x7F, i + 3  # a delta time has at most 4 bytes
+            while b & 0x80 and i < stop:
                 b = body[i]
                 i += 1
                 delta = (delta << 7) | (b & 0x7F)
@@ -365,7 +365,7 @@ def extract_melodies(source: str | Path | bytes, max_bytes: int = MAX_BYTES, max
             if len(channels) > 1:
                 name = f"{name} (channel {ch + 1})".strip()
             program = tr.programs.get(ch, programs.get(ch, 0))
-            line, found, cut = _line_candidates(raw, step_of, lyric_steps)
+            line, found, cut = _line_candidates(raw, song.tpb, step_of, lyric_steps)
             clipped |= cut
             for notes, feats in found:
                 candidates.append(_candidate(t, ch, name, program, notes, line, bars, feats))
@@ -436,18 +436,21 @@ def _bar_lines(meters: list[tuple[int, int, int]], tpb: float, end_step: int) ->
     return steps
 
 
-def _line_candidates(raw: np.ndarray, step_of, lyric_steps: np.ndarray):
+def _line_candidates(raw: np.ndarray, tpb: float, step_of, lyric_steps: np.ndarray):
     """Top voice of one instrument's notes [n, 3] (pitch, start tick, end tick), split at long silences.
 
     Returns (whole line, [(segment notes, features)], clipped) where clipped says notes past MAX_STEPS
     were dropped.
     """
     starts = step_of(raw[:, 1])
-    ends = np.maximum(step_of(raw[:, 2]), starts + 1)
+    ends = np.minimum(np.maximum(step_of(raw[:, 2]), starts + 1), MAX_STEPS)  # a stray note-off hours later
     keep = starts < MAX_STEPS
     clipped = not keep.all()
     order = np.lexsort((-raw[keep, 0], starts[keep]))
     pitch, starts, ends = raw[keep, 0][order], starts[keep][order], ends[keep][order]
+    # For the corpus report: onsets moved to the grid, and notes sharing an onset with another.
+    offgrid = np.abs(raw[keep, 1][order] * STEPS_PER_QUARTER / tpb - starts) > 0.05
+    stacked = np.concatenate([[False], starts[1:] == starts[:-1]])
     # Monophony: a note is alone when nothing else sounds during it (1 step of legato overlap allowed).
     prev_end = np.maximum.accumulate(np.concatenate([[-1], ends[:-1]]))
     next_start = np.concatenate([starts[1:], [np.iinfo(np.int64).max]])
@@ -479,7 +482,8 @@ def _line_candidates(raw: np.ndarray, step_of, lyric_steps: np.ndarray):
                 lo, hi = np.searchsorted(starts, [notes[0].start, notes[-1].end])
                 lyr = lyric_steps[(lyric_steps >= notes[0].start) & (lyric_steps < notes[-1].end)]
                 found.append((notes, {"monophony": float(alone[lo:hi].mean()) if hi > lo else 1.0,
-                                      "lyrics": _lyric_share(lyr, notes)}))
+                                      "lyrics": _lyric_share(lyr, notes),
+                                      "offgrid_notes": int(offgrid[lo:hi].sum()), "chords": int(stacked[lo:hi].sum())}))
             group = []
         if item is not None:
             group.append(item)
@@ -595,8 +599,9 @@ def corpus_tunes_from_midi(path: Path, root: Path) -> tuple[list[Tune], list[dic
             bar_lines = [b - origin for b in c.bar_lines]
             notes = [Note(n.pitch, n.start - origin, n.end - origin) for n in c.notes]
             title = f"{path.stem} - {c.name}" if c.name else path.stem
+            stats = {"offgrid_notes": int(c.features["offgrid_notes"]), "chords": int(c.features["chords"])}
             tunes.append(Tune("midi", title, source, f"track{c.track + 1}-ch{c.channel + 1}-{k + 1}", found.time_signature,
-                              "", notes, bar_lines, c.end_step - origin))
+                              "", notes, bar_lines, c.end_step - origin, stats))
         return tunes, []
     except MusicReadError as exc:
         return [], [{"collection": "midi", "source": source, "number": "", "reason": exc.reason, "message": str(exc)}]

@@ -1,0 +1,386 @@
+"""What each explorer action does, without Gradio: per-user state in, rendered melody and figures out.
+
+The UI module wires these to components; tests and benchmarks call them directly. State is a plain
+dict owned by one browser session (gr.State); the services object is shared and read-only.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from explorer import figures
+from explorer.audio import render, write_wav
+from explorer.services import ExplorerServices, join_sections
+from explorer.sharecode import decode_z, encode_z
+from vae.corpus import COLLECTION_LABELS
+from vae.errors import MusicReadError
+from vae.midi_export import notes_to_midi
+from vae.tokenizer import Note
+
+INSTRUMENTS = {"Piano": 0, "Electric piano": 4, "Harpsichord": 6, "Celesta": 8, "Vibraphone": 11, "Marimba": 12,
+               "Church organ": 19, "Accordion": 21, "Nylon guitar": 24, "Violin": 40, "Cello": 42, "Strings": 48,
+               "Trumpet": 56, "Clarinet": 71, "Flute": 73, "Recorder": 74, "Pan flute": 75, "Ocarina": 79,
+               "Square lead": 80, "Fiddle": 110, "Bagpipe": 109}
+ACCOMPANIMENTS = {"None": None, "Drone": "drone", "Tonic chord": "chord"}
+FILE_MAX_AGE_S = 3600  # rendered files older than this are deleted
+
+
+@dataclass
+class Playback:
+    """How a melody is decoded and played: instrument, tempo (quarter notes/min), temperature, seed, backing."""
+
+    instrument: str = "Piano"
+    tempo: float = 120.0
+    temperature: float = 0.0
+    seed: int = 0
+    accompaniment: str = "None"
+
+    @property
+    def program(self) -> int:
+        return INSTRUMENTS.get(self.instrument, 0)
+
+
+@dataclass
+class Rendered:
+    """Everything the current-melody panel shows after a change."""
+
+    tokens: np.ndarray
+    notes: list[Note]
+    sliders: list[float]
+    figure: object
+    wav_path: str
+    midi_path: str
+    originality: dict
+    originality_md: str
+    share_code: str
+    map_xy: tuple[float, float]
+    title: str
+    timings_ms: dict = field(default_factory=dict)
+
+
+def new_state() -> dict:
+    """A fresh per-session state: the current z and where it came from, plus the blend/compose slots."""
+    return {"z": None, "origin_z": None, "origin_tokens": None, "title": "", "upload": None,
+            "slots": {}, "waypoints": [], "transform_base": None}
+
+
+def quantise(z: np.ndarray) -> np.ndarray:
+    """z rounded through float16, so the compact share link restores exactly the melody that was heard."""
+    return np.asarray(z, dtype=np.float16).astype(np.float32)
+
+
+class Handlers:
+    """The explorer's actions over shared services; files go to a private temporary folder."""
+
+    def __init__(self, services: ExplorerServices, soundfont: str | Path | None = None, out_dir: Path | None = None):
+        self.s = services
+        self.soundfont = soundfont
+        self.out_dir = Path(out_dir or tempfile.mkdtemp(prefix="melody-explorer-"))
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self._last_sweep = time.time()
+        self._sweep_lock = threading.Lock()
+        self.labels = self.s.direction_labels()
+
+    # --- files -----------------------------------------------------------------------------------
+    def _path(self, stem: str, suffix: str) -> Path:
+        self._sweep()
+        return self.out_dir / f"{stem}-{uuid.uuid4().hex[:8]}{suffix}"
+
+    def _sweep(self) -> None:
+        """Delete rendered files older than an hour (at most once a minute), so the folder stays small."""
+        now = time.time()
+        if now - self._last_sweep < 60 or not self._sweep_lock.acquire(blocking=False):
+            return
+        try:
+            self._last_sweep = now
+            for p in self.out_dir.iterdir():
+                if now - p.stat().st_mtime > FILE_MAX_AGE_S:
+                    p.unlink(missing_ok=True)
+        finally:
+            self._sweep_lock.release()
+
+    def write_outputs(self, notes: list[Note], play: Playback, stem: str = "melody") -> tuple[str, str]:
+        """MIDI and WAV files of notes -> (wav path, midi path)."""
+        audio = render(notes, tempo=play.tempo, program=play.program, accompaniment=ACCOMPANIMENTS.get(play.accompaniment),
+                       soundfont=self.soundfont)
+        wav = self._path(stem, ".wav")
+        write_wav(wav, audio)
+        mid = self._path(stem, ".mid")
+        notes_to_midi(notes, mid, tempo=play.tempo, program=play.program)
+        return str(wav), str(mid)
+
+    # --- the current melody ----------------------------------------------------------------------
+    def render(self, state: dict, play: Playback) -> Rendered:
+        """Decode state['z'] and produce piano roll, audio, MIDI, originality check, share code and map position."""
+        t0 = time.perf_counter()
+        z = state["z"]
+        tokens = self.s.decode(z, play.temperature, play.seed)
+        t1 = time.perf_counter()
+        notes = self.s.notes(tokens)
+        ghost = self.s.notes(state["origin_tokens"]) if state.get("origin_tokens") is not None else None
+        fig = figures.piano_roll(notes, len(tokens), ghost=ghost)
+        t2 = time.perf_counter()
+        wav, mid = self.write_outputs(notes, play)
+        t3 = time.perf_counter()
+        orig = self.s.originality(tokens)
+        t4 = time.perf_counter()
+        xy = self.s.place(z)
+        sliders = [round(float(v), 2) for v in self.s.sliders_of(z)]
+        code = encode_z(z, play.temperature, play.seed, play.tempo, play.program)
+        t5 = time.perf_counter()
+        timings = {"decode": (t1 - t0) * 1e3, "figure": (t2 - t1) * 1e3, "audio_midi": (t3 - t2) * 1e3,
+                   "originality": (t4 - t3) * 1e3, "rest": (t5 - t4) * 1e3, "total": (t5 - t0) * 1e3}
+        return Rendered(tokens, notes, sliders, fig, wav, mid, orig, originality_markdown(orig, len(notes)), code,
+                        xy, state.get("title", ""), timings)
+
+    def set_z(self, state: dict, z: np.ndarray, title: str, origin_tokens: np.ndarray | None = None,
+              as_origin: bool = True) -> dict:
+        """Make z the current melody; with as_origin it also becomes what "reset" returns to."""
+        z = quantise(z)
+        state = dict(state or new_state())
+        state["z"] = z
+        state["title"] = title
+        if as_origin:
+            state["origin_z"] = z
+            state["origin_tokens"] = origin_tokens
+            state["transform_base"] = None
+        return state
+
+    def load_window(self, state: dict, window: int, play: Playback) -> tuple[dict, Rendered]:
+        """Load corpus window `window` (its posterior mean) as the current melody."""
+        if not 0 <= window < len(self.s.corpus.tokens):
+            raise ValueError(f"there is no corpus melody number {window}")
+        w = self.s.window(window)
+        title = describe_window(w)
+        state = self.set_z(state, w["mu"], title, w["tokens"])
+        return state, self.render(state, play)
+
+    def load_tune(self, state: dict, tune: int, play: Playback) -> tuple[dict, Rendered]:
+        """Load the first 4-bar window of corpus tune `tune`."""
+        rows = np.nonzero(self.s.corpus.tune == int(tune))[0]
+        if not len(rows):
+            raise ValueError(f"tune {tune} has no 4-bar window")
+        return self.load_window(state, int(rows[0]), play)
+
+    def set_sliders(self, state: dict, values: list[float], play: Playback) -> tuple[dict, Rendered]:
+        """Set the 16 slider coordinates of the current melody (the rest of z is kept) and render."""
+        state = dict(state)
+        state["z"] = quantise(self.s.z_from_sliders(state["z"], np.asarray(values, dtype=np.float32)))
+        state["transform_base"] = None
+        return state, self.render(state, play)
+
+    def reset(self, state: dict, play: Playback) -> tuple[dict, Rendered]:
+        state = dict(state)
+        state["z"] = state["origin_z"]
+        return state, self.render(state, play)
+
+    def random(self, state: dict, play: Playback, seed: int) -> tuple[dict, Rendered]:
+        """A new melody from the prior (N(0, I))."""
+        z, _ = self.s.sample(1, max(play.temperature, 0.0), seed)
+        state = self.set_z(state, z[0], f"Random melody (seed {seed})")
+        return state, self.render(state, play)
+
+    def similar(self, state: dict, play: Playback, similarity: float, seed: int) -> tuple[dict, Rendered]:
+        """A variation of the current melody (Magenta.js `similar`: 1 = identical, 0 = unrelated)."""
+        z, _ = self.s.similar(state["z"], 1, similarity, play.temperature, seed)
+        state = self.set_z(state, z[0], f"Variation of: {state['title']}", as_origin=False)
+        return state, self.render(state, play)
+
+    def from_share_code(self, state: dict, code: str, play: Playback) -> tuple[dict, Rendered, Playback]:
+        """Restore the melody and playback settings carried by a share link."""
+        d = decode_z(code)
+        if len(d["z"]) != self.s.latent_dim:
+            raise ValueError("this link was made with another model and cannot be restored here")
+        inst = next((k for k, v in INSTRUMENTS.items() if v == d["program"]), play.instrument)
+        play = Playback(inst, d["tempo"], d["temperature"], d["seed"], play.accompaniment)
+        state = self.set_z(state, d["z"], "Shared melody")
+        return state, self.render(state, play), play
+
+    # --- map ---------------------------------------------------------------------------------------
+    def map_figure(self, color_by: str = "collection", current: tuple[float, float] | None = None,
+                   extra: dict[str, tuple[float, float]] | None = None) -> object:
+        d = self.map_data
+        hover = self._map_hover
+        values = None if color_by == "collection" else d.get(f"attr_{color_by}")
+        return figures.corpus_map(d["x"], d["y"], d["collection"], hover, d["tune"], values, color_by, current, extra)
+
+    @property
+    def map_data(self) -> dict:
+        if not hasattr(self, "_map_data"):
+            self._map_data = self.s.map_figure_data()
+            d = self._map_data
+            self._map_hover = np.array([f"{t}<br>{COLLECTION_LABELS.get(c, c)} · {m} · {k}" for t, c, m, k in
+                                        zip(d["title"], d["collection"], d["meter"], d["key"], strict=True)])
+        return self._map_data
+
+    # --- upload ------------------------------------------------------------------------------------
+    def upload(self, state: dict, path: str) -> dict:
+        """Read a MIDI file into state['upload'] (candidates best first). Raises MusicReadError with one sentence."""
+        from vae.midi_import import extract_melodies
+
+        if not path:
+            raise ValueError("Choose a MIDI file first.")
+        mel = extract_melodies(Path(path))
+        cands = []
+        for c in mel.candidates:
+            if not len(c.windows):
+                continue
+            cands.append({"label": c.label, "windows": np.asarray(c.windows, dtype=np.int64),
+                          "starts": np.asarray(c.window_starts).tolist(), "score": float(c.score)})
+        if not cands:
+            raise MusicReadError("The file has notes, but no melody long enough for a 4-bar window.")
+        state = dict(state or new_state())
+        state["upload"] = {"name": Path(path).name, "candidates": cands, "tempo": mel.tempo,
+                           "warnings": list(mel.warnings), "meter": mel.time_signature}
+        return state
+
+    def choose_upload(self, state: dict, cand: int, window: int, play: Playback) -> tuple[dict, Rendered, dict]:
+        """Load window `window` of candidate `cand` of the upload: returns state, render and an info dict
+        (extracted notes, neighbours, map position)."""
+        up = state.get("upload")
+        if not up:
+            raise ValueError("Upload a MIDI file first.")
+        cand = min(max(int(cand), 0), len(up["candidates"]) - 1)
+        c = up["candidates"][cand]
+        window = min(max(int(window), 0), len(c["windows"]) - 1)
+        tokens = c["windows"][window]
+        z = self.s.encode(tokens)
+        bar = c["starts"][window] // 16 + 1
+        title = f"{up['name']} · {c['label']} · bars {bar}-{bar + 3}"
+        state = self.set_z(state, z, title, tokens)
+        r = self.render(state, play)
+        info = {"extracted": self.s.notes(tokens), "neighbours": self.s.neighbours(state["z"], 10),
+                "map_xy": r.map_xy, "candidate": cand, "window": window}
+        return state, r, info
+
+    # --- blends ------------------------------------------------------------------------------------
+    def set_slot(self, state: dict, slot: str) -> dict:
+        """Remember the current melody in slot A/B/C/D (for blends and grids)."""
+        if state.get("z") is None:
+            raise ValueError("Load or create a melody first.")
+        state = dict(state)
+        state["slots"] = {**state.get("slots", {}), slot: {"z": state["z"], "title": state["title"]}}
+        return state
+
+    def blend(self, state: dict, steps: int, play: Playback) -> dict:
+        """Interpolate slot A -> slot B in `steps` steps: z's, notes per step, a strip figure, whole-blend files."""
+        slots = state.get("slots", {})
+        if "A" not in slots or "B" not in slots:
+            raise ValueError("Set melody A and melody B first (load a melody, then press 'Use as A' / 'Use as B').")
+        z = self.s.interpolate(slots["A"]["z"], slots["B"]["z"], int(steps))
+        tokens = self.s.decode(z, play.temperature, play.seed)
+        notes = [self.s.notes(t) for t in tokens]
+        labels = ["A"] + [f"{i}" for i in range(1, len(z) - 1)] + ["B"]
+        fig = figures.strip(notes, labels)
+        whole = self.s.notes(join_sections(tokens))
+        wav, mid = self.write_outputs(whole, play, "blend")
+        return {"z": z, "tokens": tokens, "notes": notes, "figure": fig, "wav": wav, "midi": mid}
+
+    def grid_point(self, state: dict, x: float, y: float, play: Playback) -> tuple[dict, Rendered]:
+        """Beat-Blender style: the melody at (x, y) in [0, 1]^2 between corners A (top-left), B, C, D."""
+        slots = state.get("slots", {})
+        missing = [s for s in "ABCD" if s not in slots]
+        if missing:
+            raise ValueError(f"Set corners {', '.join(missing)} first.")
+        from vae.inference import slerp
+
+        top = slerp(slots["A"]["z"], slots["B"]["z"], float(x))
+        bottom = slerp(slots["C"]["z"], slots["D"]["z"], float(x))
+        z = slerp(top, bottom, float(y))
+        state = self.set_z(state, z, f"Grid blend at ({x:.2f}, {y:.2f})", as_origin=False)
+        return state, self.render(state, play)
+
+    # --- attributes and styles ---------------------------------------------------------------------
+    def push(self, state: dict, attribute: str, amount: float, play: Playback) -> tuple[dict, Rendered, dict]:
+        """Move the melody along an attribute vector from where the transform started; report the change."""
+        state = dict(state)
+        base = state.get("transform_base")
+        if base is None:
+            base = state["z"]
+            state["transform_base"] = base
+        z = self.s.push_attribute(base, attribute, float(amount))
+        state["z"] = quantise(z)
+        r = self.render(state, play)
+        before = self.s.attributes_of(self.s.decode(base, play.temperature, play.seed))
+        after = self.s.attributes_of(r.tokens)
+        return state, r, {"attribute": attribute, "before": before.get(attribute), "after": after.get(attribute)}
+
+    def move_style(self, state: dict, to_style: str, amount: float, play: Playback) -> tuple[dict, Rendered, dict]:
+        """Move the melody from its nearest style toward `to_style` by `amount` in [0, 1]; report probabilities."""
+        state = dict(state)
+        base = state.get("transform_base")
+        if base is None:
+            base = state["z"]
+            state["transform_base"] = base
+        z = self.s.move_to_style(base, to_style, float(amount))
+        state["z"] = quantise(z)
+        r = self.render(state, play)
+        return state, r, {"before": self.s.style_of(base), "after": self.s.style_of(state["z"])}
+
+    def draw_in_style(self, state: dict, style: str, n: int, play: Playback, seed: int) -> dict:
+        """n new melodies from one collection's distribution: z's, notes and a strip figure."""
+        z, tokens = self.s.sample_in_style(style, int(n), max(play.temperature, 0.0), seed)
+        notes = [self.s.notes(t) for t in tokens]
+        return {"z": z, "tokens": tokens, "notes": notes,
+                "figure": figures.strip(notes, [f"{i + 1}" for i in range(len(notes))])}
+
+    # --- compose -----------------------------------------------------------------------------------
+    def add_waypoint(self, state: dict) -> dict:
+        if state.get("z") is None:
+            raise ValueError("Load or create a melody first.")
+        state = dict(state)
+        state["waypoints"] = [*state.get("waypoints", []), {"z": state["z"], "title": state["title"]}]
+        return state
+
+    def compose(self, state: dict, bars: int, play: Playback) -> dict:
+        """A longer piece through the waypoints: figure, notes, WAV and MIDI."""
+        wps = state.get("waypoints", [])
+        if len(wps) < 2:
+            raise ValueError("Add at least two waypoints (load a melody, then 'Add as waypoint').")
+        z, line = self.s.compose(np.stack([w["z"] for w in wps]), int(bars), play.temperature, play.seed)
+        sections = line.reshape(len(z), -1)
+        notes = [self.s.notes(t) for t in sections]
+        fig = figures.strip(notes, [f"bars {4 * i + 1}-{4 * i + 4}" for i in range(len(z))])
+        whole = self.s.notes(line)
+        wav, mid = self.write_outputs(whole, play, "piece")
+        return {"z": z, "notes": whole, "figure": fig, "wav": wav, "midi": mid, "sections": len(z)}
+
+
+def describe_window(w: dict) -> str:
+    """'Title — Collection · 6/8 · G major · bars 5-8'."""
+    coll = COLLECTION_LABELS.get(w["collection"], w["collection"])
+    return f"{w['title']} — {coll} · {w['meter']} · {w['key']} · bars {w['start_bar']}-{w['start_bar'] + 3}"
+
+
+def originality_markdown(o: dict, num_notes: int) -> str:
+    """One line a composer reads under the melody: is it new, or a copy of a training tune?"""
+    if not num_notes:
+        return "This melody is silent."
+    if o.get("likely_copy"):
+        return (f"⚠️ **Likely copy**: {o['bars']:g} bars ({o['notes']} notes) match *{o['title']}* "
+                f"({COLLECTION_LABELS.get(o['collection'], o['collection'])}) from the training set.")
+    if o.get("steps", 0) and o.get("title"):
+        return (f"✅ Original: the longest run shared with a training tune is {o['bars']:g} bars "
+                f"({o['notes']} notes, closest: *{o['title']}*).")
+    return "✅ Original: no run shared with the training tunes."
+
+
+def neighbours_rows(neigh: list[dict]) -> list[list]:
+    """Neighbour dicts -> table rows: rank, title, collection, meter, bars, distance."""
+    return [[i + 1, n["title"], COLLECTION_LABELS.get(n["collection"], n["collection"]), n["meter"],
+             f"{n['start_bar']}-{n['start_bar'] + 3}", round(n["distance"], 3)] for i, n in enumerate(neigh)]
+
+
+def default_threads() -> None:
+    """Serving single requests is fastest with one torch thread (measured); set once at start-up."""
+    import torch
+
+    torch.set_num_threads(int(os.environ.get("MELODY_TORCH_THREADS", 1)))
