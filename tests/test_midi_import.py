@@ -96,7 +96,7 @@ def test_multitrack_song_picks_the_melody_track(tmp_path, named):
 def test_chord_track_keeps_its_top_note(tmp_path):
     found = extract_melodies(save(tmp_path / "chords.mid", [track(events(CHORDS, 0))]))
     assert [n.pitch for n in found.best.notes] == [p + 7 for p in [60, 65, 67, 60, 60, 65, 67, 60]]
-    assert found.best.features["monophony"] == 0.0 and found.best.features["chords"] == 16
+    assert found.best.features["monophony"] == 0.0 and found.best.features["chords"] == 8
 
 
 def test_held_melody_note_masks_the_accompaniment_under_it(tmp_path):
@@ -256,6 +256,16 @@ def test_corrupt_bytes_that_mido_refuses_are_repaired():
     found = extract_melodies(data)
     assert found.best.notes == MELODY
     assert any("clipped" in w for w in found.warnings) and any("skipped" in w for w in found.warnings)
+
+
+def test_a_wrong_track_length_does_not_hide_the_next_track():
+    bass = b"".join(_varlen(0) + bytes([0x90, n.pitch, 64]) + _varlen((n.end - n.start) * 120) + bytes([0x80, n.pitch, 0])
+                    for n in BASS) + b"\x00\xff\x2f\x00"
+    tune = _with_rests(MELODY)
+    data = bytearray(smf([bass, tune]))
+    data[18:22] = struct.pack(">I", len(bass) + 20)  # the first track claims the next one's header
+    found = extract_melodies(bytes(data))
+    assert found.num_tracks == 2 and found.best.track == 1 and found.best.notes == MELODY
 
 
 def test_truncated_file_keeps_the_notes_before_the_cut(tmp_path):
