@@ -138,11 +138,12 @@ class Handlers:
         t5 = time.perf_counter()
         timings = {"decode": (t1 - t0) * 1e3, "figure": (t2 - t1) * 1e3, "audio_midi": (t3 - t2) * 1e3,
                    "originality": (t4 - t3) * 1e3, "rest": (t5 - t4) * 1e3, "total": (t5 - t0) * 1e3}
-        return Rendered(tokens, notes, sliders, fig, wav, mid, orig, originality_markdown(orig, len(notes)), code,
+        own = state.get("origin_tune") if state.get("origin_z") is not None and np.array_equal(z, state["origin_z"]) else None
+        return Rendered(tokens, notes, sliders, fig, wav, mid, orig, originality_markdown(orig, len(notes), own), code,
                         xy, state.get("title", ""), timings)
 
     def set_z(self, state: dict, z: np.ndarray, title: str, origin_tokens: np.ndarray | None = None,
-              as_origin: bool = True) -> dict:
+              as_origin: bool = True, origin_tune: int | None = None) -> dict:
         """Make z the current melody; with as_origin it also becomes what "reset" returns to."""
         z = quantise(z)
         state = dict(state or new_state())
@@ -151,6 +152,7 @@ class Handlers:
         if as_origin:
             state["origin_z"] = z
             state["origin_tokens"] = origin_tokens
+            state["origin_tune"] = origin_tune
             state["transform_base"] = None
         return state
 
@@ -160,7 +162,7 @@ class Handlers:
             raise ValueError(f"there is no corpus melody number {window}")
         w = self.s.window(window)
         title = describe_window(w)
-        state = self.set_z(state, w["mu"], title, w["tokens"])
+        state = self.set_z(state, w["mu"], title, w["tokens"], origin_tune=w["tune"])
         return state, self.render(state, play)
 
     def load_tune(self, state: dict, tune: int, play: Playback) -> tuple[dict, Rendered]:
@@ -203,6 +205,16 @@ class Handlers:
         play = Playback(inst, d["tempo"], d["temperature"], d["seed"], play.accompaniment)
         state = self.set_z(state, d["z"], "Shared melody")
         return state, self.render(state, play), play
+
+    def welcome_window(self) -> int:
+        """The melody shown first: the opening of the first lively 4/4 or 6/8 O'Neill tune (deterministic)."""
+        c = self.s.corpus
+        for t, meta in enumerate(c.tunes):
+            if meta["collection"] == "oneills" and meta["meter"] in ("4/4", "6/8", "2/2") and meta["windows"]:
+                row = int(np.nonzero(c.tune == t)[0][0])
+                if int((c.tokens[row] >= 2).sum()) >= 14:
+                    return row
+        return 0
 
     # --- map ---------------------------------------------------------------------------------------
     def map_figure(self, color_by: str = "collection", current: tuple[float, float] | None = None,
@@ -360,10 +372,16 @@ def describe_window(w: dict) -> str:
     return f"{w['title']} — {coll} · {w['meter']} · {w['key']} · bars {w['start_bar']}-{w['start_bar'] + 3}"
 
 
-def originality_markdown(o: dict, num_notes: int) -> str:
-    """One line a composer reads under the melody: is it new, or a copy of a training tune?"""
+def originality_markdown(o: dict, num_notes: int, own_tune: int | None = None) -> str:
+    """One line a composer reads under the melody: is it new, or a copy of a training tune?
+
+    `own_tune` is the corpus tune the melody was loaded from: matching it is expected, not a warning.
+    """
     if not num_notes:
         return "This melody is silent."
+    if own_tune is not None and o.get("tune") == own_tune:
+        return (f"This is the model's rendering of a corpus tune (*{o['title']}*): move a slider to make it your own. "
+                f"Copy check: {o['bars']:g} bars shared with it.")
     if o.get("likely_copy"):
         return (f"⚠️ **Likely copy**: {o['bars']:g} bars ({o['notes']} notes) match *{o['title']}* "
                 f"({COLLECTION_LABELS.get(o['collection'], o['collection'])}) from the training set.")

@@ -54,6 +54,16 @@ SET_URL_JS = """
   return code;
 }
 """
+MOVE_STAR_JS = """
+(pos) => {
+  const gd = document.querySelector('#corpus-map .js-plotly-plot');
+  if (!pos || !gd || !gd.data || !window.Plotly) return pos;
+  const [x, y] = pos.split(',').map(Number);
+  const i = gd.data.findIndex((t) => t.name === 'current melody');
+  if (i >= 0) window.Plotly.restyle(gd, {x: [[x]], y: [[y]]}, [i]);
+  return pos;
+}
+"""
 COPY_LINK_JS = "() => { navigator.clipboard && navigator.clipboard.writeText(window.location.href); }"
 CSS = """
 #title-md p { font-size: 1.05em; margin: 0; }
@@ -90,7 +100,7 @@ def build_ui(services: ExplorerServices, soundfont: str | Path | None = None, ha
     with gr.Blocks(title="Melody Explorer", delete_cache=(3600, 3600)) as demo:
         state = gr.State(new_state())
         gr.Markdown(
-            "# 🎼 Melody Explorer\n"
+            "# Melody Explorer\n"
             f"A variational autoencoder trained on {len(services.corpus.tunes):,} folk tunes and chorales turns every "
             "4-bar melody into a point in a latent space. Drag the sliders, click the map, upload a MIDI file, "
             "blend and transform melodies — and take the MIDI into your DAW. "
@@ -137,7 +147,7 @@ def build_ui(services: ExplorerServices, soundfont: str | Path | None = None, ha
                                                                  elem_id=f"pc-{i + 1}"))
                         with gr.Row():
                             render_btn = gr.Button("Render", variant="primary", elem_id="render-btn")
-                            random_btn = gr.Button("🎲 Random", elem_id="random-btn")
+                            random_btn = gr.Button("Random", elem_id="random-btn")
                             similar_btn = gr.Button("Similar", elem_id="similar-btn")
                             reset_btn = gr.Button("Reset to original", elem_id="reset-btn")
                         similarity = gr.Slider(0.0, 1.0, value=0.8, step=0.05, label="Similarity for 'Similar'")
@@ -234,7 +244,7 @@ def build_ui(services: ExplorerServices, soundfont: str | Path | None = None, ha
                     return [*show(st, r), play.instrument, play.tempo, play.temperature, play.seed, h.map_figure("collection", r.map_xy)]
                 except ValueError as exc:
                     gr.Warning(str(exc))
-            st, r = h.load_window(st, 0, play)
+            st, r = h.load_window(st, h.welcome_window(), play)
             return [*show(st, r), play.instrument, play.tempo, play.temperature, play.seed, h.map_figure("collection", r.map_xy)]
 
         demo.load(on_load, [state, *play_inputs], main_and_sliders + [instrument, tempo, temperature, seed, corpus_map],
@@ -285,6 +295,7 @@ def build_ui(services: ExplorerServices, soundfont: str | Path | None = None, ha
 
         reset_btn.click(on_reset, [state, *play_inputs], main_and_sliders, api_name="reset", api_visibility="undocumented")
         share_box.change(None, [share_box], [share_box], js=SET_URL_JS)
+        map_pos.change(None, [map_pos], [map_pos], js=MOVE_STAR_JS)
         copy_btn.click(None, None, None, js=COPY_LINK_JS)
 
         # ---- map ----
