@@ -16,6 +16,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--checkpoint", type=Path, default=Path(os.environ.get("MELODY_CHECKPOINT", SHIPPED)),
                    help="model checkpoint folder (default: the shipped model)")
     p.add_argument("--corpus", type=Path, help="a built corpus folder (default: the bundled music21 corpus)")
+    p.add_argument("--midi", type=Path, help="explore your own MIDI folder (as trained with `python -m vae train --midi`)")
     p.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
     p.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)))
     p.add_argument("--share", action="store_true", help="also make a public gradio.live link (where allowed)")
@@ -42,6 +43,11 @@ def main(argv: list[str] | None = None) -> int:
         from vae.corpus import Corpus
 
         corpus = Corpus.load(args.corpus)
+    elif args.midi:
+        from vae.checkpoint import data_config, read_meta
+        from vae.corpus import load_or_build
+
+        corpus = load_or_build(data_config(read_meta(args.checkpoint)), midi_dir=args.midi)
     print("loading the model, corpus and latent-space indexes (the first run builds caches: about a minute)")
     services = ExplorerServices.build(args.checkpoint, corpus=corpus, progress=True)
     from explorer.ui import build_ui, launch

@@ -49,6 +49,18 @@ def group_tunes(window_tune: np.ndarray, keys: list[bytes], num_tunes: int, max_
     return np.array([find(t) for t in range(num_tunes)], dtype=np.int64)
 
 
+def _ensure_held_out(tune_split: np.ndarray, names: list[str], salt: str) -> None:
+    """Small collections (a user's MIDI folder) may hash no group into valid or test; then the groups with
+    the smallest hashes are moved there, so training can always validate. Modifies tune_split in place."""
+    order = sorted(set(names), key=lambda n: _unit_hash(salt + "|" + n))
+    if len(order) < 3:
+        return
+    arr = np.array(names)
+    for wanted, name in ((TEST, order[0]), (VALID, order[1])):
+        if not (tune_split == wanted).any():
+            tune_split[arr == name] = wanted
+
+
 def overlap_count(tokens: np.ndarray, split: np.ndarray, relative: bool) -> int:
     """How many test windows also occur in train (exactly, or up to transposition)."""
     keys = relative_keys(tokens) if relative else [r.tobytes() for r in tokens]
@@ -66,7 +78,9 @@ def make_split(tokens: np.ndarray, window_tune: np.ndarray, tune_ids: list[str],
     for t, g in enumerate(groups.tolist()):
         if g not in group_name or tune_ids[t] < group_name[g]:
             group_name[g] = tune_ids[t]
-    tune_split = _assign([group_name[g] for g in groups.tolist()], salt, valid_share, test_share)
+    names = [group_name[g] for g in groups.tolist()]
+    tune_split = _assign(names, salt, valid_share, test_share)
+    _ensure_held_out(tune_split, names, salt)
     naive_tune_split = _assign(tune_ids, salt, valid_share, test_share)
     split = tune_split[window_tune]
     naive = naive_tune_split[window_tune]
