@@ -46,3 +46,102 @@ def tiny_model(tiny_checkpoint):
     from vae.inference import TrainedModel
 
     return TrainedModel.load(tiny_checkpoint)
+
+
+@pytest.fixture(scope="session")
+def explorer_cache(tmp_path_factory) -> Path:
+    """The explorer's index/feature cache folder, shared by every test that builds services."""
+    return tmp_path_factory.mktemp("explorer_cache")
+
+
+@pytest.fixture(scope="session")
+def tiny_services(tiny_checkpoint, tiny_model, small_corpus, explorer_cache):
+    """ExplorerServices over the tiny model and the small corpus (built once per session)."""
+    from explorer.services import ExplorerServices
+
+    return ExplorerServices.build(tiny_checkpoint, small_corpus, explorer_cache, progress=False, threads=1,
+                                  model=tiny_model)
+
+
+def busy_train_window(corpus, min_notes: int = 12, after: int = 0) -> int:
+    """The first training window from row `after` on that starts with a note and has >= `min_notes` note-ons."""
+    import numpy as np
+
+    from vae.constants import FIRST_NOTE_ON
+    from vae.corpus import TRAIN
+
+    tok = corpus.tokens
+    ok = (corpus.split == TRAIN) & (tok[:, 0] >= FIRST_NOTE_ON) & ((tok >= FIRST_NOTE_ON).sum(1) >= min_notes)
+    return int(np.nonzero(ok[after:])[0][0]) + after
+
+
+def window_midi(corpus, window: int, path: Path) -> Path:
+    """Corpus window `window` written as a one-track MIDI file (reads back to the same tokens)."""
+    from vae.midi_export import notes_to_midi
+    from vae.tokenizer import MelodyTokenizer
+
+    notes_to_midi(MelodyTokenizer().decode(corpus.tokens[window]), path)
+    return path
+
+
+def band_midi(path: Path, melody: list[Note]) -> Path:
+    """A 4-track song (drums on channel 10, bass, chords, then the melody on a flute track) written with mido."""
+    import mido
+
+    q = 120  # ticks per 16th at 480 ticks per beat
+
+    def track(name, channel, program, ns):
+        tr = mido.MidiTrack([mido.MetaMessage("track_name", name=name)])
+        if channel != 9:
+            tr.append(mido.Message("program_change", channel=channel, program=program))
+        evts = []
+        for n in ns:
+            evts.append((n.start * q, 1, mido.Message("note_on", channel=channel, note=n.pitch, velocity=80)))
+            evts.append((n.end * q, 0, mido.Message("note_off", channel=channel, note=n.pitch, velocity=0)))
+        now = 0
+        for tick, _, msg in sorted(evts, key=lambda e: (e[0], e[1])):
+            tr.append(msg.copy(time=tick - now))
+            now = tick
+        return tr
+
+    drums = [Note(p, s, s + 1) for s in range(0, 64, 4) for p in (36, 42)]
+    bass = [Note(p, s, s + 8) for s, p in zip(range(0, 64, 8), [36, 43, 41, 43, 36, 41, 43, 36], strict=True)]
+    chords = [Note(p + r, s, s + 8) for s, p in zip(range(0, 64, 8), [60, 65, 67, 60, 60, 65, 67, 60], strict=True)
+              for r in (0, 4, 7)]
+    mf = mido.MidiFile(type=1, ticks_per_beat=480)
+    mf.tracks.append(mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=500000)]))
+    mf.tracks += [track("Drums", 9, 0, drums), track("Bass", 1, 33, bass), track("Piano", 2, 0, chords),
+                  track("Melody", 3, 73, melody)]
+    mf.save(str(path))
+    return path
+
+
+@pytest.fixture(scope="session")
+def explorer_server(tiny_services, tmp_path_factory):
+    """The real Gradio app over the tiny services, served in this process on a free loopback port.
+
+    Yields an object with `url`, `demo`, `handlers` and `services`; the server is closed at the end.
+    """
+    import socket
+    from types import SimpleNamespace
+
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    old_tmp = os.environ.get("GRADIO_TEMP_DIR")
+    os.environ["GRADIO_TEMP_DIR"] = str(tmp_path_factory.mktemp("gradio_cache"))
+    from explorer import ui
+    from explorer.handlers import Handlers
+
+    handlers = Handlers(tiny_services, out_dir=tmp_path_factory.mktemp("rendered"))
+    demo = ui.build_ui(tiny_services, handlers=handlers)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    ui.launch(demo, port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        yield SimpleNamespace(url=f"http://127.0.0.1:{port}/", demo=demo, handlers=handlers, services=tiny_services)
+    finally:
+        demo.close()
+        if old_tmp is None:
+            os.environ.pop("GRADIO_TEMP_DIR", None)
+        else:
+            os.environ["GRADIO_TEMP_DIR"] = old_tmp

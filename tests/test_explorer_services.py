@@ -7,19 +7,13 @@ import numpy as np
 import pytest
 
 from explorer.index import index_key, load_or_build_index
-from explorer.services import ExplorerServices
 from vae.constants import FIRST_NOTE_ON
 from vae.corpus import TRAIN
 
 
-@pytest.fixture(scope="module")
-def cache_dir(tmp_path_factory):
-    return tmp_path_factory.mktemp("explorer_cache")
-
-
-@pytest.fixture(scope="module")
-def services(tiny_checkpoint, tiny_model, small_corpus, cache_dir):
-    return ExplorerServices.build(tiny_checkpoint, small_corpus, cache_dir, progress=False, threads=1, model=tiny_model)
+@pytest.fixture
+def services(tiny_services):
+    return tiny_services
 
 
 def test_index_cache_round_trip(tiny_checkpoint, tiny_model, small_corpus, tmp_path, monkeypatch):
@@ -139,7 +133,7 @@ def test_compose_and_originality(services, small_corpus):
     assert rep["likely_copy"] and rep["steps"] == 64 and rep["title"]
 
 
-def test_report_and_cli(services, tiny_checkpoint, small_corpus, cache_dir, tmp_path):
+def test_report_and_cli(services, tiny_checkpoint, small_corpus, explorer_cache, tmp_path):
     from explorer.__main__ import main
     from explorer.report import build_report, format_report
 
@@ -151,6 +145,6 @@ def test_report_and_cli(services, tiny_checkpoint, small_corpus, cache_dir, tmp_
     assert "PC1" in text and "map:" in text
     out = tmp_path / "report.json"
     assert main(["report", "--checkpoint", str(tiny_checkpoint), "--corpus", str(small_corpus.path),
-                 "--cache-dir", str(cache_dir), "--n", "4", "--threads", "1", "--json", str(out)]) == 0
+                 "--cache-dir", str(explorer_cache), "--n", "4", "--threads", "1", "--json", str(out)]) == 0
     saved = json.loads(out.read_text())
     assert saved["model"]["index_from_cache"] and saved["model"]["checkpoint"] == str(tiny_checkpoint)

@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from vae.config import PRESETS, get_preset
+from vae.errors import CheckpointError, MusicReadError
 
 SHIPPED = Path(__file__).resolve().parent / "pretrained" / "default"
 
@@ -150,6 +151,6 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except KeyboardInterrupt:
         return 130
-    except (FileNotFoundError, ValueError) as exc:
+    except (FileNotFoundError, ValueError, MusicReadError, CheckpointError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -1,0 +1,129 @@
+"""Section `http` (with `memory`): the real app launched in this process, called through gradio_client.
+
+Timings include gradio's queue and the client's protocol overhead (about 75-80 ms on loopback, GRADIO6.md);
+result files are not downloaded. Peak RSS of this process is the memory of a served app.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from bench.context import Context, Section, Stopwatch, cycle, free_port, peak_rss_mb, timed
+from bench.song import make_song
+
+USERS = 16
+
+
+def run(ctx: Context) -> Section:
+    from gradio_client import Client, handle_file
+
+    from explorer.handlers import Handlers
+    from explorer.ui import build_ui, launch
+
+    sec = Section("http")
+    t = Stopwatch()
+    rss_start = peak_rss_mb()
+    services = ctx.services()
+    h = Handlers(services, out_dir=Path(ctx.work_dir) / "http-files")
+    demo = build_ui(services, handlers=h)  # sets torch threads to 1, as the app does
+    port = free_port()
+    launch(demo, port=port, prevent_thread_lock=True, quiet=True)
+    url = f"http://127.0.0.1:{port}/"
+    rss_built = peak_rss_mb()
+    try:
+        client = Client(url, download_files=False, verbose=False, analytics_enabled=False)
+        rng = np.random.default_rng(0)
+        mu = services.index.mu
+        zs = cycle([json.dumps({"z": [round(float(v), 4) for v in mu[i] + rng.normal(0, 0.3, mu.shape[1])]})
+                    for i in rng.choice(len(mu), 97, replace=False)])
+
+        def decode():
+            return client.predict(next(zs), 0.0, 0, 120, 0, api_name="/decode")
+
+        n = ctx.reps(50, 10)
+        stats, _ = timed(decode, n, warmup=3)
+        sec.data["decode"] = stats
+        sec.add("/decode p50 (z -> melody, WAV, MIDI)", stats["median_ms"], "ms", le=150, note=f"n={n}")
+        sec.add("/decode p95", stats["p95_ms"], "ms")
+
+        song = make_song(Path(ctx.work_dir) / "http song.mid")
+        n = ctx.reps(30, 6)
+        stats, outs = timed(lambda: client.predict(handle_file(str(song)), api_name="/encode"), n, warmup=2)
+        sec.data["encode"] = {**stats, "candidate": outs[0].get("candidate") if isinstance(outs[0], dict) else None}
+        sec.add("/encode p50 (upload multi-track MIDI -> z, map)", stats["median_ms"], "ms", note=f"n={n}")
+        sec.add("/encode p95", stats["p95_ms"], "ms")
+
+        n = ctx.reps(50, 10)
+        stats, _ = timed(lambda: client.predict(next(zs), None, 10, api_name="/neighbours"), n, warmup=3)
+        sec.data["neighbours"] = stats
+        sec.add("/neighbours p50 (k=10)", stats["median_ms"], "ms", note=f"n={n}")
+        sec.add("/neighbours p95", stats["p95_ms"], "ms")
+
+        calls = ctx.reps(10, 3)
+        load = concurrent_decodes(url, USERS, calls, list(zs.__next__() for _ in range(USERS * calls)))
+        sec.data["concurrent"] = load
+        sec.add(f"{USERS} users x {calls} /decode: errors", load["errors"], le=0)
+        sec.add(f"{USERS} users /decode p95", load["p95_ms"], "ms", le=1000,
+                note=f"p50 {load['median_ms']:.0f} ms, {load['calls_per_s']:.1f} calls/s")
+    finally:
+        demo.close()
+    rss_end = peak_rss_mb()
+    sec.data["memory"] = {"peak_rss_mb_before_build": round(rss_start, 1), "peak_rss_mb_app_built": round(rss_built, 1),
+                          "peak_rss_mb_after_load": round(rss_end, 1),
+                          "note": "peak RSS (ru_maxrss) of the process holding services + handlers + UI; "
+                                  "after_load also holds 17 gradio_client clients"}
+    mem = Section("memory")
+    mem.add("peak RSS: services + handlers + UI launched", round(rss_built, 1), "MB", note="before any request")
+    mem.add("peak RSS after the HTTP load test", round(rss_end, 1), "MB", note="includes the test's own clients")
+    sec.rows.extend(mem.rows)
+    sec.data["seconds"] = round(t.s, 1)
+    return sec
+
+
+def concurrent_decodes(url: str, users: int, calls: int, payloads: list[str]) -> dict:
+    """`users` threads, each with its own Client, start together and call /decode `calls` times each."""
+    from gradio_client import Client
+
+    clients = [None] * users
+    errors: list[str] = []
+    lat: list[float] = []
+    lock = threading.Lock()
+    ready = threading.Barrier(users + 1)
+
+    def user(u: int):
+        try:
+            clients[u] = Client(url, download_files=False, verbose=False, analytics_enabled=False)
+        except Exception as exc:  # a client that cannot even connect is an error too
+            with lock:
+                errors.append(f"connect: {exc!r}")
+        ready.wait()
+        for k in range(calls):
+            if clients[u] is None:
+                break
+            t0 = time.perf_counter()
+            try:
+                clients[u].predict(payloads[u * calls + k], 0.0, 0, 120, 0, api_name="/decode")
+                with lock:
+                    lat.append((time.perf_counter() - t0) * 1000)
+            except Exception as exc:
+                with lock:
+                    errors.append(repr(exc)[:200])
+
+    threads = [threading.Thread(target=user, args=(u,), daemon=True) for u in range(users)]
+    for th in threads:
+        th.start()
+    ready.wait()
+    t0 = time.perf_counter()
+    for th in threads:
+        th.join(timeout=600)
+    wall = time.perf_counter() - t0
+    a = np.asarray(lat) if lat else np.zeros(1)
+    return {"users": users, "calls_per_user": calls, "ok": len(lat), "errors": len(errors),
+            "error_samples": errors[:5], "median_ms": round(float(np.median(a)), 1),
+            "p95_ms": round(float(np.percentile(a, 95)), 1), "max_ms": round(float(a.max()), 1),
+            "wall_s": round(wall, 2), "calls_per_s": round(len(lat) / wall, 2) if wall else 0.0}

@@ -1,0 +1,307 @@
+"""The explorer's actions (explorer.handlers) on the tiny model and small corpus, without Gradio."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import band_midi, busy_train_window, notes, window_midi
+
+from explorer.handlers import Handlers, Playback, new_state, originality_markdown, quantise
+from explorer.sharecode import decode_z
+from vae.constants import FIRST_NOTE_ON
+from vae.errors import MusicReadError
+from vae.midi_export import notes_to_midi
+from vae.tokenizer import MelodyTokenizer
+
+PLAY = Playback()
+
+
+@pytest.fixture(scope="module")
+def h(tiny_services, tmp_path_factory) -> Handlers:
+    return Handlers(tiny_services, out_dir=tmp_path_factory.mktemp("handler_files"))
+
+
+@pytest.fixture(scope="module")
+def busy(small_corpus) -> int:
+    return busy_train_window(small_corpus)
+
+
+@pytest.fixture(scope="module")
+def loaded(h, busy):
+    """(state, rendered) after loading the busy training window."""
+    return h.load_window(new_state(), busy, PLAY)
+
+
+def assert_files(*paths: str) -> None:
+    for p in paths:
+        assert Path(p).is_file() and Path(p).stat().st_size > 0, p
+
+
+def test_load_window_updates_state_and_renders(h, loaded, busy, small_corpus, tiny_services):
+    st, r = loaded
+    w = tiny_services.window(busy)
+    assert np.array_equal(st["z"], quantise(w["mu"])) and np.array_equal(st["origin_z"], st["z"])
+    assert np.array_equal(st["origin_tokens"], small_corpus.tokens[busy])
+    assert st["origin_tune"] == int(small_corpus.tune[busy])
+    assert st["title"] == r.title and r.title.startswith(w["title"]) and f"bars {w['start_bar']}-" in r.title
+    assert r.tokens.shape == (64,) and np.array_equal(r.tokens, tiny_services.decode(st["z"]))
+    assert r.notes == tiny_services.notes(r.tokens)
+    if (r.tokens >= FIRST_NOTE_ON).any():
+        assert r.notes
+    assert len(r.sliders) == len(h.labels)
+    assert np.allclose(r.sliders, tiny_services.sliders_of(st["z"]), atol=0.006)
+    assert r.map_xy == pytest.approx(tiny_services.place(st["z"]), abs=1e-5)
+    assert_files(r.wav_path, r.midi_path)
+    assert r.wav_path.endswith(".wav") and r.midi_path.endswith(".mid")
+    assert r.originality_md and set(r.timings_ms) >= {"decode", "total"}
+    # the figure draws the decoded notes and, faintly, the corpus original
+    names = [t.name for t in r.figure.data]
+    assert names == ["original", "melody"]
+
+
+def test_share_code_round_trip(h, loaded):
+    st, r = loaded
+    play = Playback("Flute", 96.0, 0.0, 7, "Drone")
+    r = h.render(st, play)
+    d = decode_z(r.share_code)
+    assert (d["tempo"], d["seed"], d["program"]) == (96.0, 7, 73)
+    st2, r2, play2 = h.from_share_code(new_state(), r.share_code, Playback())
+    assert np.array_equal(st2["z"], st["z"]) and np.array_equal(r2.tokens, r.tokens)
+    assert (play2.instrument, play2.tempo, play2.seed) == ("Flute", 96.0, 7)
+    assert r2.share_code == r.share_code
+    with pytest.raises(ValueError, match="damaged|wrong"):
+        h.from_share_code(new_state(), "not-a-melody", PLAY)
+
+
+def test_load_tune_and_welcome(h, small_corpus):
+    t = int(small_corpus.tune[200])
+    st, r = h.load_tune(new_state(), t, PLAY)
+    first = int(np.nonzero(small_corpus.tune == t)[0][0])
+    assert np.array_equal(st["origin_tokens"], small_corpus.tokens[first])
+    assert r.title.startswith(small_corpus.tunes[t]["title"])
+    with pytest.raises(ValueError):
+        h.load_window(new_state(), len(small_corpus), PLAY)
+    w = h.welcome_window()
+    assert small_corpus.tunes[small_corpus.tune[w]]["collection"] == "oneills"
+    assert (small_corpus.tokens[w] >= FIRST_NOTE_ON).sum() >= 14
+
+
+def test_set_sliders(h, loaded, tiny_services):
+    st, r = loaded
+    own = tiny_services.sliders_of(st["z"])
+    same, r_same = h.set_sliders(st, own.tolist(), PLAY)
+    assert np.allclose(same["z"], st["z"], atol=2e-3)
+    assert np.array_equal(r_same.tokens, r.tokens)
+    # the values the sliders show (rounded to 0.01) give back the same melody too
+    shown, r_shown = h.set_sliders(st, r.sliders, PLAY)
+    assert np.allclose(shown["z"], st["z"], atol=0.02) and np.array_equal(r_shown.tokens, r.tokens)
+
+    moved = own.copy()
+    moved[2] += 1.5
+    st2, r2 = h.set_sliders(st, moved.tolist(), PLAY)
+    got = tiny_services.sliders_of(st2["z"])
+    assert got[2] == pytest.approx(own[2] + 1.5, abs=0.02)
+    others = np.delete(np.arange(len(own)), 2)
+    assert np.allclose(got[others], own[others], atol=0.02)
+    assert not np.allclose(st2["z"], st["z"], atol=0.05)
+    assert np.array_equal(st2["origin_z"], st["origin_z"])  # the slider move is not a new origin
+    assert r2.sliders[2] == pytest.approx(own[2] + 1.5, abs=0.02)
+    assert st is not st2 and np.array_equal(st["z"], loaded[0]["z"])  # the input state is not mutated
+
+    back, rb = h.reset(st2, PLAY)
+    assert np.array_equal(back["z"], st["origin_z"]) and np.array_equal(rb.tokens, r.tokens)
+
+
+def test_random_and_similar(h, loaded):
+    st, _ = loaded
+    a, ra = h.random(st, PLAY, seed=11)
+    a2, _ = h.random(st, PLAY, seed=11)
+    b, _ = h.random(st, PLAY, seed=12)
+    assert np.array_equal(a["z"], a2["z"]) and not np.array_equal(a["z"], b["z"])
+    assert "seed 11" in ra.title and np.array_equal(a["origin_z"], a["z"])  # a random melody is a new origin
+    assert a["origin_tokens"] is None and ra.figure.data[-1].name == "melody" and len(ra.figure.data) == 1
+
+    same, rs = h.similar(st, PLAY, similarity=1.0, seed=3)
+    assert np.allclose(same["z"], st["z"], atol=1e-3) and rs.title == f"Variation of: {st['title']}"
+    far, _ = h.similar(st, PLAY, similarity=0.3, seed=3)
+    assert not np.allclose(far["z"], st["z"], atol=0.1)
+    assert np.array_equal(far["origin_z"], st["origin_z"])  # "reset" still goes back to the loaded melody
+    back, _ = h.reset(far, PLAY)
+    assert np.array_equal(back["z"], st["z"])
+
+
+def test_upload_of_a_corpus_melody_finds_it_first(h, small_corpus, busy, tmp_path):
+    path = window_midi(small_corpus, busy, tmp_path / "mine.mid")
+    st = h.upload(new_state(), str(path))
+    up = st["upload"]
+    assert up["name"] == "mine.mid" and len(up["candidates"]) == 1
+    c = up["candidates"][0]
+    assert c["windows"].shape == (1, 64) and c["starts"] == [0]
+    assert np.array_equal(c["windows"][0], small_corpus.tokens[busy])
+
+    st, r, info = h.choose_upload(st, 0, 0, PLAY)
+    assert r.title.startswith("mine.mid") and "bars 1-4" in r.title
+    assert info["extracted"] == MelodyTokenizer().decode(small_corpus.tokens[busy])
+    nb = info["neighbours"]
+    assert len(nb) == 10
+    assert [n["distance"] for n in nb] == sorted(n["distance"] for n in nb)
+    # the nearest is the window the file was made from (or an identical copy of it)
+    assert np.array_equal(small_corpus.tokens[nb[0]["window"]], small_corpus.tokens[busy])
+    assert nb[0]["distance"] < 0.05 < nb[-1]["distance"]
+    assert info["map_xy"] == r.map_xy
+
+
+def test_upload_of_a_band_picks_the_tune(h, tmp_path):
+    tune = notes((72, 0, 4), (74, 4, 8), (76, 8, 12), (77, 12, 14), (79, 16, 24), (77, 24, 28), (76, 28, 32),
+                 (74, 32, 36), (72, 36, 44), (71, 46, 48), (72, 48, 56), (79, 56, 64))
+    st = h.upload(new_state(), str(band_midi(tmp_path / "band.mid", tune)))
+    cands = st["upload"]["candidates"]
+    assert len(cands) == 3  # bass, chords, melody; never the drums
+    assert "Melody" in cands[0]["label"] and not any("Drums" in c["label"] for c in cands)
+    assert [c["score"] for c in cands] == sorted((c["score"] for c in cands), reverse=True)
+    assert np.array_equal(cands[0]["windows"][0], MelodyTokenizer().encode(tune, 64))
+    assert st["upload"]["tempo"] == pytest.approx(120.0)
+    st, r, info = h.choose_upload(st, 0, 5, PLAY)  # an out-of-range window is clamped
+    assert info["window"] == 0 and info["extracted"] == tune
+    assert r.title.startswith("band.mid · ")
+    nb = info["neighbours"]
+    assert [n["distance"] for n in nb] == sorted(n["distance"] for n in nb)
+    st, r_bass, info = h.choose_upload(st, 2, 0, PLAY)
+    assert info["candidate"] == 2 and info["extracted"] != tune
+
+
+def test_upload_refuses_bad_files_with_a_sentence(h, tmp_path):
+    bad = tmp_path / "broken.mid"
+    bad.write_bytes(b"Hello, this is a text file\n" * 10)
+    with pytest.raises(MusicReadError) as info:
+        h.upload(new_state(), str(bad))
+    msg = str(info.value)
+    assert msg == "This is not a MIDI file."
+    empty = notes_to_midi([], tmp_path / "empty.mid")
+    with pytest.raises(MusicReadError) as info:
+        h.upload(new_state(), str(tmp_path / "empty.mid"))
+    assert str(info.value) == "The file has no notes." and empty.instruments[0].notes == []
+    with pytest.raises(ValueError, match="MIDI file"):
+        h.upload(new_state(), "")
+    with pytest.raises(ValueError, match="Upload"):
+        h.choose_upload(new_state(), 0, 0, PLAY)
+
+
+@pytest.fixture(scope="module")
+def four_slots(h, small_corpus):
+    st = new_state()
+    rows = [10, 300, 700, 1100]
+    for slot, row in zip("ABCD", rows, strict=True):
+        st, _ = h.load_window(st, row, PLAY)
+        st = h.set_slot(st, slot)
+    return st
+
+
+def test_blend(h, four_slots, tiny_services):
+    st = four_slots
+    with pytest.raises(ValueError, match="melody A and melody B"):
+        h.blend(new_state(), 5, PLAY)
+    with pytest.raises(ValueError, match="Load or create"):
+        h.set_slot(new_state(), "A")
+    b = h.blend(st, 5, PLAY)
+    za, zb = st["slots"]["A"]["z"], st["slots"]["B"]["z"]
+    assert b["z"].shape == (5, tiny_services.latent_dim) and b["tokens"].shape == (5, 64)
+    assert np.array_equal(b["z"][0], za) and np.array_equal(b["z"][-1], zb)
+    assert np.array_equal(b["tokens"][0], tiny_services.decode(za))
+    assert np.array_equal(b["tokens"][-1], tiny_services.decode(zb))
+    assert len(b["notes"]) == 5 and [t.name for t in b["figure"].data] == ["A", "1", "2", "3", "B"]
+    assert_files(b["wav"], b["midi"])
+    assert len(h.blend(st, 3, PLAY)["z"]) == 3
+
+
+def test_grid_point(h, four_slots):
+    st = four_slots
+    with pytest.raises(ValueError, match="C, D"):
+        h.grid_point({**st, "slots": {s: st["slots"][s] for s in "AB"}}, 0.5, 0.5, PLAY)
+    for (x, y), corner in [((0, 0), "A"), ((1, 0), "B"), ((0, 1), "C"), ((1, 1), "D")]:
+        g, r = h.grid_point(st, x, y, PLAY)
+        assert np.allclose(g["z"], st["slots"][corner]["z"], atol=2e-3), corner
+        assert r.title.startswith("Grid blend")
+    mid, _ = h.grid_point(st, 0.5, 0.5, PLAY)
+    assert not any(np.allclose(mid["z"], st["slots"][s]["z"], atol=0.05) for s in "ABCD")
+    assert np.array_equal(mid["origin_z"], st["origin_z"])
+
+
+def test_push_reports_before_and_after(h, loaded, tiny_services):
+    st, _ = loaded
+    name = tiny_services.attribute_names[0]
+    pushed, r, info = h.push(st, name, 1.0, PLAY)
+    assert info["attribute"] == name and set(info) == {"attribute", "before", "after"}
+    before = tiny_services.attributes_of(tiny_services.decode(st["z"]))[name]
+    assert info["before"] == pytest.approx(before, nan_ok=True)
+    assert info["after"] == pytest.approx(tiny_services.attributes_of(r.tokens)[name], nan_ok=True)
+    v = tiny_services.vectors.vector(name)
+    assert np.allclose(pushed["z"] - st["z"], v, atol=5e-3)
+    # amounts are measured from where the transform started, not added up
+    again, _, _ = h.push(pushed, name, -1.0, PLAY)
+    assert np.allclose(again["z"] - st["z"], -v, atol=5e-3)
+    home, _, _ = h.push(again, name, 0.0, PLAY)
+    assert np.allclose(home["z"], st["z"], atol=2e-3)
+    # a slider move starts a new transform
+    st2, _ = h.set_sliders(again, tiny_services.sliders_of(again["z"]).tolist(), PLAY)
+    assert st2["transform_base"] is None
+
+
+def test_move_style_reports_probabilities(h, loaded, tiny_services):
+    st, _ = loaded
+    names = tiny_services.style_names
+    probs = tiny_services.style_of(st["z"])
+    to = min(names, key=probs.get)  # the least likely style now
+    moved, r, info = h.move_style(st, to, 1.0, PLAY)
+    assert set(info["before"]) == set(info["after"]) == set(names)
+    assert sum(info["before"].values()) == pytest.approx(1.0, abs=1e-4)
+    assert info["before"] == pytest.approx(probs, abs=1e-6)
+    assert info["after"][to] > info["before"][to]
+    assert info["after"] == pytest.approx(tiny_services.style_of(moved["z"]), abs=1e-6)
+    assert np.array_equal(moved["transform_base"], st["z"])
+    none, _, _ = h.move_style(st, to, 0.0, PLAY)
+    assert np.allclose(none["z"], st["z"], atol=2e-3)
+
+
+def test_draw_in_style(h, tiny_services):
+    d = h.draw_in_style(new_state(), "bach", 3, PLAY, seed=5)
+    assert d["z"].shape == (3, tiny_services.latent_dim) and d["tokens"].shape == (3, 64)
+    assert len(d["notes"]) == 3 and [t.name for t in d["figure"].data] == ["1", "2", "3"]
+    again = h.draw_in_style(new_state(), "bach", 3, PLAY, seed=5)
+    assert np.array_equal(again["z"], d["z"])
+    with pytest.raises(ValueError):
+        h.draw_in_style(new_state(), "mozart", 1, PLAY, seed=0)
+
+
+def test_waypoints_and_compose(h, four_slots, tiny_services):
+    with pytest.raises(ValueError, match="Load or create"):
+        h.add_waypoint(new_state())
+    st = {**four_slots, "waypoints": []}
+    st = h.add_waypoint({**st, "z": st["slots"]["A"]["z"], "title": "first"})
+    with pytest.raises(ValueError, match="two waypoints"):
+        h.compose(st, 16, PLAY)
+    st = h.add_waypoint({**st, "z": st["slots"]["B"]["z"], "title": "second"})
+    assert [w["title"] for w in st["waypoints"]] == ["first", "second"]
+    for n_bars, sections in [(8, 2), (12, 3), (16, 4), (10, 3)]:
+        c = h.compose(st, n_bars, PLAY)
+        assert c["sections"] == sections and c["z"].shape == (sections, tiny_services.latent_dim)
+        assert len(c["figure"].data) == sections
+        assert all(n.end <= 64 * sections for n in c["notes"])
+    assert np.allclose(c["z"][0], st["slots"]["A"]["z"]) and np.allclose(c["z"][-1], st["slots"]["B"]["z"])
+    assert_files(c["wav"], c["midi"])
+
+
+def test_originality_markdown_flags_a_planted_copy(tiny_services, small_corpus, busy):
+    w = small_corpus.tokens[busy].astype(np.int64)
+    planted = np.where(w >= FIRST_NOTE_ON, w - 2, w)  # the same tune a whole tone lower
+    o = tiny_services.originality(planted)
+    n = int((planted >= FIRST_NOTE_ON).sum())
+    text = originality_markdown(o, n)
+    assert "Likely copy" in text and o["title"] in text and "4 bars" in text
+    own = originality_markdown(o, n, own_tune=o["tune"])
+    assert "Likely copy" not in own and "rendering of a corpus tune" in own
+    assert originality_markdown(o, 0) == "This melody is silent."
+    fresh = {"steps": 8, "bars": 0.5, "notes": 2, "likely_copy": False, "title": "Some Reel"}
+    assert originality_markdown(fresh, 10).startswith("✅ Original") and "Some Reel" in originality_markdown(fresh, 10)
