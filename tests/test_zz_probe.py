@@ -1,7 +1,8 @@
 import numpy as np
 def test_probe(tiny_services, small_corpus):
     s = tiny_services
-    t = s.decode(s.index.mu[:400])
-    n = (t >= 2).sum(1)
-    print("decoded note-ons", np.bincount(n)[:30], len(small_corpus), len(small_corpus.tunes))
-    print(s.labels[0], [round(float(d["std"]),3) for d in s.labels])
+    for temp in (0.3, 0.5, 0.8, 1.0):
+        t = s.decode(s.index.mu[:200], temp, 0)
+        n = (t >= 2).sum(1)
+        print(temp, "decoded note-ons", np.percentile(n, [0, 10, 50, 90]))
+    print("mu range", np.abs(s.index.mu).max(), s.index.mu.std(0)[:5])
