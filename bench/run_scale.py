@@ -57,11 +57,11 @@ def neighbours(ctx: Context, sec: Section) -> None:
     for size in SIZES:
         lat = synthetic_latents(size, index.latent_dim, seed=1)
         s = _knn_stats(NeighbourIndex(lat), queries, ctx.reps(50 if size >= 1_000_000 else 100, 10))
-        curve.append({"n": size, **s})
+        curve.append({"latents": size, **s})
         del lat
         sec.add(f"10-NN over {size:,} synthetic latents p50", s["median_ms"], "ms",
                 le=50 if size == 1_000_000 else None, note=f"p95 {s['p95_ms']:.2f} ms")
-    ns = np.array([c["n"] for c in curve], float)
+    ns = np.array([c["latents"] for c in curve], float)
     ms = np.array([c["median_ms"] for c in curve], float)
     slope, intercept = np.polyfit(ns, ms, 1)
     exponent = float(np.polyfit(np.log(ns), np.log(ms), 1)[0])

@@ -26,7 +26,7 @@ def probe(ctx: Context, policy: str | None, threads: int, bf16: bool) -> dict:
     env.pop("OMP_WAIT_POLICY", None)
     if policy:
         env["OMP_WAIT_POLICY"] = policy
-    steps, seconds = (10, 20.0) if ctx.quick else (40, 60.0)
+    steps, seconds = (10, 8.0) if ctx.quick else (40, 60.0)
     cmd = [sys.executable, "-m", "bench.train_probe", "--corpus", ctx.full_corpus_dir, "--threads", str(threads),
            "--steps", str(steps), "--warmup", "3", "--max-seconds", str(seconds)] + (["--bf16"] if bf16 else [])
     try:

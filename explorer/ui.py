@@ -234,9 +234,11 @@ def build_ui(services: ExplorerServices, soundfont: str | Path | None = None, ha
             return out + (list(r.sliders) if with_sliders else [])
 
         # ---- page load: a shared link, else a corpus melody ----
+        # Gradio injects gr.Request / gr.SelectData only into positional parameters before any *args, so
+        # these handlers name their inputs (with `*args, request=` the share link was silently ignored).
         @user_errors
-        def on_load(st, *args, request: gr.Request = None):
-            play = Playback(*args)
+        def on_load(st, instrument, tempo, temperature, seed, accompaniment, request: gr.Request = None):
+            play = Playback(instrument, tempo, temperature, seed, accompaniment)
             code = request.query_params.get("m") if request is not None else None
             if code:
                 try:
@@ -353,12 +355,12 @@ def build_ui(services: ExplorerServices, soundfont: str | Path | None = None, ha
         window_dd.input(on_candidate, [state, cand_dd, window_dd, *play_inputs], upload_out, api_visibility="private")
 
         @user_errors
-        def on_neighbour(st, *args, evt: gr.SelectData):
+        def on_neighbour(st, instrument, tempo, temperature, seed, accompaniment, evt: gr.SelectData):
             rows = st.get("neighbours") or []
             row = evt.index[0] if isinstance(evt.index, list | tuple) else evt.index
             if not rows or row >= len(rows):
                 raise ValueError("Upload a file to see its neighbours first.")
-            return show(*h.load_window(st, rows[row], Playback(*args)))
+            return show(*h.load_window(st, rows[row], Playback(instrument, tempo, temperature, seed, accompaniment)))
 
         neigh_df.select(on_neighbour, [state, *play_inputs], main_and_sliders, api_visibility="private")
 
