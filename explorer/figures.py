@@ -1,11 +1,16 @@
-"""Plotly figures: piano roll, corpus map (WebGL), interpolation strip, learning curve-free helpers."""
+"""Plotly figures as plain JSON-ready dicts: piano roll, corpus map (WebGL), melody strips.
+
+Building `plotly.graph_objects` figures validates every property and cost ~50 ms per piano roll, the
+largest share of a slider move; plain dicts in Plotly's JSON schema cost well under a millisecond and
+are what the browser receives anyway. `to_figure(spec)` gives a real go.Figure when one is wanted.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 import numpy as np
-import plotly.graph_objects as go
 
 from vae.constants import STEPS_PER_BAR
 from vae.tokenizer import Note
@@ -13,106 +18,133 @@ from vae.tokenizer import Note
 NAMES = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
 COLLECTION_COLORS = {"essen": "#1f77b4", "oneills": "#2ca02c", "ryans": "#ff7f0e", "airds": "#9467bd",
                      "bach": "#d62728", "midi": "#17becf"}
-_DIM = "rgba(120,120,120,0.35)"
+MELODY_COLOR = "#e4572e"
+GHOST_COLOR = "rgba(120,120,120,0.35)"
+STRIP_PALETTE = ["#e4572e", "#f3a712", "#29335c", "#669bbc", "#a8c686"]
 
 
 def note_name(pitch: int) -> str:
     return f"{NAMES[pitch % 12]}{pitch // 12 - 1}"
 
 
-def piano_roll(notes: Sequence[Note], total_steps: int = 64, title: str = "", ghost: Sequence[Note] | None = None,
-               height: int = 260) -> go.Figure:
-    """Piano roll of a melody: one bar per note (x in bars, y in MIDI pitch), bar lines, note names on hover.
+def to_json(spec: dict) -> str:
+    """The spec as Plotly JSON text (numpy arrays become lists)."""
+    return json.dumps(spec, default=lambda o: o.tolist() if isinstance(o, np.ndarray) else o.item())
 
-    `ghost` draws another melody faintly behind (e.g. the original before sliders moved).
-    """
-    fig = go.Figure()
 
-    def segments(ns: Sequence[Note]):
-        xs, ys, text = [], [], []
-        for n in ns:
-            xs += [n.start / STEPS_PER_BAR, (n.end - 0.15) / STEPS_PER_BAR, None]
-            ys += [n.pitch, n.pitch, None]
-            label = f"{note_name(n.pitch)} · bar {n.start // STEPS_PER_BAR + 1} beat {(n.start % STEPS_PER_BAR) / 4 + 1:g}"
-            text += [label, label, None]
-        return xs, ys, text
+def to_figure(spec: dict):
+    """A plotly.graph_objects.Figure of a spec (slow: for notebooks and tests, not the hot path)."""
+    import plotly.graph_objects as go
 
-    if ghost:
-        gx, gy, gt = segments(ghost)
-        fig.add_trace(go.Scatter(x=gx, y=gy, mode="lines", line={"width": 9, "color": _DIM}, hoverinfo="skip",
-                                 name="original"))
-    xs, ys, text = segments(notes)
-    fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line={"width": 9, "color": "#e4572e"}, text=text,
-                             hovertemplate="%{text}<extra></extra>", name="melody"))
-    pitches = [n.pitch for n in notes] + [n.pitch for n in ghost or []]
+    return go.Figure(json.loads(to_json(spec)))
+
+
+def _segments(notes: Sequence[Note], offset: int = 0, label: str = "") -> tuple[list, list, list]:
+    """Line segments drawing notes as bars: x in bars, y in MIDI pitch, None between notes."""
+    xs: list = []
+    ys: list = []
+    text: list = []
+    for n in notes:
+        start, end = n.start + offset, n.end + offset
+        xs += [start / STEPS_PER_BAR, (end - 0.15) / STEPS_PER_BAR, None]
+        ys += [n.pitch, n.pitch, None]
+        where = f"bar {n.start // STEPS_PER_BAR + 1} beat {(n.start % STEPS_PER_BAR) / 4 + 1:g}"
+        t = f"{label + ' · ' if label else ''}{note_name(n.pitch)} · {where}"
+        text += [t, t, None]
+    return xs, ys, text
+
+
+def _pitch_axis(pitches: list[int]) -> dict:
     lo, hi = (min(pitches) - 3, max(pitches) + 3) if pitches else (57, 79)
-    bars = total_steps / STEPS_PER_BAR
-    for b in range(int(bars) + 1):
-        fig.add_vline(x=b, line={"color": "rgba(0,0,0,0.25)", "width": 1})
     ticks = [p for p in range(lo, hi + 1) if p % 12 in (0, 7)]
-    fig.update_layout(
-        height=height, margin={"l": 50, "r": 10, "t": 30 if title else 10, "b": 30}, showlegend=False,
-        title={"text": title, "x": 0.01, "font": {"size": 13}} if title else None,
-        xaxis={"range": [0, bars], "title": None, "dtick": 1, "tickformat": "d", "showgrid": False},
-        yaxis={"range": [lo, hi], "tickvals": ticks, "ticktext": [note_name(p) for p in ticks], "gridcolor": "#eee"},
-        plot_bgcolor="white", uirevision="roll",
-    )
-    return fig
+    return {"range": [lo, hi], "tickvals": ticks, "ticktext": [note_name(p) for p in ticks], "gridcolor": "#eee",
+            "fixedrange": True}
+
+
+def piano_roll(notes: Sequence[Note], total_steps: int = 64, title: str = "", ghost: Sequence[Note] | None = None,
+               height: int = 260) -> dict:
+    """Piano roll spec of a melody: one bar per note (x in bars, y in MIDI pitch), bar lines, note names on hover.
+
+    `ghost` draws another melody faintly behind (e.g. the original before the sliders moved). The
+    melody is always the last trace, named "melody".
+    """
+    data = []
+    if ghost:
+        gx, gy, _ = _segments(ghost)
+        data.append({"type": "scatter", "x": gx, "y": gy, "mode": "lines", "name": "original", "hoverinfo": "skip",
+                     "line": {"width": 9, "color": GHOST_COLOR}})
+    xs, ys, text = _segments(notes)
+    data.append({"type": "scatter", "x": xs, "y": ys, "mode": "lines", "name": "melody", "text": text,
+                 "hovertemplate": "%{text}<extra></extra>", "line": {"width": 9, "color": MELODY_COLOR}})
+    bars = total_steps / STEPS_PER_BAR
+    shapes = [{"type": "line", "xref": "x", "yref": "paper", "x0": b, "x1": b, "y0": 0, "y1": 1,
+               "line": {"color": "rgba(0,0,0,0.25)", "width": 1}} for b in range(int(bars) + 1)]
+    layout = {"height": height, "margin": {"l": 50, "r": 10, "t": 30 if title else 10, "b": 30}, "showlegend": False,
+              "xaxis": {"range": [0, bars], "dtick": 1, "tickformat": "d", "showgrid": False, "fixedrange": True},
+              "yaxis": _pitch_axis([n.pitch for n in notes] + [n.pitch for n in ghost or []]),
+              "plot_bgcolor": "white", "shapes": shapes, "uirevision": "roll"}
+    if title:
+        layout["title"] = {"text": title, "x": 0.01, "font": {"size": 13}}
+    return {"data": data, "layout": layout}
 
 
 def corpus_map(x: np.ndarray, y: np.ndarray, collection: Sequence[str], hover: Sequence[str], ids: np.ndarray,
                color_values: np.ndarray | None = None, color_label: str = "", current: tuple[float, float] | None = None,
-               extra: dict[str, tuple[float, float]] | None = None, height: int = 520) -> go.Figure:
-    """The corpus map: WebGL scatter, one trace per collection (or one trace coloured by an attribute).
+               extra: dict[str, tuple[float, float]] | None = None, height: int = 520) -> dict:
+    """Corpus map spec: WebGL scatter, one trace per collection (or one trace coloured by an attribute).
 
-    `customdata` of every point is its id (a tune index) so a click can load it; `current` marks the
-    melody being explored and `extra` adds labelled markers (uploads, neighbours).
+    `customdata` of every point is its id (a tune index) so a click can load it; `current` adds the
+    star trace named "current melody" (moved in the browser as the sliders move); `extra` adds labelled
+    markers (an upload, for example).
     """
-    fig = go.Figure()
+    data = []
     collection = np.asarray(collection)
     hover = np.asarray(hover)
+    x, y, ids = np.asarray(x, dtype=float).round(4), np.asarray(y, dtype=float).round(4), np.asarray(ids)
     if color_values is None:
         for name in dict.fromkeys(collection.tolist()):
             m = collection == name
-            fig.add_trace(go.Scattergl(x=x[m], y=y[m], mode="markers", name=name, customdata=ids[m], text=hover[m],
-                                       hovertemplate="%{text}<extra></extra>",
-                                       marker={"size": 4, "opacity": 0.6, "color": COLLECTION_COLORS.get(name)}))
+            data.append({"type": "scattergl", "x": x[m], "y": y[m], "mode": "markers", "name": name, "customdata": ids[m],
+                         "text": hover[m], "hovertemplate": "%{text}<extra></extra>",
+                         "marker": {"size": 4, "opacity": 0.6, "color": COLLECTION_COLORS.get(name, "#777")}})
     else:
-        fig.add_trace(go.Scattergl(x=x, y=y, mode="markers", name=color_label, customdata=ids, text=hover,
-                                   hovertemplate="%{text}<extra></extra>",
-                                   marker={"size": 4, "opacity": 0.7, "color": color_values, "colorscale": "Viridis",
-                                           "showscale": True, "colorbar": {"title": color_label, "thickness": 12}}))
+        vals = np.asarray(color_values, dtype=float)
+        data.append({"type": "scattergl", "x": x, "y": y, "mode": "markers", "name": color_label, "customdata": ids,
+                     "text": hover, "hovertemplate": "%{text}<extra></extra>",
+                     "marker": {"size": 4, "opacity": 0.7, "color": np.where(np.isfinite(vals), vals, None).tolist(),
+                                "colorscale": "Viridis", "showscale": True,
+                                "colorbar": {"title": {"text": color_label}, "thickness": 12}}})
     for label, (px, py) in (extra or {}).items():
-        fig.add_trace(go.Scatter(x=[px], y=[py], mode="markers+text", text=[label], textposition="top center",
-                                 name=label, hoverinfo="name",
-                                 marker={"size": 11, "symbol": "diamond", "color": "#111", "line": {"width": 1, "color": "white"}}))
+        data.append({"type": "scatter", "x": [px], "y": [py], "mode": "markers+text", "text": [label],
+                     "textposition": "top center", "name": label, "hoverinfo": "name",
+                     "marker": {"size": 11, "symbol": "diamond", "color": "#111", "line": {"width": 1, "color": "white"}}})
     if current is not None:
-        fig.add_trace(go.Scatter(x=[current[0]], y=[current[1]], mode="markers", name="current melody",
-                                 hoverinfo="name", marker={"size": 18, "symbol": "star", "color": "#ffd60a",
-                                                           "line": {"width": 2, "color": "#111"}}))
-    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10}, plot_bgcolor="white",
-                      legend={"orientation": "h", "y": -0.02}, xaxis={"visible": False}, yaxis={"visible": False},
-                      uirevision="map", clickmode="event", dragmode="pan", hovermode="closest")
-    return fig
+        data.append({"type": "scatter", "x": [current[0]], "y": [current[1]], "mode": "markers", "name": "current melody",
+                     "hoverinfo": "name", "marker": {"size": 18, "symbol": "star", "color": "#ffd60a",
+                                                     "line": {"width": 2, "color": "#111"}}})
+    layout = {"height": height, "margin": {"l": 10, "r": 10, "t": 10, "b": 10}, "plot_bgcolor": "white",
+              "legend": {"orientation": "h", "y": -0.02}, "xaxis": {"visible": False}, "yaxis": {"visible": False},
+              "uirevision": "map", "clickmode": "event", "dragmode": "pan", "hovermode": "closest"}
+    return {"data": data, "layout": layout}
 
 
-def strip(melodies: Sequence[Sequence[Note]], labels: Sequence[str], total_steps: int = 64, height: int = 300) -> go.Figure:
-    """Several melodies side by side on one time axis (an interpolation strip or a composed piece)."""
-    fig = go.Figure()
-    xs, ys, text = [], [], []
-    palette = ["#e4572e", "#f3a712", "#29335c", "#669bbc", "#a8c686"]
+def strip(melodies: Sequence[Sequence[Note]], labels: Sequence[str], total_steps: int = 64, height: int = 300) -> dict:
+    """Several melodies one after another on one time axis (an interpolation strip or a composed piece)."""
+    data, shapes, notes_all = [], [], []
     for i, ns in enumerate(melodies):
         off = i * total_steps
-        xs, ys, text = [], [], []
-        for n in ns:
-            xs += [(off + n.start) / STEPS_PER_BAR, (off + n.end - 0.15) / STEPS_PER_BAR, None]
-            ys += [n.pitch, n.pitch, None]
-            text += [f"{labels[i]} · {note_name(n.pitch)}"] * 2 + [None]
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line={"width": 7, "color": palette[i % len(palette)]},
-                                 text=text, hovertemplate="%{text}<extra></extra>", name=labels[i]))
-        fig.add_vrect(x0=off / STEPS_PER_BAR, x1=(off + total_steps) / STEPS_PER_BAR,
-                      fillcolor="#f4f4f4" if i % 2 else "white", line_width=0, layer="below",
-                      annotation_text=labels[i], annotation_position="top left", annotation_font_size=10)
-    fig.update_layout(height=height, margin={"l": 50, "r": 10, "t": 25, "b": 30}, showlegend=False,
-                      plot_bgcolor="white", xaxis={"title": "bars"}, yaxis={"gridcolor": "#eee"})
-    return fig
+        xs, ys, text = _segments(ns, off, labels[i])
+        notes_all += [n.pitch for n in ns]
+        data.append({"type": "scatter", "x": xs, "y": ys, "mode": "lines", "name": labels[i], "text": text,
+                     "hovertemplate": "%{text}<extra></extra>",
+                     "line": {"width": 7, "color": STRIP_PALETTE[i % len(STRIP_PALETTE)]}})
+        shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": off / STEPS_PER_BAR,
+                       "x1": (off + total_steps) / STEPS_PER_BAR, "y0": 0, "y1": 1, "line": {"width": 0},
+                       "fillcolor": "#f4f4f4" if i % 2 else "white", "layer": "below"})
+    annotations = [{"x": i * total_steps / STEPS_PER_BAR, "y": 1, "xref": "x", "yref": "paper", "text": labels[i],
+                    "showarrow": False, "xanchor": "left", "yanchor": "bottom", "font": {"size": 10}}
+                   for i in range(len(melodies))]
+    layout = {"height": height, "margin": {"l": 50, "r": 10, "t": 25, "b": 30}, "showlegend": False,
+              "plot_bgcolor": "white", "xaxis": {"title": {"text": "bars"}}, "yaxis": _pitch_axis(notes_all),
+              "shapes": shapes, "annotations": annotations}
+    return {"data": data, "layout": layout}

@@ -8,11 +8,13 @@ from pathlib import Path
 
 import gradio as gr
 import numpy as np
+from gradio.components.plot import PlotData
 
 from explorer import figures
 from explorer.handlers import (
     ACCOMPANIMENTS,
     INSTRUMENTS,
+    SLIDER_RANGE,
     Handlers,
     Playback,
     Rendered,
@@ -70,6 +72,11 @@ CSS = """
 .slider-grid .gr-slider { margin-bottom: 0; }
 footer { display: none !important; }
 """
+
+
+def plot(spec: dict | None) -> PlotData | None:
+    """A figure spec (explorer.figures) as gr.Plot's payload, skipping plotly's slow validation."""
+    return None if spec is None else PlotData(type="plotly", plot=figures.to_json(spec))
 
 
 def user_errors(fn):
@@ -143,7 +150,7 @@ def build_ui(services: ExplorerServices, soundfont: str | Path | None = None, ha
                             for col in range(2):
                                 with gr.Column():
                                     for i in range(col * ((k + 1) // 2), min(k, (col + 1) * ((k + 1) // 2))):
-                                        sliders.append(gr.Slider(-3.0, 3.0, value=0.0, step=0.05, label=labels[i]["label"],
+                                        sliders.append(gr.Slider(-SLIDER_RANGE, SLIDER_RANGE, value=0.0, step=0.05, label=labels[i]["label"],
                                                                  elem_id=f"pc-{i + 1}"))
                         with gr.Row():
                             render_btn = gr.Button("Render", variant="primary", elem_id="render-btn")
@@ -229,7 +236,7 @@ def build_ui(services: ExplorerServices, soundfont: str | Path | None = None, ha
         main_and_sliders = main_out + sliders
 
         def show(st: dict, r: Rendered, with_sliders: bool = True) -> list:
-            out = [st, f"**{r.title}**", r.figure, r.wav_path, [r.midi_path, r.wav_path], r.originality_md,
+            out = [st, f"**{r.title}**", plot(r.figure), r.wav_path, [r.midi_path, r.wav_path], r.originality_md,
                    r.share_code, f"{r.map_xy[0]:.4f},{r.map_xy[1]:.4f}"]
             return out + (list(r.sliders) if with_sliders else [])
 
@@ -243,11 +250,11 @@ def build_ui(services: ExplorerServices, soundfont: str | Path | None = None, ha
             if code:
                 try:
                     st, r, play = h.from_share_code(st, code, play)
-                    return [*show(st, r), play.instrument, play.tempo, play.temperature, play.seed, h.map_figure("collection", r.map_xy)]
+                    return [*show(st, r), play.instrument, play.tempo, play.temperature, play.seed, plot(h.map_figure("collection", r.map_xy))]
                 except ValueError as exc:
                     gr.Warning(str(exc))
             st, r = h.load_window(st, h.welcome_window(), play)
-            return [*show(st, r), play.instrument, play.tempo, play.temperature, play.seed, h.map_figure("collection", r.map_xy)]
+            return [*show(st, r), play.instrument, play.tempo, play.temperature, play.seed, plot(h.map_figure("collection", r.map_xy))]
 
         demo.load(on_load, [state, *play_inputs], main_and_sliders + [instrument, tempo, temperature, seed, corpus_map],
                   api_name="load", api_visibility="undocumented")
@@ -313,7 +320,7 @@ def build_ui(services: ExplorerServices, soundfont: str | Path | None = None, ha
 
         def on_map_view(st, color):
             xy = h.s.place(st["z"]) if st.get("z") is not None else None
-            return h.map_figure(color, xy)
+            return plot(h.map_figure(color, xy))
 
         color_by.input(on_map_view, [state, color_by], corpus_map, api_name="map", api_visibility="undocumented")
         map_tab.select(on_map_view, [state, color_by], corpus_map, api_visibility="private")
@@ -337,8 +344,8 @@ def build_ui(services: ExplorerServices, soundfont: str | Path | None = None, ha
             extracted_fig = figures.piano_roll(info["extracted"], 64, title="Extracted from your file", height=220)
             umap = h.map_figure("collection", None, {"your melody": info["map_xy"]})
             windows = [f"bars {s // 16 + 1}-{s // 16 + 4}" for s in c["starts"]]
-            return [*show(st, r), status, gr.update(choices=windows, value=windows[info["window"]]), extracted_fig,
-                    neighbours_rows(info["neighbours"]), umap]
+            return [*show(st, r), status, gr.update(choices=windows, value=windows[info["window"]]), plot(extracted_fig),
+                    neighbours_rows(info["neighbours"]), plot(umap)]
 
         upload_out = main_and_sliders + [upload_status, window_dd, extracted, neigh_df, upload_map]
         upload_file.upload(on_upload, [state, upload_file, *play_inputs], upload_out + [cand_dd], api_name="upload",
@@ -378,7 +385,7 @@ def build_ui(services: ExplorerServices, soundfont: str | Path | None = None, ha
             b = h.blend(st, int(n), Playback(*args))
             st = dict(st)
             st["blend_z"] = b["z"]
-            return st, b["figure"], b["wav"], [b["midi"], b["wav"]], gr.update(maximum=len(b["z"]), value=1)
+            return st, plot(b["figure"]), b["wav"], [b["midi"], b["wav"]], gr.update(maximum=len(b["z"]), value=1)
 
         blend_btn.click(on_blend, [state, steps, *play_inputs], [state, blend_plot, blend_audio, blend_files, blend_pick],
                         api_name="blend", api_visibility="undocumented")
@@ -430,7 +437,7 @@ def build_ui(services: ExplorerServices, soundfont: str | Path | None = None, ha
             d = h.draw_in_style(st, style, int(n), Playback(*args), seed_val)
             st = dict(st)
             st["drawn"] = {"z": d["z"], "style": style}
-            return st, d["figure"], gr.update(maximum=len(d["z"]), value=1)
+            return st, plot(d["figure"]), gr.update(maximum=len(d["z"]), value=1)
 
         draw_btn.click(on_draw, [state, draw_style, draw_n, *play_inputs], [state, draw_plot, draw_pick],
                        api_name="draw_in_style", api_visibility="undocumented")
@@ -459,7 +466,7 @@ def build_ui(services: ExplorerServices, soundfont: str | Path | None = None, ha
         @user_errors
         def on_compose(st, n_bars, *args):
             c = h.compose(st, int(n_bars), Playback(*args))
-            return c["figure"], c["wav"], [c["midi"], c["wav"]]
+            return plot(c["figure"]), c["wav"], [c["midi"], c["wav"]]
 
         compose_btn.click(on_compose, [state, bars, *play_inputs], [compose_plot, compose_audio, compose_files],
                           api_name="compose", api_visibility="undocumented")

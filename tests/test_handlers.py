@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from conftest import band_midi, busy_train_window, notes, window_midi
 
-from explorer.handlers import Handlers, Playback, new_state, originality_markdown, quantise
+from explorer.handlers import SLIDER_RANGE, Handlers, Playback, new_state, originality_markdown, quantise
 from explorer.sharecode import decode_z
 from vae.constants import FIRST_NOTE_ON
 from vae.errors import MusicReadError
@@ -52,9 +52,9 @@ def test_load_window_updates_state_and_renders(h, loaded, busy, small_corpus, ti
     sampled = h.render(st, SAMPLED)
     assert np.array_equal(sampled.tokens, tiny_services.decode(st["z"], 1.0, 3))
     assert sampled.notes and sampled.notes == tiny_services.notes(sampled.tokens)
-    melody = sampled.figure.data[-1]
-    assert melody.name == "melody" and len(melody.x) == 3 * len(sampled.notes)  # start, end, gap per note
-    assert sorted({int(p) for p in melody.y if p is not None}) == sorted({n.pitch for n in sampled.notes})
+    melody = sampled.figure["data"][-1]
+    assert melody["name"] == "melody" and len(melody["x"]) == 3 * len(sampled.notes)  # start, end, gap per note
+    assert sorted({int(p) for p in melody["y"] if p is not None}) == sorted({n.pitch for n in sampled.notes})
     assert_files(sampled.wav_path, sampled.midi_path)
     assert sampled.wav_path != r.wav_path
     assert len(r.sliders) == len(h.labels)
@@ -64,7 +64,7 @@ def test_load_window_updates_state_and_renders(h, loaded, busy, small_corpus, ti
     assert r.wav_path.endswith(".wav") and r.midi_path.endswith(".mid")
     assert r.originality_md and set(r.timings_ms) >= {"decode", "total"}
     # the figure draws the decoded notes and, faintly, the corpus original
-    names = [t.name for t in r.figure.data]
+    names = [t["name"] for t in r.figure["data"]]
     assert names == ["original", "melody"]
 
 
@@ -101,9 +101,9 @@ def test_set_sliders(h, loaded, tiny_services):
     same, r_same = h.set_sliders(st, own.tolist(), SAMPLED)
     assert np.array_equal(same["z"], st["z"])
     assert np.array_equal(r_same.tokens, h.render(st, SAMPLED).tokens) and r_same.notes
-    # the values the sliders show (rounded to 0.01) stay within rounding (and float16 z) of the melody
+    # the values the sliders show (rounded to 0.01) leave the melody exactly as it was
     shown, _ = h.set_sliders(st, r.sliders, PLAY)
-    assert np.allclose(tiny_services.sliders_of(shown["z"]), own, atol=0.02)
+    assert np.array_equal(shown["z"], st["z"])
 
     moved = own.copy()
     moved[2] += 1.5
@@ -121,6 +121,24 @@ def test_set_sliders(h, loaded, tiny_services):
     assert np.array_equal(back["z"], st["origin_z"]) and np.array_equal(rb.tokens, r.tokens)
 
 
+def test_sliders_beyond_their_range(h, loaded, tiny_services):
+    """A melody further out than the sliders reach shows clipped sliders; moving another slider keeps it there."""
+    st, _ = loaded
+    own = tiny_services.sliders_of(st["z"])
+    far = own.copy()
+    far[1] = 5.3
+    st = h.set_z(st, tiny_services.z_from_sliders(st["z"], far), "far out")
+    r = h.render(st, PLAY)
+    assert r.sliders[1] == SLIDER_RANGE and all(abs(v) <= SLIDER_RANGE for v in r.sliders)
+    moved = list(r.sliders)
+    moved[0] = round(moved[0] - 1.0, 2)
+    st2, r2 = h.set_sliders(st, moved, PLAY)
+    got = tiny_services.sliders_of(st2["z"])
+    assert got[1] == pytest.approx(5.3, abs=0.05) and got[0] == pytest.approx(moved[0], abs=0.02)
+    assert np.allclose(np.delete(got, [0, 1]), np.delete(tiny_services.sliders_of(st["z"]), [0, 1]), atol=0.02)
+    assert r2.sliders[1] == SLIDER_RANGE
+
+
 def test_random_and_similar(h, loaded):
     st, _ = loaded
     a, ra = h.random(st, PLAY, seed=11)
@@ -128,7 +146,7 @@ def test_random_and_similar(h, loaded):
     b, _ = h.random(st, PLAY, seed=12)
     assert np.array_equal(a["z"], a2["z"]) and not np.array_equal(a["z"], b["z"])
     assert "seed 11" in ra.title and np.array_equal(a["origin_z"], a["z"])  # a random melody is a new origin
-    assert a["origin_tokens"] is None and ra.figure.data[-1].name == "melody" and len(ra.figure.data) == 1
+    assert a["origin_tokens"] is None and ra.figure["data"][-1]["name"] == "melody" and len(ra.figure["data"]) == 1
 
     same, rs = h.similar(st, PLAY, similarity=1.0, seed=3)
     assert np.allclose(same["z"], st["z"], atol=1e-3) and rs.title == f"Variation of: {st['title']}"
@@ -218,7 +236,7 @@ def test_blend(h, four_slots, tiny_services):
     assert np.array_equal(b["z"][0], za) and np.array_equal(b["z"][-1], zb)
     assert np.array_equal(b["tokens"][0], tiny_services.decode(za))
     assert np.array_equal(b["tokens"][-1], tiny_services.decode(zb))
-    assert len(b["notes"]) == 5 and [t.name for t in b["figure"].data] == ["A", "1", "2", "3", "B"]
+    assert len(b["notes"]) == 5 and [t["name"] for t in b["figure"]["data"]] == ["A", "1", "2", "3", "B"]
     assert_files(b["wav"], b["midi"])
     assert len(h.blend(st, 3, PLAY)["z"]) == 3
 
@@ -275,7 +293,7 @@ def test_move_style_reports_probabilities(h, loaded, tiny_services):
 def test_draw_in_style(h, tiny_services):
     d = h.draw_in_style(new_state(), "bach", 3, PLAY, seed=5)
     assert d["z"].shape == (3, tiny_services.latent_dim) and d["tokens"].shape == (3, 64)
-    assert len(d["notes"]) == 3 and [t.name for t in d["figure"].data] == ["1", "2", "3"]
+    assert len(d["notes"]) == 3 and [t["name"] for t in d["figure"]["data"]] == ["1", "2", "3"]
     again = h.draw_in_style(new_state(), "bach", 3, PLAY, seed=5)
     assert np.array_equal(again["z"], d["z"])
     with pytest.raises(ValueError):
@@ -294,7 +312,7 @@ def test_waypoints_and_compose(h, four_slots, tiny_services):
     for n_bars, sections in [(8, 2), (12, 3), (16, 4), (10, 3)]:
         c = h.compose(st, n_bars, PLAY)
         assert c["sections"] == sections and c["z"].shape == (sections, tiny_services.latent_dim)
-        assert len(c["figure"].data) == sections
+        assert len(c["figure"]["data"]) == sections
         assert all(n.end <= 64 * sections for n in c["notes"])
     assert np.allclose(c["z"][0], st["slots"]["A"]["z"]) and np.allclose(c["z"][-1], st["slots"]["B"]["z"])
     assert_files(c["wav"], c["midi"])
