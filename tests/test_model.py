@@ -40,7 +40,7 @@ def test_loss_decreases_on_small_batch(hierarchical, sampling, small_corpus):
         opt.zero_grad()
         loss.backward()
         opt.step()
-    assert float(loss) < 0.7 * first
+    assert loss.item() < 0.7 * first
 
 
 def test_transpose_keeps_rhythm_and_range(small_corpus):
