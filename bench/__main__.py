@@ -34,7 +34,8 @@ def default_checkpoint() -> Path:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m bench", description="Run the Melody Explorer benchmarks: print a "
+                                "table, write results JSON and a markdown table beside it.")
     p.add_argument("--checkpoint", type=Path, default=None,
                    help="checkpoint folder (default: vae/pretrained/default if present, else runs/default/best)")
     p.add_argument("--quick", action="store_true", help="few repetitions, small samples, no corpus build (~3 min)")

@@ -42,13 +42,23 @@ def markdown(results: dict) -> str:
            f"(serving: 1 torch thread, as the app), Python {m['python']}; checkpoint `{results['checkpoint']}` "
            f"(step {results.get('step')}){' — quick run' if results['quick'] else ''}"
            f"{'; served corpus limited to ' + str(results['corpus_limit']) + ' tunes' if results.get('corpus_limit') else ''}.",
-           "Times are medians (p50) and 95th percentiles after warm-up; ratios are measured in the same run.", "",
+           "Times are medians (p50) and 95th percentiles after warm-up; ratios are measured in the same run.",
+           *_merged_note(results), "",
            "| section | metric | value | target | |", "|---|---|---|---|---|"]
     for r in rows_of(results):
         metric = r["metric"].strip() if not r["metric"].startswith("  ") else "↳ " + r["metric"].strip()
         note = f" <small>({r['note']})</small>" if r["note"] else ""
         out.append(f"| {r['section']} | {metric}{note} | {_value(r)} | {r['target']} | {_ok(r)} |")
     return "\n".join(out) + "\n"
+
+
+def _merged_note(results: dict) -> list[str]:
+    """With --only, other sections come from earlier runs: say when each was measured."""
+    when = {n: results["sections"][n].get("measured_at") for n in results["order"] if n in results["sections"]}
+    when = {n: w for n, w in when.items() if w}
+    if len(set(when.values())) <= 1:
+        return []
+    return ["Sections measured at: " + ", ".join(f"{n} {w}" for n, w in when.items()) + "."]
 
 
 def write(results: dict, json_path: Path) -> tuple[Path, Path]:

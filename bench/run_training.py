@@ -50,7 +50,7 @@ def run(ctx: Context) -> Section:
         ratio = r["windows_per_s"] / base if base else None
         r["ratio_to_baseline"] = None if ratio is None else round(ratio, 3)
         sec.add(f"train {name}", r["windows_per_s"], "windows/s",
-                note=f"x{ratio:.2f} of baseline; {r['steps']} steps" if ratio else f"{r['steps']} steps")
+                note=f"x{ratio:.2f} of baseline; steps timed: {r['steps']}" if ratio else f"steps timed: {r['steps']}")
     sec.data = {"preset": "default", "baseline": BASELINE, "variants": res, "seconds": round(t.s, 1),
                 "note": "step as in vae.train (forward, backward, clip, Adam), batch 64, random training windows"}
     return sec

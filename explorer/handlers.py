@@ -31,6 +31,7 @@ INSTRUMENTS = {"Piano": 0, "Electric piano": 4, "Harpsichord": 6, "Celesta": 8, 
                "Square lead": 80, "Fiddle": 110, "Bagpipe": 109}
 ACCOMPANIMENTS = {"None": None, "Drone": "drone", "Tonic chord": "chord"}
 FILE_MAX_AGE_S = 3600  # rendered files older than this are deleted
+SLIDER_RANGE = 3.0  # sliders span +-3 standard deviations; a melody may lie further out on a direction
 
 
 @dataclass
@@ -133,7 +134,7 @@ class Handlers:
         orig = self.s.originality(tokens)
         t4 = time.perf_counter()
         xy = self.s.place(z)
-        sliders = [round(float(v), 2) for v in self.s.sliders_of(z)]
+        sliders = [round(float(np.clip(v, -SLIDER_RANGE, SLIDER_RANGE)), 2) for v in self.s.sliders_of(z)]
         code = encode_z(z, play.temperature, play.seed, play.tempo, play.program)
         t5 = time.perf_counter()
         timings = {"decode": (t1 - t0) * 1e3, "figure": (t2 - t1) * 1e3, "audio_midi": (t3 - t2) * 1e3,
@@ -175,7 +176,13 @@ class Handlers:
     def set_sliders(self, state: dict, values: list[float], play: Playback) -> tuple[dict, Rendered]:
         """Set the 16 slider coordinates of the current melody (the rest of z is kept) and render."""
         state = dict(state)
-        state["z"] = quantise(self.s.z_from_sliders(state["z"], np.asarray(values, dtype=np.float32)))
+        values = np.asarray(values, dtype=np.float32)
+        # A slider the user did not touch still shows its rounded (and clipped) value: keep the exact one,
+        # so moving one slider moves z along that direction only.
+        current = self.s.sliders_of(state["z"])
+        shown = np.clip(np.round(current, 2), -SLIDER_RANGE, SLIDER_RANGE)
+        values = np.where(np.abs(values - shown) < 1e-3, current, values)
+        state["z"] = quantise(self.s.z_from_sliders(state["z"], values))
         state["transform_base"] = None
         return state, self.render(state, play)
 

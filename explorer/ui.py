@@ -331,7 +331,9 @@ def build_ui(services: ExplorerServices, soundfont: str | Path | None = None, ha
             st = h.upload(st, path)
             up = st["upload"]
             return [*_upload_outputs(h, st, 0, 0, Playback(*args)),
-                    gr.update(choices=[c["label"] for c in up["candidates"]], value=0)]
+                    # (label, index) pairs: value 0 is then a valid choice, and equal labels (channels of
+                    # one track) still pick their own candidate
+                    gr.update(choices=[(c["label"], i) for i, c in enumerate(up["candidates"])], value=0)]
 
         def _upload_outputs(h, st, cand, win, play):
             st, r, info = h.choose_upload(st, cand, win, play)

@@ -12,6 +12,9 @@ from conftest import band_midi, busy_train_window, notes, window_midi
 
 from vae.tokenizer import MelodyTokenizer
 
+# pandas 3 deprecations inside gradio's queue, not ours
+pytestmark = [pytest.mark.filterwarnings("ignore:.*no_silent_downcasting"),
+              pytest.mark.filterwarnings("ignore:The copy keyword is deprecated")]
 PUBLIC = ["/encode", "/decode", "/sample", "/similar", "/interpolate", "/neighbours"]
 
 
