@@ -318,30 +318,26 @@ class Handlers:
         return state, self.render(state, play)
 
     # --- attributes and styles ---------------------------------------------------------------------
-    def push(self, state: dict, attribute: str, amount: float, play: Playback) -> tuple[dict, Rendered, dict]:
-        """Move the melody along an attribute vector from where the transform started; report the change."""
+    def _transform(self, state: dict, move, play: Playback) -> tuple[dict, Rendered, np.ndarray]:
+        """Apply move(base_z) -> z to the z the transform started from (so amounts don't accumulate)."""
         state = dict(state)
         base = state.get("transform_base")
         if base is None:
             base = state["z"]
             state["transform_base"] = base
-        z = self.s.push_attribute(base, attribute, float(amount))
-        state["z"] = quantise(z)
-        r = self.render(state, play)
+        state["z"] = quantise(move(base))
+        return state, self.render(state, play), base
+
+    def push(self, state: dict, attribute: str, amount: float, play: Playback) -> tuple[dict, Rendered, dict]:
+        """Move the melody along an attribute vector from where the transform started; report the change."""
+        state, r, base = self._transform(state, lambda z: self.s.push_attribute(z, attribute, float(amount)), play)
         before = self.s.attributes_of(self.s.decode(base, play.temperature, play.seed))
         after = self.s.attributes_of(r.tokens)
         return state, r, {"attribute": attribute, "before": before.get(attribute), "after": after.get(attribute)}
 
     def move_style(self, state: dict, to_style: str, amount: float, play: Playback) -> tuple[dict, Rendered, dict]:
         """Move the melody from its nearest style toward `to_style` by `amount` in [0, 1]; report probabilities."""
-        state = dict(state)
-        base = state.get("transform_base")
-        if base is None:
-            base = state["z"]
-            state["transform_base"] = base
-        z = self.s.move_to_style(base, to_style, float(amount))
-        state["z"] = quantise(z)
-        r = self.render(state, play)
+        state, r, base = self._transform(state, lambda z: self.s.move_to_style(z, to_style, float(amount)), play)
         return state, r, {"before": self.s.style_of(base), "after": self.s.style_of(state["z"])}
 
     def draw_in_style(self, state: dict, style: str, n: int, play: Playback, seed: int) -> dict:
