@@ -71,8 +71,12 @@ def write_card(checkpoint: Path, scores: dict, out: Path, corpus_report: dict | 
         f"{meta['step'] * t['batch_size'] / max(extra.get('windows_train', 1), 1):.1f} epochs over "
         f"{extra.get('windows_train', '?')} training windows) on {extra.get('device', 'cpu')} "
         f"({platform.machine()}, 2 cores, no GPU), checkpoint selected by validation greedy note-event accuracy.",
-        "- Command: `python -m vae train --preset default --minutes 125 --valid-every-minutes 10` "
-        "(resumable with `--resume`).",
+        "- Command: `python -m vae train --preset default --minutes 125 --valid-every-minutes 10`, stopped after the "
+        "validation at 90 training minutes to leave time for evaluation.",
+        "- Continue training from the committed resume point (weights + Adam state + curve): "
+        "`mkdir -p runs/default && cp -r checkpoints/default-last runs/default/last && "
+        "cp checkpoints/default-last/curve.csv runs/default/ && python -m vae train --preset default --out runs/default "
+        "--resume --minutes 120`.",
         "",
         "## Scores",
         f"From `python -m vae evaluate --json` (checkpoint step {scores.get('step')}, {scores.get('source')}, "
@@ -113,7 +117,11 @@ def card_cli(a) -> int:
     from vae.corpus import load_or_build
     from vae.evaluate import evaluate
 
-    scores = evaluate(a.checkpoint, split="test")
+    cached = a.checkpoint / "scores.json"
+    if a.reuse_scores and cached.exists():
+        scores = json.loads(cached.read_text())
+    else:
+        scores = evaluate(a.checkpoint, split="test")
     report = load_or_build(data_config(read_meta(a.checkpoint)), progress=False).report
     (a.checkpoint / "scores.json").write_text(json.dumps(scores, indent=2))
     print(json.dumps(scores, indent=2))

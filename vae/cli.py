@@ -141,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("card", help="evaluate a checkpoint and write its model card")
     c.add_argument("--checkpoint", type=Path, default=SHIPPED)
     c.add_argument("--out", type=Path, default=Path("MODEL_CARD.md"))
+    c.add_argument("--reuse-scores", action="store_true", help="use the checkpoint's scores.json from the last run")
     c.set_defaults(func=_cmd_card)
     return p
 
