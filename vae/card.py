@@ -71,8 +71,9 @@ def write_card(checkpoint: Path, scores: dict, out: Path, corpus_report: dict | 
         f"{meta['step'] * t['batch_size'] / max(extra.get('windows_train', 1), 1):.1f} epochs over "
         f"{extra.get('windows_train', '?')} training windows) on {extra.get('device', 'cpu')} "
         f"({platform.machine()}, 2 cores, no GPU), checkpoint selected by validation greedy note-event accuracy.",
-        "- Command: `python -m vae train --preset default --minutes 125 --valid-every-minutes 10`, stopped after the "
-        "validation at 90 training minutes to leave time for evaluation.",
+        "- Command: `python -m vae train --preset default --minutes 125 --valid-every-minutes 10` (stopped after 90 "
+        "minutes), then `python -m vae train --preset default --out runs/default --resume --minutes 22 "
+        "--valid-every-minutes 11`; the first 90 minutes shared the 2 cores with development work.",
         "- Continue training from the committed resume point (weights + Adam state + curve): "
         "`mkdir -p runs/default && cp -r checkpoints/default-last runs/default/last && "
         "cp checkpoints/default-last/curve.csv runs/default/ && python -m vae train --preset default --out runs/default "
