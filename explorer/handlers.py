@@ -384,12 +384,12 @@ def originality_markdown(o: dict, num_notes: int, own_tune: int | None = None) -
         return "This melody is silent."
     if own_tune is not None and o.get("tune") == own_tune:
         return (f"This is the model's rendering of a corpus tune (*{o['title']}*): move a slider to make it your own. "
-                f"Copy check: {o['bars']:.1f} bars shared with it.")
+                f"Copy check: {round(o['bars'], 1):g} bars shared with it.")
     if o.get("likely_copy"):
-        return (f"⚠️ **Likely copy**: {o['bars']:.1f} bars ({o['notes']} notes) match *{o['title']}* "
+        return (f"⚠️ **Likely copy**: {round(o['bars'], 1):g} bars ({o['notes']} notes) match *{o['title']}* "
                 f"({COLLECTION_LABELS.get(o['collection'], o['collection'])}) from the training set.")
     if o.get("steps", 0) and o.get("title"):
-        return (f"✅ Original: the longest run shared with a training tune is {o['bars']:.1f} bars "
+        return (f"✅ Original: the longest run shared with a training tune is {round(o['bars'], 1):g} bars "
                 f"({o['notes']} notes, closest: *{o['title']}*).")
     return "✅ Original: no run shared with the training tunes."
 
