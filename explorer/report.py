@@ -9,6 +9,7 @@ import numpy as np
 from explorer.services import ExplorerServices
 from explorer.styles import balanced_accuracy, measure_style_moves
 from explorer.vectors import measure_attribute_vectors
+from vae.controls import NAME_RULE, SWEEP_VALUES, format_sweep, summarise
 from vae.corpus import TEST, TRAIN, VALID
 
 
@@ -32,11 +33,10 @@ def build_report(s: ExplorerServices, n: int = 200, seed: int = 0) -> dict:
                            "train_windows": int((split == TRAIN).sum()), "index_from_cache": s.index.from_cache,
                            "index_seconds": round(s.index.seconds, 3), "build_seconds": round(s.build_seconds, 3)}}
 
-    out["directions"] = [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in d.items()}
-                         for d in s.direction_labels()]
-    table = s.direction_table()
-    out["direction_correlations"] = {"attributes": table["attributes"],
-                                     "table": np.round(table["table"], 3).tolist()}
+    out["sliders"] = [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in d.items()}
+                      for d in s.direction_labels()]
+    out["slider_sweep"] = {"table": s.slider_sweep(), "summary": summarise(s.slider_sweep()),
+                           "rule": dict(NAME_RULE), "values": list(SWEEP_VALUES)}
 
     out["attribute_vectors"] = measure_attribute_vectors(s.model, s.vectors, mu_held, n=n, seed=seed)
 
@@ -84,10 +84,14 @@ def format_report(r: dict) -> str:
     m = r["model"]
     lines = [f"model step {m['step']}  latent {m['latent_dim']}  windows {m['windows']} (train {m['train_windows']})  "
              f"index {'cached' if m['index_from_cache'] else 'built'} in {m['index_seconds']} s  "
-             f"services ready in {m['build_seconds']} s", "", "slider directions (PCA of training mu)",
-             f"  {'#':>3} {'var share':>9} {'std':>7}  label"]
-    for d in r["directions"]:
-        lines.append(f"  {d['index'] + 1:>3} {d['variance_share']:>9.3f} {d['std']:>7.3f}  {d['label']}")
+             f"services ready in {m['build_seconds']} s", "",
+             "sliders: each swept over -2..+2 on held-out melodies (effect in corpus SDs of the target attribute; "
+             f"named at Spearman >= {r['slider_sweep']['rule']['spearman']} and >= "
+             f"{r['slider_sweep']['rule']['specificity']}x any other attribute)", format_sweep(r["slider_sweep"]["table"]),
+             f"  {r['slider_sweep']['summary']['earned']} of {r['slider_sweep']['summary']['attribute_sliders']} "
+             f"attribute sliders earned their name; labels:"]
+    for d in r["sliders"]:
+        lines.append(f"  {d['index'] + 1:>3} {d['variance_share']:>7.3f}  {d['label']}")
     lines += ["", "attribute vectors (decoded, held-out melodies): change achieved per unit push",
               f"  {'attribute':<22} {'quartile gap':>12} {'per unit':>9} {'ratio':>6} {'up share':>8}"]
     for name, v in r["attribute_vectors"].items():

@@ -13,16 +13,18 @@ from pathlib import Path
 import numpy as np
 
 from explorer import generation
-from explorer.attributes import ATTRIBUTES, compute_attributes, tune_keys
 from explorer.cache import cache_root, corpus_digest, load_arrays, save_arrays
-from explorer.directions import NUM_DIRECTIONS, Directions, name_directions
-from explorer.index import CorpusIndex, Progress, load_or_build_index
+from explorer.directions import Sliders, sliders_for
+from explorer.index import CorpusIndex, Progress, index_key, load_or_build_index
 from explorer.mapping import CorpusMap, fit_map, tune_means
 from explorer.neighbours import NeighbourIndex
 from explorer.originality import OriginalityIndex, originality_report
 from explorer.styles import StyleModel
 from explorer.vectors import AttributeVectors
+from vae.attributes import ATTRIBUTES, compute_attributes, tune_keys
+from vae.config import REGULARISED
 from vae.constants import FIRST_NOTE_ON, HOLD, NOTE_OFF
+from vae.controls import fit_pca
 from vae.corpus import TRAIN, Corpus
 from vae.split import SPLIT_NAMES
 from vae.tokenizer import Note
@@ -56,7 +58,7 @@ class ExplorerServices:
     """Everything the explorer UI needs from a trained model and its corpus (see `build`)."""
 
     def __init__(self, model, corpus: Corpus, index: CorpusIndex, attrs: dict[str, np.ndarray],
-                 originality_index: OriginalityIndex, keys: dict, num_directions: int = NUM_DIRECTIONS):
+                 originality_index: OriginalityIndex, keys: dict, sliders: Sliders):
         self.model = model
         self.corpus = corpus
         self.index = index
@@ -66,8 +68,8 @@ class ExplorerServices:
         train = index.train
         mu_tr = index.mu[train]
         attrs_tr = {k: v[train] for k, v in attrs.items()}
-        raw = Directions.fit(mu_tr, num_directions)
-        self.directions, self.labels, self.table, self.table_attributes = name_directions(raw, mu_tr, attrs_tr)
+        self.sliders = sliders
+        self.labels = sliders.labels()
         self.vectors = AttributeVectors.fit(mu_tr, attrs_tr)
         names = sorted({t["collection"] for t in corpus.tunes})
         tune_style = np.array([names.index(t["collection"]) for t in corpus.tunes], dtype=np.int64)
@@ -76,7 +78,8 @@ class ExplorerServices:
         style_ids = np.array([self.styles.names.index(n) if n in self.styles.names else -1 for n in names])
         self.window_style = style_ids[self.window_style]
         # The map's candidate projections are by-products of the sliders' PCA and the styles' LDA.
-        projections = {"pca": (raw.mean, raw.components[:2])}
+        pca_mean, pca_axes, _, _ = fit_pca(mu_tr, 2)
+        projections = {"pca": (pca_mean, pca_axes)}
         if len(self.styles.names) >= 3:
             projections["lda"] = (mu_tr.mean(axis=0), self.styles.axes(2))
         self.map: CorpusMap = fit_map(index.mu, index.split, self.window_style, len(self.styles.names),
@@ -113,8 +116,13 @@ class ExplorerServices:
                                     callback=lambda f, m: report(0.05 + 0.8 * f, m))
         report(0.86, "corpus features")
         attrs, orig, keys = corpus_features(corpus, cache_dir)
-        report(0.95, "directions, styles and map")
-        services = cls(model, corpus, index, attrs, orig, keys)
+        report(0.9, "sliders")
+        names = tuple(model.meta.get("train", {}).get("attr_names", ())) or REGULARISED
+        sliders = sliders_for(model, corpus, checkpoint,
+                              cache_root(cache_dir) / f"controls-{index_key(checkpoint, corpus)}.json",
+                              names, index.latent_dim)
+        report(0.95, "styles and map")
+        services = cls(model, corpus, index, attrs, orig, keys, sliders)
         services.build_seconds = time.perf_counter() - t0
         report(1.0, "ready")
         return services
@@ -172,20 +180,21 @@ class ExplorerServices:
 
     # --- sliders -----------------------------------------------------------------------------------
     def direction_labels(self) -> list[dict]:
-        """Per slider: index, label ('PC3 · note density (+0.71)'), attribute, correlation, variance_share, std."""
+        """Per slider: index, label ('Mood: major ← → minor' or 'Direction 12 (no single effect)'), info, name,
+        fitted, spearman, specificity, effect, variance_share (explorer.directions.Sliders.labels)."""
         return [dict(d) for d in self.labels]
 
-    def direction_table(self) -> dict:
-        """Correlation of every slider with every attribute over training windows: attributes [A], table [K, A]."""
-        return {"attributes": list(self.table_attributes), "table": self.table.copy()}
+    def slider_sweep(self) -> list[dict]:
+        """The measured sweep behind the labels: per slider, the effect on every attribute (vae.controls.sweep)."""
+        return [dict(r) for r in self.sliders.sweep]
 
     def sliders_of(self, z: np.ndarray) -> np.ndarray:
-        """Slider values [K] of z [Z] (standard deviations along each principal direction)."""
-        return self.directions.coords(z)
+        """Slider values [K] of z [Z]."""
+        return self.sliders.coords(z)
 
     def z_from_sliders(self, z: np.ndarray, values: np.ndarray) -> np.ndarray:
-        """z [Z] with its K slider coordinates set to values [K]; the orthogonal rest of z is kept."""
-        return self.directions.with_coords(z, values)
+        """z [Z] with its K slider values set to values [K]; moving one slider leaves the others' values as they were."""
+        return self.sliders.with_coords(z, values)
 
     # --- neighbours and map ------------------------------------------------------------------------
     def neighbours(self, z: np.ndarray, k: int = 10, exclude_tune: int | None = None) -> list[dict]:

@@ -141,17 +141,19 @@ def build_ui(services: ExplorerServices, soundfont: str | Path | None = None, ha
             with gr.Column(scale=6):
                 with gr.Tabs():
                     with gr.Tab("Sliders", id="sliders"):
-                        gr.Markdown("Each slider is one of the 16 principal directions of the latent space, named by "
-                                    "the musical attribute it follows most (correlation in brackets). Values are in "
-                                    "standard deviations; the melody renders when you release a slider (or press "
-                                    "**Render** after using the keyboard).")
+                        gr.Markdown("Each named slider moves one musical attribute of the melody, measured: swept "
+                                    "from -2 to +2 on held-out melodies it moved that attribute steadily and at "
+                                    "least twice as far as any other (the figures are under each slider). The "
+                                    "others are free directions of the latent space with no single effect. The "
+                                    "melody renders when you release a slider (or press **Render** after using "
+                                    "the keyboard).")
                         sliders = []
                         with gr.Row(elem_classes="slider-grid"):
                             for col in range(2):
                                 with gr.Column():
                                     for i in range(col * ((k + 1) // 2), min(k, (col + 1) * ((k + 1) // 2))):
                                         sliders.append(gr.Slider(-SLIDER_RANGE, SLIDER_RANGE, value=0.0, step=0.05, label=labels[i]["label"],
-                                                                 elem_id=f"pc-{i + 1}"))
+                                                                 info=labels[i]["info"], elem_id=f"pc-{i + 1}"))
                         with gr.Row():
                             render_btn = gr.Button("Render", variant="primary", elem_id="render-btn")
                             random_btn = gr.Button("Random", elem_id="random-btn")

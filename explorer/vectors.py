@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from explorer.attributes import ATTRIBUTES, compute_attributes
+from vae.attributes import ATTRIBUTES, compute_attributes
 
 DEFAULT_AMOUNTS = (-1.0, -0.5, 0.0, 0.5, 1.0)
 

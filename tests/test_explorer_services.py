@@ -56,10 +56,26 @@ def test_sliders_round_trip_on_the_model(services):
     z2 = services.z_from_sliders(z, target)
     assert np.allclose(services.sliders_of(z2), target, atol=1e-4)
     labels = services.direction_labels()
-    assert len(labels) == k and labels[0]["label"].startswith("PC1 · ")
-    assert all(lab["correlation"] >= 0 for lab in labels)  # sliders are oriented toward their attribute
-    table = services.direction_table()
-    assert np.asarray(table["table"]).shape == (k, len(table["attributes"]))
+    assert len(labels) == k
+
+
+def test_slider_labels_are_earned_by_their_measured_sweep(services):
+    """A slider carries an attribute's words only when its own sweep met the naming rule; the others say so."""
+    from vae.controls import NAME_RULE, WORDS, slider_words
+
+    sweep = services.slider_sweep()
+    labels = services.direction_labels()
+    assert len(sweep) == len(labels)
+    words = [w[0] for w in WORDS.values()]
+    for lab, row in zip(labels, sweep, strict=True):
+        if row["name"]:
+            assert row["spearman"] >= NAME_RULE["spearman"] and row["specificity"] >= NAME_RULE["specificity"]
+            assert lab["label"] == slider_words(row["name"]) and "SD" in lab["info"]
+        else:
+            assert lab["label"].startswith("Direction ") and not any(lab["label"].startswith(w) for w in words)
+            assert "not" in lab["info"]
+    fitted = [r["attribute"] for r in sweep if r["attribute"]]
+    assert fitted == list(services.model.meta["train"]["attr_names"])[: len(fitted)]
 
 
 def test_neighbours_of_a_corpus_window(services, small_corpus):

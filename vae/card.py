@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import platform
 from pathlib import Path
 
 from vae.checkpoint import read_meta
@@ -26,7 +25,57 @@ def _curve_table(csv_path: Path, max_rows: int = 14) -> str:
     return "\n".join(out)
 
 
-def write_card(checkpoint: Path, scores: dict, out: Path, corpus_report: dict | None = None) -> Path:
+def _history(history: list[dict]) -> list[str]:
+    """One bullet per recorded run or warm start (vae.train writes them into the checkpoint)."""
+    if not history:
+        return ["  - _no run history recorded in this checkpoint_"]
+    out = []
+    for h in history:
+        if h.get("event") == "warm start":
+            out.append(f"  - warm start from `{h['from']}` at step {h['step']}")
+        else:
+            out.append(f"  - {h.get('started', '?')}: steps {h.get('from_step', '?')} → {h.get('to_step', '?')}, "
+                       f"{h.get('minutes', 0):.0f} minutes on {h.get('device', '?')}, {h.get('threads', '?')} threads")
+    return out
+
+
+def _sliders(checkpoint: Path) -> list[str]:
+    """The sliders section from the checkpoint's controls.json (written by `python -m vae controls`)."""
+    from vae.controls import CONTROLS_FILE, NAME_RULE, load_controls, slider_words, summarise
+
+    got = load_controls(checkpoint / CONTROLS_FILE)
+    if got is None:
+        return ["", "## Sliders", f"_no {CONTROLS_FILE}: run `python -m vae controls`_"]
+    controls, sweep, rest = got
+    st = rest.get("settings", {})
+    summ = summarise(sweep)
+    lines = ["", "## Sliders",
+             f"From `python -m vae controls` ({st.get('n', '?')} held-out validation melodies): each slider swept over "
+             f"{st.get('values', [-2, 2])[0]:g}..{st.get('values', [-2, 2])[-1]:g}; *effect* is the mean change of the "
+             "target attribute from the lowest to the highest value in its corpus standard deviations, *specific* that "
+             "change over the largest change of any other attribute. A slider is named when Spearman ≥ "
+             f"{NAME_RULE['spearman']} and specific ≥ {NAME_RULE['specificity']}×: "
+             f"{summ['earned']} of {summ['attribute_sliders']} attribute sliders, "
+             f"{summ['distinct_named']} distinct attributes in all.", "",
+             "| slider | fitted for | label | Spearman | effect (SD) | specific | largest other |",
+             "|---:|---|---|---:|---:|---:|---|"]
+    for r in sweep:
+        others = sorted(((abs(v), a) for a, v in r["effect"].items() if a != r["target"]), reverse=True)
+        label = slider_words(r["name"]) if r["name"] else f"Direction {r['slider'] + 1} (no single effect)"
+        lines.append(f"| {r['slider'] + 1} | {r['attribute'] or 'free'} | {label} | {r['spearman']:.2f} | "
+                     f"{r['effect'][r['target']]:+.2f} | {r['specificity']:.1f}× | "
+                     f"{others[0][1]} {others[0][0]:.2f} |")
+    return lines
+
+
+def _trials(trials: Path | None) -> list[str]:
+    if not trials or not Path(trials).exists():
+        return []
+    return ["", "## Regulariser trials", "", *Path(trials).read_text().splitlines()[2:]]
+
+
+def write_card(checkpoint: Path, scores: dict, out: Path, corpus_report: dict | None = None,
+               trials: Path | None = None) -> Path:
     """Render the model card from the checkpoint metadata, the curve next to it and `scores` (evaluate's JSON)."""
     meta = read_meta(checkpoint)
     extra, m, t, d = meta["extra"], meta["model"], meta["train"], meta["data"]
@@ -67,17 +116,21 @@ def write_card(checkpoint: Path, scores: dict, out: Path, corpus_report: dict | 
         f"{t['beta_warmup_steps']} steps; Adam lr {t['lr']} decaying ×{t['lr_decay']} per step to {t['lr_min']}; batch "
         f"{t['batch_size']}; transposition augmentation ±{t['transpose']}; scheduled sampling max {t['sampling_rate_max']}; seed {t['seed']}.",
         f"- Data settings: {d['window_bars']}-bar windows, hop ≥ {d['hop_bars']} bar, min {d['min_notes']} notes.",
-        f"- Trained for {extra.get('train_seconds', 0) / 60:.0f} minutes ({meta['step']} steps, "
+        "- Attribute regularisation (AR-VAE): "
+        + (f"mu dims 0..{len(t.get('attr_names', ())) - 1} ordered like {', '.join(t.get('attr_names', ()))}; "
+           f"weight {t.get('attr_weight')} per attribute, tanh scale {t.get('attr_scale')}."
+           if t.get("attr_names") and t.get("attr_weight") else "off."),
+        f"- Trained for {extra.get('train_seconds', 0) / 60:.0f} minutes in all ({meta['step']} steps, "
         f"{meta['step'] * t['batch_size'] / max(extra.get('windows_train', 1), 1):.1f} epochs over "
-        f"{extra.get('windows_train', '?')} training windows) on {extra.get('device', 'cpu')} "
-        f"({platform.machine()}, 2 cores, no GPU), checkpoint selected by validation greedy note-event accuracy.",
-        "- Command: `python -m vae train --preset default --minutes 125 --valid-every-minutes 10` (stopped after 90 "
-        "minutes), then `python -m vae train --preset default --out runs/default --resume --minutes 22 "
-        "--valid-every-minutes 11`; the first 90 minutes shared the 2 cores with development work.",
+        f"{extra.get('windows_train', '?')} training windows), checkpoint selected by validation greedy note-event "
+        "accuracy. Its recorded history:",
+        *_history(extra.get("history", [])),
         "- Continue training from the committed resume point (weights + Adam state + curve): "
         "`mkdir -p runs/default && cp -r checkpoints/default-last runs/default/last && "
         "cp checkpoints/default-last/curve.csv runs/default/ && python -m vae train --preset default --out runs/default "
         "--resume --minutes 120`.",
+        *_sliders(checkpoint),
+        *_trials(trials),
         "",
         "## Scores",
         f"From `python -m vae evaluate --json` (checkpoint step {scores.get('step')}, {scores.get('source')}, "
@@ -126,5 +179,5 @@ def card_cli(a) -> int:
     report = load_or_build(data_config(read_meta(a.checkpoint)), progress=False).report
     (a.checkpoint / "scores.json").write_text(json.dumps(scores, indent=2))
     print(json.dumps(scores, indent=2))
-    print(write_card(a.checkpoint, scores, a.out, report))
+    print(write_card(a.checkpoint, scores, a.out, report, trials=a.trials))
     return 0

@@ -35,7 +35,10 @@ def _cmd_train(a: argparse.Namespace) -> int:
     preset = get_preset(a.preset)
     tcfg = preset.train
     overrides = {k: getattr(a, k) for k in ("batch_size", "lr", "beta_max", "free_bits", "transpose", "seed",
-                                             "valid_every_minutes", "sampling_rate_max") if getattr(a, k) is not None}
+                                             "valid_every_minutes", "sampling_rate_max", "attr_weight", "attr_scale")
+                 if getattr(a, k) is not None}
+    if a.attr_names is not None:
+        overrides["attr_names"] = tuple(n for n in a.attr_names.split(",") if n)
     if a.bf16 is not None:
         overrides["bf16"] = a.bf16
     preset = replace(preset, train=replace(tcfg, **overrides))
@@ -44,7 +47,8 @@ def _cmd_train(a: argparse.Namespace) -> int:
     else:
         corpus = load_or_build(preset.data, midi_dir=a.midi)
     scores = train(preset, Path(a.out or f"runs/{preset.name}"), corpus=corpus, minutes=a.minutes,
-                   max_steps=a.max_steps, resume=a.resume, device=a.device, threads=a.threads)
+                   max_steps=a.max_steps, resume=a.resume, device=a.device, threads=a.threads,
+                   init_from=a.init_from)
     print(json.dumps(scores, indent=2))
     return 0
 
@@ -65,6 +69,29 @@ def _cmd_interpolate(a: argparse.Namespace) -> int:
     from vae.evaluate import interpolate_cli
 
     return interpolate_cli(a)
+
+
+def _cmd_controls(a: argparse.Namespace) -> int:
+    import torch
+
+    from vae.checkpoint import data_config
+    from vae.config import REGULARISED
+    from vae.controls import CONTROLS_FILE, format_sweep, measure_controls, save_controls
+    from vae.corpus import Corpus, load_or_build
+    from vae.inference import TrainedModel
+
+    if a.threads:
+        torch.set_num_threads(a.threads)
+    model = TrainedModel.load(a.checkpoint)
+    corpus = Corpus.load(a.corpus) if a.corpus else load_or_build(data_config(model.meta))
+    names = tuple(model.meta.get("train", {}).get("attr_names", ())) or REGULARISED
+    m = measure_controls(model, corpus, names, n=a.n, mode=a.mode)
+    out = a.out or Path(a.checkpoint) / CONTROLS_FILE
+    save_controls(out, m["controls"], m["sweep"], {"summary": m["summary"], "settings": m["settings"]})
+    print(format_sweep(m["sweep"]))
+    print(json.dumps(m["summary"]))
+    print(f"wrote {out}")
+    return 0
 
 
 def _cmd_card(a: argparse.Namespace) -> int:
@@ -99,6 +126,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--minutes", type=float, help="training time budget in minutes")
     t.add_argument("--max-steps", type=int)
     t.add_argument("--resume", action="store_true", help="continue from OUT/last")
+    t.add_argument("--init-from", type=Path, help="warm start: begin from this checkpoint's weights, optimizer and step")
+    t.add_argument("--attr-names", help="comma-separated attributes to regularise on mu dims 0.. ('' = off)")
+    t.add_argument("--attr-weight", type=float, help="weight of each attribute's ordering loss")
+    t.add_argument("--attr-scale", type=float, help="tanh scale of the ordering loss")
     t.add_argument("--device", help="cpu or cuda (default: cuda when present)")
     t.add_argument("--threads", type=int, help="torch threads (default: all cores)")
     t.add_argument("--batch-size", type=int)
@@ -138,10 +169,19 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--tempo", type=float, default=120.0)
     i.add_argument("--out", type=Path, default=Path("interpolation.mid"))
     i.set_defaults(func=_cmd_interpolate)
+    k = sub.add_parser("controls", help="fit the 16 sliders of a checkpoint, sweep them and write controls.json")
+    k.add_argument("--checkpoint", type=Path, default=SHIPPED)
+    k.add_argument("--corpus", type=Path, help="a built corpus folder (default: the one the checkpoint was trained on)")
+    k.add_argument("-n", type=int, default=200, help="held-out melodies per sweep")
+    k.add_argument("--mode", default="decorrelated", choices=["decorrelated", "axis"])
+    k.add_argument("--threads", type=int)
+    k.add_argument("--out", type=Path, help="default: CHECKPOINT/controls.json")
+    k.set_defaults(func=_cmd_controls)
     c = sub.add_parser("card", help="evaluate a checkpoint and write its model card")
     c.add_argument("--checkpoint", type=Path, default=SHIPPED)
     c.add_argument("--out", type=Path, default=Path("MODEL_CARD.md"))
     c.add_argument("--reuse-scores", action="store_true", help="use the checkpoint's scores.json from the last run")
+    c.add_argument("--trials", type=Path, default=Path("bench/trials.md"), help="regulariser trial table to include")
     c.set_defaults(func=_cmd_card)
     return p
 

@@ -70,6 +70,10 @@ class TrainConfig:
     valid_windows: int = 2048  # validation subset size (fixed, deterministic)
     log_every_steps: int = 50
     seed: int = 0
+    # Attribute regularisation (AR-VAE, Pati & Lerch 2020): latent dim k orders a batch as attribute k does.
+    attr_names: tuple[str, ...] = ()  # attributes regularised on mu dims 0..len-1, in this order (() = off)
+    attr_weight: float = 0.0  # weight of each attribute's loss (mean |tanh(s dz) - sign(da)| over pairs)
+    attr_scale: float = 10.0  # tanh scale s: a gap of 0.1 in z already counts as ordered
 
 
 @dataclass(frozen=True)
@@ -82,7 +86,11 @@ class Preset:
     train: TrainConfig = field(default_factory=TrainConfig)
 
 
-_DEFAULT = Preset("default")
+# The nine attributes with their own slider, in slider order (definitions in vae/attributes.py).
+REGULARISED = ("minorness", "mean_pitch", "pitch_range", "note_density", "rhythmic_complexity", "syncopation",
+               "stepwise", "rest_share", "contour")
+
+_DEFAULT = Preset("default", train=TrainConfig(attr_names=REGULARISED, attr_weight=0.02))
 _TINY = Preset(
     "tiny",
     model=replace(_DEFAULT.model, embed_dim=16, enc_hidden=32, latent_dim=16, conductor_hidden=32, dec_hidden=48),

@@ -154,7 +154,7 @@ class MelodyVAE(nn.Module):
     # --- training ------------------------------------------------------------------------------
     def forward(self, tokens: torch.Tensor, beta: float = 1.0, free_bits: float = 0.0,
                 sampling_rate: float = 0.0) -> dict[str, torch.Tensor]:
-        """Loss for a batch. tokens [B, T] -> dict(loss, recon, kl, accuracy, event_accuracy, logits [B, T, V]).
+        """Loss for a batch. tokens [B, T] -> dict(loss, recon, kl, accuracy, event_accuracy, logits [B, T, V], mu [B, Z]).
 
         recon is mean token cross-entropy; kl is mean nats per window; loss = recon + beta *
         max(kl - free_bits, 0) / T (per-token scale, so beta means what it means in MusicVAE per window).
@@ -180,7 +180,8 @@ class MelodyVAE(nn.Module):
             events = tokens != HOLD
             acc = correct.float().mean()
             event_acc = correct[events].float().mean() if events.any() else torch.tensor(math.nan)
-        return {"loss": loss, "recon": recon, "kl": kl, "accuracy": acc, "event_accuracy": event_acc, "logits": logits}
+        return {"loss": loss, "recon": recon, "kl": kl, "accuracy": acc, "event_accuracy": event_acc, "logits": logits,
+                "mu": mu}
 
 
 def transpose_batch(tokens: torch.Tensor, max_shift: int, generator: torch.Generator | None = None) -> torch.Tensor:

@@ -14,16 +14,21 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from vae.attributes import corpus_attributes
 from vae.checkpoint import load_checkpoint, load_optimizer_state, read_meta, save_checkpoint
-from vae.config import Preset
+from vae.config import Preset, TrainConfig
+from vae.controls import spearman
 from vae.corpus import TRAIN, VALID, Corpus, load_or_build
 from vae.model import MelodyVAE, count_parameters, transpose_batch
+from vae.regulariser import attribute_loss
 from vae.scores import reconstruction_scores
 
 CURVE_FIELDS = ["step", "minutes", "windows_seen", "epoch", "lr", "beta", "sampling_rate", "train_loss", "train_recon",
-                "train_kl", "train_accuracy", "valid_teacher_forced_accuracy", "valid_greedy_accuracy",
-                "valid_greedy_event_accuracy", "valid_nll_per_token", "valid_kl_nats", "valid_active_units"]
+                "train_kl", "train_attr", "train_accuracy", "valid_teacher_forced_accuracy", "valid_greedy_accuracy",
+                "valid_greedy_event_accuracy", "valid_nll_per_token", "valid_kl_nats", "valid_active_units",
+                "valid_attr_spearman"]
 SCORE_KEY = "greedy_event_accuracy"  # what "best" means: note events reconstructed from z alone
+REPO = Path(__file__).resolve().parent.parent
 
 
 def pick_device(name: str | None = None) -> str:
@@ -40,13 +45,124 @@ def schedule(cfg, step: int) -> tuple[float, float, float]:
     return lr, beta, rate
 
 
+def portable(path: Path | str) -> str:
+    """A path as recorded in a checkpoint: relative to the repository when inside it, else its name only."""
+    p = Path(path).resolve()
+    try:
+        return str(p.relative_to(REPO))
+    except ValueError:
+        return p.name
+
+
+def attribute_targets(corpus: Corpus, names: tuple[str, ...], split: int) -> np.ndarray:
+    """[N, K] float32 attributes (NaN where undefined) of one split's windows, in `names` order."""
+    if not names:
+        return np.zeros((int((corpus.split == split).sum()), 0), np.float32)
+    attrs = corpus_attributes(corpus)
+    unknown = [n for n in names if n not in attrs]
+    if unknown:
+        raise ValueError(f"unknown attributes to regularise: {unknown}; known: {', '.join(attrs)}")
+    rows = corpus.split == split
+    return np.stack([attrs[n][rows] for n in names], axis=1).astype(np.float32)
+
+
+def train_step(model: MelodyVAE, opt: torch.optim.Optimizer, x: torch.Tensor, attrs: torch.Tensor | None,
+               tcfg: TrainConfig, step: int, autocast=nullcontext) -> dict[str, float]:
+    """One optimisation step on tokens x [B, T] (attrs [B, K] for the regularised dims, or None).
+
+    Loss = reconstruction + beta * KL above the free bits (model.forward) + attr_weight * the sum of the
+    per-attribute ordering losses on mu's first K dims (vae.regulariser). Returns the step's numbers.
+    """
+    lr, beta, rate = schedule(tcfg, step)
+    for g in opt.param_groups:
+        g["lr"] = lr
+    with autocast():
+        res = model(x, beta=beta, free_bits=tcfg.free_bits, sampling_rate=rate)
+    loss = res["loss"]
+    attr = torch.zeros(())
+    if attrs is not None and attrs.shape[1] and tcfg.attr_weight > 0:
+        attr = attribute_loss(res["mu"][:, : attrs.shape[1]], attrs, tcfg.attr_scale).sum()
+        loss = loss + tcfg.attr_weight * attr
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), tcfg.grad_clip)
+    opt.step()
+    return {"loss": float(loss.detach()), "recon": float(res["recon"].detach()), "kl": float(res["kl"].detach()),
+            "attr": float(attr.detach()), "accuracy": float(res["accuracy"])}
+
+
+def attribute_spearman(mu: np.ndarray, attrs: np.ndarray) -> np.ndarray:
+    """Spearman correlation of mu's dim k [N, >=K] with attribute k [N, K] over windows where it is defined -> [K]."""
+    out = np.full(attrs.shape[1], np.nan)
+    for k in range(attrs.shape[1]):
+        ok = np.isfinite(attrs[:, k])
+        if ok.sum() > 2 and np.ptp(attrs[ok, k]) > 0:
+            out[k] = spearman(mu[ok, k], attrs[ok, k])
+    return out
+
+
+def validate(model: MelodyVAE, tokens: np.ndarray, attrs: np.ndarray, device: str) -> dict:
+    """Reconstruction scores on validation windows, plus each regularised dim's Spearman with its attribute."""
+    was_training = model.training
+    model.eval()
+    scores = reconstruction_scores(model, tokens, device=device)
+    if attrs.shape[1]:
+        with torch.no_grad():
+            mu = torch.cat([model.encode(torch.as_tensor(tokens[i : i + 1024], dtype=torch.long, device=device))[0]
+                            for i in range(0, len(tokens), 1024)]).cpu().numpy()
+        rho = attribute_spearman(mu, attrs)
+        scores["attr_spearman"] = float(np.nanmean(rho))
+        scores["attr_spearman_each"] = [round(float(r), 4) for r in rho]
+    model.train(was_training)
+    return scores
+
+
+class CurveLog:
+    """The learning curve: one CSV row per validation (appends across resumed runs)."""
+
+    def __init__(self, path: Path, fresh: bool):
+        self.path = Path(path)
+        if fresh or not self.path.exists():
+            with self.path.open("w", newline="") as f:
+                csv.writer(f).writerow(CURVE_FIELDS)
+
+    def append(self, row: dict) -> None:
+        with self.path.open("a", newline="") as f:
+            csv.writer(f).writerow([row.get(k, "") for k in CURVE_FIELDS])
+
+
+def _start(preset: Preset, mcfg, out_dir: Path, resume: bool, init_from: Path | None, device: str, progress: bool):
+    """(model, optimizer, step, seconds, best, history, fresh curve?) for a new, resumed or warm-started run."""
+    last_dir = out_dir / "last"
+    source = last_dir if resume and (last_dir / "checkpoint.json").exists() else init_from
+    if source is None:
+        model = MelodyVAE(mcfg).to(device)
+        return model, torch.optim.Adam(model.parameters(), lr=preset.train.lr), 0, 0.0, -math.inf, [], True
+    model, meta = load_checkpoint(Path(source), device=device)
+    opt = torch.optim.Adam(model.parameters(), lr=preset.train.lr)
+    load_optimizer_state(Path(source), opt, meta)
+    step, extra = meta["step"], meta.get("extra", {})
+    seconds = extra.get("train_seconds", 0.0)
+    history = list(extra.get("history", []))
+    warm = source is init_from
+    # A warm start keeps weights, optimizer, step and schedule, but "best" restarts: the objective changed.
+    best = -math.inf if warm else extra.get("best_score", -math.inf)
+    if warm:
+        history.append({"event": "warm start", "from": portable(source), "step": step})
+    if progress:
+        how = f"warm start from {portable(source)}" if warm else "resuming"
+        print(f"{how} at step {step} ({seconds / 60:.1f} min trained)")
+    return model, opt, step, seconds, best, history, warm or not resume
+
+
 def train(preset: Preset, out_dir: Path, corpus: Corpus | None = None, minutes: float | None = None,
           max_steps: int | None = None, resume: bool = False, device: str | None = None, progress: bool = True,
-          threads: int | None = None) -> dict:
+          threads: int | None = None, init_from: Path | None = None) -> dict:
     """Train `preset` into out_dir/{last,best}; returns the best validation scores.
 
     Stops after `minutes` of training (not counting validation) or `max_steps`, whichever comes first.
-    With `resume`, continues from out_dir/last (weights, optimizer, step, curve).
+    With `resume`, continues from out_dir/last (weights, optimizer, step, curve). With `init_from` (and no
+    out_dir/last to resume), starts from another checkpoint's weights and optimizer (a warm start).
     """
     out_dir = Path(out_dir)
     device = pick_device(device)
@@ -58,39 +174,29 @@ def train(preset: Preset, out_dir: Path, corpus: Corpus | None = None, minutes: 
     valid_np = corpus.subset(VALID)
     if len(train_np) == 0 or len(valid_np) == 0:
         raise ValueError("the corpus has no training or no validation windows; add more tunes")
+    train_attrs = torch.from_numpy(attribute_targets(corpus, tcfg.attr_names, TRAIN))
     rng = np.random.default_rng(tcfg.seed)
-    valid_np = valid_np[rng.permutation(len(valid_np))[: tcfg.valid_windows]]
+    pick = rng.permutation(len(valid_np))[: tcfg.valid_windows]
+    valid_np = valid_np[pick]
+    valid_attrs = attribute_targets(corpus, tcfg.attr_names, VALID)[pick]
     train_x = torch.from_numpy(train_np)
     mcfg = replace(preset.model, seq_len=train_np.shape[1])
 
     torch.manual_seed(tcfg.seed)
-    step, seconds, best = 0, 0.0, -math.inf
-    last_dir, best_dir = out_dir / "last", out_dir / "best"
-    if resume and (last_dir / "checkpoint.json").exists():
-        model, meta = load_checkpoint(last_dir, device=device)
-        model.train()
-        step = meta["step"]
-        seconds = meta["extra"].get("train_seconds", 0.0)
-        best = meta["extra"].get("best_score", -math.inf)
-        opt = torch.optim.Adam(model.parameters(), lr=tcfg.lr)
-        load_optimizer_state(last_dir, opt, meta)
-        if progress:
-            print(f"resuming from step {step} ({seconds / 60:.1f} min trained, best {SCORE_KEY} {best:.4f})")
-    else:
-        model = MelodyVAE(mcfg).to(device)
-        opt = torch.optim.Adam(model.parameters(), lr=tcfg.lr)
-    model.train()
     out_dir.mkdir(parents=True, exist_ok=True)
-    curve_path = out_dir / "curve.csv"
-    if not (resume and curve_path.exists()):
-        with curve_path.open("w", newline="") as f:
-            csv.writer(f).writerow(CURVE_FIELDS)
+    model, opt, step, seconds, best, history, fresh = _start(preset, mcfg, out_dir, resume, init_from, device, progress)
+    model.train()
+    curve = CurveLog(out_dir / "curve.csv", fresh)
+    history.append({"event": "run", "started": time.strftime("%Y-%m-%d %H:%M"), "from_step": step,
+                    "device": device if device != "cpu" else f"cpu ({os.cpu_count()} cores)",
+                    "threads": torch.get_num_threads(), "minutes_budget": minutes, "max_steps": max_steps})
+    run = history[-1]
 
     use_bf16 = tcfg.bf16 and device in ("cpu", "cuda")
     autocast = (lambda: torch.autocast(device_type=device, dtype=torch.bfloat16)) if use_bf16 else nullcontext
     gen = torch.Generator().manual_seed(tcfg.seed + step)
     n_train = len(train_x)
-    per_epoch = n_train // tcfg.batch_size
+    per_epoch = max(n_train // tcfg.batch_size, 1)
     budget = minutes * 60 if minutes is not None else math.inf
     start_seconds = seconds
     bar = tqdm(total=(max_steps - step) if max_steps else None, desc=f"training {preset.name}", unit="step",
@@ -98,73 +204,67 @@ def train(preset: Preset, out_dir: Path, corpus: Corpus | None = None, minutes: 
     run_avg: dict[str, float] = {}
     last_valid = time.time()
     stopping = False
-    scores = {}
 
-    def validate() -> dict:
-        nonlocal best, scores
-        model.eval()
-        scores = reconstruction_scores(model, valid_np, device=device)
-        model.train()
+    def checkpoint() -> dict:
+        """Validate, log the curve, save last (and best when it improved)."""
+        nonlocal best
+        scores = validate(model, valid_np, valid_attrs, device)
         lr, beta, rate = schedule(tcfg, step)
-        row = {"step": step, "minutes": round(seconds / 60, 2), "windows_seen": step * tcfg.batch_size,
-               "epoch": round(step / max(per_epoch, 1), 3), "lr": lr, "beta": beta, "sampling_rate": rate,
-               **{f"train_{k}": run_avg.get(k, float("nan")) for k in ("loss", "recon", "kl", "accuracy")},
-               **{f"valid_{k}": scores.get(k) for k in ("teacher_forced_accuracy", "greedy_accuracy",
-                                                        "greedy_event_accuracy", "nll_per_token", "kl_nats", "active_units")}}
-        with curve_path.open("a", newline="") as f:
-            csv.writer(f).writerow([row[k] for k in CURVE_FIELDS])
+        run.update({"to_step": step, "minutes": round((seconds - start_seconds) / 60, 2)})
+        curve.append({"step": step, "minutes": round(seconds / 60, 2), "windows_seen": step * tcfg.batch_size,
+                      "epoch": round(step / per_epoch, 3), "lr": lr, "beta": beta, "sampling_rate": rate,
+                      **{f"train_{k}": run_avg.get(k, float("nan")) for k in ("loss", "recon", "kl", "attr", "accuracy")},
+                      **{f"valid_{k}": scores.get(k) for k in ("teacher_forced_accuracy", "greedy_accuracy",
+                                                               "greedy_event_accuracy", "nll_per_token", "kl_nats",
+                                                               "active_units", "attr_spearman")}})
         improved = scores[SCORE_KEY] > best
-        if improved:
-            best = scores[SCORE_KEY]
+        best = max(best, scores[SCORE_KEY])
         extra = {"train_seconds": seconds, "best_score": best, "score_key": SCORE_KEY, "device": device,
-                 "parameters": count_parameters(model), "corpus": str(corpus.path), "windows_train": n_train}
-        save_checkpoint(last_dir, model, preset.data, tcfg, step, scores, extra, optimizer=opt)
+                 "parameters": count_parameters(model), "corpus": portable(corpus.path), "windows_train": n_train,
+                 "history": history}
+        save_checkpoint(out_dir / "last", model, preset.data, tcfg, step, scores, extra, optimizer=opt)
         if improved:
-            save_checkpoint(best_dir, model, preset.data, tcfg, step, scores, extra)
+            save_checkpoint(out_dir / "best", model, preset.data, tcfg, step, scores, extra)
         if progress:
+            rho = f"  attr rho {scores['attr_spearman']:.3f}" if "attr_spearman" in scores else ""
             tqdm.write(f"step {step}  {seconds / 60:.1f} min  valid tf {scores['teacher_forced_accuracy']:.4f}  "
                        f"greedy {scores['greedy_accuracy']:.4f}  event {scores['greedy_event_accuracy']:.4f}  "
-                       f"kl {scores['kl_nats']:.1f}{'  *best*' if improved else ''}")
+                       f"kl {scores['kl_nats']:.1f}{rho}{'  *best*' if improved else ''}")
         return scores
 
+    scores: dict = {}
     while not stopping:
-        epoch = step // max(per_epoch, 1)
+        epoch = step // per_epoch
         perm = torch.from_numpy(np.random.default_rng(tcfg.seed * 1000003 + epoch).permutation(n_train))
-        for b in range(step % max(per_epoch, 1), per_epoch):
+        for b in range(step % per_epoch, per_epoch):
             t0 = time.time()
             idx = perm[b * tcfg.batch_size : (b + 1) * tcfg.batch_size]
             x = transpose_batch(train_x[idx], tcfg.transpose, gen).to(device, non_blocking=True)
-            lr, beta, rate = schedule(tcfg, step)
-            for g in opt.param_groups:
-                g["lr"] = lr
-            with autocast():
-                res = model(x, beta=beta, free_bits=tcfg.free_bits, sampling_rate=rate)
-            opt.zero_grad(set_to_none=True)
-            res["loss"].backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), tcfg.grad_clip)
-            opt.step()
+            # Transposition moves mean pitch and mood's tonic, not the other attributes; regularise only
+            # untransposed training (the default) on exact targets.
+            a = train_attrs[idx].to(device) if tcfg.transpose == 0 else None
+            res = train_step(model, opt, x, a, tcfg, step, autocast)
             step += 1
             seconds += time.time() - t0
-            for k in ("loss", "recon", "kl", "accuracy"):
-                v = float(res[k].detach())
+            for k, v in res.items():
                 run_avg[k] = v if k not in run_avg else 0.98 * run_avg[k] + 0.02 * v
             bar.update()
             if step % tcfg.log_every_steps == 0:
                 bar.set_postfix(loss=f"{run_avg['loss']:.3f}", acc=f"{run_avg['accuracy']:.3f}",
-                                kl=f"{run_avg['kl']:.1f}", beta=f"{beta:.3f}", min=f"{seconds / 60:.1f}")
+                                attr=f"{run_avg['attr']:.2f}", kl=f"{run_avg['kl']:.1f}", min=f"{seconds / 60:.1f}")
             if (max_steps and step >= max_steps) or seconds - start_seconds >= budget:
                 stopping = True
                 break
             if time.time() - last_valid >= tcfg.valid_every_minutes * 60:
-                validate()
+                scores = checkpoint()
                 last_valid = time.time()
     bar.close()
-    validate()
+    scores = checkpoint()
     try:
-        plot_curve(curve_path, out_dir / "curve.png")
+        plot_curve(out_dir / "curve.csv", out_dir / "curve.png")
     except Exception as exc:  # a plot must never lose a finished training run
         print(f"could not plot the learning curve: {exc}")
-    return read_meta(best_dir)["scores"] if (best_dir / "checkpoint.json").exists() else scores
+    return read_meta(out_dir / "best")["scores"] if (out_dir / "best" / "checkpoint.json").exists() else scores
 
 
 def plot_curve(csv_path: Path, png_path: Path) -> Path:

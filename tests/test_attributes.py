@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from conftest import notes
 
-from explorer.attributes import (
+from vae.attributes import (
     ATTRIBUTES,
     compute_attributes,
     estimate_keys,

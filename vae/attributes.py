@@ -159,6 +159,26 @@ def compute_attributes(tokens: np.ndarray) -> dict[str, np.ndarray]:
     return {k: np.asarray(v, dtype=np.float32) for k, v in out.items()}
 
 
+ATTRIBUTES_FILE = "attributes-v1.npz"  # rename when a definition above changes, to rebuild the caches
+
+
+def corpus_attributes(corpus) -> dict[str, np.ndarray]:
+    """Every attribute of every window of a built corpus (name -> [N] float32), cached beside its windows."""
+    path = corpus.path / ATTRIBUTES_FILE
+    if path.exists():
+        with np.load(path, allow_pickle=False) as z:
+            if all(k in z for k in ATTRIBUTES) and len(z[next(iter(ATTRIBUTES))]) == len(corpus.tokens):
+                return {k: z[k] for k in ATTRIBUTES}
+    attrs = compute_attributes(corpus.tokens)
+    try:
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(tmp, **attrs)
+        tmp.replace(path)
+    except OSError:  # a read-only corpus folder: compute each time (about 2 s for 90k windows)
+        pass
+    return attrs
+
+
 def attribute_matrix(attrs: dict[str, np.ndarray]) -> tuple[list[str], np.ndarray]:
     """Dict of attribute arrays -> (names, [N, A] float32) in ATTRIBUTES order."""
     names = [k for k in ATTRIBUTES if k in attrs]

@@ -1,0 +1,112 @@
+"""Side-by-side training trials for the attribute regulariser: same start, same minutes, same seed.
+
+    python -m bench.model_trials --minutes 20 [--init-from checkpoints/default-last] [--only NAME ...]
+
+Each trial is `python -m vae train` in its own process (one torch thread each, run at the same time so
+they share the machine equally), warm-started from the same checkpoint. Afterwards each is scored on
+validation windows (reconstruction) and its sliders are fitted and swept (vae.controls). Writes
+bench/trials.json and bench/trials.md; `--report-only` re-scores finished trials.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TRIALS = {  # name -> train flags (on top of the default preset)
+    "w0": ["--attr-weight", "0"],
+    "w0.02": ["--attr-weight", "0.02", "--attr-scale", "10"],
+    "w0.05": ["--attr-weight", "0.05", "--attr-scale", "10"],
+    "w0.05-s3": ["--attr-weight", "0.05", "--attr-scale", "3"],
+}
+
+
+def run_trials(names: list[str], minutes: float, init_from: Path, out: Path) -> None:
+    env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}
+    procs = []
+    for name in names:
+        d = out / name
+        d.mkdir(parents=True, exist_ok=True)
+        resume = ["--resume"] if (d / "last" / "checkpoint.json").exists() else []
+        cmd = [sys.executable, "-m", "vae", "train", "--preset", "default", "--out", str(d), "--minutes", str(minutes),
+               "--threads", "1", "--init-from", str(init_from), "--valid-every-minutes", "10", *resume, *TRIALS[name]]
+        log = (d / "train.log").open("a")
+        procs.append((name, subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)))
+        print("started", name, " ".join(cmd[3:]))
+    for name, p in procs:
+        print(name, "finished with code", p.wait())
+
+
+def score(names: list[str], out: Path, n: int) -> list[dict]:
+    import torch
+
+    from vae.checkpoint import data_config
+    from vae.config import REGULARISED
+    from vae.controls import format_sweep, measure_controls
+    from vae.corpus import load_or_build
+    from vae.inference import TrainedModel
+
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    rows = []
+    for name in names:
+        ckpt = out / name / "last"
+        if not (ckpt / "checkpoint.json").exists():
+            continue
+        model = TrainedModel.load(ckpt)
+        corpus = load_or_build(data_config(model.meta), progress=False)
+        row = {"trial": name, "flags": " ".join(TRIALS.get(name, [])), "step": model.meta["step"],
+               "scores": model.meta["scores"], "history": model.meta["extra"].get("history", [])}
+        for mode in ("decorrelated", "axis"):
+            m = measure_controls(model, corpus, REGULARISED, n=n, mode=mode)
+            row[mode] = {"summary": m["summary"], "sweep": m["sweep"]}
+            print(f"{name} {mode}\n{format_sweep(m['sweep'])}\n{m['summary']}")
+        rows.append(row)
+    return rows
+
+
+def to_markdown(rows: list[dict], minutes: float) -> str:
+    lines = [f"# Regulariser trials ({minutes} minutes each, side by side, 1 thread each, seed 0)", "",
+             "Warm start from the same checkpoint; held-out = validation windows. Sliders earned: attribute "
+             "sliders whose sweep over -2..+2 moves their attribute with within-melody Spearman >= 0.8 and >= 2x "
+             "any other attribute (each in its corpus std).", "",
+             "| trial | flags | steps | teacher-forced | greedy | note-event | KL nats | mu-attribute Spearman | "
+             "earned (decorrelated) | earned (axis) |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        s = r["scores"]
+        start = next((h["step"] for h in r["history"] if h.get("event") == "warm start"), 0)
+        lines.append(f"| {r['trial']} | {r['flags']} | {r['step'] - start} | {s['teacher_forced_accuracy']:.3f} | "
+                     f"{s['greedy_accuracy']:.3f} | {s['greedy_event_accuracy']:.3f} | {s['kl_nats']:.1f} | "
+                     f"{s.get('attr_spearman', float('nan')):.3f} | {r['decorrelated']['summary']['earned']} of 9: "
+                     f"{', '.join(r['decorrelated']['summary']['earned_names'])} | "
+                     f"{r['axis']['summary']['earned']} of 9 |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--minutes", type=float, default=20.0)
+    p.add_argument("--init-from", type=Path, default=ROOT / "checkpoints" / "default-last")
+    p.add_argument("--out", type=Path, default=ROOT / "runs" / "trials")
+    p.add_argument("--only", nargs="*", choices=list(TRIALS))
+    p.add_argument("--n", type=int, default=100, help="held-out melodies per sweep")
+    p.add_argument("--report-only", action="store_true")
+    a = p.parse_args()
+    names = a.only or list(TRIALS)
+    t0 = time.time()
+    if not a.report_only:
+        run_trials(names, a.minutes, a.init_from, a.out)
+    rows = score(names, a.out, a.n)
+    (ROOT / "bench" / "trials.json").write_text(json.dumps({"minutes": a.minutes, "trials": rows}, indent=1))
+    (ROOT / "bench" / "trials.md").write_text(to_markdown(rows, a.minutes))
+    print(to_markdown(rows, a.minutes))
+    print(f"done in {(time.time() - t0) / 60:.1f} min")
+
+
+if __name__ == "__main__":
+    main()
