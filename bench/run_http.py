@@ -89,13 +89,10 @@ def run(ctx: Context) -> Section:
 
 
 def local_decode(h, text: str):
-    """What the /decode endpoint does, called directly: decode, write WAV and MIDI, describe the melody."""
-    from explorer.handlers import Playback
+    """The /decode endpoint's own function (explorer.api.decode), called directly without HTTP."""
+    from explorer import api
 
-    z = np.asarray(json.loads(text)["z"], dtype=np.float32)
-    tokens = h.s.decode(z)
-    h.write_outputs(h.s.notes(tokens), Playback(), "decode")
-    return h.s.sliders_of(z)
+    return api.decode(h, text, 0.0, 0, 120, 0)
 
 
 def concurrent_decodes(url: str, users: int, calls: int, payloads: list[str]) -> dict:

@@ -11,7 +11,8 @@ from bench.song import MELODY_TRACK, make_song
 
 
 def run(ctx: Context) -> Section:
-    from explorer.handlers import Handlers, Playback, new_state
+    from explorer.handlers import Handlers, Playback
+    from explorer.session import new_state
 
     sec = Section("latency")
     t = Stopwatch()
@@ -25,7 +26,7 @@ def run(ctx: Context) -> Section:
 
     # Slider move: 16 new slider values around the current melody (each call a new z).
     rng = np.random.default_rng(0)
-    base = np.asarray(h.s.sliders_of(state["z"]), dtype=np.float32)
+    base = np.asarray(h.s.sliders_of(state.z), dtype=np.float32)
     values = cycle([list(base + rng.normal(0, 0.7, len(base)).astype(np.float32)) for _ in range(97)])
     st = {"s": state}
 
@@ -48,7 +49,7 @@ def run(ctx: Context) -> Section:
     def upload():
         s1 = h.upload(new_state(), str(song))
         s2, r, info = h.choose_upload(s1, 0, 0, play)
-        return s2["upload"]["candidates"][0]["label"], len(info["neighbours"])
+        return s2.upload["candidates"][0]["label"], len(info["neighbours"])
 
     n = ctx.reps(30, 8)
     stats, outs = timed(upload, n, warmup=2)

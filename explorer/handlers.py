@@ -1,7 +1,8 @@
 """What each explorer action does, without Gradio: per-user state in, rendered melody and figures out.
 
-The UI module wires these to components; tests and benchmarks call them directly. State is a plain
-dict owned by one browser session (gr.State); the services object is shared and read-only.
+The UI module wires these to components; tests and benchmarks call them directly. State is one
+explorer.session.Session per browser (gr.State), never changed in place; the services object is shared
+and read-only.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ import numpy as np
 
 from explorer import figures
 from explorer.audio import render, write_wav
+from explorer.errors import UserError
 from explorer.services import ExplorerServices, join_sections
+from explorer.session import Session, new_state
 from explorer.sharecode import decode_z, encode_z
 from vae.corpus import COLLECTION_LABELS
 from vae.errors import MusicReadError
@@ -36,17 +39,19 @@ SLIDER_RANGE = 3.0  # sliders span +-3 standard deviations; a melody may lie fur
 
 @dataclass
 class Playback:
-    """How a melody is decoded and played: instrument, tempo (quarter notes/min), temperature, seed, backing."""
+    """How a melody is decoded and played: instrument (a menu name), tempo (quarter notes/min), temperature,
+    seed, backing, and gm_program: any General MIDI program 0-127, which wins over the menu name when set."""
 
     instrument: str = "Piano"
     tempo: float = 120.0
     temperature: float = 0.0
     seed: int = 0
     accompaniment: str = "None"
+    gm_program: int | None = None
 
     @property
     def program(self) -> int:
-        return INSTRUMENTS.get(self.instrument, 0)
+        return self.gm_program if self.gm_program is not None else INSTRUMENTS.get(self.instrument, 0)
 
 
 @dataclass
@@ -65,12 +70,6 @@ class Rendered:
     map_xy: tuple[float, float]
     title: str
     timings_ms: dict = field(default_factory=dict)
-
-
-def new_state() -> dict:
-    """A fresh per-session state: the current z and where it came from, plus the blend/compose slots."""
-    return {"z": None, "origin_z": None, "origin_tokens": None, "title": "", "upload": None,
-            "slots": {}, "waypoints": [], "transform_base": None}
 
 
 def quantise(z: np.ndarray) -> np.ndarray:
@@ -119,14 +118,14 @@ class Handlers:
         return str(wav), str(mid)
 
     # --- the current melody ----------------------------------------------------------------------
-    def render(self, state: dict, play: Playback) -> Rendered:
-        """Decode state['z'] and produce piano roll, audio, MIDI, originality check, share code and map position."""
+    def render(self, state: Session, play: Playback) -> Rendered:
+        """Decode state.z and produce piano roll, audio, MIDI, originality check, share code and map position."""
         t0 = time.perf_counter()
-        z = state["z"]
+        z = state.z
         tokens = self.s.decode(z, play.temperature, play.seed)
         t1 = time.perf_counter()
         notes = self.s.notes(tokens)
-        ghost = self.s.notes(state["origin_tokens"]) if state.get("origin_tokens") is not None else None
+        ghost = self.s.notes(state.origin_tokens) if state.origin_tokens is not None else None
         fig = figures.piano_roll(notes, len(tokens), ghost=ghost)
         t2 = time.perf_counter()
         wav, mid = self.write_outputs(notes, play)
@@ -139,77 +138,70 @@ class Handlers:
         t5 = time.perf_counter()
         timings = {"decode": (t1 - t0) * 1e3, "figure": (t2 - t1) * 1e3, "audio_midi": (t3 - t2) * 1e3,
                    "originality": (t4 - t3) * 1e3, "rest": (t5 - t4) * 1e3, "total": (t5 - t0) * 1e3}
-        own = state.get("origin_tune") if state.get("origin_z") is not None and np.array_equal(z, state["origin_z"]) else None
+        own = state.origin_tune if state.origin_z is not None and np.array_equal(z, state.origin_z) else None
         return Rendered(tokens, notes, sliders, fig, wav, mid, orig, originality_markdown(orig, len(notes), own), code,
-                        xy, state.get("title", ""), timings)
+                        xy, state.title, timings)
 
-    def set_z(self, state: dict, z: np.ndarray, title: str, origin_tokens: np.ndarray | None = None,
-              as_origin: bool = True, origin_tune: int | None = None) -> dict:
+    def set_z(self, state: Session | None, z: np.ndarray, title: str, origin_tokens: np.ndarray | None = None,
+              as_origin: bool = True, origin_tune: int | None = None) -> Session:
         """Make z the current melody; with as_origin it also becomes what "reset" returns to."""
         z = quantise(z)
-        state = dict(state or new_state())
-        state["z"] = z
-        state["title"] = title
+        state = (state or new_state()).but(z=z, title=title)
         if as_origin:
-            state["origin_z"] = z
-            state["origin_tokens"] = origin_tokens
-            state["origin_tune"] = origin_tune
-            state["transform_base"] = None
+            state = state.but(origin_z=z, origin_tokens=origin_tokens, origin_tune=origin_tune, transform_base=None)
         return state
 
-    def load_window(self, state: dict, window: int, play: Playback) -> tuple[dict, Rendered]:
+    def load_window(self, state: Session, window: int, play: Playback) -> tuple[Session, Rendered]:
         """Load corpus window `window` (its posterior mean) as the current melody."""
         if not 0 <= window < len(self.s.corpus.tokens):
-            raise ValueError(f"there is no corpus melody number {window}")
+            raise UserError(f"there is no corpus melody number {window}")
         w = self.s.window(window)
         title = describe_window(w)
         state = self.set_z(state, w["mu"], title, w["tokens"], origin_tune=w["tune"])
         return state, self.render(state, play)
 
-    def load_tune(self, state: dict, tune: int, play: Playback) -> tuple[dict, Rendered]:
+    def load_tune(self, state: Session, tune: int, play: Playback) -> tuple[Session, Rendered]:
         """Load the first 4-bar window of corpus tune `tune`."""
         rows = np.nonzero(self.s.corpus.tune == int(tune))[0]
         if not len(rows):
-            raise ValueError(f"tune {tune} has no 4-bar window")
+            raise UserError(f"tune {tune} has no 4-bar window")
         return self.load_window(state, int(rows[0]), play)
 
-    def set_sliders(self, state: dict, values: list[float], play: Playback) -> tuple[dict, Rendered]:
+    def set_sliders(self, state: Session, values: list[float], play: Playback) -> tuple[Session, Rendered]:
         """Set the 16 slider coordinates of the current melody (the rest of z is kept) and render."""
-        state = dict(state)
         values = np.asarray(values, dtype=np.float32)
         # A slider the user did not touch still shows its rounded (and clipped) value: keep the exact one,
         # so moving one slider moves z along that direction only.
-        current = self.s.sliders_of(state["z"])
+        current = self.s.sliders_of(state.z)
         shown = np.clip(np.round(current, 2), -SLIDER_RANGE, SLIDER_RANGE)
         values = np.where(np.abs(values - shown) < 1e-3, current, values)
-        state["z"] = quantise(self.s.z_from_sliders(state["z"], values))
-        state["transform_base"] = None
+        state = state.but(z=quantise(self.s.z_from_sliders(state.z, values)), transform_base=None)
         return state, self.render(state, play)
 
-    def reset(self, state: dict, play: Playback) -> tuple[dict, Rendered]:
-        state = dict(state)
-        state["z"] = state["origin_z"]
+    def reset(self, state: Session, play: Playback) -> tuple[Session, Rendered]:
+        state = state.but(z=state.origin_z)
         return state, self.render(state, play)
 
-    def random(self, state: dict, play: Playback, seed: int) -> tuple[dict, Rendered]:
+    def random(self, state: Session, play: Playback, seed: int) -> tuple[Session, Rendered]:
         """A new melody from the prior (N(0, I))."""
         z, _ = self.s.sample(1, max(play.temperature, 0.0), seed)
         state = self.set_z(state, z[0], f"Random melody (seed {seed})")
         return state, self.render(state, play)
 
-    def similar(self, state: dict, play: Playback, similarity: float, seed: int) -> tuple[dict, Rendered]:
+    def similar(self, state: Session, play: Playback, similarity: float, seed: int) -> tuple[Session, Rendered]:
         """A variation of the current melody (Magenta.js `similar`: 1 = identical, 0 = unrelated)."""
-        z, _ = self.s.similar(state["z"], 1, similarity, play.temperature, seed)
-        state = self.set_z(state, z[0], f"Variation of: {state['title']}", as_origin=False)
+        z, _ = self.s.similar(state.z, 1, similarity, play.temperature, seed)
+        state = self.set_z(state, z[0], f"Variation of: {state.title}", as_origin=False)
         return state, self.render(state, play)
 
-    def from_share_code(self, state: dict, code: str, play: Playback) -> tuple[dict, Rendered, Playback]:
+    def from_share_code(self, state: Session, code: str, play: Playback) -> tuple[Session, Rendered, Playback]:
         """Restore the melody and playback settings carried by a share link."""
         d = decode_z(code)
         if len(d["z"]) != self.s.latent_dim:
-            raise ValueError("this link was made with another model and cannot be restored here")
-        inst = next((k for k, v in INSTRUMENTS.items() if v == d["program"]), play.instrument)
-        play = Playback(inst, d["tempo"], d["temperature"], d["seed"], play.accompaniment)
+            raise UserError("this link was made with another model and cannot be restored here")
+        inst = next((k for k, v in INSTRUMENTS.items() if v == d["program"]), None)
+        play = Playback(inst or play.instrument, d["tempo"], d["temperature"], d["seed"], play.accompaniment,
+                        gm_program=None if inst else d["program"])
         state = self.set_z(state, d["z"], "Shared melody")
         return state, self.render(state, play), play
 
@@ -241,12 +233,12 @@ class Handlers:
         return self._map_data
 
     # --- upload ------------------------------------------------------------------------------------
-    def upload(self, state: dict, path: str) -> dict:
-        """Read a MIDI file into state['upload'] (candidates best first). Raises MusicReadError with one sentence."""
+    def upload(self, state: Session, path: str) -> Session:
+        """Read a MIDI file into state.upload (candidates best first). Raises MusicReadError with one sentence."""
         from vae.midi_import import extract_melodies
 
         if not path:
-            raise ValueError("Choose a MIDI file first.")
+            raise UserError("Choose a MIDI file first.")
         mel = extract_melodies(Path(path))
         cands = []
         for c in mel.candidates:
@@ -256,17 +248,15 @@ class Handlers:
                           "starts": np.asarray(c.window_starts).tolist(), "score": float(c.score)})
         if not cands:
             raise MusicReadError("The file has notes, but no melody long enough for a 4-bar window.")
-        state = dict(state or new_state())
-        state["upload"] = {"name": Path(path).name, "candidates": cands, "tempo": mel.tempo,
-                           "warnings": list(mel.warnings), "meter": mel.time_signature}
-        return state
+        return (state or new_state()).but(upload={"name": Path(path).name, "candidates": cands, "tempo": mel.tempo,
+                                                  "warnings": list(mel.warnings), "meter": mel.time_signature})
 
-    def choose_upload(self, state: dict, cand: int, window: int, play: Playback) -> tuple[dict, Rendered, dict]:
+    def choose_upload(self, state: Session, cand: int, window: int, play: Playback) -> tuple[Session, Rendered, dict]:
         """Load window `window` of candidate `cand` of the upload: returns state, render and an info dict
         (extracted notes, neighbours, map position)."""
-        up = state.get("upload")
+        up = state.upload
         if not up:
-            raise ValueError("Upload a MIDI file first.")
+            raise UserError("Upload a MIDI file first.")
         cand = min(max(int(cand), 0), len(up["candidates"]) - 1)
         c = up["candidates"][cand]
         window = min(max(int(window), 0), len(c["windows"]) - 1)
@@ -276,24 +266,22 @@ class Handlers:
         title = f"{up['name']} · {c['label']} · bars {bar}-{bar + 3}"
         state = self.set_z(state, z, title, tokens)
         r = self.render(state, play)
-        info = {"extracted": self.s.notes(tokens), "neighbours": self.s.neighbours(state["z"], 10),
+        info = {"extracted": self.s.notes(tokens), "neighbours": self.s.neighbours(state.z, 10),
                 "map_xy": r.map_xy, "candidate": cand, "window": window}
         return state, r, info
 
     # --- blends ------------------------------------------------------------------------------------
-    def set_slot(self, state: dict, slot: str) -> dict:
+    def set_slot(self, state: Session, slot: str) -> Session:
         """Remember the current melody in slot A/B/C/D (for blends and grids)."""
-        if state.get("z") is None:
-            raise ValueError("Load or create a melody first.")
-        state = dict(state)
-        state["slots"] = {**state.get("slots", {}), slot: {"z": state["z"], "title": state["title"]}}
-        return state
+        if state.z is None:
+            raise UserError("Load or create a melody first.")
+        return state.but(slots={**state.slots, slot: {"z": state.z, "title": state.title}})
 
-    def blend(self, state: dict, steps: int, play: Playback) -> dict:
+    def blend(self, state: Session, steps: int, play: Playback) -> dict:
         """Interpolate slot A -> slot B in `steps` steps: z's, notes per step, a strip figure, whole-blend files."""
-        slots = state.get("slots", {})
+        slots = state.slots
         if "A" not in slots or "B" not in slots:
-            raise ValueError("Set melody A and melody B first (load a melody, then press 'Use as A' / 'Use as B').")
+            raise UserError("Set melody A and melody B first (load a melody, then press 'Use as A' / 'Use as B').")
         z = self.s.interpolate(slots["A"]["z"], slots["B"]["z"], int(steps))
         tokens = self.s.decode(z, play.temperature, play.seed)
         notes = [self.s.notes(t) for t in tokens]
@@ -303,12 +291,12 @@ class Handlers:
         wav, mid = self.write_outputs(whole, play, "blend")
         return {"z": z, "tokens": tokens, "notes": notes, "figure": fig, "wav": wav, "midi": mid}
 
-    def grid_point(self, state: dict, x: float, y: float, play: Playback) -> tuple[dict, Rendered]:
+    def grid_point(self, state: Session, x: float, y: float, play: Playback) -> tuple[Session, Rendered]:
         """Beat-Blender style: the melody at (x, y) in [0, 1]^2 between corners A (top-left), B, C, D."""
-        slots = state.get("slots", {})
+        slots = state.slots
         missing = [s for s in "ABCD" if s not in slots]
         if missing:
-            raise ValueError(f"Set corners {', '.join(missing)} first.")
+            raise UserError(f"Set corners {', '.join(missing)} first.")
         from vae.inference import slerp
 
         top = slerp(slots["A"]["z"], slots["B"]["z"], float(x))
@@ -318,48 +306,50 @@ class Handlers:
         return state, self.render(state, play)
 
     # --- attributes and styles ---------------------------------------------------------------------
-    def _transform(self, state: dict, move, play: Playback) -> tuple[dict, Rendered, np.ndarray]:
+    @staticmethod
+    def _known(name: str, names: list[str], what: str) -> None:
+        if name not in names:
+            raise UserError(f"There is no {what} called {str(name)[:40]!r}; choose from {', '.join(names)}.")
+
+    def _transform(self, state: Session, move, play: Playback) -> tuple[Session, Rendered, np.ndarray]:
         """Apply move(base_z) -> z to the z the transform started from (so amounts don't accumulate)."""
-        state = dict(state)
-        base = state.get("transform_base")
-        if base is None:
-            base = state["z"]
-            state["transform_base"] = base
-        state["z"] = quantise(move(base))
+        base = state.transform_base if state.transform_base is not None else state.z
+        state = state.but(transform_base=base, z=quantise(move(base)))
         return state, self.render(state, play), base
 
-    def push(self, state: dict, attribute: str, amount: float, play: Playback) -> tuple[dict, Rendered, dict]:
+    def push(self, state: Session, attribute: str, amount: float, play: Playback) -> tuple[Session, Rendered, dict]:
         """Move the melody along an attribute vector from where the transform started; report the change."""
+        self._known(attribute, self.s.attribute_names, "attribute")
         state, r, base = self._transform(state, lambda z: self.s.push_attribute(z, attribute, float(amount)), play)
         before = self.s.attributes_of(self.s.decode(base, play.temperature, play.seed))
         after = self.s.attributes_of(r.tokens)
         return state, r, {"attribute": attribute, "before": before.get(attribute), "after": after.get(attribute)}
 
-    def move_style(self, state: dict, to_style: str, amount: float, play: Playback) -> tuple[dict, Rendered, dict]:
+    def move_style(self, state: Session, to_style: str, amount: float, play: Playback) -> tuple[Session, Rendered, dict]:
         """Move the melody from its nearest style toward `to_style` by `amount` in [0, 1]; report probabilities."""
+        self._known(to_style, self.s.style_names, "style")
         state, r, base = self._transform(state, lambda z: self.s.move_to_style(z, to_style, float(amount)), play)
-        return state, r, {"before": self.s.style_of(base), "after": self.s.style_of(state["z"])}
+        return state, r, {"before": self.s.style_of(base), "after": self.s.style_of(state.z)}
 
-    def draw_in_style(self, state: dict, style: str, n: int, play: Playback, seed: int) -> dict:
+    def draw_in_style(self, state: Session, style: str, n: int, play: Playback, seed: int) -> dict:
         """n new melodies from one collection's distribution: z's, notes and a strip figure."""
+        self._known(style, self.s.style_names, "style")
         z, tokens = self.s.sample_in_style(style, int(n), max(play.temperature, 0.0), seed)
         notes = [self.s.notes(t) for t in tokens]
         return {"z": z, "tokens": tokens, "notes": notes,
                 "figure": figures.strip(notes, [f"{i + 1}" for i in range(len(notes))])}
 
     # --- compose -----------------------------------------------------------------------------------
-    def add_waypoint(self, state: dict) -> dict:
-        if state.get("z") is None:
-            raise ValueError("Load or create a melody first.")
-        state = dict(state)
-        state["waypoints"] = [*state.get("waypoints", []), {"z": state["z"], "title": state["title"]}]
-        return state
+    def add_waypoint(self, state: Session) -> Session:
+        if state.z is None:
+            raise UserError("Load or create a melody first.")
+        return state.but(waypoints=(*state.waypoints, {"z": state.z, "title": state.title}))
 
-    def compose(self, state: dict, bars: int, play: Playback) -> dict:
+    def compose(self, state: Session, bars: int, play: Playback) -> dict:
         """A longer piece through the waypoints: figure, notes, WAV and MIDI."""
-        wps = state.get("waypoints", [])
+        wps = state.waypoints
         if len(wps) < 2:
-            raise ValueError("Add at least two waypoints (load a melody, then 'Add as waypoint').")
+            raise UserError("Add at least two waypoints (load a melody, then 'Add as waypoint').")
         z, line = self.s.compose(np.stack([w["z"] for w in wps]), int(bars), play.temperature, play.seed)
         sections = line.reshape(len(z), -1)
         notes = [self.s.notes(t) for t in sections]

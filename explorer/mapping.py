@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from explorer.directions import fit_pca
 from explorer.styles import balanced_accuracy, fisher_axes
+from vae.controls import fit_pca
 from vae.corpus import TRAIN, VALID
 
 

@@ -7,6 +7,8 @@ import struct
 
 import numpy as np
 
+from explorer.errors import UserError
+
 VERSION = 1
 
 
@@ -24,10 +26,10 @@ def decode_z(code: str) -> dict:
         size = struct.calcsize("<BHfIfB")
         version, n, temperature, seed, tempo, program = struct.unpack("<BHfIfB", raw[:size])
     except (ValueError, struct.error) as exc:
-        raise ValueError("this link does not hold a melody (the code is damaged)") from exc
+        raise UserError("this link does not hold a melody (the code is damaged)") from exc
     if version != VERSION or len(raw) != size + 2 * n:
-        raise ValueError("this link does not hold a melody (wrong version or length)")
+        raise UserError("this link does not hold a melody (wrong version or length)")
     z = np.frombuffer(raw[size:], dtype=np.float16).astype(np.float32)
     if not np.isfinite(z).all():
-        raise ValueError("this link does not hold a melody (invalid numbers)")
+        raise UserError("this link does not hold a melody (invalid numbers)")
     return {"z": z, "temperature": float(temperature), "seed": int(seed), "tempo": float(tempo), "program": int(program)}

@@ -61,7 +61,7 @@ def test_encode(client, busy_midi, busy, tiny_services, small_corpus):
     assert np.allclose(z, tiny_services.index.mu[busy], atol=1e-3)
     assert len(enc["sliders"]) == 16
     assert np.allclose(enc["sliders"], tiny_services.sliders_of(z), atol=2e-3)
-    assert enc["map"] == pytest.approx(list(tiny_services.place(z)), abs=1e-4)
+    assert enc["map"] == pytest.approx(list(tiny_services.place(z)), abs=1e-3)  # z comes back rounded to 1e-5
     assert enc["tokens"] == small_corpus.tokens[busy].tolist()
     assert enc["notes"] == [list(n) for n in MelodyTokenizer().decode(small_corpus.tokens[busy])]
     assert enc["reconstruction"] == [list(n) for n in tiny_services.notes(tiny_services.decode(z))]
@@ -121,7 +121,7 @@ def test_sample_and_similar(client, tiny_services):
     assert len(a) == 3 and a == b
     assert all(len(m["z"]) == tiny_services.latent_dim and len(m["tokens"]) == 64 for m in a)
     assert client.predict(1, 0.5, 5, api_name="/sample")[0]["z"] != a[0]["z"]
-    with pytest.raises(Exception, match="between 1 and 32"):
+    with pytest.raises(Exception, match="greater than maximum value 32"):  # refused by the typed input
         client.predict(99, 0.5, 4, api_name="/sample")
 
     z = tiny_services.index.mu[7]

@@ -154,11 +154,14 @@ def test_report_and_cli(services, tiny_checkpoint, small_corpus, explorer_cache,
     from explorer.report import build_report, format_report
 
     r = build_report(services, n=6)
-    assert len(r["directions"]) == len(services.direction_labels())
+    assert [d["label"] for d in r["sliders"]] == [d["label"] for d in services.direction_labels()]
+    summary = r["slider_sweep"]["summary"]
+    assert summary["earned"] == sum(row["name"] == row["attribute"] for row in services.slider_sweep() if row["attribute"])
     assert set(r["styles"]["moves"]) == set(services.style_names)
     assert set(r["attribute_vectors"]) == set(services.attribute_names)
     text = format_report(r)
-    assert "PC1" in text and "map:" in text
+    assert "attribute sliders earned their name" in text and "map:" in text
+    assert all(d["label"] in text for d in r["sliders"])
     out = tmp_path / "report.json"
     assert main(["report", "--checkpoint", str(tiny_checkpoint), "--corpus", str(small_corpus.path),
                  "--cache-dir", str(explorer_cache), "--n", "4", "--threads", "1", "--json", str(out)]) == 0

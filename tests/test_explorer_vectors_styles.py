@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from vae.attributes import compute_attributes
 from explorer.styles import StyleModel, balanced_accuracy, fisher_axes, measure_style_moves
 from explorer.vectors import AttributeVectors, measure_attribute_vectors
+from vae.attributes import compute_attributes
 from vae.constants import FIRST_NOTE_ON, HOLD
 
 

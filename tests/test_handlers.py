@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 from conftest import band_midi, busy_train_window, notes, window_midi
 
-from explorer.handlers import SLIDER_RANGE, Handlers, Playback, new_state, originality_markdown, quantise
+from explorer.errors import UserError
+from explorer.handlers import SLIDER_RANGE, Handlers, Playback, originality_markdown, quantise
+from explorer.session import new_state
 from explorer.sharecode import decode_z
 from vae.constants import FIRST_NOTE_ON
 from vae.errors import MusicReadError
@@ -43,14 +45,14 @@ def assert_files(*paths: str) -> None:
 def test_load_window_updates_state_and_renders(h, loaded, busy, small_corpus, tiny_services):
     st, r = loaded
     w = tiny_services.window(busy)
-    assert np.array_equal(st["z"], quantise(w["mu"])) and np.array_equal(st["origin_z"], st["z"])
-    assert np.array_equal(st["origin_tokens"], small_corpus.tokens[busy])
-    assert st["origin_tune"] == int(small_corpus.tune[busy])
-    assert st["title"] == r.title and r.title.startswith(w["title"]) and f"bars {w['start_bar']}-" in r.title
-    assert r.tokens.shape == (64,) and np.array_equal(r.tokens, tiny_services.decode(st["z"]))
+    assert np.array_equal(st.z, quantise(w["mu"])) and np.array_equal(st.origin_z, st.z)
+    assert np.array_equal(st.origin_tokens, small_corpus.tokens[busy])
+    assert st.origin_tune == int(small_corpus.tune[busy])
+    assert st.title == r.title and r.title.startswith(w["title"]) and f"bars {w['start_bar']}-" in r.title
+    assert r.tokens.shape == (64,) and np.array_equal(r.tokens, tiny_services.decode(st.z))
     assert r.notes == tiny_services.notes(r.tokens)
     sampled = h.render(st, SAMPLED)
-    assert np.array_equal(sampled.tokens, tiny_services.decode(st["z"], 1.0, 3))
+    assert np.array_equal(sampled.tokens, tiny_services.decode(st.z, 1.0, 3))
     assert sampled.notes and sampled.notes == tiny_services.notes(sampled.tokens)
     melody = sampled.figure["data"][-1]
     assert melody["name"] == "melody" and len(melody["x"]) == 3 * len(sampled.notes)  # start, end, gap per note
@@ -58,8 +60,8 @@ def test_load_window_updates_state_and_renders(h, loaded, busy, small_corpus, ti
     assert_files(sampled.wav_path, sampled.midi_path)
     assert sampled.wav_path != r.wav_path
     assert len(r.sliders) == len(h.labels)
-    assert np.allclose(r.sliders, tiny_services.sliders_of(st["z"]), atol=0.006)
-    assert r.map_xy == pytest.approx(tiny_services.place(st["z"]), abs=1e-5)
+    assert np.allclose(r.sliders, tiny_services.sliders_of(st.z), atol=0.006)
+    assert r.map_xy == pytest.approx(tiny_services.place(st.z), abs=1e-5)
     assert_files(r.wav_path, r.midi_path)
     assert r.wav_path.endswith(".wav") and r.midi_path.endswith(".mid")
     assert r.originality_md and set(r.timings_ms) >= {"decode", "total"}
@@ -75,10 +77,10 @@ def test_share_code_round_trip(h, loaded):
     d = decode_z(r.share_code)
     assert (d["tempo"], d["temperature"], d["seed"], d["program"]) == (96.0, 1.0, 7, 73)
     st2, r2, play2 = h.from_share_code(new_state(), r.share_code, Playback())
-    assert np.array_equal(st2["z"], st["z"]) and np.array_equal(r2.tokens, r.tokens) and r2.notes
+    assert np.array_equal(st2.z, st.z) and np.array_equal(r2.tokens, r.tokens) and r2.notes
     assert (play2.instrument, play2.tempo, play2.temperature, play2.seed) == ("Flute", 96.0, 1.0, 7)
     assert r2.share_code == r.share_code
-    with pytest.raises(ValueError, match="damaged|wrong"):
+    with pytest.raises(UserError, match="damaged|wrong"):
         h.from_share_code(new_state(), "not-a-melody", PLAY)
 
 
@@ -86,9 +88,9 @@ def test_load_tune_and_welcome(h, small_corpus):
     t = int(small_corpus.tune[200])
     st, r = h.load_tune(new_state(), t, PLAY)
     first = int(np.nonzero(small_corpus.tune == t)[0][0])
-    assert np.array_equal(st["origin_tokens"], small_corpus.tokens[first])
+    assert np.array_equal(st.origin_tokens, small_corpus.tokens[first])
     assert r.title.startswith(small_corpus.tunes[t]["title"])
-    with pytest.raises(ValueError):
+    with pytest.raises(UserError):
         h.load_window(new_state(), len(small_corpus), PLAY)
     w = h.welcome_window()
     assert small_corpus.tunes[small_corpus.tune[w]]["collection"] == "oneills"
@@ -97,45 +99,46 @@ def test_load_tune_and_welcome(h, small_corpus):
 
 def test_set_sliders(h, loaded, tiny_services):
     st, r = loaded
-    own = tiny_services.sliders_of(st["z"])
+    own = tiny_services.sliders_of(st.z)
     same, r_same = h.set_sliders(st, own.tolist(), SAMPLED)
-    assert np.array_equal(same["z"], st["z"])
+    assert np.array_equal(same.z, st.z)
     assert np.array_equal(r_same.tokens, h.render(st, SAMPLED).tokens) and r_same.notes
     # the values the sliders show (rounded to 0.01) leave the melody exactly as it was
     shown, _ = h.set_sliders(st, r.sliders, PLAY)
-    assert np.array_equal(shown["z"], st["z"])
+    assert np.array_equal(shown.z, st.z)
 
     moved = own.copy()
-    moved[2] += 1.5
+    step = 1.5 if own[2] < 0 else -1.5  # toward the middle, so the new value is inside the slider's range
+    moved[2] += step
     st2, r2 = h.set_sliders(st, moved.tolist(), PLAY)
-    got = tiny_services.sliders_of(st2["z"])
-    assert got[2] == pytest.approx(own[2] + 1.5, abs=0.02)
+    got = tiny_services.sliders_of(st2.z)
+    assert got[2] == pytest.approx(own[2] + step, abs=0.02)
     others = np.delete(np.arange(len(own)), 2)
     assert np.allclose(got[others], own[others], atol=0.02)
-    assert not np.allclose(st2["z"], st["z"], atol=0.05)
-    assert np.array_equal(st2["origin_z"], st["origin_z"])  # the slider move is not a new origin
-    assert r2.sliders[2] == pytest.approx(own[2] + 1.5, abs=0.02)
-    assert st is not st2 and np.array_equal(st["z"], loaded[0]["z"])  # the input state is not mutated
+    assert not np.allclose(st2.z, st.z, atol=0.05)
+    assert np.array_equal(st2.origin_z, st.origin_z)  # the slider move is not a new origin
+    assert r2.sliders[2] == pytest.approx(own[2] + step, abs=0.02)
+    assert st is not st2 and np.array_equal(st.z, loaded[0].z)  # the input state is not mutated
 
     back, rb = h.reset(st2, PLAY)
-    assert np.array_equal(back["z"], st["origin_z"]) and np.array_equal(rb.tokens, r.tokens)
+    assert np.array_equal(back.z, st.origin_z) and np.array_equal(rb.tokens, r.tokens)
 
 
 def test_sliders_beyond_their_range(h, loaded, tiny_services):
     """A melody further out than the sliders reach shows clipped sliders; moving another slider keeps it there."""
     st, _ = loaded
-    own = tiny_services.sliders_of(st["z"])
+    own = tiny_services.sliders_of(st.z)
     far = own.copy()
     far[1] = 5.3
-    st = h.set_z(st, tiny_services.z_from_sliders(st["z"], far), "far out")
+    st = h.set_z(st, tiny_services.z_from_sliders(st.z, far), "far out")
     r = h.render(st, PLAY)
     assert r.sliders[1] == SLIDER_RANGE and all(abs(v) <= SLIDER_RANGE for v in r.sliders)
     moved = list(r.sliders)
     moved[0] = round(moved[0] - 1.0, 2)
     st2, r2 = h.set_sliders(st, moved, PLAY)
-    got = tiny_services.sliders_of(st2["z"])
+    got = tiny_services.sliders_of(st2.z)
     assert got[1] == pytest.approx(5.3, abs=0.05) and got[0] == pytest.approx(moved[0], abs=0.02)
-    assert np.allclose(np.delete(got, [0, 1]), np.delete(tiny_services.sliders_of(st["z"]), [0, 1]), atol=0.02)
+    assert np.allclose(np.delete(got, [0, 1]), np.delete(tiny_services.sliders_of(st.z), [0, 1]), atol=0.02)
     assert r2.sliders[1] == SLIDER_RANGE
 
 
@@ -144,23 +147,23 @@ def test_random_and_similar(h, loaded):
     a, ra = h.random(st, PLAY, seed=11)
     a2, _ = h.random(st, PLAY, seed=11)
     b, _ = h.random(st, PLAY, seed=12)
-    assert np.array_equal(a["z"], a2["z"]) and not np.array_equal(a["z"], b["z"])
-    assert "seed 11" in ra.title and np.array_equal(a["origin_z"], a["z"])  # a random melody is a new origin
-    assert a["origin_tokens"] is None and ra.figure["data"][-1]["name"] == "melody" and len(ra.figure["data"]) == 1
+    assert np.array_equal(a.z, a2.z) and not np.array_equal(a.z, b.z)
+    assert "seed 11" in ra.title and np.array_equal(a.origin_z, a.z)  # a random melody is a new origin
+    assert a.origin_tokens is None and ra.figure["data"][-1]["name"] == "melody" and len(ra.figure["data"]) == 1
 
     same, rs = h.similar(st, PLAY, similarity=1.0, seed=3)
-    assert np.allclose(same["z"], st["z"], atol=1e-3) and rs.title == f"Variation of: {st['title']}"
+    assert np.allclose(same.z, st.z, atol=1e-3) and rs.title == f"Variation of: {st.title}"
     far, _ = h.similar(st, PLAY, similarity=0.3, seed=3)
-    assert not np.allclose(far["z"], st["z"], atol=0.1)
-    assert np.array_equal(far["origin_z"], st["origin_z"])  # "reset" still goes back to the loaded melody
+    assert not np.allclose(far.z, st.z, atol=0.1)
+    assert np.array_equal(far.origin_z, st.origin_z)  # "reset" still goes back to the loaded melody
     back, _ = h.reset(far, PLAY)
-    assert np.array_equal(back["z"], st["z"])
+    assert np.array_equal(back.z, st.z)
 
 
 def test_upload_of_a_corpus_melody_finds_it_first(h, small_corpus, busy, tmp_path):
     path = window_midi(small_corpus, busy, tmp_path / "mine.mid")
     st = h.upload(new_state(), str(path))
-    up = st["upload"]
+    up = st.upload
     assert up["name"] == "mine.mid" and len(up["candidates"]) == 1
     c = up["candidates"][0]
     assert c["windows"].shape == (1, 64) and c["starts"] == [0]
@@ -182,12 +185,12 @@ def test_upload_of_a_band_picks_the_tune(h, tmp_path):
     tune = notes((72, 0, 4), (74, 4, 8), (76, 8, 12), (77, 12, 14), (79, 16, 24), (77, 24, 28), (76, 28, 32),
                  (74, 32, 36), (72, 36, 44), (71, 46, 48), (72, 48, 56), (79, 56, 64))
     st = h.upload(new_state(), str(band_midi(tmp_path / "band.mid", tune)))
-    cands = st["upload"]["candidates"]
+    cands = st.upload["candidates"]
     assert len(cands) == 3  # bass, chords, melody; never the drums
     assert "Melody" in cands[0]["label"] and not any("Drums" in c["label"] for c in cands)
     assert [c["score"] for c in cands] == sorted((c["score"] for c in cands), reverse=True)
     assert np.array_equal(cands[0]["windows"][0], MelodyTokenizer().encode(tune, 64))
-    assert st["upload"]["tempo"] == pytest.approx(120.0)
+    assert st.upload["tempo"] == pytest.approx(120.0)
     st, r, info = h.choose_upload(st, 0, 5, PLAY)  # an out-of-range window is clamped
     assert info["window"] == 0 and info["extracted"] == tune
     assert r.title.startswith("band.mid · ")
@@ -208,9 +211,9 @@ def test_upload_refuses_bad_files_with_a_sentence(h, tmp_path):
     with pytest.raises(MusicReadError) as info:
         h.upload(new_state(), str(tmp_path / "empty.mid"))
     assert str(info.value) == "The file has no notes." and empty.instruments[0].notes == []
-    with pytest.raises(ValueError, match="MIDI file"):
+    with pytest.raises(UserError, match="MIDI file"):
         h.upload(new_state(), "")
-    with pytest.raises(ValueError, match="Upload"):
+    with pytest.raises(UserError, match="Upload"):
         h.choose_upload(new_state(), 0, 0, PLAY)
 
 
@@ -226,12 +229,12 @@ def four_slots(h, small_corpus):
 
 def test_blend(h, four_slots, tiny_services):
     st = four_slots
-    with pytest.raises(ValueError, match="melody A and melody B"):
+    with pytest.raises(UserError, match="melody A and melody B"):
         h.blend(new_state(), 5, PLAY)
-    with pytest.raises(ValueError, match="Load or create"):
+    with pytest.raises(UserError, match="Load or create"):
         h.set_slot(new_state(), "A")
     b = h.blend(st, 5, PLAY)
-    za, zb = st["slots"]["A"]["z"], st["slots"]["B"]["z"]
+    za, zb = st.slots["A"]["z"], st.slots["B"]["z"]
     assert b["z"].shape == (5, tiny_services.latent_dim) and b["tokens"].shape == (5, 64)
     assert np.array_equal(b["z"][0], za) and np.array_equal(b["z"][-1], zb)
     assert np.array_equal(b["tokens"][0], tiny_services.decode(za))
@@ -243,15 +246,15 @@ def test_blend(h, four_slots, tiny_services):
 
 def test_grid_point(h, four_slots):
     st = four_slots
-    with pytest.raises(ValueError, match="C, D"):
-        h.grid_point({**st, "slots": {s: st["slots"][s] for s in "AB"}}, 0.5, 0.5, PLAY)
+    with pytest.raises(UserError, match="C, D"):
+        h.grid_point(st.but(slots={s: st.slots[s] for s in "AB"}), 0.5, 0.5, PLAY)
     for (x, y), corner in [((0, 0), "A"), ((1, 0), "B"), ((0, 1), "C"), ((1, 1), "D")]:
         g, r = h.grid_point(st, x, y, PLAY)
-        assert np.allclose(g["z"], st["slots"][corner]["z"], atol=2e-3), corner
+        assert np.allclose(g.z, st.slots[corner]["z"], atol=2e-3), corner
         assert r.title.startswith("Grid blend")
     mid, _ = h.grid_point(st, 0.5, 0.5, PLAY)
-    assert not any(np.allclose(mid["z"], st["slots"][s]["z"], atol=0.05) for s in "ABCD")
-    assert np.array_equal(mid["origin_z"], st["origin_z"])
+    assert not any(np.allclose(mid.z, st.slots[s]["z"], atol=0.05) for s in "ABCD")
+    assert np.array_equal(mid.origin_z, st.origin_z)
 
 
 def test_push_reports_before_and_after(h, loaded, tiny_services):
@@ -259,35 +262,35 @@ def test_push_reports_before_and_after(h, loaded, tiny_services):
     name = tiny_services.attribute_names[0]
     pushed, r, info = h.push(st, name, 1.0, PLAY)
     assert info["attribute"] == name and set(info) == {"attribute", "before", "after"}
-    before = tiny_services.attributes_of(tiny_services.decode(st["z"]))[name]
+    before = tiny_services.attributes_of(tiny_services.decode(st.z))[name]
     assert info["before"] == pytest.approx(before, nan_ok=True)
     assert info["after"] == pytest.approx(tiny_services.attributes_of(r.tokens)[name], nan_ok=True)
     v = tiny_services.vectors.vector(name)
-    assert np.allclose(pushed["z"] - st["z"], v, atol=5e-3)
+    assert np.allclose(pushed.z - st.z, v, atol=5e-3)
     # amounts are measured from where the transform started, not added up
     again, _, _ = h.push(pushed, name, -1.0, PLAY)
-    assert np.allclose(again["z"] - st["z"], -v, atol=5e-3)
+    assert np.allclose(again.z - st.z, -v, atol=5e-3)
     home, _, _ = h.push(again, name, 0.0, PLAY)
-    assert np.allclose(home["z"], st["z"], atol=2e-3)
+    assert np.allclose(home.z, st.z, atol=2e-3)
     # a slider move starts a new transform
-    st2, _ = h.set_sliders(again, tiny_services.sliders_of(again["z"]).tolist(), PLAY)
-    assert st2["transform_base"] is None
+    st2, _ = h.set_sliders(again, tiny_services.sliders_of(again.z).tolist(), PLAY)
+    assert st2.transform_base is None
 
 
 def test_move_style_reports_probabilities(h, loaded, tiny_services):
     st, _ = loaded
     names = tiny_services.style_names
-    probs = tiny_services.style_of(st["z"])
+    probs = tiny_services.style_of(st.z)
     to = min(names, key=probs.get)  # the least likely style now
     moved, r, info = h.move_style(st, to, 1.0, PLAY)
     assert set(info["before"]) == set(info["after"]) == set(names)
     assert sum(info["before"].values()) == pytest.approx(1.0, abs=1e-4)
     assert info["before"] == pytest.approx(probs, abs=1e-6)
     assert info["after"][to] > info["before"][to]
-    assert info["after"] == pytest.approx(tiny_services.style_of(moved["z"]), abs=1e-6)
-    assert np.array_equal(moved["transform_base"], st["z"])
+    assert info["after"] == pytest.approx(tiny_services.style_of(moved.z), abs=1e-6)
+    assert np.array_equal(moved.transform_base, st.z)
     none, _, _ = h.move_style(st, to, 0.0, PLAY)
-    assert np.allclose(none["z"], st["z"], atol=2e-3)
+    assert np.allclose(none.z, st.z, atol=2e-3)
 
 
 def test_draw_in_style(h, tiny_services):
@@ -296,25 +299,25 @@ def test_draw_in_style(h, tiny_services):
     assert len(d["notes"]) == 3 and [t["name"] for t in d["figure"]["data"]] == ["1", "2", "3"]
     again = h.draw_in_style(new_state(), "bach", 3, PLAY, seed=5)
     assert np.array_equal(again["z"], d["z"])
-    with pytest.raises(ValueError):
+    with pytest.raises(UserError, match="no style called 'mozart'; choose from"):
         h.draw_in_style(new_state(), "mozart", 1, PLAY, seed=0)
 
 
 def test_waypoints_and_compose(h, four_slots, tiny_services):
-    with pytest.raises(ValueError, match="Load or create"):
+    with pytest.raises(UserError, match="Load or create"):
         h.add_waypoint(new_state())
-    st = {**four_slots, "waypoints": []}
-    st = h.add_waypoint({**st, "z": st["slots"]["A"]["z"], "title": "first"})
-    with pytest.raises(ValueError, match="two waypoints"):
+    st = four_slots.but(waypoints=())
+    st = h.add_waypoint(st.but(z=st.slots["A"]["z"], title="first"))
+    with pytest.raises(UserError, match="two waypoints"):
         h.compose(st, 16, PLAY)
-    st = h.add_waypoint({**st, "z": st["slots"]["B"]["z"], "title": "second"})
-    assert [w["title"] for w in st["waypoints"]] == ["first", "second"]
+    st = h.add_waypoint(st.but(z=st.slots["B"]["z"], title="second"))
+    assert [w["title"] for w in st.waypoints] == ["first", "second"]
     for n_bars, sections in [(8, 2), (12, 3), (16, 4), (10, 3)]:
         c = h.compose(st, n_bars, PLAY)
         assert c["sections"] == sections and c["z"].shape == (sections, tiny_services.latent_dim)
         assert len(c["figure"]["data"]) == sections
         assert all(n.end <= 64 * sections for n in c["notes"])
-    assert np.allclose(c["z"][0], st["slots"]["A"]["z"]) and np.allclose(c["z"][-1], st["slots"]["B"]["z"])
+    assert np.allclose(c["z"][0], st.slots["A"]["z"]) and np.allclose(c["z"][-1], st.slots["B"]["z"])
     assert_files(c["wav"], c["midi"])
 
 

@@ -1,0 +1,42 @@
+"""Per-browser state: one typed record of everything a session holds (kept in gr.State, never shared)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Session:
+    """What one user is working on. Handlers return a new Session instead of changing the one they got.
+
+    z: the current melody's latent [Z] (None before the first melody); origin_*: what "reset" returns to
+    (its z, the tokens it was encoded from, the corpus tune it came from); title: shown above the roll;
+    upload: the last MIDI file read (name, candidates, tempo, warnings, meter); slots: A-D for blends
+    (slot -> {z, title}); waypoints: for compose ([{z, title}]); transform_base: the z a run of attribute
+    or style moves started from; neighbours: corpus windows listed for the upload; blend_z: the last
+    blend's z [steps, Z]; drawn: the last melodies drawn in a style ({z, style}).
+    """
+
+    z: np.ndarray | None = None
+    origin_z: np.ndarray | None = None
+    origin_tokens: np.ndarray | None = None
+    origin_tune: int | None = None
+    title: str = ""
+    upload: dict | None = None
+    slots: dict = field(default_factory=dict)
+    waypoints: tuple = ()
+    transform_base: np.ndarray | None = None
+    neighbours: tuple = ()
+    blend_z: np.ndarray | None = None
+    drawn: dict | None = None
+
+    def but(self, **changes) -> Session:
+        """A copy with some fields changed."""
+        return replace(self, **changes)
+
+
+def new_state() -> Session:
+    """A fresh session."""
+    return Session()

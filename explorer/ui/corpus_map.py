@@ -1,0 +1,46 @@
+"""The Map screen: one point per tune, coloured by collection or an attribute; a click loads the tune."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import gradio as gr
+
+from explorer.errors import UserError
+from explorer.ui.common import Page, plot, user_errors
+
+
+def build(page: Page, tab: gr.Tab) -> SimpleNamespace:
+    with gr.Row():
+        color_by = gr.Dropdown(["collection", *page.h.s.attribute_names], value="collection", label="Colour by",
+                               scale=2)
+        gr.Markdown("One point per tune. **Click a point** to load it; the ★ is the current melody.",
+                    elem_id="map-help")
+    corpus_map = gr.Plot(label="Corpus map", elem_id="corpus-map")
+    # gr.Plot has no click event: assets.JS writes the clicked point into this hidden box.
+    click = gr.Textbox(visible="hidden", elem_id="map-click")
+    return SimpleNamespace(tab=tab, color_by=color_by, corpus_map=corpus_map, click=click)
+
+
+def wire(page: Page, c: SimpleNamespace) -> None:
+    h = page.h
+
+    @user_errors
+    def on_click(data):
+        value = data[c.click]
+        if not value:
+            raise UserError("Click a point on the map.")
+        try:
+            tune = int(str(value).split("|")[0])
+        except ValueError:
+            raise UserError("Click a point on the map.") from None
+        return page.show(*h.load_tune(page.session(data), tune, page.playback(data)))
+
+    c.click.change(on_click, page.inputs(c.click), page.main_and_sliders, api_name="map_click",
+                   api_visibility="undocumented")
+
+    def on_view(st, color):
+        return plot(h.map_figure(color, h.s.place(st.z) if st.z is not None else None))
+
+    c.color_by.input(on_view, [page.state, c.color_by], c.corpus_map, api_name="map", api_visibility="undocumented")
+    c.tab.select(on_view, [page.state, c.color_by], c.corpus_map, api_visibility="private")

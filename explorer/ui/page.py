@@ -1,0 +1,130 @@
+"""The page: the current-melody panel beside the screens' tabs, its own events (load, playback, share), launch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import gradio as gr
+
+from explorer.errors import UserError
+from explorer.handlers import ACCOMPANIMENTS, INSTRUMENTS, Handlers, default_threads
+from explorer.services import ExplorerServices
+from explorer.session import new_state
+from explorer.ui import api_tab, blend, compose, corpus_map, sliders, transform, upload
+from explorer.ui.assets import COPY_LINK_JS, CSS, JS, MOVE_STAR_JS, SET_URL_JS
+from explorer.ui.common import Page, plot, user_errors
+
+MAX_UPLOAD = "5mb"
+
+
+def _intro(services: ExplorerServices) -> str:
+    meta = services.model.meta
+    event = meta.get("scores", {}).get("greedy_event_accuracy", float("nan"))
+    return ("# Melody Explorer\n"
+            f"A variational autoencoder trained on {len(services.corpus.tunes):,} folk tunes and chorales turns every "
+            "4-bar melody into a point in a latent space. Drag the sliders, click the map, upload a MIDI file, blend "
+            "and transform melodies — and take the MIDI into your DAW. "
+            f"<small>Model step {meta.get('step')}, held-out greedy note accuracy {event:.2f}.</small>")
+
+
+def _melody_panel(h: Handlers) -> tuple[Page, dict]:
+    """The left column: title, piano roll, audio, copy check, downloads, share code, playback settings."""
+    state = gr.State(new_state())
+    title = gr.Markdown("", elem_id="title-md")
+    roll = gr.Plot(label="Piano roll", elem_id="piano-roll")
+    audio = gr.Audio(label="Listen", type="filepath", autoplay=True, elem_id="melody-audio", interactive=False)
+    originality = gr.Markdown("", elem_id="originality")
+    files = gr.File(label="Download MIDI and WAV", file_count="multiple", elem_id="downloads", interactive=False)
+    with gr.Row():
+        share = gr.Textbox(label="Share code (the page URL carries it)", elem_id="share-code", scale=4, max_lines=1,
+                           buttons=["copy"])
+        copy = gr.Button("Copy link", scale=1, size="sm")
+    with gr.Accordion("Playback", open=True):
+        with gr.Row():
+            instrument = gr.Dropdown(list(INSTRUMENTS), value="Piano", label="Instrument")
+            accompaniment = gr.Radio(list(ACCOMPANIMENTS), value="None", label="Backing")
+        with gr.Row():
+            tempo = gr.Slider(40, 240, value=120, step=1, label="Tempo (quarter notes/min)")
+            temperature = gr.Slider(0.0, 1.5, value=0.0, step=0.05, label="Temperature (0 = the most likely melody)")
+            seed = gr.Number(value=0, precision=0, label="Seed", minimum=0)
+    map_pos = gr.Textbox(visible="hidden", elem_id="map-pos")
+    play = {"instrument": instrument, "tempo": tempo, "temperature": temperature, "seed": seed,
+            "accompaniment": accompaniment}
+    page = Page(h, state, play, [state, title, roll, audio, files, originality, share, map_pos])
+    return page, {"share": share, "copy": copy, "map_pos": map_pos}
+
+
+def _wire_panel(demo: gr.Blocks, page: Page, panel: dict, map_plot: gr.Plot) -> None:
+    h = page.h
+    play = page.play
+    load_out = page.main_and_sliders + [play["instrument"], play["tempo"], play["temperature"], play["seed"],
+                                        map_plot]
+
+    @user_errors
+    def on_load(data, request: gr.Request):
+        st, p = page.session(data), page.playback(data)
+        code = request.query_params.get("m") if request is not None else None
+        if code:
+            try:
+                st, r, p = h.from_share_code(st, code, p)
+                return [*page.show(st, r), p.instrument, p.tempo, p.temperature, p.seed,
+                        plot(h.map_figure("collection", r.map_xy))]
+            except UserError as exc:
+                gr.Warning(str(exc))
+        st, r = h.load_window(st, h.welcome_window(), p)
+        return [*page.show(st, r), p.instrument, p.tempo, p.temperature, p.seed,
+                plot(h.map_figure("collection", r.map_xy))]
+
+    demo.load(on_load, page.inputs(), load_out, api_name="load", api_visibility="undocumented")
+
+    @user_errors
+    def on_playback(data):
+        st = page.session(data)
+        page.need_melody(st)
+        return page.show(st, h.render(st, page.playback(data)), with_sliders=False)
+
+    gr.on([play["instrument"].input, play["accompaniment"].input, play["tempo"].release, play["temperature"].release,
+           play["seed"].submit], on_playback, page.inputs(), page.main_out, api_name="playback",
+          api_visibility="undocumented")
+    panel["share"].change(None, [panel["share"]], [panel["share"]], js=SET_URL_JS)
+    panel["map_pos"].change(None, [panel["map_pos"]], [panel["map_pos"]], js=MOVE_STAR_JS)
+    panel["copy"].click(None, None, None, js=COPY_LINK_JS)
+
+
+def build_ui(services: ExplorerServices, soundfont: str | Path | None = None, handlers: Handlers | None = None) -> gr.Blocks:
+    """Build the Blocks app over shared, read-only services (nothing is launched)."""
+    default_threads()
+    h = handlers or Handlers(services, soundfont)
+    with gr.Blocks(title="Melody Explorer", delete_cache=(3600, 3600)) as demo:
+        gr.Markdown(_intro(services))
+        with gr.Row():
+            with gr.Column(scale=5):
+                page, panel = _melody_panel(h)
+            with gr.Column(scale=6):
+                with gr.Tabs():
+                    with gr.Tab("Sliders", id="sliders"):
+                        s = sliders.build(page)
+                    with gr.Tab("Map", id="map") as map_tab:
+                        m = corpus_map.build(page, map_tab)
+                    with gr.Tab("Upload", id="upload"):
+                        u = upload.build(page)
+                    with gr.Tab("Blend", id="blend"):
+                        b = blend.build(page)
+                    with gr.Tab("Transform", id="transform"):
+                        t = transform.build(page)
+                    with gr.Tab("Compose", id="compose"):
+                        c = compose.build(page)
+                    with gr.Tab("API", id="api"):
+                        a = api_tab.build(page)
+        _wire_panel(demo, page, panel, m.corpus_map)
+        for screen, comps in ((sliders, s), (corpus_map, m), (upload, u), (blend, b), (transform, t), (compose, c),
+                              (api_tab, a)):
+            screen.wire(page, comps)
+    demo.queue(default_concurrency_limit=4, max_size=64)
+    return demo
+
+
+def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, share: bool = False, **kwargs):
+    """Launch with the project's settings: upload limit, monitoring off, the map-click bridge script."""
+    return demo.launch(server_name=host, server_port=port, share=share, max_file_size=MAX_UPLOAD,
+                       enable_monitoring=False, js=JS, css=CSS, footer_links=["api"], show_error=True, **kwargs)

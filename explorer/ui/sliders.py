@@ -1,0 +1,81 @@
+"""The Sliders screen: 16 sliders (named only where measured), Render, Random, Similar, Reset."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import gradio as gr
+import numpy as np
+
+from explorer.errors import UserError
+from explorer.handlers import SLIDER_RANGE
+from explorer.ui.common import Page, user_errors
+
+HELP = ("Each named slider moves one musical attribute of the melody, measured: swept from -2 to +2 on held-out "
+        "melodies it moved that attribute steadily and at least twice as far as any other (the figures are under "
+        "each slider). The others are free directions of the latent space with no single effect. The melody renders "
+        "when you release a slider (or press **Render** after using the keyboard).")
+
+
+def build(page: Page) -> SimpleNamespace:
+    labels = page.h.labels
+    k = len(labels)
+    gr.Markdown(HELP)
+    with gr.Row(elem_classes="slider-grid"):
+        for col in range(2):
+            with gr.Column():
+                for i in range(col * ((k + 1) // 2), min(k, (col + 1) * ((k + 1) // 2))):
+                    page.sliders.append(gr.Slider(-SLIDER_RANGE, SLIDER_RANGE, value=0.0, step=0.05,
+                                                  label=labels[i]["label"], info=labels[i]["info"],
+                                                  elem_id=f"pc-{i + 1}"))
+    with gr.Row():
+        render = gr.Button("Render", variant="primary", elem_id="render-btn")
+        random = gr.Button("Random", elem_id="random-btn")
+        similar = gr.Button("Similar", elem_id="similar-btn")
+        reset = gr.Button("Reset to original", elem_id="reset-btn")
+    similarity = gr.Slider(0.0, 1.0, value=0.8, step=0.05, label="Similarity for 'Similar'")
+    return SimpleNamespace(render=render, random=random, similar=similar, reset=reset, similarity=similarity)
+
+
+def _fresh_seed() -> int:
+    return int(np.random.default_rng().integers(0, 2**31 - 1))
+
+
+def wire(page: Page, c: SimpleNamespace) -> None:
+    h = page.h
+
+    @user_errors
+    def on_sliders(data):
+        st = page.session(data)
+        page.need_melody(st)
+        st, r = h.set_sliders(st, [data[s] for s in page.sliders], page.playback(data))
+        return page.show(st, r, with_sliders=False)
+
+    # One endpoint for 16 release triggers and the button (GRADIO6.md: render on release, not change).
+    gr.on([s.release for s in page.sliders] + [c.render.click], on_sliders, page.inputs(*page.sliders),
+          page.main_out, api_name="sliders", api_visibility="undocumented", trigger_mode="always_last",
+          concurrency_limit=4)
+
+    @user_errors
+    def on_random(data):
+        return page.show(*h.random(page.session(data), page.playback(data), _fresh_seed()))
+
+    c.random.click(on_random, page.inputs(), page.main_and_sliders, api_name="random", api_visibility="undocumented")
+
+    @user_errors
+    def on_similar(data):
+        st = page.session(data)
+        page.need_melody(st)
+        return page.show(*h.similar(st, page.playback(data), float(data[c.similarity]), _fresh_seed()))
+
+    c.similar.click(on_similar, page.inputs(c.similarity), page.main_and_sliders, api_name="vary",
+                    api_visibility="undocumented")
+
+    @user_errors
+    def on_reset(data):
+        st = page.session(data)
+        if st.origin_z is None:
+            raise UserError("Nothing to reset to yet.")
+        return page.show(*h.reset(st, page.playback(data)))
+
+    c.reset.click(on_reset, page.inputs(), page.main_and_sliders, api_name="reset", api_visibility="undocumented")

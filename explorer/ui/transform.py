@@ -1,0 +1,96 @@
+"""The Transform screen: push the melody along an attribute or toward a style; draw new melodies in a style."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import gradio as gr
+import numpy as np
+
+from explorer.errors import UserError
+from explorer.ui.common import Page, plot, user_errors
+from vae.attributes import ATTRIBUTES
+from vae.corpus import COLLECTION_LABELS
+
+
+def build(page: Page) -> SimpleNamespace:
+    attributes = [(ATTRIBUTES.get(a, a), a) for a in page.h.s.attribute_names]
+    styles = [(COLLECTION_LABELS.get(s, s), s) for s in page.h.s.style_names]
+    first_style = styles[0][1] if styles else None
+    gr.Markdown("Push the current melody along a musical attribute, or toward another collection's style. Amounts "
+                "are measured from where you started; loading a melody resets it.")
+    with gr.Row():
+        attr = gr.Dropdown(attributes, value=attributes[0][1] if attributes else None, label="Attribute")
+        attr_amount = gr.Slider(-2.0, 2.0, value=0.0, step=0.1, label="Less ← amount → more")
+    attr_md = gr.Markdown("")
+    with gr.Row():
+        style = gr.Dropdown(styles, value=first_style, label="Toward style")
+        style_amount = gr.Slider(0.0, 1.0, value=0.0, step=0.05, label="Amount")
+    style_md = gr.Markdown("")
+    gr.Markdown("**New melodies in a style**")
+    with gr.Row():
+        draw_style = gr.Dropdown(styles, value=first_style, label="Style")
+        draw_n = gr.Slider(1, 8, value=4, step=1, label="How many")
+        draw = gr.Button("Draw", elem_id="draw-btn")
+    drawn = gr.Plot(label="New melodies")
+    pick = gr.Slider(1, 8, value=1, step=1, label="Load melody into the player")
+    return SimpleNamespace(attr=attr, attr_amount=attr_amount, attr_md=attr_md, style=style, style_amount=style_amount,
+                           style_md=style_md, draw_style=draw_style, draw_n=draw_n, draw=draw, drawn=drawn, pick=pick)
+
+
+def _fmt(v) -> str:
+    return "–" if v is None or not np.isfinite(v) else f"{v:.2f}"
+
+
+def wire(page: Page, c: SimpleNamespace) -> None:
+    h = page.h
+
+    @user_errors
+    def on_push(data):
+        st = page.session(data)
+        page.need_melody(st)
+        attr = data[c.attr]
+        st, r, info = h.push(st, attr, data[c.attr_amount], page.playback(data))
+        name = ATTRIBUTES.get(attr, attr)
+        return [*page.show(st, r), f"**{name}**: {_fmt(info['before'])} → {_fmt(info['after'])} "
+                                   "(measured on the decoded melodies)"]
+
+    c.attr_amount.release(on_push, page.inputs(c.attr, c.attr_amount), page.main_and_sliders + [c.attr_md],
+                          api_name="push_attribute", api_visibility="undocumented")
+
+    @user_errors
+    def on_style(data):
+        st = page.session(data)
+        page.need_melody(st)
+        to = data[c.style]
+        st, r, info = h.move_style(st, to, data[c.style_amount], page.playback(data))
+        before = max(info["before"], key=info["before"].get)
+        txt = (f"Started nearest to **{COLLECTION_LABELS.get(before, before)}**; now "
+               f"P({COLLECTION_LABELS.get(to, to)}) = {info['after'].get(to, 0.0):.2f}")
+        return [*page.show(st, r), txt]
+
+    c.style_amount.release(on_style, page.inputs(c.style, c.style_amount), page.main_and_sliders + [c.style_md],
+                           api_name="move_to_style", api_visibility="undocumented")
+
+    @user_errors
+    def on_draw(data):
+        style = data[c.draw_style]
+        seed = int(np.random.default_rng().integers(0, 2**31 - 1))
+        d = h.draw_in_style(page.session(data), style, int(data[c.draw_n]), page.playback(data), seed)
+        st = page.session(data).but(drawn={"z": d["z"], "style": style})
+        return st, plot(d["figure"]), gr.update(maximum=len(d["z"]), value=1)
+
+    c.draw.click(on_draw, page.inputs(c.draw_style, c.draw_n), [page.state, c.drawn, c.pick], api_name="draw_in_style",
+                 api_visibility="undocumented")
+
+    @user_errors
+    def on_pick(data):
+        st = page.session(data)
+        if not st.drawn:
+            raise UserError("Draw some melodies first.")
+        zs, style = st.drawn["z"], st.drawn["style"]
+        i = min(max(int(data[c.pick]) - 1, 0), len(zs) - 1)
+        st = h.set_z(st, zs[i], f"New melody in the style of {COLLECTION_LABELS.get(style, style)} (#{i + 1})")
+        return page.show(st, h.render(st, page.playback(data)))
+
+    c.pick.release(on_pick, page.inputs(c.pick), page.main_and_sliders, api_visibility="private")

@@ -1,0 +1,82 @@
+"""The Upload screen: a MIDI file's melody candidates and windows, the extracted notes, neighbours, map position."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import gradio as gr
+
+from explorer import figures
+from explorer.errors import UserError
+from explorer.handlers import neighbours_rows
+from explorer.ui.common import Page, plot, user_errors
+
+NEIGHBOUR_HEADERS = ["#", "title", "collection", "meter", "bars", "distance"]
+FILE_TYPES = [".mid", ".midi", ".kar", ".rmi", ".MID", ".MIDI"]
+
+
+def build(page: Page) -> SimpleNamespace:
+    file = gr.File(label="Drop a MIDI file (.mid .midi .kar .rmi, ≤ 5 MB)", type="filepath", file_types=FILE_TYPES,
+                   elem_id="upload-file")
+    status = gr.Markdown("", elem_id="upload-status")
+    with gr.Row():
+        cand = gr.Dropdown([], label="Melody candidate (best first)", type="index", elem_id="cand-dd")
+        window = gr.Dropdown([], label="4-bar window", type="index", elem_id="window-dd")
+    extracted = gr.Plot(label="Extracted melody (the left panel shows the model's reconstruction)")
+    neighbours = gr.Dataframe(headers=NEIGHBOUR_HEADERS, label="Nearest corpus melodies (click a row to load)",
+                              interactive=False, elem_id="neighbours")
+    where = gr.Plot(label="Where it sits on the map")
+    return SimpleNamespace(file=file, status=status, cand=cand, window=window, extracted=extracted,
+                           neighbours=neighbours, where=where)
+
+
+def wire(page: Page, c: SimpleNamespace) -> None:
+    h = page.h
+    outputs = page.main_and_sliders + [c.status, c.window, c.extracted, c.neighbours, c.where]
+
+    def show_choice(st, cand: int, win: int, play) -> list:
+        st, r, info = h.choose_upload(st, cand, win, play)
+        up = st.upload
+        chosen = up["candidates"][info["candidate"]]
+        st = st.but(neighbours=tuple(n["window"] for n in info["neighbours"]))
+        status = (f"**{up['name']}**: {len(up['candidates'])} melody candidate(s); showing {chosen['label']}, "
+                  f"window {info['window'] + 1} of {len(chosen['windows'])}. {' '.join(up['warnings'])}")
+        extracted = figures.piano_roll(info["extracted"], 64, title="Extracted from your file", height=220)
+        where = h.map_figure("collection", None, {"your melody": info["map_xy"]})
+        windows = [f"bars {s // 16 + 1}-{s // 16 + 4}" for s in chosen["starts"]]
+        return [*page.show(st, r), status, gr.update(choices=windows, value=windows[info["window"]]), plot(extracted),
+                neighbours_rows(info["neighbours"]), plot(where)]
+
+    @user_errors
+    def on_upload(data):
+        st = h.upload(page.session(data), data[c.file])
+        # (label, index) pairs: value 0 is then a valid choice, and equal labels (channels of one track)
+        # still pick their own candidate
+        choices = [(cand["label"], i) for i, cand in enumerate(st.upload["candidates"])]
+        return [*show_choice(st, 0, 0, page.playback(data)), gr.update(choices=choices, value=0)]
+
+    c.file.upload(on_upload, page.inputs(c.file), outputs + [c.cand], api_name="upload", api_visibility="undocumented")
+
+    def chooser(window_too: bool):
+        @user_errors
+        def on_choice(data):
+            st = page.session(data)
+            if st.upload is None or data[c.cand] is None:
+                raise UserError("Upload a MIDI file first.")
+            win = (data[c.window] or 0) if window_too else 0
+            return show_choice(st, data[c.cand], win, page.playback(data))
+
+        return on_choice
+
+    c.cand.input(chooser(False), page.inputs(c.cand), outputs, api_visibility="private")
+    c.window.input(chooser(True), page.inputs(c.cand, c.window), outputs, api_visibility="private")
+
+    @user_errors
+    def on_neighbour(data, evt: gr.SelectData):
+        st = page.session(data)
+        row = evt.index[0] if isinstance(evt.index, list | tuple) else evt.index
+        if not st.neighbours or row >= len(st.neighbours):
+            raise UserError("Upload a file to see its neighbours first.")
+        return page.show(*h.load_window(st, st.neighbours[row], page.playback(data)))
+
+    c.neighbours.select(on_neighbour, page.inputs(), page.main_and_sliders, api_visibility="private")

@@ -1,0 +1,53 @@
+"""The Gradio-free API (explorer.api): argument checks say the range, any GM program plays as itself."""
+
+import json
+
+import numpy as np
+import pytest
+
+from explorer import api
+from explorer.errors import UserError
+from explorer.handlers import Handlers
+
+
+@pytest.fixture(scope="module")
+def h(tiny_services, tmp_path_factory):
+    return Handlers(tiny_services, out_dir=tmp_path_factory.mktemp("api_out"))
+
+
+@pytest.mark.parametrize("name, value, words", [
+    ("n", 0, "n must be a whole number from 1 to 32"), ("n", 2.5, "whole number"), ("k", "ten", "k must be a number"),
+    ("temperature", float("nan"), "temperature must be a number from 0.0 to 5.0"), ("tempo", 0, "from 20.0 to 400.0"),
+    ("program", 128, "from 0 to 127"), ("program", -1, "from 0 to 127"), ("similarity", float("inf"), "0.0 to 1.0"),
+    ("seed", None, "seed must be a number")])
+def test_numbers_out_of_range_are_refused_with_their_range(name, value, words):
+    with pytest.raises(UserError, match=words):
+        api.number(name, value, integer=name in ("n", "k", "program", "seed"))
+
+
+@pytest.mark.parametrize("text, words", [
+    ("", "Give a JSON object"), ("{not json", "not valid JSON"), ("[" * 5000, "not valid JSON"), ("5", "Give a JSON"),
+    ('{"z": [1, 2]}', "z must be a list of"), ('{"z": "abc"}', "z must be a list of"),
+    ('{"z": [NaN, 1]}', "finite"), ('{"sliders": [1e300, 0]}', "sliders must be a list of"),
+    ('{"other": 1}', "Give a JSON object")])
+def test_bad_latent_json_gets_a_sentence(h, text, words):
+    with pytest.raises(UserError, match=words):
+        api.parse_z(h, text)
+
+
+def test_sliders_json_sets_the_sliders_on_the_origin(h, tiny_services):
+    k = len(h.labels)
+    values = np.linspace(-1, 1, k)
+    z = api.parse_z(h, json.dumps({"sliders": values.tolist()}))
+    assert np.allclose(tiny_services.sliders_of(z), values, atol=1e-4)
+
+
+def test_decode_plays_any_general_midi_program(h, tiny_services):
+    import mido
+
+    z = tiny_services.index.mu[3].tolist()
+    for program in (1, 33, 127):  # none of them is in the instrument menu
+        mid, wav, melody = api.decode(h, json.dumps({"z": z}), 0.0, 0, 100, program)
+        programs = {m.program for t in mido.MidiFile(mid).tracks for m in t if m.type == "program_change"}
+        assert programs == {program}
+        assert melody["tokens"] == tiny_services.decode(np.asarray(z, np.float32)).tolist()
