@@ -43,7 +43,7 @@ def run_trials(names: list[str], minutes: float, init_from: Path, out: Path) -> 
         print(name, "finished with code", p.wait())
 
 
-def score(names: list[str], out: Path, n: int) -> list[dict]:
+def score(names: list[str], out: Path, n: int, start: Path | None = None) -> list[dict]:
     import torch
 
     from vae.checkpoint import data_config
@@ -52,15 +52,16 @@ def score(names: list[str], out: Path, n: int) -> list[dict]:
     from vae.corpus import load_or_build
     from vae.inference import TrainedModel
 
-    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    torch.set_num_threads(int(os.environ.get("TRIAL_THREADS", os.cpu_count() or 1)))
     rows = []
-    for name in names:
-        ckpt = out / name / "last"
+    todo = ([("start", start)] if start else []) + [(name, out / name / "last") for name in names]
+    for name, ckpt in todo:
         if not (ckpt / "checkpoint.json").exists():
             continue
         model = TrainedModel.load(ckpt)
         corpus = load_or_build(data_config(model.meta), progress=False)
-        row = {"trial": name, "flags": " ".join(TRIALS.get(name, [])), "step": model.meta["step"],
+        flags = " ".join(TRIALS.get(name, [])) or "(the warm-start checkpoint itself)"
+        row = {"trial": name, "flags": flags, "step": model.meta["step"],
                "scores": model.meta["scores"], "history": model.meta["extra"].get("history", [])}
         for mode in ("decorrelated", "axis"):
             m = measure_controls(model, corpus, REGULARISED, n=n, mode=mode)
@@ -79,7 +80,7 @@ def to_markdown(rows: list[dict], minutes: float) -> str:
              "earned (decorrelated) | earned (axis) |", "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         s = r["scores"]
-        start = next((h["step"] for h in r["history"] if h.get("event") == "warm start"), 0)
+        start = next((h["step"] for h in r["history"] if h.get("event") == "warm start"), r["step"])
         lines.append(f"| {r['trial']} | {r['flags']} | {r['step'] - start} | {s['teacher_forced_accuracy']:.3f} | "
                      f"{s['greedy_accuracy']:.3f} | {s['greedy_event_accuracy']:.3f} | {s['kl_nats']:.1f} | "
                      f"{s.get('attr_spearman', float('nan')):.3f} | {r['decorrelated']['summary']['earned']} of 9: "
@@ -101,7 +102,7 @@ def main() -> None:
     t0 = time.time()
     if not a.report_only:
         run_trials(names, a.minutes, a.init_from, a.out)
-    rows = score(names, a.out, a.n)
+    rows = score(names, a.out, a.n, start=a.init_from)
     (ROOT / "bench" / "trials.json").write_text(json.dumps({"minutes": a.minutes, "trials": rows}, indent=1))
     (ROOT / "bench" / "trials.md").write_text(to_markdown(rows, a.minutes))
     print(to_markdown(rows, a.minutes))

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from vae.constants import STEPS_PER_BAR, STEPS_PER_QUARTER
+from vae.music import estimate_key
 from vae.tokenizer import Note
 
 SOUNDFONT_DIR = Path(__file__).resolve().parent.parent / "soundfonts"  # users drop their own .sf2 here
@@ -33,9 +34,6 @@ CLICK_KEYS = (76, 77)  # hi / low wood block in the GM drum map: accented first 
 _BLOCK = 64  # FluidSynth's internal block size in samples
 TAIL_SECONDS = 0.5  # release tail after the last note, so the final note is not cut off
 MAX_SECONDS = 600  # longer renders are refused: 10 minutes of stereo is already 100 MB
-# Krumhansl-Kessler key profiles (probe-tone ratings), index 0 = tonic.
-_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
-_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
 
 _synths: dict[tuple[str, int], Synth] = {}
 _synths_lock = threading.Lock()
@@ -154,25 +152,6 @@ class Synth:
                 chunks.append(fs.get_samples(padded - pos))
         audio = np.concatenate(chunks) if chunks else np.zeros(0, np.int16)
         return audio.reshape(-1, 2)[:total]
-
-
-def estimate_key(notes: Iterable[Note]) -> tuple[int, str]:
-    """Krumhansl-Schmuckler key of a melody: (tonic pitch class 0..11, "major" or "minor").
-
-    Correlates the duration-weighted pitch-class histogram with the 24 rotated key profiles.
-    """
-    hist = np.zeros(12)
-    for n in notes:
-        hist[n.pitch % 12] += max(n.end - n.start, 1)
-    if not hist.any():
-        return 0, "major"
-    best = (-2.0, 0, "major")
-    for tonic in range(12):
-        for mode, profile in (("major", _MAJOR), ("minor", _MINOR)):
-            r = float(np.corrcoef(hist, np.roll(profile, tonic))[0, 1]) if hist.std() else 0.0
-            if r > best[0]:
-                best = (r, tonic, mode)
-    return best[1], best[2]
 
 
 def render(notes: Iterable[Note], tempo: float = 120.0, program: int = 0, sample_rate: int = 44100,

@@ -13,18 +13,14 @@ from collections.abc import Sequence
 import numpy as np
 
 from vae.constants import STEPS_PER_BAR
+from vae.music import pitch_name
 from vae.tokenizer import Note
 
-NAMES = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
 COLLECTION_COLORS = {"essen": "#1f77b4", "oneills": "#2ca02c", "ryans": "#ff7f0e", "airds": "#9467bd",
                      "bach": "#d62728", "midi": "#17becf"}
 MELODY_COLOR = "#e4572e"
 GHOST_COLOR = "rgba(120,120,120,0.35)"
 STRIP_PALETTE = ["#e4572e", "#f3a712", "#29335c", "#669bbc", "#a8c686"]
-
-
-def note_name(pitch: int) -> str:
-    return f"{NAMES[pitch % 12]}{pitch // 12 - 1}"
 
 
 def to_json(spec: dict) -> str:
@@ -49,7 +45,7 @@ def _segments(notes: Sequence[Note], offset: int = 0, label: str = "") -> tuple[
         xs += [start / STEPS_PER_BAR, (end - 0.15) / STEPS_PER_BAR, None]
         ys += [n.pitch, n.pitch, None]
         where = f"bar {n.start // STEPS_PER_BAR + 1} beat {(n.start % STEPS_PER_BAR) / 4 + 1:g}"
-        t = f"{label + ' · ' if label else ''}{note_name(n.pitch)} · {where}"
+        t = f"{label + ' · ' if label else ''}{pitch_name(n.pitch)} · {where}"
         text += [t, t, None]
     return xs, ys, text
 
@@ -57,7 +53,7 @@ def _segments(notes: Sequence[Note], offset: int = 0, label: str = "") -> tuple[
 def _pitch_axis(pitches: list[int]) -> dict:
     lo, hi = (min(pitches) - 3, max(pitches) + 3) if pitches else (57, 79)
     ticks = [p for p in range(lo, hi + 1) if p % 12 in (0, 7)]
-    return {"range": [lo, hi], "tickvals": ticks, "ticktext": [note_name(p) for p in ticks], "gridcolor": "#eee",
+    return {"range": [lo, hi], "tickvals": ticks, "ticktext": [pitch_name(p) for p in ticks], "gridcolor": "#eee",
             "fixedrange": True}
 
 

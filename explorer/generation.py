@@ -22,17 +22,29 @@ def interpolate(z_a: np.ndarray, z_b: np.ndarray, steps: int = 7) -> np.ndarray:
 def grid(corners: np.ndarray, size: int = 5) -> np.ndarray:
     """Beat-Blender grid from 4 corners [4, Z] (top-left, top-right, bottom-left, bottom-right) -> [size, size, Z].
 
-    Each row is a slerp between the slerps of the left and right edges, so every corner appears exactly
-    at its corner and every edge is a plain interpolation between its two corners.
+    Point (row i, column j) is grid_point(corners, j / (size - 1), i / (size - 1)).
+    """
+    if size < 2:
+        raise ValueError("a grid needs at least 2 points per side")
+    t = np.linspace(0.0, 1.0, size)
+    return np.stack([np.stack([grid_point(corners, x, y) for x in t]) for y in t])
+
+
+def grid_point(corners: np.ndarray, x: float, y: float) -> np.ndarray:
+    """The blend at (x, y) in [0, 1]^2 of 4 corners [4, Z] (top-left, top-right, bottom-left, bottom-right).
+
+    The slerp at height y down the left and the right edge, then the slerp at x between them: each corner
+    is exact at its corner and each edge is a plain interpolation of its two corners.
     """
     c = np.asarray(corners, dtype=np.float32)
     if c.shape[0] != 4:
         raise ValueError(f"a grid needs 4 corners, got {c.shape[0]}")
-    if size < 2:
-        raise ValueError("a grid needs at least 2 points per side")
-    left = interpolate(c[0], c[2], size)
-    right = interpolate(c[1], c[3], size)
-    return np.stack([interpolate(left[i], right[i], size) for i in range(size)])
+    x, y = float(x), float(y)
+    exact = {(0.0, 0.0): 0, (1.0, 0.0): 1, (0.0, 1.0): 2, (1.0, 1.0): 3}
+    if (x, y) in exact:
+        return c[exact[(x, y)]].copy()
+    left, right = slerp(c[0], c[2], y), slerp(c[1], c[3], y)
+    return slerp(left, right, x).astype(np.float32)
 
 
 def prior(n: int, dim: int, seed: int = 0, scale: float = 1.0) -> np.ndarray:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from explorer import figures
+from explorer import figures, generation
 from explorer.audio import render, write_wav
 from explorer.errors import UserError
 from explorer.services import ExplorerServices, join_sections
@@ -297,11 +297,7 @@ class Handlers:
         missing = [s for s in "ABCD" if s not in slots]
         if missing:
             raise UserError(f"Set corners {', '.join(missing)} first.")
-        from vae.inference import slerp
-
-        top = slerp(slots["A"]["z"], slots["B"]["z"], float(x))
-        bottom = slerp(slots["C"]["z"], slots["D"]["z"], float(x))
-        z = slerp(top, bottom, float(y))
+        z = generation.grid_point(np.stack([slots[s]["z"] for s in "ABCD"]), float(x), float(y))
         state = self.set_z(state, z, f"Grid blend at ({x:.2f}, {y:.2f})", as_origin=False)
         return state, self.render(state, play)
 

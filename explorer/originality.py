@@ -14,13 +14,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from vae.constants import FIRST_NOTE_ON, HOLD, NOTE_OFF
+from vae.music import ONSET_BASE
 
 NGRAM = 16  # steps per hashed n-gram: one bar
 COPY_STEPS = 32  # a run this long (2 bars) identical up to transposition flags a likely copy
 COPY_NOTES = 4  # ... if it holds at least this many note-ons: two bars of one held note copy nothing
 _PRIME = 0x100000001B3  # odd, so invertible modulo 2**64
-_MASK = (1 << 64) - 1
-_ONSET_BASE = 200  # relative note-on codes 200 +- 87 stay clear of the hold/off codes 1 and 2
 
 
 def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -34,7 +33,7 @@ def ngram_hashes(tokens: np.ndarray, n: int = NGRAM) -> np.ndarray:
     """Transposition-invariant hashes of every n-step n-gram of windows [N, T] -> uint64 [N, T - n + 1].
 
     Symbol of a step: hold and off have fixed codes; a note-on codes its pitch minus the n-gram's first
-    note-on. The hash is sum(code * P^j) mod 2^64, computed for all offsets at once from prefix sums:
+    note-on (vae.music.relative_onsets, applied to each n-gram rather than each window). The hash is sum(code * P^j) mod 2^64, computed for all offsets at once from prefix sums:
     H(s) = (F[s+n] - F[s]) * P^-s, and the relative part splits into H_abs(s) - first(s) * H_onset(s).
     """
     t = np.atleast_2d(np.asarray(tokens)).astype(np.int64)
@@ -42,7 +41,7 @@ def ngram_hashes(tokens: np.ndarray, n: int = NGRAM) -> np.ndarray:
     if steps < n:
         return np.zeros((rows, 0), np.uint64)
     onset = t >= FIRST_NOTE_ON
-    code = np.where(onset, _ONSET_BASE + t, np.where(t == HOLD, 1, 2)).astype(np.uint64)
+    code = np.where(onset, ONSET_BASE + t, np.where(t == HOLD, 1, 2)).astype(np.uint64)
     fwd, back = _powers(steps)
     pw = fwd[:steps]
     zero = np.zeros((rows, 1), np.uint64)

@@ -4,13 +4,8 @@ import numpy as np
 import pytest
 from conftest import notes
 
-from vae.attributes import (
-    ATTRIBUTES,
-    compute_attributes,
-    estimate_keys,
-    pitch_class_histogram,
-    tune_keys,
-)
+from vae.attributes import ATTRIBUTES, compute_attributes, pitch_class_histogram, tune_keys
+from vae.music import estimate_keys, pitch_name
 from vae.tokenizer import MelodyTokenizer
 
 TOK = MelodyTokenizer()
@@ -82,3 +77,9 @@ def test_corpus_attributes_defined(small_corpus):
     # corpus windows have at least two notes, so only stepwise-free cases could be NaN
     assert np.isfinite(a["mean_pitch"]).all() and np.isfinite(a["contour"]).all()
     assert (a["note_density"] >= 0.5).all() and ((a["rest_share"] >= 0) & (a["rest_share"] <= 1)).all()
+
+
+def test_one_spelling_for_pitch_and_key_names():
+    assert [pitch_name(p) for p in (60, 61, 63, 70, 21, 108)] == ["C4", "C#4", "Eb4", "Bb4", "A0", "C8"]
+    e_flat = window((63, 0, 8), (67, 8, 16), (70, 16, 24), (63, 24, 32), (65, 32, 40), (67, 40, 48), (70, 48, 64))
+    assert str(estimate_keys(pitch_class_histogram(e_flat[None]))["name"][0]) == "Eb major"

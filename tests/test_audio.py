@@ -16,13 +16,13 @@ from explorer import audio  # noqa: E402
 from explorer.audio import (  # noqa: E402
     AudioUnavailableError,
     check_audio,
-    estimate_key,
     find_soundfont,
     get_synth,
     render,
     wav_bytes,
     write_wav,
 )
+from vae.music import estimate_key
 from vae.tokenizer import Note  # noqa: E402
 
 SR = 44100

@@ -67,7 +67,8 @@ def test_free_sliders_never_move_an_attribute_readout():
     c = fit_controls(mu, correlated_attrs(mu), ["note_density", "pitch_range"])
     assert c.attributes[2:] == (None,) * (c.k - 2)
     assert np.allclose(c.readout[:2] @ c.basis[2:].T, 0, atol=1e-4)
-    assert (np.diff(c.variance_share[2:]) <= 1e-6).all() and c.variance_share.sum() <= 1 + 1e-6
+    assert (np.diff(c.variance_share[2:]) <= 1e-6).all() and c.variance_share[2:].sum() <= 1 + 1e-6
+    assert (c.variance_share > 0).all() and (c.variance_share <= 1).all()
 
 
 def test_pca_is_deterministic_and_signed():

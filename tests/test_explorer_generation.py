@@ -73,3 +73,20 @@ def test_join_sections_ends_a_held_note_before_a_silent_start():
     c = b.copy()
     c[0] = 48  # starts with a note: nothing to fix
     assert join_sections(np.stack([a, c]))[8] == 48
+
+
+def test_the_grid_and_the_grid_slider_are_one_blend(tiny_services, tmp_path):
+    """The Blend tab's x/y sliders (handlers.grid_point) land exactly on the points of generation.grid."""
+    from explorer.handlers import Handlers, Playback
+    from explorer.session import new_state
+
+    h = Handlers(tiny_services, out_dir=tmp_path)
+    corners = tiny_services.index.mu[[0, 40, 80, 120]]
+    st = new_state()
+    for slot, z in zip("ABCD", corners, strict=True):
+        st = h.set_slot(h.set_z(st, z, slot), slot)
+    full = generation.grid(np.stack([st.slots[s]["z"] for s in "ABCD"]), 5)
+    for i, j in [(0, 0), (1, 3), (2, 2), (4, 1), (4, 4)]:
+        got, _ = h.grid_point(st, j / 4, i / 4, Playback())
+        assert np.allclose(got.z, full[i, j], atol=2e-3), (i, j)  # the session's z is rounded through float16
+    assert not np.allclose(full[1, 3], full[3, 1], atol=0.05)

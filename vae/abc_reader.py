@@ -13,6 +13,7 @@ from pathlib import Path
 
 from vae.constants import STEPS_PER_QUARTER, fold_pitch
 from vae.errors import EmptyTuneError, MusicReadError, TuneParseError
+from vae.music import snap
 from vae.tokenizer import Note
 from vae.tune import Tune
 
@@ -124,7 +125,7 @@ def parse_tune(text: str, collection: str, source: str, number: str) -> Tune:
     notes, collided, offgrid = _quantise(raw)
     stats["collided_notes"] = collided
     stats["offgrid_notes"] = offgrid
-    total = max(int(round(pos * STEPS_PER_QUARTER)), notes[-1].end)
+    total = max(snap(pos, STEPS_PER_QUARTER), notes[-1].end)
     bar_lines = _bar_lines(bars, total, meter_steps(meter))
     return Tune(collection, title or f"{collection} {number}", source, number, normalise_meter(meter), key,
                 notes, bar_lines, total, stats)
@@ -137,7 +138,7 @@ def _quantise(raw: list[list[float]]) -> tuple[list[Note], int, int]:
     for pitch, start, end, _ in raw:
         s_exact = start * STEPS_PER_QUARTER
         s = int(round(s_exact))
-        e = max(int(round(end * STEPS_PER_QUARTER)), s + 1)
+        e = max(snap(end, STEPS_PER_QUARTER), s + 1)
         if abs(s_exact - s) > 1e-3:
             offgrid += 1
         if notes and s <= notes[-1].start:
@@ -151,7 +152,7 @@ def _quantise(raw: list[list[float]]) -> tuple[list[Note], int, int]:
 
 def _bar_lines(bars_ql: list[float], total: int, bar_len: int | None) -> list[int]:
     """Bar-start steps. Bar 0 counts only if the first bar is full (so a pickup never starts a bar)."""
-    steps = sorted({int(round(b * STEPS_PER_QUARTER)) for b in bars_ql})
+    steps = sorted({snap(b, STEPS_PER_QUARTER) for b in bars_ql})
     steps = [s for s in steps if 0 < s < total]
     if not steps:
         length = bar_len or 16

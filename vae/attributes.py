@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from vae.constants import FIRST_NOTE_ON, HOLD, MIN_PITCH, STEPS_PER_BAR, STEPS_PER_QUARTER
+from vae.music import estimate_keys
 
 # name -> what a musician reads on a slider or axis (unit in brackets)
 ATTRIBUTES: dict[str, str] = {
@@ -18,12 +19,6 @@ ATTRIBUTES: dict[str, str] = {
     "contour": "contour (semitones per bar, rising > 0)",
     "minorness": "minor mode (key-finding score)",
 }
-
-# Krumhansl-Kessler probe-tone profiles, tonic first (Krumhansl 1990).
-KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
-KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
-PITCH_CLASS_NAMES = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
-
 
 def _as_tokens(tokens: np.ndarray) -> np.ndarray:
     t = np.asarray(tokens)
@@ -52,44 +47,6 @@ def pitch_class_histogram(tokens: np.ndarray) -> np.ndarray:
     on = pitch >= 0
     flat = rows[on] * 12 + pitch[on] % 12
     return np.bincount(flat, minlength=n * 12).reshape(n, 12).astype(np.float32)
-
-
-def key_profiles() -> np.ndarray:
-    """The 24 rotated key profiles [24, 12]: rows 0..11 major on C..B, rows 12..23 minor on C..B."""
-    major = np.stack([np.roll(KK_MAJOR, k) for k in range(12)])
-    minor = np.stack([np.roll(KK_MINOR, k) for k in range(12)])
-    return np.concatenate([major, minor])
-
-
-def key_correlations(hist: np.ndarray) -> np.ndarray:
-    """Pearson correlation of each histogram [N, 12] with the 24 key profiles -> [N, 24]; NaN for empty rows."""
-    h = np.asarray(hist, dtype=np.float64)
-    hc = h - h.mean(axis=1, keepdims=True)
-    hn = np.linalg.norm(hc, axis=1, keepdims=True)
-    p = key_profiles()
-    pc = p - p.mean(axis=1, keepdims=True)
-    pc /= np.linalg.norm(pc, axis=1, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (hc / hn) @ pc.T
-
-
-def estimate_keys(hist: np.ndarray) -> dict[str, np.ndarray]:
-    """Krumhansl-Schmuckler key finding on pitch-class histograms [N, 12].
-
-    Returns tonic [N] (0 = C; -1 when the histogram is empty or flat), minor [N] bool, minorness [N]
-    (best minor correlation minus best major correlation: > 0 sounds minor; NaN when undefined) and
-    name [N] like "A minor". The K: fields of the ABC corpus are unreliable, so mode comes from notes.
-    """
-    corr = key_correlations(hist)
-    valid = np.isfinite(corr).all(axis=1)
-    safe = np.where(valid[:, None], corr, 0.0)
-    best = safe.argmax(axis=1)
-    minorness = np.where(valid, safe[:, 12:].max(axis=1) - safe[:, :12].max(axis=1), np.nan)
-    tonic = np.where(valid, best % 12, -1)
-    minor = valid & (best >= 12)
-    names = np.array([f"{PITCH_CLASS_NAMES[t]} {'minor' if m else 'major'}" if t >= 0 else "unknown"
-                      for t, m in zip(tonic.tolist(), minor.tolist(), strict=True)])
-    return {"tonic": tonic, "minor": minor, "minorness": minorness.astype(np.float32), "name": names}
 
 
 def tune_keys(tokens: np.ndarray, tune: np.ndarray, num_tunes: int) -> dict[str, np.ndarray]:

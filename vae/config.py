@@ -90,7 +90,7 @@ class Preset:
 REGULARISED = ("minorness", "mean_pitch", "pitch_range", "note_density", "rhythmic_complexity", "syncopation",
                "stepwise", "rest_share", "contour")
 
-_DEFAULT = Preset("default", train=TrainConfig(attr_names=REGULARISED, attr_weight=0.02))
+_DEFAULT = Preset("default", train=TrainConfig(attr_names=REGULARISED, attr_weight=0.05))
 _TINY = Preset(
     "tiny",
     model=replace(_DEFAULT.model, embed_dim=16, enc_hidden=32, latent_dim=16, conductor_hidden=32, dec_hidden=48),

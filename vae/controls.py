@@ -6,8 +6,10 @@ readout @ basis.T is the identity, so moving one slider leaves every other slide
 
 Two kinds of slider:
 - attribute sliders: for each regularised attribute a, a linear read-out of the standardised attribute
-  from mu (least squares over training windows), and the least-norm move that changes that read-out by
-  one standard deviation while holding the other attributes' read-outs fixed (W (W^T W)^-1);
+  from mu (least squares over training windows), and the move that changes that read-out by one standard
+  deviation while holding the other attributes' read-outs fixed, smallest in the metric of mu's own
+  covariance Σ (Σ W (W^T Σ W)^-1), so it follows the way melodies vary rather than a direction the
+  decoder never saw;
 - free sliders: the leading principal directions of mu in the part of the latent space that the
   attribute read-outs do not see, in standard deviations.
 A slider is named for an attribute only when sweeping it moves that attribute monotonically and
@@ -118,7 +120,7 @@ def fit_controls(mu: np.ndarray, attrs: dict[str, np.ndarray], names: tuple[str,
                  k: int = NUM_SLIDERS, mode: str = "decorrelated") -> Controls:
     """Sliders from training mu [N, Z] and attributes (name -> [N]): attribute sliders for `names`, then free ones.
 
-    mode "decorrelated": read-outs by least squares, moves that hold the other attributes fixed (module doc);
+    mode "decorrelated": read-outs by least squares, moves that hold the other read-outs fixed (module doc);
     mode "axis": slider i is latent dim i in standard deviations (what AR-VAE's regulariser shapes).
     """
     mu = np.asarray(mu, np.float64)
@@ -127,12 +129,16 @@ def fit_controls(mu: np.ndarray, attrs: dict[str, np.ndarray], names: tuple[str,
     mean = mu.mean(axis=0)
     xc = mu - mean
     total = float(max(np.trace(xc.T @ xc / max(n - 1, 1)), 1e-12))
+    cov = xc.T @ xc / max(n - 1, 1)
     if names and mode == "decorrelated":
         a, _, _ = _standardised(attrs, names)
         w, *_ = np.linalg.lstsq(xc, a, rcond=None)  # [Z, A]: a ≈ xc @ w
         readout = w.T
-        # rows: (W^T W)^-1 W^T, so readout @ basis.T = I; an attribute the latent cannot read gets no move
-        basis = np.linalg.pinv(w, rcond=1e-6)
+        # The move for attribute k is the smallest in the data's own metric (Mahalanobis), so it goes the way
+        # melodies actually vary: D = Σ W (W^T Σ W)^-1, rows of `basis`. Then readout @ basis.T = I, and an
+        # attribute the latent cannot read at all gets no move.
+        sw = cov @ w
+        basis = (sw @ np.linalg.pinv(w.T @ sw, rcond=1e-9)).T
     elif names and mode == "axis":
         std = xc[:, : len(names)].std(axis=0)
         std = np.where(std > 0, std, 1e-6)
@@ -153,8 +159,12 @@ def fit_controls(mu: np.ndarray, attrs: dict[str, np.ndarray], names: tuple[str,
     free = min(k - len(names), zdim - len(names))
     _, comps, var, _ = fit_pca(rest, free)
     pstd = np.sqrt(np.maximum(var, 1e-12))
-    readout = np.concatenate([readout, comps / pstd[:, None]])
-    basis = np.concatenate([basis, comps * pstd[:, None]])
+    free_basis = comps * pstd[:, None]
+    # Free read-outs dual to all the moves, so moving an attribute slider leaves every free slider's value as it is.
+    full = np.concatenate([basis, free_basis])
+    dual = np.linalg.pinv(full.T)  # [K, Z]: dual @ full.T = I
+    readout = np.concatenate([readout, dual[len(basis):]])
+    basis = full
     share = np.concatenate([attr_var, var]) / total
     return Controls(mean.astype(np.float32), basis.astype(np.float32), readout.astype(np.float32),
                     tuple(names) + (None,) * free, share.astype(np.float32))

@@ -8,6 +8,7 @@ from typing import NamedTuple
 import numpy as np
 
 from vae.constants import FIRST_NOTE_ON, HOLD, NOTE_OFF, VOCAB_SIZE, pitch_to_token, token_to_pitch
+from vae.music import pitch_name
 
 
 class Note(NamedTuple):
@@ -72,7 +73,6 @@ class MelodyTokenizer:
     @staticmethod
     def describe(tokens: Sequence[int] | np.ndarray) -> list[str]:
         """Readable token names, e.g. ['C4', 'hold', 'off'] (for debugging and tests)."""
-        names = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
         out = []
         for t in tokens:
             t = int(t)
@@ -81,6 +81,5 @@ class MelodyTokenizer:
             elif t == NOTE_OFF:
                 out.append("off")
             else:
-                p = token_to_pitch(t)
-                out.append(f"{names[p % 12]}{p // 12 - 1}")
+                out.append(pitch_name(token_to_pitch(t)))
         return out

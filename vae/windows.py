@@ -7,6 +7,7 @@ from collections import Counter
 import numpy as np
 
 from vae.constants import FIRST_NOTE_ON
+from vae.music import relative_onsets
 from vae.tokenizer import MelodyTokenizer, Note
 from vae.tune import Tune, bar_starts
 
@@ -55,10 +56,5 @@ def tune_windows(tune: Tune, window_steps: int, hop_steps: int, min_notes: int) 
 
 
 def relative_keys(tokens: np.ndarray) -> list[bytes]:
-    """Transposition-invariant keys of windows [n, steps]: note-ons relative to each window's first note."""
-    t = tokens.astype(np.int16)
-    is_on = t >= FIRST_NOTE_ON
-    first_idx = is_on.argmax(axis=1)
-    first = t[np.arange(len(t)), first_idx]
-    rel = np.where(is_on, t - first[:, None] + 200, t)
-    return [row.tobytes() for row in rel]
+    """Transposition-invariant keys of windows [n, steps] (vae.music.relative_onsets), one bytes key per window."""
+    return [row.tobytes() for row in relative_onsets(tokens)]

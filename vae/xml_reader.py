@@ -9,6 +9,7 @@ from pathlib import Path
 from vae.abc_reader import meter_steps
 from vae.constants import STEPS_PER_QUARTER, fold_pitch
 from vae.errors import EmptyTuneError, TuneParseError
+from vae.music import snap
 from vae.tokenizer import Note
 from vae.tune import Tune
 
@@ -91,7 +92,7 @@ def read_musicxml_part(path: Path, collection: str, root: Path, part_index: int 
     notes: list[Note] = []
     for start in sorted(onsets):
         pitch, s, e = max(onsets[start], key=lambda n: n[0])
-        s_step, e_step = int(round(s * STEPS_PER_QUARTER)), int(round(e * STEPS_PER_QUARTER))
+        s_step, e_step = snap(s, STEPS_PER_QUARTER), snap(e, STEPS_PER_QUARTER)
         if notes and s_step <= notes[-1].start:
             continue
         if notes and notes[-1].end > s_step:
@@ -99,8 +100,8 @@ def read_musicxml_part(path: Path, collection: str, root: Path, part_index: int 
         notes.append(Note(pitch, s_step, max(e_step, s_step + 1)))
     if not notes:
         raise EmptyTuneError("the part has no pitched notes")
-    total = max(int(round(pos * STEPS_PER_QUARTER)), notes[-1].end)
-    bar_steps = sorted({int(round(b * STEPS_PER_QUARTER)) for b in bars if b * STEPS_PER_QUARTER < total})
+    total = max(snap(pos, STEPS_PER_QUARTER), notes[-1].end)
+    bar_steps = sorted({snap(b, STEPS_PER_QUARTER) for b in bars if b * STEPS_PER_QUARTER < total})
     full = meter_steps(meter) or 16
     if len(bar_steps) > 1 and bar_steps[1] - bar_steps[0] < full:
         bar_steps = bar_steps[1:]  # the first measure is a pickup: it does not start a bar
