@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-SHIPPED = Path(__file__).resolve().parent / "vae" / "pretrained" / "default"
+from vae.paths import SHIPPED
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

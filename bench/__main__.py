@@ -29,7 +29,8 @@ QUICK_CORPUS_LIMIT = 1000  # tunes, when --quick finds no warm corpus index for 
 
 
 def default_checkpoint() -> Path:
-    shipped = REPO / "vae" / "pretrained" / "default"
+    from vae.paths import SHIPPED as shipped
+
     return shipped if (shipped / "checkpoint.json").exists() else REPO / "runs" / "default" / "best"
 
 

@@ -18,7 +18,9 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from vae.paths import REPO as ROOT
+from vae.paths import RESUME
+
 TRIALS = {  # name -> train flags (on top of the default preset)
     "w0": ["--attr-weight", "0"],
     "w0.02": ["--attr-weight", "0.02", "--attr-scale", "10"],
@@ -92,7 +94,7 @@ def to_markdown(rows: list[dict], minutes: float) -> str:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--minutes", type=float, default=20.0)
-    p.add_argument("--init-from", type=Path, default=ROOT / "checkpoints" / "default-last")
+    p.add_argument("--init-from", type=Path, default=RESUME)
     p.add_argument("--out", type=Path, default=ROOT / "runs" / "trials")
     p.add_argument("--only", nargs="*", choices=list(TRIALS))
     p.add_argument("--n", type=int, default=100, help="held-out melodies per sweep")

@@ -10,7 +10,8 @@ import json  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-SHIPPED = Path(__file__).resolve().parent.parent / "vae" / "pretrained" / "default"
+from vae.paths import SHIPPED  # noqa: E402
+
 TRAINING = Path("runs/default/best")
 
 

@@ -2,7 +2,7 @@
 
 Building `plotly.graph_objects` figures validates every property and cost ~50 ms per piano roll, the
 largest share of a slider move; plain dicts in Plotly's JSON schema cost well under a millisecond and
-are what the browser receives anyway. `to_figure(spec)` gives a real go.Figure when one is wanted.
+are what the browser receives anyway.
 """
 
 from __future__ import annotations
@@ -26,13 +26,6 @@ STRIP_PALETTE = ["#e4572e", "#f3a712", "#29335c", "#669bbc", "#a8c686"]
 def to_json(spec: dict) -> str:
     """The spec as Plotly JSON text (numpy arrays become lists)."""
     return json.dumps(spec, default=lambda o: o.tolist() if isinstance(o, np.ndarray) else o.item())
-
-
-def to_figure(spec: dict):
-    """A plotly.graph_objects.Figure of a spec (slow: for notebooks and tests, not the hot path)."""
-    import plotly.graph_objects as go
-
-    return go.Figure(json.loads(to_json(spec)))
 
 
 def _segments(notes: Sequence[Note], offset: int = 0, label: str = "") -> tuple[list, list, list]:

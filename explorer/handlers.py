@@ -262,8 +262,8 @@ class Handlers:
         window = min(max(int(window), 0), len(c["windows"]) - 1)
         tokens = c["windows"][window]
         z = self.s.encode(tokens)
-        bar = c["starts"][window] // 16 + 1
-        title = f"{up['name']} · {c['label']} · bars {bar}-{bar + 3}"
+        bar = self.s.format.bar_of(c["starts"][window])
+        title = f"{up['name']} · {c['label']} · bars {bar}-{bar + self.s.format.bars - 1}"
         state = self.set_z(state, z, title, tokens)
         r = self.render(state, play)
         info = {"extracted": self.s.notes(tokens), "neighbours": self.s.neighbours(state.z, 10),

@@ -12,7 +12,7 @@ position (balanced accuracy) and keeps the better one; the scores are kept for t
 at least three collections; with fewer the map is PCA.
 
 Why per tune: ~13k points (one per tune) stay fast in a browser scatter and read as "pieces"; windows
-(~90k) would need WebGL and mostly show overlap. `window_xy` is there for anyone who wants them.
+(~90k) would need WebGL and mostly show overlap.
 """
 
 from __future__ import annotations
@@ -111,8 +111,3 @@ def tune_means(values: np.ndarray, tune: np.ndarray, num_tunes: int) -> np.ndarr
         with np.errstate(invalid="ignore", divide="ignore"):
             out[uniq] = sums / cnts
     return out if v.ndim == 2 else out[:, 0]
-
-
-def window_xy(corpus_map: CorpusMap, mu: np.ndarray) -> np.ndarray:
-    """Map positions of every window [N, 2]."""
-    return corpus_map.place(mu)

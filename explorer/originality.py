@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vae.constants import FIRST_NOTE_ON, HOLD, NOTE_OFF
+from vae.constants import FIRST_NOTE_ON, HOLD, NOTE_OFF, STEPS_PER_BAR
 from vae.music import ONSET_BASE
 
-NGRAM = 16  # steps per hashed n-gram: one bar
+NGRAM = STEPS_PER_BAR  # steps per hashed n-gram: one bar
 COPY_STEPS = 32  # a run this long (2 bars) identical up to transposition flags a likely copy
 COPY_NOTES = 4  # ... if it holds at least this many note-ons: two bars of one held note copy nothing
 _PRIME = 0x100000001B3  # odd, so invertible modulo 2**64
@@ -33,7 +33,8 @@ def ngram_hashes(tokens: np.ndarray, n: int = NGRAM) -> np.ndarray:
     """Transposition-invariant hashes of every n-step n-gram of windows [N, T] -> uint64 [N, T - n + 1].
 
     Symbol of a step: hold and off have fixed codes; a note-on codes its pitch minus the n-gram's first
-    note-on (vae.music.relative_onsets, applied to each n-gram rather than each window). The hash is sum(code * P^j) mod 2^64, computed for all offsets at once from prefix sums:
+    note-on (vae.music.relative_onsets, applied to each n-gram rather than each window). The hash is
+    sum(code * P^j) mod 2^64, computed for all offsets at once from prefix sums:
     H(s) = (F[s+n] - F[s]) * P^-s, and the relative part splits into H_abs(s) - first(s) * H_onset(s).
     """
     t = np.atleast_2d(np.asarray(tokens)).astype(np.int64)
@@ -162,7 +163,7 @@ def originality_report(index: OriginalityIndex, query: np.ndarray, tunes: list[d
     q = np.asarray(query).ravel()
     run = q[r["query_start"] : r["query_start"] + r["steps"]] if r["steps"] else q[:0]
     out["notes"] = int((run >= FIRST_NOTE_ON).sum())
-    out["bars"] = r["steps"] / 16
+    out["bars"] = r["steps"] / STEPS_PER_BAR
     out["likely_copy"] = bool(r["steps"] >= copy_steps and out["notes"] >= copy_notes)
     if r["window"] >= 0:
         t = int(window_tune[r["window"]])

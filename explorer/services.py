@@ -21,7 +21,7 @@ from explorer.neighbours import NeighbourIndex
 from explorer.originality import OriginalityIndex, originality_report
 from explorer.styles import StyleModel
 from explorer.vectors import AttributeVectors
-from vae.attributes import ATTRIBUTES, compute_attributes, tune_keys
+from vae.attributes import ATTRIBUTES, compute_attributes, corpus_attributes, tune_keys
 from vae.config import REGULARISED
 from vae.constants import FIRST_NOTE_ON, HOLD, NOTE_OFF
 from vae.controls import fit_pca
@@ -29,25 +29,25 @@ from vae.corpus import TRAIN, Corpus
 from vae.split import SPLIT_NAMES
 from vae.tokenizer import Note
 
-FEATURES_VERSION = 1  # bump when the cached corpus features change
+FEATURES_VERSION = 2  # bump when the cached corpus features change
 
 
 def corpus_features(corpus: Corpus, cache_dir: Path | str | None = None) -> tuple[dict[str, np.ndarray], OriginalityIndex, dict]:
     """Model-independent features of a corpus, cached: (attributes name -> [N], originality index, tune keys).
 
-    Attributes take ~2 s and the originality hash table ~2 s for 90k windows, so both are kept on disk.
+    The attributes are the ones training used (vae.attributes.corpus_attributes, cached beside the corpus);
+    the originality hash table (~2 s for 90k windows) and the tune keys are kept in the explorer's cache.
     """
     path = cache_root(cache_dir) / f"features-v{FEATURES_VERSION}-{corpus_digest(corpus)}.npz"
     train_rows = np.nonzero(corpus.split == TRAIN)[0]
     cached = load_arrays(path)
     if cached is None:
-        attrs = compute_attributes(corpus.tokens)
         orig = OriginalityIndex.build(corpus.tokens[train_rows], train_rows)
         keys = tune_keys(corpus.tokens, corpus.tune, len(corpus.tunes))
-        cached = {**{f"attr_{k}": v for k, v in attrs.items()}, "orig_keys": orig.keys, "orig_window": orig.window,
-                  "orig_offset": orig.offset, **{f"key_{k}": v for k, v in keys.items()}}
+        cached = {"orig_keys": orig.keys, "orig_window": orig.window, "orig_offset": orig.offset,
+                  **{f"key_{k}": v for k, v in keys.items()}}
         save_arrays(path, cached)
-    attrs = {k[5:]: v for k, v in cached.items() if k.startswith("attr_")}
+    attrs = corpus_attributes(corpus)
     orig = OriginalityIndex(cached["orig_keys"], cached["orig_window"], cached["orig_offset"],
                             corpus.tokens[train_rows], train_rows)
     keys = {k[4:]: v for k, v in cached.items() if k.startswith("key_")}
@@ -58,37 +58,51 @@ class ExplorerServices:
     """Everything the explorer UI needs from a trained model and its corpus (see `build`)."""
 
     def __init__(self, model, corpus: Corpus, index: CorpusIndex, attrs: dict[str, np.ndarray],
-                 originality_index: OriginalityIndex, keys: dict, sliders: Sliders):
+                 originality_index: OriginalityIndex, keys: dict, sliders: Sliders, vectors: AttributeVectors,
+                 styles: StyleModel, window_style: np.ndarray, corpus_map: CorpusMap, tune_mu: np.ndarray,
+                 knn: NeighbourIndex):
+        """Only holds the parts; `build` loads them and `fit` derives the fitted ones."""
         self.model = model
         self.corpus = corpus
         self.index = index
         self.attrs = attrs
         self.originality_index = originality_index
         self.tune_key = keys
+        self.sliders = sliders
+        self.labels = sliders.labels()
+        self.vectors = vectors
+        self.styles = styles
+        self.window_style = window_style
+        self.map = corpus_map
+        self.tune_mu = tune_mu
+        self.tune_xy = corpus_map.place(np.nan_to_num(tune_mu))
+        self.knn = knn
+        self.build_seconds = 0.0  # set by build()
+        self._map_data: dict | None = None  # built on first use, then shared read-only
+
+    @classmethod
+    def fit(cls, model, corpus: Corpus, index: CorpusIndex, attrs: dict[str, np.ndarray],
+            originality_index: OriginalityIndex, keys: dict, sliders: Sliders) -> ExplorerServices:
+        """Fit attribute vectors, styles, the map and the neighbour index on the training windows' mu."""
         train = index.train
         mu_tr = index.mu[train]
         attrs_tr = {k: v[train] for k, v in attrs.items()}
-        self.sliders = sliders
-        self.labels = sliders.labels()
-        self.vectors = AttributeVectors.fit(mu_tr, attrs_tr)
+        vectors = AttributeVectors.fit(mu_tr, attrs_tr)
         names = sorted({t["collection"] for t in corpus.tunes})
         tune_style = np.array([names.index(t["collection"]) for t in corpus.tunes], dtype=np.int64)
-        self.window_style = tune_style[corpus.tune] if len(corpus.tune) else np.zeros(0, np.int64)
-        self.styles = StyleModel.fit(mu_tr, self.window_style[train], names)
-        style_ids = np.array([self.styles.names.index(n) if n in self.styles.names else -1 for n in names])
-        self.window_style = style_ids[self.window_style]
-        # The map's candidate projections are by-products of the sliders' PCA and the styles' LDA.
+        window_style = tune_style[corpus.tune] if len(corpus.tune) else np.zeros(0, np.int64)
+        styles = StyleModel.fit(mu_tr, window_style[train], names)
+        style_ids = np.array([styles.names.index(n) if n in styles.names else -1 for n in names])
+        window_style = style_ids[window_style]
+        # The map's candidate projections: the top two principal axes of mu and the styles' LDA.
         pca_mean, pca_axes, _, _ = fit_pca(mu_tr, 2)
         projections = {"pca": (pca_mean, pca_axes)}
-        if len(self.styles.names) >= 3:
-            projections["lda"] = (mu_tr.mean(axis=0), self.styles.axes(2))
-        self.map: CorpusMap = fit_map(index.mu, index.split, self.window_style, len(self.styles.names),
-                                      projections=projections)
-        self.tune_mu = tune_means(index.mu, corpus.tune, len(corpus.tunes))
-        self.tune_xy = self.map.place(np.nan_to_num(self.tune_mu))
-        self.knn = NeighbourIndex(index.mu, corpus.tune)
-        self.build_seconds = 0.0  # set by build()
-        self._map_data: dict | None = None  # built on first use, then shared read-only
+        if len(styles.names) >= 3:
+            projections["lda"] = (mu_tr.mean(axis=0), styles.axes(2))
+        corpus_map = fit_map(index.mu, index.split, window_style, len(styles.names), projections=projections)
+        return cls(model, corpus, index, attrs, originality_index, keys, sliders, vectors, styles, window_style,
+                   corpus_map, tune_means(index.mu, corpus.tune, len(corpus.tunes)),
+                   NeighbourIndex(index.mu, corpus.tune))
 
     @classmethod
     def build(cls, checkpoint: Path | str, corpus: Corpus | None = None, cache_dir: Path | str | None = None,
@@ -122,12 +136,17 @@ class ExplorerServices:
                               cache_root(cache_dir) / f"controls-{index_key(checkpoint, corpus)}.json",
                               names, index.latent_dim)
         report(0.95, "styles and map")
-        services = cls(model, corpus, index, attrs, orig, keys, sliders)
+        services = cls.fit(model, corpus, index, attrs, orig, keys, sliders)
         services.build_seconds = time.perf_counter() - t0
         report(1.0, "ready")
         return services
 
     # --- model verbs -------------------------------------------------------------------------------
+    @property
+    def format(self):
+        """The model's melody format (vae.format.MelodyFormat)."""
+        return self.model.format
+
     @property
     def latent_dim(self) -> int:
         return self.index.latent_dim
@@ -176,7 +195,7 @@ class ExplorerServices:
         return {"window": int(i), "tune": t, "title": meta.get("title", ""), "collection": meta.get("collection", ""),
                 "meter": meta.get("meter", ""), "key": str(self.tune_key["name"][t]) if len(self.tune_key) else "",
                 "source": meta.get("source", ""), "number": meta.get("number", ""),
-                "start_bar": int(self.corpus.start[i]) // 16 + 1, "split": SPLIT_NAMES[int(self.corpus.split[i])]}
+                "start_bar": self.format.bar_of(self.corpus.start[i]), "split": SPLIT_NAMES[int(self.corpus.split[i])]}
 
     # --- sliders -----------------------------------------------------------------------------------
     def direction_labels(self) -> list[dict]:
@@ -272,7 +291,7 @@ class ExplorerServices:
 
     def compose_path(self, waypoints: np.ndarray, bars: int = 16) -> np.ndarray:
         """z [sections, Z] of consecutive 4-bar sections moving through waypoints [k, Z] (bars rounded up to 4)."""
-        per = self.model.seq_len // 16
+        per = self.format.bars
         return generation.path(waypoints, generation.sections_for_bars(bars, per))
 
     def compose(self, waypoints: np.ndarray, bars: int = 16, temperature: float = 0.0,

@@ -1,16 +1,13 @@
 """The shipped model's sliders do what their labels say, on melodies written here (not from the corpus)."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from vae.attributes import compute_attributes
 from vae.controls import CONTROLS_FILE, load_controls, slider_words
 from vae.inference import TrainedModel
+from vae.paths import SHIPPED
 from vae.tokenizer import Note
-
-SHIPPED = Path(__file__).resolve().parent.parent / "vae" / "pretrained" / "default"
 
 
 def melody(pitches_durs: list[tuple[int, int]]) -> list[Note]:

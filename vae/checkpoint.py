@@ -9,8 +9,9 @@ from pathlib import Path
 import torch
 
 from vae.config import DataConfig, ModelConfig, TrainConfig
-from vae.constants import FIRST_NOTE_ON, HOLD, MAX_PITCH, MIN_PITCH, NOTE_OFF, VOCAB_SIZE
+from vae.constants import FIRST_NOTE_ON, HOLD, MAX_PITCH, MIN_PITCH, NOTE_OFF, STEPS_PER_BAR, VOCAB_SIZE
 from vae.errors import CheckpointError
+from vae.format import MelodyFormat
 from vae.model import MelodyVAE
 
 FORMAT = "melody-explorer-checkpoint"
@@ -20,7 +21,7 @@ META = "checkpoint.json"
 OPTIM = "optimizer.safetensors"
 
 VOCABULARY = {"hold": HOLD, "note_off": NOTE_OFF, "first_note_on": FIRST_NOTE_ON, "min_pitch": MIN_PITCH,
-              "max_pitch": MAX_PITCH, "vocab_size": VOCAB_SIZE, "steps_per_bar": 16}
+              "max_pitch": MAX_PITCH, "vocab_size": VOCAB_SIZE, "steps_per_bar": STEPS_PER_BAR}
 
 
 def _from_dict(cls, d: dict):
@@ -45,7 +46,8 @@ def save_checkpoint(path: Path, model: MelodyVAE, data_cfg: DataConfig, train_cf
     save_file(state, str(tmp))
     tmp.replace(path / WEIGHTS)
     meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "model": asdict(model.cfg), "data": asdict(data_cfg),
-            "train": asdict(train_cfg), "vocabulary": VOCABULARY, "step": step, "scores": scores or {},
+            "train": asdict(train_cfg), "vocabulary": VOCABULARY,
+            "melody_format": MelodyFormat(steps_per_bar=model.cfg.bar_steps, bars=model.cfg.num_bars).to_dict(), "step": step, "scores": scores or {},
             "extra": extra or {}}
     if optimizer is not None:
         tensors, groups = {}, []

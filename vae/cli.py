@@ -10,8 +10,7 @@ from pathlib import Path
 
 from vae.config import PRESETS, get_preset
 from vae.errors import CheckpointError, MusicReadError
-
-SHIPPED = Path(__file__).resolve().parent / "pretrained" / "default"
+from vae.paths import SHIPPED
 
 
 def _cmd_corpus_build(a: argparse.Namespace) -> int:

@@ -11,8 +11,6 @@ FIRST_NOTE_ON = 2  # token of MIN_PITCH; token = pitch - MIN_PITCH + FIRST_NOTE_
 NUM_PITCHES = MAX_PITCH - MIN_PITCH + 1
 VOCAB_SIZE = FIRST_NOTE_ON + NUM_PITCHES  # 90 classes
 
-TOKEN_NAMES = {HOLD: "hold", NOTE_OFF: "off"}
-
 
 def pitch_to_token(pitch: int) -> int:
     """Note-on token for a MIDI pitch in [MIN_PITCH, MAX_PITCH]."""

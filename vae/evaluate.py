@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from vae.format import DEFAULT_FORMAT
 from vae.inference import TrainedModel
 from vae.scores import reconstruction_scores
 
@@ -54,7 +55,7 @@ def midi_windows(folder: Path) -> tuple[np.ndarray, int, list[dict]]:
         best = mel.candidates[0]
         if len(best.windows):
             rows.append(np.asarray(best.windows))
-    tokens = np.concatenate(rows).astype(np.int64) if rows else np.zeros((0, 64), np.int64)
+    tokens = np.concatenate(rows).astype(np.int64) if rows else np.zeros((0, DEFAULT_FORMAT.window_steps), np.int64)
     return tokens, read, failed
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from vae.checkpoint import load_checkpoint
+from vae.format import MelodyFormat
 from vae.model import MelodyVAE
 from vae.tokenizer import MelodyTokenizer, Note
 
@@ -57,6 +57,11 @@ class TrainedModel:
     def seq_len(self) -> int:
         return self.model.cfg.seq_len
 
+    @property
+    def format(self) -> MelodyFormat:
+        """The checkpoint's melody format (steps per bar, bars per window, vocabulary)."""
+        return MelodyFormat.from_meta(self.meta)
+
     def to_tokens(self, x) -> np.ndarray:
         """Tokens [B, T] from tokens [T] / [B, T], a list of Notes, or a list of note lists."""
         if isinstance(x, np.ndarray) or torch.is_tensor(x):
@@ -88,10 +93,6 @@ class TrainedModel:
             gen.manual_seed(0 if seed is None else int(seed))
         return self.model.generate(z_t, temperature=temperature, generator=gen).cpu().numpy()
 
-    def decode_notes(self, z: np.ndarray, temperature: float = 0.0, seed: int | None = None) -> list[list[Note]]:
-        """Like decode, as note lists."""
-        return [self.tokenizer.decode(t) for t in self.decode(z, temperature, seed)]
-
     def reconstruct(self, x) -> np.ndarray:
         """Greedy decode of each melody's posterior mean: tokens [B, T]."""
         mu, _ = self.encode(x)
@@ -114,8 +115,3 @@ class TrainedModel:
         zb = self.encode(b)[0][0]
         z = slerp(za, zb, np.linspace(0.0, 1.0, steps))
         return z, self.decode(z, temperature, seed)
-
-
-def batched(seq: Sequence, size: int):
-    for i in range(0, len(seq), size):
-        yield seq[i : i + size]

@@ -29,6 +29,7 @@ from vae.constants import (
     fold_pitch,
 )
 from vae.errors import MidiReadError, MusicReadError, NoMelodyError
+from vae.format import DEFAULT_FORMAT
 from vae.smf import read_smf
 from vae.tokenizer import Note
 from vae.tune import Tune
@@ -36,7 +37,7 @@ from vae.tune import Tune
 MAX_BYTES = 5 * 2**20  # bigger uploads are refused before parsing
 MAX_NOTES = 200_000  # parsing stops here: a dense 30-minute piano performance has 30k-60k
 MAX_STEPS = 10_000 * STEPS_PER_BAR  # notes after 10,000 bars (hours of music) are ignored
-WINDOW_STEPS = 4 * STEPS_PER_BAR
+WINDOW_STEPS = DEFAULT_FORMAT.window_steps
 HOP_STEPS = STEPS_PER_BAR  # window starts sit on bar lines at least one 16-step bar apart (as in the corpus)
 SPLIT_REST_STEPS = 2 * STEPS_PER_BAR  # a line is split at 2 bars of silence: sung phrases often rest 1 bar
 MIN_NOTES = 2  # fewer notes are not a melody

@@ -20,6 +20,7 @@ from vae.config import Preset, TrainConfig
 from vae.controls import spearman
 from vae.corpus import TRAIN, VALID, Corpus, load_or_build
 from vae.model import MelodyVAE, count_parameters, transpose_batch
+from vae.paths import REPO
 from vae.regulariser import attribute_loss
 from vae.scores import reconstruction_scores
 
@@ -28,7 +29,6 @@ CURVE_FIELDS = ["step", "minutes", "windows_seen", "epoch", "lr", "beta", "sampl
                 "valid_greedy_event_accuracy", "valid_nll_per_token", "valid_kl_nats", "valid_active_units",
                 "valid_attr_spearman"]
 SCORE_KEY = "greedy_event_accuracy"  # what "best" means: note events reconstructed from z alone
-REPO = Path(__file__).resolve().parent.parent
 
 
 def pick_device(name: str | None = None) -> str:

@@ -41,9 +41,11 @@ def wire(page: Page, c: SimpleNamespace) -> None:
         st = st.but(neighbours=tuple(n["window"] for n in info["neighbours"]))
         status = (f"**{up['name']}**: {len(up['candidates'])} melody candidate(s); showing {chosen['label']}, "
                   f"window {info['window'] + 1} of {len(chosen['windows'])}. {' '.join(up['warnings'])}")
-        extracted = figures.piano_roll(info["extracted"], 64, title="Extracted from your file", height=220)
+        fmt = h.s.format
+        extracted = figures.piano_roll(info["extracted"], fmt.window_steps, title="Extracted from your file",
+                                       height=220)
         where = h.map_figure("collection", None, {"your melody": info["map_xy"]})
-        windows = [f"bars {s // 16 + 1}-{s // 16 + 4}" for s in chosen["starts"]]
+        windows = [f"bars {fmt.bar_of(s)}-{fmt.bar_of(s) + fmt.bars - 1}" for s in chosen["starts"]]
         return [*page.show(st, r), status, gr.update(choices=windows, value=windows[info["window"]]), plot(extracted),
                 neighbours_rows(info["neighbours"]), plot(where)]
 
