@@ -116,12 +116,39 @@ def _standardised(attrs: dict[str, np.ndarray], names: list[str]) -> tuple[np.nd
     return np.nan_to_num((a - mean) / std), mean, std
 
 
+def response(decode, mu: np.ndarray, names: list[str], attr_std: dict[str, float], pairs: int = 6000,
+             scale: float = 0.5, seed: int = 0) -> np.ndarray:
+    """How the decoder's output attributes respond to z, linearly: W [Z, A] with Δa / std ≈ Δz @ W.
+
+    Each of `pairs` training mu gets a random nudge shaped like mu's own spread (scale × Σ^1/2); both are
+    decoded (greedy) and the change of every attribute is regressed on the nudge. Unlike a read-out of the
+    encoder, this measures what the decoder does when z moves, which is what a slider must control.
+    """
+    mu = np.asarray(mu, np.float64)
+    rng = np.random.default_rng(seed)
+    base = mu[rng.choice(len(mu), size=pairs, replace=len(mu) < pairs)]
+    vals, vecs = np.linalg.eigh(np.cov(mu.T))
+    root = vecs * np.sqrt(np.maximum(vals, 0.0))  # Σ^1/2 (any square root will do)
+    eps = scale * rng.standard_normal(base.shape) @ root.T
+    a0 = compute_attributes(decode(base.astype(np.float32)))
+    a1 = compute_attributes(decode((base + eps).astype(np.float32)))
+    w = np.zeros((mu.shape[1], len(names)))
+    for j, name in enumerate(names):
+        d = (np.asarray(a1[name], np.float64) - a0[name]) / max(attr_std[name], 1e-9)
+        ok = np.isfinite(d)
+        if ok.sum() > mu.shape[1]:
+            w[:, j] = np.linalg.lstsq(eps[ok], d[ok], rcond=None)[0]
+    return w
+
+
 def fit_controls(mu: np.ndarray, attrs: dict[str, np.ndarray], names: tuple[str, ...] | list[str],
-                 k: int = NUM_SLIDERS, mode: str = "decorrelated") -> Controls:
+                 k: int = NUM_SLIDERS, mode: str = "decorrelated", decode=None, seed: int = 0) -> Controls:
     """Sliders from training mu [N, Z] and attributes (name -> [N]): attribute sliders for `names`, then free ones.
 
-    mode "decorrelated": read-outs by least squares, moves that hold the other read-outs fixed (module doc);
-    mode "axis": slider i is latent dim i in standard deviations (what AR-VAE's regulariser shapes).
+    mode "response" (needs `decode`, z [B, Z] -> tokens): read-outs from the decoder's measured response
+    (`response`), moves that hold the other read-outs fixed; mode "decorrelated": the same with read-outs
+    fitted to the encoder's mu by least squares (module doc); mode "axis": slider i is latent dim i in
+    standard deviations (what AR-VAE's regulariser shapes).
     """
     mu = np.asarray(mu, np.float64)
     n, zdim = mu.shape
@@ -130,9 +157,14 @@ def fit_controls(mu: np.ndarray, attrs: dict[str, np.ndarray], names: tuple[str,
     xc = mu - mean
     total = float(max(np.trace(xc.T @ xc / max(n - 1, 1)), 1e-12))
     cov = xc.T @ xc / max(n - 1, 1)
-    if names and mode == "decorrelated":
-        a, _, _ = _standardised(attrs, names)
-        w, *_ = np.linalg.lstsq(xc, a, rcond=None)  # [Z, A]: a ≈ xc @ w
+    if names and mode in ("decorrelated", "response"):
+        if mode == "response":
+            if decode is None:
+                raise ValueError("mode 'response' needs a decode function")
+            w = response(decode, mu, names, corpus_std(attrs), seed=seed)
+        else:
+            a, _, _ = _standardised(attrs, names)
+            w, *_ = np.linalg.lstsq(xc, a, rcond=None)  # [Z, A]: a ≈ xc @ w
         readout = w.T
         # The move for attribute k is the smallest in the data's own metric (Mahalanobis), so it goes the way
         # melodies actually vary: D = Σ W (W^T Σ W)^-1, rows of `basis`. Then readout @ basis.T = I, and an
@@ -145,7 +177,7 @@ def fit_controls(mu: np.ndarray, attrs: dict[str, np.ndarray], names: tuple[str,
         readout = np.eye(len(names), zdim) / std[:, None]
         basis = np.eye(len(names), zdim) * std[:, None]
     elif names:
-        raise ValueError(f"unknown control mode {mode!r}; use 'decorrelated' or 'axis'")
+        raise ValueError(f"unknown control mode {mode!r}; use 'response', 'decorrelated' or 'axis'")
     else:
         readout = basis = np.zeros((0, zdim))
     attr_var = np.array([np.var(xc @ b / max(np.linalg.norm(b), 1e-12)) for b in basis]) if len(basis) else np.zeros(0)
@@ -270,8 +302,10 @@ def measure_controls(model, corpus, names: tuple[str, ...], n: int = 100, fit_wi
     held = np.sort(rng.choice(held, size=min(n, len(held)), replace=False))
     encode = lambda t: model.encode(t.astype(np.int64))[0]  # noqa: E731
     mu_train = _batched(encode, corpus.tokens[train])
-    controls = fit_controls(mu_train, {a: v[train] for a, v in attrs.items()}, names, mode=mode)
-    table = sweep(lambda z: _batched(model.decode, z, 4096), controls, encode(corpus.tokens[held]), corpus_std(attrs))
+    decode = lambda z: _batched(model.decode, z, 4096)  # noqa: E731
+    controls = fit_controls(mu_train, {a: v[train] for a, v in attrs.items()}, names, mode=mode, decode=decode,
+                            seed=seed)
+    table = sweep(decode, controls, encode(corpus.tokens[held]), corpus_std(attrs))
     controls, table = _orient(controls, table)
     return {"controls": controls, "sweep": table, "summary": summarise(table),
             "settings": {"n": len(held), "fit_windows": len(train), "mode": mode, "seed": seed,
