@@ -65,7 +65,7 @@ class Context:
 
 @dataclass
 class Row:
-    """One line of the results table: a measured value, its unit and, where PRODUCT.md sets one, the target."""
+    """One line of the results table: a measured value, its unit and, where the README sets one, the target."""
 
     section: str
     metric: str

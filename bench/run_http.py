@@ -1,6 +1,6 @@
 """Section `http` (with `memory`): the real app launched in this process, called through gradio_client.
 
-Timings include gradio's queue and the client's protocol overhead (about 75-80 ms on loopback, GRADIO6.md);
+Timings include gradio's queue and the client's protocol overhead (about 75-80 ms on loopback, measured with a bare echo app);
 result files are not downloaded. Peak RSS of this process is the memory of a served app.
 """
 

@@ -148,7 +148,7 @@ def write_card(checkpoint: Path, scores: dict, out: Path, corpus_report: dict | 
         "",
         "`greedy_*` decode from the posterior mean alone (no teacher forcing); `*_event_*` counts only note events "
         "(non-hold tokens); `greedy_event_accuracy_shuffled_z` decodes every window from another window's z — what a "
-        "decoder ignoring z would get. Targets for a later model (PRODUCT.md): greedy ≥ 0.90, note-event ≥ 0.75, "
+        "decoder ignoring z would get. Targets for a later model (the README's measured numbers): greedy ≥ 0.90, note-event ≥ 0.75, "
         "teacher-forced ≥ 0.95; MusicVAE reports 0.951 greedy on 2-bar melodies.",
         "",
         "## Learning curve",

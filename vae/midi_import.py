@@ -1,7 +1,7 @@
 """Read any MIDI file a user may upload and extract its candidate melodies, ranked, as 4-bar token windows.
 
-Real-world files are messy (PRODUCT.md lists what arrives): they are read by the tolerant reader in
-vae.smf, not mido, and every failure becomes a MidiReadError or NoMelodyError whose text is one sentence
+Real-world files are messy (type 0/1/2, RIFF .rmi, karaoke, no tempo or hundreds of tempo changes,
+corrupt bytes): they are read by the tolerant reader in vae.smf, not mido, and every failure becomes a MidiReadError or NoMelodyError whose text is one sentence
 for the user. Work is bounded: files above 5 MB and 200,000 notes are refused before any heavy work.
 
 Extraction follows MusicVAE's melody extractor: one line per instrument (track and channel; drums on

@@ -1,6 +1,6 @@
 """The page's JavaScript and CSS."""
 
-# Plotly has no click event in gr.Plot: bridge plotly_click to a hidden textbox (GRADIO6.md), and keep
+# Plotly has no click event in gr.Plot (Gradio 6): bridge plotly_click to a hidden textbox, and keep
 # the page URL carrying the current melody's share code.
 JS = """
 () => {
