@@ -21,6 +21,7 @@ from pathlib import Path
 from vae.paths import REPO as ROOT
 from vae.paths import RESUME
 
+MODES = ("response", "decorrelated", "axis")  # how sliders are fitted (vae.controls.fit_controls)
 TRIALS = {  # name -> train flags (on top of the default preset)
     "w0": ["--attr-weight", "0"],
     "w0.02": ["--attr-weight", "0.02", "--attr-scale", "10"],
@@ -65,7 +66,7 @@ def score(names: list[str], out: Path, n: int, start: Path | None = None) -> lis
         flags = " ".join(TRIALS.get(name, [])) or "(the warm-start checkpoint itself)"
         row = {"trial": name, "flags": flags, "step": model.meta["step"],
                "scores": model.meta["scores"], "history": model.meta["extra"].get("history", [])}
-        for mode in ("decorrelated", "axis"):
+        for mode in MODES:
             m = measure_controls(model, corpus, REGULARISED, n=n, mode=mode)
             row[mode] = {"summary": m["summary"], "sweep": m["sweep"]}
             print(f"{name} {mode}\n{format_sweep(m['sweep'])}\n{m['summary']}")
@@ -77,17 +78,18 @@ def to_markdown(rows: list[dict], minutes: float) -> str:
     lines = [f"# Regulariser trials ({minutes} minutes each, side by side, 1 thread each, seed 0)", "",
              "Warm start from the same checkpoint; held-out = validation windows. Sliders earned: attribute "
              "sliders whose sweep over -2..+2 moves their attribute with within-melody Spearman >= 0.8 and >= 2x "
-             "any other attribute (each in its corpus std).", "",
+             "any other attribute (each in its corpus std). Slider fits: response = the decoder's measured "
+             "response to z, decorrelated = a read-out of the encoder's mu, axis = latent dim k itself.", "",
              "| trial | flags | steps | teacher-forced | greedy | note-event | KL nats | mu-attribute Spearman | "
-             "earned (decorrelated) | earned (axis) |", "|---|---|---|---|---|---|---|---|---|---|"]
+             + " | ".join(f"earned ({m})" for m in MODES) + " |", "|---" * (8 + len(MODES)) + "|"]
     for r in rows:
         s = r["scores"]
         start = next((h["step"] for h in r["history"] if h.get("event") == "warm start"), r["step"])
         lines.append(f"| {r['trial']} | {r['flags']} | {r['step'] - start} | {s['teacher_forced_accuracy']:.3f} | "
                      f"{s['greedy_accuracy']:.3f} | {s['greedy_event_accuracy']:.3f} | {s['kl_nats']:.1f} | "
-                     f"{s.get('attr_spearman', float('nan')):.3f} | {r['decorrelated']['summary']['earned']} of 9: "
-                     f"{', '.join(r['decorrelated']['summary']['earned_names'])} | "
-                     f"{r['axis']['summary']['earned']} of 9 |")
+                     f"{s.get('attr_spearman', float('nan')):.3f} | "
+                     + " | ".join(f"{r[m]['summary']['earned']} of 9: {', '.join(r[m]['summary']['earned_names'])}"
+                                  for m in MODES) + " |")
     return "\n".join(lines) + "\n"
 
 

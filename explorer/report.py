@@ -98,10 +98,12 @@ def format_report(r: dict) -> str:
         lines.append(f"  {name:<22} {v['gap']:>12.3f} {v['per_unit']:>9.3f} {v['ratio']:>6.2f} {v['up_share']:>8.2f}")
     st = r["styles"]
     lines += ["", f"styles: classifier balanced accuracy on held-out mu {st['classifier_balanced_accuracy_held_out']:.3f}",
-              "  move to style (amount 1, decoded and re-encoded): share recognised as the target",
-              f"  {'target':<10} {'before':>7} {'after':>7} {'latent':>7}"]
+              "  move to style (amount 1, decoded and re-encoded): share recognised as the target; centroid move "
+              "vs discriminant-subspace move (latent: before decoding)",
+              f"  {'target':<10} {'before':>7} {'centroid':>9} {'subspace':>9} {'latent c/s':>11}"]
     for name, v in st["moves"].items():
-        lines.append(f"  {name:<10} {v['before']:>7.2f} {v['after']:>7.2f} {v['moved_latent']:>7.2f}")
+        lines.append(f"  {name:<10} {v['before']:>7.2f} {v['after']:>9.2f} {v['after_subspace']:>9.2f} "
+                     f"{v['moved_latent']:>5.2f}/{v['moved_latent_subspace']:.2f}")
     mp = r["map"]
     lines += ["", f"map: {mp['method']} projection, {mp['tunes']} tune points; held-out separation "
               + ", ".join(f"{k} {v:.3f}" for k, v in mp["held_out_separation"].items())]

@@ -24,7 +24,7 @@ from explorer.vectors import AttributeVectors
 from vae.attributes import ATTRIBUTES, compute_attributes, corpus_attributes, tune_keys
 from vae.config import REGULARISED
 from vae.constants import FIRST_NOTE_ON, HOLD, NOTE_OFF
-from vae.controls import fit_pca
+from vae.controls import corpus_std, fit_pca
 from vae.corpus import TRAIN, Corpus
 from vae.split import SPLIT_NAMES
 from vae.tokenizer import Note
@@ -87,7 +87,7 @@ class ExplorerServices:
         train = index.train
         mu_tr = index.mu[train]
         attrs_tr = {k: v[train] for k, v in attrs.items()}
-        vectors = AttributeVectors.fit(mu_tr, attrs_tr)
+        vectors = AttributeVectors.fit(mu_tr, attrs_tr).along_sliders(sliders.controls, corpus_std(attrs))
         names = sorted({t["collection"] for t in corpus.tunes})
         tune_style = np.array([names.index(t["collection"]) for t in corpus.tunes], dtype=np.int64)
         window_style = tune_style[corpus.tune] if len(corpus.tune) else np.zeros(0, np.int64)
@@ -280,10 +280,10 @@ class ExplorerServices:
         """z moved along an attribute vector; amount 1 = the gap between the attribute's top and bottom quartile."""
         return self.vectors.push(z, attribute, amount)
 
-    def move_to_style(self, z: np.ndarray, to_style: str, amount: float = 1.0,
-                      from_style: str | None = None) -> np.ndarray:
-        """z moved from its style's centroid (nearest when from_style is None) toward to_style's; amount in [0, 1]."""
-        return self.styles.move(z, to_style, amount, from_style)
+    def move_to_style(self, z: np.ndarray, to_style: str, amount: float = 1.0) -> np.ndarray:
+        """z moved toward to_style inside the styles' discriminant subspace (StyleModel.move_subspace); amount in
+        [0, 1]: 1 lands on (a little past) the target's discriminant coordinates, the rest of z is kept."""
+        return self.styles.move_subspace(z, to_style, amount)
 
     def style_of(self, z: np.ndarray) -> dict[str, float]:
         """Style probabilities of z [Z] (LDA with equal priors): name -> probability."""

@@ -2,7 +2,9 @@
 
 Adding a multiple of a vector to z pushes a melody toward "more" of that attribute. Whether the decoder
 actually follows is an empirical question, so `measure_attribute_vectors` decodes pushed melodies and
-reports the change it achieved per unit push next to the quartile gap the vector was built from.
+reports the change it achieved per unit push next to the quartile gap the vector was built from. The
+explorer uses `along_sliders`: the same quartile-gap amounts along the attribute sliders' directions, which
+hold the other attributes where the plain mean difference drags them along.
 """
 
 from __future__ import annotations
@@ -48,6 +50,16 @@ class AttributeVectors:
             gaps.append(a[high].mean() - a[low].mean())
         dim = mu_train.shape[1]
         return cls(names, np.asarray(vecs, np.float32).reshape(-1, dim), np.asarray(gaps, np.float32))
+
+    def along_sliders(self, controls, attr_std: dict[str, float]) -> AttributeVectors:
+        """The same pushes along the attribute sliders' directions where there is one (vae.controls: moves that
+        hold the other attributes), scaled so amount 1 is still the quartile gap."""
+        vecs = self.vectors.copy()
+        for i, name in enumerate(self.names):
+            if name in controls.attributes and attr_std.get(name, 0) > 0:
+                k = controls.attributes.index(name)
+                vecs[i] = controls.basis[k] * (self.gap[i] / attr_std[name])
+        return AttributeVectors(list(self.names), vecs.astype(np.float32), self.gap.copy())
 
     def vector(self, name: str) -> np.ndarray:
         if name not in self.names:

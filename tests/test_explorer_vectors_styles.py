@@ -122,3 +122,39 @@ def test_style_move_measurement():
     m = measure_style_moves(CodebookModel(), st, mu, labels, n=60)
     for name in names:
         assert m[name]["before"] < 0.1 and m[name]["after"] > 0.9, (name, m[name])
+        assert m[name]["after_subspace"] > 0.9 and m[name]["moved_latent_subspace"] == 1.0, (name, m[name])
+
+
+def test_subspace_move_sets_only_what_tells_the_styles_apart():
+    mu, labels, names = clusters()
+    st = StyleModel.fit(mu, labels, names)
+    p = st.discriminant_projector()
+    assert np.allclose(p @ p, p, atol=1e-6)  # a projection
+    z = mu[labels == 0][:50]
+    moved = st.move_subspace(z, "oneills", 1.0, emphasis=0.0)
+    # the discriminant coordinates become the target centroid's, the shared (within-style) part is kept
+    assert np.allclose(moved @ p.T, np.broadcast_to(st.centroids[2] @ p.T, moved.shape), atol=1e-4)
+    assert np.allclose(moved - moved @ p.T, z - z @ p.T, atol=1e-4)
+    d = np.abs(moved - z).mean(axis=0)
+    assert d[2:].max() < 0.1 * d[:2].min()  # the noise dims carry no style and barely move
+    assert (st.predict(moved) == 2).all()
+    assert np.allclose(st.move_subspace(z, "oneills", 0.0), z)
+    further = st.move_subspace(z, "oneills", 1.0, emphasis=0.5)
+    assert (st.probabilities(further)[:, 2] >= st.probabilities(moved)[:, 2] - 1e-6).all()
+
+
+def test_pushes_follow_the_attribute_sliders():
+    from vae.controls import fit_controls
+
+    rng = np.random.default_rng(0)
+    mu = rng.standard_normal((3000, 6)).astype(np.float32)
+    attrs = {"note_density": mu[:, 0] + 0.8 * mu[:, 1], "pitch_range": mu[:, 1]}  # correlated, like the real ones
+    c = fit_controls(mu, attrs, ["note_density", "pitch_range"], k=6, mode="decorrelated")
+    plain = AttributeVectors.fit(mu, attrs)
+    std = {a: float(np.std(v)) for a, v in attrs.items()}
+    v = plain.along_sliders(c, std)
+    d = v.vector("note_density")
+    assert np.allclose(d, c.basis[0] * plain.gap[0] / std["note_density"], atol=1e-6)
+    # the plain mean difference drags pitch range along; the slider direction holds it
+    assert abs(plain.vector("note_density") @ np.eye(6)[1]) > 0.3
+    assert abs(d[1]) < 0.05 * np.linalg.norm(d) and d[0] > 0

@@ -116,7 +116,7 @@ def _standardised(attrs: dict[str, np.ndarray], names: list[str]) -> tuple[np.nd
     return np.nan_to_num((a - mean) / std), mean, std
 
 
-def response(decode, mu: np.ndarray, names: list[str], attr_std: dict[str, float], pairs: int = 6000,
+def response(decode, mu: np.ndarray, names: list[str], attr_std: dict[str, float], pairs: int = 15000,
              scale: float = 0.5, seed: int = 0) -> np.ndarray:
     """How the decoder's output attributes respond to z, linearly: W [Z, A] with Δa / std ≈ Δz @ W.
 
@@ -142,7 +142,7 @@ def response(decode, mu: np.ndarray, names: list[str], attr_std: dict[str, float
 
 
 def fit_controls(mu: np.ndarray, attrs: dict[str, np.ndarray], names: tuple[str, ...] | list[str],
-                 k: int = NUM_SLIDERS, mode: str = "decorrelated", decode=None, seed: int = 0) -> Controls:
+                 k: int = NUM_SLIDERS, mode: str = "response", decode=None, seed: int = 0) -> Controls:
     """Sliders from training mu [N, Z] and attributes (name -> [N]): attribute sliders for `names`, then free ones.
 
     mode "response" (needs `decode`, z [B, Z] -> tokens): read-outs from the decoder's measured response
@@ -288,7 +288,7 @@ def _batched(fn, x: np.ndarray, size: int = 2048) -> np.ndarray:
 
 
 def measure_controls(model, corpus, names: tuple[str, ...], n: int = 100, fit_windows: int = 30000,
-                     mode: str = "decorrelated", seed: int = 0) -> dict:
+                     mode: str = "response", seed: int = 0) -> dict:
     """Fit sliders for a trained model (vae.inference.TrainedModel) on a corpus and sweep them on n held-out
     (validation) windows. Returns {"controls": Controls as JSON, "sweep": per-slider dicts, "summary": ...}."""
     from vae.attributes import corpus_attributes
