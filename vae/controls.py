@@ -225,8 +225,52 @@ def _spearman_rows(values: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.array([spearman(values, row) if np.isfinite(row).all() else 0.0 for row in y])
 
 
+STEER_CANDIDATES = 16  # decoded candidates per steered move (the GRU decodes 16 nearly as fast as one)
+STEER_SPREAD = 0.35  # random spread of the candidates' attribute read-outs, in slider units
+
+
+def steer(decode, controls: Controls, z: np.ndarray, current: np.ndarray, new: np.ndarray,
+          attr_std: dict[str, float], candidates: int = STEER_CANDIDATES, spread: float = STEER_SPREAD,
+          seed: int = 0) -> np.ndarray:
+    """Move z [B, Z] from slider values `current` to `new` [B, K] so the decoded melodies follow the attribute
+    sliders: each changed attribute by (change × its corpus SD), every other attribute held where it was.
+
+    The linear move (`with_coords`) is one candidate; the others scale its attribute part (0.5×..3×) and add
+    random nudges along the attribute sliders' directions. All are decoded (greedy), and per melody the one
+    whose attributes miss their targets least (sum of misses in SDs) wins. Only the attribute sliders'
+    directions are searched, so the free sliders' values are exactly as asked. Deterministic per seed.
+    """
+    z = np.atleast_2d(np.asarray(z, np.float64))
+    cur, new = np.atleast_2d(current).astype(np.float64), np.atleast_2d(new).astype(np.float64)
+    b = len(z)
+    idx = [i for i, a in enumerate(controls.attributes) if a is not None and a in attr_std]
+    base = z + (new - cur) @ controls.basis.astype(np.float64)
+    if not idx or candidates <= 1:
+        return base.astype(np.float32)
+    names = [controls.attributes[i] for i in idx]
+    std = np.array([max(attr_std[a], 1e-9) for a in names])
+    before = compute_attributes(decode(z.astype(np.float32)))
+    delta = (new - cur)[:, idx]  # [B, A] requested change in SDs
+    target = np.stack([before[a] for a in names], axis=1) + delta * std
+    rng = np.random.default_rng(seed)
+    scales = np.concatenate([[1.0], np.linspace(0.5, 3.0, candidates - 1)])
+    nudge = rng.standard_normal((candidates, len(idx))) * spread
+    nudge[0] = 0.0
+    u = (scales[:, None, None] - 1.0) * delta[None] + nudge[:, None, :]  # [C, B, A]
+    cand = base[None] + u @ controls.basis[idx].astype(np.float64)  # [C, B, Z]
+    got = compute_attributes(decode(cand.reshape(-1, z.shape[1]).astype(np.float32)))
+    a = np.stack([got[n] for n in names], axis=1).reshape(candidates, b, len(idx))
+    miss = np.abs(a - target[None]) / std
+    # An attribute a melody cannot have (stepwise motion of a single note) counts as a miss of one SD
+    # unless it was undefined before too.
+    miss = np.where(np.isfinite(miss), miss, np.where(np.isfinite(target)[None], 1.0, 0.0))
+    cost = miss.sum(-1) + 1e-3 * np.square(u).sum(-1)  # ties go to the smallest detour
+    best = cost.argmin(0)
+    return cand[best, np.arange(b)].astype(np.float32)
+
+
 def sweep(decode, controls: Controls, z: np.ndarray, attr_std: dict[str, float],
-          values: tuple[float, ...] = SWEEP_VALUES) -> list[dict]:
+          values: tuple[float, ...] = SWEEP_VALUES, steered: bool = False) -> list[dict]:
     """Sweep every slider over `values` on melodies z [M, Z] and measure what the decoded melodies do.
 
     decode: z [B, Z] -> tokens [B, T] (greedy). attr_std: each attribute's standard deviation over the corpus,
@@ -235,18 +279,25 @@ def sweep(decode, controls: Controls, z: np.ndarray, attr_std: dict[str, float],
     from the lowest to the highest value, in its std; signed), specificity (own |effect| / largest other
     |effect|), best (attribute that moves most), target (the fitted attribute, else best), name (the
     attribute it earns by NAME_RULE, or None) and sign (-1 when a free slider lowers its target).
+    With `steered`, every move goes through `steer` (what the explorer does when a slider is released).
     """
     z = np.asarray(z, np.float32)
     m, vals = len(z), np.asarray(values, np.float64)
     names = [a for a in ATTRIBUTES if a in attr_std]
     coords = controls.coords(z)
-    batch = []
+    starts, asked = [], []
     for i in range(controls.k):
         for v in vals:
             c = coords.copy()
             c[:, i] = v
-            batch.append(controls.with_coords(z, c))
-    tokens = decode(np.concatenate(batch))
+            starts.append(z)
+            asked.append(c)
+    if steered:
+        moved = steer(decode, controls, np.concatenate(starts), np.concatenate([coords] * len(asked)),
+                      np.concatenate(asked), attr_std)
+    else:
+        moved = controls.with_coords(np.concatenate(starts), np.concatenate(asked))
+    tokens = decode(moved)
     attrs = compute_attributes(tokens)
     out = []
     for i in range(controls.k):
@@ -288,7 +339,7 @@ def _batched(fn, x: np.ndarray, size: int = 2048) -> np.ndarray:
 
 
 def measure_controls(model, corpus, names: tuple[str, ...], n: int = 100, fit_windows: int = 30000,
-                     mode: str = "response", seed: int = 0) -> dict:
+                     mode: str = "response", seed: int = 0, steered: bool = True) -> dict:
     """Fit sliders for a trained model (vae.inference.TrainedModel) on a corpus and sweep them on n held-out
     (validation) windows. Returns {"controls": Controls as JSON, "sweep": per-slider dicts, "summary": ...}."""
     from vae.attributes import corpus_attributes
@@ -305,11 +356,13 @@ def measure_controls(model, corpus, names: tuple[str, ...], n: int = 100, fit_wi
     decode = lambda z: _batched(model.decode, z, 4096)  # noqa: E731
     controls = fit_controls(mu_train, {a: v[train] for a, v in attrs.items()}, names, mode=mode, decode=decode,
                             seed=seed)
-    table = sweep(decode, controls, encode(corpus.tokens[held]), corpus_std(attrs))
+    std = corpus_std(attrs)
+    table = sweep(decode, controls, encode(corpus.tokens[held]), std, steered=steered)
     controls, table = _orient(controls, table)
     return {"controls": controls, "sweep": table, "summary": summarise(table),
-            "settings": {"n": len(held), "fit_windows": len(train), "mode": mode, "seed": seed,
-                         "values": list(SWEEP_VALUES), "rule": NAME_RULE}}
+            "settings": {"n": len(held), "fit_windows": len(train), "mode": mode, "seed": seed, "steered": steered,
+                         "steer_candidates": STEER_CANDIDATES, "steer_spread": STEER_SPREAD,
+                         "values": list(SWEEP_VALUES), "rule": NAME_RULE, "attr_std": std}}
 
 
 def _orient(controls: Controls, table: list[dict]) -> tuple[Controls, list[dict]]:
