@@ -38,6 +38,8 @@ class Sliders:
 
     controls: Controls
     sweep: list[dict]
+    steered: bool = False  # moves go through vae.controls.steer (as when the sweep was measured)
+    attr_std: dict | None = None  # the attributes' corpus SDs the steering aims in
 
     @property
     def k(self) -> int:
@@ -78,15 +80,18 @@ class Sliders:
 
 
 def sliders_for(model, corpus, checkpoint: Path | str | None, cache_file: Path, names: tuple[str, ...],
-                latent_dim: int) -> Sliders:
-    """The checkpoint's own controls.json when it fits this latent size, else the cached or newly measured ones."""
+                latent_dim: int, n: int = 60, pairs: int = 6000) -> Sliders:
+    """The checkpoint's own controls.json when it fits this latent size, else the cached or newly measured ones
+    (fitted from `pairs` decoded nudges and swept on n held-out melodies: a minute or two for the default
+    model on 2 cores, once per checkpoint; `python -m vae controls` measures more for a shipped model)."""
     for candidate in ([Path(checkpoint) / CONTROLS_FILE] if checkpoint else []) + [cache_file]:
         got = load_controls(candidate)
         if got is not None and got[0].mean.shape == (latent_dim,):
-            return Sliders(got[0], got[1])
-    m = measure_controls(model, corpus, names)
+            settings = got[2].get("settings", {})
+            return Sliders(got[0], got[1], bool(settings.get("steered")), settings.get("attr_std"))
+    m = measure_controls(model, corpus, names, n=n, pairs=pairs)
     save_controls(cache_file, m["controls"], m["sweep"], {"summary": m["summary"], "settings": m["settings"]})
-    return Sliders(m["controls"], m["sweep"])
+    return Sliders(m["controls"], m["sweep"], m["settings"]["steered"], m["settings"]["attr_std"])
 
 
 __all__ = ["NUM_DIRECTIONS", "Sliders", "sliders_for", "WORDS"]

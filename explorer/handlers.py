@@ -133,7 +133,8 @@ class Handlers:
         orig = self.s.originality(tokens)
         t4 = time.perf_counter()
         xy = self.s.place(z)
-        sliders = [round(float(np.clip(v, -SLIDER_RANGE, SLIDER_RANGE)), 2) for v in self.s.sliders_of(z)]
+        values = state.sliders if state.sliders is not None else self.s.sliders_of(z)
+        sliders = [round(float(np.clip(v, -SLIDER_RANGE, SLIDER_RANGE)), 2) for v in values]
         code = encode_z(z, play.temperature, play.seed, play.tempo, play.program)
         t5 = time.perf_counter()
         timings = {"decode": (t1 - t0) * 1e3, "figure": (t2 - t1) * 1e3, "audio_midi": (t3 - t2) * 1e3,
@@ -146,7 +147,7 @@ class Handlers:
               as_origin: bool = True, origin_tune: int | None = None) -> Session:
         """Make z the current melody; with as_origin it also becomes what "reset" returns to."""
         z = quantise(z)
-        state = (state or new_state()).but(z=z, title=title)
+        state = (state or new_state()).but(z=z, title=title, sliders=None)
         if as_origin:
             state = state.but(origin_z=z, origin_tokens=origin_tokens, origin_tune=origin_tune, transform_base=None)
         return state
@@ -172,14 +173,15 @@ class Handlers:
         values = np.asarray(values, dtype=np.float32)
         # A slider the user did not touch still shows its rounded (and clipped) value: keep the exact one,
         # so moving one slider moves z along that direction only.
-        current = self.s.sliders_of(state.z)
+        current = state.sliders if state.sliders is not None else self.s.sliders_of(state.z)
         shown = np.clip(np.round(current, 2), -SLIDER_RANGE, SLIDER_RANGE)
-        values = np.where(np.abs(values - shown) < 1e-3, current, values)
-        state = state.but(z=quantise(self.s.z_from_sliders(state.z, values)), transform_base=None)
+        values = np.where(np.abs(values - shown) < 1e-3, current, values).astype(np.float32)
+        z = quantise(self.s.z_from_sliders(state.z, values, current))
+        state = state.but(z=z, sliders=values, transform_base=None)
         return state, self.render(state, play)
 
     def reset(self, state: Session, play: Playback) -> tuple[Session, Rendered]:
-        state = state.but(z=state.origin_z)
+        state = state.but(z=state.origin_z, sliders=None)
         return state, self.render(state, play)
 
     def random(self, state: Session, play: Playback, seed: int) -> tuple[Session, Rendered]:
@@ -310,7 +312,7 @@ class Handlers:
     def _transform(self, state: Session, move, play: Playback) -> tuple[Session, Rendered, np.ndarray]:
         """Apply move(base_z) -> z to the z the transform started from (so amounts don't accumulate)."""
         base = state.transform_base if state.transform_base is not None else state.z
-        state = state.but(transform_base=base, z=quantise(move(base)))
+        state = state.but(transform_base=base, z=quantise(move(base)), sliders=None)
         return state, self.render(state, play), base
 
     def push(self, state: Session, attribute: str, amount: float, play: Playback) -> tuple[Session, Rendered, dict]:

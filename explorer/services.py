@@ -24,7 +24,7 @@ from explorer.vectors import AttributeVectors
 from vae.attributes import ATTRIBUTES, compute_attributes, corpus_attributes, tune_keys
 from vae.config import REGULARISED
 from vae.constants import FIRST_NOTE_ON, HOLD, NOTE_OFF
-from vae.controls import corpus_std, fit_pca
+from vae.controls import corpus_std, fit_pca, steer
 from vae.corpus import TRAIN, Corpus
 from vae.split import SPLIT_NAMES
 from vae.tokenizer import Note
@@ -107,7 +107,7 @@ class ExplorerServices:
     @classmethod
     def build(cls, checkpoint: Path | str, corpus: Corpus | None = None, cache_dir: Path | str | None = None,
               progress: bool = True, callback: Progress | None = None, threads: int | None = None,
-              model=None) -> ExplorerServices:
+              model=None, sweep_n: int = 60, sweep_pairs: int = 6000) -> ExplorerServices:
         """Load the model from `checkpoint`, the corpus (default: the one its data settings describe), and
         build or load every index. `callback(fraction, message)` reports progress to a UI."""
         from vae.checkpoint import data_config
@@ -130,11 +130,11 @@ class ExplorerServices:
                                     callback=lambda f, m: report(0.05 + 0.8 * f, m))
         report(0.86, "corpus features")
         attrs, orig, keys = corpus_features(corpus, cache_dir)
-        report(0.9, "sliders")
+        report(0.9, "sliders (measured once per model, then cached)")
         names = tuple(model.meta.get("train", {}).get("attr_names", ())) or REGULARISED
         sliders = sliders_for(model, corpus, checkpoint,
                               cache_root(cache_dir) / f"controls-{index_key(checkpoint, corpus)}.json",
-                              names, index.latent_dim)
+                              names, index.latent_dim, n=sweep_n, pairs=sweep_pairs)
         report(0.95, "styles and map")
         services = cls.fit(model, corpus, index, attrs, orig, keys, sliders)
         services.build_seconds = time.perf_counter() - t0
@@ -211,9 +211,20 @@ class ExplorerServices:
         """Slider values [K] of z [Z]."""
         return self.sliders.coords(z)
 
-    def z_from_sliders(self, z: np.ndarray, values: np.ndarray) -> np.ndarray:
-        """z [Z] with its K slider values set to values [K]; moving one slider leaves the others' values as they were."""
-        return self.sliders.with_coords(z, values)
+    def z_from_sliders(self, z: np.ndarray, values: np.ndarray, current: np.ndarray | None = None) -> np.ndarray:
+        """z [Z] moved from slider values `current` (default: its own) to `values` [K].
+
+        With steered sliders (vae.controls.steer) the decoded melody follows the attribute sliders and holds
+        the other attributes, and the attribute sliders' own values land near the request; otherwise the move
+        is linear and every slider's value becomes exactly what was asked.
+        """
+        z = np.asarray(z, np.float32)
+        values = np.asarray(values, np.float32)
+        cur = self.sliders_of(z) if current is None else np.asarray(current, np.float32)
+        if not self.sliders.steered:
+            return (z + (values - cur) @ self.sliders.controls.basis).astype(np.float32)
+        std = self.sliders.attr_std or corpus_std(self.attrs)
+        return steer(lambda x: self.model.decode(x), self.sliders.controls, z[None], cur[None], values[None], std)[0]
 
     # --- neighbours and map ------------------------------------------------------------------------
     def neighbours(self, z: np.ndarray, k: int = 10, exclude_tune: int | None = None) -> list[dict]:

@@ -16,7 +16,8 @@ class Session:
     upload: the last MIDI file read (name, candidates, tempo, warnings, meter); slots: A-D for blends
     (slot -> {z, title}); waypoints: for compose ([{z, title}]); transform_base: the z a run of attribute
     or style moves started from; neighbours: corpus windows listed for the upload; blend_z: the last
-    blend's z [steps, Z]; drawn: the last melodies drawn in a style ({z, style}).
+    blend's z [steps, Z]; drawn: the last melodies drawn in a style ({z, style}); sliders: the slider values
+    the user set [K] (a steered move lands near them, not exactly on them), None after any other change.
     """
 
     z: np.ndarray | None = None
@@ -31,6 +32,7 @@ class Session:
     neighbours: tuple = ()
     blend_z: np.ndarray | None = None
     drawn: dict | None = None
+    sliders: np.ndarray | None = None
 
     def but(self, **changes) -> Session:
         """A copy with some fields changed."""

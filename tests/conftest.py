@@ -60,7 +60,7 @@ def tiny_services(tiny_checkpoint, tiny_model, small_corpus, explorer_cache):
     from explorer.services import ExplorerServices
 
     return ExplorerServices.build(tiny_checkpoint, small_corpus, explorer_cache, progress=False, threads=1,
-                                  model=tiny_model)
+                                  model=tiny_model, sweep_n=12, sweep_pairs=1500)
 
 
 def busy_train_window(corpus, min_notes: int = 12, after: int = 0) -> int:

@@ -63,10 +63,27 @@ def test_tempo_and_count_in_change_the_length():
     assert np.abs(counted[: SR // 4]).max() > 300  # the first click sounds before the melody
 
 
+def rms(x: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(np.asarray(x, dtype=float) ** 2)))
+
+
 def test_stereo_output_and_metronome():
+    plain = render(TUNE).astype(float)
+    clicks = render(TUNE, metronome=True).astype(float) - plain  # the melody cancels out, the clicks stay
+    assert len(clicks) == len(plain)
+    beat = SR // 2  # a quarter note at 120 bpm; TUNE lasts 32 steps = 8 beats
+    for k in range(8):
+        onset = k * beat
+        assert rms(clicks[onset : onset + 1500]) > 1000, k  # a click at every beat onset ...
+        assert rms(clicks[onset + 8000 : onset + 12000]) < 50, k  # ... short, and nothing between the beats
+    assert rms(clicks[8 * beat :]) < 50  # no click after the music ends (only the tail is left)
+    # the first beat of each bar is accented with another wood block: its pitch differs from the other beats'
+    pitch = [loudest_hz(clicks[k * beat : k * beat + 4000]) for k in range(8)]
+    assert semitones(pitch[0], pitch[4]) < 0.5 and all(semitones(pitch[0], p) > 2 for p in pitch[1:4] + pitch[5:])
     stereo = render(TUNE, stereo=True, metronome=True)
-    assert stereo.shape[1] == 2 and stereo.dtype == np.int16
-    assert len(stereo) == len(render(TUNE))
+    assert stereo.shape == (len(plain), 2) and stereo.dtype == np.int16
+    for ch in (0, 1):  # both channels carry the clicks
+        assert rms(stereo[: 1500, ch].astype(float) - plain[:1500]) > 500
 
 
 def test_drone_adds_the_tonic_under_the_melody():
@@ -79,10 +96,24 @@ def test_drone_adds_the_tonic_under_the_melody():
         freqs = np.fft.rfftfreq(len(x), 1 / SR)
         return spectrum[(freqs > hz * 0.97) & (freqs < hz * 1.03)].sum()
 
+    def hz(pitch):
+        return 440 * 2 ** ((pitch - 69) / 12)
+
     c3 = 130.81
     assert band(drone, c3) > 5 * band(plain, c3)
-    chord = render(TUNE, accompaniment="chord")
-    assert len(chord) == len(plain[: len(chord)]) and np.abs(chord).max() > np.abs(render(TUNE)).max() * 0.5
+    assert band(drone, hz(55)) > 5 * band(plain, hz(55)) and band(drone, hz(52)) < 3 * band(plain, hz(52))  # fifth, no third
+    # "chord" strikes the key's tonic triad below the melody: the major third in C major, the minor one in A minor
+    c_major = [Note(p, 4 * k, 4 * k + 4) for k, p in enumerate([72, 74, 76, 77, 79, 81, 83, 84, 79, 76, 72])]
+    a_minor = [Note(p, 4 * k, 4 * k + 4) for k, p in enumerate([69, 72, 76, 81, 80, 81, 76, 72, 74, 72, 71, 69])]
+    for tune, triad, wrong_third in ((c_major, (48, 52, 55), 51), (a_minor, (57, 60, 64), 61)):
+        plain, chord = render(tune), render(tune, accompaniment="chord")
+        assert len(chord) == len(plain)
+        gain = {p: band(chord, hz(p)) / band(plain, hz(p)) for p in (*triad, wrong_third)}
+        assert all(gain[p] > 8 for p in triad) and gain[wrong_third] < gain[triad[1]] / 3, gain
+        # struck again at every bar line (2 s at 120 bpm), not held
+        backing = chord.astype(float) - plain
+        for bar in (2 * SR, 4 * SR):
+            assert rms(backing[bar : bar + 2000]) > 2 * rms(backing[bar - 6000 : bar - 2000])
     with pytest.raises(ValueError):
         render(TUNE, accompaniment="orchestra")
 

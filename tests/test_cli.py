@@ -1,24 +1,72 @@
-"""The `python -m vae` commands: evaluate's JSON keys, sample and interpolate writing MIDI, clear errors."""
+"""The `python -m vae` commands: evaluate's scores, sample and interpolate writing MIDI, clear errors."""
 
+import copy
 import json
 
+import numpy as np
 import pretty_midi
+import pytest
+import torch
 
+from vae.checkpoint import save_checkpoint
 from vae.cli import main
+from vae.config import get_preset
+from vae.constants import HOLD
+from vae.corpus import TEST
+from vae.inference import TrainedModel
 from vae.midi_export import notes_to_midi
-from vae.tokenizer import Note
+from vae.tokenizer import MelodyTokenizer, Note
 
 KEYS = {"windows", "teacher_forced_accuracy", "greedy_accuracy", "greedy_event_accuracy", "always_hold_baseline",
         "kl_nats", "active_units", "files_read", "files_failed", "greedy_event_accuracy_shuffled_z"}
+STEP_SECONDS = 60 / 120 / 4  # one 16th step at the commands' default tempo
 
 
-def test_evaluate_json_on_corpus_split(tiny_checkpoint, small_corpus, capsys):
-    assert main(["evaluate", "--checkpoint", str(tiny_checkpoint), "--corpus", str(small_corpus.path),
+@pytest.fixture(scope="module")
+def lively_checkpoint(tiny_model, tmp_path_factory):
+    """The tiny model with its decoder made to listen to z (random weights added on the context inputs).
+
+    The tiny model's own greedy melodies are silent, so an empty MIDI file or a zero event accuracy would
+    pass for it; this one plays notes that differ from one z to the next.
+    """
+    model = copy.deepcopy(tiny_model.model)
+    with torch.no_grad():
+        w = model.decoder.weight_ih_l0
+        e = model.cfg.embed_dim  # the decoder's input is [previous token embedding, context]
+        w[:, e:] += torch.randn(w[:, e:].shape, generator=torch.Generator().manual_seed(0))
+    tiny = get_preset("tiny")
+    path = tmp_path_factory.mktemp("lively") / "ck"
+    save_checkpoint(path, model, tiny.data, tiny.train, step=1)
+    return path
+
+
+def midi_notes(path) -> list[Note]:
+    """The notes of a written MIDI file back on the step grid (at 120 bpm)."""
+    pm = pretty_midi.PrettyMIDI(str(path))
+    return sorted(Note(n.pitch, round(n.start / STEP_SECONDS), round(n.end / STEP_SECONDS))
+                  for inst in pm.instruments for n in inst.notes)
+
+
+def test_evaluate_json_on_corpus_split(lively_checkpoint, small_corpus, capsys):
+    assert main(["evaluate", "--checkpoint", str(lively_checkpoint), "--corpus", str(small_corpus.path),
                  "--split", "test", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert KEYS <= set(out)
-    assert out["windows"] == int((small_corpus.split == 2).sum())
-    assert 0 <= out["greedy_event_accuracy"] <= 1 and 0 < out["always_hold_baseline"] < 1
+    # the scores, computed here straight from the model on the test windows
+    x = small_corpus.tokens[small_corpus.split == TEST].astype(np.int64)
+    model = TrainedModel.load(lively_checkpoint)
+    rec = model.reconstruct(x)
+    events = x != HOLD
+    assert out["windows"] == len(x) > 0
+    assert out["always_hold_baseline"] == pytest.approx(float((x == HOLD).mean()), abs=1e-6)
+    assert out["greedy_accuracy"] == pytest.approx(float((rec == x).mean()), abs=1e-6)
+    event_acc = float(((rec == x) & events).sum() / events.sum())
+    assert out["greedy_event_accuracy"] == pytest.approx(event_acc, abs=1e-6) and event_acc > 0
+    mu, sigma = model.encode(x)
+    kl = 0.5 * (mu.astype(np.float64) ** 2 + sigma.astype(np.float64) ** 2 - 1 - 2 * np.log(sigma)).sum(1).mean()
+    assert out["kl_nats"] == pytest.approx(kl, rel=1e-4)
+    assert out["files_read"] == small_corpus.report["files"] == 36
+    assert out["files_failed"] == len(small_corpus.report["failures"])
 
 
 def test_evaluate_midi_folder(tiny_checkpoint, tmp_path, capsys):
@@ -30,17 +78,30 @@ def test_evaluate_midi_folder(tiny_checkpoint, tmp_path, capsys):
     assert out["files_read"] == 3 and out["files_failed"] == 1 and out["windows"] > 0
 
 
-def test_sample_and_interpolate_write_midi(tiny_checkpoint, tmp_path):
+def test_sample_and_interpolate_write_midi(tiny_checkpoint, lively_checkpoint, tmp_path):
+    tok = MelodyTokenizer()
     assert main(["sample", "--checkpoint", str(tiny_checkpoint), "-n", "2", "--out", str(tmp_path / "s")]) == 0
     files = sorted((tmp_path / "s").glob("*.mid"))
-    assert len(files) == 2
+    assert [f.name for f in files] == ["sample_0_00.mid", "sample_0_01.mid"]
+    _, sampled = TrainedModel.load(tiny_checkpoint).sample(2, 0.5, 0)  # the command's defaults
+    for f, tokens in zip(files, sampled, strict=True):
+        expected = sorted(tok.decode(tokens))
+        assert expected and midi_notes(f) == expected
+
+    a_notes = [Note(60 + j % 5, 4 * j, 4 * j + 2) for j in range(16)]
+    b_notes = [Note(72 - j % 7, 2 * j, 2 * j + 2) for j in range(32)]
     a, b = tmp_path / "a.mid", tmp_path / "b.mid"
-    notes_to_midi([Note(60 + j % 5, 4 * j, 4 * j + 2) for j in range(16)], a)
-    notes_to_midi([Note(72 - j % 7, 2 * j, 2 * j + 2) for j in range(32)], b)
+    notes_to_midi(a_notes, a)
+    notes_to_midi(b_notes, b)
     out = tmp_path / "blend.mid"
-    assert main(["interpolate", str(a), str(b), "--checkpoint", str(tiny_checkpoint), "--steps", "3", "--out", str(out)]) == 0
-    pm = pretty_midi.PrettyMIDI(str(out))
-    assert out.stat().st_size > 0 and pm.get_end_time() <= 3 * 8.0 + 0.01  # 3 sections of 4 bars at 120 bpm
+    assert main(["interpolate", str(a), str(b), "--checkpoint", str(lively_checkpoint), "--steps", "3",
+                 "--out", str(out)]) == 0
+    # the file holds the model's 3 interpolation steps one after another, 4 bars (64 steps) each
+    _, tokens = TrainedModel.load(lively_checkpoint).interpolate(tok.encode(a_notes, 64), tok.encode(b_notes, 64), 3)
+    sections = [tok.decode(t) for t in tokens]
+    assert all(sections) and sections[0] != sections[-1]
+    expected = sorted(Note(n.pitch, n.start + 64 * i, n.end + 64 * i) for i, s in enumerate(sections) for n in s)
+    assert midi_notes(out) == expected
 
 
 def test_errors_are_one_sentence(tmp_path, capsys):

@@ -5,7 +5,7 @@ import pytest
 
 from vae.attributes import compute_attributes
 from vae.constants import HOLD, NOTE_OFF, pitch_to_token
-from vae.controls import NAME_RULE, fit_controls, fit_pca, rankdata, spearman, summarise, sweep
+from vae.controls import NAME_RULE, fit_controls, fit_pca, rankdata, spearman, steer, summarise, sweep
 
 
 def latents(n=3000, dim=24, seed=0):
@@ -64,7 +64,7 @@ def test_decorrelated_slider_moves_its_attribute_and_holds_a_correlated_one():
 
 def test_free_sliders_never_move_an_attribute_readout():
     mu = latents()
-    c = fit_controls(mu, correlated_attrs(mu), ["note_density", "pitch_range"])
+    c = fit_controls(mu, correlated_attrs(mu), ["note_density", "pitch_range"], mode="decorrelated")
     assert c.attributes[2:] == (None,) * (c.k - 2)
     assert np.allclose(c.readout[:2] @ c.basis[2:].T, 0, atol=1e-4)
     assert (np.diff(c.variance_share[2:]) <= 1e-6).all() and c.variance_share[2:].sum() <= 1 + 1e-6
@@ -105,7 +105,7 @@ def test_sweep_names_a_slider_only_when_it_moves_its_attribute():
     attrs = compute_attributes(tokens)
     std = {a: float(np.nanstd(v)) for a, v in attrs.items()}
     # note density is what z[0] does; "contour" is unrelated to the stand-in decoder
-    c = fit_controls(mu, attrs, ["note_density", "contour"], k=6)
+    c = fit_controls(mu, attrs, ["note_density", "contour"], k=6, decode=decode_from_z)  # the decoder's response
     table = sweep(decode_from_z, c, mu[:40], std)
     density, contour = table[0], table[1]
     assert density["name"] == "note_density" and density["spearman"] >= NAME_RULE["spearman"]
@@ -127,6 +127,41 @@ def test_sweep_silence_and_hold_only_melodies_do_not_crash():
 
     mu = np.random.default_rng(0).standard_normal((200, 4)).astype(np.float32)
     attrs = compute_attributes(decode_from_z(mu))
-    c = fit_controls(mu, attrs, ["note_density"], k=4)
-    table = sweep(silent, c, mu[:5], {a: float(np.nanstd(v)) for a, v in attrs.items()})
+    c = fit_controls(mu, attrs, ["note_density"], k=4, decode=silent)
+    table = sweep(silent, c, mu[:5], {a: float(np.nanstd(v)) for a, v in attrs.items()}, steered=True)
     assert all(r["name"] is None for r in table)
+
+
+def test_a_decoder_that_does_not_respond_leaves_the_encoder_read_out_and_bounded_moves():
+    def silent(z):
+        return np.full((len(np.atleast_2d(z)), 64), HOLD, np.int64)
+
+    mu = latents(dim=8)
+    attrs = correlated_attrs(mu)
+    c = fit_controls(mu, attrs, ["note_density", "pitch_range"], k=8, decode=silent)
+    enc = fit_controls(mu, attrs, ["note_density", "pitch_range"], k=8, mode="decorrelated")
+    assert np.allclose(c.readout[:2], enc.readout[:2], atol=1e-5) and np.abs(c.basis[:2]).max() > 0
+    prec = np.linalg.inv(np.cov(mu.T))
+    assert all(b @ prec @ b <= 3.0**2 + 1e-6 for b in c.basis[:2])  # one slider unit stays within 3 SD of mu
+
+
+def test_steering_follows_the_request_and_keeps_the_free_sliders():
+    rng = np.random.default_rng(0)
+    mu = rng.standard_normal((2000, 6)).astype(np.float32)
+    attrs = compute_attributes(decode_from_z(mu))
+    std = {a: float(np.nanstd(v)) for a, v in attrs.items()}
+    c = fit_controls(mu, attrs, ["note_density", "mean_pitch"], k=6, decode=decode_from_z)
+    z = mu[:30]
+    cur = c.coords(z)
+    new = cur.copy()
+    new[:, 0] += 1.0  # one SD more notes, the same register
+    steered = steer(decode_from_z, c, z, cur, new, std)
+    linear = c.with_coords(z, new)
+    before = compute_attributes(decode_from_z(z))
+    after = {k: compute_attributes(decode_from_z(x)) for k, x in (("steered", steered), ("linear", linear))}
+    target = before["note_density"] + std["note_density"]
+    miss = {k: np.abs(a["note_density"] - target).mean() for k, a in after.items()}
+    assert miss["steered"] <= miss["linear"] + 1e-9 and miss["steered"] < 0.5 * std["note_density"]
+    assert np.abs(after["steered"]["mean_pitch"] - before["mean_pitch"]).mean() < 0.5 * std["mean_pitch"]
+    assert np.allclose(c.coords(steered)[:, 2:], new[:, 2:], atol=1e-4)  # free sliders exactly as asked
+    assert np.array_equal(steered, steer(decode_from_z, c, z, cur, new, std))  # deterministic

@@ -4,12 +4,12 @@ import json
 from dataclasses import replace
 
 import numpy as np
+import pytest
 
-from vae.config import DataConfig
-from vae.constants import FIRST_NOTE_ON, VOCAB_SIZE
-from vae.corpus import Corpus, cache_key, music21_jobs
+from vae.config import DataConfig, get_preset
+from vae.constants import FIRST_NOTE_ON, MIN_PITCH, NOTE_OFF, VOCAB_SIZE
+from vae.corpus import MUSIC21_COLLECTIONS, Corpus, cache_key, music21_corpus_root, music21_jobs
 from vae.split import TEST, TRAIN, VALID, group_tunes
-from vae.tokenizer import MelodyTokenizer
 from vae.windows import relative_keys
 
 
@@ -36,12 +36,60 @@ def test_counts_and_invariants(small_corpus):
     assert r["meters_tunes"] and r["pitch_range"]["min"] >= 21
 
 
+def token_steps(tokens) -> list[tuple[int | None, bool]]:
+    """Per step of a token row, read straight off the tokens: (pitch sounding or None, a note starts here)."""
+    out, pitch = [], None
+    for t in (int(x) for x in tokens):
+        if t >= FIRST_NOTE_ON:
+            pitch = t - FIRST_NOTE_ON + MIN_PITCH
+        elif t == NOTE_OFF:
+            pitch = None
+        out.append((pitch, t >= FIRST_NOTE_ON))
+    return out
+
+
+def tune_steps(notes, start: int, length: int) -> list[tuple[int | None, bool]]:
+    """The same per step of the tune's own notes over [start, start + length); a note already sounding at
+    `start` counts as starting there (the window re-strikes it)."""
+    out = []
+    for x in range(start, start + length):
+        n = next((n for n in notes if n.start <= x < n.end), None)
+        out.append((None, False) if n is None else (n.pitch, n.start == x or x == start))
+    return out
+
+
+def reread_tune(meta: dict):
+    """The tune a corpus metadata row came from, read again from its source file."""
+    from vae.abc_reader import read_abc_file
+    from vae.xml_reader import read_musicxml_part
+
+    root = music21_corpus_root()
+    coll = meta["collection"]
+    if MUSIC21_COLLECTIONS[coll][2] == "mxl":
+        return read_musicxml_part(root / meta["source"], coll, root)
+    tunes, _ = read_abc_file(root / meta["source"], coll, root)
+    return next(t for t in tunes if t.number == meta["number"])
+
+
 def test_windows_match_tune_notes(small_corpus):
-    """A window decoded back gives notes that all lie inside the window."""
-    tok = MelodyTokenizer()
-    for row in small_corpus.tokens[:200]:
-        ns = tok.decode(row)
-        assert ns and all(0 <= n.start < n.end <= 64 for n in ns)
+    """Each window of a tune holds exactly the tune's notes from its start step on, and starts on a bar line."""
+    c = small_corpus
+    cfg = get_preset("tiny").data
+    checked = set()
+    for t, meta in enumerate(c.tunes):
+        if meta["collection"] in checked or not meta["windows"]:
+            continue
+        checked.add(meta["collection"])  # the first tune with windows of each collection
+        tune = reread_tune(meta)
+        ns = sorted(tune.notes, key=lambda n: n.start)
+        assert all(a.end <= b.start for a, b in zip(ns, ns[1:], strict=False))  # a monophonic line
+        rows = np.nonzero(c.tune == t)[0]
+        starts = c.start[rows]
+        assert len(rows) == meta["windows"] and set(starts.tolist()) <= set(tune.bar_lines)
+        assert (np.diff(starts) >= cfg.hop_steps).all() and starts[-1] + cfg.window_steps <= tune.total_steps
+        for row, s in zip(rows, starts, strict=True):
+            assert token_steps(c.tokens[row]) == tune_steps(tune.notes, int(s), cfg.window_steps), (meta["title"], s)
+    assert checked == {"oneills", "essen", "bach", "airds"}
 
 
 def test_split_is_by_tune_and_honest(small_corpus):
@@ -66,11 +114,18 @@ def test_grouping_links_shared_windows_but_not_stock_figures():
     assert len(set(many.tolist())) == 20  # a figure shared by 20 tunes links nothing
 
 
-def test_save_load_round_trip(small_corpus):
+def test_save_load_round_trip(small_corpus, tmp_path):
     loaded = Corpus.load(small_corpus.path)
-    assert np.array_equal(loaded.tokens, small_corpus.tokens)
-    assert np.array_equal(loaded.split, small_corpus.split)
-    assert loaded.tunes == json.loads((small_corpus.path / "tunes.json").read_text())
+    assert len(loaded) == len(small_corpus) and loaded.path == small_corpus.path
+    for name in ("tokens", "tune", "start", "split"):
+        a, b = getattr(loaded, name), getattr(small_corpus, name)
+        assert a.dtype == b.dtype and np.array_equal(a, b), name
+    # what was written is what the build held in memory (the report through JSON: tuples come back as lists)
+    assert loaded.tunes == small_corpus.tunes
+    assert loaded.report == json.loads(json.dumps(small_corpus.report))
+    assert np.array_equal(loaded.subset(TEST), small_corpus.tokens[small_corpus.split == TEST])
+    with pytest.raises(FileNotFoundError, match="no corpus"):
+        Corpus.load(tmp_path)
 
 
 def test_cache_key_tracks_settings():

@@ -8,7 +8,7 @@ import pytest
 
 from explorer.index import index_key, load_or_build_index
 from vae.constants import FIRST_NOTE_ON
-from vae.corpus import TRAIN
+from vae.corpus import TRAIN, VALID
 
 
 @pytest.fixture
@@ -132,7 +132,13 @@ def test_push_and_style_moves(services):
     assert np.allclose(pushed - z, 0.7 * v, atol=1e-6) and np.dot(pushed - z, v) > 0
     names = services.style_names
     c = services.styles.centroids
-    assert np.allclose(services.move_to_style(c[0], names[1], 1.0), c[1], atol=1e-5)
+    # a style move lands on (a little past) the target's discriminant coordinates and keeps the rest of z
+    p = services.styles.discriminant_projector()
+    moved = services.move_to_style(c[0], names[1], 1.0)
+    want = services.styles.move_subspace(c[0], names[1], 1.0)
+    assert np.allclose(moved, want, atol=1e-6)
+    assert np.allclose(moved - moved @ p.T, c[0] - c[0] @ p.T, atol=1e-4)
+    assert services.styles.predict(moved) == 1 and np.allclose(services.move_to_style(c[0], names[1], 0.0), c[0])
     probs = services.style_of(z)
     assert set(probs) == set(names) and sum(probs.values()) == pytest.approx(1.0, abs=1e-4)
 
@@ -149,16 +155,68 @@ def test_compose_and_originality(services, small_corpus):
     assert rep["likely_copy"] and rep["steps"] == 64 and rep["title"]
 
 
-def test_report_and_cli(services, tiny_checkpoint, small_corpus, explorer_cache, tmp_path):
+def test_report_and_cli(services, tiny_model, tiny_checkpoint, small_corpus, explorer_cache, tmp_path):
     from explorer.__main__ import main
     from explorer.report import build_report, format_report
+    from vae.attributes import compute_attributes
 
-    r = build_report(services, n=6)
+    c = small_corpus
+    held = np.nonzero(c.split == VALID)[0]
+    assert len(held)
+    r = build_report(services, n=len(held))  # n covers every held-out window: no random subset to replay
+    assert r["model"]["windows"] == len(c) and r["model"]["train_windows"] == int((c.split == TRAIN).sum())
     assert [d["label"] for d in r["sliders"]] == [d["label"] for d in services.direction_labels()]
     summary = r["slider_sweep"]["summary"]
     assert summary["earned"] == sum(row["name"] == row["attribute"] for row in services.slider_sweep() if row["attribute"])
-    assert set(r["styles"]["moves"]) == set(services.style_names)
+
+    # styles, recomputed here from the corpus's collections, the held-out mu and the fitted classifier
+    coll = np.array([t["collection"] for t in c.tunes])[c.tune]
+    names = r["styles"]["names"]
+    assert names == services.style_names == sorted(set(coll.tolist()))
+    assert r["styles"]["train_windows"] == [int(((coll == n) & (c.split == TRAIN)).sum()) for n in names]
+    mu = services.index.mu[held]
+    label = np.array([names.index(x) for x in coll[held]])
+    pred = services.styles.predict(mu)
+    balanced = np.mean([np.mean(pred[label == k] == k) for k in np.unique(label)])
+    assert r["styles"]["classifier_balanced_accuracy_held_out"] == pytest.approx(balanced, abs=1e-9)
+    cents = services.styles.centroids
+    assert set(r["styles"]["moves"]) == set(names)
+    for k, name in enumerate(names):
+        got = r["styles"]["moves"][name]
+        z0 = mu[label != k]  # every held-out melody of another style, moved centroid to centroid
+        moved = z0 + (cents[k] - cents[label[label != k]])
+        again = tiny_model.encode(tiny_model.decode(np.concatenate([z0, moved])))[0]
+        hit = services.styles.predict(again) == k
+        slack = 1.01 / len(z0)  # one melody either way: batched decoding may round a near-tie differently
+        assert got["n"] == len(z0)
+        assert got["moved_latent"] == pytest.approx(np.mean(services.styles.predict(moved) == k), abs=1e-9)
+        assert got["before"] == pytest.approx(hit[: len(z0)].mean(), abs=slack), name
+        assert got["after"] == pytest.approx(hit[len(z0) :].mean(), abs=slack), name
+
+    # attribute vectors: the quartile gap from the training windows, and what decoding pushed melodies gives
     assert set(r["attribute_vectors"]) == set(services.attribute_names)
+    train_attrs = compute_attributes(c.tokens[c.split == TRAIN])
+    for i, name in enumerate(services.attribute_names):
+        got = r["attribute_vectors"][name]
+        a = train_attrs[name][np.isfinite(train_attrs[name])].astype(np.float64)
+        lo, hi = np.quantile(a, [0.25, 0.75])
+        if lo < hi:
+            assert got["gap"] == pytest.approx(a[a >= hi].mean() - a[a <= lo].mean(), rel=1e-4), name
+        assert got["gap"] == pytest.approx(float(services.vectors.gap[i]))
+        assert got["amounts"] == sorted(got["amounts"]) and got["amounts"][0] < 0 < got["amounts"][-1]
+        amounts = np.asarray(got["amounts"], dtype=np.float32)
+        z = np.concatenate([mu + x * services.vectors.vector(name) for x in amounts])
+        values = compute_attributes(tiny_model.decode(z))[name].astype(np.float64).reshape(len(amounts), len(mu))
+        means = [np.nanmean(v) if np.isfinite(v).any() else np.nan for v in values]
+        assert got["means"] == pytest.approx(means, rel=1e-4, abs=1e-6, nan_ok=True), name
+        x, y = np.repeat(amounts, len(mu)).astype(np.float64), values.ravel()
+        ok = np.isfinite(y)
+        slope = np.cov(x[ok], y[ok], bias=True)[0, 1] / np.var(x[ok]) if ok.sum() > 2 else np.nan
+        assert got["per_unit"] == pytest.approx(slope, rel=1e-4, abs=1e-9, nan_ok=True), name
+        low, high = values[0], values[-1]
+        both = np.isfinite(low) & np.isfinite(high)
+        up = np.mean((high[both] > low[both]) + 0.5 * (high[both] == low[both])) if both.any() else np.nan
+        assert got["up_share"] == pytest.approx(up, nan_ok=True), name
     text = format_report(r)
     assert "attribute sliders earned their name" in text and "map:" in text
     assert all(d["label"] in text for d in r["sliders"])

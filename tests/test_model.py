@@ -89,12 +89,27 @@ def test_slerp():
 
 
 def test_encode_accepts_notes(tiny_model):
+    from vae.constants import HOLD, NOTE_OFF
     from vae.tokenizer import Note
 
     ns = [Note(60, 0, 4), Note(64, 4, 8)]
-    mu, _ = tiny_model.encode(ns)
-    mu2, _ = tiny_model.encode(tiny_model.tokenizer.encode(ns, 64))
-    assert np.array_equal(mu, mu2)
+    # the same melody written out by hand: note-on token = pitch - 21 + 2, then holds, an off after E4
+    by_hand = np.full(64, HOLD, dtype=np.int64)
+    by_hand[[0, 4, 8]] = [60 - 21 + 2, 64 - 21 + 2, NOTE_OFF]
+    mu, sigma = tiny_model.encode(ns)
+    mu_ref, sigma_ref = tiny_model.encode(by_hand)
+    assert mu.shape == (1, tiny_model.latent_dim)
+    assert np.array_equal(mu, mu_ref) and np.array_equal(sigma, sigma_ref)
+    assert np.array_equal(tiny_model.encode(by_hand.tolist())[0], mu_ref)  # a plain list of token ids
+    # a list of note lists is a batch, row by row; another melody gets another code
+    other = [Note(67, 0, 16), Note(65, 16, 20)]
+    other_by_hand = np.full(64, HOLD, dtype=np.int64)
+    other_by_hand[[0, 16, 20]] = [67 - 21 + 2, 65 - 21 + 2, NOTE_OFF]
+    batch, _ = tiny_model.encode([ns, other])
+    assert batch.shape == (2, tiny_model.latent_dim)
+    assert np.allclose(batch[0], mu_ref[0], atol=1e-6)
+    assert np.allclose(batch[1], tiny_model.encode(other_by_hand)[0][0], atol=1e-6)
+    assert not np.allclose(batch[0], batch[1], atol=1e-4)
 
 
 def test_bad_checkpoints_raise_clear_error(tmp_path, tiny_checkpoint):

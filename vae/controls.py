@@ -71,13 +71,18 @@ def fit_pca(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
 @dataclass(frozen=True)
 class Controls:
     """K sliders: mean [Z], basis [K, Z] (z move per slider unit), readout [K, Z], and per slider the attribute
-    it was fitted for (None for a free direction), its share of mu's variance and its kind."""
+    it was fitted for (None for a free direction), its share of mu's variance and its unit: how many of
+    the attribute's corpus SDs one slider unit asks for (1 for free sliders)."""
 
     mean: np.ndarray
     basis: np.ndarray
     readout: np.ndarray
     attributes: tuple[str | None, ...]
     variance_share: np.ndarray
+    units: np.ndarray | None = None
+
+    def unit(self, i: int) -> float:
+        return 1.0 if self.units is None else float(self.units[i])
 
     @property
     def k(self) -> int:
@@ -99,13 +104,15 @@ class Controls:
 
     def to_json(self) -> dict:
         return {"mean": self.mean.tolist(), "basis": self.basis.tolist(), "readout": self.readout.tolist(),
-                "attributes": list(self.attributes), "variance_share": self.variance_share.tolist()}
+                "attributes": list(self.attributes), "variance_share": self.variance_share.tolist(),
+                "units": None if self.units is None else self.units.tolist()}
 
     @classmethod
     def from_json(cls, d: dict) -> Controls:
         return cls(np.asarray(d["mean"], np.float32), np.asarray(d["basis"], np.float32),
                    np.asarray(d["readout"], np.float32), tuple(d["attributes"]),
-                   np.asarray(d["variance_share"], np.float32))
+                   np.asarray(d["variance_share"], np.float32),
+                   None if d.get("units") is None else np.asarray(d["units"], np.float32))
 
 
 def _standardised(attrs: dict[str, np.ndarray], names: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -114,6 +121,10 @@ def _standardised(attrs: dict[str, np.ndarray], names: list[str]) -> tuple[np.nd
     mean, std = np.nanmean(a, axis=0), np.nanstd(a, axis=0)
     std = np.where(std > 0, std, 1.0)
     return np.nan_to_num((a - mean) / std), mean, std
+
+
+MIN_RESPONSE_R2 = 0.02  # below this share of explained variance the decoder is taken not to respond
+MAX_MOVE_SD = 3.0  # a slider unit may move z at most this far, in mu's own standard deviations (Mahalanobis)
 
 
 def response(decode, mu: np.ndarray, names: list[str], attr_std: dict[str, float], pairs: int = 15000,
@@ -136,13 +147,17 @@ def response(decode, mu: np.ndarray, names: list[str], attr_std: dict[str, float
     for j, name in enumerate(names):
         d = (np.asarray(a1[name], np.float64) - a0[name]) / max(attr_std[name], 1e-9)
         ok = np.isfinite(d)
-        if ok.sum() > mu.shape[1]:
-            w[:, j] = np.linalg.lstsq(eps[ok], d[ok], rcond=None)[0]
+        if ok.sum() > 2 * mu.shape[1] and d[ok].var() > 0:
+            fit = np.linalg.lstsq(eps[ok], d[ok], rcond=None)[0]
+            explained = 1.0 - np.var(d[ok] - eps[ok] @ fit) / d[ok].var()
+            if explained >= MIN_RESPONSE_R2:  # else the column stays 0: the caller falls back to the encoder
+                w[:, j] = fit
     return w
 
 
 def fit_controls(mu: np.ndarray, attrs: dict[str, np.ndarray], names: tuple[str, ...] | list[str],
-                 k: int = NUM_SLIDERS, mode: str = "response", decode=None, seed: int = 0) -> Controls:
+                 k: int = NUM_SLIDERS, mode: str = "response", decode=None, seed: int = 0,
+                 pairs: int = 15000) -> Controls:
     """Sliders from training mu [N, Z] and attributes (name -> [N]): attribute sliders for `names`, then free ones.
 
     mode "response" (needs `decode`, z [B, Z] -> tokens): read-outs from the decoder's measured response
@@ -161,25 +176,43 @@ def fit_controls(mu: np.ndarray, attrs: dict[str, np.ndarray], names: tuple[str,
         if mode == "response":
             if decode is None:
                 raise ValueError("mode 'response' needs a decode function")
-            w = response(decode, mu, names, corpus_std(attrs), seed=seed)
+            w = response(decode, mu, names, corpus_std(attrs), pairs=pairs, seed=seed)
+        a, _, _ = _standardised(attrs, names)
+        w_enc, *_ = np.linalg.lstsq(xc, a, rcond=None)  # [Z, A]: a ≈ xc @ w
+        if mode == "response":  # an attribute the decoder does not measurably follow keeps the encoder's read-out
+            dead = ~np.any(w != 0, axis=0)
+            w[:, dead] = w_enc[:, dead]
         else:
-            a, _, _ = _standardised(attrs, names)
-            w, *_ = np.linalg.lstsq(xc, a, rcond=None)  # [Z, A]: a ≈ xc @ w
+            w = w_enc
         readout = w.T
         # The move for attribute k is the smallest in the data's own metric (Mahalanobis), so it goes the way
         # melodies actually vary: D = Σ W (W^T Σ W)^-1, rows of `basis`. Then readout @ basis.T = I, and an
         # attribute the latent cannot read at all gets no move.
         sw = cov @ w
         basis = (sw @ np.linalg.pinv(w.T @ sw, rcond=1e-9)).T
+        # A read-out the latent barely carries asks for enormous moves: cap a slider unit's move, so the
+        # slider spans what z can reach (its unit is then larger than one SD of the attribute).
+        prec = np.linalg.pinv(cov, rcond=1e-9)
+        size = np.sqrt(np.maximum(np.einsum("kz,zy,ky->k", basis, prec, basis), 0.0))
+        shrink = np.where(size > MAX_MOVE_SD, MAX_MOVE_SD / np.maximum(size, 1e-12), 1.0)
+        basis, readout = basis * shrink[:, None], readout / shrink[:, None]
+        # Slider units: one SD of the melodies' own read-out values, so the corpus spans about -3..3 on every
+        # slider; `units` remembers how many attribute SDs that is (what a steered move aims for).
+        spread = (xc @ readout.T).std(axis=0)
+        spread = np.where(spread > 1e-9, spread, 1.0)
+        basis, readout = basis * spread[:, None], readout / spread[:, None]
+        units = spread * shrink
     elif names and mode == "axis":
         std = xc[:, : len(names)].std(axis=0)
         std = np.where(std > 0, std, 1e-6)
         readout = np.eye(len(names), zdim) / std[:, None]
         basis = np.eye(len(names), zdim) * std[:, None]
+        units = np.ones(len(names))
     elif names:
         raise ValueError(f"unknown control mode {mode!r}; use 'response', 'decorrelated' or 'axis'")
     else:
         readout = basis = np.zeros((0, zdim))
+        units = np.zeros(0)
     attr_var = np.array([np.var(xc @ b / max(np.linalg.norm(b), 1e-12)) for b in basis]) if len(basis) else np.zeros(0)
     # Free sliders: PCA of mu with the attribute read-outs' span removed, so they never move a read-out.
     if len(readout):
@@ -199,7 +232,8 @@ def fit_controls(mu: np.ndarray, attrs: dict[str, np.ndarray], names: tuple[str,
     basis = full
     share = np.concatenate([attr_var, var]) / total
     return Controls(mean.astype(np.float32), basis.astype(np.float32), readout.astype(np.float32),
-                    tuple(names) + (None,) * free, share.astype(np.float32))
+                    tuple(names) + (None,) * free, share.astype(np.float32),
+                    np.concatenate([units, np.ones(free)]).astype(np.float32))
 
 
 def rankdata(x: np.ndarray) -> np.ndarray:
@@ -225,18 +259,20 @@ def _spearman_rows(values: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.array([spearman(values, row) if np.isfinite(row).all() else 0.0 for row in y])
 
 
-STEER_CANDIDATES = 16  # decoded candidates per steered move (the GRU decodes 16 nearly as fast as one)
-STEER_SPREAD = 0.35  # random spread of the candidates' attribute read-outs, in slider units
+STEER_CANDIDATES = 16  # decoded candidates per steered move: ~4x one decode on a CPU core (measured)
+STEER_SPREAD = 0.5  # random spread of the candidates' attribute read-outs, in slider units
+STEER_SCALES = (0.5, 0.75, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0)  # multiples of the linear move tried
+STEER_ASKED_WEIGHT = 2.0  # a miss on an attribute the user changed counts this much more than on a held one
 
 
 def steer(decode, controls: Controls, z: np.ndarray, current: np.ndarray, new: np.ndarray,
           attr_std: dict[str, float], candidates: int = STEER_CANDIDATES, spread: float = STEER_SPREAD,
           seed: int = 0) -> np.ndarray:
     """Move z [B, Z] from slider values `current` to `new` [B, K] so the decoded melodies follow the attribute
-    sliders: each changed attribute by (change × its corpus SD), every other attribute held where it was.
+    sliders: each changed attribute by (change × the slider's unit), every other attribute held where it was.
 
-    The linear move (`with_coords`) is one candidate; the others scale its attribute part (0.5×..3×) and add
-    random nudges along the attribute sliders' directions. All are decoded (greedy), and per melody the one
+    The linear move (`with_coords`) is one candidate; others scale its attribute part (STEER_SCALES), the rest
+    add random nudges along the attribute sliders' directions. All are decoded (greedy), and per melody the one
     whose attributes miss their targets least (sum of misses in SDs) wins. Only the attribute sliders'
     directions are searched, so the free sliders' values are exactly as asked. Deterministic per seed.
     """
@@ -248,14 +284,15 @@ def steer(decode, controls: Controls, z: np.ndarray, current: np.ndarray, new: n
     if not idx or candidates <= 1:
         return base.astype(np.float32)
     names = [controls.attributes[i] for i in idx]
-    std = np.array([max(attr_std[a], 1e-9) for a in names])
+    std = np.array([max(attr_std[a], 1e-9) * controls.unit(i) for a, i in zip(names, idx, strict=True)])
     before = compute_attributes(decode(z.astype(np.float32)))
     delta = (new - cur)[:, idx]  # [B, A] requested change in SDs
     target = np.stack([before[a] for a in names], axis=1) + delta * std
     rng = np.random.default_rng(seed)
-    scales = np.concatenate([[1.0], np.linspace(0.5, 3.0, candidates - 1)])
+    fixed = np.array((1.0, *STEER_SCALES))[:candidates]
+    scales = np.concatenate([fixed, rng.uniform(0.5, 3.0, candidates - len(fixed))])
     nudge = rng.standard_normal((candidates, len(idx))) * spread
-    nudge[0] = 0.0
+    nudge[: len(fixed)] = 0.0
     u = (scales[:, None, None] - 1.0) * delta[None] + nudge[:, None, :]  # [C, B, A]
     cand = base[None] + u @ controls.basis[idx].astype(np.float64)  # [C, B, Z]
     got = compute_attributes(decode(cand.reshape(-1, z.shape[1]).astype(np.float32)))
@@ -264,7 +301,8 @@ def steer(decode, controls: Controls, z: np.ndarray, current: np.ndarray, new: n
     # An attribute a melody cannot have (stepwise motion of a single note) counts as a miss of one SD
     # unless it was undefined before too.
     miss = np.where(np.isfinite(miss), miss, np.where(np.isfinite(target)[None], 1.0, 0.0))
-    cost = miss.sum(-1) + 1e-3 * np.square(u).sum(-1)  # ties go to the smallest detour
+    weight = np.where(np.abs(delta) > 1e-6, STEER_ASKED_WEIGHT, 1.0)[None]
+    cost = (weight * miss).sum(-1) + 1e-3 * np.square(u).sum(-1)  # ties go to the smallest detour
     best = cost.argmin(0)
     return cand[best, np.arange(b)].astype(np.float32)
 
@@ -339,7 +377,7 @@ def _batched(fn, x: np.ndarray, size: int = 2048) -> np.ndarray:
 
 
 def measure_controls(model, corpus, names: tuple[str, ...], n: int = 100, fit_windows: int = 30000,
-                     mode: str = "response", seed: int = 0, steered: bool = True) -> dict:
+                     mode: str = "response", seed: int = 0, steered: bool = True, pairs: int = 15000) -> dict:
     """Fit sliders for a trained model (vae.inference.TrainedModel) on a corpus and sweep them on n held-out
     (validation) windows. Returns {"controls": Controls as JSON, "sweep": per-slider dicts, "summary": ...}."""
     from vae.attributes import corpus_attributes
@@ -355,12 +393,13 @@ def measure_controls(model, corpus, names: tuple[str, ...], n: int = 100, fit_wi
     mu_train = _batched(encode, corpus.tokens[train])
     decode = lambda z: _batched(model.decode, z, 4096)  # noqa: E731
     controls = fit_controls(mu_train, {a: v[train] for a, v in attrs.items()}, names, mode=mode, decode=decode,
-                            seed=seed)
+                            seed=seed, pairs=pairs)
     std = corpus_std(attrs)
     table = sweep(decode, controls, encode(corpus.tokens[held]), std, steered=steered)
     controls, table = _orient(controls, table)
     return {"controls": controls, "sweep": table, "summary": summarise(table),
             "settings": {"n": len(held), "fit_windows": len(train), "mode": mode, "seed": seed, "steered": steered,
+                         "pairs": pairs,
                          "steer_candidates": STEER_CANDIDATES, "steer_spread": STEER_SPREAD,
                          "values": list(SWEEP_VALUES), "rule": NAME_RULE, "attr_std": std}}
 
