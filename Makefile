@@ -11,7 +11,7 @@ APT_RUN := libfluidsynth3
 APT_TEST := chromium
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: all install system system-test run test test-slow lint bench corpus train evaluate clean
+.PHONY: all install system system-test run test test-slow lint bench corpus train evaluate ship trials clean
 
 all: test
 
@@ -60,6 +60,19 @@ train: install
 
 evaluate: install
 	$(PY) -m vae evaluate
+
+# After training: ship runs/default (best checkpoint + resume point), fit and measure its sliders, write the
+# model card and the latent-space report (RUN=runs/other to ship another run).
+RUN ?= runs/default
+ship: install
+	$(PY) -m vae ship --run $(RUN)
+	$(PY) -m vae controls -n 200
+	$(PY) -m vae card
+	$(PY) -m explorer report
+
+# Side-by-side regulariser trials (warm start from the resume point, 18 minutes each): bench/trials.md
+trials: install
+	$(PY) -m bench.model_trials --minutes 18
 
 clean:
 	rm -rf .cache

@@ -66,16 +66,7 @@ def subset_corpus(full, limit: int, out: Path, seed: int = 0) -> Path:
     """A corpus folder with `limit` random tunes (all their windows, splits kept) of `full`."""
     rng = np.random.default_rng(seed)
     tunes = np.unique(full.tune)
-    pick = np.sort(rng.choice(tunes, size=min(limit, len(tunes)), replace=False))
-    mask = np.isin(full.tune, pick)
-    remap = np.full(len(full.tunes), -1, np.int32)
-    remap[pick] = np.arange(len(pick), dtype=np.int32)
-    out.mkdir(parents=True)
-    np.savez_compressed(out / "windows.npz", tokens=full.tokens[mask], tune=remap[full.tune[mask]],
-                        start=full.start[mask], split=full.split[mask])
-    (out / "tunes.json").write_text(json.dumps([full.tunes[t] for t in pick]))
-    rep = dict(full.report, subset_of=str(full.path), subset_tunes=len(pick), windows_kept=int(mask.sum()))
-    (out / "report.json").write_text(json.dumps(rep))
+    full.subset_tunes(rng.choice(tunes, size=min(limit, len(tunes)), replace=False)).save(out)
     return out
 
 

@@ -1,7 +1,8 @@
 """Child process of the `training` section: training steps of a preset, timed; prints one JSON line.
 
-Runs in its own process because OMP_WAIT_POLICY must be set before torch loads. The step is the one in
-vae.train.train (forward with beta and free bits, backward, clip, Adam), on random training batches.
+Runs in its own process because OMP_WAIT_POLICY must be set before torch loads. Each step is
+vae.train.train_step, the one training runs (forward with beta and free bits, the attribute regulariser,
+backward, clip, Adam), on random training batches at the end of the KL warm-up.
 """
 
 from __future__ import annotations
@@ -30,26 +31,23 @@ def main() -> None:
     from vae.config import get_preset
     from vae.corpus import TRAIN, Corpus
     from vae.model import MelodyVAE
+    from vae.train import attribute_targets, train_step
 
     torch.set_num_threads(a.threads)
     preset = get_preset(a.preset)
     tcfg = preset.train
-    train = torch.from_numpy(Corpus.load(a.corpus).subset(TRAIN).astype(np.int64))
+    corpus = Corpus.load(a.corpus)
+    train = torch.from_numpy(corpus.subset(TRAIN).astype(np.int64))
+    attrs = torch.from_numpy(attribute_targets(corpus, tcfg.attr_names, TRAIN))
     torch.manual_seed(0)
     model = MelodyVAE(preset.model).train()
     opt = torch.optim.Adam(model.parameters(), lr=tcfg.lr)
     autocast = (lambda: torch.autocast(device_type="cpu", dtype=torch.bfloat16)) if a.bf16 else nullcontext
     gen = torch.Generator().manual_seed(0)
-    beta = tcfg.beta_max * 0.5
 
     def step():
-        x = train[torch.randint(len(train), (tcfg.batch_size,), generator=gen)]
-        with autocast():
-            res = model(x, beta=beta, free_bits=tcfg.free_bits, sampling_rate=0.0)
-        opt.zero_grad(set_to_none=True)
-        res["loss"].backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), tcfg.grad_clip)
-        opt.step()
+        idx = torch.randint(len(train), (tcfg.batch_size,), generator=gen)
+        train_step(model, opt, train[idx], attrs[idx], tcfg, tcfg.beta_warmup_steps, autocast)
 
     t0 = time.perf_counter()
     done = 0

@@ -10,13 +10,14 @@ from pathlib import Path
 
 from vae.config import PRESETS, get_preset
 from vae.errors import CheckpointError, MusicReadError
-from vae.paths import SHIPPED
+from vae.paths import RESUME, SHIPPED
 
 
 def _cmd_corpus_build(a: argparse.Namespace) -> int:
     from vae.corpus import format_report, load_or_build
 
-    cfg = replace(get_preset(a.preset).data, window_bars=a.window_bars, hop_bars=a.hop_bars)
+    # The window length is the model's melody format (4 bars of 16 steps); only the hop is a build choice.
+    cfg = replace(get_preset(a.preset).data, hop_bars=a.hop_bars)
     if a.collections:
         cfg = replace(cfg, collections=tuple(a.collections.split(",")))
     corpus = load_or_build(cfg, cache_dir=a.cache_dir, force=a.force, midi_dir=a.midi, workers=a.workers)
@@ -93,6 +94,32 @@ def _cmd_controls(a: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_ship(a: argparse.Namespace) -> int:
+    import shutil
+
+    from vae.checkpoint import read_meta
+
+    run = Path(a.run)
+    chosen = run / a.which
+    read_meta(chosen)  # a clear error when the run has no such checkpoint
+    out, resume = Path(a.out), Path(a.resume)
+    for d in (out, resume):
+        d.mkdir(parents=True, exist_ok=True)
+    for f in ("model.safetensors", "checkpoint.json"):
+        shutil.copy2(chosen / f, out / f)
+    for f in ("model.safetensors", "optimizer.safetensors", "checkpoint.json"):
+        shutil.copy2(run / "last" / f, resume / f)
+    for f in ("curve.csv", "curve.png"):
+        if (run / f).exists():
+            shutil.copy2(run / f, out / f)
+            shutil.copy2(run / f, resume / f)
+    for stale in ("controls.json", "scores.json"):  # they described the previous model
+        (out / stale).unlink(missing_ok=True)
+    print(f"shipped {chosen} (step {read_meta(out)['step']}) to {out}; resume point {resume} "
+          f"(step {read_meta(resume)['step']}). Next: python -m vae controls; python -m vae card")
+    return 0
+
+
 def _cmd_card(a: argparse.Namespace) -> int:
     from vae.card import card_cli
 
@@ -109,7 +136,6 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--preset", default="default", choices=list(PRESETS))
     b.add_argument("--midi", type=Path, help="build from a folder of MIDI files instead of the bundled corpus")
     b.add_argument("--collections", help="comma-separated subset of essen,oneills,ryans,airds,bach")
-    b.add_argument("--window-bars", type=int, default=4)
     b.add_argument("--hop-bars", type=int, default=1)
     b.add_argument("--cache-dir", type=Path)
     b.add_argument("--workers", type=int)
@@ -176,6 +202,12 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--threads", type=int)
     k.add_argument("--out", type=Path, help="default: CHECKPOINT/controls.json")
     k.set_defaults(func=_cmd_controls)
+    sh = sub.add_parser("ship", help="make a training run the shipped model and its committed resume point")
+    sh.add_argument("--run", type=Path, default=Path("runs/default"), help="the run folder (with best/ and last/)")
+    sh.add_argument("--which", default="best", choices=["best", "last"], help="which checkpoint to ship")
+    sh.add_argument("--out", type=Path, default=SHIPPED)
+    sh.add_argument("--resume", type=Path, default=RESUME)
+    sh.set_defaults(func=_cmd_ship)
     c = sub.add_parser("card", help="evaluate a checkpoint and write its model card")
     c.add_argument("--checkpoint", type=Path, default=SHIPPED)
     c.add_argument("--out", type=Path, default=Path("MODEL_CARD.md"))

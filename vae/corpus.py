@@ -143,6 +143,28 @@ class Corpus:
     def __len__(self) -> int:
         return len(self.tokens)
 
+    def save(self, path: Path) -> Corpus:
+        """Write this corpus as a corpus folder (windows.npz last, so its presence marks a complete folder);
+        returns the corpus as stored there."""
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        (path / "tunes.json").write_text(json.dumps(self.tunes))
+        (path / "report.json").write_text(json.dumps(self.report, indent=2))
+        tmp = path / "windows.tmp.npz"
+        np.savez_compressed(tmp, tokens=self.tokens, tune=self.tune, start=self.start, split=self.split)
+        tmp.replace(path / "windows.npz")
+        return Corpus(self.tokens, self.tune, self.start, self.split, self.tunes, self.report, path)
+
+    def subset_tunes(self, tunes: np.ndarray) -> Corpus:
+        """The windows of some tunes only (indices into self.tunes), renumbered; splits kept; not stored."""
+        pick = np.sort(np.asarray(tunes, dtype=np.int64))
+        mask = np.isin(self.tune, pick)
+        remap = np.full(len(self.tunes), -1, np.int32)
+        remap[pick] = np.arange(len(pick), dtype=np.int32)
+        report = dict(self.report, subset_of=str(self.path), subset_tunes=len(pick), windows_kept=int(mask.sum()))
+        return Corpus(self.tokens[mask], remap[self.tune[mask]], self.start[mask], self.split[mask],
+                      [self.tunes[t] for t in pick], report, self.path)
+
     @classmethod
     def load(cls, path: Path) -> Corpus:
         """Load a built corpus directory (no pickle)."""
@@ -202,13 +224,7 @@ def build_corpus(cfg: DataConfig, jobs: list[Job], out_dir: Path, workers: int |
     report = _report(cfg, jobs, metas, errors, drops, tokens, tune_idx, (pmin, pmax), split_report)
     report["build_seconds"] = round(time.time() - t0, 1)
     report["workers"] = workers
-    out_dir.mkdir(parents=True, exist_ok=True)
-    tmp = out_dir / "windows.tmp.npz"
-    np.savez_compressed(tmp, tokens=tokens, tune=tune_idx, start=start, split=split)
-    (out_dir / "tunes.json").write_text(json.dumps(metas))
-    (out_dir / "report.json").write_text(json.dumps(report, indent=2))
-    tmp.replace(out_dir / "windows.npz")  # written last: its presence marks a complete build
-    return Corpus(tokens, tune_idx, start, split, metas, report, out_dir)
+    return Corpus(tokens, tune_idx, start, split, metas, report, out_dir).save(out_dir)
 
 
 def _report(cfg, jobs, metas, errors, drops, tokens, tune_idx, prange, split_report) -> dict:
