@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from vae.attributes import compute_attributes
-from vae.controls import CONTROLS_FILE, load_controls, slider_words
+from vae.controls import CONTROLS_FILE, NAME_RULE, load_controls, slider_words, steer, summarise
 from vae.inference import TrainedModel
 from vae.paths import SHIPPED
 from vae.tokenizer import Note
@@ -37,25 +37,36 @@ TUNES = {  # 4 bars each, 64 sixteenths
 def shipped():
     got = load_controls(SHIPPED / CONTROLS_FILE)
     assert got is not None, f"the shipped model must carry its sliders ({CONTROLS_FILE}): run `python -m vae controls`"
-    return TrainedModel.load(SHIPPED), got[0], got[1]
+    return TrainedModel.load(SHIPPED), got[0], got[1], got[2]
 
 
-def test_the_shipped_sliders_name_at_least_eight_attributes(shipped):
-    _, controls, sweep = shipped
-    named = {r["name"] for r in sweep if r["name"]}
-    assert len(named) >= 8, named
-    assert controls.k == 16
+def test_the_shipped_sliders_are_named_by_their_own_sweep(shipped):
+    _, controls, sweep, rest = shipped
+    assert controls.k == 16 and len(sweep) == 16
+    assert rest["summary"] == summarise(sweep)
+    for r in sweep:
+        ok = r["spearman"] >= NAME_RULE["spearman"] and r["specificity"] >= NAME_RULE["specificity"]
+        assert (r["name"] is not None) == ok or r["attribute"] is None, r
+    fitted = [r["attribute"] for r in sweep if r["attribute"]]
+    assert len(fitted) == 9 and len(set(fitted)) == 9
 
 
 def test_every_named_slider_moves_its_attribute_the_labelled_way(shipped):
-    model, controls, sweep = shipped
+    """On melodies written here (not from the corpus), through the same steered move the explorer makes."""
+    model, controls, sweep, rest = shipped
     z = model.encode([melody(t) for t in TUNES.values()])[0]
+    std = rest["settings"]["attr_std"]
     named = [(i, r["name"]) for i, r in enumerate(sweep) if r["name"]]
     assert named
     for i, name in named:
-        lo, hi = controls.coords(z), controls.coords(z)
+        cur = controls.coords(z)
+        lo, hi = cur.copy(), cur.copy()
         lo[:, i], hi[:, i] = -2.0, 2.0
-        a_lo = compute_attributes(model.decode(controls.with_coords(z, lo)))[name]
-        a_hi = compute_attributes(model.decode(controls.with_coords(z, hi)))[name]
+        if rest["settings"].get("steered"):
+            z_lo, z_hi = steer(model.decode, controls, z, cur, lo, std), steer(model.decode, controls, z, cur, hi, std)
+        else:
+            z_lo, z_hi = controls.with_coords(z, lo), controls.with_coords(z, hi)
+        a_lo = compute_attributes(model.decode(z_lo))[name]
+        a_hi = compute_attributes(model.decode(z_hi))[name]
         rises = int(np.sum(a_hi > a_lo))
         assert rises >= len(TUNES) - 1, f"{slider_words(name)}: rose on {rises} of {len(TUNES)} melodies"

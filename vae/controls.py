@@ -196,12 +196,9 @@ def fit_controls(mu: np.ndarray, attrs: dict[str, np.ndarray], names: tuple[str,
         size = np.sqrt(np.maximum(np.einsum("kz,zy,ky->k", basis, prec, basis), 0.0))
         shrink = np.where(size > MAX_MOVE_SD, MAX_MOVE_SD / np.maximum(size, 1e-12), 1.0)
         basis, readout = basis * shrink[:, None], readout / shrink[:, None]
-        # Slider units: one SD of the melodies' own read-out values, so the corpus spans about -3..3 on every
-        # slider; `units` remembers how many attribute SDs that is (what a steered move aims for).
-        spread = (xc @ readout.T).std(axis=0)
-        spread = np.where(spread > 1e-9, spread, 1.0)
-        basis, readout = basis * spread[:, None], readout / spread[:, None]
-        units = spread * shrink
+        # One slider unit asks for one corpus SD of the attribute (less where the cap shrank the move). A
+        # trial that rescaled units to the read-outs' own spread made smaller moves and fewer named sliders.
+        units = shrink
     elif names and mode == "axis":
         std = xc[:, : len(names)].std(axis=0)
         std = np.where(std > 0, std, 1e-6)
@@ -259,7 +256,7 @@ def _spearman_rows(values: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.array([spearman(values, row) if np.isfinite(row).all() else 0.0 for row in y])
 
 
-STEER_CANDIDATES = 16  # decoded candidates per steered move: ~4x one decode on a CPU core (measured)
+STEER_CANDIDATES = 24  # decoded candidates per steered move: 16 took ~4x one decode on a CPU core, 32 ~6x
 STEER_SPREAD = 0.5  # random spread of the candidates' attribute read-outs, in slider units
 STEER_SCALES = (0.5, 0.75, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0)  # multiples of the linear move tried
 STEER_ASKED_WEIGHT = 2.0  # a miss on an attribute the user changed counts this much more than on a held one
