@@ -37,7 +37,7 @@ def run(ctx: Context) -> Section:
     n = ctx.reps(100, 20)
     stats, timings = timed(slider, n, warmup=5)
     sec.data["slider_move"] = {**stats, "stages": stage_medians(timings)}
-    sec.add("slider move p50 (decode+roll+audio+MIDI+originality)", stats["median_ms"], "ms", le=40, note=f"n={n}")
+    sec.add("slider move p50 (steer+decode+roll+audio+MIDI+originality)", stats["median_ms"], "ms", le=40, note=f"n={n}")
     sec.add("slider move p95", stats["p95_ms"], "ms", le=80)
     for stage, v in stage_medians(timings).items():
         if stage != "total":

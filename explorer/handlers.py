@@ -176,9 +176,13 @@ class Handlers:
         current = state.sliders if state.sliders is not None else self.s.sliders_of(state.z)
         shown = np.clip(np.round(current, 2), -SLIDER_RANGE, SLIDER_RANGE)
         values = np.where(np.abs(values - shown) < 1e-3, current, values).astype(np.float32)
+        t0 = time.perf_counter()
         z = quantise(self.s.z_from_sliders(state.z, values, current))
+        steer_ms = (time.perf_counter() - t0) * 1e3
         state = state.but(z=z, sliders=values, transform_base=None)
-        return state, self.render(state, play)
+        r = self.render(state, play)
+        r.timings_ms = {"steer": steer_ms, **r.timings_ms, "total": r.timings_ms["total"] + steer_ms}
+        return state, r
 
     def reset(self, state: Session, play: Playback) -> tuple[Session, Rendered]:
         state = state.but(z=state.origin_z, sliders=None)
