@@ -121,17 +121,21 @@ def test_set_sliders(h, loaded, tiny_services):
     shown, _ = h.set_sliders(st, r.sliders, PLAY)
     assert np.array_equal(shown.z, st.z)
 
+    i = int(np.argmin(np.abs(own)))  # a slider with room to move both ways inside its range
+    step = 1.5 if own[i] < 0 else -1.5
     moved = own.copy()
-    step = 1.5 if own[2] < 0 else -1.5  # toward the middle, so the new value is inside the slider's range
-    moved[2] += step
+    moved[i] += step
     st2, r2 = h.set_sliders(st, moved.tolist(), PLAY)
+    assert np.allclose(st2.sliders, moved, atol=1e-6)  # the session remembers what the user set
     got = tiny_services.sliders_of(st2.z)
-    assert got[2] == pytest.approx(own[2] + step, abs=0.02)
-    others = np.delete(np.arange(len(own)), 2)
-    assert np.allclose(got[others], own[others], atol=0.02)
+    free = [j for j, a in enumerate(tiny_services.sliders.controls.attributes) if a is None and j != i]
+    assert np.allclose(got[free], own[free], atol=0.02)  # steering never touches the free sliders
+    if tiny_services.sliders.controls.attributes[i] is None:
+        assert got[i] == pytest.approx(own[i] + step, abs=0.02)
     assert not np.allclose(st2.z, st.z, atol=0.05)
     assert np.array_equal(st2.origin_z, st.origin_z)  # the slider move is not a new origin
-    assert r2.sliders[2] == pytest.approx(own[2] + step, abs=0.02)
+    assert r2.sliders[i] == pytest.approx(own[i] + step, abs=0.02)
+    assert "steer" in r2.timings_ms
     assert st is not st2 and np.array_equal(st.z, loaded[0].z)  # the input state is not mutated
 
     back, rb = h.reset(st2, PLAY)
