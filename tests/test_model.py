@@ -2,6 +2,7 @@
 
 import json
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -146,6 +147,28 @@ def test_training_resumes(tmp_path, small_corpus):
     assert meta["step"] == 35
     rows = (tmp_path / "curve.csv").read_text().strip().splitlines()
     assert len(rows) >= 3 and (tmp_path / "curve.png").exists()
+
+
+def test_warm_start_keeps_weights_and_step_and_records_where_it_came_from(tmp_path, small_corpus):
+    from vae.train import train
+
+    src = tmp_path / "src"
+    train(TINY, src, corpus=small_corpus, max_steps=15, progress=False, threads=1)
+    before, src_meta = load_checkpoint(src / "last")
+    new = replace(TINY, train=replace(TINY.train, attr_weight=0.3))  # another objective, same weights
+    dst = tmp_path / "dst"
+    train(new, dst, corpus=small_corpus, max_steps=16, progress=False, threads=1, init_from=src / "last")
+    after, meta = load_checkpoint(dst / "last")
+    assert meta["step"] == 16 and meta["train"]["attr_weight"] == 0.3
+    history = meta["extra"]["history"]
+    assert {"event": "warm start", "from": (src / "last").name, "step": 15} in history
+    assert [h["from_step"] for h in history if h["event"] == "run"] == [0, 15]
+    assert not Path(meta["extra"]["corpus"]).is_absolute()  # no machine paths in a checkpoint
+    # one step on from the source's weights: close to them, not a fresh initialisation
+    diff = max(float((a - b).abs().max()) for a, b in zip(before.state_dict().values(), after.state_dict().values(),
+                                                         strict=True))
+    assert 0 < diff < 0.05
+    assert meta["melody_format"] == {**src_meta["melody_format"]} and meta["melody_format"]["bars"] == 4
 
 
 def test_fused_decoding_matches_reference_loop(tiny_model):

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from vae.checkpoint import read_meta
+from vae.format import MelodyFormat
 
 
 def _curve_table(csv_path: Path, max_rows: int = 14) -> str:
@@ -25,11 +26,14 @@ def _curve_table(csv_path: Path, max_rows: int = 14) -> str:
     return "\n".join(out)
 
 
-def _history(history: list[dict]) -> list[str]:
+def _history(history: list[dict], total_minutes: float) -> list[str]:
     """One bullet per recorded run or warm start (vae.train writes them into the checkpoint)."""
     if not history:
         return ["  - _no run history recorded in this checkpoint_"]
     out = []
+    earlier = total_minutes - sum(h.get("minutes", 0) for h in history if h.get("event") == "run")
+    if earlier > 0.5:
+        out.append(f"  - {earlier:.0f} minutes of earlier training, before runs were recorded in checkpoints")
     for h in history:
         if h.get("event") == "warm start":
             out.append(f"  - warm start from `{h['from']}` at step {h['step']}")
@@ -79,14 +83,17 @@ def write_card(checkpoint: Path, scores: dict, out: Path, corpus_report: dict | 
     """Render the model card from the checkpoint metadata, the curve next to it and `scores` (evaluate's JSON)."""
     meta = read_meta(checkpoint)
     extra, m, t, d = meta["extra"], meta["model"], meta["train"], meta["data"]
+    fmt = MelodyFormat.from_meta(meta)
     rel = lambda p: Path(p).resolve().relative_to(out.parent.resolve()).as_posix()  # noqa: E731
     curve_png = checkpoint / "curve.png"
     split = (corpus_report or {}).get("split", {})
     lines = [
         "# Model card: Melody Explorer default melody VAE",
         "",
-        "A MusicVAE-style variational autoencoder over 4-bar monophonic melodies (64 sixteenth-note steps, "
-        "90 tokens: hold, note-off, note-on for MIDI 21..108). It powers the explorer's sliders, map, blends and "
+        f"A MusicVAE-style variational autoencoder over {fmt.bars}-bar monophonic melodies ({fmt.window_steps} "
+        "sixteenth-note steps, "
+        f"{fmt.vocab_size} tokens: hold, note-off, note-on for MIDI {fmt.min_pitch}..{fmt.max_pitch}). "
+        "It powers the explorer's sliders, map, blends and "
         "generation. Files: `model.safetensors` (weights) and `checkpoint.json` (configuration, vocabulary, step, "
         "scores); loading never unpickles.",
         "",
@@ -97,7 +104,8 @@ def write_card(checkpoint: Path, scores: dict, out: Path, corpus_report: dict | 
         "collection is distributed with music21 by permission, for non-commercial use: **the shipped model is for "
         "non-commercial use**. No corpus data is stored in this repository; it is rebuilt from the installed package.",
         "",
-        "All meters are kept: a window is 64 sixteenth steps (four 4/4 bars) starting on a bar line of the tune's own "
+        f"All meters are kept: a window is {fmt.window_steps} sixteenth steps ({fmt.bars} 4/4 bars) starting on a bar "
+        "line of the tune's own "
         "meter, so 6/8 and 3/4 tunes contribute windows that span 5⅓ of their bars. The split is by tune, with tunes "
         "that share a 4-bar window (up to transposition) grouped on the same side.",
     ]
@@ -110,9 +118,9 @@ def write_card(checkpoint: Path, scores: dict, out: Path, corpus_report: dict | 
         "",
         "## Model and training settings",
         f"- Architecture: embedding {m['embed_dim']}, bidirectional GRU encoder {m['enc_hidden']}×2 → z of "
-        f"{m['latent_dim']} dims; {'hierarchical decoder: conductor GRU ' + str(m['conductor_hidden']) + ' gives one vector per bar, a shared bar GRU ' + str(m['dec_hidden']) + ' decodes 16 steps from it' if m['hierarchical'] else 'flat GRU decoder ' + str(m['dec_hidden'])}; "
+        f"{m['latent_dim']} dims; {'hierarchical decoder: conductor GRU ' + str(m['conductor_hidden']) + ' gives one vector per bar, a shared bar GRU ' + str(m['dec_hidden']) +  ' decodes ' + str(fmt.steps_per_bar) + ' steps from it' if m['hierarchical'] else 'flat GRU decoder ' + str(m['dec_hidden'])}; "
         f"{extra.get('parameters', '?'):,} parameters.",
-        f"- Loss: token cross-entropy + β·max(KL − {t['free_bits']:g} nats, 0)/64, β ramped to {t['beta_max']} over "
+        f"- Loss: token cross-entropy + β·max(KL − {t['free_bits']:g} nats, 0)/{fmt.window_steps}, β ramped to {t['beta_max']} over "
         f"{t['beta_warmup_steps']} steps; Adam lr {t['lr']} decaying ×{t['lr_decay']} per step to {t['lr_min']}; batch "
         f"{t['batch_size']}; transposition augmentation ±{t['transpose']}; scheduled sampling max {t['sampling_rate_max']}; seed {t['seed']}.",
         f"- Data settings: {d['window_bars']}-bar windows, hop ≥ {d['hop_bars']} bar, min {d['min_notes']} notes.",
@@ -124,7 +132,7 @@ def write_card(checkpoint: Path, scores: dict, out: Path, corpus_report: dict | 
         f"{meta['step'] * t['batch_size'] / max(extra.get('windows_train', 1), 1):.1f} epochs over "
         f"{extra.get('windows_train', '?')} training windows), checkpoint selected by validation greedy note-event "
         "accuracy. Its recorded history:",
-        *_history(extra.get("history", [])),
+        *_history(extra.get("history", []), extra.get("train_seconds", 0) / 60),
         "- Continue training from the committed resume point (weights + Adam state + curve): "
         "`mkdir -p runs/default && cp -r checkpoints/default-last runs/default/last && "
         "cp checkpoints/default-last/curve.csv runs/default/ && python -m vae train --preset default --out runs/default "

@@ -131,6 +131,15 @@ class CurveLog:
             csv.writer(f).writerow([row.get(k, "") for k in CURVE_FIELDS])
 
 
+def keep_checkpoints(out_dir: Path, model: MelodyVAE, opt: torch.optim.Optimizer, preset: Preset, step: int,
+                     scores: dict, extra: dict, improved: bool) -> None:
+    """The checkpoint policy: out_dir/last always (with the optimizer, to resume), out_dir/best when the
+    validation score improved (weights only)."""
+    save_checkpoint(out_dir / "last", model, preset.data, preset.train, step, scores, extra, optimizer=opt)
+    if improved:
+        save_checkpoint(out_dir / "best", model, preset.data, preset.train, step, scores, extra)
+
+
 def _start(preset: Preset, mcfg, out_dir: Path, resume: bool, init_from: Path | None, device: str, progress: bool):
     """(model, optimizer, step, seconds, best, history, fresh curve?) for a new, resumed or warm-started run."""
     last_dir = out_dir / "last"
@@ -205,9 +214,8 @@ def train(preset: Preset, out_dir: Path, corpus: Corpus | None = None, minutes: 
     last_valid = time.time()
     stopping = False
 
-    def checkpoint() -> dict:
-        """Validate, log the curve, save last (and best when it improved)."""
-        nonlocal best
+    def checkpoint(best: float) -> tuple[dict, float]:
+        """Validate, log the curve, keep the checkpoints; returns the scores and the best score so far."""
         scores = validate(model, valid_np, valid_attrs, device)
         lr, beta, rate = schedule(tcfg, step)
         run.update({"to_step": step, "minutes": round((seconds - start_seconds) / 60, 2)})
@@ -222,15 +230,13 @@ def train(preset: Preset, out_dir: Path, corpus: Corpus | None = None, minutes: 
         extra = {"train_seconds": seconds, "best_score": best, "score_key": SCORE_KEY, "device": device,
                  "parameters": count_parameters(model), "corpus": portable(corpus.path), "windows_train": n_train,
                  "history": history}
-        save_checkpoint(out_dir / "last", model, preset.data, tcfg, step, scores, extra, optimizer=opt)
-        if improved:
-            save_checkpoint(out_dir / "best", model, preset.data, tcfg, step, scores, extra)
+        keep_checkpoints(out_dir, model, opt, preset, step, scores, extra, improved)
         if progress:
             rho = f"  attr rho {scores['attr_spearman']:.3f}" if "attr_spearman" in scores else ""
             tqdm.write(f"step {step}  {seconds / 60:.1f} min  valid tf {scores['teacher_forced_accuracy']:.4f}  "
                        f"greedy {scores['greedy_accuracy']:.4f}  event {scores['greedy_event_accuracy']:.4f}  "
                        f"kl {scores['kl_nats']:.1f}{rho}{'  *best*' if improved else ''}")
-        return scores
+        return scores, best
 
     scores: dict = {}
     while not stopping:
@@ -256,10 +262,10 @@ def train(preset: Preset, out_dir: Path, corpus: Corpus | None = None, minutes: 
                 stopping = True
                 break
             if time.time() - last_valid >= tcfg.valid_every_minutes * 60:
-                scores = checkpoint()
+                scores, best = checkpoint(best)
                 last_valid = time.time()
     bar.close()
-    scores = checkpoint()
+    scores, best = checkpoint(best)
     try:
         plot_curve(out_dir / "curve.csv", out_dir / "curve.png")
     except Exception as exc:  # a plot must never lose a finished training run
