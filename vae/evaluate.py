@@ -12,6 +12,7 @@ import torch
 
 from vae.format import DEFAULT_FORMAT
 from vae.inference import TrainedModel
+from vae.paths import portable
 from vae.scores import reconstruction_scores
 
 SPLITS = {"train": 0, "valid": 1, "test": 2}
@@ -84,7 +85,7 @@ def evaluate(checkpoint: Path, corpus_dir: Path | None = None, split: str = "tes
     scores = reconstruction_scores(model.model, tokens)
     scores["greedy_event_accuracy_shuffled_z"] = shuffled_z_event_accuracy(model, tokens)
     scores.update({"files_read": files_read, "files_failed": len(failures), "source": source,
-                   "checkpoint": str(checkpoint), "step": model.meta.get("step"),
+                   "checkpoint": portable(checkpoint), "step": model.meta.get("step"),
                    "seconds": round(time.time() - t0, 1)})
     return scores
 

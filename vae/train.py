@@ -20,7 +20,7 @@ from vae.config import Preset, TrainConfig
 from vae.controls import spearman
 from vae.corpus import TRAIN, VALID, Corpus, load_or_build
 from vae.model import MelodyVAE, count_parameters, transpose_batch
-from vae.paths import REPO
+from vae.paths import portable
 from vae.regulariser import attribute_loss
 from vae.scores import reconstruction_scores
 
@@ -43,15 +43,6 @@ def schedule(cfg, step: int) -> tuple[float, float, float]:
     beta = cfg.beta_max * min(1.0, step / max(cfg.beta_warmup_steps, 1))
     rate = cfg.sampling_rate_max * min(1.0, step / max(cfg.sampling_warmup_steps, 1))
     return lr, beta, rate
-
-
-def portable(path: Path | str) -> str:
-    """A path as recorded in a checkpoint: relative to the repository when inside it, else its name only."""
-    p = Path(path).resolve()
-    try:
-        return str(p.relative_to(REPO))
-    except ValueError:
-        return p.name
 
 
 def attribute_targets(corpus: Corpus, names: tuple[str, ...], split: int) -> np.ndarray:
