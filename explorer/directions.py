@@ -17,6 +17,7 @@ import numpy as np
 from vae.attributes import ATTRIBUTES
 from vae.controls import (
     CONTROLS_FILE,
+    NAME_RULE,
     WORDS,
     Controls,
     load_controls,
@@ -67,9 +68,15 @@ class Sliders:
             else:
                 label = f"Direction {i + 1} (no single effect)"
                 if fitted:
-                    info = (f"Fitted to {_what(fitted)}, but its sweep moves it by {eff:+.2f} SD with Spearman "
-                            f"{row['spearman']:.2f} and only {row['specificity']:.1f}× the other attributes, "
-                            f"so it is not named.")
+                    why = []
+                    if row["spearman"] < NAME_RULE["spearman"]:
+                        why.append(f"not steadily enough (Spearman {row['spearman']:.2f} < {NAME_RULE['spearman']})")
+                    if row["specificity"] < NAME_RULE["specificity"]:
+                        other = max((a for a in row["effect"] if a != fitted), key=lambda a: abs(row["effect"][a]))
+                        why.append(f"not on its own ({_what(other)} moves {abs(row['effect'][other]):.2f} SD too: "
+                                   f"{row['specificity']:.1f}×, where {NAME_RULE['specificity']:g}× is needed)")
+                    info = (f"Fitted to {_what(fitted)}: its sweep moves it by {eff:+.2f} SD, but "
+                            f"{' and '.join(why)}, so it is not named.")
                 else:
                     info = (f"A free direction of the latent space; it changes {_what(target)} most "
                             f"({eff:+.2f} SD, Spearman {row['spearman']:.2f}), not specifically enough to be named.")
