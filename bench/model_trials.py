@@ -51,9 +51,9 @@ def score(names: list[str], out: Path, n: int, start: Path | None = None) -> lis
 
     from vae.checkpoint import data_config
     from vae.config import REGULARISED
-    from vae.controls import format_sweep, measure_controls
     from vae.corpus import load_or_build
     from vae.inference import TrainedModel
+    from vae.sweep import format_sweep, measure_controls
 
     torch.set_num_threads(int(os.environ.get("TRIAL_THREADS", os.cpu_count() or 1)))
     rows = []

@@ -1,7 +1,7 @@
 """The 16 sliders: the model's controls (vae.controls) with labels a musician reads and the figures behind them.
 
 A slider is named for a musical attribute only when sweeping it over -2..+2 on held-out melodies moved
-that attribute monotonically and at least twice as far as any other (vae.controls.NAME_RULE); the label
+that attribute monotonically and at least twice as far as any other (vae.sweep.NAME_RULE); the label
 says what it does ("Mood: major ← → minor") and its info line gives the measured figures. The
 controls and their sweep come with the checkpoint (controls.json, written by `python -m vae controls`)
 or, for a checkpoint without one, are fitted and measured once and cached.
@@ -15,16 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from vae.attributes import ATTRIBUTES
-from vae.controls import (
-    CONTROLS_FILE,
-    NAME_RULE,
-    WORDS,
-    Controls,
-    load_controls,
-    measure_controls,
-    save_controls,
-    slider_words,
-)
+from vae.controls import CONTROLS_FILE, WORDS, Controls, load_controls, save_controls, slider_words
+from vae.sweep import NAME_RULE, measure_controls
 
 NUM_DIRECTIONS = 16
 
@@ -35,11 +27,11 @@ def _what(attr: str) -> str:
 
 @dataclass(frozen=True)
 class Sliders:
-    """The controls plus, per slider, its measured sweep (vae.controls.sweep rows)."""
+    """The controls plus, per slider, its measured sweep (vae.sweep.sweep rows)."""
 
     controls: Controls
     sweep: list[dict]
-    steered: bool = False  # moves go through vae.controls.steer (as when the sweep was measured)
+    steered: bool = False  # moves go through vae.sweep.steer (as when the sweep was measured)
     attr_std: dict | None = None  # the attributes' corpus SDs the steering aims in
 
     @property

@@ -9,8 +9,8 @@ import numpy as np
 from explorer.services import ExplorerServices
 from explorer.styles import balanced_accuracy, measure_style_moves
 from explorer.vectors import measure_attribute_vectors
-from vae.controls import NAME_RULE, SWEEP_VALUES, format_sweep, summarise
 from vae.corpus import TEST, TRAIN, VALID
+from vae.sweep import NAME_RULE, SWEEP_VALUES, format_sweep, summarise
 
 
 def _p50_ms(fn, args: list) -> float:

@@ -24,9 +24,10 @@ from explorer.vectors import AttributeVectors
 from vae.attributes import ATTRIBUTES, compute_attributes, corpus_attributes, tune_keys
 from vae.config import REGULARISED
 from vae.constants import FIRST_NOTE_ON, HOLD, NOTE_OFF
-from vae.controls import corpus_std, fit_pca, steer
+from vae.controls import corpus_std, fit_pca
 from vae.corpus import TRAIN, Corpus
 from vae.split import SPLIT_NAMES
+from vae.sweep import steer
 from vae.tokenizer import Note
 
 FEATURES_VERSION = 2  # bump when the cached corpus features change
@@ -204,7 +205,7 @@ class ExplorerServices:
         return [dict(d) for d in self.labels]
 
     def slider_sweep(self) -> list[dict]:
-        """The measured sweep behind the labels: per slider, the effect on every attribute (vae.controls.sweep)."""
+        """The measured sweep behind the labels: per slider, the effect on every attribute (vae.sweep.sweep)."""
         return [dict(r) for r in self.sliders.sweep]
 
     def sliders_of(self, z: np.ndarray) -> np.ndarray:
@@ -214,7 +215,7 @@ class ExplorerServices:
     def z_from_sliders(self, z: np.ndarray, values: np.ndarray, current: np.ndarray | None = None) -> np.ndarray:
         """z [Z] moved from slider values `current` (default: its own) to `values` [K].
 
-        With steered sliders (vae.controls.steer) the decoded melody follows the attribute sliders and holds
+        With steered sliders (vae.sweep.steer) the decoded melody follows the attribute sliders and holds
         the other attributes, and the attribute sliders' own values land near the request; otherwise the move
         is linear and every slider's value becomes exactly what was asked.
         """

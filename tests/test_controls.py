@@ -5,7 +5,8 @@ import pytest
 
 from vae.attributes import compute_attributes
 from vae.constants import HOLD, NOTE_OFF, pitch_to_token
-from vae.controls import NAME_RULE, fit_controls, fit_pca, rankdata, spearman, steer, summarise, sweep
+from vae.controls import fit_controls, fit_pca, rankdata, spearman
+from vae.sweep import NAME_RULE, steer, summarise, sweep
 
 
 def latents(n=3000, dim=24, seed=0):

@@ -61,7 +61,8 @@ def test_sliders_round_trip_on_the_model(services):
 
 def test_slider_labels_are_earned_by_their_measured_sweep(services):
     """A slider carries an attribute's words only when its own sweep met the naming rule; the others say so."""
-    from vae.controls import NAME_RULE, WORDS, slider_words
+    from vae.controls import WORDS, slider_words
+    from vae.sweep import NAME_RULE
 
     sweep = services.slider_sweep()
     labels = services.direction_labels()

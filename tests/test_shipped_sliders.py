@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 
 from vae.attributes import compute_attributes
-from vae.controls import CONTROLS_FILE, NAME_RULE, load_controls, slider_words, steer, summarise
+from vae.controls import CONTROLS_FILE, load_controls, slider_words
 from vae.inference import TrainedModel
 from vae.paths import SHIPPED
+from vae.sweep import NAME_RULE, steer, summarise
 from vae.tokenizer import Note
 
 

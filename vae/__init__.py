@@ -9,7 +9,7 @@ _EXPORTS = {
     "slerp": "vae.inference", "Corpus": "vae.corpus", "load_or_build": "vae.corpus", "train": "vae.train",
     "train_step": "vae.train", "Preset": "vae.config", "get_preset": "vae.config", "REGULARISED": "vae.config",
     "ATTRIBUTES": "vae.attributes", "compute_attributes": "vae.attributes", "Controls": "vae.controls",
-    "fit_controls": "vae.controls", "measure_controls": "vae.controls", "extract_melodies": "vae.midi_import",
+    "fit_controls": "vae.controls", "measure_controls": "vae.sweep", "steer": "vae.sweep", "extract_melodies": "vae.midi_import",
     "notes_to_midi": "vae.midi_export", "estimate_key": "vae.music", "pitch_name": "vae.music",
     "MusicReadError": "vae.errors", "CheckpointError": "vae.errors", "SHIPPED": "vae.paths",
 }

@@ -45,7 +45,8 @@ def _history(history: list[dict], total_minutes: float) -> list[str]:
 
 def _sliders(checkpoint: Path) -> list[str]:
     """The sliders section from the checkpoint's controls.json (written by `python -m vae controls`)."""
-    from vae.controls import CONTROLS_FILE, NAME_RULE, load_controls, slider_words, summarise
+    from vae.controls import CONTROLS_FILE, load_controls, slider_words
+    from vae.sweep import NAME_RULE, summarise
 
     got = load_controls(checkpoint / CONTROLS_FILE)
     if got is None:

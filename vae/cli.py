@@ -76,9 +76,10 @@ def _cmd_controls(a: argparse.Namespace) -> int:
 
     from vae.checkpoint import data_config
     from vae.config import REGULARISED
-    from vae.controls import CONTROLS_FILE, format_sweep, measure_controls, save_controls
+    from vae.controls import CONTROLS_FILE, save_controls
     from vae.corpus import Corpus, load_or_build
     from vae.inference import TrainedModel
+    from vae.sweep import format_sweep, measure_controls
 
     if a.threads:
         torch.set_num_threads(a.threads)

@@ -1,35 +1,33 @@
-"""Slider controls over the latent space, and the sweep that decides which of them earn a musical name.
+"""Slider controls over the latent space: how a melody's slider values are read from z and how setting them
+moves z (the measurement that names them is in vae.sweep).
 
 A control set is K directions with a linear read-out: a melody's slider values are
 s = (z - mean) @ readout.T, and setting them moves z along `basis`: z' = z + (s_new - s) @ basis.
 readout @ basis.T is the identity, so moving one slider leaves every other slider's value unchanged.
 
 Two kinds of slider:
-- attribute sliders: for each regularised attribute a, a linear read-out of the standardised attribute
-  from mu (least squares over training windows), and the move that changes that read-out by one standard
-  deviation while holding the other attributes' read-outs fixed, smallest in the metric of mu's own
-  covariance Σ (Σ W (W^T Σ W)^-1), so it follows the way melodies vary rather than a direction the
-  decoder never saw;
+- attribute sliders: for each regularised attribute a, a linear read-out W of the attribute, fitted to the
+  decoder's measured response to z (`response`; or to the encoder's mu), and the move that changes that
+  read-out by one corpus standard deviation while holding the other attributes' read-outs fixed,
+  smallest in the metric of mu's own covariance Σ (Σ W (W^T Σ W)^-1), so it follows the way melodies vary
+  rather than a direction the decoder never saw;
 - free sliders: the leading principal directions of mu in the part of the latent space that the
   attribute read-outs do not see, in standard deviations.
-A slider is named for an attribute only when sweeping it moves that attribute monotonically and
-specifically (see `NAME_RULE` and `sweep`).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from vae.attributes import ATTRIBUTES, compute_attributes
+from vae.attributes import compute_attributes
 
 NUM_SLIDERS = 16
+
 CONTROLS_FILE = "controls.json"  # a checkpoint's fitted sliders and their measured sweep
-SWEEP_VALUES = (-2.0, -1.0, 0.0, 1.0, 2.0)
-NAME_RULE = {"spearman": 0.8, "specificity": 2.0}  # a slider earns an attribute's name at these figures
 
 # attribute -> (what a musician calls it, word at the slider's left end, word at its right end)
 WORDS: dict[str, tuple[str, str, str]] = {
@@ -124,6 +122,7 @@ def _standardised(attrs: dict[str, np.ndarray], names: list[str]) -> tuple[np.nd
 
 
 MIN_RESPONSE_R2 = 0.02  # below this share of explained variance the decoder is taken not to respond
+
 MAX_MOVE_SD = 3.0  # a slider unit may move z at most this far, in mu's own standard deviations (Mahalanobis)
 
 
@@ -250,169 +249,9 @@ def spearman(x: np.ndarray, y: np.ndarray) -> float:
     return float(rx @ ry / den) if den > 0 else 0.0
 
 
-def _spearman_rows(values: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Spearman correlation of each row of y [M, V] with values [V]; 0 for a constant or undefined row."""
-    y = np.asarray(y, np.float64)
-    return np.array([spearman(values, row) if np.isfinite(row).all() else 0.0 for row in y])
-
-
-STEER_CANDIDATES = 24  # decoded candidates per steered move: 16 took ~4x one decode on a CPU core, 32 ~6x
-STEER_SPREAD = 0.5  # random spread of the candidates' attribute read-outs, in slider units
-STEER_SCALES = (0.5, 0.75, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0)  # multiples of the linear move tried
-STEER_ASKED_WEIGHT = 2.0  # a miss on an attribute the user changed counts this much more than on a held one
-
-
-def steer(decode, controls: Controls, z: np.ndarray, current: np.ndarray, new: np.ndarray,
-          attr_std: dict[str, float], candidates: int = STEER_CANDIDATES, spread: float = STEER_SPREAD,
-          seed: int = 0) -> np.ndarray:
-    """Move z [B, Z] from slider values `current` to `new` [B, K] so the decoded melodies follow the attribute
-    sliders: each changed attribute by (change × the slider's unit), every other attribute held where it was.
-
-    The linear move (`with_coords`) is one candidate; others scale its attribute part (STEER_SCALES), the rest
-    add random nudges along the attribute sliders' directions. All are decoded (greedy), and per melody the one
-    whose attributes miss their targets least (sum of misses in SDs) wins. Only the attribute sliders'
-    directions are searched, so the free sliders' values are exactly as asked. Deterministic per seed.
-    """
-    z = np.atleast_2d(np.asarray(z, np.float64))
-    cur, new = np.atleast_2d(current).astype(np.float64), np.atleast_2d(new).astype(np.float64)
-    b = len(z)
-    idx = [i for i, a in enumerate(controls.attributes) if a is not None and a in attr_std]
-    base = z + (new - cur) @ controls.basis.astype(np.float64)
-    if not idx or candidates <= 1:
-        return base.astype(np.float32)
-    names = [controls.attributes[i] for i in idx]
-    std = np.array([max(attr_std[a], 1e-9) * controls.unit(i) for a, i in zip(names, idx, strict=True)])
-    before = compute_attributes(decode(z.astype(np.float32)))
-    delta = (new - cur)[:, idx]  # [B, A] requested change in SDs
-    target = np.stack([before[a] for a in names], axis=1) + delta * std
-    rng = np.random.default_rng(seed)
-    fixed = np.array((1.0, *STEER_SCALES))[:candidates]
-    scales = np.concatenate([fixed, rng.uniform(0.5, 3.0, candidates - len(fixed))])
-    nudge = rng.standard_normal((candidates, len(idx))) * spread
-    nudge[: len(fixed)] = 0.0
-    u = (scales[:, None, None] - 1.0) * delta[None] + nudge[:, None, :]  # [C, B, A]
-    cand = base[None] + u @ controls.basis[idx].astype(np.float64)  # [C, B, Z]
-    got = compute_attributes(decode(cand.reshape(-1, z.shape[1]).astype(np.float32)))
-    a = np.stack([got[n] for n in names], axis=1).reshape(candidates, b, len(idx))
-    miss = np.abs(a - target[None]) / std
-    # An attribute a melody cannot have (stepwise motion of a single note) counts as a miss of one SD
-    # unless it was undefined before too.
-    miss = np.where(np.isfinite(miss), miss, np.where(np.isfinite(target)[None], 1.0, 0.0))
-    weight = np.where(np.abs(delta) > 1e-6, STEER_ASKED_WEIGHT, 1.0)[None]
-    cost = (weight * miss).sum(-1) + 1e-3 * np.square(u).sum(-1)  # ties go to the smallest detour
-    best = cost.argmin(0)
-    return cand[best, np.arange(b)].astype(np.float32)
-
-
-def sweep(decode, controls: Controls, z: np.ndarray, attr_std: dict[str, float],
-          values: tuple[float, ...] = SWEEP_VALUES, steered: bool = False) -> list[dict]:
-    """Sweep every slider over `values` on melodies z [M, Z] and measure what the decoded melodies do.
-
-    decode: z [B, Z] -> tokens [B, T] (greedy). attr_std: each attribute's standard deviation over the corpus,
-    the unit in which movements are compared. Returns per slider: attribute (fitted for), spearman
-    (mean within-melody Spearman of the target attribute with the slider value), effect (attribute -> mean change
-    from the lowest to the highest value, in its std; signed), specificity (own |effect| / largest other
-    |effect|), best (attribute that moves most), target (the fitted attribute, else best), name (the
-    attribute it earns by NAME_RULE, or None) and sign (-1 when a free slider lowers its target).
-    With `steered`, every move goes through `steer` (what the explorer does when a slider is released).
-    """
-    z = np.asarray(z, np.float32)
-    m, vals = len(z), np.asarray(values, np.float64)
-    names = [a for a in ATTRIBUTES if a in attr_std]
-    coords = controls.coords(z)
-    starts, asked = [], []
-    for i in range(controls.k):
-        for v in vals:
-            c = coords.copy()
-            c[:, i] = v
-            starts.append(z)
-            asked.append(c)
-    if steered:
-        moved = steer(decode, controls, np.concatenate(starts), np.concatenate([coords] * len(asked)),
-                      np.concatenate(asked), attr_std)
-    else:
-        moved = controls.with_coords(np.concatenate(starts), np.concatenate(asked))
-    tokens = decode(moved)
-    attrs = compute_attributes(tokens)
-    out = []
-    for i in range(controls.k):
-        rows = slice(i * len(vals) * m, (i + 1) * len(vals) * m)
-        per = {a: attrs[a][rows].reshape(len(vals), m).T for a in names}  # [M, V]
-        effect, rho = {}, {}
-        for a in names:
-            y = per[a]
-            rho[a] = float(np.mean(_spearman_rows(vals, y)))
-            gap = (y[:, -1] - y[:, 0]) / max(attr_std[a], 1e-9)
-            effect[a] = float(np.nanmean(gap)) if np.isfinite(gap).any() else 0.0
-        own = controls.attributes[i]
-        best = max(names, key=lambda a: abs(effect[a]))
-
-        target = own if own is not None else best
-        # A free slider may earn the name of whatever it moves, rising or falling (sign -1: words reversed).
-        sign = -1 if own is None and rho[target] < 0 else 1
-        earned = (sign * rho[target] >= NAME_RULE["spearman"]
-                  and specificity(effect, target) >= NAME_RULE["specificity"])
-        out.append({"slider": i, "attribute": own, "spearman": rho[target], "effect": effect,
-                    "specificity": specificity(effect, target), "best": best, "target": target,
-                    "name": target if earned else None, "sign": sign})
-    return out
-
-
-def specificity(effect: dict[str, float], target: str) -> float:
-    """|effect| on target over the largest |effect| on any other attribute."""
-    others = max((abs(v) for a, v in effect.items() if a != target), default=0.0)
-    return float(abs(effect[target]) / max(others, 1e-9))
-
-
 def corpus_std(attrs: dict[str, np.ndarray]) -> dict[str, float]:
     """Standard deviation of each attribute over windows (NaN left out)."""
     return {a: float(np.nanstd(v)) for a, v in attrs.items()}
-
-
-def _batched(fn, x: np.ndarray, size: int = 2048) -> np.ndarray:
-    return np.concatenate([fn(x[i : i + size]) for i in range(0, len(x), size)]) if len(x) else x
-
-
-def measure_controls(model, corpus, names: tuple[str, ...], n: int = 100, fit_windows: int = 30000,
-                     mode: str = "response", seed: int = 0, steered: bool = True, pairs: int = 15000) -> dict:
-    """Fit sliders for a trained model (vae.inference.TrainedModel) on a corpus and sweep them on n held-out
-    (validation) windows. Returns {"controls": Controls as JSON, "sweep": per-slider dicts, "summary": ...}."""
-    from vae.attributes import corpus_attributes
-    from vae.split import TRAIN, VALID
-
-    rng = np.random.default_rng(seed)
-    attrs = corpus_attributes(corpus)
-    train = np.nonzero(corpus.split == TRAIN)[0]
-    train = np.sort(rng.choice(train, size=min(fit_windows, len(train)), replace=False))
-    held = np.nonzero(corpus.split == VALID)[0]
-    held = np.sort(rng.choice(held, size=min(n, len(held)), replace=False))
-    encode = lambda t: model.encode(t.astype(np.int64))[0]  # noqa: E731
-    mu_train = _batched(encode, corpus.tokens[train])
-    decode = lambda z: _batched(model.decode, z, 4096)  # noqa: E731
-    controls = fit_controls(mu_train, {a: v[train] for a, v in attrs.items()}, names, mode=mode, decode=decode,
-                            seed=seed, pairs=pairs)
-    std = corpus_std(attrs)
-    table = sweep(decode, controls, encode(corpus.tokens[held]), std, steered=steered)
-    controls, table = _orient(controls, table)
-    return {"controls": controls, "sweep": table, "summary": summarise(table),
-            "settings": {"n": len(held), "fit_windows": len(train), "mode": mode, "seed": seed, "steered": steered,
-                         "pairs": pairs,
-                         "steer_candidates": STEER_CANDIDATES, "steer_spread": STEER_SPREAD,
-                         "values": list(SWEEP_VALUES), "rule": NAME_RULE, "attr_std": std}}
-
-
-def _orient(controls: Controls, table: list[dict]) -> tuple[Controls, list[dict]]:
-    """Reverse the free sliders that earned a name by lowering it, so every named slider raises its attribute."""
-    signs = np.array([r.get("sign", 1) if r["name"] else 1 for r in table], np.float32)
-    if (signs > 0).all():
-        return controls, table
-    flipped = replace(controls, basis=controls.basis * signs[:, None], readout=controls.readout * signs[:, None])
-    rows = []
-    for r, sg in zip(table, signs, strict=True):
-        if sg < 0:
-            r = {**r, "spearman": -r["spearman"], "effect": {a: -v for a, v in r["effect"].items()}, "sign": 1}
-        rows.append(r)
-    return flipped, rows
 
 
 def save_controls(path: Path | str, controls: Controls, table: list[dict], extra: dict | None = None) -> Path:
@@ -432,22 +271,3 @@ def load_controls(path: Path | str) -> tuple[Controls, list[dict], dict] | None:
         return Controls.from_json(d["controls"]), list(d["sweep"]), d
     except (OSError, ValueError, KeyError, TypeError):
         return None
-
-
-def summarise(table: list[dict]) -> dict:
-    """Counts of a sweep: attribute sliders that earned their name, distinct names earned, free sliders named."""
-    own = [r for r in table if r["attribute"] is not None]
-    named = [r["attribute"] for r in own if r["name"] == r["attribute"]]
-    free_named = [r["name"] for r in table if r["attribute"] is None and r["name"]]
-    return {"attribute_sliders": len(own), "earned": len(named), "earned_names": named,
-            "distinct_named": len(set(named) | set(free_named)), "free_named": free_named}
-
-
-def format_sweep(table: list[dict]) -> str:
-    """A readable per-slider table of a sweep."""
-    lines = [f"  {'#':>2} {'fitted for':<20} {'target':<20} {'spearman':>8} {'effect':>7} {'specific':>8}  name",
-             ]
-    for r in table:
-        lines.append(f"  {r['slider'] + 1:>2} {r['attribute'] or '(free)':<20} {r['target']:<20} {r['spearman']:>8.2f} "
-                     f"{r['effect'][r['target']]:>7.2f} {r['specificity']:>7.1f}x  {r['name'] or '-'}")
-    return "\n".join(lines)
