@@ -222,6 +222,8 @@ class ExplorerServices:
         z = np.asarray(z, np.float32)
         values = np.asarray(values, np.float32)
         cur = self.sliders_of(z) if current is None else np.asarray(current, np.float32)
+        if np.array_equal(values, cur):  # nothing moved (Render pressed again): no candidates to decode
+            return z
         if not self.sliders.steered:
             return (z + (values - cur) @ self.sliders.controls.basis).astype(np.float32)
         std = self.sliders.attr_std or corpus_std(self.attrs)

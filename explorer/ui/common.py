@@ -6,6 +6,7 @@ import functools
 from dataclasses import dataclass, field
 
 import gradio as gr
+import numpy as np
 from gradio.components.plot import PlotData
 
 from explorer import figures
@@ -15,6 +16,11 @@ from explorer.session import Session
 from vae.errors import MusicReadError
 
 PLAY_FIELDS = ("instrument", "tempo", "temperature", "seed", "accompaniment")
+
+
+def fresh_seed() -> int:
+    """A new random seed for Random / Similar / Draw (each press gives a new melody)."""
+    return int(np.random.default_rng().integers(0, 2**31 - 1))
 
 
 def plot(spec: dict | None) -> PlotData | None:

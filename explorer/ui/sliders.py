@@ -5,11 +5,10 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import gradio as gr
-import numpy as np
 
 from explorer.errors import UserError
 from explorer.handlers import SLIDER_RANGE
-from explorer.ui.common import Page, user_errors
+from explorer.ui.common import Page, fresh_seed, user_errors
 
 HELP = ("Each named slider moves one musical attribute of the melody, measured: swept from -2 to +2 on held-out "
         "melodies it moved that attribute steadily and at least twice as far as any other (the figures are under "
@@ -37,10 +36,6 @@ def build(page: Page) -> SimpleNamespace:
     return SimpleNamespace(render=render, random=random, similar=similar, reset=reset, similarity=similarity)
 
 
-def _fresh_seed() -> int:
-    return int(np.random.default_rng().integers(0, 2**31 - 1))
-
-
 def wire(page: Page, c: SimpleNamespace) -> None:
     h = page.h
 
@@ -59,7 +54,7 @@ def wire(page: Page, c: SimpleNamespace) -> None:
 
     @user_errors
     def on_random(data):
-        return page.show(*h.random(page.session(data), page.playback(data), _fresh_seed()))
+        return page.show(*h.random(page.session(data), page.playback(data), fresh_seed()))
 
     c.random.click(on_random, page.inputs(), page.main_and_sliders, api_name="random", api_visibility="undocumented")
 
@@ -67,7 +62,7 @@ def wire(page: Page, c: SimpleNamespace) -> None:
     def on_similar(data):
         st = page.session(data)
         page.need_melody(st)
-        return page.show(*h.similar(st, page.playback(data), float(data[c.similarity]), _fresh_seed()))
+        return page.show(*h.similar(st, page.playback(data), float(data[c.similarity]), fresh_seed()))
 
     c.similar.click(on_similar, page.inputs(c.similarity), page.main_and_sliders, api_name="vary",
                     api_visibility="undocumented")

@@ -8,7 +8,7 @@ import gradio as gr
 import numpy as np
 
 from explorer.errors import UserError
-from explorer.ui.common import Page, plot, user_errors
+from explorer.ui.common import Page, fresh_seed, plot, user_errors
 from vae.attributes import ATTRIBUTES
 from vae.corpus import COLLECTION_LABELS
 
@@ -75,7 +75,7 @@ def wire(page: Page, c: SimpleNamespace) -> None:
     @user_errors
     def on_draw(data):
         style = data[c.draw_style]
-        seed = int(np.random.default_rng().integers(0, 2**31 - 1))
+        seed = fresh_seed()
         d = h.draw_in_style(page.session(data), style, int(data[c.draw_n]), page.playback(data), seed)
         st = page.session(data).but(drawn={"z": d["z"], "style": style})
         return st, plot(d["figure"]), gr.update(maximum=len(d["z"]), value=1)
