@@ -23,10 +23,15 @@ from vae.paths import RESUME
 
 MODES = ("response", "decorrelated", "axis")  # how sliders are fitted (vae.controls.fit_controls)
 TRIALS = {  # name -> train flags (on top of the default preset)
+    # Round 1 (bench/trials-v1.md, first rhythmic-complexity definition): weight and tanh scale.
     "w0": ["--attr-weight", "0"],
     "w0.02": ["--attr-weight", "0.02", "--attr-scale", "10"],
     "w0.05": ["--attr-weight", "0.05", "--attr-scale", "10"],
     "w0.05-s3": ["--attr-weight", "0.05", "--attr-scale", "3"],
+    # Round 2 (bench/trials.md, rhythmic complexity = entropy of inter-onset intervals): weight.
+    "ioi-w0.05": ["--attr-weight", "0.05", "--attr-scale", "10"],
+    "ioi-w0.1": ["--attr-weight", "0.1", "--attr-scale", "10"],
+    "ioi-w0.05-ant": ["--attr-weight", "0.05", "--attr-scale", "10", "--anticipate", "0.25"],
 }
 
 
@@ -46,7 +51,7 @@ def run_trials(names: list[str], minutes: float, init_from: Path, out: Path) -> 
         print(name, "finished with code", p.wait())
 
 
-def score(names: list[str], out: Path, n: int, start: Path | None = None) -> list[dict]:
+def score(names: list[str], out: Path, n: int, modes: list[str], start: Path | None = None) -> list[dict]:
     import torch
 
     from vae.checkpoint import data_config
@@ -56,6 +61,9 @@ def score(names: list[str], out: Path, n: int, start: Path | None = None) -> lis
     from vae.sweep import format_sweep, measure_controls
 
     torch.set_num_threads(int(os.environ.get("TRIAL_THREADS", os.cpu_count() or 1)))
+    from bench.ood import ood_windows
+
+    ood = ood_windows(FIDELITY_WINDOWS)
     rows = []
     todo = ([("start", start)] if start else []) + [(name, out / name / "last") for name in names]
     for name, ckpt in todo:
@@ -66,7 +74,9 @@ def score(names: list[str], out: Path, n: int, start: Path | None = None) -> lis
         flags = " ".join(TRIALS.get(name, [])) or "(the warm-start checkpoint itself)"
         row = {"trial": name, "flags": flags, "step": model.meta["step"],
                "scores": model.meta["scores"], "history": model.meta["extra"].get("history", [])}
-        for mode in MODES:
+        row["fidelity"] = fidelity(model, ood)
+        print(name, "fidelity", row["fidelity"])
+        for mode in modes:
             m = measure_controls(model, corpus, REGULARISED, n=n, mode=mode)
             row[mode] = {"summary": m["summary"], "sweep": m["sweep"]}
             print(f"{name} {mode}\n{format_sweep(m['sweep'])}\n{m['summary']}")
@@ -74,22 +84,42 @@ def score(names: list[str], out: Path, n: int, start: Path | None = None) -> lis
     return rows
 
 
-def to_markdown(rows: list[dict], minutes: float) -> str:
+FIDELITY_WINDOWS = 30  # out-of-domain windows per domain for the exact-note F1 columns
+
+
+def fidelity(model, ood: dict) -> dict:
+    """Mean exact-note F1 of the rendering at mu and after fitting z (vae.fidelity), per out-of-domain domain."""
+    from vae.fidelity import fit_latent, note_f1
+
+    out = {}
+    for domain, x in ood.items():
+        mu, _ = model.encode(x)
+        out[domain] = {"mu": round(float(note_f1(x, model.decode(mu)).mean()), 3),
+                       "fitted": round(float(fit_latent(model, x)[2].mean()), 3)}
+    return out
+
+
+def to_markdown(rows: list[dict], minutes: float, modes: list[str]) -> str:
     lines = [f"# Regulariser trials ({minutes} minutes each, side by side, 1 thread each, seed 0)", "",
              "Warm start from the same checkpoint; held-out = validation windows. Sliders earned: attribute "
              "sliders whose sweep over -2..+2 moves their attribute with within-melody Spearman >= 0.8 and >= 2x "
              "any other attribute (each in its corpus std). Slider fits: response = the decoder's measured "
              "response to z, decorrelated = a read-out of the encoder's mu, axis = latent dim k itself.", "",
+             "Exact-note F1 of the rendering of out-of-domain windows (bench.ood, 30 per domain), at mu / after "
+             "fitting z (vae.fidelity).", "",
              "| trial | flags | steps | teacher-forced | greedy | note-event | KL nats | mu-attribute Spearman | "
-             + " | ".join(f"earned ({m})" for m in MODES) + " |", "|---" * (8 + len(MODES)) + "|"]
+             "F1 pop | F1 classical | F1 ragtime | "
+             + " | ".join(f"earned ({m})" for m in modes) + " |", "|---" * (11 + len(modes)) + "|"]
     for r in rows:
         s = r["scores"]
         start = next((h["step"] for h in r["history"] if h.get("event") == "warm start"), r["step"])
         lines.append(f"| {r['trial']} | {r['flags']} | {r['step'] - start} | {s['teacher_forced_accuracy']:.3f} | "
                      f"{s['greedy_accuracy']:.3f} | {s['greedy_event_accuracy']:.3f} | {s['kl_nats']:.1f} | "
                      f"{s.get('attr_spearman', float('nan')):.3f} | "
+                     + "".join(f"{f['mu']:.2f} / {f['fitted']:.2f} | " if f else "- | "
+                               for f in (r.get("fidelity", {}).get(d) for d in ("pop", "classical", "ragtime")))
                      + " | ".join(f"{r[m]['summary']['earned']} of 9: {', '.join(r[m]['summary']['earned_names'])}"
-                                  for m in MODES) + " |")
+                                  for m in modes) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -100,16 +130,20 @@ def main() -> None:
     p.add_argument("--out", type=Path, default=ROOT / "runs" / "trials")
     p.add_argument("--only", nargs="*", choices=list(TRIALS))
     p.add_argument("--n", type=int, default=100, help="held-out melodies per sweep")
+    p.add_argument("--modes", nargs="*", choices=MODES, default=list(MODES), help="slider fits to sweep")
     p.add_argument("--report-only", action="store_true")
+    p.add_argument("--train-only", action="store_true")
     a = p.parse_args()
     names = a.only or list(TRIALS)
     t0 = time.time()
     if not a.report_only:
         run_trials(names, a.minutes, a.init_from, a.out)
-    rows = score(names, a.out, a.n, start=a.init_from)
+    if a.train_only:
+        return
+    rows = score(names, a.out, a.n, a.modes, start=a.init_from)
     (ROOT / "bench" / "trials.json").write_text(json.dumps({"minutes": a.minutes, "trials": rows}, indent=1))
-    (ROOT / "bench" / "trials.md").write_text(to_markdown(rows, a.minutes))
-    print(to_markdown(rows, a.minutes))
+    (ROOT / "bench" / "trials.md").write_text(to_markdown(rows, a.minutes, a.modes))
+    print(to_markdown(rows, a.minutes, a.modes))
     print(f"done in {(time.time() - t0) / 60:.1f} min")
 
 

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from vae.constants import STEPS_PER_BAR, STEPS_PER_QUARTER
+from vae.constants import STEPS_PER_QUARTER
+from vae.meter import BACKINGS, Meter, backing_notes
 from vae.music import estimate_key
 from vae.tokenizer import Note
 
@@ -156,22 +157,24 @@ class Synth:
 
 def render(notes: Iterable[Note], tempo: float = 120.0, program: int = 0, sample_rate: int = 44100,
            count_in: bool = False, metronome: bool = False, accompaniment: str | None = None,
-           key_pitch_class: int | None = None, velocity: int = 90, stereo: bool = False,
-           soundfont: str | Path | None = None) -> np.ndarray:
+           key_pitch_class: int | None = None, velocity: int | None = None, stereo: bool = False,
+           soundfont: str | Path | None = None, meter: Meter | str = "4/4") -> np.ndarray:
     """Notes on the 16th grid -> int16 audio, [samples] mono or [samples, 2] stereo, at `sample_rate`.
 
-    tempo: quarter notes per minute. count_in: one bar of clicks before the melody. metronome: a click
-    on every beat. accompaniment: None, "drone" (tonic and fifth held throughout) or "chord" (the key's
-    tonic triad struck every bar), soft, on a second channel; the key is estimated from the notes unless
-    `key_pitch_class` (0 = C) is given. Length: count-in + up to the last note's end + 0.5 s tail.
+    tempo: quarter notes per minute. meter: bar length, beats and accents ("6/8" accents every dotted
+    quarter). count_in: one bar of clicks before the melody. metronome: a click on every beat.
+    accompaniment: None, "drone" or "chord" (vae.meter.backing_notes), soft, on a second channel; the key
+    is estimated from the notes unless `key_pitch_class` (0 = C) is given. velocity None follows the
+    meter's accents. Length: count-in + up to the last note's end + 0.5 s tail.
     """
-    if accompaniment not in (None, "drone", "chord"):
+    if accompaniment not in (None, *BACKINGS):
         raise ValueError(f"accompaniment must be None, 'drone' or 'chord', not {accompaniment!r}")
     if tempo <= 0 or not 0 <= program <= 127:
         raise ValueError(f"tempo must be positive and program in 0..127 (got {tempo}, {program})")
-    notes = [Note(*n) for n in notes]
+    meter = meter if isinstance(meter, Meter) else Meter.parse(meter)
+    notes = [Note(*n) for n in notes if n[2] > n[1]]
     sec_per_step = 60.0 / tempo / STEPS_PER_QUARTER
-    offset = STEPS_PER_BAR if count_in else 0
+    offset = meter.bar_steps if count_in else 0
     last = max((n.end for n in notes), default=0)
     if (last + offset) * sec_per_step > MAX_SECONDS:
         raise ValueError(f"the music lasts more than {MAX_SECONDS // 60} minutes, too long to render")
@@ -181,27 +184,22 @@ def render(notes: Iterable[Note], tempo: float = 120.0, program: int = 0, sample
         return int(round((step + offset) * sec_per_step * sample_rate))
 
     events = []
-    for n in notes:
-        if n.end > n.start:
-            events += [(at(n.start), 1, MELODY_CHANNEL, n.pitch, velocity), (at(n.end), 0, MELODY_CHANNEL, n.pitch, 0)]
+    vels = meter.velocities([n.start for n in notes]) if velocity is None else [int(velocity)] * len(notes)
+    for n, v in zip(notes, vels, strict=True):
+        events += [(at(n.start), 1, MELODY_CHANNEL, n.pitch, int(v)), (at(n.end), 0, MELODY_CHANNEL, n.pitch, 0)]
     if accompaniment and notes:
         tonic, mode = estimate_key(notes)
         if key_pitch_class is not None:
             tonic = int(key_pitch_class) % 12
-        root = 48 + tonic  # an octave below middle C: under the melody, above the bass
-        chord = [root, root + 7] if accompaniment == "drone" else [root, root + (3 if mode == "minor" else 4), root + 7]
-        span = STEPS_PER_BAR if accompaniment == "chord" else max(last, 1)
-        for bar in range(0, max(last, 1), span):
-            for p in chord:
-                events += [(at(bar), 1, ACCOMP_CHANNEL, p, ACCOMP_VELOCITY),
-                           (at(min(bar + span, last)), 0, ACCOMP_CHANNEL, p, 0)]
+        for b in backing_notes(notes, accompaniment, tonic, mode == "minor", meter):
+            events += [(at(b.start), 1, ACCOMP_CHANNEL, b.pitch, ACCOMP_VELOCITY), (at(b.end), 0, ACCOMP_CHANNEL, b.pitch, 0)]
     beats = []
     if count_in:
-        beats += range(-STEPS_PER_BAR, 0, STEPS_PER_QUARTER)
+        beats += range(-meter.bar_steps, 0, meter.beat_steps)
     if metronome:
-        beats += range(0, last, STEPS_PER_QUARTER)
+        beats += range(0, last, meter.beat_steps)
     for b in beats:
-        key = CLICK_KEYS[0] if b % STEPS_PER_BAR == 0 else CLICK_KEYS[1]
+        key = CLICK_KEYS[0] if b % meter.bar_steps == 0 else CLICK_KEYS[1]
         events += [(at(b), 1, DRUM_CHANNEL, key, 100), (at(b + 1), 0, DRUM_CHANNEL, key, 0)]
     total = at(last) + int(TAIL_SECONDS * sample_rate)
     programs = {MELODY_CHANNEL: program, ACCOMP_CHANNEL: ACCOMP_PROGRAMS.get(accompaniment or "", 0), DRUM_CHANNEL: 0}

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from vae.constants import STEPS_PER_BAR
+from vae.corpus import COLLECTION_LABELS
+from vae.meter import Meter
 from vae.music import pitch_name
 from vae.tokenizer import Note
 
@@ -20,6 +22,7 @@ COLLECTION_COLORS = {"essen": "#1f77b4", "oneills": "#2ca02c", "ryans": "#ff7f0e
                      "bach": "#d62728", "midi": "#17becf"}
 MELODY_COLOR = "#e4572e"
 GHOST_COLOR = "rgba(120,120,120,0.35)"
+FOUR_FOUR = Meter()
 STRIP_PALETTE = ["#e4572e", "#f3a712", "#29335c", "#669bbc", "#a8c686"]
 
 
@@ -28,16 +31,17 @@ def to_json(spec: dict) -> str:
     return json.dumps(spec, default=lambda o: o.tolist() if isinstance(o, np.ndarray) else o.item())
 
 
-def _segments(notes: Sequence[Note], offset: int = 0, label: str = "") -> tuple[list, list, list]:
-    """Line segments drawing notes as bars: x in bars, y in MIDI pitch, None between notes."""
+def _segments(notes: Sequence[Note], offset: int = 0, label: str = "", meter: Meter = FOUR_FOUR) -> tuple[list, list, list]:
+    """Line segments drawing notes as bars: x in bars of the meter, y in MIDI pitch, None between notes."""
     xs: list = []
     ys: list = []
     text: list = []
+    bar = meter.bar_steps
     for n in notes:
         start, end = n.start + offset, n.end + offset
-        xs += [start / STEPS_PER_BAR, (end - 0.15) / STEPS_PER_BAR, None]
+        xs += [start / bar, (end - 0.15) / bar, None]
         ys += [n.pitch, n.pitch, None]
-        where = f"bar {n.start // STEPS_PER_BAR + 1} beat {(n.start % STEPS_PER_BAR) / 4 + 1:g}"
+        where = f"bar {n.start // bar + 1} beat {(n.start % bar) / meter.beat_steps + 1:.3g}"
         t = f"{label + ' · ' if label else ''}{pitch_name(n.pitch)} · {where}"
         text += [t, t, None]
     return xs, ys, text
@@ -51,25 +55,33 @@ def _pitch_axis(pitches: list[int]) -> dict:
 
 
 def piano_roll(notes: Sequence[Note], total_steps: int = 64, title: str = "", ghost: Sequence[Note] | None = None,
-               height: int = 260) -> dict:
-    """Piano roll spec of a melody: one bar per note (x in bars, y in MIDI pitch), bar lines, note names on hover.
+               height: int = 260, meter: Meter | str = "4/4") -> dict:
+    """Piano roll spec of a melody: one bar per note (x in bars of `meter`, y in MIDI pitch), bar lines,
+    beat lines, note names on hover. A 6/8 window of 64 sixteenths shows 5 1/3 bars, numbered from 1.
 
     `ghost` draws another melody faintly behind (e.g. the original before the sliders moved). The
     melody is always the last trace, named "melody".
     """
+    meter = meter if isinstance(meter, Meter) else Meter.parse(meter)
     data = []
     if ghost:
-        gx, gy, _ = _segments(ghost)
+        gx, gy, _ = _segments(ghost, meter=meter)
         data.append({"type": "scatter", "x": gx, "y": gy, "mode": "lines", "name": "original", "hoverinfo": "skip",
                      "line": {"width": 9, "color": GHOST_COLOR}})
-    xs, ys, text = _segments(notes)
+    xs, ys, text = _segments(notes, meter=meter)
     data.append({"type": "scatter", "x": xs, "y": ys, "mode": "lines", "name": "melody", "text": text,
                  "hovertemplate": "%{text}<extra></extra>", "line": {"width": 9, "color": MELODY_COLOR}})
-    bars = total_steps / STEPS_PER_BAR
+    bars = total_steps / meter.bar_steps
+    beats = [s / meter.bar_steps for s in range(0, total_steps + 1, meter.beat_steps) if s % meter.bar_steps]
     shapes = [{"type": "line", "xref": "x", "yref": "paper", "x0": b, "x1": b, "y0": 0, "y1": 1,
                "line": {"color": "rgba(0,0,0,0.25)", "width": 1}} for b in range(int(bars) + 1)]
+    shapes += [{"type": "line", "xref": "x", "yref": "paper", "x0": b, "x1": b, "y0": 0, "y1": 1,
+                "line": {"color": "rgba(0,0,0,0.07)", "width": 1}} for b in beats]
+    ticks = list(range(int(bars) + 1))
     layout = {"height": height, "margin": {"l": 50, "r": 10, "t": 30 if title else 10, "b": 30}, "showlegend": False,
-              "xaxis": {"range": [0, bars], "dtick": 1, "tickformat": "d", "showgrid": False, "fixedrange": True},
+              "xaxis": {"range": [0, bars], "tickvals": [t + 0.5 for t in ticks if t + 0.5 < bars],
+                        "ticktext": [f"{t + 1}" for t in ticks if t + 0.5 < bars], "showgrid": False, "fixedrange": True,
+                        "title": {"text": f"bar ({meter})", "standoff": 2, "font": {"size": 11}}},
               "yaxis": _pitch_axis([n.pitch for n in notes] + [n.pitch for n in ghost or []]),
               "plot_bgcolor": "white", "shapes": shapes, "uirevision": "roll"}
     if title:
@@ -93,7 +105,8 @@ def corpus_map(x: np.ndarray, y: np.ndarray, collection: Sequence[str], hover: S
     if color_values is None:
         for name in dict.fromkeys(collection.tolist()):
             m = collection == name
-            data.append({"type": "scattergl", "x": x[m], "y": y[m], "mode": "markers", "name": name, "customdata": ids[m],
+            data.append({"type": "scattergl", "x": x[m], "y": y[m], "mode": "markers", "name": COLLECTION_LABELS.get(name, name),
+                         "customdata": ids[m],
                          "text": hover[m], "hovertemplate": "%{text}<extra></extra>",
                          "marker": {"size": 4, "opacity": 0.6, "color": COLLECTION_COLORS.get(name, "#777")}})
     else:

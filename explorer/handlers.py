@@ -18,14 +18,18 @@ from pathlib import Path
 import numpy as np
 
 from explorer import figures, generation
-from explorer.audio import render, write_wav
+from explorer.audio import ACCOMP_PROGRAMS, render, write_wav
 from explorer.errors import UserError
 from explorer.services import ExplorerServices, join_sections
 from explorer.session import Session, new_state
 from explorer.sharecode import decode_z, encode_z
 from vae.corpus import COLLECTION_LABELS
 from vae.errors import MusicReadError
+from vae.fidelity import note_f1
+from vae.format import DEFAULT_FORMAT
+from vae.meter import Meter, backing_notes
 from vae.midi_export import notes_to_midi
+from vae.music import estimate_key
 from vae.tokenizer import Note
 
 INSTRUMENTS = {"Piano": 0, "Electric piano": 4, "Harpsichord": 6, "Celesta": 8, "Vibraphone": 11, "Marimba": 12,
@@ -107,14 +111,22 @@ class Handlers:
         finally:
             self._sweep_lock.release()
 
-    def write_outputs(self, notes: list[Note], play: Playback, stem: str = "melody") -> tuple[str, str]:
-        """MIDI and WAV files of notes -> (wav path, midi path)."""
-        audio = render(notes, tempo=play.tempo, program=play.program, accompaniment=ACCOMPANIMENTS.get(play.accompaniment),
-                       soundfont=self.soundfont)
+    def write_outputs(self, notes: list[Note], play: Playback, stem: str = "melody", meter: str = "4/4") -> tuple[str, str]:
+        """MIDI and WAV files of notes in their meter -> (wav path, midi path). The backing, when chosen, is
+        in both: mixed into the audio, and its own track in the MIDI file."""
+        kind = ACCOMPANIMENTS.get(play.accompaniment)
+        m = Meter.parse(meter)
+        audio = render(notes, tempo=play.tempo, program=play.program, accompaniment=kind, soundfont=self.soundfont,
+                       meter=m)
         wav = self._path(stem, ".wav")
         write_wav(wav, audio)
         mid = self._path(stem, ".mid")
-        notes_to_midi(notes, mid, tempo=play.tempo, program=play.program)
+        backing = []
+        if kind and notes:
+            tonic, mode = estimate_key(notes)
+            backing = backing_notes(notes, kind, tonic, mode == "minor", m)
+        notes_to_midi(notes, mid, tempo=play.tempo, program=play.program, meter=m, backing=backing,
+                      backing_program=ACCOMP_PROGRAMS.get(kind or "", 0), backing_name=f"Backing ({kind})")
         return str(wav), str(mid)
 
     # --- the current melody ----------------------------------------------------------------------
@@ -126,9 +138,9 @@ class Handlers:
         t1 = time.perf_counter()
         notes = self.s.notes(tokens)
         ghost = self.s.notes(state.origin_tokens) if state.origin_tokens is not None else None
-        fig = figures.piano_roll(notes, len(tokens), ghost=ghost)
+        fig = figures.piano_roll(notes, len(tokens), ghost=ghost, meter=state.meter)
         t2 = time.perf_counter()
-        wav, mid = self.write_outputs(notes, play)
+        wav, mid = self.write_outputs(notes, play, meter=state.meter)
         t3 = time.perf_counter()
         orig = self.s.originality(tokens)
         t4 = time.perf_counter()
@@ -144,12 +156,14 @@ class Handlers:
                         xy, state.title, timings)
 
     def set_z(self, state: Session | None, z: np.ndarray, title: str, origin_tokens: np.ndarray | None = None,
-              as_origin: bool = True, origin_tune: int | None = None) -> Session:
-        """Make z the current melody; with as_origin it also becomes what "reset" returns to."""
+              as_origin: bool = True, origin_tune: int | None = None, meter: str = "4/4") -> Session:
+        """Make z the current melody; with as_origin it also becomes what "reset" returns to, in `meter`
+        (a variation keeps the meter of the melody it came from)."""
         z = quantise(z)
         state = (state or new_state()).but(z=z, title=title, sliders=None)
         if as_origin:
-            state = state.but(origin_z=z, origin_tokens=origin_tokens, origin_tune=origin_tune, transform_base=None)
+            state = state.but(origin_z=z, origin_tokens=origin_tokens, origin_tune=origin_tune, transform_base=None,
+                              meter=str(Meter.parse(meter)))
         return state
 
     def load_window(self, state: Session, window: int, play: Playback) -> tuple[Session, Rendered]:
@@ -158,15 +172,14 @@ class Handlers:
             raise UserError(f"there is no corpus melody number {window}")
         w = self.s.window(window)
         title = describe_window(w)
-        state = self.set_z(state, w["mu"], title, w["tokens"], origin_tune=w["tune"])
+        state = self.set_z(state, w["mu"], title, w["tokens"], origin_tune=w["tune"], meter=w["meter"])
         return state, self.render(state, play)
 
     def load_tune(self, state: Session, tune: int, play: Playback) -> tuple[Session, Rendered]:
-        """Load the first 4-bar window of corpus tune `tune`."""
-        rows = np.nonzero(self.s.corpus.tune == int(tune))[0]
-        if not len(rows):
+        """Load the window that tune `tune`'s map point stands for (ExplorerServices.tune_window)."""
+        if not 0 <= int(tune) < len(self.s.tune_window) or self.s.tune_window[int(tune)] < 0:
             raise UserError(f"tune {tune} has no 4-bar window")
-        return self.load_window(state, int(rows[0]), play)
+        return self.load_window(state, int(self.s.tune_window[int(tune)]), play)
 
     def set_sliders(self, state: Session, values: list[float], play: Playback) -> tuple[Session, Rendered]:
         """Set the 16 slider coordinates of the current melody (the rest of z is kept) and render."""
@@ -250,8 +263,9 @@ class Handlers:
         for c in mel.candidates:
             if not len(c.windows):
                 continue
-            cands.append({"label": c.label, "windows": np.asarray(c.windows, dtype=np.int64),
-                          "starts": np.asarray(c.window_starts).tolist(), "score": float(c.score)})
+            cands.append({"label": c.label, "name": c.label.rsplit(" (bar", 1)[0],
+                          "windows": np.asarray(c.windows, dtype=np.int64), "starts": np.asarray(c.window_starts).tolist(),
+                          "window_labels": c.window_labels, "score": float(c.score)})
         if not cands:
             raise MusicReadError("The file has notes, but no melody long enough for a 4-bar window.")
         return (state or new_state()).but(upload={"name": Path(path).name, "candidates": cands, "tempo": mel.tempo,
@@ -267,13 +281,16 @@ class Handlers:
         c = up["candidates"][cand]
         window = min(max(int(window), 0), len(c["windows"]) - 1)
         tokens = c["windows"][window]
-        z = self.s.encode(tokens)
-        bar = self.s.format.bar_of(c["starts"][window])
-        title = f"{up['name']} · {c['label']} · bars {bar}-{bar + self.s.format.bars - 1}"
-        state = self.set_z(state, z, title, tokens)
+        # The z every slider starts from: fitted to the window, so the model plays the upload back as itself.
+        fit = self.s.fit_melody(tokens)
+        title = f"{up['name']} · {c['name']} · {c['window_labels'][window]}"
+        state = self.set_z(state, fit["z"], title, tokens, meter=up.get("meter", "4/4"))
         r = self.render(state, play)
-        info = {"extracted": self.s.notes(tokens), "neighbours": self.s.neighbours(state.z, 10),
-                "map_xy": r.map_xy, "candidate": cand, "window": window}
+        extracted = self.s.notes(tokens)
+        wav, mid = self.write_outputs(extracted, play, "extracted", meter=state.meter)
+        info = {"extracted": extracted, "extracted_wav": wav, "extracted_midi": mid,
+                "fidelity": {"encoder": fit["f1_encoder"], "fitted": float(note_f1(tokens, r.tokens)[0])},
+                "neighbours": self.s.neighbours(state.z, 10), "map_xy": r.map_xy, "candidate": cand, "window": window}
         return state, r, info
 
     # --- blends ------------------------------------------------------------------------------------
@@ -362,9 +379,11 @@ class Handlers:
 
 
 def describe_window(w: dict) -> str:
-    """'Title — Collection · 6/8 · G major · bars 5-8'."""
+    """'Title — Collection · 6/8 · G major · bars 5-10' (the bars of its own meter that the window touches)."""
     coll = COLLECTION_LABELS.get(w["collection"], w["collection"])
-    return f"{w['title']} — {coll} · {w['meter']} · {w['key']} · bars {w['start_bar']}-{w['start_bar'] + 3}"
+    m = Meter.parse(w["meter"])
+    start = (w["start_bar"] - 1) * m.bar_steps
+    return f"{w['title']} — {coll} · {w['meter']} · {w['key']} · {m.span(start, DEFAULT_FORMAT.window_steps)}"
 
 
 def originality_markdown(o: dict, num_notes: int, own_tune: int | None = None) -> str:

@@ -26,6 +26,8 @@ from vae.config import REGULARISED
 from vae.constants import FIRST_NOTE_ON, HOLD, NOTE_OFF
 from vae.controls import corpus_std, fit_pca
 from vae.corpus import TRAIN, Corpus
+from vae.fidelity import fit_latent, note_f1
+from vae.meter import Meter
 from vae.split import SPLIT_NAMES
 from vae.sweep import steer
 from vae.tokenizer import Note
@@ -55,6 +57,29 @@ def corpus_features(corpus: Corpus, cache_dir: Path | str | None = None) -> tupl
     return attrs, orig, keys
 
 
+MIN_MAP_NOTES = 4  # a window with fewer onsets, or ...
+MAX_MAP_REST = 0.5  # ... more than half silent, never stands for its tune on the map
+
+
+def representative_windows(corpus: Corpus, mu: np.ndarray, attrs: dict[str, np.ndarray], tune_mu: np.ndarray,
+                           corpus_map: CorpusMap) -> np.ndarray:
+    """Per tune, the window a map point stands for [num_tunes] (-1 for a tune without windows): of the windows
+    that are not mostly rest (all of them if none qualifies), the one placed nearest the tune's mean."""
+    n = len(corpus.tunes)
+    xy = corpus_map.place(mu)
+    centre = corpus_map.place(np.nan_to_num(tune_mu))[corpus.tune]
+    dist = np.linalg.norm(xy - centre, axis=1).astype(np.float64)
+    notes = (corpus.tokens >= FIRST_NOTE_ON).sum(axis=1)
+    rest = np.nan_to_num(attrs["rest_share"], nan=1.0) if "rest_share" in attrs else np.zeros(len(mu))
+    poor = (notes < MIN_MAP_NOTES) | (rest > MAX_MAP_REST)
+    order = np.lexsort((dist, poor, corpus.tune))  # by tune, good windows first, nearest first
+    first = np.ones(len(order), bool)
+    first[1:] = corpus.tune[order][1:] != corpus.tune[order][:-1]
+    out = np.full(n, -1, np.int64)
+    out[corpus.tune[order][first]] = order[first]
+    return out
+
+
 class ExplorerServices:
     """Everything the explorer UI needs from a trained model and its corpus (see `build`)."""
 
@@ -76,7 +101,10 @@ class ExplorerServices:
         self.window_style = window_style
         self.map = corpus_map
         self.tune_mu = tune_mu
+        self.tune_window = representative_windows(corpus, index.mu, attrs, tune_mu, corpus_map)
+        ok = self.tune_window >= 0
         self.tune_xy = corpus_map.place(np.nan_to_num(tune_mu))
+        self.tune_xy[ok] = corpus_map.place(index.mu[self.tune_window[ok]])
         self.knn = knn
         self.build_seconds = 0.0  # set by build()
         self._map_data: dict | None = None  # built on first use, then shared read-only
@@ -172,6 +200,15 @@ class ExplorerServices:
             isinstance(melody, list | tuple) and isinstance(melody[0], int | np.integer))
         return mu[0] if single else mu
 
+    def fit_melody(self, tokens: np.ndarray) -> dict:
+        """The z whose greedy decoding best reproduces one melody [T] (vae.fidelity.fit_latent, from mu):
+        {"z" [Z], "tokens" [T], "f1" (exact-note F1 of that decoding), "f1_encoder" (of mu's decoding)}."""
+        x = np.asarray(tokens, np.int64)
+        mu = self.encode(x)
+        f1_mu = float(note_f1(x, self.model.decode(mu))[0])
+        z, out, f1 = fit_latent(self.model, x)
+        return {"z": z, "tokens": out, "f1": float(f1), "f1_encoder": f1_mu}
+
     def decode(self, z: np.ndarray, temperature: float = 0.0, seed: int | None = None) -> np.ndarray:
         """z [Z] -> tokens [T], or z [B, Z] -> tokens [B, T]; temperature 0 is greedy, a seed repeats a sample."""
         z = np.asarray(z, dtype=np.float32)
@@ -196,7 +233,8 @@ class ExplorerServices:
         return {"window": int(i), "tune": t, "title": meta.get("title", ""), "collection": meta.get("collection", ""),
                 "meter": meta.get("meter", ""), "key": str(self.tune_key["name"][t]) if len(self.tune_key) else "",
                 "source": meta.get("source", ""), "number": meta.get("number", ""),
-                "start_bar": self.format.bar_of(self.corpus.start[i]), "split": SPLIT_NAMES[int(self.corpus.split[i])]}
+                "start_bar": Meter.parse(meta.get("meter")).bar_of(self.corpus.start[i]),
+                "split": SPLIT_NAMES[int(self.corpus.split[i])]}
 
     # --- sliders -----------------------------------------------------------------------------------
     def direction_labels(self) -> list[dict]:

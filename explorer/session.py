@@ -17,7 +17,8 @@ class Session:
     (slot -> {z, title}); waypoints: for compose ([{z, title}]); transform_base: the z a run of attribute
     or style moves started from; neighbours: corpus windows listed for the upload; blend_z: the last
     blend's z [steps, Z]; drawn: the last melodies drawn in a style ({z, style}); sliders: the slider values
-    the user set [K] (a steered move lands near them, not exactly on them), None after any other change.
+    the user set [K] (a steered move lands near them, not exactly on them), None after any other change;
+    meter: the time signature of the melody loaded (corpus tune or upload), "4/4" for new ones.
     """
 
     z: np.ndarray | None = None
@@ -33,6 +34,7 @@ class Session:
     blend_z: np.ndarray | None = None
     drawn: dict | None = None
     sliders: np.ndarray | None = None
+    meter: str = "4/4"  # the current melody's time signature: bar lines, bar numbers, accents, MIDI export
 
     def but(self, **changes) -> Session:
         """A copy with some fields changed."""

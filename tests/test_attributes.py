@@ -27,14 +27,14 @@ def test_known_values():
     assert a["note_density"].tolist() == [4.0, 2.0, 1.0, 0.0]
     assert a["mean_pitch"][:3] == pytest.approx([60.0, 66.25, 64.5])
     assert a["pitch_range"][:3].tolist() == [0.0, 12.0, 12.0]
-    # weakness 0 on a beat, 0.5 on an off-beat eighth, 1 on a sixteenth
-    assert a["rhythmic_complexity"][:3] == pytest.approx([0.0, 0.25, (0 + 0.5 + 0.5 + 1) / 4])
+    # entropy of inter-onset intervals: all 4 / all 2 -> 0 bits; SYNCO has intervals 2, 4, 3 -> log2(3)
+    assert a["rhythmic_complexity"][:3] == pytest.approx([0.0, 0.0, np.log2(3)])
     assert a["syncopation"][:3] == pytest.approx([0.0, 0.0, 0.25])
     assert a["stepwise"][:3] == pytest.approx([1.0, 1.0, 2 / 3])
     assert a["rest_share"].tolist() == pytest.approx([0.0, 48 / 64, 1 - 9 / 64, 1.0])
     steps, pitches = np.arange(0, 16, 2), [60, 62, 64, 65, 67, 69, 71, 72]
     assert a["contour"][:2] == pytest.approx([0.0, np.polyfit(steps, pitches, 1)[0] * 16], rel=1e-4)
-    for name in ("mean_pitch", "pitch_range", "stepwise", "contour", "minorness"):
+    for name in ("mean_pitch", "pitch_range", "stepwise", "contour", "minorness", "rhythmic_complexity"):
         assert np.isnan(a[name][3]), name
 
 
@@ -83,3 +83,13 @@ def test_one_spelling_for_pitch_and_key_names():
     assert [pitch_name(p) for p in (60, 61, 63, 70, 21, 108)] == ["C4", "C#4", "Eb4", "Bb4", "A0", "C8"]
     e_flat = window((63, 0, 8), (67, 8, 16), (70, 16, 24), (63, 24, 32), (65, 32, 40), (67, 40, 48), (70, 48, 64))
     assert str(estimate_keys(pitch_class_histogram(e_flat[None]))["name"][0]) == "Eb major"
+
+
+def test_rhythmic_complexity_is_variety_not_density():
+    sixteenths = window(*[(60 + s % 5, s, s + 1) for s in range(64)])
+    dotted = window(*[(60, s, s + 3) if s % 4 == 0 else (62, s, s + 1) for s in range(0, 64) if s % 4 in (0, 3)])
+    a = compute_attributes(np.stack([QUARTERS, sixteenths, dotted]))
+    assert a["note_density"][1] > a["note_density"][2] > a["note_density"][0]
+    assert a["rhythmic_complexity"][0] == a["rhythmic_complexity"][1] == 0.0
+    p3 = 16 / 31  # 32 onsets: 16 intervals of 3 steps, 15 of 1
+    assert a["rhythmic_complexity"][2] == pytest.approx(-(p3 * np.log2(p3) + (1 - p3) * np.log2(1 - p3)), rel=1e-5)

@@ -14,6 +14,7 @@ from pathlib import Path
 from vae.constants import STEPS_PER_QUARTER, fold_pitch
 from vae.errors import EmptyTuneError, MusicReadError, TuneParseError
 from vae.music import snap
+from vae.text import decode_text
 from vae.tokenizer import Note
 from vae.tune import Tune
 
@@ -167,7 +168,7 @@ def _bar_lines(bars_ql: list[float], total: int, bar_len: int | None) -> list[in
 def read_abc_file(path: Path, collection: str, root: Path) -> tuple[list[Tune], list[dict]]:
     """All tunes of an ABC file plus one error record per tune that failed (never raises for a tune)."""
     source = str(path.relative_to(root))
-    text = path.read_text(encoding="latin-1")
+    text = decode_text(path.read_bytes())
     tunes: list[Tune] = []
     errors: list[dict] = []
     for number, body in split_tunes(text):

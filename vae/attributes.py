@@ -12,7 +12,7 @@ ATTRIBUTES: dict[str, str] = {
     "note_density": "note density (notes per bar)",
     "mean_pitch": "mean pitch (MIDI)",
     "pitch_range": "pitch range (semitones)",
-    "rhythmic_complexity": "rhythmic complexity (off-beat onsets)",
+    "rhythmic_complexity": "rhythmic complexity (variety of note-to-note lengths, bits)",
     "syncopation": "syncopation (notes held over the beat)",
     "stepwise": "stepwise motion (share of steps <= 2 semitones)",
     "rest_share": "rests (share of silent steps)",
@@ -82,10 +82,6 @@ def compute_attributes(tokens: np.ndarray) -> dict[str, np.ndarray]:
         lo = np.where(onset, pitch, np.inf).min(axis=1)
         out["pitch_range"] = np.where(count > 0, hi - lo, np.nan)
 
-        # Metrical weakness of each onset: 0 on a quarter beat, 0.5 on an off-beat eighth, 1 on a sixteenth.
-        weak = np.where(pos % STEPS_PER_QUARTER == 0, 0.0, np.where(pos % 2 == 0, 0.5, 1.0))
-        out["rhythmic_complexity"] = (onset * weak).sum(axis=1) / count
-
         # Syncopation: an off-beat onset whose note is still sounding (no new event) on the next beat.
         stepi = np.arange(steps)
         next_event = np.minimum.accumulate(np.where(t != HOLD, stepi, steps)[:, ::-1], axis=1)[:, ::-1]
@@ -102,6 +98,16 @@ def compute_attributes(tokens: np.ndarray) -> dict[str, np.ndarray]:
         n_int = has_prev.sum(axis=1)
         out["stepwise"] = (has_prev & (np.abs(interval) <= 2)).sum(axis=1) / n_int
 
+        # Rhythmic complexity: Shannon entropy (bits) of the inter-onset intervals. Straight quarters or
+        # straight sixteenths score 0 whatever their density; a dotted or mixed rhythm scores high. (An
+        # off-beat-onset share, the first definition, rose with density: busy was read as complex.)
+        ioi = np.where(has_prev, stepi - prev_on, 0)
+        rows = np.broadcast_to(np.arange(n)[:, None], ioi.shape)
+        hist = np.bincount((rows * steps + ioi)[has_prev], minlength=n * steps).reshape(n, steps).astype(np.float64)
+        prob = hist / np.maximum(hist.sum(axis=1, keepdims=True), 1)
+        ent = -(np.where(prob > 0, prob * np.log2(np.where(prob > 0, prob, 1)), 0)).sum(axis=1)
+        out["rhythmic_complexity"] = np.where(n_int > 0, ent, np.nan)
+
         out["rest_share"] = (sounding_pitch(t) < 0).mean(axis=1)
 
         # Contour: least-squares slope of onset pitch against onset time, in semitones per bar.
@@ -116,7 +122,7 @@ def compute_attributes(tokens: np.ndarray) -> dict[str, np.ndarray]:
     return {k: np.asarray(v, dtype=np.float32) for k, v in out.items()}
 
 
-ATTRIBUTES_FILE = "attributes-v1.npz"  # rename when a definition above changes, to rebuild the caches
+ATTRIBUTES_FILE = "attributes-v2.npz"  # rename when a definition above changes, to rebuild the caches
 
 
 def corpus_attributes(corpus) -> dict[str, np.ndarray]:

@@ -35,7 +35,8 @@ def _cmd_train(a: argparse.Namespace) -> int:
     preset = get_preset(a.preset)
     tcfg = preset.train
     overrides = {k: getattr(a, k) for k in ("batch_size", "lr", "beta_max", "free_bits", "transpose", "seed",
-                                             "valid_every_minutes", "sampling_rate_max", "attr_weight", "attr_scale")
+                                             "valid_every_minutes", "sampling_rate_max", "attr_weight", "attr_scale",
+                                             "anticipate")
                  if getattr(a, k) is not None}
     if a.attr_names is not None:
         overrides["attr_names"] = tuple(n for n in a.attr_names.split(",") if n)
@@ -163,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--beta-max", type=float)
     t.add_argument("--free-bits", type=float)
     t.add_argument("--transpose", type=int, help="random transposition range in semitones (0 = off)")
+    t.add_argument("--anticipate", type=float, help="share of windows given pop-style anticipations (0 = off)")
     t.add_argument("--sampling-rate-max", type=float, help="scheduled sampling: max share of own guesses fed back")
     t.add_argument("--valid-every-minutes", type=float)
     t.add_argument("--seed", type=int)

@@ -64,6 +64,7 @@ class TrainConfig:
     sampling_rate_max: float = 0.0  # scheduled sampling: max share of steps fed the model's own guess
     sampling_warmup_steps: int = 20000
     transpose: int = 0  # random transposition augmentation range in semitones (0 = off)
+    anticipate: float = 0.0  # share of training windows given pop-style anticipations (vae.augment; 0 = off)
     bf16: bool = False  # bf16 autocast: for GPUs; measured ~15x slower for GRUs on this CPU (torch 2.13)
     grad_clip: float = 1.0
     valid_every_minutes: float = 5.0

@@ -35,7 +35,7 @@ WORDS: dict[str, tuple[str, str, str]] = {
     "mean_pitch": ("Register", "lower", "higher"),
     "pitch_range": ("Range", "narrow", "wide"),
     "note_density": ("Notes", "fewer", "more"),
-    "rhythmic_complexity": ("Rhythm", "on the beat", "off the beat"),
+    "rhythmic_complexity": ("Rhythm", "even", "varied"),
     "syncopation": ("Syncopation", "straight", "syncopated"),
     "stepwise": ("Motion", "leaps", "steps"),
     "rest_share": ("Rests", "fewer", "more"),

@@ -1,8 +1,9 @@
 """Write melodies (notes or tokens on the 16th grid) as standard MIDI files that any DAW opens.
 
-The file has one named track ("Melody"), a 4/4 time signature and a constant tempo, at 480 ticks per
-beat so every 16th step is a whole number of ticks: reading it back with vae.midi_import gives exactly
-the same tokens.
+The file has a named melody track ("Melody"), the melody's time signature (4/4 unless given), a constant
+tempo, velocities from the meter's accent pattern (downbeat, beat, between beats) and, when a backing is
+chosen, the backing as its own track. 480 ticks per beat make every 16th step a whole number of ticks:
+reading it back with vae.midi_import gives exactly the same tokens.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from vae.constants import STEPS_PER_QUARTER
+from vae.meter import BACKING_VELOCITY, Meter
 from vae.tokenizer import MelodyTokenizer, Note
 
 TICKS_PER_BEAT = 480  # divisible by 4: 120 ticks a 16th step
@@ -26,27 +28,39 @@ def concat_sections(sections: Sequence[Sequence[Note]], section_steps: int = 64)
 
 
 def notes_to_midi(notes: Iterable[Note], path: str | Path | None = None, tempo: float = 120.0, program: int = 0,
-                  velocity: int = 90, name: str = "Melody", time_signature: tuple[int, int] = (4, 4)):
+                  velocity: int | None = None, name: str = "Melody", meter: Meter | str = "4/4",
+                  backing: Iterable[Note] = (), backing_program: int = 0, backing_name: str = "Backing"):
     """Notes (pitch, start step, end step) -> pretty_midi.PrettyMIDI, also written to `path` if given.
 
-    `tempo` is in quarter notes per minute, `program` a General MIDI program (0 = piano). A longer
-    piece is simply notes with larger steps (see concat_sections).
+    `tempo` is in quarter notes per minute, `program` a General MIDI program (0 = piano). `velocity`
+    None follows the meter's accents; a number is used for every note. `backing` notes go to a second
+    track (program `backing_program`). A longer piece is simply notes with larger steps (concat_sections).
     """
     import pretty_midi
 
-    if not 0 <= program <= 127:
-        raise ValueError(f"program {program} outside 0..127")
+    meter = meter if isinstance(meter, Meter) else Meter.parse(meter)
+    for p in (program, backing_program):
+        if not 0 <= p <= 127:
+            raise ValueError(f"program {p} outside 0..127")
     if tempo <= 0:
         raise ValueError(f"tempo {tempo} must be positive")
     pm = pretty_midi.PrettyMIDI(resolution=TICKS_PER_BEAT, initial_tempo=float(tempo))
-    pm.time_signature_changes.append(pretty_midi.TimeSignature(time_signature[0], time_signature[1], 0.0))
-    inst = pretty_midi.Instrument(program=program, name=name)
+    pm.time_signature_changes.append(pretty_midi.TimeSignature(meter.num, meter.den, 0.0))
     seconds_per_step = 60.0 / tempo / STEPS_PER_QUARTER
-    for n in sorted(Note(*m) for m in notes):
-        if n.end > n.start:
-            inst.notes.append(pretty_midi.Note(int(velocity), int(n.pitch), n.start * seconds_per_step,
-                                               n.end * seconds_per_step))
-    pm.instruments.append(inst)
+
+    def track(ns: Iterable[Note], prog: int, title: str, vel) -> pretty_midi.Instrument:
+        inst = pretty_midi.Instrument(program=prog, name=title)
+        ns = [n for n in sorted(Note(*m) for m in ns) if n.end > n.start]
+        vels = vel(np.array([n.start for n in ns], np.int64)) if ns else []
+        for n, v in zip(ns, vels, strict=True):
+            inst.notes.append(pretty_midi.Note(int(v), int(n.pitch), n.start * seconds_per_step, n.end * seconds_per_step))
+        return inst
+
+    accents = meter.velocities if velocity is None else (lambda s: np.full(len(s), int(velocity)))
+    pm.instruments.append(track(notes, program, name, accents))
+    backing = list(backing)
+    if backing:
+        pm.instruments.append(track(backing, backing_program, backing_name, lambda s: np.full(len(s), BACKING_VELOCITY)))
     if path is not None:
         pm.write(str(path))
     return pm

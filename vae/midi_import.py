@@ -73,6 +73,12 @@ class MidiCandidate:
     features: dict[str, float]  # what the score was made of
     windows: np.ndarray
     window_starts: np.ndarray
+    window_bars: list[tuple[int, int]] = field(default_factory=list)  # (first, last) bar number each window touches
+
+    @property
+    def window_labels(self) -> list[str]:
+        """'bars 39-42' per window, numbered as in `label` (bars of the file's meter, the first full bar = 1)."""
+        return [f"bar {a}" if a == b else f"bars {a}-{b}" for a, b in self.window_bars]
 
     @property
     def label(self) -> str:
@@ -136,6 +142,7 @@ def extract_melodies(source: str | Path | bytes, max_bytes: int = MAX_BYTES, max
     last_tick = max(nt[3] for tr in song.tracks for nt in tr.notes)
     end = min(int(step_of(last_tick)), MAX_STEPS) + STEPS_PER_BAR
     bars = _bar_lines(song.meters, song.tpb, end)
+    song_start = int(step_of(min(nt[2] for tr in song.tracks for nt in tr.notes))) // STEPS_PER_BAR * STEPS_PER_BAR
     # Text events are syllables only in karaoke files; elsewhere they may be chord names or comments.
     syllables = song.lyrics + (song.texts if song.karaoke or any(t.name.lower() == "words" for t in song.tracks) else [])
     lyric_steps = np.unique(step_of(np.array(syllables, np.int64)))
@@ -155,7 +162,11 @@ def extract_melodies(source: str | Path | bytes, max_bytes: int = MAX_BYTES, max
             program = tr.programs.get(ch, programs.get(ch, 0))
             line, found, cut = _line_candidates(raw, song.tpb, step_of, lyric_steps)
             clipped |= cut
+            # Coverage: share of the song's bars in which this instrument's line has an onset.
+            line_bars = {n.start // STEPS_PER_BAR for n in line}
+            coverage = len(line_bars) / max((end - song_start) // STEPS_PER_BAR, 1)
             for notes, feats in found:
+                feats = dict(feats, coverage=min(coverage, 1.0))
                 candidates.append(_candidate(t, ch, name, program, notes, line, bars, feats))
     if clipped:
         warnings.append(f"Notes after bar {MAX_STEPS // STEPS_PER_BAR:,} were ignored.")
@@ -307,11 +318,53 @@ def _candidate(track: int, channel: int, name: str, program: int, notes: list[No
         if (not starts or b - starts[-1] >= HOP_STEPS) and (b + WINDOW_STEPS <= max(end, start + WINDOW_STEPS)):
             starts.append(b)
     windows = _windows(line, np.asarray(starts, np.int64))
+    window_bars = [_bar_numbers(bars, st, WINDOW_STEPS) for st in starts]
     feats = dict(feats, mean_pitch=float(np.mean([n.pitch for n in notes])), notes_per_bar=len(notes) / nbars,
-                 distinct_pitches=len({n.pitch for n in notes}), bars=nbars)
+                 distinct_pitches=len({n.pitch for n in notes}), bars=nbars, **_phrasing(notes))
     score, parts = _score(name, program, feats)
     return MidiCandidate(track, channel, name, program, notes, start, end, nbars, b0, bars[b0:b1] or [start],
-                         round(score, 3), {**feats, **parts}, windows, np.asarray(starts, np.int32))
+                         round(score, 3), {**feats, **parts}, windows, np.asarray(starts, np.int32), window_bars)
+
+
+BREATH_STEPS = 4  # a gap of a beat or more between notes is room to breathe
+PHRASE_STEPS = 4 * STEPS_PER_BAR  # a singer breathes at least once in about four bars
+
+
+def _phrasing(notes: list[Note]) -> dict[str, float]:
+    """What tells a sung line from an instrumental one, from the notes alone.
+
+    breaths: share of 4-bar spans holding a gap of a beat or more (a riff or an arpeggio never stops).
+    ostinato: share of consecutive bars with the very same onset rhythm (an accompaniment figure repeats
+    every bar; a sung line repeats at the phrase, 2-8 bars, with variation).
+    """
+    on = np.array([n.start for n in notes], np.int64)
+    off = np.array([n.end for n in notes], np.int64)
+    gaps = on[1:] - off[:-1]
+    gap_at = on[1:][gaps >= BREATH_STEPS]
+    first, last = int(on[0]), int(off[-1])
+    spans = max((last - first) // PHRASE_STEPS, 1)
+    hit = np.unique((gap_at - first) // PHRASE_STEPS)
+    breaths = float(min(len(hit[hit < spans]) / spans, 1.0))
+    bar = (on - first) // STEPS_PER_BAR
+    pos = (on - first) % STEPS_PER_BAR
+    patterns: dict[int, int] = {}
+    for b, p in zip(bar.tolist(), pos.tolist(), strict=True):
+        patterns[b] = patterns.get(b, 0) | (1 << p)
+    pairs = [(patterns[b], patterns[b + 1]) for b in patterns if b + 1 in patterns]
+    ostinato = float(np.mean([a == c for a, c in pairs])) if len(pairs) >= 3 else 0.0
+    return {"breaths": breaths, "ostinato": ostinato}
+
+
+def _bar_numbers(bars: list[int], start: int, steps: int) -> tuple[int, int]:
+    """(first, last) 1-based bar numbers touched by [start, start + steps): bars after the last bar line
+    continue at the last bar's length."""
+    first = max(bisect.bisect_right(bars, start) - 1, 0)
+    end = start + steps - 1
+    last = bisect.bisect_right(bars, end) - 1
+    if last == len(bars) - 1 and len(bars) >= 2:
+        length = bars[-1] - bars[-2]
+        last += (end - bars[-1]) // max(length, 1)
+    return first + 1, max(last, first) + 1
 
 
 def _windows(notes: list[Note], starts: np.ndarray) -> np.ndarray:
@@ -340,7 +393,8 @@ def _score(name: str, program: int, f: dict[str, float]) -> tuple[float, dict[st
     """How much a line looks like the tune: name, instrument, register, density, monophony, length, lyrics."""
     low = name.lower()
     parts = {
-        "name": 3.0 if _MELODY_NAME.search(low) else (-2.0 if _ACCOMP_NAME.search(low) else 0.0),
+        # Names help but may lie ("Strings" on the vocal, a "Melody" that is a riff): one signal among others.
+        "name": 1.5 if _MELODY_NAME.search(low) else (-1.0 if _ACCOMP_NAME.search(low) else 0.0),
         "instrument": _program_bonus(program),
         # C4..C6 is where tunes are sung and played; a point per octave outside, bass register worse.
         "register": -max(0.0, 60 - f["mean_pitch"], f["mean_pitch"] - 84) / 12 - (2.0 if f["mean_pitch"] < 48 else 0.0),
@@ -350,6 +404,9 @@ def _score(name: str, program: int, f: dict[str, float]) -> tuple[float, dict[st
         "length": min(1.0, f["bars"] / 16),
         "lyrics_bonus": 3.0 * f["lyrics"],
         "variety": -2.0 if f["distinct_pitches"] < 3 else 0.0,
+        "breathing": 1.5 * f["breaths"],
+        "ostinato_penalty": -2.5 * f["ostinato"],
+        "coverage_bonus": 2.0 * f.get("coverage", 0.0),
     }
     return sum(parts.values()), parts
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from vae.errors import MidiReadError
+from vae.text import decode_text
 
 
 @dataclass
@@ -60,10 +61,7 @@ def _smf_bytes(data: bytes) -> bytes:
 
 
 def _text(raw: bytes) -> str:
-    try:
-        return raw.decode("utf-8").strip()
-    except UnicodeDecodeError:  # most old files are Latin-1 (or Shift-JIS, which this keeps readable enough)
-        return raw.decode("latin-1").strip()
+    return decode_text(raw).strip()
 
 
 def read_smf(data: bytes, max_notes: int) -> SmfSong:

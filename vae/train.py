@@ -14,7 +14,8 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from vae.attributes import corpus_attributes
+from vae.attributes import compute_attributes, corpus_attributes
+from vae.augment import anticipate
 from vae.checkpoint import load_checkpoint, load_optimizer_state, read_meta, save_checkpoint
 from vae.config import Preset, TrainConfig
 from vae.controls import spearman
@@ -55,6 +56,25 @@ def attribute_targets(corpus: Corpus, names: tuple[str, ...], split: int) -> np.
         raise ValueError(f"unknown attributes to regularise: {unknown}; known: {', '.join(attrs)}")
     rows = corpus.split == split
     return np.stack([attrs[n][rows] for n in names], axis=1).astype(np.float32)
+
+
+def augmented(x: torch.Tensor, attrs: torch.Tensor, tcfg: TrainConfig, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """A batch [B, T] and its attribute targets [B, K] after the anticipation augmentation (vae.augment).
+
+    Seeded by the step, so a resumed run augments as an uninterrupted one would; the targets of changed
+    windows are recomputed (syncopation and rhythm change with them).
+    """
+    if tcfg.anticipate <= 0:
+        return x, attrs
+    rng = np.random.default_rng([tcfg.seed, step, 7919])
+    xa, changed = anticipate(x.numpy(), tcfg.anticipate, rng)
+    if not changed.any():
+        return x, attrs
+    if attrs.shape[1]:
+        new = compute_attributes(xa[changed])
+        attrs = attrs.clone()
+        attrs[torch.from_numpy(changed)] = torch.from_numpy(np.stack([new[n] for n in tcfg.attr_names], axis=1))
+    return torch.from_numpy(xa), attrs
 
 
 def train_step(model: MelodyVAE, opt: torch.optim.Optimizer, x: torch.Tensor, attrs: torch.Tensor | None,
@@ -236,10 +256,11 @@ def train(preset: Preset, out_dir: Path, corpus: Corpus | None = None, minutes: 
         for b in range(step % per_epoch, per_epoch):
             t0 = time.time()
             idx = perm[b * tcfg.batch_size : (b + 1) * tcfg.batch_size]
-            x = transpose_batch(train_x[idx], tcfg.transpose, gen).to(device, non_blocking=True)
+            xb, a = augmented(train_x[idx], train_attrs[idx], tcfg, step)
+            x = transpose_batch(xb, tcfg.transpose, gen).to(device, non_blocking=True)
             # Transposition moves mean pitch and mood's tonic, not the other attributes; regularise only
             # untransposed training (the default) on exact targets.
-            a = train_attrs[idx].to(device) if tcfg.transpose == 0 else None
+            a = a.to(device) if tcfg.transpose == 0 else None
             res = train_step(model, opt, x, a, tcfg, step, autocast)
             step += 1
             seconds += time.time() - t0

@@ -8,13 +8,15 @@ import gradio as gr
 
 from explorer.errors import UserError
 from explorer.ui.common import Page, plot, user_errors
+from vae.attributes import ATTRIBUTES
 
 
 def build(page: Page, tab: gr.Tab) -> SimpleNamespace:
     with gr.Row():
-        color_by = gr.Dropdown(["collection", *page.h.s.attribute_names], value="collection", label="Colour by",
-                               scale=2)
-        gr.Markdown("One point per tune. **Click a point** to load it; the ★ is the current melody.",
+        colours = [("collection", "collection")] + [(ATTRIBUTES.get(a, a), a) for a in page.h.s.attribute_names]
+        color_by = gr.Dropdown(colours, value="collection", label="Colour by", scale=2)
+        gr.Markdown("One point per tune, placed where its most typical 4-bar window sits (windows that are "
+                    "mostly rest are skipped). **Click a point** to load that window; the ★ is the current melody.",
                     elem_id="map-help")
     corpus_map = gr.Plot(label="Corpus map", elem_id="corpus-map")
     # gr.Plot has no click event: assets.JS writes the clicked point into this hidden box.

@@ -22,31 +22,41 @@ def build(page: Page) -> SimpleNamespace:
     with gr.Row():
         cand = gr.Dropdown([], label="Melody candidate (best first)", type="index", elem_id="cand-dd")
         window = gr.Dropdown([], label="4-bar window", type="index", elem_id="window-dd")
-    extracted = gr.Plot(label="Extracted melody (the left panel shows the model's reconstruction)")
+    extracted = gr.Plot(label="Extracted melody: your file's notes (the left panel shows the model's rendering)")
+    with gr.Row():
+        extracted_audio = gr.Audio(label="Your notes, exactly as extracted", type="filepath", interactive=False,
+                                   elem_id="extracted-audio")
+        extracted_files = gr.File(label="Extracted notes (MIDI, WAV)", file_count="multiple", interactive=False,
+                                  elem_id="extracted-files")
     neighbours = gr.Dataframe(headers=NEIGHBOUR_HEADERS, label="Nearest corpus melodies (click a row to load)",
                               interactive=False, elem_id="neighbours")
     where = gr.Plot(label="Where it sits on the map")
     return SimpleNamespace(file=file, status=status, cand=cand, window=window, extracted=extracted,
-                           neighbours=neighbours, where=where)
+                           extracted_audio=extracted_audio, extracted_files=extracted_files, neighbours=neighbours,
+                           where=where)
 
 
 def wire(page: Page, c: SimpleNamespace) -> None:
     h = page.h
-    outputs = page.main_and_sliders + [c.status, c.window, c.extracted, c.neighbours, c.where]
+    outputs = page.main_and_sliders + [c.status, c.window, c.extracted, c.extracted_audio, c.extracted_files,
+                                       c.neighbours, c.where]
 
     def show_choice(st, cand: int, win: int, play) -> list:
         st, r, info = h.choose_upload(st, cand, win, play)
         up = st.upload
         chosen = up["candidates"][info["candidate"]]
         st = st.but(neighbours=tuple(n["window"] for n in info["neighbours"]))
-        status = (f"**{up['name']}**: {len(up['candidates'])} melody candidate(s); showing {chosen['label']}, "
-                  f"window {info['window'] + 1} of {len(chosen['windows'])}. {' '.join(up['warnings'])}")
-        fmt = h.s.format
-        extracted = figures.piano_roll(info["extracted"], fmt.window_steps, title="Extracted from your file",
-                                       height=220)
+        fid = info["fidelity"]
+        status = (f"**{up['name']}** ({up['meter']}): {len(up['candidates'])} melody candidate(s); showing "
+                  f"{chosen['label']}, window {info['window'] + 1} of {len(chosen['windows'])}. The model plays back "
+                  f"{fid['fitted']:.0%} of its notes exactly (pitch and onset; {fid['encoder']:.0%} straight from "
+                  f"the encoder). {' '.join(up['warnings'])}")
+        extracted = figures.piano_roll(info["extracted"], h.s.format.window_steps, title="Extracted from your file",
+                                       height=220, meter=st.meter)
         where = h.map_figure("collection", None, {"your melody": info["map_xy"]})
-        windows = [f"bars {fmt.bar_of(s)}-{fmt.bar_of(s) + fmt.bars - 1}" for s in chosen["starts"]]
+        windows = chosen["window_labels"]
         return [*page.show(st, r), status, gr.update(choices=windows, value=windows[info["window"]]), plot(extracted),
+                info["extracted_wav"], [info["extracted_midi"], info["extracted_wav"]],
                 neighbours_rows(info["neighbours"]), plot(where)]
 
     @user_errors
