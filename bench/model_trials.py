@@ -84,7 +84,7 @@ def score(names: list[str], out: Path, n: int, modes: list[str], start: Path | N
     return rows
 
 
-FIDELITY_WINDOWS = 30  # out-of-domain windows per domain for the exact-note F1 columns
+FIDELITY_WINDOWS = 24  # out-of-domain windows per domain for the exact-note F1 columns
 
 
 def fidelity(model, ood: dict) -> dict:
@@ -105,7 +105,7 @@ def to_markdown(rows: list[dict], minutes: float, modes: list[str]) -> str:
              "sliders whose sweep over -2..+2 moves their attribute with within-melody Spearman >= 0.8 and >= 2x "
              "any other attribute (each in its corpus std). Slider fits: response = the decoder's measured "
              "response to z, decorrelated = a read-out of the encoder's mu, axis = latent dim k itself.", "",
-             "Exact-note F1 of the rendering of out-of-domain windows (bench.ood, 30 per domain), at mu / after "
+             f"Exact-note F1 of the rendering of out-of-domain windows (bench.ood, {FIDELITY_WINDOWS} per domain), at mu / after "
              "fitting z (vae.fidelity).", "",
              "| trial | flags | steps | teacher-forced | greedy | note-event | KL nats | mu-attribute Spearman | "
              "F1 pop | F1 classical | F1 ragtime | "

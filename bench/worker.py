@@ -17,7 +17,8 @@ from pathlib import Path
 from bench.context import Context, Section
 
 MODULES = {"quality": "bench.run_quality", "latency": "bench.run_latency", "http": "bench.run_http",
-           "scale": "bench.run_scale", "training": "bench.run_training", "audio": "bench.run_audio"}
+           "scale": "bench.run_scale", "training": "bench.run_training", "audio": "bench.run_audio",
+           "fidelity": "bench.run_fidelity"}
 
 
 def prepare(ctx: Context) -> Section:

@@ -99,10 +99,12 @@ def format_report(r: dict) -> str:
     st = r["styles"]
     lines += ["", f"styles: classifier balanced accuracy on held-out mu {st['classifier_balanced_accuracy_held_out']:.3f}",
               "  move to style (amount 1, decoded and re-encoded): share recognised as the target; centroid move "
-              "vs discriminant-subspace move (latent: before decoding)",
-              f"  {'target':<10} {'before':>7} {'centroid':>9} {'subspace':>9} {'latent c/s':>11}"]
+              "vs discriminant-subspace move vs the app's steered move (rhythm: onset F1 kept by it; latent: "
+              "before decoding)",
+              f"  {'target':<10} {'before':>7} {'centroid':>9} {'subspace':>9} {'steered':>8} {'rhythm':>7} {'latent c/s':>11}"]
     for name, v in st["moves"].items():
         lines.append(f"  {name:<10} {v['before']:>7.2f} {v['after']:>9.2f} {v['after_subspace']:>9.2f} "
+                     f"{v['after_steered']:>8.2f} {v['steered_rhythm_kept']:>7.2f} "
                      f"{v['moved_latent']:>5.2f}/{v['moved_latent_subspace']:.2f}")
     mp = r["map"]
     lines += ["", f"map: {mp['method']} projection, {mp['tunes']} tune points; held-out separation "

@@ -19,7 +19,7 @@ from explorer.index import CorpusIndex, Progress, index_key, load_or_build_index
 from explorer.mapping import CorpusMap, fit_map, tune_means
 from explorer.neighbours import NeighbourIndex
 from explorer.originality import OriginalityIndex, originality_report
-from explorer.styles import StyleModel
+from explorer.styles import StyleModel, steer_style
 from explorer.vectors import AttributeVectors
 from vae.attributes import ATTRIBUTES, compute_attributes, corpus_attributes, tune_keys
 from vae.config import REGULARISED
@@ -329,13 +329,27 @@ class ExplorerServices:
         return z, self.model.decode(z, temperature, seed)
 
     def push_attribute(self, z: np.ndarray, attribute: str, amount: float) -> np.ndarray:
-        """z moved along an attribute vector; amount 1 = the gap between the attribute's top and bottom quartile."""
-        return self.vectors.push(z, attribute, amount)
+        """z [Z] moved along an attribute; amount 1 = the gap between the attribute's top and bottom quartile.
+
+        An attribute with a steered slider moves like that slider (the decoded melody follows the push and
+        holds the other attributes, vae.sweep.steer); any other along its attribute vector."""
+        ctl = self.sliders.controls
+        z = np.asarray(z, np.float32)
+        if not (self.sliders.steered and attribute in ctl.attributes and z.ndim == 1):
+            return self.vectors.push(z, attribute, amount)
+        k = ctl.attributes.index(attribute)
+        std = (self.sliders.attr_std or corpus_std(self.attrs))[attribute]
+        gap = float(self.vectors.gap[self.vectors.names.index(attribute)])
+        cur = self.sliders_of(z)
+        values = cur.copy()
+        values[k] += float(amount) * gap / std / ctl.unit(k)
+        return self.z_from_sliders(z, values, cur)
 
     def move_to_style(self, z: np.ndarray, to_style: str, amount: float = 1.0) -> np.ndarray:
-        """z moved toward to_style inside the styles' discriminant subspace (StyleModel.move_subspace); amount in
-        [0, 1]: 1 lands on (a little past) the target's discriminant coordinates, the rest of z is kept."""
-        return self.styles.move_subspace(z, to_style, amount)
+        """z moved toward to_style inside the styles' discriminant subspace, steered (explorer.styles.steer_style):
+        at amount 1 the least move whose decoded melody the classifier recognises as to_style; amount in [0, 1]
+        goes part of the way; the rest of z is kept."""
+        return steer_style(self.model, self.styles, z, to_style, amount)
 
     def style_of(self, z: np.ndarray) -> dict[str, float]:
         """Style probabilities of z [Z] (LDA with equal priors): name -> probability."""

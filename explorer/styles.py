@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vae.constants import FIRST_NOTE_ON
+
 # How far past the target centroid a style move goes (in the discriminant subspace, from the average of all
 # styles): 0.5 beat 0 and 1 on decoded-and-re-encoded recognition (explorer report, "move to style").
 EMPHASIS = 0.5
@@ -174,6 +176,43 @@ class StyleModel:
         return (self.centroids[c] + eps @ self.chol[c].T).astype(np.float32)
 
 
+# Emphases a steered style move tries (StyleModel.move_subspace): the least one whose decoded melody is
+# recognised as the target is kept, so a melody moves no further than it needs to.
+STEER_EMPHASES = (0.0, 0.5, 1.0, 1.5, 2.5)
+
+
+def steer_style(model, styles: StyleModel, z: np.ndarray, to_style: str, amount: float = 1.0,
+                emphases: tuple[float, ...] = STEER_EMPHASES) -> np.ndarray:
+    """A style move that arrives: z [Z] or [B, Z] moved `amount` of the way to the least-emphasised subspace
+    move whose decoding, re-encoded, the style classifier recognises as `to_style` (else the most probable).
+
+    Decodes len(emphases) candidates per melody (one batch). Amounts in (0, 1) go part of the way along the
+    same line, so a small amount changes the melody a little. `model` needs decode and encode (TrainedModel).
+    """
+    z = np.asarray(z, dtype=np.float32)
+    single = z.ndim == 1
+    z2 = np.atleast_2d(z)
+    amount = float(np.clip(amount, 0.0, 1.0))
+    t = styles.index(to_style)
+    b, e = len(z2), len(emphases)
+    cands = np.stack([styles.move_subspace(z2, to_style, 1.0, em) for em in emphases], axis=1)  # [B, E, Z]
+    again = model.encode(model.decode(cands.reshape(b * e, -1)))[0]
+    prob = styles.probabilities(again)[:, t].reshape(b, e)
+    ok = (styles.predict(again) == t).reshape(b, e)
+    pick = np.where(ok.any(axis=1), ok.argmax(axis=1), prob.argmax(axis=1))
+    end = cands[np.arange(b), pick]
+    out = (z2 + amount * (end - z2)).astype(np.float32)
+    return out[0] if single else out
+
+
+def onset_f1(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Rhythm kept: F1 of onset steps (whatever the pitch) of token windows b [B, T] against a [B, T] -> [B]."""
+    oa, ob = np.asarray(a) >= FIRST_NOTE_ON, np.asarray(b) >= FIRST_NOTE_ON
+    both = (oa & ob).sum(axis=1)
+    total = oa.sum(axis=1) + ob.sum(axis=1)
+    return np.where(total > 0, 2 * both / np.maximum(total, 1), 1.0)
+
+
 def balanced_accuracy(pred: np.ndarray, labels: np.ndarray, num: int) -> float:
     """Mean over classes present in labels of the share predicted right."""
     accs = [float((pred[labels == c] == c).mean()) for c in range(num) if (labels == c).any()]
@@ -185,9 +224,10 @@ def measure_style_moves(model, styles: StyleModel, mu: np.ndarray, labels: np.nd
     """For each target style: share of melodies from other styles recognised as the target, before and after a move.
 
     Takes n windows' mu [N, Z] (with style index [N]) not of the target style, decodes them as they are
-    (before), moved from their own style's centroid to the target's by `amount` (after) and moved inside
-    the discriminant subspace (after_subspace, StyleModel.move_subspace), re-encodes all, and classifies
-    the new mu. `model` needs decode(z) -> tokens and encode(tokens) -> (mu, sigma).
+    (before), moved from their own style's centroid to the target's by `amount` (after), moved inside
+    the discriminant subspace (after_subspace, StyleModel.move_subspace) and by the steered move the app
+    makes (after_steered, steer_style), re-encodes all, and classifies the new mu. steered_rhythm_kept: mean
+    onset F1 (onset steps, any pitch) of the steered melody against the unmoved one. `model` needs decode(z) -> tokens and encode(tokens) -> (mu, sigma).
     """
     rng = np.random.default_rng(seed)
     out = {}
@@ -200,12 +240,17 @@ def measure_style_moves(model, styles: StyleModel, mu: np.ndarray, labels: np.nd
         src = labels[rows]
         moved = z0 + amount * (styles.centroids[t] - styles.centroids[src])
         sub = styles.move_subspace(z0, name, amount)
-        z = np.concatenate([z0, moved, sub])
-        again = model.encode(model.decode(z))[0]
+        steered = steer_style(model, styles, z0, name, amount)
+        z = np.concatenate([z0, moved, sub, steered])
+        decoded = model.decode(z)
+        again = model.encode(decoded)[0]
         pred = styles.predict(again)
         m = len(z0)
+        rhythm = onset_f1(decoded[:m], decoded[3 * m :])
         out[name] = {"before": float((pred[:m] == t).mean()), "after": float((pred[m : 2 * m] == t).mean()),
-                     "after_subspace": float((pred[2 * m :] == t).mean()),
+                     "after_subspace": float((pred[2 * m : 3 * m] == t).mean()),
+                     "after_steered": float((pred[3 * m :] == t).mean()),
+                     "steered_rhythm_kept": float(rhythm.mean()),
                      "moved_latent": float((styles.predict(moved) == t).mean()),
                      "moved_latent_subspace": float((styles.predict(sub) == t).mean()), "n": m}
     return out

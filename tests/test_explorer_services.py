@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from explorer.index import index_key, load_or_build_index
+from explorer.styles import STEER_EMPHASES
 from vae.constants import FIRST_NOTE_ON
 from vae.corpus import TRAIN, VALID
 
@@ -96,7 +97,7 @@ def test_map_places_corpus_points_where_they_are_drawn(services, small_corpus):
     assert all(len(data[k]) == n for k in ("y", "tune", "collection", "title", "meter", "key", "attr_note_density"))
     assert set(data["collection"]) == set(services.style_names)
     t = int(data["tune"][7])
-    x, y = services.place(services.tune_mu[t])
+    x, y = services.place(services.index.mu[services.tune_window[t]])  # the point is its representative window
     assert (x, y) == pytest.approx((data["x"][7], data["y"][7]), abs=1e-4)
     assert services.place(services.index.mu[:3]).shape == (3, 2)
     assert data["method"] in ("lda", "pca")
@@ -129,17 +130,28 @@ def test_push_and_style_moves(services):
     z = services.index.mu[20]
     name = services.attribute_names[0]
     v = services.vectors.vector(name)
+    assert np.allclose(services.vectors.push(z, name, 0.7) - z, 0.7 * v, atol=1e-6)
     pushed = services.push_attribute(z, name, 0.7)
-    assert np.allclose(pushed - z, 0.7 * v, atol=1e-6) and np.dot(pushed - z, v) > 0
+    k = services.sliders.controls.attributes.index(name)
+    if services.sliders.steered:  # pushed like its slider: that slider's value rises
+        assert services.sliders_of(pushed)[k] > services.sliders_of(z)[k]
+    else:
+        assert np.allclose(pushed - z, 0.7 * v, atol=1e-6)
     names = services.style_names
     c = services.styles.centroids
-    # a style move lands on (a little past) the target's discriminant coordinates and keeps the rest of z
+    # a style move is one of the subspace moves (it keeps the rest of z), the least one whose decoded
+    # melody is recognised as the target when any is
     p = services.styles.discriminant_projector()
     moved = services.move_to_style(c[0], names[1], 1.0)
-    want = services.styles.move_subspace(c[0], names[1], 1.0)
-    assert np.allclose(moved, want, atol=1e-6)
+    cands = [services.styles.move_subspace(c[0], names[1], 1.0, e) for e in STEER_EMPHASES]
+    hit = [i for i, w in enumerate(cands) if np.allclose(moved, w, atol=1e-5)]
+    assert hit
     assert np.allclose(moved - moved @ p.T, c[0] - c[0] @ p.T, atol=1e-4)
-    assert services.styles.predict(moved) == 1 and np.allclose(services.move_to_style(c[0], names[1], 0.0), c[0])
+    recognised = [services.styles.predict(services.encode(services.decode(w))) == 1 for w in cands]
+    assert (recognised[hit[0]] and not any(recognised[: hit[0]])) or not any(recognised)
+    half = services.move_to_style(c[0], names[1], 0.5)
+    assert np.allclose(half, (c[0] + moved) / 2, atol=1e-5)
+    assert np.allclose(services.move_to_style(c[0], names[1], 0.0), c[0])
     probs = services.style_of(z)
     assert set(probs) == set(names) and sum(probs.values()) == pytest.approx(1.0, abs=1e-4)
 

@@ -98,12 +98,23 @@ def test_share_code_round_trip(h, loaded):
         h.from_share_code(new_state(), "not-a-melody", PLAY)
 
 
-def test_load_tune_and_welcome(h, small_corpus):
-    t = int(small_corpus.tune[200])
-    st, r = h.load_tune(new_state(), t, PLAY)
-    first = int(np.nonzero(small_corpus.tune == t)[0][0])
-    assert np.array_equal(st.origin_tokens, small_corpus.tokens[first])
-    assert r.title.startswith(small_corpus.tunes[t]["title"])
+def test_load_tune_loads_the_window_its_map_point_stands_for(h, small_corpus, tiny_services):
+    d = tiny_services.map_figure_data()
+    for t in [int(small_corpus.tune[200]), *d["tune"][:: max(len(d["tune"]) // 6, 1)].tolist()]:
+        st, r = h.load_tune(new_state(), t, PLAY)
+        w = int(tiny_services.tune_window[t])
+        assert small_corpus.tune[w] == t and np.array_equal(st.origin_tokens, small_corpus.tokens[w])
+        assert r.title.startswith(small_corpus.tunes[t]["title"])
+        k = int(np.nonzero(d["tune"] == t)[0][0])
+        # the star sits on the point clicked (up to z's float16 rounding, a thousandth of the map)
+        assert r.map_xy == pytest.approx((d["x"][k], d["y"][k]), abs=5e-3)
+    # a window that is mostly rest never stands for a tune that has a better one
+    rows = np.arange(len(small_corpus))
+    rest = tiny_services.attrs["rest_share"]
+    for t in np.unique(small_corpus.tune):
+        mine = rows[small_corpus.tune == t]
+        if (rest[mine] <= 0.5).any():
+            assert rest[tiny_services.tune_window[t]] <= 0.5
     with pytest.raises(UserError):
         h.load_window(new_state(), len(small_corpus), PLAY)
     w = h.welcome_window()
@@ -283,11 +294,12 @@ def test_push_reports_before_and_after(h, loaded, tiny_services):
     before = tiny_services.attributes_of(tiny_services.decode(st.z))[name]
     assert info["before"] == pytest.approx(before, nan_ok=True)
     assert info["after"] == pytest.approx(tiny_services.attributes_of(r.tokens)[name], nan_ok=True)
-    v = tiny_services.vectors.vector(name)
-    assert np.allclose(pushed.z - st.z, v, atol=5e-3)
+    # an attribute with a steered slider is pushed like that slider (tested in test_explorer_services)
+    assert np.allclose(pushed.z, tiny_services.push_attribute(st.z, name, 1.0), atol=5e-3)
+    assert not np.allclose(pushed.z, st.z)
     # amounts are measured from where the transform started, not added up
     again, _, _ = h.push(pushed, name, -1.0, PLAY)
-    assert np.allclose(again.z - st.z, -v, atol=5e-3)
+    assert np.allclose(again.z, tiny_services.push_attribute(st.z, name, -1.0), atol=5e-3)
     home, _, _ = h.push(again, name, 0.0, PLAY)
     assert np.allclose(home.z, st.z, atol=2e-3)
     # a slider move starts a new transform
@@ -364,3 +376,49 @@ def test_originality_markdown_flags_a_planted_copy(tiny_services, small_corpus, 
     assert originality_markdown(o, 0) == "This melody is silent."
     fresh = {"steps": 8, "bars": 0.5, "notes": 2, "likely_copy": False, "title": "Some Reel"}
     assert originality_markdown(fresh, 10).startswith("✅ Original") and "Some Reel" in originality_markdown(fresh, 10)
+
+
+def test_a_jig_is_drawn_numbered_and_exported_in_six_eight(h, small_corpus, tiny_services):
+    jigs = [i for i in range(len(small_corpus)) if small_corpus.tunes[small_corpus.tune[i]]["meter"] == "6/8"]
+    assert jigs
+    st, r = h.load_window(new_state(), jigs[0], PLAY)
+    w = tiny_services.window(jigs[0])
+    assert st.meter == "6/8"
+    first = w["start_bar"]
+    assert f"bars {first}-{first + 5}" in r.title  # 64 sixteenths touch 6 bars of 12
+    assert r.figure["layout"]["xaxis"]["range"][1] == pytest.approx(64 / 12)
+    ts = pretty_midi.PrettyMIDI(r.midi_path).time_signature_changes[0]
+    assert (ts.numerator, ts.denominator) == (6, 8)
+    # a variation keeps the meter, a random melody is 4/4
+    st2, _ = h.similar(st, PLAY, 0.9, 1)
+    assert st2.meter == "6/8"
+    st3, _ = h.random(st, PLAY, 1)
+    assert st3.meter == "4/4"
+
+
+def test_backing_is_its_own_midi_track(h, loaded):
+    st, _ = loaded
+    r = h.render(st, Playback(accompaniment="Tonic chord", temperature=1.0, seed=3))
+    pm = pretty_midi.PrettyMIDI(r.midi_path)
+    assert [i.name for i in pm.instruments] == ["Melody", "Backing (chord)"]
+    assert pm.instruments[1].notes and len({n.velocity for n in pm.instruments[0].notes}) >= 2
+    plain = pretty_midi.PrettyMIDI(h.render(st, SAMPLED).midi_path)
+    assert len(plain.instruments) == 1
+
+
+def test_upload_is_fitted_and_offers_the_exact_notes(h, tmp_path):
+    from bench.pop import make_pop_song
+    from vae.fidelity import note_f1
+
+    song = make_pop_song(tmp_path / "pop.mid", seed=5, names="none")
+    st = h.upload(new_state(), str(song.path))
+    st, r, info = h.choose_upload(st, 0, 0, PLAY)
+    tokens = st.upload["candidates"][0]["windows"][0]
+    fid = info["fidelity"]
+    assert fid["fitted"] == pytest.approx(note_f1(tokens, r.tokens)[0]) and fid["fitted"] >= fid["encoder"]
+    assert info["extracted"] == MelodyTokenizer().decode(tokens)
+    back = pretty_midi.PrettyMIDI(info["extracted_midi"]).instruments[0]
+    assert [(round(n.start, 3), n.pitch) for n in back.notes][:5] == [
+        (round(n.start * 60 / 120 / 4, 3), n.pitch) for n in info["extracted"][:5]]
+    assert Path(info["extracted_wav"]).stat().st_size > 1000
+    assert st.upload["candidates"][0]["window_labels"][0] in r.title

@@ -1,0 +1,64 @@
+"""Section `fidelity`: an upload comes back as itself, and the sung line is the one picked.
+
+Exact-note F1 (pitch and onset) of the rendering an upload starts from, encoder mu versus z fitted to the
+window (vae.fidelity), on held-out folk windows and on out-of-domain melodies (bench.ood: ragtime, song,
+classical themes from music21 works we do not train on; pop-like files read through the upload path).
+Melody-track choice on bench.pop songs with names removed or lying and tracks shuffled.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from bench.context import Context, Section
+
+FOLK_TARGET, OOD_TARGET, TRACK_TARGET = 0.9, 0.8, 0.95
+
+
+def melody_track_accuracy(files: int, names: str, seed0: int = 1000) -> float:
+    from bench.pop import make_pop_song
+    from vae.midi_import import extract_melodies
+
+    folder = Path(tempfile.mkdtemp(prefix="tracks-"))
+    right = 0
+    for seed in range(seed0, seed0 + files):
+        song = make_pop_song(folder / f"{names}-{seed}.mid", seed=seed, names=names)
+        right += extract_melodies(song.path).best.track == song.vocal_track
+    return right / files
+
+
+def run(ctx: Context) -> Section:
+    from bench.ood import ood_windows
+    from vae.corpus import TEST
+    from vae.fidelity import fit_latent, note_f1
+
+    sec = Section("fidelity")
+    fit_seconds = 0.0
+    n = 24 if ctx.quick else 80
+    model = ctx.model()
+    corpus = ctx.full_corpus()
+    test = corpus.subset(TEST).astype(np.int64)
+    sets = {"folk (held-out test windows)": test[np.random.default_rng(0).permutation(len(test))[:n]]}
+    sets.update({f"out of domain: {k}": v for k, v in ood_windows(n).items()})
+    sec.data["fidelity"] = {}
+    for name, x in sets.items():
+        mu, _ = model.encode(x)
+        f_mu = note_f1(x, model.decode(mu))
+        t0 = time.perf_counter()
+        f_fit = fit_latent(model, x)[2]
+        fit_seconds += time.perf_counter() - t0
+        target = FOLK_TARGET if name.startswith("folk") else OOD_TARGET
+        sec.data["fidelity"][name] = {"encoder": float(f_mu.mean()), "fitted": float(f_fit.mean()), "n": len(x)}
+        sec.add(f"upload F1 {name}", float(f_fit.mean()), ge=target,
+                note=f"{len(x)} windows; encoder mu alone {f_mu.mean():.3f}")
+    sec.add("fitting z, per window (batched)", fit_seconds / sum(len(x) for x in sets.values()) * 1e3, "ms")
+    files = 30 if ctx.quick else 100
+    for names in ("none", "lying", "named"):
+        acc = melody_track_accuracy(files, names)
+        sec.data[f"melody_track_{names}"] = acc
+        sec.add(f"sung line picked, track names {names}", acc, ge=TRACK_TARGET, note=f"{files} bench.pop songs, shuffled")
+    return sec
