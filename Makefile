@@ -70,9 +70,9 @@ ship: install
 	$(PY) -m vae card
 	$(PY) -m explorer report
 
-# Side-by-side regulariser trials (warm start from the resume point, 18 minutes each): bench/trials.md
+# Side-by-side regulariser trials, round 2 (warm start from the resume point, 14 minutes each): bench/trials.md
 trials: install
-	$(PY) -m bench.model_trials --minutes 18
+	$(PY) -m bench.model_trials --minutes 14 --only ioi-w0.05 ioi-w0.1 ioi-w0.05-ant --n 40 --modes response
 
 clean:
 	rm -rf .cache

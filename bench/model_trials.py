@@ -100,7 +100,7 @@ def fidelity(model, ood: dict) -> dict:
 
 
 def to_markdown(rows: list[dict], minutes: float, modes: list[str]) -> str:
-    lines = [f"# Regulariser trials ({minutes} minutes each, side by side, 1 thread each, seed 0)", "",
+    lines = [f"# Regulariser trials, round 2 ({minutes} minutes each, side by side, 1 thread each, seed 0)", "",
              "Warm start from the same checkpoint; held-out = validation windows. Sliders earned: attribute "
              "sliders whose sweep over -2..+2 moves their attribute with within-melody Spearman >= 0.8 and >= 2x "
              "any other attribute (each in its corpus std). Slider fits: response = the decoder's measured "
@@ -112,7 +112,8 @@ def to_markdown(rows: list[dict], minutes: float, modes: list[str]) -> str:
              + " | ".join(f"earned ({m})" for m in modes) + " |", "|---" * (11 + len(modes)) + "|"]
     for r in rows:
         s = r["scores"]
-        start = next((h["step"] for h in r["history"] if h.get("event") == "warm start"), r["step"])
+        start = r["step"] if r["trial"] == "start" else next(
+            (h["step"] for h in reversed(r["history"]) if h.get("event") == "warm start"), r["step"])
         lines.append(f"| {r['trial']} | {r['flags']} | {r['step'] - start} | {s['teacher_forced_accuracy']:.3f} | "
                      f"{s['greedy_accuracy']:.3f} | {s['greedy_event_accuracy']:.3f} | {s['kl_nats']:.1f} | "
                      f"{s.get('attr_spearman', float('nan')):.3f} | "

@@ -7,6 +7,7 @@ click the map, upload a MIDI file. Screenshots of each stage go to tests/artifac
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -239,6 +240,10 @@ def test_uploading_a_midi_file_shows_neighbours(page, small_corpus, tmp_path):
     expect()(page.locator("#upload-status")).to_contain_text("my tune.mid")
     expect()(page.locator("#cand-dd input")).to_have_value("Track 2 \"Melody\" (bars 1-4)")  # track 1 holds the tempo
     expect()(page.locator("#window-dd input")).to_have_value("bars 1-4")
+    expect()(page.locator("#upload-status")).to_contain_text("of its notes exactly")
+    # the exact extracted notes are offered beside the model's rendering: audio and MIDI/WAV downloads
+    expect()(page.locator("#extracted-audio a[download]")).to_have_attribute("href", re.compile("extracted-"), timeout=WAIT)
+    expect()(page.locator("#extracted-files a[href*='extracted-']")).to_have_count(2, timeout=WAIT)
     page.screenshot(path=str(ARTIFACTS / "6-upload.png"), full_page=True)
 
     # clicking a neighbour's row loads that corpus melody

@@ -73,10 +73,15 @@ def _sliders(checkpoint: Path) -> list[str]:
     return lines
 
 
-def _trials(trials: Path | None) -> list[str]:
-    if not trials or not Path(trials).exists():
-        return []
-    return ["", "## Regulariser trials", "", *Path(trials).read_text().splitlines()[2:]]
+def _trials(trials: list[Path] | Path | None) -> list[str]:
+    """The trial tables (markdown files written by bench.model_trials), newest first, each under its own title."""
+    paths = [trials] if isinstance(trials, str | Path) else list(trials or [])
+    out: list[str] = []
+    for p in paths:
+        if Path(p).exists():
+            lines = Path(p).read_text().splitlines()
+            out += ["", f"## {lines[0].lstrip('# ')}", "", *lines[2:]]
+    return out
 
 
 def write_card(checkpoint: Path, scores: dict, out: Path, corpus_report: dict | None = None,
