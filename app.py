@@ -50,8 +50,10 @@ def main(argv: list[str] | None = None) -> int:
         corpus = load_or_build(data_config(read_meta(args.checkpoint)), midi_dir=args.midi)
     print("loading the model, corpus and latent-space indexes (the first run builds caches: about a minute)")
     services = ExplorerServices.build(args.checkpoint, corpus=corpus, progress=True)
+    from explorer.storage import cleanup_on_sigterm
     from explorer.ui import build_ui, launch
 
+    cleanup_on_sigterm()  # a stopped container leaves no rendered files behind
     demo = build_ui(services, soundfont=args.soundfont)
     print(f"ready in {time.time() - t0:.1f} s: http://{args.host}:{args.port}")
     launch(demo, host=args.host, port=args.port, share=args.share)

@@ -8,10 +8,7 @@ and read-only.
 from __future__ import annotations
 
 import os
-import tempfile
-import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +20,7 @@ from explorer.errors import UserError
 from explorer.services import ExplorerServices, join_sections
 from explorer.session import Session, new_state
 from explorer.sharecode import decode_z, encode_z
+from explorer.storage import RenderStore
 from vae.corpus import COLLECTION_LABELS
 from vae.errors import MusicReadError
 from vae.fidelity import note_f1
@@ -37,7 +35,6 @@ INSTRUMENTS = {"Piano": 0, "Electric piano": 4, "Harpsichord": 6, "Celesta": 8, 
                "Trumpet": 56, "Clarinet": 71, "Flute": 73, "Recorder": 74, "Pan flute": 75, "Ocarina": 79,
                "Square lead": 80, "Fiddle": 110, "Bagpipe": 109}
 ACCOMPANIMENTS = {"None": None, "Drone": "drone", "Tonic chord": "chord"}
-FILE_MAX_AGE_S = 3600  # rendered files older than this are deleted
 SLIDER_RANGE = 3.0  # sliders span +-3 standard deviations; a melody may lie further out on a direction
 
 
@@ -87,29 +84,13 @@ class Handlers:
     def __init__(self, services: ExplorerServices, soundfont: str | Path | None = None, out_dir: Path | None = None):
         self.s = services
         self.soundfont = soundfont
-        self.out_dir = Path(out_dir or tempfile.mkdtemp(prefix="melody-explorer-"))
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        self._last_sweep = time.time()
-        self._sweep_lock = threading.Lock()
+        self.store = RenderStore(out_dir)
+        self.out_dir = self.store.folder
         self.labels = self.s.direction_labels()
 
     # --- files -----------------------------------------------------------------------------------
     def _path(self, stem: str, suffix: str) -> Path:
-        self._sweep()
-        return self.out_dir / f"{stem}-{uuid.uuid4().hex[:8]}{suffix}"
-
-    def _sweep(self) -> None:
-        """Delete rendered files older than an hour (at most once a minute), so the folder stays small."""
-        now = time.time()
-        if now - self._last_sweep < 60 or not self._sweep_lock.acquire(blocking=False):
-            return
-        try:
-            self._last_sweep = now
-            for p in self.out_dir.iterdir():
-                if now - p.stat().st_mtime > FILE_MAX_AGE_S:
-                    p.unlink(missing_ok=True)
-        finally:
-            self._sweep_lock.release()
+        return self.store.path(stem, suffix)
 
     def write_outputs(self, notes: list[Note], play: Playback, stem: str = "melody", meter: str = "4/4") -> tuple[str, str]:
         """MIDI and WAV files of notes in their meter -> (wav path, midi path). The backing, when chosen, is

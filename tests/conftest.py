@@ -131,7 +131,8 @@ def explorer_server(tiny_services, tmp_path_factory):
     from explorer import ui
     from explorer.handlers import Handlers
 
-    handlers = Handlers(tiny_services, out_dir=tmp_path_factory.mktemp("rendered"))
+    # as the app does (explorer.ui.page.build_ui): renders inside the Gradio cache, so they are not copied
+    handlers = Handlers(tiny_services, out_dir=Path(os.environ["GRADIO_TEMP_DIR"]) / "renders")
     demo = ui.build_ui(tiny_services, handlers=handlers)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

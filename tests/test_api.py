@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import urllib.request
 from pathlib import Path
 
@@ -161,3 +162,14 @@ def test_neighbours(client, tiny_services, small_corpus, busy, busy_midi):
     assert len(by_file) == 3 and [n["window"] for n in by_file] == [n["window"] for n in by_z[:3]]
     with pytest.raises(Exception, match="MIDI file"):
         client.predict("", None, 3, api_name="/neighbours")
+
+
+def test_rendered_files_are_served_from_the_cache_without_a_copy(client, explorer_server, tiny_services):
+    mid, wav, _ = client.predict(json.dumps({"z": [0.0] * tiny_services.latent_dim}), 0.0, 0, 120, 0, api_name="/decode")
+    renders = explorer_server.handlers.out_dir
+    cache = Path(os.environ["GRADIO_TEMP_DIR"])
+    for value, suffix in ((mid, ".mid"), (wav, ".wav")):
+        path = server_file(value, suffix)
+        assert path.parent == renders and renders.parent == cache
+        copies = [p for p in cache.rglob(path.name) if p != path]
+        assert not copies, copies

@@ -10,6 +10,7 @@ from explorer.errors import UserError
 from explorer.handlers import ACCOMPANIMENTS, INSTRUMENTS, Handlers, default_threads
 from explorer.services import ExplorerServices
 from explorer.session import new_state
+from explorer.storage import private_gradio_cache
 from explorer.ui import api_tab, blend, compose, corpus_map, sliders, transform, upload
 from explorer.ui.assets import COPY_LINK_JS, CSS, JS, MOVE_STAR_JS, SET_URL_JS
 from explorer.ui.common import Page, plot, user_errors
@@ -94,7 +95,9 @@ def _wire_panel(demo: gr.Blocks, page: Page, panel: dict, map_plot: gr.Plot) -> 
 def build_ui(services: ExplorerServices, soundfont: str | Path | None = None, handlers: Handlers | None = None) -> gr.Blocks:
     """Build the Blocks app over shared, read-only services (nothing is launched)."""
     default_threads()
-    h = handlers or Handlers(services, soundfont)
+    # Renders go straight into this app's own Gradio cache (explorer.storage): one copy, bounded, private.
+    cache = private_gradio_cache()
+    h = handlers or Handlers(services, soundfont, out_dir=cache / "renders")
     with gr.Blocks(title="Melody Explorer", delete_cache=(3600, 3600)) as demo:
         gr.Markdown(_intro(services))
         with gr.Row():

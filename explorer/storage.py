@@ -1,0 +1,121 @@
+"""Where rendered files live: one bounded folder inside the app's own Gradio cache, removed on shutdown.
+
+Gradio copies every file an event returns into its cache unless the file is already there, so renders
+are written straight into a folder inside the cache (one copy, no hashing). The folder is capped by size
+and age (oldest files go first), and an app that made its own private cache (GRADIO_TEMP_DIR) removes it
+when it exits or gets SIGTERM, so two apps on one host never serve each other's files and a stopped app
+leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import signal
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+MAX_BYTES = 512 * 2**20  # the render folder never holds more than this
+MAX_AGE_S = 3600  # nor files older than this
+SWEEP_EVERY_S = 5.0  # at most one sweep per this many seconds (a sweep lists the folder)
+
+_owned: list[Path] = []  # folders this process created and removes on exit
+_owned_lock = threading.Lock()
+
+
+class RenderStore:
+    """A folder of rendered files with a size and age cap. path() names a new file; the sweep keeps the caps."""
+
+    def __init__(self, folder: Path | str | None = None, max_bytes: int = MAX_BYTES, max_age_s: float = MAX_AGE_S):
+        self.folder = Path(folder or tempfile.mkdtemp(prefix="melody-explorer-"))
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.max_bytes = max_bytes
+        self.max_age_s = max_age_s
+        self._last = 0.0
+        self._lock = threading.Lock()
+
+    def path(self, stem: str, suffix: str) -> Path:
+        """A fresh file name in the folder (the caller writes it)."""
+        self.sweep()
+        return self.folder / f"{stem}-{uuid.uuid4().hex[:10]}{suffix}"
+
+    def sweep(self, force: bool = False) -> int:
+        """Delete files past the age cap, then the oldest until the folder is under the size cap; returns files
+        deleted. Runs at most every SWEEP_EVERY_S unless forced, and never two at once."""
+        now = time.time()
+        if not force and now - self._last < SWEEP_EVERY_S:
+            return 0
+        if not self._lock.acquire(blocking=False):
+            return 0
+        try:
+            self._last = now
+            files = []
+            for entry in os.scandir(self.folder):
+                try:
+                    st = entry.stat()
+                except FileNotFoundError:
+                    continue
+                if entry.is_file():
+                    files.append((st.st_mtime, st.st_size, entry.path))
+            files.sort()
+            total = sum(f[1] for f in files)
+            removed = 0
+            for mtime, size, path in files:
+                if now - mtime <= self.max_age_s and total <= self.max_bytes:
+                    break
+                Path(path).unlink(missing_ok=True)
+                total -= size
+                removed += 1
+            return removed
+        finally:
+            self._lock.release()
+
+    def size(self) -> int:
+        return sum(p.stat().st_size for p in self.folder.iterdir() if p.is_file())
+
+
+def private_gradio_cache() -> Path:
+    """This app's own Gradio cache: GRADIO_TEMP_DIR when the deployer set it, else a new private folder
+    (set as GRADIO_TEMP_DIR for this process, removed at exit). Call before the Blocks are built."""
+    given = os.environ.get("GRADIO_TEMP_DIR")
+    if given:
+        Path(given).mkdir(parents=True, exist_ok=True)
+        return Path(given)
+    folder = Path(tempfile.mkdtemp(prefix="melody-explorer-gradio-"))
+    os.environ["GRADIO_TEMP_DIR"] = str(folder)
+    remove_at_exit(folder)
+    return folder
+
+
+def remove_at_exit(folder: Path) -> None:
+    """Remove `folder` when the process exits normally."""
+    with _owned_lock:
+        if not _owned:
+            atexit.register(cleanup)
+        _owned.append(Path(folder))
+
+
+def cleanup() -> None:
+    """Remove every folder this process owns (idempotent)."""
+    with _owned_lock:
+        for folder in _owned:
+            shutil.rmtree(folder, ignore_errors=True)
+        _owned.clear()
+
+
+def cleanup_on_sigterm() -> None:
+    """On SIGTERM (a container stop, a Space restart) remove the owned folders, then exit as SIGTERM would.
+    Only from the main thread (Python's rule for signal handlers)."""
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def handler(signum, frame):
+        cleanup()
+        if callable(previous) and previous not in (signal.SIG_DFL, signal.SIG_IGN):
+            previous(signum, frame)
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
