@@ -19,7 +19,7 @@ from explorer.validate import LIMITS, number  # noqa: F401  (re-exported: the AP
 
 def _vector(d: dict, key: str, size: int) -> np.ndarray:
     try:
-        v = np.asarray(d[key], dtype=np.float64).ravel()
+        v = np.asarray(d[key], dtype=np.float64)
     except (TypeError, ValueError, OverflowError):
         raise UserError(f"{key} must be a list of {size} numbers.") from None
     if v.shape != (size,) or not np.isfinite(v).all() or (np.abs(v) > 1e4).any():

@@ -122,7 +122,7 @@ def test_sample_and_similar(client, tiny_services):
     assert len(a) == 3 and a == b
     assert all(len(m["z"]) == tiny_services.latent_dim and len(m["tokens"]) == 64 for m in a)
     assert client.predict(1, 0.5, 5, api_name="/sample")[0]["z"] != a[0]["z"]
-    with pytest.raises(Exception, match="greater than maximum value 32"):  # refused by the typed input
+    with pytest.raises(Exception, match="n must be a whole number from 1 to 32"):  # refused by the typed input
         client.predict(99, 0.5, 4, api_name="/sample")
 
     z = tiny_services.index.mu[7]

@@ -1,0 +1,131 @@
+"""The API tab: the public endpoints (explorer.api) with a small form each; stable api_names for gradio_client."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import gradio as gr
+
+from explorer import api
+from explorer.errors import UserError
+from explorer.ui.common import Page, user_errors
+
+USAGE = ("Call the explorer from code with `gradio_client` (see README). Each endpoint below is also usable here.\n\n"
+         "```python\nfrom gradio_client import Client, handle_file\nc = Client('http://127.0.0.1:7860/')\n"
+         "enc = c.predict(handle_file('song.mid'), api_name='/encode')\n"
+         "midi, wav, notes = c.predict(json.dumps({'z': enc['z']}), 0.0, 0, 120, 0, api_name='/decode')\n```")
+
+from gradio.events import Dependency
+
+class CheckedNumber(gr.Number):
+    """A gr.Number whose bad values (text, NaN, inf, out of range, a fraction for a whole number) are refused
+    before the function runs with a sentence naming the parameter and its range, not Gradio's internal text."""
+
+    limit: str = ""
+    integer: bool = False
+
+    @classmethod
+    def get_block_name(cls) -> str:
+        return "number"  # the browser draws it as a plain number box
+
+    def preprocess(self, payload):
+        try:
+            return api.number(self.limit, payload, self.integer)
+        except UserError as exc:
+            raise gr.Error(str(exc)) from None
+    from typing import Callable, Literal, Sequence, Any, TYPE_CHECKING
+    from gradio.blocks import Block
+    if TYPE_CHECKING:
+        from gradio.components import Timer
+        from gradio.components.base import Component
+
+
+def _num(name: str, value, label: str, integer: bool = False) -> gr.Number:
+    lo, hi = api.LIMITS[name]
+    box = CheckedNumber(value, label=f"{label} ({lo}–{hi})", minimum=lo, maximum=hi, precision=0 if integer else None)
+    box.limit, box.integer = name, integer
+    return box
+
+
+def build(page: Page) -> SimpleNamespace:
+    gr.Markdown(USAGE)
+    c = SimpleNamespace()
+    with gr.Accordion("/encode: MIDI file → melody, z, slider values, map position", open=False):
+        c.enc_in = gr.File(label="MIDI file", type="filepath")
+        c.enc_btn = gr.Button("encode")
+        c.enc_out = gr.JSON(label="result")
+    with gr.Accordion("/decode: z or slider values → MIDI, WAV, notes", open=False):
+        c.dec_in = gr.Textbox(label='JSON: {"z": [...]} or {"sliders": [...16 values]}', lines=2)
+        with gr.Row():
+            c.dec_temp = _num("temperature", 0.0, "temperature")
+            c.dec_seed = _num("seed", 0, "seed", True)
+            c.dec_tempo = _num("tempo", 120, "tempo")
+            c.dec_prog = _num("program", 0, "GM program", True)
+        c.dec_btn = gr.Button("decode")
+        c.dec_midi = gr.File(label="MIDI")
+        c.dec_wav = gr.File(label="WAV")
+        c.dec_notes = gr.JSON(label="notes")
+    with gr.Accordion("/sample, /similar", open=False):
+        with gr.Row():
+            c.n = _num("n", 4, "n", True)
+            c.temp = _num("temperature", 0.5, "temperature")
+            c.seed = _num("seed", 0, "seed", True)
+            c.sim = _num("similarity", 0.8, "similarity (for /similar)")
+        c.sim_in = gr.Textbox(label='JSON for /similar: {"z": [...]}', lines=1)
+        with gr.Row():
+            c.sample_btn = gr.Button("sample")
+            c.similar_btn = gr.Button("similar")
+        c.gen_out = gr.JSON(label="melodies")
+    with gr.Accordion("/interpolate: two MIDI files → blend", open=False):
+        with gr.Row():
+            c.int_a = gr.File(label="A", type="filepath")
+            c.int_b = gr.File(label="B", type="filepath")
+            c.int_steps = _num("steps", 7, "steps", True)
+        c.int_btn = gr.Button("interpolate")
+        c.int_midi = gr.File(label="MIDI")
+        c.int_wav = gr.File(label="WAV")
+        c.int_out = gr.JSON(label="steps")
+    with gr.Accordion("/neighbours: z or MIDI → nearest corpus melodies", open=False):
+        c.nb_json = gr.Textbox(label='JSON {"z": [...]} (or leave empty and give a file)', lines=1)
+        c.nb_file = gr.File(label="MIDI file", type="filepath")
+        c.nb_k = _num("k", 10, "k", True)
+        c.nb_btn = gr.Button("neighbours")
+        c.nb_out = gr.JSON(label="neighbours")
+    return c
+
+
+def wire(page: Page, c: SimpleNamespace) -> None:
+    h = page.h
+
+    @user_errors
+    def encode(path: str | None) -> dict:
+        return api.encode(h, path)
+
+    @user_errors
+    def decode(text: str, temperature: float, seed: float, tempo: float, program: float):
+        return api.decode(h, text, temperature, seed, tempo, program)
+
+    @user_errors
+    def sample(n: float, temperature: float, seed: float):
+        return api.sample(h, n, temperature, seed)
+
+    @user_errors
+    def similar(text: str, similarity: float, n: float, temperature: float, seed: float):
+        return api.similar(h, text, similarity, n, temperature, seed)
+
+    @user_errors
+    def interpolate(a: str | None, b: str | None, steps: float):
+        return api.interpolate(h, a, b, steps)
+
+    @user_errors
+    def neighbours(text: str, path: str | None, k: float):
+        return api.neighbours(h, text, path, k)
+
+    c.enc_btn.click(encode, c.enc_in, c.enc_out, api_name="encode")
+    c.dec_btn.click(decode, [c.dec_in, c.dec_temp, c.dec_seed, c.dec_tempo, c.dec_prog],
+                    [c.dec_midi, c.dec_wav, c.dec_notes], api_name="decode")
+    c.sample_btn.click(sample, [c.n, c.temp, c.seed], c.gen_out, api_name="sample")
+    c.similar_btn.click(similar, [c.sim_in, c.sim, c.n, c.temp, c.seed], c.gen_out, api_name="similar")
+    c.int_btn.click(interpolate, [c.int_a, c.int_b, c.int_steps], [c.int_midi, c.int_wav, c.int_out],
+                    api_name="interpolate")
+    c.nb_btn.click(neighbours, [c.nb_json, c.nb_file, c.nb_k], c.nb_out, api_name="neighbours")
