@@ -7,8 +7,7 @@ from types import SimpleNamespace
 import gradio as gr
 
 from explorer import api
-from explorer.errors import UserError
-from explorer.ui.common import Page, user_errors
+from explorer.ui.common import Page, checked_number, user_errors
 
 USAGE = ("Call the explorer from code with `gradio_client` (see README). Each endpoint below is also usable here.\n\n"
          "```python\nfrom gradio_client import Client, handle_file\nc = Client('http://127.0.0.1:7860/')\n"
@@ -16,29 +15,9 @@ USAGE = ("Call the explorer from code with `gradio_client` (see README). Each en
          "midi, wav, notes = c.predict(json.dumps({'z': enc['z']}), 0.0, 0, 120, 0, api_name='/decode')\n```")
 
 
-class CheckedNumber(gr.Number):
-    """A gr.Number whose bad values (text, NaN, inf, out of range, a fraction for a whole number) are refused
-    before the function runs with a sentence naming the parameter and its range, not Gradio's internal text."""
-
-    limit: str = ""
-    integer: bool = False
-
-    @classmethod
-    def get_block_name(cls) -> str:
-        return "number"  # the browser draws it as a plain number box
-
-    def preprocess(self, payload):
-        try:
-            return api.number(self.limit, payload, self.integer)
-        except UserError as exc:
-            raise gr.Error(str(exc)) from None
-
-
 def _num(name: str, value, label: str, integer: bool = False) -> gr.Number:
     lo, hi = api.LIMITS[name]
-    box = CheckedNumber(value, label=f"{label} ({lo}–{hi})", minimum=lo, maximum=hi, precision=0 if integer else None)
-    box.limit, box.integer = name, integer
-    return box
+    return checked_number(name, value, label=f"{label} ({lo}–{hi})", integer=integer, minimum=lo, maximum=hi)
 
 
 def build(page: Page) -> SimpleNamespace:

@@ -15,7 +15,6 @@ USAGE = ("Call the explorer from code with `gradio_client` (see README). Each en
          "enc = c.predict(handle_file('song.mid'), api_name='/encode')\n"
          "midi, wav, notes = c.predict(json.dumps({'z': enc['z']}), 0.0, 0, 120, 0, api_name='/decode')\n```")
 
-from gradio.events import Dependency
 
 class CheckedNumber(gr.Number):
     """A gr.Number whose bad values (text, NaN, inf, out of range, a fraction for a whole number) are refused
@@ -33,7 +32,9 @@ class CheckedNumber(gr.Number):
             return api.number(self.limit, payload, self.integer)
         except UserError as exc:
             raise gr.Error(str(exc)) from None
-    from typing import Callable, Literal, Sequence, Any, TYPE_CHECKING
+    from collections.abc import Callable, Sequence
+    from typing import TYPE_CHECKING, Any, Literal
+
     from gradio.blocks import Block
     if TYPE_CHECKING:
         from gradio.components import Timer

@@ -11,8 +11,9 @@ from gradio.components.plot import PlotData
 
 from explorer import figures
 from explorer.errors import UserError
-from explorer.handlers import Handlers, Playback, Rendered
+from explorer.handlers import ACCOMPANIMENTS, INSTRUMENTS, Handlers, Playback, Rendered
 from explorer.session import Session
+from explorer.validate import number
 from vae.errors import MusicReadError
 
 PLAY_FIELDS = ("instrument", "tempo", "temperature", "seed", "accompaniment")
@@ -21,6 +22,31 @@ PLAY_FIELDS = ("instrument", "tempo", "temperature", "seed", "accompaniment")
 def fresh_seed() -> int:
     """A new random seed for Random / Similar / Draw (each press gives a new melody)."""
     return int(np.random.default_rng().integers(0, 2**31 - 1))
+
+
+class CheckedNumber(gr.Number):
+    """A gr.Number whose bad values (text, NaN, inf, out of range, a fraction for a whole number) are refused
+    before the function runs with a sentence naming the parameter and its range, not Gradio's internal text."""
+
+    limit: str = ""
+    integer: bool = False
+
+    @classmethod
+    def get_block_name(cls) -> str:
+        return "number"  # the browser draws it as a plain number box
+
+    def preprocess(self, payload):
+        try:
+            return number(self.limit, payload, self.integer)
+        except UserError as exc:
+            raise gr.Error(str(exc)) from None
+
+
+def checked_number(limit: str, value, label: str, integer: bool = False, **kwargs) -> CheckedNumber:
+    """A number box checked against explorer.validate.LIMITS[limit] before any function sees its value."""
+    box = CheckedNumber(value, label=label, precision=0 if integer else None, **kwargs)
+    box.limit, box.integer = limit, integer
+    return box
 
 
 def plot(spec: dict | None) -> PlotData | None:
@@ -58,7 +84,13 @@ class Page:
         return {self.state, *self.play.values(), *extra}
 
     def playback(self, data: dict) -> Playback:
-        return Playback(**{name: data[c] for name, c in self.play.items()})
+        """The playback settings of a request, each checked (a hidden endpoint can be sent anything)."""
+        v = {name: data[c] for name, c in self.play.items()}
+        for name, menu in (("instrument", INSTRUMENTS), ("accompaniment", ACCOMPANIMENTS)):
+            if v[name] not in menu:
+                raise UserError(f"{name} must be one of {', '.join(menu)}, not {str(v[name])[:40]!r}.")
+        return Playback(v["instrument"], number("tempo", v["tempo"]), number("temperature", v["temperature"]),
+                        number("seed", v["seed"], integer=True), v["accompaniment"])
 
     def session(self, data: dict) -> Session:
         return data[self.state]

@@ -13,7 +13,7 @@ from explorer.session import new_state
 from explorer.storage import private_gradio_cache
 from explorer.ui import api_tab, blend, compose, corpus_map, sliders, transform, upload
 from explorer.ui.assets import COPY_LINK_JS, CSS, JS, MOVE_STAR_JS, SET_URL_JS
-from explorer.ui.common import Page, plot, user_errors
+from explorer.ui.common import Page, checked_number, plot, user_errors
 
 MAX_UPLOAD = "5mb"
 
@@ -47,7 +47,7 @@ def _melody_panel(h: Handlers) -> tuple[Page, dict]:
         with gr.Row():
             tempo = gr.Slider(40, 240, value=120, step=1, label="Tempo (quarter notes/min)")
             temperature = gr.Slider(0.0, 1.5, value=0.0, step=0.05, label="Temperature (0 = the most likely melody)")
-            seed = gr.Number(value=0, precision=0, label="Seed", minimum=0)
+            seed = checked_number("seed", 0, "Seed", integer=True, minimum=0)
     map_pos = gr.Textbox(visible="hidden", elem_id="map-pos")
     play = {"instrument": instrument, "tempo": tempo, "temperature": temperature, "seed": seed,
             "accompaniment": accompaniment}

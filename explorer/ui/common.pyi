@@ -1,0 +1,116 @@
+"""What every screen shares: the page context (state, playback inputs, the current-melody outputs) and helpers."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+
+import gradio as gr
+import numpy as np
+from gradio.components.plot import PlotData
+
+from explorer import figures
+from explorer.errors import UserError
+from explorer.handlers import ACCOMPANIMENTS, INSTRUMENTS, Handlers, Playback, Rendered
+from explorer.session import Session
+from explorer.validate import number
+from vae.errors import MusicReadError
+
+PLAY_FIELDS = ("instrument", "tempo", "temperature", "seed", "accompaniment")
+
+
+def fresh_seed() -> int:
+    """A new random seed for Random / Similar / Draw (each press gives a new melody)."""
+    return int(np.random.default_rng().integers(0, 2**31 - 1))
+
+from gradio.events import Dependency
+
+class CheckedNumber(gr.Number):
+    """A gr.Number whose bad values (text, NaN, inf, out of range, a fraction for a whole number) are refused
+    before the function runs with a sentence naming the parameter and its range, not Gradio's internal text."""
+
+    limit: str = ""
+    integer: bool = False
+
+    @classmethod
+    def get_block_name(cls) -> str:
+        return "number"  # the browser draws it as a plain number box
+
+    def preprocess(self, payload):
+        try:
+            return number(self.limit, payload, self.integer)
+        except UserError as exc:
+            raise gr.Error(str(exc)) from None
+    from typing import Callable, Literal, Sequence, Any, TYPE_CHECKING
+    from gradio.blocks import Block
+    if TYPE_CHECKING:
+        from gradio.components import Timer
+        from gradio.components.base import Component
+
+
+def checked_number(limit: str, value, label: str, integer: bool = False, **kwargs) -> CheckedNumber:
+    """A number box checked against explorer.validate.LIMITS[limit] before any function sees its value."""
+    box = CheckedNumber(value, label=label, precision=0 if integer else None, **kwargs)
+    box.limit, box.integer = limit, integer
+    return box
+
+
+def plot(spec: dict | None) -> PlotData | None:
+    """A figure spec (explorer.figures) as gr.Plot's payload, skipping plotly's slow validation."""
+    return None if spec is None else PlotData(type="plotly", plot=figures.to_json(spec))
+
+
+def user_errors(fn):
+    """Show a user's mistake (UserError, or a file we cannot read) as a sentence; anything else is a bug and
+    propagates unchanged (Gradio logs it and shows a generic error)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (UserError, MusicReadError) as exc:
+            raise gr.Error(str(exc)) from exc
+
+    return wrapper
+
+
+@dataclass
+class Page:
+    """The shared parts of the page. Event functions take their inputs as one dict keyed by component
+    (Gradio does that when `inputs` is a set), so playback settings are read by name."""
+
+    h: Handlers
+    state: gr.State
+    play: dict  # PLAY_FIELDS name -> component
+    main_out: list  # the current-melody panel's outputs, in show() order
+    sliders: list = field(default_factory=list)
+
+    def inputs(self, *extra) -> set:
+        """The state, the playback inputs and `extra` components, as a set (one dict argument)."""
+        return {self.state, *self.play.values(), *extra}
+
+    def playback(self, data: dict) -> Playback:
+        """The playback settings of a request, each checked (a hidden endpoint can be sent anything)."""
+        v = {name: data[c] for name, c in self.play.items()}
+        for name, menu in (("instrument", INSTRUMENTS), ("accompaniment", ACCOMPANIMENTS)):
+            if v[name] not in menu:
+                raise UserError(f"{name} must be one of {', '.join(menu)}, not {str(v[name])[:40]!r}.")
+        return Playback(v["instrument"], number("tempo", v["tempo"]), number("temperature", v["temperature"]),
+                        number("seed", v["seed"], integer=True), v["accompaniment"])
+
+    def session(self, data: dict) -> Session:
+        return data[self.state]
+
+    @property
+    def main_and_sliders(self) -> list:
+        return self.main_out + self.sliders
+
+    def show(self, st: Session, r: Rendered, with_sliders: bool = True) -> list:
+        """Values for main_out (and the sliders) after a render."""
+        out = [st, f"**{r.title}**", plot(r.figure), r.wav_path, [r.midi_path, r.wav_path], r.originality_md,
+               r.share_code, f"{r.map_xy[0]:.4f},{r.map_xy[1]:.4f}"]
+        return out + (list(r.sliders) if with_sliders else [])
+
+    def need_melody(self, st: Session) -> None:
+        if st.z is None:
+            raise UserError("Load or create a melody first.")
