@@ -71,3 +71,18 @@ def test_every_bad_argument_gets_a_sentence_that_names_it(client, tiny_services)
 def test_empty_neighbours_request_says_what_to_give(client):
     with pytest.raises(Exception, match="Give"):
         client.predict("", None, 10, api_name="/neighbours")
+
+
+def test_a_rejected_request_logs_one_short_line_and_no_traceback(client, tiny_services, capfd, caplog):
+    import logging
+
+    caplog.set_level(logging.INFO, logger="melody_explorer")
+    capfd.readouterr()
+    bad = [(z_json([1] * 3), 0.0, 0, 120, 0), (z_json([0.0] * tiny_services.latent_dim), "abc", 0, 120, 0),
+           ("x" * 300_000, 0.0, 0, 120, 0)]
+    for args in bad:
+        with pytest.raises(Exception):  # noqa: B017 (gradio_client's AppError)
+            client.predict(*args, api_name="/decode")
+    lines = [r.getMessage() for r in caplog.records if r.name == "melody_explorer"]
+    assert len(lines) == len(bad) and all(len(line) < 300 for line in lines)
+    assert "Traceback" not in capfd.readouterr().err

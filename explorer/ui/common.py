@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 from dataclasses import dataclass, field
 
 import gradio as gr
@@ -39,7 +40,7 @@ class CheckedNumber(gr.Number):
         try:
             return number(self.limit, payload, self.integer)
         except UserError as exc:
-            raise gr.Error(str(exc)) from None
+            raise rejected(str(exc), f"input {self.limit}") from None
 
 
 def checked_number(limit: str, value, label: str, integer: bool = False, **kwargs) -> CheckedNumber:
@@ -54,16 +55,26 @@ def plot(spec: dict | None) -> PlotData | None:
     return None if spec is None else PlotData(type="plotly", plot=figures.to_json(spec))
 
 
+LOG = logging.getLogger("melody_explorer")
+LOG_CHARS = 200  # a rejected request logs one line, its message cut to this
+
+
+def rejected(message: str, where: str) -> gr.Error:
+    """The error a user sees for a refused request, logged as one line (no traceback: it is not a bug)."""
+    LOG.info("rejected %s: %s", where, message[:LOG_CHARS].replace("\n", " "))
+    return gr.Error(message, print_exception=False)
+
+
 def user_errors(fn):
-    """Show a user's mistake (UserError, or a file we cannot read) as a sentence; anything else is a bug and
-    propagates unchanged (Gradio logs it and shows a generic error)."""
+    """Show a user's mistake (UserError, or a file we cannot read) as a sentence, logged as one line; anything
+    else is a bug and propagates unchanged (Gradio logs its traceback and shows a generic error)."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
         except (UserError, MusicReadError) as exc:
-            raise gr.Error(str(exc)) from exc
+            raise rejected(str(exc), fn.__name__) from exc
 
     return wrapper
 

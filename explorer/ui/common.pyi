@@ -40,7 +40,7 @@ class CheckedNumber(gr.Number):
         try:
             return number(self.limit, payload, self.integer)
         except UserError as exc:
-            raise gr.Error(str(exc)) from None
+            raise rejected(str(exc), f"input {self.limit}") from None
     from typing import Callable, Literal, Sequence, Any, TYPE_CHECKING
     from gradio.blocks import Block
     if TYPE_CHECKING:
