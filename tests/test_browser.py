@@ -258,3 +258,26 @@ def test_uploading_a_midi_file_shows_neighbours(page, small_corpus, tmp_path):
     assert wait_for_title_change(page, old).startswith(want)
     page.screenshot(path=str(ARTIFACTS / "7-neighbour.png"))
     assert not page.page_errors, page.page_errors
+
+
+def test_two_sessions_never_see_each_other(page, explorer_server):
+    """A second tab is its own session: it does not see the first one's upload or melody, and its moves
+    do not change the first one's."""
+    page.get_by_role("tab", name="Upload").click()
+    a_title, a_status = title(page), page.locator("#upload-status").inner_text()
+    assert "my tune.mid" in a_status  # the upload test ran in this tab
+    other = page.context.new_page()
+    try:
+        other.goto(explorer_server.url)
+        other.wait_for_selector("#piano-roll .js-plotly-plot")
+        other.get_by_role("tab", name="Upload").click()
+        expect()(other.locator("#upload-status")).not_to_contain_text("my tune.mid")
+        b_title = title(other)
+        other.get_by_role("tab", name="Sliders").click()
+        other.locator("#random-btn").click()
+        assert wait_for_title_change(other, b_title).startswith("Random melody")
+        page.bring_to_front()
+        assert title(page) == a_title and "my tune.mid" in page.locator("#upload-status").inner_text()
+        assert not page.page_errors, page.page_errors
+    finally:
+        other.close()
