@@ -11,7 +11,7 @@ APT_RUN := libfluidsynth3
 APT_TEST := chromium
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: all install system system-test run test test-slow lint bench corpus train evaluate ship trials clean
+.PHONY: all install system system-test run test test-slow fuzz lint bench corpus train evaluate ship trials clean
 
 all: test
 
@@ -45,6 +45,11 @@ test: system-test $(STAMP)
 
 test-slow: system-test $(STAMP)
 	$(PY) -m pytest -q -m slow
+
+# Property-based fuzzing at length: FUZZ_EXAMPLES examples per property, with hypothesis's counts.
+FUZZ_EXAMPLES ?= 2000
+fuzz: $(STAMP)
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q -p no:cacheprovider tests/test_fuzz.py --hypothesis-show-statistics
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
