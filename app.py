@@ -21,7 +21,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)))
     p.add_argument("--share", action="store_true", help="also make a public gradio.live link (where allowed)")
     p.add_argument("--soundfont", type=Path, help="a .sf2 file (default: soundfonts/, FluidR3, TimGM6mb)")
-    return p.parse_args(argv)
+    p.add_argument("--auth", default=os.environ.get("MELODY_AUTH"),
+                   help="USER:PASSWORD to require a login for the page and the API (env MELODY_AUTH)")
+    p.add_argument("--concurrency", type=int, default=int(os.environ.get("MELODY_CONCURRENCY", 4)),
+                   help="events of one kind running at once (env MELODY_CONCURRENCY)")
+    p.add_argument("--queue-size", type=int, default=int(os.environ.get("MELODY_QUEUE_SIZE", 64)),
+                   help="requests waiting before new ones are refused (env MELODY_QUEUE_SIZE)")
+    p.add_argument("--disk-cap-mb", type=float, default=float(os.environ.get("MELODY_DISK_CAP_MB", 512)),
+                   help="most disk the rendered files may take, oldest removed first (env MELODY_DISK_CAP_MB)")
+    a = p.parse_args(argv)
+    if a.auth is not None and (":" not in a.auth or not a.auth.split(":", 1)[0] or not a.auth.split(":", 1)[1]):
+        p.error("--auth must be USER:PASSWORD")
+    for name in ("concurrency", "queue_size", "disk_cap_mb"):
+        if getattr(a, name) <= 0:
+            p.error(f"--{name.replace('_', '-')} must be positive")
+    return a
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,9 +71,11 @@ def main(argv: list[str] | None = None) -> int:
     from explorer.ui import build_ui, launch
 
     cleanup_on_sigterm()  # a stopped container leaves no rendered files behind
-    demo = build_ui(services, soundfont=args.soundfont)
+    demo = build_ui(services, soundfont=args.soundfont, concurrency=args.concurrency, queue_size=args.queue_size,
+                    disk_cap_mb=args.disk_cap_mb)
     print(f"ready in {time.time() - t0:.1f} s: http://{args.host}:{args.port}")
-    launch(demo, host=args.host, port=args.port, share=args.share)
+    auth = tuple(args.auth.split(":", 1)) if args.auth else None
+    launch(demo, host=args.host, port=args.port, share=args.share, auth=auth)
     return 0
 
 

@@ -15,7 +15,10 @@ from explorer.ui import api_tab, blend, compose, corpus_map, sliders, transform,
 from explorer.ui.assets import COPY_LINK_JS, CSS, JS, MOVE_STAR_JS, SET_URL_JS
 from explorer.ui.common import Page, checked_number, plot, user_errors
 
-MAX_UPLOAD = "5mb"
+MAX_UPLOAD = "5mb"  # bigger uploads get HTTP 413 before any of our code runs
+CONCURRENCY = 4  # events of one kind running at once
+QUEUE_SIZE = 64  # waiting requests before new ones are refused
+DISK_CAP_MB = 512  # rendered files on disk at most
 
 
 def _intro(services: ExplorerServices) -> str:
@@ -92,12 +95,17 @@ def _wire_panel(demo: gr.Blocks, page: Page, panel: dict, map_plot: gr.Plot) -> 
     panel["copy"].click(None, None, None, js=COPY_LINK_JS)
 
 
-def build_ui(services: ExplorerServices, soundfont: str | Path | None = None, handlers: Handlers | None = None) -> gr.Blocks:
-    """Build the Blocks app over shared, read-only services (nothing is launched)."""
+def build_ui(services: ExplorerServices, soundfont: str | Path | None = None, handlers: Handlers | None = None,
+             concurrency: int = CONCURRENCY, queue_size: int = QUEUE_SIZE, disk_cap_mb: float = DISK_CAP_MB) -> gr.Blocks:
+    """Build the Blocks app over shared, read-only services (nothing is launched).
+
+    concurrency: events run at once (per event kind); queue_size: requests waiting before new ones are
+    refused; disk_cap_mb: the most the rendered files may take on disk (oldest removed first)."""
     default_threads()
     # Renders go straight into this app's own Gradio cache (explorer.storage): one copy, bounded, private.
     cache = private_gradio_cache()
     h = handlers or Handlers(services, soundfont, out_dir=cache / "renders")
+    h.store.max_bytes = int(disk_cap_mb * 2**20)
     with gr.Blocks(title="Melody Explorer", delete_cache=(3600, 3600)) as demo:
         gr.Markdown(_intro(services))
         with gr.Row():
@@ -123,11 +131,14 @@ def build_ui(services: ExplorerServices, soundfont: str | Path | None = None, ha
         for screen, comps in ((sliders, s), (corpus_map, m), (upload, u), (blend, b), (transform, t), (compose, c),
                               (api_tab, a)):
             screen.wire(page, comps)
-    demo.queue(default_concurrency_limit=4, max_size=64)
+    demo.queue(default_concurrency_limit=concurrency, max_size=queue_size)
+    demo.handlers = h  # for benchmarks and tests: the files this app writes
     return demo
 
 
-def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, share: bool = False, **kwargs):
-    """Launch with the project's settings: upload limit, monitoring off, the map-click bridge script."""
-    return demo.launch(server_name=host, server_port=port, share=share, max_file_size=MAX_UPLOAD,
+def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, share: bool = False,
+           auth: tuple[str, str] | None = None, **kwargs):
+    """Launch with the project's settings: upload limit, monitoring off, the map-click bridge script, and a
+    login when `auth` (user, password) is given."""
+    return demo.launch(server_name=host, server_port=port, share=share, max_file_size=MAX_UPLOAD, auth=auth,
                        enable_monitoring=False, js=JS, css=CSS, footer_links=["api"], show_error=True, **kwargs)
