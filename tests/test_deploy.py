@@ -56,7 +56,7 @@ def test_queue_concurrency_and_disk_cap_are_applied(locked):
     assert demo._queue.default_concurrency_limit == 2
     store = demo.handlers.store
     assert store.max_bytes == 2**20 and store.folder.parent == demo.handlers.out_dir.parent
-    for i in range(6):  # six 300 kB renders: the oldest go once the folder passes 1 MB
+    for _ in range(6):  # six 300 kB renders: the oldest go once the folder passes 1 MB
         store.path("melody", ".wav").write_bytes(b"x" * 300_000)
         store.sweep(force=True)
     assert store.size() <= 2**20
