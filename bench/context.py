@@ -139,6 +139,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def rss_mb() -> float:
+    """Resident memory of this process now (VmRSS on Linux; the peak elsewhere)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return peak_rss_mb()
+
+
 def peak_rss_mb() -> float:
     """Peak resident memory of this process so far (ru_maxrss is KiB on Linux, bytes on macOS)."""
     import resource

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.context import Context, Section, Stopwatch, cycle, free_port, peak_rss_mb, timed
+from bench.context import Context, Section, Stopwatch, cycle, free_port, peak_rss_mb, rss_mb, timed
 from bench.song import make_song
 
 USERS = 16
@@ -22,15 +22,14 @@ USERS = 16
 def run(ctx: Context) -> Section:
     from gradio_client import Client, handle_file
 
-    from explorer.handlers import Handlers
     from explorer.ui import build_ui, launch
 
     sec = Section("http")
     t = Stopwatch()
     rss_start = peak_rss_mb()
     services = ctx.services()
-    h = Handlers(services, out_dir=Path(ctx.work_dir) / "http-files")
-    demo = build_ui(services, handlers=h)  # sets torch threads to 1, as the app does
+    demo = build_ui(services)  # as the app: torch threads 1, renders in its private Gradio cache
+    h = demo.handlers
     port = free_port()
     launch(demo, port=port, prevent_thread_lock=True, quiet=True)
     url = f"http://127.0.0.1:{port}/"
@@ -73,6 +72,16 @@ def run(ctx: Context) -> Section:
         sec.add(f"{USERS} users x {calls} /decode: errors", load["errors"], le=0)
         sec.add(f"{USERS} users /decode p95", load["p95_ms"], "ms", le=1000,
                 note=f"p50 {load['median_ms']:.0f} ms, {load['calls_per_s']:.1f} calls/s")
+        # Sustained load: 16 users for a while, memory and disk sampled as it runs (do they level off?)
+        seconds = 30 if ctx.quick else 150
+        sustained = sustained_load(url, USERS, seconds, zs, h)
+        sec.data["sustained"] = sustained
+        sec.add(f"{USERS} users for {seconds} s: errors", sustained["errors"], le=0,
+                note=f"{sustained['calls']} calls, {sustained['calls_per_s']:.1f} calls/s")
+        sec.add("  RSS growth, second half of the run", sustained["rss_slope_mb_per_min_second_half"], "MB/min",
+                note=f"RSS {sustained['rss_mb'][0]:.0f} -> {sustained['rss_mb'][-1]:.0f} MB")
+        sec.add("  rendered files on disk at the end", sustained["disk_mb_end"], "MB",
+                note=f"cap {h.store.max_bytes / 2**20:.0f} MB")
     finally:
         demo.close()
     rss_end = peak_rss_mb()
@@ -137,3 +146,46 @@ def concurrent_decodes(url: str, users: int, calls: int, payloads: list[str]) ->
             "error_samples": errors[:5], "median_ms": round(float(np.median(a)), 1),
             "p95_ms": round(float(np.percentile(a, 95)), 1), "max_ms": round(float(a.max()), 1),
             "wall_s": round(wall, 2), "calls_per_s": round(len(lat) / wall, 2) if wall else 0.0}
+
+
+def sustained_load(url: str, users: int, seconds: float, payloads, h) -> dict:
+    """`users` clients calling /decode back to back for `seconds`; RSS (MB) and the render folder's size
+    sampled every 5 s. rss_slope_mb_per_min_second_half: least-squares slope over the second half."""
+    from gradio_client import Client
+
+    stop = time.perf_counter() + seconds
+    lock = threading.Lock()
+    counts = {"calls": 0, "errors": 0}
+
+    def user():
+        c = Client(url, download_files=False, verbose=False, analytics_enabled=False)
+        while time.perf_counter() < stop:
+            with lock:
+                p = next(payloads)
+            try:
+                c.predict(p, 0.0, 0, 120, 0, api_name="/decode")
+                with lock:
+                    counts["calls"] += 1
+            except Exception:
+                with lock:
+                    counts["errors"] += 1
+
+    threads = [threading.Thread(target=user, daemon=True) for _ in range(users)]
+    t0 = time.perf_counter()
+    for th in threads:
+        th.start()
+    times, rss, disk = [], [], []
+    while time.perf_counter() < stop:
+        times.append(time.perf_counter() - t0)
+        rss.append(rss_mb())
+        disk.append(h.store.size() / 2**20)
+        time.sleep(5)
+    for th in threads:
+        th.join(timeout=120)
+    wall = time.perf_counter() - t0
+    half = len(times) // 2
+    slope = float(np.polyfit(np.array(times[half:]) / 60, rss[half:], 1)[0]) if len(times) - half >= 2 else float("nan")
+    return {"users": users, "seconds": round(wall, 1), "calls": counts["calls"], "errors": counts["errors"],
+            "calls_per_s": round(counts["calls"] / wall, 2), "rss_mb": [round(r, 1) for r in rss],
+            "disk_mb": [round(d, 1) for d in disk], "rss_slope_mb_per_min_second_half": round(slope, 1),
+            "disk_mb_end": round(h.store.size() / 2**20, 1)}
