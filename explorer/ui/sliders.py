@@ -46,9 +46,11 @@ def wire(page: Page, c: SimpleNamespace) -> None:
         st, r = h.set_sliders(st, [data[s] for s in page.sliders], page.playback(data))
         return page.show(st, r, with_sliders=False)
 
-    # One endpoint for 16 release triggers and the button. Render on release, not change: setting 16
-    # sliders from Python fires .change 16 times.
-    gr.on([s.release for s in page.sliders] + [c.render.click], on_sliders, page.inputs(*page.sliders),
+    # One endpoint for the sliders' drag (input), release and the button; not .change, which setting 16
+    # sliders from Python fires 16 times. always_last: while a render runs, only the newest drag position
+    # waits, so the melody follows the drag at the rate the machine sustains and nothing piles up.
+    triggers = [s.input for s in page.sliders] + [s.release for s in page.sliders] + [c.render.click]
+    gr.on(triggers, on_sliders, page.inputs(*page.sliders),
           page.main_out, api_name="sliders", api_visibility="undocumented", trigger_mode="always_last",
           concurrency_limit=4)
 
