@@ -329,21 +329,25 @@ class ExplorerServices:
         return z, self.model.decode(z, temperature, seed)
 
     def push_attribute(self, z: np.ndarray, attribute: str, amount: float) -> np.ndarray:
-        """z [Z] moved along an attribute; amount 1 = the gap between the attribute's top and bottom quartile.
+        """z [Z] (or [B, Z]) moved along an attribute; amount 1 = the gap between its top and bottom quartile.
 
         An attribute with a steered slider moves like that slider (the decoded melody follows the push and
         holds the other attributes, vae.sweep.steer); any other along its attribute vector."""
         ctl = self.sliders.controls
         z = np.asarray(z, np.float32)
-        if not (self.sliders.steered and attribute in ctl.attributes and z.ndim == 1):
+        if not (self.sliders.steered and attribute in ctl.attributes):
             return self.vectors.push(z, attribute, amount)
         k = ctl.attributes.index(attribute)
-        std = (self.sliders.attr_std or corpus_std(self.attrs))[attribute]
+        attr_std = self.sliders.attr_std or corpus_std(self.attrs)
         gap = float(self.vectors.gap[self.vectors.names.index(attribute)])
-        cur = self.sliders_of(z)
+        z2 = np.atleast_2d(z)
+        cur = np.atleast_2d(self.sliders_of(z2))
         values = cur.copy()
-        values[k] += float(amount) * gap / std / ctl.unit(k)
-        return self.z_from_sliders(z, values, cur)
+        values[:, k] += float(amount) * gap / attr_std[attribute] / ctl.unit(k)
+        if float(amount) == 0.0:
+            return z
+        out = steer(lambda x: self.model.decode(x), ctl, z2, cur, values, attr_std)
+        return out[0] if z.ndim == 1 else out
 
     def move_to_style(self, z: np.ndarray, to_style: str, amount: float = 1.0) -> np.ndarray:
         """z moved toward to_style inside the styles' discriminant subspace, steered (explorer.styles.steer_style):

@@ -74,10 +74,11 @@ class AttributeVectors:
 
 def measure_attribute_vectors(model, vectors: AttributeVectors, mu: np.ndarray, n: int = 200,
                               amounts: tuple[float, ...] = DEFAULT_AMOUNTS, seed: int = 0,
-                              names: list[str] | None = None) -> dict[str, dict]:
+                              names: list[str] | None = None, push=None) -> dict[str, dict]:
     """Decode n sampled windows' mu [N, Z] pushed by each amount; report what each push achieved.
 
-    `model` needs decode(z [B, Z]) -> tokens [B, T] (greedy). Per attribute: gap (what the vector was
+    `model` needs decode(z [B, Z]) -> tokens [B, T] (greedy). `push(z [B, Z], name, amount)` makes the move
+    (default: along the vector; the explorer passes its steered push). Per attribute: gap (what the vector was
     built from), per_unit (least-squares slope of the decoded attribute on the amount), ratio
     (per_unit / gap), means (decoded attribute mean at each amount) and up_share (share of melodies
     whose attribute at +max amount exceeds that at -max amount; ties count half).
@@ -88,7 +89,8 @@ def measure_attribute_vectors(model, vectors: AttributeVectors, mu: np.ndarray, 
     amounts_arr = np.asarray(amounts, dtype=np.float32)
     out = {}
     for name in names or vectors.names:
-        z = np.concatenate([vectors.push(z0, name, a) for a in amounts_arr])
+        move = push or vectors.push
+        z = np.concatenate([move(z0, name, float(a)) for a in amounts_arr])
         values = compute_attributes(model.decode(z))[name].reshape(len(amounts_arr), len(z0))
         x = np.repeat(amounts_arr, len(z0))
         y = values.ravel()

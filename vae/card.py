@@ -6,6 +6,7 @@ import csv
 import json
 from pathlib import Path
 
+from vae.attributes import ATTRIBUTES
 from vae.checkpoint import read_meta
 from vae.format import MelodyFormat
 
@@ -134,6 +135,11 @@ def write_card(checkpoint: Path, scores: dict, out: Path, corpus_report: dict | 
         + (f"mu dims 0..{len(t.get('attr_names', ())) - 1} ordered like {', '.join(t.get('attr_names', ()))}; "
            f"weight {t.get('attr_weight')} per attribute, tanh scale {t.get('attr_scale')}."
            if t.get("attr_names") and t.get("attr_weight") else "off."),
+        "- Attributes (`vae/attributes.py`, computed from the notes, one definition for training, sliders and "
+        "report): " + "; ".join(ATTRIBUTES.values()) + ". Rhythmic complexity is the entropy of the inter-onset "
+        "intervals since 2026-12-02 (it was the share of off-beat onsets, which rose with note density); "
+        "training from then on orders its latent dimension by the new definition.",
+        f"- Anticipation augmentation (pop-style early onsets, `vae/augment.py`): {t.get('anticipate', 0) or 'off'}.",
         f"- Trained for {extra.get('train_seconds', 0) / 60:.0f} minutes in all ({meta['step']} steps, "
         f"{meta['step'] * t['batch_size'] / max(extra.get('windows_train', 1), 1):.1f} epochs over "
         f"{extra.get('windows_train', '?')} training windows), checkpoint selected by validation greedy note-event "
