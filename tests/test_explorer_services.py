@@ -218,7 +218,7 @@ def test_report_and_cli(services, tiny_model, tiny_checkpoint, small_corpus, exp
         assert got["gap"] == pytest.approx(float(services.vectors.gap[i]))
         assert got["amounts"] == sorted(got["amounts"]) and got["amounts"][0] < 0 < got["amounts"][-1]
         amounts = np.asarray(got["amounts"], dtype=np.float32)
-        z = np.concatenate([mu + x * services.vectors.vector(name) for x in amounts])
+        z = np.concatenate([services.push_attribute(mu, name, float(x)) for x in amounts])  # the app's push
         values = compute_attributes(tiny_model.decode(z))[name].astype(np.float64).reshape(len(amounts), len(mu))
         means = [np.nanmean(v) if np.isfinite(v).any() else np.nan for v in values]
         assert got["means"] == pytest.approx(means, rel=1e-4, abs=1e-6, nan_ok=True), name
