@@ -86,3 +86,11 @@ def test_a_rejected_request_logs_one_short_line_and_no_traceback(client, tiny_se
     lines = [r.getMessage() for r in caplog.records if r.name == "melody_explorer"]
     assert len(lines) == len(bad) and all(len(line) < 300 for line in lines)
     assert "Traceback" not in capfd.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["/upload", "/sliders", "/playback", "/load", "/map_click", "/random", "/push"])
+def test_the_pages_own_events_are_not_an_api(client, name):
+    """Only the six public endpoints take calls from scripts; the page's events are private to the page."""
+    with pytest.raises(Exception) as err:  # noqa: B017
+        client.predict(api_name=name)
+    assert not INTERNAL.search(str(err.value)) or "api_name" in str(err.value), str(err.value)[:200]

@@ -56,7 +56,7 @@ def wire(page: Page, c: SimpleNamespace) -> None:
         return st, plot(b["figure"]), b["wav"], [b["midi"], b["wav"]], gr.update(maximum=len(b["z"]), value=1)
 
     c.blend.click(on_blend, page.inputs(c.steps), [page.state, c.strip, c.audio, c.files, c.pick], api_name="blend",
-                  api_visibility="undocumented")
+                  api_visibility="private")
 
     @user_errors
     def on_pick(data):

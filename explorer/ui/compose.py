@@ -51,4 +51,4 @@ def wire(page: Page, c: SimpleNamespace) -> None:
         return plot(piece["figure"]), piece["wav"], [piece["midi"], piece["wav"]]
 
     c.compose.click(on_compose, page.inputs(c.bars), [c.piece, c.audio, c.files], api_name="compose",
-                    api_visibility="undocumented")
+                    api_visibility="private")

@@ -39,10 +39,10 @@ def wire(page: Page, c: SimpleNamespace) -> None:
         return page.show(*h.load_tune(page.session(data), tune, page.playback(data)))
 
     c.click.change(on_click, page.inputs(c.click), page.main_and_sliders, api_name="map_click",
-                   api_visibility="undocumented")
+                   api_visibility="private")
 
     def on_view(st, color):
         return plot(h.map_figure(color, h.s.place(st.z) if st.z is not None else None))
 
-    c.color_by.input(on_view, [page.state, c.color_by], c.corpus_map, api_name="map", api_visibility="undocumented")
+    c.color_by.input(on_view, [page.state, c.color_by], c.corpus_map, api_name="map", api_visibility="private")
     c.tab.select(on_view, [page.state, c.color_by], c.corpus_map, api_visibility="private")

@@ -79,7 +79,7 @@ def _wire_panel(demo: gr.Blocks, page: Page, panel: dict, map_plot: gr.Plot) -> 
         return [*page.show(st, r), p.instrument, p.tempo, p.temperature, p.seed,
                 plot(h.map_figure("collection", r.map_xy))]
 
-    demo.load(on_load, page.inputs(), load_out, api_name="load", api_visibility="undocumented")
+    demo.load(on_load, page.inputs(), load_out, api_name="load", api_visibility="private")
 
     @user_errors
     def on_playback(data):
@@ -89,7 +89,7 @@ def _wire_panel(demo: gr.Blocks, page: Page, panel: dict, map_plot: gr.Plot) -> 
 
     gr.on([play["instrument"].input, play["accompaniment"].input, play["tempo"].release, play["temperature"].release,
            play["seed"].submit], on_playback, page.inputs(), page.main_out, api_name="playback",
-          api_visibility="undocumented")
+          api_visibility="private")
     panel["share"].change(None, [panel["share"]], [panel["share"]], js=SET_URL_JS)
     panel["map_pos"].change(None, [panel["map_pos"]], [panel["map_pos"]], js=MOVE_STAR_JS)
     panel["copy"].click(None, None, None, js=COPY_LINK_JS)

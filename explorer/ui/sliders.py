@@ -51,14 +51,14 @@ def wire(page: Page, c: SimpleNamespace) -> None:
     # waits, so the melody follows the drag at the rate the machine sustains and nothing piles up.
     triggers = [s.input for s in page.sliders] + [s.release for s in page.sliders] + [c.render.click]
     gr.on(triggers, on_sliders, page.inputs(*page.sliders),
-          page.main_out, api_name="sliders", api_visibility="undocumented", trigger_mode="always_last",
+          page.main_out, api_name="sliders", api_visibility="private", trigger_mode="always_last",
           concurrency_limit=4)
 
     @user_errors
     def on_random(data):
         return page.show(*h.random(page.session(data), page.playback(data), fresh_seed()))
 
-    c.random.click(on_random, page.inputs(), page.main_and_sliders, api_name="random", api_visibility="undocumented")
+    c.random.click(on_random, page.inputs(), page.main_and_sliders, api_name="random", api_visibility="private")
 
     @user_errors
     def on_similar(data):
@@ -67,7 +67,7 @@ def wire(page: Page, c: SimpleNamespace) -> None:
         return page.show(*h.similar(st, page.playback(data), float(data[c.similarity]), fresh_seed()))
 
     c.similar.click(on_similar, page.inputs(c.similarity), page.main_and_sliders, api_name="vary",
-                    api_visibility="undocumented")
+                    api_visibility="private")
 
     @user_errors
     def on_reset(data):
@@ -76,4 +76,4 @@ def wire(page: Page, c: SimpleNamespace) -> None:
             raise UserError("Nothing to reset to yet.")
         return page.show(*h.reset(st, page.playback(data)))
 
-    c.reset.click(on_reset, page.inputs(), page.main_and_sliders, api_name="reset", api_visibility="undocumented")
+    c.reset.click(on_reset, page.inputs(), page.main_and_sliders, api_name="reset", api_visibility="private")

@@ -56,7 +56,7 @@ def wire(page: Page, c: SimpleNamespace) -> None:
                                    "(measured on the decoded melodies)"]
 
     c.attr_amount.release(on_push, page.inputs(c.attr, c.attr_amount), page.main_and_sliders + [c.attr_md],
-                          api_name="push_attribute", api_visibility="undocumented")
+                          api_name="push_attribute", api_visibility="private")
 
     @user_errors
     def on_style(data):
@@ -70,7 +70,7 @@ def wire(page: Page, c: SimpleNamespace) -> None:
         return [*page.show(st, r), txt]
 
     c.style_amount.release(on_style, page.inputs(c.style, c.style_amount), page.main_and_sliders + [c.style_md],
-                           api_name="move_to_style", api_visibility="undocumented")
+                           api_name="move_to_style", api_visibility="private")
 
     @user_errors
     def on_draw(data):
@@ -81,7 +81,7 @@ def wire(page: Page, c: SimpleNamespace) -> None:
         return st, plot(d["figure"]), gr.update(maximum=len(d["z"]), value=1)
 
     c.draw.click(on_draw, page.inputs(c.draw_style, c.draw_n), [page.state, c.drawn, c.pick], api_name="draw_in_style",
-                 api_visibility="undocumented")
+                 api_visibility="private")
 
     @user_errors
     def on_pick(data):

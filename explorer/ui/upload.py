@@ -67,7 +67,7 @@ def wire(page: Page, c: SimpleNamespace) -> None:
         choices = [(cand["label"], i) for i, cand in enumerate(st.upload["candidates"])]
         return [*show_choice(st, 0, 0, page.playback(data)), gr.update(choices=choices, value=0)]
 
-    c.file.upload(on_upload, page.inputs(c.file), outputs + [c.cand], api_name="upload", api_visibility="undocumented")
+    c.file.upload(on_upload, page.inputs(c.file), outputs + [c.cand], api_name="upload", api_visibility="private")
 
     def chooser(window_too: bool):
         @user_errors
