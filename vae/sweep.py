@@ -32,7 +32,8 @@ STEER_SPREAD = 0.5  # random spread of the candidates' attribute read-outs, in s
 
 STEER_SCALES = (0.5, 0.75, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0)  # multiples of the linear move tried
 
-STEER_ASKED_WEIGHT = 2.0  # a miss on an attribute the user changed counts this much more than on a held one
+STEER_ASKED_WEIGHT = 4.0  # a miss on the attribute the user moved counts this much more than on a held one;
+# 4 named 9 of 9 sliders where 2 named 7 (same sliders and melodies, bench/steer_trials.md)
 
 
 def steer(decode, controls: Controls, z: np.ndarray, current: np.ndarray, new: np.ndarray,
