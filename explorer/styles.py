@@ -178,15 +178,18 @@ class StyleModel:
 
 # Emphases a steered style move tries (StyleModel.move_subspace): the least one whose decoded melody is
 # recognised as the target is kept, so a melody moves no further than it needs to.
-STEER_EMPHASES = (0.0, 0.5, 1.0, 1.5, 2.5)
+STEER_EMPHASES = (0.0, 0.5, 1.0, 1.5, 2.5, 4.0)
+CENTROID_AMOUNTS = (1.0, 1.5)  # centroid moves tried after the subspace moves
 
 
 def steer_style(model, styles: StyleModel, z: np.ndarray, to_style: str, amount: float = 1.0,
                 emphases: tuple[float, ...] = STEER_EMPHASES) -> np.ndarray:
-    """A style move that arrives: z [Z] or [B, Z] moved `amount` of the way to the least-emphasised subspace
-    move whose decoding, re-encoded, the style classifier recognises as `to_style` (else the most probable).
+    """A style move that arrives: z [Z] or [B, Z] moved `amount` of the way to the first candidate whose
+    decoding, re-encoded, the style classifier recognises as `to_style` (else the most probable). Candidates,
+    in order: the subspace moves by increasing emphasis (they keep the rest of z), then the whole-z centroid
+    moves (CENTROID_AMOUNTS), which reach some targets the subspace cannot (O'Neill from Ryan's).
 
-    Decodes len(emphases) candidates per melody (one batch). Amounts in (0, 1) go part of the way along the
+    Decodes len(emphases) + len(CENTROID_AMOUNTS) candidates per melody (one batch). Amounts in (0, 1) go part of the way along the
     same line, so a small amount changes the melody a little. `model` needs decode and encode (TrainedModel).
     """
     z = np.asarray(z, dtype=np.float32)
@@ -194,8 +197,12 @@ def steer_style(model, styles: StyleModel, z: np.ndarray, to_style: str, amount:
     z2 = np.atleast_2d(z)
     amount = float(np.clip(amount, 0.0, 1.0))
     t = styles.index(to_style)
-    b, e = len(z2), len(emphases)
-    cands = np.stack([styles.move_subspace(z2, to_style, 1.0, em) for em in emphases], axis=1)  # [B, E, Z]
+    b, e = len(z2), len(emphases) + len(CENTROID_AMOUNTS)
+    subspace = [styles.move_subspace(z2, to_style, 1.0, em) for em in emphases]
+    # and the whole-z centroid moves, which sometimes arrive where the subspace moves do not (O'Neill vs Ryan)
+    centroid = [styles.move(z2, to_style, 1.0) + (a - 1.0) * (styles.move(z2, to_style, 1.0) - z2)
+                for a in CENTROID_AMOUNTS]
+    cands = np.stack(subspace + centroid, axis=1)  # [B, E, Z]
     again = model.encode(model.decode(cands.reshape(b * e, -1)))[0]
     prob = styles.probabilities(again)[:, t].reshape(b, e)
     ok = (styles.predict(again) == t).reshape(b, e)
