@@ -22,6 +22,7 @@ from pathlib import Path
 MAX_BYTES = 512 * 2**20  # the render folder never holds more than this
 MAX_AGE_S = 3600  # nor files older than this
 SWEEP_EVERY_S = 5.0  # at most one sweep per this many seconds (a sweep lists the folder)
+SWEEP_TO = 0.8  # a sweep over the cap deletes down to this share of it
 
 _owned: list[Path] = []  # folders this process created and removes on exit
 _owned_lock = threading.Lock()
@@ -44,8 +45,8 @@ class RenderStore:
         return self.folder / f"{stem}-{uuid.uuid4().hex[:10]}{suffix}"
 
     def sweep(self, force: bool = False) -> int:
-        """Delete files past the age cap, then the oldest until the folder is under the size cap; returns files
-        deleted. Runs at most every SWEEP_EVERY_S unless forced, and never two at once."""
+        """Delete files past the age cap, then (over the size cap) the oldest until the folder holds SWEEP_TO of
+        the cap; returns how many were deleted. Runs at most every SWEEP_EVERY_S unless forced, never twice at once."""
         now = time.time()
         if not force and now - self._last < SWEEP_EVERY_S:
             return 0
@@ -64,8 +65,11 @@ class RenderStore:
             files.sort()
             total = sum(f[1] for f in files)
             removed = 0
+            # Over the cap, go down to SWEEP_TO of it: the writes until the next sweep (a few seconds of
+            # renders) then still fit under the cap.
+            goal = self.max_bytes if total <= self.max_bytes else int(self.max_bytes * SWEEP_TO)
             for mtime, size, path in files:
-                if now - mtime <= self.max_age_s and total <= self.max_bytes:
+                if now - mtime <= self.max_age_s and total <= goal:
                     break
                 Path(path).unlink(missing_ok=True)
                 total -= size
