@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from explorer.handlers import SLIDER_RANGE
 from vae.attributes import compute_attributes
 from vae.controls import CONTROLS_FILE, load_controls, slider_words
 from vae.inference import TrainedModel
@@ -53,7 +54,8 @@ def test_the_shipped_sliders_are_named_by_their_own_sweep(shipped):
 
 
 def test_every_named_slider_moves_its_attribute_the_labelled_way(shipped):
-    """On melodies written here (not from the corpus), through the same steered move the explorer makes."""
+    """On melodies written here (not from the corpus), through the same steered move the explorer makes, from
+    one end of the slider's range in the UI to the other."""
     model, controls, sweep, rest = shipped
     z = model.encode([melody(t) for t in TUNES.values()])[0]
     std = rest["settings"]["attr_std"]
@@ -62,7 +64,7 @@ def test_every_named_slider_moves_its_attribute_the_labelled_way(shipped):
     for i, name in named:
         cur = controls.coords(z)
         lo, hi = cur.copy(), cur.copy()
-        lo[:, i], hi[:, i] = -2.0, 2.0
+        lo[:, i], hi[:, i] = -SLIDER_RANGE, SLIDER_RANGE
         if rest["settings"].get("steered"):
             z_lo, z_hi = steer(model.decode, controls, z, cur, lo, std), steer(model.decode, controls, z, cur, hi, std)
         else:

@@ -12,8 +12,8 @@ from explorer.ui.common import Page, fresh_seed, user_errors
 
 HELP = ("Each named slider moves one musical attribute of the melody, measured: swept from -2 to +2 on held-out "
         "melodies it moved that attribute steadily and at least twice as far as any other (the figures are under "
-        "each slider). The others are free directions of the latent space with no single effect. The melody renders "
-        "when you release a slider (or press **Render** after using the keyboard).")
+        "each slider). The others are free directions of the latent space with no single effect. The melody follows "
+        "a slider while you drag it and renders again when you let go (or press **Render** after using the keyboard).")
 
 
 def build(page: Page) -> SimpleNamespace:
