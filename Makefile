@@ -11,7 +11,7 @@ APT_RUN := libfluidsynth3
 APT_TEST := chromium
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: all install system system-test run test test-slow fuzz lint bench corpus train evaluate ship trials clean
+.PHONY: all install system system-test run test test-slow fuzz lint bench corpus train evaluate ship trials trials-latent clean
 
 all: test
 
@@ -78,6 +78,10 @@ ship: install
 # Side-by-side regulariser trials, round 2 (warm start from the resume point, 14 minutes each): bench/trials.md
 trials: install
 	$(PY) -m bench.model_trials --minutes 14 --only ioi-w0.05 ioi-w0.1 ioi-w0.05-ant --n 40 --modes response
+
+# Round 3 (from scratch, same minutes and seed): latent size 16/32/64 and free bits: bench/trials-latent.md
+trials-latent: install
+	$(PY) -m bench.model_trials --minutes 20 --only z16 z32 z64 z64-fb32 --n 40 --modes response --table trials-latent
 
 clean:
 	rm -rf .cache

@@ -32,7 +32,13 @@ TRIALS = {  # name -> train flags (on top of the default preset)
     "ioi-w0.05": ["--attr-weight", "0.05", "--attr-scale", "10"],
     "ioi-w0.1": ["--attr-weight", "0.1", "--attr-scale", "10"],
     "ioi-w0.05-ant": ["--attr-weight", "0.05", "--attr-scale", "10", "--anticipate", "0.25"],
+    # Round 3 (to run; from scratch, not warm-started): latent size and free bits.
+    "z16": ["--latent-dim", "16"],
+    "z32": ["--latent-dim", "32"],
+    "z64": ["--latent-dim", "64"],
+    "z64-fb32": ["--latent-dim", "64", "--free-bits", "32"],
 }
+SCRATCH = {"z16", "z32", "z64", "z64-fb32"}  # trials that start from random weights (no --init-from)
 
 
 def run_trials(names: list[str], minutes: float, init_from: Path, out: Path) -> None:
@@ -43,7 +49,8 @@ def run_trials(names: list[str], minutes: float, init_from: Path, out: Path) -> 
         d.mkdir(parents=True, exist_ok=True)
         resume = ["--resume"] if (d / "last" / "checkpoint.json").exists() else []
         cmd = [sys.executable, "-m", "vae", "train", "--preset", "default", "--out", str(d), "--minutes", str(minutes),
-               "--threads", "1", "--init-from", str(init_from), "--valid-every-minutes", "10", *resume, *TRIALS[name]]
+               "--threads", "1", *([] if name in SCRATCH else ["--init-from", str(init_from)]),
+               "--valid-every-minutes", "10", *resume, *TRIALS[name]]
         log = (d / "train.log").open("a")
         procs.append((name, subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)))
         print("started", name, " ".join(cmd[3:]))
@@ -99,8 +106,11 @@ def fidelity(model, ood: dict) -> dict:
     return out
 
 
-def to_markdown(rows: list[dict], minutes: float, modes: list[str]) -> str:
-    lines = [f"# Regulariser trials, round 2 ({minutes} minutes each, side by side, 1 thread each, seed 0)", "",
+TITLES = {"trials": "Regulariser trials, round 2", "trials-latent": "Latent size and free-bits trials, round 3 (from scratch)"}
+
+
+def to_markdown(rows: list[dict], minutes: float, modes: list[str], table: str = "trials") -> str:
+    lines = [f"# {TITLES.get(table, table)} ({minutes} minutes each, side by side, 1 thread each, seed 0)", "",
              "Warm start from the same checkpoint; held-out = validation windows. Sliders earned: attribute "
              "sliders whose sweep over -2..+2 moves their attribute with within-melody Spearman >= 0.8 and >= 2x "
              "any other attribute (each in its corpus std). Slider fits: response = the decoder's measured "
@@ -134,6 +144,7 @@ def main() -> None:
     p.add_argument("--modes", nargs="*", choices=MODES, default=list(MODES), help="slider fits to sweep")
     p.add_argument("--report-only", action="store_true")
     p.add_argument("--train-only", action="store_true")
+    p.add_argument("--table", default="trials", help="writes bench/TABLE.md and bench/TABLE.json")
     a = p.parse_args()
     names = a.only or list(TRIALS)
     t0 = time.time()
@@ -141,10 +152,10 @@ def main() -> None:
         run_trials(names, a.minutes, a.init_from, a.out)
     if a.train_only:
         return
-    rows = score(names, a.out, a.n, a.modes, start=a.init_from)
-    (ROOT / "bench" / "trials.json").write_text(json.dumps({"minutes": a.minutes, "trials": rows}, indent=1))
-    (ROOT / "bench" / "trials.md").write_text(to_markdown(rows, a.minutes, a.modes))
-    print(to_markdown(rows, a.minutes, a.modes))
+    rows = score(names, a.out, a.n, a.modes, start=None if set(names) <= SCRATCH else a.init_from)
+    (ROOT / "bench" / f"{a.table}.json").write_text(json.dumps({"minutes": a.minutes, "trials": rows}, indent=1))
+    (ROOT / "bench" / f"{a.table}.md").write_text(to_markdown(rows, a.minutes, a.modes, a.table))
+    print(to_markdown(rows, a.minutes, a.modes, a.table))
     print(f"done in {(time.time() - t0) / 60:.1f} min")
 
 

@@ -111,3 +111,13 @@ def test_errors_are_one_sentence(tmp_path, capsys):
     assert main(["evaluate", "--checkpoint", str(tmp_path / "missing")]) == 2
     err = capsys.readouterr().err
     assert "no checkpoint" in err and err.count("error:") == 2
+
+
+def test_train_a_fresh_model_with_another_latent_size(small_corpus, tmp_path):
+    from vae.checkpoint import read_meta
+
+    out = tmp_path / "z16"
+    args = ["train", "--preset", "tiny", "--corpus", str(small_corpus.path), "--max-steps", "2", "--threads", "1"]
+    assert main([*args, "--out", str(out), "--latent-dim", "16"]) == 0
+    assert read_meta(out / "last")["model"]["latent_dim"] == 16
+    assert main([*args, "--out", str(tmp_path / "z4"), "--latent-dim", "4"]) == 2  # fewer dims than attributes

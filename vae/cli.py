@@ -43,6 +43,11 @@ def _cmd_train(a: argparse.Namespace) -> int:
     if a.bf16 is not None:
         overrides["bf16"] = a.bf16
     preset = replace(preset, train=replace(tcfg, **overrides))
+    if a.latent_dim is not None:  # a fresh run only: a resumed or warm-started run keeps its checkpoint's size
+        if a.latent_dim < len(preset.train.attr_names):
+            raise ValueError(f"--latent-dim {a.latent_dim} is smaller than the {len(preset.train.attr_names)} "
+                             "regularised attributes (each needs its own dimension)")
+        preset = replace(preset, model=replace(preset.model, latent_dim=a.latent_dim))
     if a.corpus:
         corpus = Corpus.load(Path(a.corpus))
     else:
@@ -163,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--lr", type=float)
     t.add_argument("--beta-max", type=float)
     t.add_argument("--free-bits", type=float)
+    t.add_argument("--latent-dim", type=int, help="size of z for a fresh run (16, 32, 64 ...)")
     t.add_argument("--transpose", type=int, help="random transposition range in semitones (0 = off)")
     t.add_argument("--anticipate", type=float, help="share of windows given pop-style anticipations (0 = off)")
     t.add_argument("--sampling-rate-max", type=float, help="scheduled sampling: max share of own guesses fed back")
