@@ -111,7 +111,8 @@ TITLES = {"trials": "Regulariser trials, round 2", "trials-latent": "Latent size
 
 def to_markdown(rows: list[dict], minutes: float, modes: list[str], table: str = "trials") -> str:
     lines = [f"# {TITLES.get(table, table)} ({minutes} minutes each, side by side, 1 thread each, seed 0)", "",
-             "Warm start from the same checkpoint; held-out = validation windows. Sliders earned: attribute "
+             ("From random weights" if table == "trials-latent" else "Warm start from the same checkpoint")
+             + "; held-out = validation windows. Sliders earned: attribute "
              "sliders whose sweep over -2..+2 moves their attribute with within-melody Spearman >= 0.8 and >= 2x "
              "any other attribute (each in its corpus std). Slider fits: response = the decoder's measured "
              "response to z, decorrelated = a read-out of the encoder's mu, axis = latent dim k itself.", "",
@@ -123,7 +124,7 @@ def to_markdown(rows: list[dict], minutes: float, modes: list[str], table: str =
     for r in rows:
         s = r["scores"]
         start = r["step"] if r["trial"] == "start" else next(
-            (h["step"] for h in reversed(r["history"]) if h.get("event") == "warm start"), r["step"])
+            (h["step"] for h in reversed(r["history"]) if h.get("event") == "warm start"), 0)
         lines.append(f"| {r['trial']} | {r['flags']} | {r['step'] - start} | {s['teacher_forced_accuracy']:.3f} | "
                      f"{s['greedy_accuracy']:.3f} | {s['greedy_event_accuracy']:.3f} | {s['kl_nats']:.1f} | "
                      f"{s.get('attr_spearman', float('nan')):.3f} | "
