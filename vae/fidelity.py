@@ -64,33 +64,24 @@ def fit_latent(model, tokens: np.ndarray, steps: int = FIT_STEPS, lr: float = FI
     inputs = net.shift_inputs(target)
     z = torch.tensor(mu, device=model.device, requires_grad=True)
     opt = torch.optim.Adam([z], lr=lr)
-    was_training = net.training
-    net.eval()
-    for p in net.parameters():
-        p.requires_grad_(False)
-    try:
-        for step in range(1, steps + 1):
-            todo = best_f1 < 1.0
-            if not todo.any():
-                break
-            opt.zero_grad()
-            logits = net.decode_logits(z, inputs)
-            nll = F.cross_entropy(logits.transpose(1, 2).float(), target, reduction="none").sum(1)
-            loss = (nll + PRIOR_WEIGHT * 0.5 * (z * z).sum(1)).sum()
-            loss.backward()
-            opt.step()
-            if step % check_every == 0 or step == steps:
-                cand = z.detach().cpu().numpy()
-                out = model.decode(cand)
-                f1 = note_f1(x, out)
-                better = f1 > best_f1
-                best_z[better], best_out[better], best_f1[better] = cand[better], out[better], f1[better]
-                if progress:
-                    progress(step / steps)
-    finally:
-        for p in net.parameters():
-            p.requires_grad_(True)
-        net.train(was_training)
+    # Gradients w.r.t. z only (autograd.grad): the shared model's weights, train/eval mode and .grad are never
+    # touched, so fits on several server threads at once do not interfere.
+    for step in range(1, steps + 1):
+        if not (best_f1 < 1.0).any():
+            break
+        logits = net.decode_logits(z, inputs)
+        nll = F.cross_entropy(logits.transpose(1, 2).float(), target, reduction="none").sum(1)
+        loss = (nll + PRIOR_WEIGHT * 0.5 * (z * z).sum(1)).sum()
+        (z.grad,) = torch.autograd.grad(loss, [z])
+        opt.step()
+        if step % check_every == 0 or step == steps:
+            cand = z.detach().cpu().numpy()
+            out = model.decode(cand)
+            f1 = note_f1(x, out)
+            better = f1 > best_f1
+            best_z[better], best_out[better], best_f1[better] = cand[better], out[better], f1[better]
+            if progress:
+                progress(step / steps)
     if single:
         return best_z[0], best_out[0], best_f1[0]
     return best_z, best_out, best_f1
