@@ -11,7 +11,7 @@ APT_RUN := libfluidsynth3
 APT_TEST := chromium
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: all install system system-test run test test-slow fuzz lint bench corpus train evaluate ship trials trials-latent clean
+.PHONY: all install system system-test run test test-slow fuzz lint bench corpus train evaluate ship trials trials-latent trials-freebits clean
 
 all: test
 
@@ -79,9 +79,13 @@ ship: install
 trials: install
 	$(PY) -m bench.model_trials --minutes 14 --only ioi-w0.05 ioi-w0.1 ioi-w0.05-ant --n 40 --modes response
 
-# Round 3 (from scratch, same minutes and seed): latent size 16/32/64 and free bits: bench/trials-latent.md
+# Round 3 (from scratch, same minutes and seed): latent size 16/32/64: bench/trials-latent.md
 trials-latent: install
-	$(PY) -m bench.model_trials --minutes 20 --only z16 z32 z64 z64-fb32 --n 40 --modes response --table trials-latent
+	$(PY) -m bench.model_trials --minutes 12 --only z16 z32 z64 --n 40 --modes response --table trials-latent
+
+# Round 4 (from scratch, same minutes and seed): free bits 32/64/128 nats at z64: bench/trials-freebits.md
+trials-freebits: install
+	$(PY) -m bench.model_trials --minutes 12 --out runs/trials-fb --only z64-fb32 z64 z64-fb128 --n 40 --modes response --table trials-freebits
 
 clean:
 	rm -rf .cache

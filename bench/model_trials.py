@@ -37,8 +37,9 @@ TRIALS = {  # name -> train flags (on top of the default preset)
     "z32": ["--latent-dim", "32"],
     "z64": ["--latent-dim", "64"],
     "z64-fb32": ["--latent-dim", "64", "--free-bits", "32"],
+    "z64-fb128": ["--latent-dim", "64", "--free-bits", "128"],
 }
-SCRATCH = {"z16", "z32", "z64", "z64-fb32"}  # trials that start from random weights (no --init-from)
+SCRATCH = {"z16", "z32", "z64", "z64-fb32", "z64-fb128"}  # trials that start from random weights (no --init-from)
 
 
 def run_trials(names: list[str], minutes: float, init_from: Path, out: Path) -> None:
@@ -106,12 +107,13 @@ def fidelity(model, ood: dict) -> dict:
     return out
 
 
-TITLES = {"trials": "Regulariser trials, round 2", "trials-latent": "Latent size and free-bits trials, round 3 (from scratch)"}
+TITLES = {"trials": "Regulariser trials, round 2", "trials-latent": "Latent size trials, round 3 (from scratch)",
+          "trials-freebits": "Free-bits trials, round 4 (from scratch, z64; the default preset has 64 free nats)"}
 
 
 def to_markdown(rows: list[dict], minutes: float, modes: list[str], table: str = "trials") -> str:
     lines = [f"# {TITLES.get(table, table)} ({minutes} minutes each, side by side, 1 thread each, seed 0)", "",
-             ("From random weights" if table == "trials-latent" else "Warm start from the same checkpoint")
+             ("From random weights" if table in ("trials-latent", "trials-freebits") else "Warm start from the same checkpoint")
              + "; held-out = validation windows. Sliders earned: attribute "
              "sliders whose sweep over -2..+2 moves their attribute with within-melody Spearman >= 0.8 and >= 2x "
              "any other attribute (each in its corpus std). Slider fits: response = the decoder's measured "

@@ -8,6 +8,7 @@ import gradio as gr
 
 from explorer.errors import UserError
 from explorer.handlers import ACCOMPANIMENTS, INSTRUMENTS, Handlers, default_threads
+from explorer.routes import add_routes
 from explorer.services import ExplorerServices
 from explorer.session import new_state
 from explorer.storage import private_gradio_cache
@@ -138,7 +139,14 @@ def build_ui(services: ExplorerServices, soundfont: str | Path | None = None, ha
 
 def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, share: bool = False,
            auth: tuple[str, str] | None = None, **kwargs):
-    """Launch with the project's settings: upload limit, monitoring off, the map-click bridge script, and a
-    login when `auth` (user, password) is given."""
-    return demo.launch(server_name=host, server_port=port, share=share, max_file_size=MAX_UPLOAD, auth=auth,
-                       enable_monitoring=False, js=JS, css=CSS, footer_links=["api"], show_error=True, **kwargs)
+    """Launch with the project's settings: upload limit, monitoring off, the map-click bridge script, a
+    login when `auth` (user, password) is given, and the plain HTTP routes (explorer.routes) on the same
+    server. Blocks like demo.launch unless prevent_thread_lock=True."""
+    block = not kwargs.pop("prevent_thread_lock", False)
+    out = demo.launch(server_name=host, server_port=port, share=share, max_file_size=MAX_UPLOAD, auth=auth,
+                      enable_monitoring=False, js=JS, css=CSS, footer_links=["api"], show_error=True,
+                      prevent_thread_lock=True, **kwargs)
+    add_routes(demo.app, demo.handlers, auth)
+    if block:
+        demo.block_thread()
+    return out

@@ -1,0 +1,120 @@
+"""Plain HTTP routes beside the Gradio app (same server, same FastAPI app): JSON in, JSON or a .mid file out.
+
+For scripts that want a melody without Gradio's queue and event stream:
+
+    curl -s -X POST http://127.0.0.1:7860/v1/decode -H 'content-type: application/json' \\
+         -d '{"sliders": [1.5, 0, -1]}'                         # -> {"z", "sliders", "notes", "tokens", "midi_base64"}
+    curl -s -X POST http://127.0.0.1:7860/v1/decode.mid -d '{"z": [...]}' -o melody.mid
+
+Every value is checked as the Gradio endpoints check it (explorer.api / explorer.validate): a bad request
+gets HTTP 400 with {"error": sentence}. When the app runs with a login, these routes want the same user
+and password as HTTP Basic auth.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import json
+import logging
+
+from fastapi import Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from explorer import api
+from explorer.errors import UserError
+from explorer.handlers import Handlers, Playback
+from vae.midi_export import write_midi_bytes
+
+MAX_BODY = 200_000  # bytes of JSON a request may send (a 64-number latent is ~1 kB)
+LOG = logging.getLogger("melody_explorer")
+
+
+def decode_body(h: Handlers, body: dict) -> tuple[bytes, dict]:
+    """{"z" | "sliders" [, "base_z"], "temperature", "seed", "tempo", "program"} -> (MIDI bytes, melody JSON)."""
+    if not isinstance(body, dict):
+        raise UserError('Send a JSON object like {"z": [...]} or {"sliders": [...]}.')
+    z = api.parse_z(h, {k: body[k] for k in ("z", "sliders", "base_z") if k in body})
+    temperature = api.number("temperature", body.get("temperature", 0.0))
+    seed = api.number("seed", body.get("seed", 0), integer=True)
+    play = Playback(tempo=api.number("tempo", body.get("tempo", 120.0)),
+                    gm_program=api.number("program", body.get("program", 0), integer=True))
+    tokens = h.s.decode(z, temperature, seed)
+    notes = h.s.notes(tokens)
+    midi = write_midi_bytes(notes, tempo=play.tempo, program=play.program)
+    return midi, api.melody_json(h, z, tokens)
+
+
+def _check_auth(header: str | None, auth: tuple[str, str] | None) -> bool:
+    if auth is None:
+        return True
+    if not header or not header.startswith("Basic "):
+        return False
+    try:
+        user, _, password = base64.b64decode(header[6:], validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    return hmac.compare_digest(user, auth[0]) & hmac.compare_digest(password, auth[1])
+
+
+def add_routes(app, h: Handlers, auth: tuple[str, str] | None = None) -> list[str]:
+    """Add the /v1 routes to a FastAPI app (Gradio's own, after launch); returns their paths."""
+    def error(status: int, message: str) -> JSONResponse:
+        return JSONResponse({"error": message}, status_code=status)
+
+    async def read_json(request: Request):
+        if not _check_auth(request.headers.get("authorization"), auth):
+            return None, Response(status_code=401, headers={"WWW-Authenticate": 'Basic realm="Melody Explorer"'})
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            return None, error(413, f"The request body is over {MAX_BODY:,} bytes.")
+        try:
+            return json.loads(body or b"{}"), None
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+            return None, error(400, 'The body is not valid JSON. Send an object like {"z": [...]}.')
+
+    def run(body) -> tuple[bytes, dict] | JSONResponse:
+        try:
+            return decode_body(h, body)
+        except UserError as exc:
+            LOG.info("rejected /v1/decode: %s", str(exc)[:200])
+            return error(400, str(exc))
+
+    async def decode_json(request: Request):
+        body, bad = await read_json(request)
+        if bad is not None:
+            return bad
+        out = await run_in_threadpool(run, body)
+        if isinstance(out, JSONResponse):
+            return out
+        midi, melody = out
+        return JSONResponse({**melody, "midi_base64": base64.b64encode(midi).decode()})
+
+    async def decode_mid(request: Request):
+        body, bad = await read_json(request)
+        if bad is not None:
+            return bad
+        out = await run_in_threadpool(run, body)
+        if isinstance(out, JSONResponse):
+            return out
+        return Response(out[0], media_type="audio/midi",
+                        headers={"Content-Disposition": 'attachment; filename="melody.mid"'})
+
+    async def health(request: Request):
+        if not _check_auth(request.headers.get("authorization"), auth):
+            return Response(status_code=401, headers={"WWW-Authenticate": 'Basic realm="Melody Explorer"'})
+        meta = h.s.model.meta
+        return JSONResponse({"ok": True, "model_step": meta.get("step"), "latent_dim": h.s.latent_dim,
+                             "sliders": [d["label"] for d in h.labels]})
+
+    routes = [("/v1/decode", decode_json, ["POST"]), ("/v1/decode.mid", decode_mid, ["POST"]),
+              ("/v1/health", health, ["GET"])]
+    for path, fn, methods in routes:
+        app.add_api_route(path, fn, methods=methods, include_in_schema=False)
+    # Gradio's routes come first in the app; ours must be matched before any catch-all, so move them up.
+    added = app.router.routes[-len(routes):]
+    del app.router.routes[-len(routes):]
+    app.router.routes[0:0] = added
+    return [p for p, _, _ in routes]
