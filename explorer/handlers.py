@@ -179,7 +179,7 @@ class Handlers:
         return state, r
 
     def reset(self, state: Session, play: Playback) -> tuple[Session, Rendered]:
-        state = state.but(z=state.origin_z, sliders=None)
+        state = state.but(z=state.origin_z, sliders=None, transform_base=None, transform_key="")
         return state, self.render(state, play)
 
     def random(self, state: Session, play: Playback, seed: int) -> tuple[Session, Rendered]:
@@ -311,16 +311,20 @@ class Handlers:
         if name not in names:
             raise UserError(f"There is no {what} called {str(name)[:40]!r}; choose from {', '.join(names)}.")
 
-    def _transform(self, state: Session, move, play: Playback) -> tuple[Session, Rendered, np.ndarray]:
-        """Apply move(base_z) -> z to the z the transform started from (so amounts don't accumulate)."""
-        base = state.transform_base if state.transform_base is not None else state.z
-        state = state.but(transform_base=base, z=quantise(move(base)), sliders=None)
+    def _transform(self, state: Session, key: str, move, play: Playback) -> tuple[Session, Rendered, np.ndarray]:
+        """Apply move(base_z) -> z. Moves stack: a new move (another attribute or style: `key`) starts from the
+        current melody, so it keeps what earlier moves did; changing the amount of the same move again starts
+        from where that move began, so its amounts don't accumulate. Reset still returns to the origin."""
+        same = state.transform_base is not None and state.transform_key == key
+        base = state.transform_base if same else state.z
+        state = state.but(transform_base=base, transform_key=key, z=quantise(move(base)), sliders=None)
         return state, self.render(state, play), base
 
     def push(self, state: Session, attribute: str, amount: float, play: Playback) -> tuple[Session, Rendered, dict]:
         """Move the melody along an attribute vector from where the transform started; report the change."""
         self._known(attribute, self.s.attribute_names, "attribute")
-        state, r, base = self._transform(state, lambda z: self.s.push_attribute(z, attribute, float(amount)), play)
+        state, r, base = self._transform(state, f"attribute:{attribute}",
+                                         lambda z: self.s.push_attribute(z, attribute, float(amount)), play)
         before = self.s.attributes_of(self.s.decode(base, play.temperature, play.seed))
         after = self.s.attributes_of(r.tokens)
         return state, r, {"attribute": attribute, "before": before.get(attribute), "after": after.get(attribute)}
@@ -328,7 +332,8 @@ class Handlers:
     def move_style(self, state: Session, to_style: str, amount: float, play: Playback) -> tuple[Session, Rendered, dict]:
         """Move the melody from its nearest style toward `to_style` by `amount` in [0, 1]; report probabilities."""
         self._known(to_style, self.s.style_names, "style")
-        state, r, base = self._transform(state, lambda z: self.s.move_to_style(z, to_style, float(amount)), play)
+        state, r, base = self._transform(state, f"style:{to_style}",
+                                         lambda z: self.s.move_to_style(z, to_style, float(amount)), play)
         return state, r, {"before": self.s.style_of(base), "after": self.s.style_of(state.z)}
 
     def draw_in_style(self, state: Session, style: str, n: int, play: Playback, seed: int) -> dict:

@@ -14,8 +14,8 @@ class Session:
     z: the current melody's latent [Z] (None before the first melody); origin_*: what "reset" returns to
     (its z, the tokens it was encoded from, the corpus tune it came from); title: shown above the roll;
     upload: the last MIDI file read (name, candidates, tempo, warnings, meter); slots: A-D for blends
-    (slot -> {z, title}); waypoints: for compose ([{z, title}]); transform_base: the z a run of attribute
-    or style moves started from; neighbours: corpus windows listed for the upload; blend_z: the last
+    (slot -> {z, title}); waypoints: for compose ([{z, title}]); transform_base: the z the current attribute
+    or style move started from (transform_key names that move: a different move starts from the current z); neighbours: corpus windows listed for the upload; blend_z: the last
     blend's z [steps, Z]; drawn: the last melodies drawn in a style ({z, style}); sliders: the slider values
     the user set [K] (a steered move lands near them, not exactly on them), None after any other change;
     meter: the time signature of the melody loaded (corpus tune or upload), "4/4" for new ones.
@@ -30,6 +30,7 @@ class Session:
     slots: dict = field(default_factory=dict)
     waypoints: tuple = ()
     transform_base: np.ndarray | None = None
+    transform_key: str = ""  # which move transform_base belongs to ("attribute:note_density", "style:bach")
     neighbours: tuple = ()
     blend_z: np.ndarray | None = None
     drawn: dict | None = None

@@ -307,6 +307,24 @@ def test_push_reports_before_and_after(h, loaded, tiny_services):
     assert st2.transform_base is None
 
 
+def test_moves_stack_and_reset_returns_to_the_origin(h, loaded, tiny_services):
+    st, _ = loaded
+    first, second = tiny_services.attribute_names[:2]
+    a, _, _ = h.push(st, first, 1.5, PLAY)
+    b, _, _ = h.push(a, second, -1.5, PLAY)  # another attribute: starts from a, keeps the first push
+    assert np.allclose(b.z, tiny_services.push_attribute(a.z, second, -1.5), atol=5e-3)
+    assert not np.allclose(b.z, tiny_services.push_attribute(st.z, second, -1.5), atol=5e-3)
+    c, _, _ = h.push(b, second, 0.0, PLAY)  # the same move again: re-done from where it began
+    assert np.allclose(c.z, a.z, atol=2e-3)
+    style = tiny_services.style_names[0]
+    d, _, _ = h.move_style(b, style, 1.0, PLAY)  # a style move stacks on the attribute moves too
+    assert np.array_equal(d.transform_base, b.z)
+    home, r = h.reset(d, PLAY)
+    assert np.array_equal(home.z, st.origin_z) and home.transform_base is None
+    again, _, _ = h.push(home, second, -1.5, PLAY)
+    assert np.allclose(again.z, tiny_services.push_attribute(st.origin_z, second, -1.5), atol=5e-3)
+
+
 def test_move_style_reports_probabilities(h, loaded, tiny_services):
     st, _ = loaded
     names = tiny_services.style_names

@@ -17,8 +17,10 @@ def build(page: Page) -> SimpleNamespace:
     attributes = [(ATTRIBUTES.get(a, a), a) for a in page.h.s.attribute_names]
     styles = [(COLLECTION_LABELS.get(s, s), s) for s in page.h.s.style_names]
     first_style = styles[0][1] if styles else None
-    gr.Markdown("Push the current melody along a musical attribute, or toward another collection's style. Amounts "
-                "are measured from where you started; loading a melody resets it.")
+    gr.Markdown("Push the current melody along a musical attribute, or toward another collection's style. Moves "
+                "stack: each new move starts from the melody as it is now (density up, then toward minor, keeps both). "
+                "Moving the same amount slider again re-does that move from where it began. **Reset to original** "
+                "(Sliders tab) goes back to where you started.")
     with gr.Row():
         attr = gr.Dropdown(attributes, value=attributes[0][1] if attributes else None, label="Attribute")
         attr_amount = gr.Slider(-2.0, 2.0, value=0.0, step=0.1, label="Less ← amount → more")
