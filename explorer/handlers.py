@@ -8,6 +8,7 @@ and read-only.
 from __future__ import annotations
 
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -128,7 +129,7 @@ class Handlers:
         xy = self.s.place(z)
         values = state.sliders if state.sliders is not None else self.s.sliders_of(z)
         sliders = [round(float(np.clip(v, -SLIDER_RANGE, SLIDER_RANGE)), 2) for v in values]
-        code = encode_z(z, play.temperature, play.seed, play.tempo, play.program)
+        code = encode_z(z, play.temperature, play.seed, play.tempo, play.program, play.accompaniment, state.title)
         t5 = time.perf_counter()
         timings = {"decode": (t1 - t0) * 1e3, "figure": (t2 - t1) * 1e3, "audio_midi": (t3 - t2) * 1e3,
                    "originality": (t4 - t3) * 1e3, "rest": (t5 - t4) * 1e3, "total": (t5 - t0) * 1e3}
@@ -191,7 +192,7 @@ class Handlers:
     def similar(self, state: Session, play: Playback, similarity: float, seed: int) -> tuple[Session, Rendered]:
         """A variation of the current melody (Magenta.js `similar`: 1 = identical, 0 = unrelated)."""
         z, _ = self.s.similar(state.z, 1, similarity, play.temperature, seed)
-        state = self.set_z(state, z[0], f"Variation of: {state.title}", as_origin=False)
+        state = self.set_z(state, z[0], variation_title(state.title), as_origin=False)
         return state, self.render(state, play)
 
     def from_share_code(self, state: Session, code: str, play: Playback) -> tuple[Session, Rendered, Playback]:
@@ -200,9 +201,9 @@ class Handlers:
         if len(d["z"]) != self.s.latent_dim:
             raise UserError("this link was made with another model and cannot be restored here")
         inst = next((k for k, v in INSTRUMENTS.items() if v == d["program"]), None)
-        play = Playback(inst or play.instrument, d["tempo"], d["temperature"], d["seed"], play.accompaniment,
+        play = Playback(inst or play.instrument, d["tempo"], d["temperature"], d["seed"], d["backing"],
                         gm_program=None if inst else d["program"])
-        state = self.set_z(state, d["z"], "Shared melody")
+        state = self.set_z(state, d["z"], d["title"] or "Shared melody")
         return state, self.render(state, play), play
 
     def welcome_window(self) -> int:
@@ -364,6 +365,14 @@ class Handlers:
         return {"z": z, "notes": whole, "figure": fig, "wav": wav, "midi": mid, "sections": len(z)}
 
 
+def variation_title(title: str) -> str:
+    """'Variation of: X', then 'Variation 2 of: X', ... (not 'Variation of: Variation of: X')."""
+    m = re.match(r"Variation (?:(\d+) )?of: (.*)", title, re.S)
+    if not m:
+        return f"Variation of: {title}"
+    return f"Variation {int(m.group(1) or 1) + 1} of: {m.group(2)}"
+
+
 def describe_window(w: dict) -> str:
     """'Title — Collection · 6/8 · G major · bars 5-10' (the bars of its own meter that the window touches)."""
     coll = COLLECTION_LABELS.get(w["collection"], w["collection"])
@@ -392,9 +401,11 @@ def originality_markdown(o: dict, num_notes: int, own_tune: int | None = None) -
 
 
 def neighbours_rows(neigh: list[dict]) -> list[list]:
-    """Neighbour dicts -> table rows: rank, title, collection, meter, bars, distance."""
+    """Neighbour dicts -> table rows: rank, title, collection, meter, bars, similarity (closer than this share
+    of random corpus pairs, as a percentage) and the latent distance itself."""
     return [[i + 1, n["title"], COLLECTION_LABELS.get(n["collection"], n["collection"]), n["meter"],
-             f"{n['start_bar']}-{n['start_bar'] + 3}", round(n["distance"], 3)] for i, n in enumerate(neigh)]
+             f"{n['start_bar']}-{n['start_bar'] + 3}", f"{100 * n['similarity']:.1f}%", round(n["distance"], 2)]
+            for i, n in enumerate(neigh)]
 
 
 def default_threads() -> None:

@@ -80,6 +80,16 @@ def representative_windows(corpus: Corpus, mu: np.ndarray, attrs: dict[str, np.n
     return out
 
 
+def typical_distances(mu: np.ndarray, pairs: int = 4000, seed: int = 0) -> np.ndarray:
+    """Sorted distances between `pairs` random pairs of corpus windows [pairs] (the scale for similarity)."""
+    if len(mu) < 2:
+        return np.zeros(0, np.float32)
+    rng = np.random.default_rng(seed)
+    i, j = rng.integers(0, len(mu), pairs), rng.integers(0, len(mu), pairs)
+    keep = i != j
+    return np.sort(np.linalg.norm(mu[i[keep]] - mu[j[keep]], axis=1)).astype(np.float32)
+
+
 class ExplorerServices:
     """Everything the explorer UI needs from a trained model and its corpus (see `build`)."""
 
@@ -106,6 +116,7 @@ class ExplorerServices:
         self.tune_xy = corpus_map.place(np.nan_to_num(tune_mu))
         self.tune_xy[ok] = corpus_map.place(index.mu[self.tune_window[ok]])
         self.knn = knn
+        self.pair_distances = typical_distances(index.mu)
         self.build_seconds = 0.0  # set by build()
         self._map_data: dict | None = None  # built on first use, then shared read-only
 
@@ -271,7 +282,14 @@ class ExplorerServices:
     def neighbours(self, z: np.ndarray, k: int = 10, exclude_tune: int | None = None) -> list[dict]:
         """The k corpus windows nearest to z [Z]: dicts with window, distance and tune metadata, nearest first."""
         idx, dist = self.knn.query(z, k, exclude_group=exclude_tune)
-        return [{**self._window_meta(int(i)), "distance": float(d)} for i, d in zip(idx, dist, strict=True)]
+        return [{**self._window_meta(int(i)), "distance": float(d), "similarity": self.similarity(float(d))}
+                for i, d in zip(idx, dist, strict=True)]
+
+    def similarity(self, distance: float) -> float:
+        """A latent distance as a share a person can read: the fraction of random pairs of corpus melodies
+        that lie farther apart (1.0 = closer than any pair, 0.5 = a typical pair, 0 = farther than all)."""
+        d = self.pair_distances
+        return float(1.0 - np.searchsorted(d, distance) / len(d)) if len(d) else float("nan")
 
     def place(self, z: np.ndarray) -> tuple[float, float] | np.ndarray:
         """Map position of z [Z] -> (x, y), or of z [B, Z] -> [B, 2]."""

@@ -10,41 +10,72 @@ import numpy as np
 from explorer.errors import UserError
 from explorer.validate import number
 
-VERSION = 1
+VERSION = 2  # 2 added the backing and the title; codes of version 1 still open
+HEAD_V1 = "<BHfIfB"  # version, latent size, temperature, seed, tempo, program
+HEAD_V2 = "<BHfIfBBB"  # ... + backing (0 none, 1 drone, 2 chord) + title length in bytes
 MAX_CODE_CHARS = 2048  # a 64-dim latent takes ~190; a longer code is refused before decoding
 MAX_ABS_Z = 1e3  # a latent coordinate beyond this is no melody the model knows
 MIN_TEMPERATURE = 1e-3
+MAX_TITLE_BYTES = 120  # UTF-8 bytes of title a link carries (cut at a character boundary)
+BACKINGS = ("None", "Drone", "Tonic chord")  # the backing menu, by index
 
 
-def encode_z(z: np.ndarray, temperature: float = 0.0, seed: int = 0, tempo: float = 120.0, program: int = 0) -> str:
-    """z [Z] + settings -> URL-safe text. float16 keeps decoding identical for a melody (~2 chars per dim)."""
+def clean_title(title: str, limit: int = MAX_TITLE_BYTES) -> str:
+    """A title safe to carry and show: printable characters only, at most `limit` UTF-8 bytes."""
+    text = "".join(ch for ch in str(title) if ch.isprintable()).strip()
+    data = text.encode()[:limit]
+    return data.decode("utf-8", errors="ignore").strip()
+
+
+def encode_z(z: np.ndarray, temperature: float = 0.0, seed: int = 0, tempo: float = 120.0, program: int = 0,
+             backing: str = "None", title: str = "") -> str:
+    """z [Z] + playback settings + title -> URL-safe text. float16 keeps decoding identical for a melody
+    (~2 chars per dim); the title adds up to MAX_TITLE_BYTES."""
     z = np.asarray(z, dtype=np.float16).ravel()
-    head = struct.pack("<BHfIfB", VERSION, len(z), float(temperature), int(seed) & 0xFFFFFFFF, float(tempo), int(program) & 0x7F)
-    return base64.urlsafe_b64encode(head + z.tobytes()).decode().rstrip("=")
+    name = clean_title(title).encode()
+    head = struct.pack(HEAD_V2, VERSION, len(z), float(temperature), int(seed) & 0xFFFFFFFF, float(tempo),
+                       int(program) & 0x7F, BACKINGS.index(backing) if backing in BACKINGS else 0, len(name))
+    return base64.urlsafe_b64encode(head + name + z.tobytes()).decode().rstrip("=")
 
 
 def decode_z(code: str) -> dict:
-    """Inverse of encode_z: {'z': float32 [Z], 'temperature', 'seed', 'tempo', 'program'}; ValueError if malformed."""
+    """Inverse of encode_z: {'z': float32 [Z], 'temperature', 'seed', 'tempo', 'program', 'backing', 'title'};
+    UserError with a sentence if the code is damaged or any field is out of range."""
     if not isinstance(code, str) or len(code) > MAX_CODE_CHARS:
         raise UserError(f"this link does not hold a melody (a code is at most {MAX_CODE_CHARS} characters)")
+    backing, name = 0, b""
     try:
         raw = base64.urlsafe_b64decode(code.strip() + "=" * (-len(code.strip()) % 4))
-        size = struct.calcsize("<BHfIfB")
-        version, n, temperature, seed, tempo, program = struct.unpack("<BHfIfB", raw[:size])
-    except (ValueError, struct.error) as exc:
+        version = raw[0]
+        if version == 1:
+            size = struct.calcsize(HEAD_V1)
+            _, n, temperature, seed, tempo, program = struct.unpack(HEAD_V1, raw[:size])
+        else:
+            size = struct.calcsize(HEAD_V2)
+            _, n, temperature, seed, tempo, program, backing, title_len = struct.unpack(HEAD_V2, raw[:size])
+            name, size = raw[size:size + title_len], size + title_len
+    except (ValueError, struct.error, IndexError) as exc:
         raise UserError("this link does not hold a melody (the code is damaged)") from exc
-    if version != VERSION or len(raw) != size + 2 * n:
+    if version not in (1, VERSION) or len(raw) != size + 2 * n:
         raise UserError("this link does not hold a melody (wrong version or length)")
     z = np.frombuffer(raw[size:], dtype=np.float16).astype(np.float32)
     if not np.isfinite(z).all() or (np.abs(z) > MAX_ABS_Z).any():
         raise UserError("this link does not hold a melody (invalid numbers)")
-    out = {"z": z}
-    for name, value, integer in (("temperature", temperature, False), ("seed", seed, True), ("tempo", tempo, False),
-                                 ("program", program, True)):
+    if backing >= len(BACKINGS):
+        raise UserError(f"this link does not hold a playable melody: backing must be 0-{len(BACKINGS) - 1}.")
+    try:
+        title = clean_title(name.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise UserError("this link does not hold a melody (its title is damaged)") from None
+    out = {"z": z, "backing": BACKINGS[backing], "title": title}
+    for field, value, integer in (("temperature", temperature, False), ("seed", seed, True), ("tempo", tempo, False),
+                                  ("program", program, True)):
         try:
-            out[name] = number(name, value, integer)
+            out[field] = number(field, value, integer)
         except UserError as exc:
             raise UserError(f"this link does not hold a playable melody: {exc}") from None
     if 0 < out["temperature"] < MIN_TEMPERATURE:  # a denormal like 1e-45 would divide the logits by ~0
         raise UserError(f"this link does not hold a playable melody: temperature must be 0 or at least {MIN_TEMPERATURE}.")
+    # float32 in the code: shown as typed (0.6, not 0.6000000238418579)
+    out["temperature"], out["tempo"] = round(out["temperature"], 4), round(out["tempo"], 3)
     return out

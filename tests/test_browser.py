@@ -144,8 +144,10 @@ def test_page_loads_a_melody_and_a_share_link(page, explorer_server, tiny_servic
 
     # a shared link restores the melody and its playback settings
     z0, _, before, _, _ = slider_case
-    page.goto(f"{explorer_server.url}?m={encode_z(z0, TEMPERATURE, SEED, tempo=100, program=73)}")
-    expect()(page.locator("#title-md strong")).to_have_text("Shared melody", timeout=WAIT)
+    code = encode_z(z0, TEMPERATURE, SEED, tempo=100, program=73, backing="Drone", title="Reel *in* D")
+    page.goto(f"{explorer_server.url}?m={code}")
+    expect()(page.locator("#title-md strong")).to_have_text("Reel *in* D", timeout=WAIT)  # as typed
+    expect()(page.get_by_label("Drone")).to_be_checked()
     expect()(page.get_by_label("number input for Temperature (0 = the most likely melody)")).to_have_value("1")
     expect()(page.get_by_label("number input for Tempo (quarter notes/min)")).to_have_value("100")
     expect()(page.get_by_label("number input for Seed").or_(page.get_by_label("Seed"))).to_have_value("3")
@@ -170,7 +172,7 @@ def test_sliders_rerender_the_melody(page, tiny_services, slider_case):
     # the page's melody is the app's steered move to that value (steering lands near the value, not on it)
     assert np.array_equal(share_z(page), z1)
     assert abs(tiny_services.sliders_of(z1)[0] - value) < abs(tiny_services.sliders_of(z0)[0] - value)
-    expect()(page.locator("#title-md strong")).to_have_text("Shared melody")
+    expect()(page.locator("#title-md strong")).to_have_text("Reel *in* D")
     assert_roll_shows(page, after)
     page.screenshot(path=str(ARTIFACTS / "3-slider-typed.png"))
 

@@ -88,6 +88,15 @@ def test_neighbours_of_a_corpus_window(services, small_corpus):
     assert [h["distance"] for h in hits] == sorted(h["distance"] for h in hits)
     own = int(small_corpus.tune[i])
     assert all(h["tune"] != own for h in services.neighbours(services.index.mu[i], k=5, exclude_tune=own))
+    # similarity reads the distance against random corpus pairs: 1 at the point itself, falling with distance
+    sims = [h["similarity"] for h in hits]
+    assert sims[0] == 1.0 and sims == sorted(sims, reverse=True) and all(0 <= v <= 1 for v in sims)
+    mu = services.index.mu
+    rng = np.random.default_rng(1)
+    a, b = rng.integers(0, len(mu), 500), rng.integers(0, len(mu), 500)
+    typical = float(np.median(np.linalg.norm(mu[a] - mu[b], axis=1)))
+    assert services.similarity(typical) == pytest.approx(0.5, abs=0.1)
+    assert services.similarity(10 * typical) == 0.0
 
 
 def test_map_places_corpus_points_where_they_are_drawn(services, small_corpus):

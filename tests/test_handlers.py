@@ -93,6 +93,7 @@ def test_share_code_round_trip(h, loaded):
     st2, r2, play2 = h.from_share_code(new_state(), r.share_code, Playback())
     assert np.array_equal(st2.z, st.z) and np.array_equal(r2.tokens, r.tokens) and r2.notes
     assert (play2.instrument, play2.tempo, play2.temperature, play2.seed) == ("Flute", 96.0, 1.0, 7)
+    assert play2.accompaniment == "Drone" and st2.title == st.title  # the backing and the title travel too
     assert r2.share_code == r.share_code
     with pytest.raises(UserError, match="damaged|wrong"):
         h.from_share_code(new_state(), "not-a-melody", PLAY)
@@ -440,3 +441,11 @@ def test_upload_is_fitted_and_offers_the_exact_notes(h, tmp_path):
         (round(n.start * 60 / 120 / 4, 3), n.pitch) for n in info["extracted"][:5]]
     assert Path(info["extracted_wav"]).stat().st_size > 1000
     assert st.upload["candidates"][0]["window_labels"][0] in r.title
+
+
+def test_variation_titles_count_instead_of_nesting():
+    from explorer.handlers import variation_title
+
+    t1 = variation_title("Reel")
+    t2 = variation_title(t1)
+    assert (t1, t2, variation_title(t2)) == ("Variation of: Reel", "Variation 2 of: Reel", "Variation 3 of: Reel")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from dataclasses import dataclass, field
 
 import gradio as gr
@@ -53,6 +54,14 @@ def checked_number(limit: str, value, label: str, integer: bool = False, **kwarg
 def plot(spec: dict | None) -> PlotData | None:
     """A figure spec (explorer.figures) as gr.Plot's payload, skipping plotly's slow validation."""
     return None if spec is None else PlotData(type="plotly", plot=figures.to_json(spec))
+
+
+MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~])")
+
+
+def md_escape(text: str) -> str:
+    """Text shown literally inside Markdown (titles come from file and track names: no links, no HTML)."""
+    return MD_SPECIAL.sub(r"\\\1", str(text))
 
 
 LOG = logging.getLogger("melody_explorer")
@@ -112,7 +121,7 @@ class Page:
 
     def show(self, st: Session, r: Rendered, with_sliders: bool = True) -> list:
         """Values for main_out (and the sliders) after a render."""
-        out = [st, f"**{r.title}**", plot(r.figure), r.wav_path, [r.midi_path, r.wav_path], r.originality_md,
+        out = [st, f"**{md_escape(r.title)}**", plot(r.figure), r.wav_path, [r.midi_path, r.wav_path], r.originality_md,
                r.share_code, f"{r.map_xy[0]:.4f},{r.map_xy[1]:.4f}"]
         return out + (list(r.sliders) if with_sliders else [])
 

@@ -63,7 +63,7 @@ def _wire_panel(demo: gr.Blocks, page: Page, panel: dict, map_plot: gr.Plot) -> 
     h = page.h
     play = page.play
     load_out = page.main_and_sliders + [play["instrument"], play["tempo"], play["temperature"], play["seed"],
-                                        map_plot]
+                                        play["accompaniment"], map_plot]
 
     @user_errors
     def on_load(data, request: gr.Request):
@@ -72,12 +72,12 @@ def _wire_panel(demo: gr.Blocks, page: Page, panel: dict, map_plot: gr.Plot) -> 
         if code:
             try:
                 st, r, p = h.from_share_code(st, code, p)
-                return [*page.show(st, r), p.instrument, p.tempo, p.temperature, p.seed,
+                return [*page.show(st, r), p.instrument, p.tempo, p.temperature, p.seed, p.accompaniment,
                         plot(h.map_figure("collection", r.map_xy))]
             except UserError as exc:
                 gr.Warning(str(exc))
         st, r = h.load_window(st, h.welcome_window(), p)
-        return [*page.show(st, r), p.instrument, p.tempo, p.temperature, p.seed,
+        return [*page.show(st, r), p.instrument, p.tempo, p.temperature, p.seed, p.accompaniment,
                 plot(h.map_figure("collection", r.map_xy))]
 
     demo.load(on_load, page.inputs(), load_out, api_name="load", api_visibility="private")

@@ -11,7 +11,7 @@ from explorer.errors import UserError
 from explorer.handlers import neighbours_rows
 from explorer.ui.common import Page, plot, user_errors
 
-NEIGHBOUR_HEADERS = ["#", "title", "collection", "meter", "bars", "distance"]
+NEIGHBOUR_HEADERS = ["#", "title", "collection", "meter", "bars", "similarity", "distance"]
 FILE_TYPES = [".mid", ".midi", ".kar", ".rmi", ".MID", ".MIDI"]
 
 
@@ -28,7 +28,8 @@ def build(page: Page) -> SimpleNamespace:
                                    elem_id="extracted-audio")
         extracted_files = gr.File(label="Extracted notes (MIDI, WAV)", file_count="multiple", interactive=False,
                                   elem_id="extracted-files")
-    neighbours = gr.Dataframe(headers=NEIGHBOUR_HEADERS, label="Nearest corpus melodies (click a row to load)",
+    neighbours = gr.Dataframe(headers=NEIGHBOUR_HEADERS, label="Nearest corpus melodies (click a row to load). "
+                              "Similarity: closer than this share of random pairs of corpus melodies",
                               interactive=False, elem_id="neighbours")
     where = gr.Plot(label="Where it sits on the map")
     return SimpleNamespace(file=file, status=status, cand=cand, window=window, extracted=extracted,
