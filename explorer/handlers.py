@@ -29,6 +29,7 @@ from vae.format import DEFAULT_FORMAT
 from vae.meter import Meter, backing_notes
 from vae.midi_export import notes_to_midi
 from vae.music import estimate_key
+from vae.scales import apply_key
 from vae.tokenizer import Note
 
 INSTRUMENTS = {"Piano": 0, "Electric piano": 4, "Harpsichord": 6, "Celesta": 8, "Vibraphone": 11, "Marimba": 12,
@@ -50,6 +51,8 @@ class Playback:
     seed: int = 0
     accompaniment: str = "None"
     gm_program: int | None = None
+    key: str | None = None  # transpose to this tonic (vae.scales.KEYS), None = as decoded
+    scale: str | None = None  # snap notes to this scale (vae.scales.SCALES) on the key's tonic, None = off
 
     @property
     def program(self) -> int:
@@ -72,6 +75,7 @@ class Rendered:
     map_xy: tuple[float, float]
     title: str
     timings_ms: dict = field(default_factory=dict)
+    key: str = ""  # the melody's key as played, e.g. "D major (from G major)"
 
 
 def quantise(z: np.ndarray) -> np.ndarray:
@@ -118,8 +122,10 @@ class Handlers:
         z = state.z
         tokens = self.s.decode(z, play.temperature, play.seed)
         t1 = time.perf_counter()
-        notes = self.s.notes(tokens)
+        notes, key = apply_key(self.s.notes(tokens), play.key, play.scale)
         ghost = self.s.notes(state.origin_tokens) if state.origin_tokens is not None else None
+        if ghost is not None and (play.key or play.scale):
+            ghost = apply_key(ghost, play.key, play.scale)[0]
         fig = figures.piano_roll(notes, len(tokens), ghost=ghost, meter=state.meter)
         t2 = time.perf_counter()
         wav, mid = self.write_outputs(notes, play, meter=state.meter)
@@ -129,13 +135,14 @@ class Handlers:
         xy = self.s.place(z)
         values = state.sliders if state.sliders is not None else self.s.sliders_of(z)
         sliders = [round(float(np.clip(v, -SLIDER_RANGE, SLIDER_RANGE)), 2) for v in values]
-        code = encode_z(z, play.temperature, play.seed, play.tempo, play.program, play.accompaniment, state.title)
+        code = encode_z(z, play.temperature, play.seed, play.tempo, play.program, play.accompaniment, state.title,
+                        play.key, play.scale)
         t5 = time.perf_counter()
         timings = {"decode": (t1 - t0) * 1e3, "figure": (t2 - t1) * 1e3, "audio_midi": (t3 - t2) * 1e3,
                    "originality": (t4 - t3) * 1e3, "rest": (t5 - t4) * 1e3, "total": (t5 - t0) * 1e3}
         own = state.origin_tune if state.origin_z is not None and np.array_equal(z, state.origin_z) else None
         return Rendered(tokens, notes, sliders, fig, wav, mid, orig, originality_markdown(orig, len(notes), own), code,
-                        xy, state.title, timings)
+                        xy, state.title, timings, key)
 
     def set_z(self, state: Session | None, z: np.ndarray, title: str, origin_tokens: np.ndarray | None = None,
               as_origin: bool = True, origin_tune: int | None = None, meter: str = "4/4") -> Session:
@@ -202,7 +209,7 @@ class Handlers:
             raise UserError("this link was made with another model and cannot be restored here")
         inst = next((k for k, v in INSTRUMENTS.items() if v == d["program"]), None)
         play = Playback(inst or play.instrument, d["tempo"], d["temperature"], d["seed"], d["backing"],
-                        gm_program=None if inst else d["program"])
+                        gm_program=None if inst else d["program"], key=d["key"], scale=d["scale"])
         state = self.set_z(state, d["z"], d["title"] or "Shared melody")
         return state, self.render(state, play), play
 

@@ -9,15 +9,18 @@ import numpy as np
 
 from explorer.errors import UserError
 from explorer.validate import number
+from vae.scales import KEYS, SCALES
 
 VERSION = 2  # 2 added the backing and the title; codes of version 1 still open
 HEAD_V1 = "<BHfIfB"  # version, latent size, temperature, seed, tempo, program
-HEAD_V2 = "<BHfIfBBB"  # ... + backing (0 none, 1 drone, 2 chord) + title length in bytes
+HEAD_V2 = "<BHfIfBBBBB"  # ... + backing (0 none, 1 drone, 2 chord) + key + scale (0 = off) + title bytes
 MAX_CODE_CHARS = 2048  # a 64-dim latent takes ~190; a longer code is refused before decoding
 MAX_ABS_Z = 1e3  # a latent coordinate beyond this is no melody the model knows
 MIN_TEMPERATURE = 1e-3
 MAX_TITLE_BYTES = 120  # UTF-8 bytes of title a link carries (cut at a character boundary)
 BACKINGS = ("None", "Drone", "Tonic chord")  # the backing menu, by index
+KEY_CODES = (None, *KEYS)  # 0 = as decoded, 1.. = C ..
+SCALE_CODES = (None, *SCALES)  # 0 = off
 
 
 def clean_title(title: str, limit: int = MAX_TITLE_BYTES) -> str:
@@ -28,22 +31,25 @@ def clean_title(title: str, limit: int = MAX_TITLE_BYTES) -> str:
 
 
 def encode_z(z: np.ndarray, temperature: float = 0.0, seed: int = 0, tempo: float = 120.0, program: int = 0,
-             backing: str = "None", title: str = "") -> str:
-    """z [Z] + playback settings + title -> URL-safe text. float16 keeps decoding identical for a melody
-    (~2 chars per dim); the title adds up to MAX_TITLE_BYTES."""
+             backing: str = "None", title: str = "", key: str | None = None, scale: str | None = None) -> str:
+    """z [Z] + playback settings (backing, key, scale) + title -> URL-safe text. float16 keeps decoding
+    identical for a melody (~2 chars per dim); the title adds up to MAX_TITLE_BYTES."""
     z = np.asarray(z, dtype=np.float16).ravel()
     name = clean_title(title).encode()
     head = struct.pack(HEAD_V2, VERSION, len(z), float(temperature), int(seed) & 0xFFFFFFFF, float(tempo),
-                       int(program) & 0x7F, BACKINGS.index(backing) if backing in BACKINGS else 0, len(name))
+                       int(program) & 0x7F, BACKINGS.index(backing) if backing in BACKINGS else 0,
+                       KEY_CODES.index(key) if key in KEY_CODES else 0,
+                       SCALE_CODES.index(scale) if scale in SCALE_CODES else 0, len(name))
     return base64.urlsafe_b64encode(head + name + z.tobytes()).decode().rstrip("=")
 
 
 def decode_z(code: str) -> dict:
-    """Inverse of encode_z: {'z': float32 [Z], 'temperature', 'seed', 'tempo', 'program', 'backing', 'title'};
+    """Inverse of encode_z: {'z': float32 [Z], 'temperature', 'seed', 'tempo', 'program', 'backing', 'key',
+    'scale', 'title'};
     UserError with a sentence if the code is damaged or any field is out of range."""
     if not isinstance(code, str) or len(code) > MAX_CODE_CHARS:
         raise UserError(f"this link does not hold a melody (a code is at most {MAX_CODE_CHARS} characters)")
-    backing, name = 0, b""
+    backing, key, scale, name = 0, 0, 0, b""
     try:
         raw = base64.urlsafe_b64decode(code.strip() + "=" * (-len(code.strip()) % 4))
         version = raw[0]
@@ -52,7 +58,7 @@ def decode_z(code: str) -> dict:
             _, n, temperature, seed, tempo, program = struct.unpack(HEAD_V1, raw[:size])
         else:
             size = struct.calcsize(HEAD_V2)
-            _, n, temperature, seed, tempo, program, backing, title_len = struct.unpack(HEAD_V2, raw[:size])
+            _, n, temperature, seed, tempo, program, backing, key, scale, title_len = struct.unpack(HEAD_V2, raw[:size])
             name, size = raw[size:size + title_len], size + title_len
     except (ValueError, struct.error, IndexError) as exc:
         raise UserError("this link does not hold a melody (the code is damaged)") from exc
@@ -61,13 +67,14 @@ def decode_z(code: str) -> dict:
     z = np.frombuffer(raw[size:], dtype=np.float16).astype(np.float32)
     if not np.isfinite(z).all() or (np.abs(z) > MAX_ABS_Z).any():
         raise UserError("this link does not hold a melody (invalid numbers)")
-    if backing >= len(BACKINGS):
-        raise UserError(f"this link does not hold a playable melody: backing must be 0-{len(BACKINGS) - 1}.")
+    for field, value, menu in (("backing", backing, BACKINGS), ("key", key, KEY_CODES), ("scale", scale, SCALE_CODES)):
+        if value >= len(menu):
+            raise UserError(f"this link does not hold a playable melody: {field} must be 0-{len(menu) - 1}.")
     try:
         title = clean_title(name.decode("utf-8"))
     except UnicodeDecodeError:
         raise UserError("this link does not hold a melody (its title is damaged)") from None
-    out = {"z": z, "backing": BACKINGS[backing], "title": title}
+    out = {"z": z, "backing": BACKINGS[backing], "key": KEY_CODES[key], "scale": SCALE_CODES[scale], "title": title}
     for field, value, integer in (("temperature", temperature, False), ("seed", seed, True), ("tempo", tempo, False),
                                   ("program", program, True)):
         try:

@@ -449,3 +449,27 @@ def test_variation_titles_count_instead_of_nesting():
     t1 = variation_title("Reel")
     t2 = variation_title(t1)
     assert (t1, t2, variation_title(t2)) == ("Variation of: Reel", "Variation 2 of: Reel", "Variation 3 of: Reel")
+
+
+def test_key_and_scale_change_what_is_played_not_z(h, loaded):
+    from vae.music import estimate_key
+    from vae.scales import SCALES
+
+    s = h.s
+    z = next(m for m in s.index.mu[:300] if len(s.notes(s.decode(m))) >= 6)  # a melody with notes (tiny model)
+    st = h.set_z(loaded[0], z, "Tune")
+    r0 = h.render(st, Playback())
+    r = h.render(st, Playback(key="Eb", scale="dorian"))
+    assert np.array_equal(r.tokens, r0.tokens)  # the model's melody (and z) unchanged
+    assert {n.pitch % 12 for n in r.notes} <= {(3 + s) % 12 for s in SCALES["dorian"]}
+    assert r.key.startswith("Eb dorian")
+    moved = h.render(st, Playback(key="A"))
+    assert estimate_key(moved.notes)[0] == 9 and moved.key.startswith("A ")
+    assert ("(from" in moved.key) == (estimate_key(r0.notes)[0] != 9)
+    # the files hold what is played
+    import pretty_midi
+
+    played = sorted(n.pitch for n in pretty_midi.PrettyMIDI(r.midi_path).instruments[0].notes)
+    assert played == sorted(n.pitch for n in r.notes) != sorted(n.pitch for n in r0.notes)
+    d = decode_z(r.share_code)
+    assert (d["key"], d["scale"]) == ("Eb", "dorian")

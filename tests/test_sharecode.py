@@ -12,14 +12,16 @@ from explorer.sharecode import HEAD_V1, HEAD_V2, MAX_CODE_CHARS, MAX_TITLE_BYTES
 Z = np.linspace(-2, 2, 64).astype(np.float32)
 
 
-def raw_code(temperature=0.0, seed=0, tempo=120.0, program=0, z=Z, version=VERSION, backing=0, title=b"") -> str:
+def raw_code(temperature=0.0, seed=0, tempo=120.0, program=0, z=Z, version=VERSION, backing=0, key=0, scale=0,
+             title=b"") -> str:
     z = np.asarray(z, np.float16)
-    head = struct.pack(HEAD_V2, version, len(z), temperature, seed, tempo, program, backing, len(title)) + title
+    head = struct.pack(HEAD_V2, version, len(z), temperature, seed, tempo, program, backing, key, scale, len(title)) + title
     return base64.urlsafe_b64encode(head + z.tobytes()).decode().rstrip("=")
 
 
 def test_round_trip():
-    d = decode_z(encode_z(Z, 0.6, 7, 96.0, 40, "Tonic chord", "Reel · bars 1-4"))
+    d = decode_z(encode_z(Z, 0.6, 7, 96.0, 40, "Tonic chord", "Reel · bars 1-4", "Eb", "dorian"))
+    assert (d["key"], d["scale"]) == ("Eb", "dorian")
     assert np.allclose(d["z"], Z, atol=2e-3)
     assert (d["temperature"], d["seed"], d["tempo"], d["program"]) == (0.6, 7, 96.0, 40)  # 0.6, not 0.6000000238
     assert d["backing"] == "Tonic chord" and d["title"] == "Reel · bars 1-4"
@@ -45,7 +47,7 @@ def test_titles_are_cleaned_and_capped():
     ({"temperature": float("nan")}, "temperature"), ({"temperature": 1e-45}, "temperature"),
     ({"temperature": -1.0}, "temperature"), ({"temperature": float("inf")}, "temperature"),
     ({"z": np.full(64, np.inf)}, "invalid numbers"), ({"z": np.full(64, 6e4)}, "invalid numbers"),
-    ({"version": 9}, "version"), ({"backing": 7}, "backing"),
+    ({"version": 9}, "version"), ({"backing": 7}, "backing"), ({"key": 13}, "key"), ({"scale": 99}, "scale"),
 ])
 def test_tampered_fields_are_refused_with_a_sentence(fields, word):
     with pytest.raises(UserError, match=word):

@@ -17,8 +17,12 @@ from explorer.handlers import ACCOMPANIMENTS, INSTRUMENTS, Handlers, Playback, R
 from explorer.session import Session
 from explorer.validate import number
 from vae.errors import MusicReadError
+from vae.scales import KEYS, SCALES
 
-PLAY_FIELDS = ("instrument", "tempo", "temperature", "seed", "accompaniment")
+PLAY_FIELDS = ("instrument", "tempo", "temperature", "seed", "accompaniment", "key", "scale")
+KEY_AS_IS, SCALE_OFF = "As decoded", "Off"  # the key and scale menus' first entries
+KEY_MENU = (KEY_AS_IS, *KEYS)
+SCALE_MENU = (SCALE_OFF, *SCALES)
 
 
 def fresh_seed() -> int:
@@ -106,11 +110,14 @@ class Page:
     def playback(self, data: dict) -> Playback:
         """The playback settings of a request, each checked (a hidden endpoint can be sent anything)."""
         v = {name: data[c] for name, c in self.play.items()}
-        for name, menu in (("instrument", INSTRUMENTS), ("accompaniment", ACCOMPANIMENTS)):
+        for name, menu in (("instrument", INSTRUMENTS), ("accompaniment", ACCOMPANIMENTS), ("key", KEY_MENU),
+                           ("scale", SCALE_MENU)):
             if v[name] not in menu:
                 raise UserError(f"{name} must be one of {', '.join(menu)}, not {str(v[name])[:40]!r}.")
         return Playback(v["instrument"], number("tempo", v["tempo"]), number("temperature", v["temperature"]),
-                        number("seed", v["seed"], integer=True), v["accompaniment"])
+                        number("seed", v["seed"], integer=True), v["accompaniment"],
+                        key=None if v["key"] == KEY_AS_IS else v["key"],
+                        scale=None if v["scale"] == SCALE_OFF else v["scale"])
 
     def session(self, data: dict) -> Session:
         return data[self.state]
@@ -121,7 +128,8 @@ class Page:
 
     def show(self, st: Session, r: Rendered, with_sliders: bool = True) -> list:
         """Values for main_out (and the sliders) after a render."""
-        out = [st, f"**{md_escape(r.title)}**", plot(r.figure), r.wav_path, [r.midi_path, r.wav_path], r.originality_md,
+        title = f"**{md_escape(r.title)}**" + (f" · key: {r.key}" if r.key else "")
+        out = [st, title, plot(r.figure), r.wav_path, [r.midi_path, r.wav_path], r.originality_md,
                r.share_code, f"{r.map_xy[0]:.4f},{r.map_xy[1]:.4f}"]
         return out + (list(r.sliders) if with_sliders else [])
 

@@ -14,7 +14,16 @@ from explorer.session import new_state
 from explorer.storage import private_gradio_cache
 from explorer.ui import api_tab, blend, compose, corpus_map, sliders, transform, upload
 from explorer.ui.assets import COPY_LINK_JS, CSS, JS, MOVE_STAR_JS, SET_URL_JS
-from explorer.ui.common import Page, checked_number, plot, user_errors
+from explorer.ui.common import (
+    KEY_AS_IS,
+    KEY_MENU,
+    SCALE_MENU,
+    SCALE_OFF,
+    Page,
+    checked_number,
+    plot,
+    user_errors,
+)
 
 MAX_UPLOAD = "5mb"  # bigger uploads get HTTP 413 before any of our code runs
 CONCURRENCY = 4  # events of one kind running at once
@@ -49,12 +58,15 @@ def _melody_panel(h: Handlers) -> tuple[Page, dict]:
             instrument = gr.Dropdown(list(INSTRUMENTS), value="Piano", label="Instrument")
             accompaniment = gr.Radio(list(ACCOMPANIMENTS), value="None", label="Backing")
         with gr.Row():
+            key = gr.Dropdown(list(KEY_MENU), value=KEY_AS_IS, label="Key (transpose to)", elem_id="key-dd")
+            scale = gr.Dropdown(list(SCALE_MENU), value=SCALE_OFF, label="Snap notes to scale", elem_id="scale-dd")
+        with gr.Row():
             tempo = gr.Slider(40, 240, value=120, step=1, label="Tempo (quarter notes/min)")
             temperature = gr.Slider(0.0, 1.5, value=0.0, step=0.05, label="Temperature (0 = the most likely melody)")
             seed = checked_number("seed", 0, "Seed", integer=True, minimum=0)
     map_pos = gr.Textbox(visible="hidden", elem_id="map-pos")
     play = {"instrument": instrument, "tempo": tempo, "temperature": temperature, "seed": seed,
-            "accompaniment": accompaniment}
+            "accompaniment": accompaniment, "key": key, "scale": scale}
     page = Page(h, state, play, [state, title, roll, audio, files, originality, share, map_pos])
     return page, {"share": share, "copy": copy, "map_pos": map_pos}
 
@@ -63,7 +75,11 @@ def _wire_panel(demo: gr.Blocks, page: Page, panel: dict, map_plot: gr.Plot) -> 
     h = page.h
     play = page.play
     load_out = page.main_and_sliders + [play["instrument"], play["tempo"], play["temperature"], play["seed"],
-                                        play["accompaniment"], map_plot]
+                                        play["accompaniment"], play["key"], play["scale"], map_plot]
+
+    def settings(p) -> list:
+        return [p.instrument, p.tempo, p.temperature, p.seed, p.accompaniment, p.key or KEY_AS_IS,
+                p.scale or SCALE_OFF]
 
     @user_errors
     def on_load(data, request: gr.Request):
@@ -72,13 +88,11 @@ def _wire_panel(demo: gr.Blocks, page: Page, panel: dict, map_plot: gr.Plot) -> 
         if code:
             try:
                 st, r, p = h.from_share_code(st, code, p)
-                return [*page.show(st, r), p.instrument, p.tempo, p.temperature, p.seed, p.accompaniment,
-                        plot(h.map_figure("collection", r.map_xy))]
+                return [*page.show(st, r), *settings(p), plot(h.map_figure("collection", r.map_xy))]
             except UserError as exc:
                 gr.Warning(str(exc))
         st, r = h.load_window(st, h.welcome_window(), p)
-        return [*page.show(st, r), p.instrument, p.tempo, p.temperature, p.seed, p.accompaniment,
-                plot(h.map_figure("collection", r.map_xy))]
+        return [*page.show(st, r), *settings(p), plot(h.map_figure("collection", r.map_xy))]
 
     demo.load(on_load, page.inputs(), load_out, api_name="load", api_visibility="private")
 
@@ -88,8 +102,8 @@ def _wire_panel(demo: gr.Blocks, page: Page, panel: dict, map_plot: gr.Plot) -> 
         page.need_melody(st)
         return page.show(st, h.render(st, page.playback(data)), with_sliders=False)
 
-    gr.on([play["instrument"].input, play["accompaniment"].input, play["tempo"].release, play["temperature"].release,
-           play["seed"].submit], on_playback, page.inputs(), page.main_out, api_name="playback",
+    gr.on([play["instrument"].input, play["accompaniment"].input, play["key"].input, play["scale"].input,
+           play["tempo"].release, play["temperature"].release, play["seed"].submit], on_playback, page.inputs(), page.main_out, api_name="playback",
           api_visibility="private")
     panel["share"].change(None, [panel["share"]], [panel["share"]], js=SET_URL_JS)
     panel["map_pos"].change(None, [panel["map_pos"]], [panel["map_pos"]], js=MOVE_STAR_JS)
