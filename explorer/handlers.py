@@ -10,12 +10,13 @@ from __future__ import annotations
 import os
 import re
 import time
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from explorer import figures, generation
+from explorer import figures, generation, history
 from explorer.audio import ACCOMP_PROGRAMS, render, write_wav
 from explorer.errors import UserError
 from explorer.services import ExplorerServices, join_sections
@@ -27,7 +28,7 @@ from vae.errors import MusicReadError
 from vae.fidelity import note_f1
 from vae.format import DEFAULT_FORMAT
 from vae.meter import Meter, backing_notes
-from vae.midi_export import notes_to_midi
+from vae.midi_export import concat_sections, notes_to_midi, write_midi_bytes
 from vae.music import estimate_key
 from vae.scales import apply_key
 from vae.tokenizer import Note
@@ -51,6 +52,7 @@ class Playback:
     seed: int = 0
     accompaniment: str = "None"
     gm_program: int | None = None
+    count_in: bool = False  # one bar of clicks before the melody in the audio (not in the MIDI file)
     key: str | None = None  # transpose to this tonic (vae.scales.KEYS), None = as decoded
     scale: str | None = None  # snap notes to this scale (vae.scales.SCALES) on the key's tonic, None = off
 
@@ -93,6 +95,55 @@ class Handlers:
         self.out_dir = self.store.folder
         self.labels = self.s.direction_labels()
 
+    # --- history -----------------------------------------------------------------------------------
+    def go_to(self, state: Session, entry_id: int, play: Playback) -> tuple[Session, Rendered]:
+        """Show history entry `entry_id` again (explorer.history)."""
+        try:
+            state = history.go_to(state, int(entry_id))
+        except (KeyError, TypeError, ValueError):
+            raise UserError("That melody is no longer in the history.") from None
+        return state, self.render(state, play)
+
+    def undo(self, state: Session, play: Playback) -> tuple[Session, Rendered]:
+        target = history.undo_target(state)
+        if target is None:
+            raise UserError("Nothing to undo: this is the first melody of the history.")
+        return self.go_to(state, target, play)
+
+    def redo(self, state: Session, play: Playback) -> tuple[Session, Rendered]:
+        target = history.redo_target(state)
+        if target is None:
+            raise UserError("Nothing to redo.")
+        return self.go_to(state, target, play)
+
+    def star(self, state: Session, on: bool = True, name: str | None = None) -> Session:
+        """Star (or unstar) the current melody and optionally name it; a name also becomes its title."""
+        if history.current(state) is None:
+            raise UserError("Load or create a melody first.")
+        name = None if name is None else " ".join(str(name).split())[:80]
+        state = history.edit(state, state.cursor, starred=bool(on), name=name)
+        return state.but(title=name) if name else state
+
+    def export_starred(self, state: Session, play: Playback) -> dict:
+        """The starred melodies together: one MIDI file with each as a 4-bar section, a zip with one MIDI
+        file each, and the whole as WAV. Returns {"midi", "zip", "wav", "count"}."""
+        entries = history.starred(state)
+        if not entries:
+            raise UserError("Star some melodies first (★ under the player).")
+        tokens = self.s.decode(np.stack([e.z for e in entries]), play.temperature, play.seed)
+        sections = [apply_key(self.s.notes(t), play.key, play.scale)[0] for t in tokens]
+        meters = {e.meter for e in entries}
+        meter = meters.pop() if len(meters) == 1 else "4/4"
+        steps = self.s.format.window_steps
+        wav, mid = self.write_outputs(concat_sections(sections, steps), play, "starred", meter=meter)
+        zpath = self._path("starred", ".zip")
+        with zipfile.ZipFile(zpath, "w", zipfile.ZIP_DEFLATED) as zf:
+            for i, (e, notes) in enumerate(zip(entries, sections, strict=True)):
+                safe = re.sub(r"[^\w\- ]+", "", e.name or e.title)[:40].strip() or "melody"
+                data = write_midi_bytes(notes, tempo=play.tempo, program=play.program, meter=e.meter)
+                zf.writestr(f"{i + 1:02d} {safe}.mid", data)
+        return {"midi": mid, "zip": str(zpath), "wav": wav, "count": len(entries)}
+
     # --- files -----------------------------------------------------------------------------------
     def _path(self, stem: str, suffix: str) -> Path:
         return self.store.path(stem, suffix)
@@ -103,7 +154,7 @@ class Handlers:
         kind = ACCOMPANIMENTS.get(play.accompaniment)
         m = Meter.parse(meter)
         audio = render(notes, tempo=play.tempo, program=play.program, accompaniment=kind, soundfont=self.soundfont,
-                       meter=m)
+                       meter=m, count_in=play.count_in)
         wav = self._path(stem, ".wav")
         write_wav(wav, audio)
         mid = self._path(stem, ".mid")
@@ -149,7 +200,7 @@ class Handlers:
         """Make z the current melody; with as_origin it also becomes what "reset" returns to, in `meter`
         (a variation keeps the meter of the melody it came from)."""
         z = quantise(z)
-        state = (state or new_state()).but(z=z, title=title, sliders=None)
+        state = (state or new_state()).but(z=z, title=title, sliders=None, move="")
         if as_origin:
             state = state.but(origin_z=z, origin_tokens=origin_tokens, origin_tune=origin_tune, transform_base=None,
                               meter=str(Meter.parse(meter)))
@@ -181,13 +232,15 @@ class Handlers:
         t0 = time.perf_counter()
         z = quantise(self.s.z_from_sliders(state.z, values, current))
         steer_ms = (time.perf_counter() - t0) * 1e3
-        state = state.but(z=z, sliders=values, transform_base=None)
+        moved = np.nonzero(np.abs(values - current) > 1e-6)[0]
+        state = state.but(z=z, sliders=values, transform_base=None,
+                          move=f"slider:{int(moved[0])}" if len(moved) == 1 else "sliders")
         r = self.render(state, play)
         r.timings_ms = {"steer": steer_ms, **r.timings_ms, "total": r.timings_ms["total"] + steer_ms}
         return state, r
 
     def reset(self, state: Session, play: Playback) -> tuple[Session, Rendered]:
-        state = state.but(z=state.origin_z, sliders=None, transform_base=None, transform_key="")
+        state = state.but(z=state.origin_z, sliders=None, transform_base=None, transform_key="", move="")
         return state, self.render(state, play)
 
     def random(self, state: Session, play: Playback, seed: int) -> tuple[Session, Rendered]:
@@ -325,7 +378,7 @@ class Handlers:
         from where that move began, so its amounts don't accumulate. Reset still returns to the origin."""
         same = state.transform_base is not None and state.transform_key == key
         base = state.transform_base if same else state.z
-        state = state.but(transform_base=base, transform_key=key, z=quantise(move(base)), sliders=None)
+        state = state.but(transform_base=base, transform_key=key, z=quantise(move(base)), sliders=None, move=key)
         return state, self.render(state, play), base
 
     def push(self, state: Session, attribute: str, amount: float, play: Playback) -> tuple[Session, Rendered, dict]:

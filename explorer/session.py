@@ -36,6 +36,9 @@ class Session:
     drawn: dict | None = None
     sliders: np.ndarray | None = None
     meter: str = "4/4"  # the current melody's time signature: bar lines, bar numbers, accents, MIDI export
+    move: str = ""  # the control that made the current melody ("slider:3"; explorer.history coalesces runs of it)
+    history: tuple = ()  # explorer.history.Entry, oldest first: every melody reached, with stars and names
+    cursor: int = 0  # the id of the history entry being shown (0 before the first)
 
     def but(self, **changes) -> Session:
         """A copy with some fields changed."""

@@ -150,6 +150,14 @@ def write_card(checkpoint: Path, scores: dict, out: Path, corpus_report: dict | 
         "cp checkpoints/default-last/curve.csv runs/default/ && python -m vae train --preset default --out runs/default "
         "--resume --minutes 120`.",
         *_sliders(checkpoint),
+        "",
+        "## How the settings were chosen",
+        "Each setting is the best (or tied-best) row of its side-by-side trial table below, same minutes and seed: "
+        "latent size 64 (round 3: every size earns 6 of 9 sliders; 64 reconstructs best), 64 free nats (round 4: "
+        "32 earns fewer sliders, 128 no more), attribute-regulariser weight 0.05 with tanh scale 10 (rounds 1-2: "
+        "more sliders earned than 0.1, without anticipation augmentation, which cost sliders), and a steered move "
+        "that counts a miss on the asked attribute 4x (steer trials: 3 and above name all 9). Re-run them with "
+        "`make trials`, `make trials-latent`, `make trials-freebits` and `python -m bench.steer_trials`.",
         *_trials(trials),
         "",
         "## Scores",

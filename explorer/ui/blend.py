@@ -20,7 +20,7 @@ def build(page: Page) -> SimpleNamespace:
         blend = gr.Button("Blend A → B", variant="primary", elem_id="blend-btn")
     strip = gr.Plot(label="Interpolation strip")
     with gr.Row():
-        audio = gr.Audio(label="The whole blend", type="filepath", interactive=False)
+        audio = gr.Audio(label="The whole blend", type="filepath", interactive=False, elem_id="blend-audio")
         files = gr.File(label="Blend MIDI and WAV", file_count="multiple", interactive=False)
     pick = gr.Slider(1, 7, value=1, step=1, label="Load step into the player")
     gr.Markdown("**Grid** (Beat Blender): A top-left, B top-right, C bottom-left, D bottom-right.")

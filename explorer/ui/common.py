@@ -11,7 +11,7 @@ import gradio as gr
 import numpy as np
 from gradio.components.plot import PlotData
 
-from explorer import figures
+from explorer import figures, history
 from explorer.errors import UserError
 from explorer.handlers import ACCOMPANIMENTS, INSTRUMENTS, Handlers, Playback, Rendered
 from explorer.session import Session
@@ -19,7 +19,7 @@ from explorer.validate import number
 from vae.errors import MusicReadError
 from vae.scales import KEYS, SCALES
 
-PLAY_FIELDS = ("instrument", "tempo", "temperature", "seed", "accompaniment", "key", "scale")
+PLAY_FIELDS = ("instrument", "tempo", "temperature", "seed", "accompaniment", "key", "scale", "count_in")
 KEY_AS_IS, SCALE_OFF = "As decoded", "Off"  # the key and scale menus' first entries
 KEY_MENU = (KEY_AS_IS, *KEYS)
 SCALE_MENU = (SCALE_OFF, *SCALES)
@@ -92,6 +92,12 @@ def user_errors(fn):
     return wrapper
 
 
+def menu_update(st: Session):
+    """The history menu's choices (newest first) with the current entry selected."""
+    choices = [(e.label, e.id) for e in reversed(st.history)]
+    return gr.update(choices=choices, value=st.cursor if st.history else None)
+
+
 @dataclass
 class Page:
     """The shared parts of the page. Event functions take their inputs as one dict keyed by component
@@ -102,6 +108,7 @@ class Page:
     play: dict  # PLAY_FIELDS name -> component
     main_out: list  # the current-melody panel's outputs, in show() order
     sliders: list = field(default_factory=list)
+    loop: gr.Checkbox | None = None  # loop playback of every player on the page (no render needed)
 
     def inputs(self, *extra) -> set:
         """The state, the playback inputs and `extra` components, as a set (one dict argument)."""
@@ -116,7 +123,7 @@ class Page:
                 raise UserError(f"{name} must be one of {', '.join(menu)}, not {str(v[name])[:40]!r}.")
         return Playback(v["instrument"], number("tempo", v["tempo"]), number("temperature", v["temperature"]),
                         number("seed", v["seed"], integer=True), v["accompaniment"],
-                        key=None if v["key"] == KEY_AS_IS else v["key"],
+                        count_in=bool(v["count_in"]), key=None if v["key"] == KEY_AS_IS else v["key"],
                         scale=None if v["scale"] == SCALE_OFF else v["scale"])
 
     def session(self, data: dict) -> Session:
@@ -128,10 +135,17 @@ class Page:
 
     def show(self, st: Session, r: Rendered, with_sliders: bool = True) -> list:
         """Values for main_out (and the sliders) after a render."""
+        st = history.record(st)  # every melody shown is one the user reached
         title = f"**{md_escape(r.title)}**" + (f" · key: {r.key}" if r.key else "")
         out = [st, title, plot(r.figure), r.wav_path, [r.midi_path, r.wav_path], r.originality_md,
-               r.share_code, f"{r.map_xy[0]:.4f},{r.map_xy[1]:.4f}"]
+               r.share_code, f"{r.map_xy[0]:.4f},{r.map_xy[1]:.4f}", menu_update(st)]
         return out + (list(r.sliders) if with_sliders else [])
+
+    def loop_players(self, *players: gr.Audio) -> None:
+        """The Loop checkbox sets `loop` on these players at once (in the browser, no render)."""
+        if self.loop is not None:
+            self.loop.change(lambda on: [gr.update(loop=bool(on)) for _ in players], self.loop, list(players),
+                             api_visibility="private", queue=False, show_progress="hidden")
 
     def need_melody(self, st: Session) -> None:
         if st.z is None:

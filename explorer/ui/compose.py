@@ -23,7 +23,7 @@ def build(page: Page) -> SimpleNamespace:
         compose = gr.Button("Compose", variant="primary", elem_id="compose-btn")
     piece = gr.Plot(label="The piece")
     with gr.Row():
-        audio = gr.Audio(label="Listen to the piece", type="filepath", interactive=False)
+        audio = gr.Audio(label="Listen to the piece", type="filepath", interactive=False, elem_id="piece-audio")
         files = gr.File(label="Piece MIDI and WAV", file_count="multiple", interactive=False)
     return SimpleNamespace(add=add, clear=clear, waypoints=waypoints, bars=bars, compose=compose, piece=piece,
                            audio=audio, files=files)

@@ -12,7 +12,7 @@ from explorer.routes import add_routes
 from explorer.services import ExplorerServices
 from explorer.session import new_state
 from explorer.storage import private_gradio_cache
-from explorer.ui import api_tab, blend, compose, corpus_map, sliders, transform, upload
+from explorer.ui import api_tab, blend, compose, corpus_map, history_panel, sliders, transform, upload
 from explorer.ui.assets import COPY_LINK_JS, CSS, JS, MOVE_STAR_JS, SET_URL_JS
 from explorer.ui.common import (
     KEY_AS_IS,
@@ -49,6 +49,7 @@ def _melody_panel(h: Handlers) -> tuple[Page, dict]:
     audio = gr.Audio(label="Listen", type="filepath", autoplay=True, elem_id="melody-audio", interactive=False)
     originality = gr.Markdown("", elem_id="originality")
     files = gr.File(label="Download MIDI and WAV", file_count="multiple", elem_id="downloads", interactive=False)
+    hist = history_panel.build()
     with gr.Row():
         share = gr.Textbox(label="Share code (the page URL carries it)", elem_id="share-code", scale=4, max_lines=1,
                            buttons=["copy"])
@@ -58,6 +59,9 @@ def _melody_panel(h: Handlers) -> tuple[Page, dict]:
             instrument = gr.Dropdown(list(INSTRUMENTS), value="Piano", label="Instrument")
             accompaniment = gr.Radio(list(ACCOMPANIMENTS), value="None", label="Backing")
         with gr.Row():
+            loop = gr.Checkbox(False, label="Loop playback", elem_id="loop-cb")
+            count_in = gr.Checkbox(False, label="Count-in (one bar of clicks)", elem_id="count-in-cb")
+        with gr.Row():
             key = gr.Dropdown(list(KEY_MENU), value=KEY_AS_IS, label="Key (transpose to)", elem_id="key-dd")
             scale = gr.Dropdown(list(SCALE_MENU), value=SCALE_OFF, label="Snap notes to scale", elem_id="scale-dd")
         with gr.Row():
@@ -66,9 +70,9 @@ def _melody_panel(h: Handlers) -> tuple[Page, dict]:
             seed = checked_number("seed", 0, "Seed", integer=True, minimum=0)
     map_pos = gr.Textbox(visible="hidden", elem_id="map-pos")
     play = {"instrument": instrument, "tempo": tempo, "temperature": temperature, "seed": seed,
-            "accompaniment": accompaniment, "key": key, "scale": scale}
-    page = Page(h, state, play, [state, title, roll, audio, files, originality, share, map_pos])
-    return page, {"share": share, "copy": copy, "map_pos": map_pos}
+            "accompaniment": accompaniment, "key": key, "scale": scale, "count_in": count_in}
+    page = Page(h, state, play, [state, title, roll, audio, files, originality, share, map_pos, hist.menu], loop=loop)
+    return page, {"share": share, "copy": copy, "map_pos": map_pos, "audio": audio, "history": hist}
 
 
 def _wire_panel(demo: gr.Blocks, page: Page, panel: dict, map_plot: gr.Plot) -> None:
@@ -103,6 +107,7 @@ def _wire_panel(demo: gr.Blocks, page: Page, panel: dict, map_plot: gr.Plot) -> 
         return page.show(st, h.render(st, page.playback(data)), with_sliders=False)
 
     gr.on([play["instrument"].input, play["accompaniment"].input, play["key"].input, play["scale"].input,
+           play["count_in"].input,
            play["tempo"].release, play["temperature"].release, play["seed"].submit], on_playback, page.inputs(), page.main_out, api_name="playback",
           api_visibility="private")
     panel["share"].change(None, [panel["share"]], [panel["share"]], js=SET_URL_JS)
@@ -143,6 +148,8 @@ def build_ui(services: ExplorerServices, soundfont: str | Path | None = None, ha
                     with gr.Tab("API", id="api"):
                         a = api_tab.build(page)
         _wire_panel(demo, page, panel, m.corpus_map)
+        page.loop_players(panel["audio"], b.audio, c.audio)
+        history_panel.wire(page, panel["history"])
         for screen, comps in ((sliders, s), (corpus_map, m), (upload, u), (blend, b), (transform, t), (compose, c),
                               (api_tab, a)):
             screen.wire(page, comps)

@@ -1,0 +1,105 @@
+"""The melodies a session has reached: a history tree with undo/redo, stars and names (pure functions on Session).
+
+Every melody the user reaches (slider move, random, blend step, transform, upload, map click) is an entry;
+its parent is the melody it was made from, so undo goes back the way you came and redo returns along the
+newest branch. A run of moves of one control (dragging one slider, re-doing one push) updates one entry
+instead of adding one per drag position. Entries hold z and what reset needs; nothing is rendered here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from explorer.session import Session
+
+MAX_ENTRIES = 60  # the oldest unstarred entries go first beyond this
+LABEL_CHARS = 70
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One melody reached: id (increasing), parent id (None for a first melody), z and what reset needs."""
+
+    id: int
+    parent: int | None
+    z: np.ndarray
+    title: str
+    move: str = ""  # the control that made it ("slider:3", "attribute:note_density"; "" for anything else)
+    origin_z: np.ndarray | None = None
+    origin_tokens: np.ndarray | None = None
+    origin_tune: int | None = None
+    meter: str = "4/4"
+    starred: bool = False
+    name: str = ""
+
+    @property
+    def label(self) -> str:
+        text = f"{self.id}. {'★ ' if self.starred else ''}{self.name or self.title}"
+        return text if len(text) <= LABEL_CHARS else text[: LABEL_CHARS - 1] + "…"
+
+
+def current(st: Session) -> Entry | None:
+    return next((e for e in st.history if e.id == st.cursor), None)
+
+
+def record(st: Session) -> Session:
+    """Add the session's current melody to its history (or update the entry when the same control moved
+    again from a leaf); nothing changes when it is already the current entry."""
+    if st.z is None:
+        return st
+    now = current(st)
+    if now is not None and np.array_equal(now.z, st.z):
+        return st
+    fields = dict(z=st.z, title=st.title, move=st.move, origin_z=st.origin_z, origin_tokens=st.origin_tokens,
+                  origin_tune=st.origin_tune, meter=st.meter)
+    leaf = now is not None and not any(e.parent == now.id for e in st.history)
+    if now is not None and st.move and now.move == st.move and leaf and not now.starred:
+        entry = replace(now, **fields)
+        return st.but(history=tuple(entry if e.id == now.id else e for e in st.history))
+    new_id = max((e.id for e in st.history), default=0) + 1
+    entries = (*st.history, Entry(new_id, now.id if now else None, **fields))
+    while len(entries) > MAX_ENTRIES:
+        drop = next((e for e in entries if not e.starred and e.id != new_id), None)
+        if drop is None:
+            break
+        entries = tuple(e for e in entries if e is not drop)
+    return st.but(history=entries, cursor=new_id)
+
+
+def go_to(st: Session, entry_id: int) -> Session:
+    """Make history entry `entry_id` the current melody (its reset origin too); the history is unchanged."""
+    e = next((e for e in st.history if e.id == entry_id), None)
+    if e is None:
+        raise KeyError(entry_id)
+    return st.but(z=e.z, title=e.title, origin_z=e.origin_z, origin_tokens=e.origin_tokens,
+                  origin_tune=e.origin_tune, meter=e.meter, sliders=None, transform_base=None, transform_key="",
+                  move="", cursor=e.id)
+
+
+def undo_target(st: Session) -> int | None:
+    """The entry undo goes to: the current entry's parent (None at the start)."""
+    now = current(st)
+    if now is None or now.parent is None or not any(e.id == now.parent for e in st.history):
+        return None
+    return now.parent
+
+
+def redo_target(st: Session) -> int | None:
+    """The entry redo goes to: the newest child of the current entry (None when it has none)."""
+    kids = [e.id for e in st.history if e.parent == st.cursor]
+    return max(kids) if kids else None
+
+
+def edit(st: Session, entry_id: int, starred: bool | None = None, name: str | None = None) -> Session:
+    """Star / unstar or name an entry."""
+    if not any(e.id == entry_id for e in st.history):
+        raise KeyError(entry_id)
+    changes = {k: v for k, v in (("starred", starred), ("name", name)) if v is not None}
+    return st.but(history=tuple(replace(e, **changes) if e.id == entry_id else e for e in st.history))
+
+
+def starred(st: Session) -> list[Entry]:
+    """The starred entries, oldest first."""
+    return [e for e in st.history if e.starred]

@@ -1,0 +1,116 @@
+"""History, undo/redo, stars and export (explorer.history + Handlers) on the tiny model and real corpus melodies."""
+
+from __future__ import annotations
+
+import zipfile
+
+import numpy as np
+import pytest
+
+from explorer import history
+from explorer.errors import UserError
+from explorer.handlers import Handlers, Playback
+from explorer.session import new_state
+
+PLAY = Playback()
+
+
+@pytest.fixture(scope="module")
+def h(tiny_services, tmp_path_factory):
+    return Handlers(tiny_services, out_dir=tmp_path_factory.mktemp("history"))
+
+
+def reach(st):
+    return history.record(st)
+
+
+def test_undo_goes_back_the_way_you_came_and_redo_returns(h, tiny_services):
+    st, _ = h.load_window(new_state(), 5, PLAY)
+    st = reach(st)
+    a = st.cursor
+    st, _ = h.random(st, PLAY, seed=1)
+    st = reach(st)
+    b = st.cursor
+    k = len(h.labels)
+    st, _ = h.set_sliders(st, [1.0] + [0.0] * (k - 1), PLAY)
+    st = reach(st)
+    c = st.cursor
+    assert [e.id for e in st.history] == [a, b, c] and st.history[2].parent == b
+    st, r = h.undo(st, PLAY)
+    assert st.cursor == b and np.array_equal(st.z, st.history[1].z)
+    st, _ = h.undo(st, PLAY)
+    assert st.cursor == a and st.title == st.history[0].title and np.array_equal(st.origin_z, st.history[0].origin_z)
+    with pytest.raises(UserError, match="Nothing to undo"):
+        h.undo(st, PLAY)
+    st, _ = h.redo(st, PLAY)
+    assert st.cursor == b
+    # a new melody made from b branches: redo from b now goes to the newest branch
+    st, _ = h.similar(st, PLAY, 0.8, seed=3)
+    st = reach(st)
+    d = st.cursor
+    assert st.history[-1].parent == b
+    st, _ = h.undo(st, PLAY)
+    assert st.cursor == b
+    st, _ = h.redo(st, PLAY)
+    assert st.cursor == d
+    with pytest.raises(UserError, match="Nothing to redo"):
+        h.redo(st, PLAY)
+    assert len(st.history) == 4  # going back and forth adds nothing
+
+
+def test_dragging_one_slider_is_one_entry_and_another_slider_a_new_one(h):
+    st, _ = h.load_window(new_state(), 7, PLAY)
+    st = reach(st)
+    shown = [round(float(v), 2) for v in np.clip(h.s.sliders_of(st.z), -3, 3)]  # what the page shows
+    for v in (0.5, 1.0, 1.5, 2.0):  # one drag: four positions
+        st, _ = h.set_sliders(st, [v] + shown[1:], PLAY)
+        st = reach(st)
+    assert len(st.history) == 2 and st.history[-1].move == "slider:0"
+    vals = list(st.sliders)
+    vals[1] = -1.0
+    st, _ = h.set_sliders(st, vals, PLAY)
+    st = reach(st)
+    assert len(st.history) == 3 and st.history[-1].move == "slider:1"
+    st, _ = h.undo(st, PLAY)  # back to slider 0 at 2.0, not to each drag position
+    assert np.array_equal(st.z, st.history[1].z)
+
+
+def test_history_is_capped_but_keeps_stars(h, tiny_services):
+    st, _ = h.load_window(new_state(), 3, PLAY)
+    st = h.star(reach(st), on=True, name="  keep   me ")
+    assert st.title == "keep me" and history.current(st).starred
+    for seed in range(history.MAX_ENTRIES + 5):
+        st, _ = h.random(st, PLAY, seed=seed)
+        st = reach(st)
+    assert len(st.history) == history.MAX_ENTRIES
+    assert st.history[0].name == "keep me" and st.history[0].starred
+
+
+def test_export_starred_writes_sections_and_a_zip(h, tiny_services):
+    import pretty_midi
+
+    with pytest.raises(UserError, match="Star some"):
+        h.export_starred(new_state(), PLAY)
+    s = tiny_services
+    decoded = s.decode(s.index.mu)
+    busy = [i for i in range(len(decoded)) if len(s.notes(decoded[i])) >= 1][:3]  # the tiny model: few notes
+    assert len(busy) == 3
+    st = new_state()
+    for i in busy:
+        st, _ = h.load_window(st, i, PLAY)
+        st = h.star(reach(st), on=True)
+    st, _ = h.random(st, PLAY, seed=9)  # not starred: not exported
+    st = reach(st)
+    out = h.export_starred(st, PLAY)
+    assert out["count"] == 3
+    pm = pretty_midi.PrettyMIDI(out["midi"])
+    starts = [n.start for n in pm.instruments[0].notes]
+    seconds = 60 / 120 / 4 * s.format.window_steps  # one 4-bar section at 120 bpm
+    assert {int(t // seconds) for t in starts} == {0, 1, 2}  # a section each
+    with zipfile.ZipFile(out["zip"]) as zf:
+        names = zf.namelist()
+        assert len(names) == 3 and all(n.endswith(".mid") for n in names)
+        import io
+
+        total = sum(len(pretty_midi.PrettyMIDI(io.BytesIO(zf.read(n))).instruments[0].notes) for n in names)
+    assert total == len(pm.instruments[0].notes)
