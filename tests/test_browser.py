@@ -283,3 +283,43 @@ def test_two_sessions_never_see_each_other(page, explorer_server):
         assert not page.page_errors, page.page_errors
     finally:
         other.close()
+
+
+def test_workbench_undo_redo_key_loop_star_export(page):
+    """History under the player: undo/redo, transposing to a key, loop, a star and the starred export."""
+    page.get_by_role("tab", name="Sliders").click()
+    first = title(page)
+    page.locator("#random-btn").click()
+    second = wait_for_title_change(page, first)
+    assert second.startswith("Random melody")
+    page.locator("#undo-btn").click()
+    assert wait_for_title_change(page, second) == first
+    page.locator("#redo-btn").click()
+    assert wait_for_title_change(page, first) == second
+    # the history menu lists both, the current one selected
+    page.locator("#history-dd input").click()
+    options = page.get_by_role("option").all_inner_texts()
+    assert any(second in o for o in options) and any(first[:40] in o for o in options)
+    page.keyboard.press("Escape")
+    # transpose to D: the title line names the key as played
+    old_audio = page.evaluate(AUDIO_JS)
+    page.locator("#key-dd input").click()
+    page.get_by_role("option", name="D", exact=True).click()
+    expect()(page.locator("#title-md")).to_contain_text("key: D ", timeout=WAIT)
+    page.wait_for_function(f"(old) => {{ const a = ({AUDIO_JS})(); return a && a !== old; }}", arg=old_audio,
+                           timeout=WAIT)
+    # loop playback (the player restarts on "finish"; test_page checks every player gets loop=True)
+    page.locator("#loop-cb input").check()
+    expect()(page.locator("#loop-cb input")).to_be_checked()
+    # star it, then export the starred
+    page.locator("#star-btn").click()
+    page.locator("#history-dd input").click()
+    expect()(page.get_by_role("option").filter(has_text="★")).to_have_count(1, timeout=WAIT)
+    page.keyboard.press("Escape")
+    page.locator("#export-btn").click()
+    links = page.locator("#starred-files a")
+    expect()(links).to_have_count(3, timeout=WAIT)
+    names = page.locator("#starred-files").inner_text()
+    assert ".mid" in names and ".zip" in names and ".wav" in names
+    page.screenshot(path=str(ARTIFACTS / "6-workbench.png"))
+    assert not page.page_errors, page.page_errors
