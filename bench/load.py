@@ -12,6 +12,7 @@ import argparse
 import json
 import threading
 import time
+import uuid
 
 import numpy as np
 
@@ -23,10 +24,53 @@ def payloads(z: np.ndarray, n: int, seed: int = 0) -> list[str]:
     return [json.dumps({"z": [round(float(v), 4) for v in r]}) for r in rows]
 
 
-def run_load(url: str, users: int, calls: int | None, seconds: float | None, z: np.ndarray,
-             api_name: str = "/decode") -> dict:
-    """`users` clients start together; each makes `calls` calls (or calls until `seconds` have passed)."""
+class RawClient:
+    """A light client of Gradio's own REST API (POST /gradio_api/call/NAME, then read the event's result
+    stream), over one kept-alive connection: what curl users do, at a fraction of gradio_client's CPU."""
+
+    def __init__(self, url: str):
+        import http.client
+        from urllib.parse import urlparse
+
+        u = urlparse(url)
+        self.conn = http.client.HTTPConnection(u.hostname, u.port, timeout=120)
+        self.session = uuid.uuid4().hex  # one session per user, as a browser tab or a gradio_client Client has
+
+    def predict(self, *args, api_name: str) -> list:
+        name = api_name.lstrip("/")
+        self.conn.request("POST", f"/gradio_api/call/{name}", json.dumps({"data": list(args), "session_hash": self.session}),
+                          {"Content-Type": "application/json"})
+        r = self.conn.getresponse()
+        body = r.read()
+        if r.status != 200:
+            raise RuntimeError(f"HTTP {r.status}: {body[:200]!r}")
+        event = json.loads(body)["event_id"]
+        self.conn.request("GET", f"/gradio_api/call/{name}/{event}")
+        r = self.conn.getresponse()
+        text = r.read().decode()
+        kind = None
+        for line in text.splitlines():
+            if line.startswith("event:"):
+                kind = line[6:].strip()
+            elif line.startswith("data:") and kind in ("complete", "error"):
+                if kind == "error":
+                    raise RuntimeError(f"error event: {line[5:200]}")
+                return json.loads(line[5:])
+        raise RuntimeError(f"no result in the event stream: {text[:200]!r}")
+
+
+def make_client(url: str, kind: str):
+    if kind == "raw":
+        return RawClient(url)
     from gradio_client import Client
+
+    return Client(url, download_files=False, verbose=False, analytics_enabled=False)
+
+
+def run_load(url: str, users: int, calls: int | None, seconds: float | None, z: np.ndarray,
+             api_name: str = "/decode", client: str = "gradio") -> dict:
+    """`users` clients start together; each makes `calls` calls (or calls until `seconds` have passed).
+    client: "gradio" (gradio_client, one per user) or "raw" (RawClient)."""
 
     todo = payloads(z, users * (calls or 400))
     lock = threading.Lock()
@@ -39,7 +83,7 @@ def run_load(url: str, users: int, calls: int | None, seconds: float | None, z: 
 
     def user(u: int) -> None:
         try:
-            clients[u] = Client(url, download_files=False, verbose=False, analytics_enabled=False)
+            clients[u] = make_client(url, client)
         except Exception as exc:  # a client that cannot connect is an error too
             with lock:
                 errors.append(f"connect: {exc!r}"[:200])
@@ -70,7 +114,7 @@ def run_load(url: str, users: int, calls: int | None, seconds: float | None, z: 
     a = np.asarray(lat) if lat else np.zeros(1)
     # Steady state: calls completed in the middle 80% of the run (start-up and drain excluded).
     mid = [t for t in done_at if t0 + 0.1 * wall <= t <= t0 + 0.9 * wall]
-    return {"users": users, "calls_per_user": calls, "ok": len(lat), "errors": len(errors),
+    return {"client": client, "users": users, "calls_per_user": calls, "ok": len(lat), "errors": len(errors),
             "error_samples": errors[:5], "median_ms": round(float(np.median(a)), 1),
             "p95_ms": round(float(np.percentile(a, 95)), 1), "max_ms": round(float(a.max()), 1),
             "wall_s": round(wall, 2), "calls_per_s": round(len(lat) / wall, 2) if wall else 0.0,
@@ -85,10 +129,11 @@ def main() -> None:
     p.add_argument("--calls", type=int, help="calls per user (default: until --seconds)")
     p.add_argument("--seconds", type=float)
     p.add_argument("--api-name", default="/decode")
+    p.add_argument("--client", choices=("gradio", "raw"), default="gradio")
     a = p.parse_args()
     if not a.calls and not a.seconds:
         p.error("give --calls or --seconds")
-    print(json.dumps(run_load(a.url, a.users, a.calls, a.seconds, np.load(a.latents), a.api_name)))
+    print(json.dumps(run_load(a.url, a.users, a.calls, a.seconds, np.load(a.latents), a.api_name, a.client)))
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from explorer import generation
+from explorer.batching import DecodeBatcher
 from explorer.cache import cache_root, corpus_digest, load_arrays, save_arrays
 from explorer.directions import Sliders, sliders_for
 from explorer.index import CorpusIndex, Progress, index_key, load_or_build_index
@@ -117,6 +118,8 @@ class ExplorerServices:
         self.tune_xy[ok] = corpus_map.place(index.mu[self.tune_window[ok]])
         self.knn = knn
         self.pair_distances = typical_distances(index.mu)
+        # Greedy decodes from concurrent requests share one batch (explorer.batching); sampled ones run alone.
+        self.batcher = DecodeBatcher(lambda x: self.model.decode(x))
         self.build_seconds = 0.0  # set by build()
         self._map_data: dict | None = None  # built on first use, then shared read-only
 
@@ -223,8 +226,12 @@ class ExplorerServices:
     def decode(self, z: np.ndarray, temperature: float = 0.0, seed: int | None = None) -> np.ndarray:
         """z [Z] -> tokens [T], or z [B, Z] -> tokens [B, T]; temperature 0 is greedy, a seed repeats a sample."""
         z = np.asarray(z, dtype=np.float32)
-        tokens = self.model.decode(z, temperature, seed)
+        tokens = self._greedy(z) if temperature <= 0 else self.model.decode(z, temperature, seed)
         return tokens[0] if z.ndim == 1 else tokens
+
+    def _greedy(self, z: np.ndarray) -> np.ndarray:
+        """Greedy tokens [B, T] for z [B, Z]: through the batcher, or alone when batching is off (None)."""
+        return self.batcher.decode(z) if self.batcher is not None else self.model.decode(z)
 
     def notes(self, tokens: np.ndarray) -> list[Note]:
         """Tokens [T] -> Note list (pitch, start step, end step)."""
@@ -276,7 +283,7 @@ class ExplorerServices:
         if not self.sliders.steered:
             return (z + (values - cur) @ self.sliders.controls.basis).astype(np.float32)
         std = self.sliders.attr_std or corpus_std(self.attrs)
-        return steer(lambda x: self.model.decode(x), self.sliders.controls, z[None], cur[None], values[None], std)[0]
+        return steer(self._greedy, self.sliders.controls, z[None], cur[None], values[None], std)[0]
 
     # --- neighbours and map ------------------------------------------------------------------------
     def neighbours(self, z: np.ndarray, k: int = 10, exclude_tune: int | None = None) -> list[dict]:
@@ -364,7 +371,7 @@ class ExplorerServices:
         values[:, k] += float(amount) * gap / attr_std[attribute] / ctl.unit(k)
         if float(amount) == 0.0:
             return z
-        out = steer(lambda x: self.model.decode(x), ctl, z2, cur, values, attr_std)
+        out = steer(self._greedy, ctl, z2, cur, values, attr_std)
         return out[0] if z.ndim == 1 else out
 
     def move_to_style(self, z: np.ndarray, to_style: str, amount: float = 1.0) -> np.ndarray:

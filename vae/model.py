@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import math
+import warnings
 
 import torch
 import torch.nn.functional as F
@@ -129,12 +131,23 @@ class MelodyVAE(nn.Module):
     @torch.no_grad()
     def _generate_fused(self, z: torch.Tensor, temperature: float, generator: torch.Generator | None) -> torch.Tensor:
         """The same loop for a 1-layer decoder with the GRU cell written out: each token's input product is a
-        table lookup and the bar context's is computed once per bar (less work per step on a CPU)."""
+        table lookup and the bar context's is computed once per bar (less work per step on a CPU). Greedy
+        decoding runs the loop as TorchScript (_greedy_loop): the same operations, in C++ without Python's
+        GIL, so concurrent requests on a server do not queue behind each other between steps."""
         e, hdim = self.cfg.embed_dim, self.cfg.dec_hidden
         w_ih = self.decoder.weight_ih_l0
         b_ih, b_hh = self.decoder.bias_ih_l0, self.decoder.bias_hh_l0
         token_proj = self.embed.weight @ w_ih[:, :e].t()  # [V+1, 3H]
         w_hh_t = self.decoder.weight_hh_l0.t().contiguous()
+        if temperature <= 0:
+            units, steps = self._units()
+            ctx = self._contexts(z)  # [B, U, C]
+            flat = ctx.reshape(-1, ctx.shape[-1])
+            ctx_proj = torch.addmm(b_ih, flat, w_ih[:, e:].t()).view(ctx.shape[0], units, -1)
+            h0 = self._init_hidden(flat)[0].view(ctx.shape[0], units, -1)
+            prev = torch.full((z.shape[0],), self.start_index, dtype=torch.long, device=z.device)
+            return _greedy_loop()(ctx_proj, h0, token_proj, w_hh_t, b_hh, self.out.weight.t(), self.out.bias, prev,
+                                  steps)
 
         def bar_start(c):
             return torch.addmm(b_ih, c, w_ih[:, e:].t()), self._init_hidden(c)[0]
@@ -198,3 +211,41 @@ def transpose_batch(tokens: torch.Tensor, max_shift: int, generator: torch.Gener
 
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
+
+
+def _greedy_loop_py(ctx_proj: torch.Tensor, h0: torch.Tensor, token_proj: torch.Tensor, w_hh_t: torch.Tensor,
+                    b_hh: torch.Tensor, w_out_t: torch.Tensor, b_out: torch.Tensor, prev: torch.Tensor,
+                    steps: int) -> torch.Tensor:
+    """Greedy decoding of a fused 1-layer GRU decoder: ctx_proj [B, U, 3H] (bar context's input product +
+    b_ih), h0 [B, U, H] (each unit's initial state), token_proj [V+1, 3H] -> tokens [B, U * steps]."""
+    b, units, hdim = h0.shape[0], h0.shape[1], h0.shape[2]
+    out = torch.empty(b, units * steps, dtype=torch.long, device=h0.device)
+    for u in range(units):
+        cp = ctx_proj[:, u]
+        h = h0[:, u]
+        for s in range(steps):
+            gi = token_proj[prev] + cp
+            gh = torch.addmm(b_hh, h, w_hh_t)
+            r = torch.sigmoid(gi[:, :hdim] + gh[:, :hdim])
+            g = torch.sigmoid(gi[:, hdim : 2 * hdim] + gh[:, hdim : 2 * hdim])
+            n = torch.tanh(gi[:, 2 * hdim :] + r * gh[:, 2 * hdim :])
+            h = n + g * (h - n)
+            prev = torch.addmm(b_out, h, w_out_t).argmax(-1)
+            out[:, u * steps + s] = prev
+    return out
+
+
+@functools.cache
+def _greedy_loop():
+    """_greedy_loop_py compiled by TorchScript once, on first use (nothing is compiled at import).
+
+    torch 2.13 marks torch.jit.script deprecated but runs it; torch.compile is no substitute here (minutes of
+    C++ compilation per shape, and its Python wrapper holds the GIL). Where scripting is unavailable the
+    same loop runs in Python, with the same results."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return torch.jit.script(_greedy_loop_py)
+    except (AttributeError, RuntimeError):  # a torch without TorchScript
+        return _greedy_loop_py
+
