@@ -93,6 +93,7 @@ def run_worker(name: str, ctx_path: Path, work: Path, ctx: Context, timeout: flo
 def main(argv: list[str] | None = None) -> int:
     a = parse_args(argv)
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as app.py: numpy's BLAS threads fight torch's on 2 cores
     only = [ALIASES.get(s.strip(), s.strip()) for s in a.only.split(",") if s.strip()]
     unknown = [s for s in only if s not in SECTIONS]
     if unknown:

@@ -59,18 +59,40 @@ class RawClient:
         raise RuntimeError(f"no result in the event stream: {text[:200]!r}")
 
 
+class PlainClient:
+    """POSTs the JSON latent to one of the app's plain HTTP routes (explorer.routes), kept-alive."""
+
+    def __init__(self, url: str):
+        import http.client
+        from urllib.parse import urlparse
+
+        u = urlparse(url)
+        self.conn = http.client.HTTPConnection(u.hostname, u.port, timeout=120)
+
+    def predict(self, payload: str, *args, api_name: str) -> bytes:
+        self.conn.request("POST", api_name, payload, {"Content-Type": "application/json"})
+        r = self.conn.getresponse()
+        body = r.read()
+        if r.status != 200:
+            raise RuntimeError(f"HTTP {r.status}: {body[:200]!r}")
+        return body
+
+
 def make_client(url: str, kind: str):
     if kind == "raw":
         return RawClient(url)
+    if kind == "plain":
+        return PlainClient(url)
     from gradio_client import Client
 
     return Client(url, download_files=False, verbose=False, analytics_enabled=False)
 
 
 def run_load(url: str, users: int, calls: int | None, seconds: float | None, z: np.ndarray,
-             api_name: str = "/decode", client: str = "gradio") -> dict:
+             api_name: str = "/decode", client: str = "gradio", echo: bool = False) -> dict:
     """`users` clients start together; each makes `calls` calls (or calls until `seconds` have passed).
-    client: "gradio" (gradio_client, one per user) or "raw" (RawClient)."""
+    client: "gradio" (gradio_client, one per user), "raw" (RawClient) or "plain" (PlainClient, for the
+    /v1 routes). echo: send the payload alone (a bare echo app's endpoint), not /decode's five arguments."""
 
     todo = payloads(z, users * (calls or 400))
     lock = threading.Lock()
@@ -92,7 +114,9 @@ def run_load(url: str, users: int, calls: int | None, seconds: float | None, z: 
         while clients[u] is not None and (k < calls if calls else time.perf_counter() < stop[0]):
             t0 = time.perf_counter()
             try:
-                clients[u].predict(todo[(u * (calls or 400) + k) % len(todo)], 0.0, 0, 120, 0, api_name=api_name)
+                payload = todo[(u * (calls or 400) + k) % len(todo)]
+                args = () if echo else (0.0, 0, 120, 0)
+                clients[u].predict(payload, *args, api_name=api_name)
                 with lock:
                     lat.append((time.perf_counter() - t0) * 1000)
                     done_at.append(time.perf_counter())
@@ -129,11 +153,13 @@ def main() -> None:
     p.add_argument("--calls", type=int, help="calls per user (default: until --seconds)")
     p.add_argument("--seconds", type=float)
     p.add_argument("--api-name", default="/decode")
-    p.add_argument("--client", choices=("gradio", "raw"), default="gradio")
+    p.add_argument("--client", choices=("gradio", "raw", "plain"), default="gradio")
+    p.add_argument("--echo", action="store_true", help="the endpoint takes the payload alone")
     a = p.parse_args()
     if not a.calls and not a.seconds:
         p.error("give --calls or --seconds")
-    print(json.dumps(run_load(a.url, a.users, a.calls, a.seconds, np.load(a.latents), a.api_name, a.client)))
+    print(json.dumps(run_load(a.url, a.users, a.calls, a.seconds, np.load(a.latents), a.api_name, a.client,
+                              a.echo)))
 
 
 if __name__ == "__main__":

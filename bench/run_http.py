@@ -1,12 +1,20 @@
-"""Section `http` (with `memory`): the real app launched in this process, called through gradio_client.
+"""Section `http` (with `memory`): the real app launched in this process, called from a second process.
 
-Timings include gradio's queue and the client's protocol overhead (about 75-80 ms on loopback, measured with a bare echo app);
-result files are not downloaded. Peak RSS of this process is the memory of a served app.
+Every load runs in its own process (bench.load), so the clients' work does not share the server's
+interpreter, and this process's memory is the served app's. Latencies through gradio_client include Gradio's
+queue and the client protocol; a bare echo app served the same way gives the framework's own floor. The
+16-user load is measured once per lever, side by side (same payloads, same seconds), each row adding one
+lever: the decode loop in TorchScript, decodes batched across users, 22.05 kHz renders, Gradio's analytics
+summary computed once per 1,000 events instead of after every event. Rows run in this order, and Gradio's
+event records pile up over the run (up to 10,000), so the per-event summary costs later rows more than
+earlier ones: read the last step as "no longer paying a cost that grows with uptime".
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -14,14 +22,48 @@ from pathlib import Path
 import numpy as np
 
 from bench.context import Context, Section, Stopwatch, cycle, free_port, peak_rss_mb, rss_mb, timed
-from bench.song import make_song
+from vae.paths import REPO
 
 USERS = 16
+TODAY = {"decode_p50_ms": 140.0, "calls_per_s": 10.2, "p95_ms": 2015.0}  # step 14's starting figures (2026-12-01/02)
+
+
+def load(url: str, latents: Path, users: int, calls: int | None = None, seconds: float | None = None,
+         client: str = "gradio", api_name: str = "/decode", echo: bool = False, sample=None) -> dict:
+    """Run bench.load in a subprocess; `sample()` is called every 5 s while it runs (memory, disk)."""
+    cmd = [sys.executable, "-m", "bench.load", url, "--latents", str(latents), "--users", str(users),
+           "--client", client, "--api-name", api_name, *(["--calls", str(calls)] if calls else []),
+           *(["--seconds", str(seconds)] if seconds else []), *(["--echo"] if echo else [])]
+    p = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    samples = []
+    if sample:
+        t0 = time.perf_counter()
+        while p.poll() is None:
+            samples.append((time.perf_counter() - t0, *sample()))
+            time.sleep(5)
+    out, err = p.communicate(timeout=1200)
+    if p.returncode:
+        raise RuntimeError(f"bench.load failed: {err[-500:]}")
+    res = json.loads(out.strip().splitlines()[-1])
+    if samples:
+        res["samples"] = samples
+    return res
+
+
+def echo_app(port: int):
+    """The framework's floor: a Blocks app whose endpoint returns its text input, served as ours is."""
+    import gradio as gr
+
+    with gr.Blocks() as demo:
+        box = gr.Textbox()
+        out = gr.Textbox()
+        box.submit(lambda s: s, box, out, api_name="echo")
+    demo.queue(default_concurrency_limit=4)
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    return demo
 
 
 def run(ctx: Context) -> Section:
-    from gradio_client import Client, handle_file
-
     from explorer.ui import build_ui, launch
 
     sec = Section("http")
@@ -34,158 +76,124 @@ def run(ctx: Context) -> Section:
     launch(demo, port=port, prevent_thread_lock=True, quiet=True)
     url = f"http://127.0.0.1:{port}/"
     rss_built = peak_rss_mb()
+    latents = Path(ctx.work_dir) / "latents.npy"
+    np.save(latents, services.index.mu[np.random.default_rng(0).choice(len(services.index.mu), 2000)])
+    echo = echo_app(free_port())
+    echo_url = f"http://127.0.0.1:{echo.server_port}/"
     try:
-        client = Client(url, download_files=False, verbose=False, analytics_enabled=False)
-        rng = np.random.default_rng(0)
-        mu = services.index.mu
-        zs = cycle([json.dumps({"z": [round(float(v), 4) for v in mu[i] + rng.normal(0, 0.3, mu.shape[1])]})
-                    for i in rng.choice(len(mu), 97, replace=False)])
+        n = ctx.reps(60, 12)
+        floor = load(echo_url, latents, 1, calls=n, api_name="/echo", echo=True)
+        echo.close()  # idle, but its server threads would share this interpreter during the loads
+        one = load(url, latents, 1, calls=n)
+        plain = load(url, latents, 1, calls=2 * n, client="plain", api_name="/v1/decode.mid")
+        plain_json = load(url, latents, 1, calls=2 * n, client="plain", api_name="/v1/decode")
+        sec.data.update(echo_floor=floor, decode=one, plain_mid=plain, plain_json=plain_json)
+        sec.add("/decode p50 through gradio_client (z -> melody, WAV, MIDI)", one["median_ms"], "ms",
+                le=1.3 * floor["median_ms"],
+                note=f"n={n}; {one['median_ms'] / floor['median_ms']:.2f}x the echo floor; "
+                     f"{one['median_ms'] / TODAY['decode_p50_ms']:.2f}x step 14's {TODAY['decode_p50_ms']:.0f} ms")
+        sec.add("  bare echo app through gradio_client p50 (the framework's floor)", floor["median_ms"], "ms")
+        sec.add("/decode p95", one["p95_ms"], "ms")
+        sec.add("/v1/decode.mid p50 (plain HTTP route: z -> MIDI file)", plain["median_ms"], "ms", le=40,
+                note=f"n={2 * n}; p95 {plain['p95_ms']:.0f} ms")
+        sec.add("/v1/decode p50 (plain HTTP route: JSON with notes + MIDI)", plain_json["median_ms"], "ms",
+                note=f"p95 {plain_json['p95_ms']:.0f} ms")
 
-        def decode():
-            return client.predict(next(zs), 0.0, 0, 120, 0, api_name="/decode")
+        # 16 users, one lever at a time (same payloads and seconds), each row adding one to the row above;
+        # the last row is what ships.
+        import vae.model as vm
+        from explorer.handlers import EXPORT_RATE
 
-        n = ctx.reps(50, 10)
-        stats, _ = timed(decode, n, warmup=3)
-        local, _ = timed(lambda: local_decode(h, next(zs)), n, warmup=3)
-        sec.data["decode"] = {**stats, "same_work_in_process": local}
-        sec.add("/decode p50 (z -> melody, WAV, MIDI)", stats["median_ms"], "ms", le=150, note=f"n={n}")
-        sec.add("/decode p95", stats["p95_ms"], "ms")
-        sec.add("  same work in-process, no HTTP p50", local["median_ms"], "ms",
-                note=f"HTTP + queue + client overhead ~{stats['median_ms'] - local['median_ms']:.0f} ms")
+        seconds = 10 if ctx.quick else 20
+        levers = {}
+        scripted, batcher, rate = vm._greedy_loop, services.batcher, h.sample_rate
+        queue = demo._queue
+        freq = queue.ANAYLTICS_CACHE_FREQUENCY
+        steps = [("decode loop in Python, 44.1 kHz renders, Gradio's per-event analytics (before)",
+                  dict(loop=lambda: vm._greedy_loop_py, batching=False, rate=EXPORT_RATE, freq=1)),
+                 ("+ TorchScript decode loop", dict(loop=scripted, batching=False, rate=EXPORT_RATE, freq=1)),
+                 ("+ decodes batched across users", dict(loop=scripted, batching=True, rate=EXPORT_RATE, freq=1)),
+                 ("+ 22.05 kHz renders", dict(loop=scripted, batching=True, rate=rate, freq=1)),
+                 ("+ Gradio's analytics summary once per 1,000 events (shipped)",
+                  dict(loop=scripted, batching=True, rate=rate, freq=freq))]
+        for name, lv in steps:
+            vm._greedy_loop, services.batcher = lv["loop"], batcher if lv["batching"] else None
+            h.sample_rate, queue.ANAYLTICS_CACHE_FREQUENCY = lv["rate"], lv["freq"]
+            try:
+                levers[name] = load(url, latents, USERS, seconds=seconds, client="raw")
+            finally:
+                vm._greedy_loop, services.batcher, h.sample_rate = scripted, batcher, rate
+                queue.ANAYLTICS_CACHE_FREQUENCY = freq
+        sec.data["levers"] = levers
+        names = list(levers)
+        base = levers[names[0]]
+        for name, r in levers.items():
+            sec.add(f"{USERS} users /decode calls/s: {name}", r["calls_per_s"], "calls/s",
+                    ge=30 if name == names[-1] else None,
+                    note=f"p50 {r['median_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms, {r['errors']} errors; "
+                         f"x{r['calls_per_s'] / base['calls_per_s']:.2f} of the first row, "
+                         f"x{r['calls_per_s'] / TODAY['calls_per_s']:.2f} of step 14's {TODAY['calls_per_s']}/s")
+        shipped = levers[names[-1]]
+        sec.add(f"{USERS} users /decode p95 (shipped)", shipped["p95_ms"], "ms", le=800,
+                note=f"{shipped['p95_ms'] / TODAY['p95_ms']:.2f}x step 14's {TODAY['p95_ms']:.0f} ms")
+        sec.add(f"{USERS} users /decode errors", sum(r["errors"] for r in levers.values()), le=0)
+        sec.add("  batches / rows decoded during the loads", services.batcher.batches, "",
+                note=f"{services.batcher.rows} rows: {services.batcher.rows / max(services.batcher.batches, 1):.1f} "
+                     "per batch")
+        gc_load = load(url, latents, USERS, seconds=seconds, client="gradio")
+        sec.data["gradio_client_load"] = gc_load
+        sec.add(f"{USERS} users through gradio_client (16 Clients in one process)", gc_load["calls_per_s"], "calls/s",
+                note=f"p95 {gc_load['p95_ms']:.0f} ms; the clients themselves take ~1 core here (measured), "
+                     "so this is the load generator's limit, not the server's")
 
-        song = make_song(Path(ctx.work_dir) / "http song.mid")
-        n = ctx.reps(30, 6)
-        stats, outs = timed(lambda: client.predict(handle_file(str(song)), api_name="/encode"), n, warmup=2)
-        sec.data["encode"] = {**stats, "candidate": outs[0].get("candidate") if isinstance(outs[0], dict) else None}
-        sec.add("/encode p50 (upload multi-track MIDI -> z, map)", stats["median_ms"], "ms", note=f"n={n}")
-        sec.add("/encode p95", stats["p95_ms"], "ms")
-
-        n = ctx.reps(50, 10)
-        stats, _ = timed(lambda: client.predict(next(zs), None, 10, api_name="/neighbours"), n, warmup=3)
-        sec.data["neighbours"] = stats
-        sec.add("/neighbours p50 (k=10)", stats["median_ms"], "ms", note=f"n={n}")
-        sec.add("/neighbours p95", stats["p95_ms"], "ms")
-
-        calls = ctx.reps(10, 3)
-        load = concurrent_decodes(url, USERS, calls, list(zs.__next__() for _ in range(USERS * calls)))
-        sec.data["concurrent"] = load
-        sec.add(f"{USERS} users x {calls} /decode: errors", load["errors"], le=0)
-        sec.add(f"{USERS} users /decode p95", load["p95_ms"], "ms", le=1000,
-                note=f"p50 {load['median_ms']:.0f} ms, {load['calls_per_s']:.1f} calls/s")
         # Sustained load: 16 users for a while, memory and disk sampled as it runs (do they level off?)
         seconds = 30 if ctx.quick else 150
-        sustained = sustained_load(url, USERS, seconds, zs, h)
+        lock = threading.Lock()
+
+        def sample():
+            with lock:
+                return rss_mb(), h.store.size() / 2**20
+
+        sustained = load(url, latents, USERS, seconds=seconds, client="raw", sample=sample)
         sec.data["sustained"] = sustained
+        times = np.array([s[0] for s in sustained["samples"]])
+        rss = np.array([s[1] for s in sustained["samples"]])
+        disk = np.array([s[2] for s in sustained["samples"]])
+        half = len(times) // 2
+        slope = float(np.polyfit(times[half:] / 60, rss[half:], 1)[0]) if len(times) - half >= 2 else float("nan")
         sec.add(f"{USERS} users for {seconds} s: errors", sustained["errors"], le=0,
-                note=f"{sustained['calls']} calls, {sustained['calls_per_s']:.1f} calls/s")
-        sec.add("  RSS growth, second half of the run", sustained["rss_slope_mb_per_min_second_half"], "MB/min",
-                note=f"RSS {sustained['rss_mb'][0]:.0f} -> {sustained['rss_mb'][-1]:.0f} MB")
-        sec.add("  rendered files on disk at the end", sustained["disk_mb_end"], "MB",
-                note=f"cap {h.store.max_bytes / 2**20:.0f} MB")
+                note=f"{sustained['ok']} calls, {sustained['calls_per_s']:.1f} calls/s")
+        sec.add("  RSS growth, second half of the run", round(slope, 1), "MB/min",
+                note=f"RSS {rss[0]:.0f} -> {rss[-1]:.0f} MB (server process only)")
+        sec.add("  rendered files on disk, most during the run", round(float(disk.max()), 1), "MB",
+                le=h.store.max_bytes / 2**20, note=f"cap {h.store.max_bytes / 2**20:.0f} MB; end {disk[-1]:.0f} MB")
+        # Uploads and neighbours last, from a gradio_client in this process (its own work is in these times;
+        # its threads would slow the loads above)
+        from gradio_client import Client, handle_file
+
+        from bench.song import make_song
+
+        client = Client(url, download_files=False, verbose=False, analytics_enabled=False)
+        song = make_song(Path(ctx.work_dir) / "http song.mid")
+        zs = cycle([json.dumps({"z": [round(float(v), 4) for v in z]}) for z in np.load(latents)[:97]])
+        stats, outs = timed(lambda: client.predict(handle_file(str(song)), api_name="/encode"), ctx.reps(30, 6), warmup=2)
+        sec.data["encode"] = {**stats, "candidate": outs[0].get("candidate") if isinstance(outs[0], dict) else None}
+        sec.add("/encode p50 (upload multi-track MIDI -> z, map)", stats["median_ms"], "ms", note="client in-process")
+        stats, _ = timed(lambda: client.predict(next(zs), None, 10, api_name="/neighbours"), ctx.reps(50, 10), warmup=3)
+        sec.data["neighbours"] = stats
+        sec.add("/neighbours p50 (k=10)", stats["median_ms"], "ms", note="client in-process")
+
     finally:
+        echo.close()
         demo.close()
     rss_end = peak_rss_mb()
     sec.data["memory"] = {"peak_rss_mb_before_build": round(rss_start, 1), "peak_rss_mb_app_built": round(rss_built, 1),
                           "peak_rss_mb_after_load": round(rss_end, 1),
-                          "note": "peak RSS (ru_maxrss) of the process holding services + handlers + UI; "
-                                  "after_load also holds 17 gradio_client clients"}
+                          "note": "peak RSS (ru_maxrss) of the process holding services + handlers + UI; the "
+                                  "load clients run in their own processes"}
     mem = Section("memory")
     mem.add("peak RSS: services + handlers + UI launched", round(rss_built, 1), "MB", note="before any request")
-    mem.add("peak RSS after the HTTP load test", round(rss_end, 1), "MB", note="includes the test's own clients")
+    mem.add("peak RSS after the HTTP load tests", round(rss_end, 1), "MB", note="the server alone")
     sec.rows.extend(mem.rows)
     sec.data["seconds"] = round(t.s, 1)
     return sec
-
-
-def local_decode(h, text: str):
-    """The /decode endpoint's own function (explorer.api.decode), called directly without HTTP."""
-    from explorer import api
-
-    return api.decode(h, text, 0.0, 0, 120, 0)
-
-
-def concurrent_decodes(url: str, users: int, calls: int, payloads: list[str]) -> dict:
-    """`users` threads, each with its own Client, start together and call /decode `calls` times each."""
-    from gradio_client import Client
-
-    clients = [None] * users
-    errors: list[str] = []
-    lat: list[float] = []
-    lock = threading.Lock()
-    ready = threading.Barrier(users + 1)
-
-    def user(u: int):
-        try:
-            clients[u] = Client(url, download_files=False, verbose=False, analytics_enabled=False)
-        except Exception as exc:  # a client that cannot even connect is an error too
-            with lock:
-                errors.append(f"connect: {exc!r}")
-        ready.wait()
-        for k in range(calls):
-            if clients[u] is None:
-                break
-            t0 = time.perf_counter()
-            try:
-                clients[u].predict(payloads[u * calls + k], 0.0, 0, 120, 0, api_name="/decode")
-                with lock:
-                    lat.append((time.perf_counter() - t0) * 1000)
-            except Exception as exc:
-                with lock:
-                    errors.append(repr(exc)[:200])
-
-    threads = [threading.Thread(target=user, args=(u,), daemon=True) for u in range(users)]
-    for th in threads:
-        th.start()
-    ready.wait()
-    t0 = time.perf_counter()
-    for th in threads:
-        th.join(timeout=600)
-    wall = time.perf_counter() - t0
-    a = np.asarray(lat) if lat else np.zeros(1)
-    return {"users": users, "calls_per_user": calls, "ok": len(lat), "errors": len(errors),
-            "error_samples": errors[:5], "median_ms": round(float(np.median(a)), 1),
-            "p95_ms": round(float(np.percentile(a, 95)), 1), "max_ms": round(float(a.max()), 1),
-            "wall_s": round(wall, 2), "calls_per_s": round(len(lat) / wall, 2) if wall else 0.0}
-
-
-def sustained_load(url: str, users: int, seconds: float, payloads, h) -> dict:
-    """`users` clients calling /decode back to back for `seconds`; RSS (MB) and the render folder's size
-    sampled every 5 s. rss_slope_mb_per_min_second_half: least-squares slope over the second half."""
-    from gradio_client import Client
-
-    stop = time.perf_counter() + seconds
-    lock = threading.Lock()
-    counts = {"calls": 0, "errors": 0}
-
-    def user():
-        c = Client(url, download_files=False, verbose=False, analytics_enabled=False)
-        while time.perf_counter() < stop:
-            with lock:
-                p = next(payloads)
-            try:
-                c.predict(p, 0.0, 0, 120, 0, api_name="/decode")
-                with lock:
-                    counts["calls"] += 1
-            except Exception:
-                with lock:
-                    counts["errors"] += 1
-
-    threads = [threading.Thread(target=user, daemon=True) for _ in range(users)]
-    t0 = time.perf_counter()
-    for th in threads:
-        th.start()
-    times, rss, disk = [], [], []
-    while time.perf_counter() < stop:
-        times.append(time.perf_counter() - t0)
-        rss.append(rss_mb())
-        disk.append(h.store.size() / 2**20)
-        time.sleep(5)
-    for th in threads:
-        th.join(timeout=120)
-    wall = time.perf_counter() - t0
-    half = len(times) // 2
-    slope = float(np.polyfit(np.array(times[half:]) / 60, rss[half:], 1)[0]) if len(times) - half >= 2 else float("nan")
-    return {"users": users, "seconds": round(wall, 1), "calls": counts["calls"], "errors": counts["errors"],
-            "calls_per_s": round(counts["calls"] / wall, 2), "rss_mb": [round(r, 1) for r in rss],
-            "disk_mb": [round(d, 1) for d in disk], "rss_slope_mb_per_min_second_half": round(slope, 1),
-            "disk_mb_end": round(h.store.size() / 2**20, 1)}

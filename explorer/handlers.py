@@ -38,6 +38,11 @@ INSTRUMENTS = {"Piano": 0, "Electric piano": 4, "Harpsichord": 6, "Celesta": 8, 
                "Trumpet": 56, "Clarinet": 71, "Flute": 73, "Recorder": 74, "Pan flute": 75, "Ocarina": 79,
                "Square lead": 80, "Fiddle": 110, "Bagpipe": 109}
 ACCOMPANIMENTS = {"None": None, "Drone": "drone", "Tonic chord": "chord"}
+# Every render's WAV (the player, the melody's download, /decode): 22.05 kHz mono keeps all below 11 kHz (a
+# melody's fundamentals and its first harmonics) at half the synthesis cost and file size of 44.1 kHz (bench:
+# the http section's levers). Blends, composed pieces and the starred export are rendered at EXPORT_RATE.
+PREVIEW_RATE = 22050
+EXPORT_RATE = 44100
 SLIDER_RANGE = 3.0  # sliders span +-3 standard deviations; a melody may lie further out on a direction
 
 
@@ -94,6 +99,7 @@ class Handlers:
         self.store = RenderStore(out_dir)
         self.out_dir = self.store.folder
         self.labels = self.s.direction_labels()
+        self.sample_rate = PREVIEW_RATE
 
     # --- history -----------------------------------------------------------------------------------
     def go_to(self, state: Session, entry_id: int, play: Playback) -> tuple[Session, Rendered]:
@@ -135,7 +141,8 @@ class Handlers:
         meters = {e.meter for e in entries}
         meter = meters.pop() if len(meters) == 1 else "4/4"
         steps = self.s.format.window_steps
-        wav, mid = self.write_outputs(concat_sections(sections, steps), play, "starred", meter=meter)
+        wav, mid = self.write_outputs(concat_sections(sections, steps), play, "starred", meter=meter,
+                                      sample_rate=EXPORT_RATE)
         zpath = self._path("starred", ".zip")
         with zipfile.ZipFile(zpath, "w", zipfile.ZIP_DEFLATED) as zf:
             for i, (e, notes) in enumerate(zip(entries, sections, strict=True)):
@@ -148,15 +155,18 @@ class Handlers:
     def _path(self, stem: str, suffix: str) -> Path:
         return self.store.path(stem, suffix)
 
-    def write_outputs(self, notes: list[Note], play: Playback, stem: str = "melody", meter: str = "4/4") -> tuple[str, str]:
+    def write_outputs(self, notes: list[Note], play: Playback, stem: str = "melody", meter: str = "4/4",
+                      sample_rate: int | None = None) -> tuple[str, str]:
         """MIDI and WAV files of notes in their meter -> (wav path, midi path). The backing, when chosen, is
-        in both: mixed into the audio, and its own track in the MIDI file."""
+        in both: mixed into the audio, and its own track in the MIDI file. The WAV is at `sample_rate`
+        (default self.sample_rate: the preview rate of every render; exports ask for EXPORT_RATE)."""
         kind = ACCOMPANIMENTS.get(play.accompaniment)
         m = Meter.parse(meter)
+        rate = sample_rate or self.sample_rate
         audio = render(notes, tempo=play.tempo, program=play.program, accompaniment=kind, soundfont=self.soundfont,
-                       meter=m, count_in=play.count_in)
+                       meter=m, count_in=play.count_in, sample_rate=rate)
         wav = self._path(stem, ".wav")
-        write_wav(wav, audio)
+        write_wav(wav, audio, rate)
         mid = self._path(stem, ".mid")
         backing = []
         if kind and notes:
@@ -353,7 +363,7 @@ class Handlers:
         labels = ["A"] + [f"{i}" for i in range(1, len(z) - 1)] + ["B"]
         fig = figures.strip(notes, labels)
         whole = self.s.notes(join_sections(tokens))
-        wav, mid = self.write_outputs(whole, play, "blend")
+        wav, mid = self.write_outputs(whole, play, "blend", sample_rate=EXPORT_RATE)
         return {"z": z, "tokens": tokens, "notes": notes, "figure": fig, "wav": wav, "midi": mid}
 
     def grid_point(self, state: Session, x: float, y: float, play: Playback) -> tuple[Session, Rendered]:
@@ -421,7 +431,7 @@ class Handlers:
         notes = [self.s.notes(t) for t in sections]
         fig = figures.strip(notes, [f"bars {4 * i + 1}-{4 * i + 4}" for i in range(len(z))])
         whole = self.s.notes(line)
-        wav, mid = self.write_outputs(whole, play, "piece")
+        wav, mid = self.write_outputs(whole, play, "piece", sample_rate=EXPORT_RATE)
         return {"z": z, "notes": whole, "figure": fig, "wav": wav, "midi": mid, "sections": len(z)}
 
 

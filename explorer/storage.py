@@ -38,17 +38,30 @@ class RenderStore:
         self.max_age_s = max_age_s
         self._last = 0.0
         self._lock = threading.Lock()
+        self._total = 0  # bytes in the folder at the last sweep
+        self._mean = 0.0  # mean file size at the last sweep
+        self._named = 0  # files named since the last sweep
 
     def path(self, stem: str, suffix: str) -> Path:
         """A fresh file name in the folder (the caller writes it)."""
+        self._named += 1
         self.sweep()
         return self.folder / f"{stem}-{uuid.uuid4().hex[:10]}{suffix}"
 
+    def _due(self, now: float) -> bool:
+        """A sweep is due every SWEEP_EVERY_S, or sooner when the files named since the last one (at the mean
+        size then) would take the folder near the cap: a fast stream of renders never overshoots it."""
+        if now - self._last >= SWEEP_EVERY_S:
+            return True
+        if not self._mean:  # no file size seen yet: look again after a few files
+            return self._named >= 8
+        return self._total + self._named * self._mean > 0.95 * self.max_bytes
+
     def sweep(self, force: bool = False) -> int:
         """Delete files past the age cap, then (over the size cap) the oldest until the folder holds SWEEP_TO of
-        the cap; returns how many were deleted. Runs at most every SWEEP_EVERY_S unless forced, never twice at once."""
+        the cap; returns how many were deleted. Runs when due (_due) unless forced, never twice at once."""
         now = time.time()
-        if not force and now - self._last < SWEEP_EVERY_S:
+        if not force and not self._due(now):
             return 0
         if not self._lock.acquire(blocking=False):
             return 0
@@ -67,13 +80,16 @@ class RenderStore:
             removed = 0
             # Over the cap, go down to SWEEP_TO of it: the writes until the next sweep (a few seconds of
             # renders) then still fit under the cap.
-            goal = self.max_bytes if total <= self.max_bytes else int(self.max_bytes * SWEEP_TO)
+            goal = self.max_bytes if total <= 0.95 * self.max_bytes else int(self.max_bytes * SWEEP_TO)
             for mtime, size, path in files:
                 if now - mtime <= self.max_age_s and total <= goal:
                     break
                 Path(path).unlink(missing_ok=True)
                 total -= size
                 removed += 1
+            kept = len(files) - removed
+            self._total, self._named = total, 0
+            self._mean = total / kept if kept else self._mean
             return removed
         finally:
             self._lock.release()

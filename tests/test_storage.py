@@ -59,3 +59,14 @@ def test_a_private_cache_is_removed_on_sigterm(tmp_path):
     assert p.wait(timeout=30) == 128 + signal.SIGTERM
     assert not Path(folder).exists()
 
+
+
+def test_a_fast_stream_of_renders_never_overshoots_the_cap(tmp_path):
+    """Hundreds of files named and written within one sweep interval: the folder stays under its cap."""
+    store = RenderStore(tmp_path / "r", max_bytes=2_000_000)
+    most = 0
+    for _ in range(400):  # 400 x 50 kB = 20 MB, ten times the cap, in well under SWEEP_EVERY_S
+        store.path("melody", ".wav").write_bytes(b"x" * 50_000)
+        most = max(most, store.size())
+    assert most <= 2_000_000 + 50_000  # at most one file past the cap, between a write and the next sweep
+    assert store.size() > 1_000_000  # and it did not throw everything away

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import gradio as gr
@@ -122,6 +123,9 @@ def build_ui(services: ExplorerServices, soundfont: str | Path | None = None, ha
     concurrency: events run at once (per event kind); queue_size: requests waiting before new ones are
     refused; disk_cap_mb: the most the rendered files may take on disk (oldest removed first)."""
     default_threads()
+    # Gradio's queue rebuilds a pandas summary of up to 10,000 past events after every event (for a monitoring
+    # page this app turns off): ~5 ms of the GIL per call under load. Once per 1,000 events is plenty.
+    os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
     # Renders go straight into this app's own Gradio cache (explorer.storage): one copy, bounded, private.
     cache = private_gradio_cache()
     h = handlers or Handlers(services, soundfont, out_dir=cache / "renders")
