@@ -1,7 +1,7 @@
 """`python -m bench [--checkpoint P] [--quick] [--only a,b] [--corpus-limit N]`: run the benchmarks, print a table,
 write bench/results.json and bench/results.md (bench/results-quick.* with --quick).
 
-Sections (each in its own process): quality, fidelity, latency, http (+ memory), scale, training, audio.
+Sections (each in its own process): quality, fidelity, latency, http (+ memory), browser, scale, training, audio.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from bench.context import Context, app_env
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-SECTIONS = ["quality", "fidelity", "latency", "http", "scale", "training", "audio"]
+SECTIONS = ["quality", "fidelity", "latency", "http", "browser", "scale", "training", "audio"]
 ALIASES = {"memory": "http"}
 QUICK_CORPUS_LIMIT = 1000  # tunes, when --quick finds no warm corpus index for the checkpoint
 
@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
             old = json.loads(out.read_text())
             if old.get("checkpoint") == str(src) and old.get("quick") == a.quick:
                 results["sections"] = {k: v for k, v in old.get("sections", {}).items() if k not in sections}
-        if any(s in sections for s in ("latency", "http", "scale")):
+        if any(s in sections for s in ("latency", "http", "browser", "scale")):
             print("== prepare: explorer caches (corpus index, features)")
             results["sections"]["prepare"] = run_worker("prepare", ctx_path, work, ctx)
         for i, name in enumerate(sections, 1):

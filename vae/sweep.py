@@ -56,9 +56,7 @@ def steer(decode, controls: Controls, z: np.ndarray, current: np.ndarray, new: n
         return base.astype(np.float32)
     names = [controls.attributes[i] for i in idx]
     std = np.array([max(attr_std[a], 1e-9) * controls.unit(i) for a, i in zip(names, idx, strict=True)])
-    before = compute_attributes(decode(z.astype(np.float32)))
     delta = (new - cur)[:, idx]  # [B, A] requested change in SDs
-    target = np.stack([before[a] for a in names], axis=1) + delta * std
     rng = np.random.default_rng(seed)
     fixed = np.array((1.0, *STEER_SCALES))[:candidates]
     scales = np.concatenate([fixed, rng.uniform(0.5, 3.0, candidates - len(fixed))])
@@ -66,7 +64,11 @@ def steer(decode, controls: Controls, z: np.ndarray, current: np.ndarray, new: n
     nudge[: len(fixed)] = 0.0
     u = (scales[:, None, None] - 1.0) * delta[None] + nudge[:, None, :]  # [C, B, A]
     cand = base[None] + u @ controls.basis[idx].astype(np.float64)  # [C, B, Z]
-    got = compute_attributes(decode(cand.reshape(-1, z.shape[1]).astype(np.float32)))
+    # The melodies as they are and every candidate in one batch (a greedy row does not depend on its batch).
+    tokens = decode(np.concatenate([z, cand.reshape(-1, z.shape[1])]).astype(np.float32))
+    before = compute_attributes(tokens[:b])
+    target = np.stack([before[a] for a in names], axis=1) + delta * std
+    got = compute_attributes(tokens[b:])
     a = np.stack([got[n] for n in names], axis=1).reshape(candidates, b, len(idx))
     miss = np.abs(a - target[None]) / std
     # An attribute a melody cannot have (stepwise motion of a single note) counts as a miss of one SD

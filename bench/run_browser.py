@@ -1,0 +1,129 @@
+"""Section `browser`: the real app in Debian's Chromium (Playwright), timed as a composer feels it.
+
+- Slider release -> new audio: press and release on slider 1's track (a jump to a new value), timed from
+  the pointerup event to the last new audio file the player receives (waiting until 1.5 s pass without one).
+- Drag: 2 s of continuous dragging on slider 1 (25 moves); how many new melodies reach the player while the
+  pointer is still down (updates per second), and how long after the release the last one arrives (backlog).
+The page records the times itself (performance.now(): pointer events, and a MutationObserver on the player's
+download link, which points at the file it plays), so the driver's own latency is not in the numbers.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from bench.context import Context, Section, Stopwatch, free_port
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required"]
+QUIET_MS = 1500  # a render burst is over when no new audio arrived for this long
+
+RECORDER_JS = """() => {
+  window.__audio = []; window.__down = []; window.__up = [];
+  let last = '';
+  const look = () => {
+    const a = document.querySelector('#melody-audio a[download]');
+    const href = a ? a.href : '';
+    if (href && href !== last) { last = href; window.__audio.push(performance.now()); }
+  };
+  new MutationObserver(look).observe(document.body, {subtree: true, childList: true, attributes: true,
+                                                     attributeFilter: ['href']});
+  look();
+  document.addEventListener('pointerdown', () => window.__down.push(performance.now()), true);
+  document.addEventListener('pointerup', () => window.__up.push(performance.now()), true);
+}"""
+
+
+def settle(page) -> None:
+    """Wait until no new audio has arrived for QUIET_MS."""
+    page.wait_for_function(f"() => performance.now() - (window.__audio.slice(-1)[0] || 0) > {QUIET_MS}",
+                           timeout=60_000, polling=100)
+
+
+def run(ctx: Context) -> Section:
+    sec = Section("browser")
+    t = Stopwatch()
+    if not CHROMIUM.exists():
+        sec.data["skipped"] = "Chromium is not installed (make system-test installs it)"
+        return sec
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    from playwright.sync_api import sync_playwright
+
+    from explorer.ui import build_ui, launch
+
+    demo = build_ui(ctx.services())
+    port = free_port()
+    launch(demo, port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        with sync_playwright() as pw:
+            bctx = pw.chromium.launch_persistent_context(tempfile.mkdtemp(prefix="melody-bench-"),
+                                                         executable_path=str(CHROMIUM), headless=True, args=ARGS,
+                                                         viewport={"width": 1400, "height": 1000})
+            page = bctx.pages[0] if bctx.pages else bctx.new_page()
+            page.goto(f"http://127.0.0.1:{port}/")
+            page.wait_for_selector("#piano-roll .js-plotly-plot", timeout=120_000)
+            page.evaluate(RECORDER_JS)
+            settle(page)
+            track = page.locator("#pc-1 input[type=range]")
+            track.scroll_into_view_if_needed()
+            box = track.bounding_box()
+            y = box["y"] + box["height"] / 2
+
+            def x_at(frac: float) -> float:
+                return box["x"] + 6 + frac * (box["width"] - 12)
+
+            # Release -> new audio: jumps between alternating values.
+            rng = np.random.default_rng(0)
+            lat = []
+            n = ctx.reps(15, 5)
+            for i in range(n):
+                frac = float(rng.uniform(0.05, 0.45) if i % 2 else rng.uniform(0.55, 0.95))
+                before = page.evaluate("window.__audio.length")
+                page.mouse.move(x_at(frac), y)
+                page.mouse.down()
+                page.mouse.up()
+                page.wait_for_function(f"() => window.__audio.length > {before}", timeout=60_000)
+                settle(page)
+                up, last = page.evaluate("[window.__up.slice(-1)[0], window.__audio.slice(-1)[0]]")
+                lat.append(last - up)
+            a = np.asarray(lat)
+            sec.data["release_ms"] = [round(v, 1) for v in lat]
+            sec.add("slider release -> new audio in the player p50", float(np.median(a)), "ms", le=150,
+                    note=f"n={n}; p95 {np.percentile(a, 95):.0f} ms")
+
+            # Drag: 2 s, 25 moves, then release.
+            drags = []
+            for k in range(ctx.reps(3, 1)):
+                start, end = (0.1, 0.9) if k % 2 == 0 else (0.9, 0.1)
+                page.mouse.move(x_at(start), y)
+                before = page.evaluate("window.__audio.length")
+                page.mouse.down()
+                for j in range(1, 26):
+                    page.mouse.move(x_at(start + (end - start) * j / 25), y)
+                    page.wait_for_timeout(80)
+                page.mouse.up()
+                settle(page)
+                down, up, times = page.evaluate(
+                    f"[window.__down.slice(-1)[0], window.__up.slice(-1)[0], window.__audio.slice({before})]")
+                during = [tt for tt in times if down < tt <= up]
+                drags.append({"seconds": (up - down) / 1000, "updates_during": len(during),
+                              "per_s": len(during) / ((up - down) / 1000),
+                              "backlog_ms": (max(times) - up) if times else float("nan"),
+                              "after_release": len([tt for tt in times if tt > up])})
+            sec.data["drags"] = drags
+            per_s = float(np.median([d["per_s"] for d in drags]))
+            sec.add("new melodies heard while dragging", per_s, "per s", ge=8,
+                    note=f"{len(drags)} drags of {drags[0]['seconds']:.1f} s; median of "
+                         f"{[d['updates_during'] for d in drags]} updates")
+            sec.add("  last update after the release (backlog)", float(np.median([d["backlog_ms"] for d in drags])),
+                    "ms", note=f"renders arriving after the release: {[d['after_release'] for d in drags]}")
+            bctx.close()
+    finally:
+        demo.close()
+    sec.data["seconds"] = round(t.s, 1)
+    return sec
