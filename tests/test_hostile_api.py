@@ -94,3 +94,53 @@ def test_the_pages_own_events_are_not_an_api(client, name):
     with pytest.raises(Exception) as err:  # noqa: B017
         client.predict(api_name=name)
     assert not INTERNAL.search(str(err.value)) or "api_name" in str(err.value), str(err.value)[:200]
+
+
+def queue_call(url: str, fn_index: int, data: list, session: str) -> tuple[str, str]:
+    """What the page itself does for an event, by hand: POST /gradio_api/queue/join with the event's fn_index,
+    then read the session's event stream until that event ends. Returns (final message kind, its text)."""
+    import urllib.request
+
+    body = json.dumps({"data": data, "fn_index": fn_index, "session_hash": session, "event_data": None,
+                       "trigger_id": None}).encode()
+    req = urllib.request.Request(url + "gradio_api/queue/join", data=body, method="POST",
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        event = json.loads(r.read())["event_id"]
+    with urllib.request.urlopen(f"{url}gradio_api/queue/data?session_hash={session}", timeout=60) as r:
+        for raw in r:
+            line = raw.decode().strip()
+            if not line.startswith("data:"):
+                continue
+            msg = json.loads(line[5:])
+            if msg.get("event_id") == event and msg.get("msg") == "process_completed":
+                out = msg.get("output", {})
+                return ("ok" if msg.get("success") else "error"), str(out.get("error") or out)[:2000]
+    return "none", ""
+
+
+def test_raw_posts_to_the_pages_hidden_events_get_sentences(explorer_server):
+    """A script can call the page's own events by fn_index (the browser must be able to): bad values there get a
+    sentence too, never an internal message or a server error."""
+    import gradio as gr
+
+    demo = explorer_server.demo
+    by_name = {d.api_name: (i, d) for i, d in demo.fns.items()}
+
+    def defaults(dep) -> list:
+        return [None if isinstance(c, gr.State) else c.value for c in dep.inputs]
+
+    li, load = by_name["load"]
+    si, sliders = by_name["sliders"]
+    is_slider = [getattr(c, "elem_id", "") or "" for c in sliders.inputs]
+    is_slider = [e.startswith("pc-") for e in is_slider]
+    is_play = [not (isinstance(c, gr.State) or s) for c, s in zip(sliders.inputs, is_slider, strict=True)]
+    assert sum(is_slider) == len(explorer_server.handlers.labels) and any(is_play)
+    for k, bad in enumerate([None, "abc", 1e308, [1, 2], {"x": 1}, "1e999"]):
+        session = f"probe{k}"
+        assert queue_call(explorer_server.url, li, defaults(load), session)[0] == "ok"  # a melody to move
+        for which in (is_slider, is_play):
+            data = [bad if w else v for v, w in zip(defaults(sliders), which, strict=True)]
+            kind, text = queue_call(explorer_server.url, si, data, session)
+            assert kind == "error", (bad, text[:200])
+            assert text.strip() and not INTERNAL.search(text) and len(text) < 400, (bad, text[:300])
