@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import gradio as gr
 
 from explorer.errors import UserError
-from explorer.ui.common import Page, plot, user_errors
+from explorer.ui.common import CheckedSlider, Page, plot, user_errors
 
 
 def build(page: Page) -> SimpleNamespace:
@@ -16,17 +16,17 @@ def build(page: Page) -> SimpleNamespace:
         slot_btns = {s: gr.Button(f"Use current as {s}", size="sm") for s in "ABCD"}
     slots_md = gr.Markdown("Slots: empty")
     with gr.Row():
-        steps = gr.Slider(3, 11, value=7, step=1, label="Steps from A to B")
+        steps = CheckedSlider(3, 11, value=7, step=1, label="Steps from A to B")
         blend = gr.Button("Blend A → B", variant="primary", elem_id="blend-btn")
     strip = gr.Plot(label="Interpolation strip")
     with gr.Row():
         audio = gr.Audio(label="The whole blend", type="filepath", interactive=False, elem_id="blend-audio")
         files = gr.File(label="Blend MIDI and WAV", file_count="multiple", interactive=False)
-    pick = gr.Slider(1, 7, value=1, step=1, label="Load step into the player")
+    pick = CheckedSlider(1, 7, value=1, step=1, label="Load step into the player")
     gr.Markdown("**Grid** (Beat Blender): A top-left, B top-right, C bottom-left, D bottom-right.")
     with gr.Row():
-        grid_x = gr.Slider(0, 1, value=0.5, step=0.05, label="x (A/C → B/D)")
-        grid_y = gr.Slider(0, 1, value=0.5, step=0.05, label="y (A/B → C/D)")
+        grid_x = CheckedSlider(0, 1, value=0.5, step=0.05, label="x (A/C → B/D)")
+        grid_y = CheckedSlider(0, 1, value=0.5, step=0.05, label="y (A/B → C/D)")
     return SimpleNamespace(slot_btns=slot_btns, slots_md=slots_md, steps=steps, blend=blend, strip=strip, audio=audio,
                            files=files, pick=pick, grid_x=grid_x, grid_y=grid_y)
 

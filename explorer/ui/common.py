@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -46,6 +47,26 @@ class CheckedNumber(gr.Number):
             return number(self.limit, payload, self.integer)
         except UserError as exc:
             raise rejected(str(exc), f"input {self.limit}") from None
+
+
+class CheckedSlider(gr.Slider):
+    """A gr.Slider whose bad values (None, text, NaN, inf, out of its range: a script can send a page event
+    anything) are refused before the function runs, with a sentence naming the slider and its range."""
+
+    @classmethod
+    def get_block_name(cls) -> str:
+        return "slider"  # the browser draws it as a plain slider
+
+    def preprocess(self, payload):
+        name = str(self.label or "a slider").split(" (")[0]
+        try:
+            v = float(payload)
+        except (TypeError, ValueError, OverflowError):
+            v = math.nan
+        if not math.isfinite(v) or not self.minimum <= v <= self.maximum:
+            raise rejected(f"{name} must be a number from {self.minimum:g} to {self.maximum:g}, "
+                           f"not {str(payload)[:40]}.", f"slider {name}") from None
+        return super().preprocess(v)
 
 
 def checked_number(limit: str, value, label: str, integer: bool = False, **kwargs) -> CheckedNumber:

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import gradio as gr
 
-from explorer.ui.common import Page, plot, user_errors
+from explorer.ui.common import CheckedSlider, Page, plot, user_errors
 
 NO_WAYPOINTS = "No waypoints yet."
 
@@ -19,7 +19,7 @@ def build(page: Page) -> SimpleNamespace:
         clear = gr.Button("Clear waypoints")
     waypoints = gr.Markdown(NO_WAYPOINTS)
     with gr.Row():
-        bars = gr.Slider(8, 64, value=16, step=4, label="Length in bars")
+        bars = CheckedSlider(8, 64, value=16, step=4, label="Length in bars")
         compose = gr.Button("Compose", variant="primary", elem_id="compose-btn")
     piece = gr.Plot(label="The piece")
     with gr.Row():

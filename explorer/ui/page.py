@@ -20,6 +20,7 @@ from explorer.ui.common import (
     KEY_MENU,
     SCALE_MENU,
     SCALE_OFF,
+    CheckedSlider,
     Page,
     checked_number,
     plot,
@@ -66,8 +67,8 @@ def _melody_panel(h: Handlers) -> tuple[Page, dict]:
             key = gr.Dropdown(list(KEY_MENU), value=KEY_AS_IS, label="Key (transpose to)", elem_id="key-dd")
             scale = gr.Dropdown(list(SCALE_MENU), value=SCALE_OFF, label="Snap notes to scale", elem_id="scale-dd")
         with gr.Row():
-            tempo = gr.Slider(40, 240, value=120, step=1, label="Tempo (quarter notes/min)")
-            temperature = gr.Slider(0.0, 1.5, value=0.0, step=0.05, label="Temperature (0 = the most likely melody)")
+            tempo = CheckedSlider(40, 240, value=120, step=1, label="Tempo (quarter notes/min)")
+            temperature = CheckedSlider(0.0, 1.5, value=0.0, step=0.05, label="Temperature (0 = the most likely melody)")
             seed = checked_number("seed", 0, "Seed", integer=True, minimum=0)
     map_pos = gr.Textbox(visible="hidden", elem_id="map-pos")
     play = {"instrument": instrument, "tempo": tempo, "temperature": temperature, "seed": seed,

@@ -9,7 +9,7 @@ import numpy as np
 
 from explorer.errors import UserError
 from explorer.handlers import SLIDER_RANGE
-from explorer.ui.common import Page, fresh_seed, user_errors
+from explorer.ui.common import CheckedSlider, Page, fresh_seed, user_errors
 
 HELP = ("Each named slider moves one musical attribute of the melody, measured: swept from -2 to +2 on held-out "
         "melodies it moved that attribute steadily and at least twice as far as any other (the figures are under "
@@ -25,7 +25,7 @@ def build(page: Page) -> SimpleNamespace:
         for col in range(2):
             with gr.Column():
                 for i in range(col * ((k + 1) // 2), min(k, (col + 1) * ((k + 1) // 2))):
-                    page.sliders.append(gr.Slider(-SLIDER_RANGE, SLIDER_RANGE, value=0.0, step=0.05,
+                    page.sliders.append(CheckedSlider(-SLIDER_RANGE, SLIDER_RANGE, value=0.0, step=0.05,
                                                   label=labels[i]["label"], info=labels[i]["info"],
                                                   elem_id=f"pc-{i + 1}"))
     with gr.Row():
@@ -33,7 +33,7 @@ def build(page: Page) -> SimpleNamespace:
         random = gr.Button("Random", elem_id="random-btn")
         similar = gr.Button("Similar", elem_id="similar-btn")
         reset = gr.Button("Reset to original", elem_id="reset-btn")
-    similarity = gr.Slider(0.0, 1.0, value=0.8, step=0.05, label="Similarity for 'Similar'")
+    similarity = CheckedSlider(0.0, 1.0, value=0.8, step=0.05, label="Similarity for 'Similar'")
     return SimpleNamespace(render=render, random=random, similar=similar, reset=reset, similarity=similarity)
 
 

@@ -8,7 +8,7 @@ import gradio as gr
 import numpy as np
 
 from explorer.errors import UserError
-from explorer.ui.common import Page, fresh_seed, plot, user_errors
+from explorer.ui.common import CheckedSlider, Page, fresh_seed, plot, user_errors
 from vae.attributes import ATTRIBUTES
 from vae.corpus import COLLECTION_LABELS
 
@@ -23,19 +23,19 @@ def build(page: Page) -> SimpleNamespace:
                 "(Sliders tab) goes back to where you started.")
     with gr.Row():
         attr = gr.Dropdown(attributes, value=attributes[0][1] if attributes else None, label="Attribute")
-        attr_amount = gr.Slider(-2.0, 2.0, value=0.0, step=0.1, label="Less ← amount → more")
+        attr_amount = CheckedSlider(-2.0, 2.0, value=0.0, step=0.1, label="Less ← amount → more")
     attr_md = gr.Markdown("")
     with gr.Row():
         style = gr.Dropdown(styles, value=first_style, label="Toward style")
-        style_amount = gr.Slider(0.0, 1.0, value=0.0, step=0.05, label="Amount")
+        style_amount = CheckedSlider(0.0, 1.0, value=0.0, step=0.05, label="Amount")
     style_md = gr.Markdown("")
     gr.Markdown("**New melodies in a style**")
     with gr.Row():
         draw_style = gr.Dropdown(styles, value=first_style, label="Style")
-        draw_n = gr.Slider(1, 8, value=4, step=1, label="How many")
+        draw_n = CheckedSlider(1, 8, value=4, step=1, label="How many")
         draw = gr.Button("Draw", elem_id="draw-btn")
     drawn = gr.Plot(label="New melodies")
-    pick = gr.Slider(1, 8, value=1, step=1, label="Load melody into the player")
+    pick = CheckedSlider(1, 8, value=1, step=1, label="Load melody into the player")
     return SimpleNamespace(attr=attr, attr_amount=attr_amount, attr_md=attr_md, style=style, style_amount=style_amount,
                            style_md=style_md, draw_style=draw_style, draw_n=draw_n, draw=draw, drawn=drawn, pick=pick)
 
