@@ -65,9 +65,9 @@ def similar(z: np.ndarray, n: int, similarity: float, seed: int = 0) -> np.ndarr
 def path(waypoints: np.ndarray, sections: int) -> np.ndarray:
     """z [sections, Z] of consecutive sections moving smoothly through waypoints [k, Z] by slerp.
 
-    Sections are spread evenly along the chain of waypoints: the first section is the first waypoint,
-    the last section the last one; every waypoint is a section of its own when sections - 1 is a
-    multiple of k - 1 (3 waypoints, 5 sections). One waypoint gives `sections` copies of it.
+    The first section is the first waypoint and the last section the last one; with at least as many
+    sections as waypoints every waypoint is a section of its own, the rest transitions between them
+    (waypoint_positions). One waypoint gives `sections` copies of it.
     """
     w = np.asarray(waypoints, dtype=np.float32)
     if w.ndim != 2 or not len(w):
@@ -76,13 +76,48 @@ def path(waypoints: np.ndarray, sections: int) -> np.ndarray:
         raise ValueError("a path needs at least one section")
     if len(w) == 1 or sections == 1:
         return np.repeat(w[:1], sections, axis=0)
-    pos = np.linspace(0.0, len(w) - 1, sections)
+    pos = waypoint_positions(len(w), sections)
     out = []
     for p in pos:
         seg = min(int(np.floor(p)), len(w) - 2)
         frac = p - seg
         out.append(w[seg] if frac == 0 else w[seg + 1] if frac == 1 else slerp(w[seg], w[seg + 1], float(frac)))
     return np.stack(out).astype(np.float32)
+
+
+def waypoint_positions(k: int, sections: int) -> np.ndarray:
+    """Where each section sits along a chain of k waypoints (0 = the first, k - 1 = the last) [sections].
+
+    With at least as many sections as waypoints, every waypoint is a section of its own (integer positions)
+    and the sections left over are transitions, spread as evenly as possible over the k - 1 gaps. With fewer
+    sections than waypoints, sections are spread evenly and some waypoints fall between them."""
+    if sections < k:
+        return np.linspace(0.0, k - 1, sections)
+    extra = sections - k  # transition sections to share among the gaps
+    per_gap = [extra // (k - 1) + (1 if g < extra % (k - 1) else 0) for g in range(k - 1)]
+    pos = [0.0]
+    for g, n in enumerate(per_gap):
+        pos += [g + (j + 1) / (n + 1) for j in range(n)] + [float(g + 1)]
+    return np.asarray(pos)
+
+
+FORMS = {"through": "each waypoint in turn, with transitions", "AABA": "A A B A: the first waypoint, again, "
+         "the second, the first (32-bar song form at 8 bars a letter)"}
+
+
+def form_path(waypoints: np.ndarray, sections: int, form: str = "through") -> np.ndarray:
+    """z [sections, Z] for a form: "through" (path) or "AABA" (letters from the first two waypoints, each
+    letter sections // 4 sections long, a transition into B and back where a letter has two sections)."""
+    w = np.asarray(waypoints, dtype=np.float32)
+    if form == "through":
+        return path(w, sections)
+    if form != "AABA":
+        raise ValueError(f"form must be one of {', '.join(FORMS)}, not {form!r}")
+    if len(w) < 2 or sections < 4:
+        raise ValueError("AABA needs two waypoints (A and B) and at least 16 bars")
+    per = sections // 4
+    a, b = np.repeat(w[:1], per, axis=0), np.repeat(w[1:2], per, axis=0)
+    return np.concatenate([a, a, b, a, np.repeat(w[:1], sections - 4 * per, axis=0)])
 
 
 def sections_for_bars(bars: int, bars_per_section: int = 4) -> int:

@@ -323,6 +323,27 @@ class Handlers:
         return (state or new_state()).but(upload={"name": Path(path).name, "candidates": cands, "tempo": mel.tempo,
                                                   "warnings": list(mel.warnings), "meter": mel.time_signature})
 
+    def read_abc(self, state: Session, text: str) -> Session:
+        """Typed or pasted ABC -> state.upload with one candidate (the tune) and its 4-bar windows from each
+        bar line, so it is encoded, fitted and explored exactly like an uploaded MIDI file."""
+        from vae.abc_reader import read_abc_text
+        from vae.windows import bar_starts, clip_notes
+
+        tune = read_abc_text(text)
+        steps = self.s.format.window_steps
+        m = Meter.parse(tune.meter if tune.meter not in ("", "none") else "4/4")
+        starts = [b for b in bar_starts(tune, m.bar_steps) if b < max(tune.total_steps - steps // 2, 1)] or [0]
+        tok = self.s.model.tokenizer
+        windows = np.stack([tok.encode(clip_notes(tune.notes, b, steps), steps) for b in starts]).astype(np.int64)
+        labels = [m.span(b - starts[0], steps) for b in starts]
+        name = tune.title if tune.title != "abc 1" else "Your ABC tune"
+        cand = {"label": f"{name} ({len(tune.notes)} notes)", "name": name, "windows": windows, "starts": starts,
+                "window_labels": labels, "score": 1.0}
+        warnings = [] if tune.total_steps >= steps else [
+            f"The tune is shorter than 4 bars ({tune.total_steps} sixteenths): the rest of the window is silence."]
+        return (state or new_state()).but(upload={"name": name, "candidates": [cand], "tempo": None,
+                                                  "warnings": warnings, "meter": str(m)})
+
     def choose_upload(self, state: Session, cand: int, window: int, play: Playback) -> tuple[Session, Rendered, dict]:
         """Load window `window` of candidate `cand` of the upload: returns state, render and an info dict
         (extracted notes, neighbours, map position)."""
@@ -421,18 +442,31 @@ class Handlers:
             raise UserError("Load or create a melody first.")
         return state.but(waypoints=(*state.waypoints, {"z": state.z, "title": state.title}))
 
-    def compose(self, state: Session, bars: int, play: Playback) -> dict:
-        """A longer piece through the waypoints: figure, notes, WAV and MIDI."""
+    def compose(self, state: Session, bars: int, play: Playback, form: str = "through") -> dict:
+        """A longer piece through the waypoints in a form: figure, notes, WAV and MIDI; every waypoint is a
+        section of its own when the piece has room (a 4-bar section each), and the reply names which."""
         wps = state.waypoints
         if len(wps) < 2:
             raise UserError("Add at least two waypoints (load a melody, then 'Add as waypoint').")
-        z, line = self.s.compose(np.stack([w["z"] for w in wps]), int(bars), play.temperature, play.seed)
+        if form not in generation.FORMS:
+            raise UserError(f"form must be one of {', '.join(generation.FORMS)}, not {str(form)[:40]!r}.")
+        sections_n = generation.sections_for_bars(int(bars), self.s.format.bars)
+        if form == "through" and sections_n < len(wps):
+            raise UserError(f"{len(wps)} waypoints need at least {len(wps) * self.s.format.bars} bars (a 4-bar "
+                            f"section each); make the piece longer or remove a waypoint.")
+        try:
+            z, line = self.s.compose(np.stack([w["z"] for w in wps]), int(bars), play.temperature, play.seed, form)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
         sections = line.reshape(len(z), -1)
         notes = [self.s.notes(t) for t in sections]
-        fig = figures.strip(notes, [f"bars {4 * i + 1}-{4 * i + 4}" for i in range(len(z))])
+        which = [next((j + 1 for j, w in enumerate(wps) if np.allclose(zz, w["z"], atol=1e-6)), None) for zz in z]
+        labels = [f"bars {4 * i + 1}-{4 * i + 4}" + (f" (waypoint {w})" if w else "") for i, w in enumerate(which)]
+        fig = figures.strip(notes, labels)
         whole = self.s.notes(line)
         wav, mid = self.write_outputs(whole, play, "piece", sample_rate=EXPORT_RATE)
-        return {"z": z, "notes": whole, "figure": fig, "wav": wav, "midi": mid, "sections": len(z)}
+        return {"z": z, "notes": whole, "figure": fig, "wav": wav, "midi": mid, "sections": len(z),
+                "waypoint_sections": which, "labels": labels}
 
 
 def variation_title(title: str) -> str:

@@ -384,15 +384,16 @@ class ExplorerServices:
         """Style probabilities of z [Z] (LDA with equal priors): name -> probability."""
         return {n: float(p) for n, p in zip(self.styles.names, self.styles.probabilities(z), strict=True)}
 
-    def compose_path(self, waypoints: np.ndarray, bars: int = 16) -> np.ndarray:
-        """z [sections, Z] of consecutive 4-bar sections moving through waypoints [k, Z] (bars rounded up to 4)."""
+    def compose_path(self, waypoints: np.ndarray, bars: int = 16, form: str = "through") -> np.ndarray:
+        """z [sections, Z] of consecutive 4-bar sections through waypoints [k, Z] in a form (generation.FORMS;
+        bars rounded up to 4)."""
         per = self.format.bars
-        return generation.path(waypoints, generation.sections_for_bars(bars, per))
+        return generation.form_path(waypoints, generation.sections_for_bars(bars, per), form)
 
     def compose(self, waypoints: np.ndarray, bars: int = 16, temperature: float = 0.0,
-                seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+                seed: int = 0, form: str = "through") -> tuple[np.ndarray, np.ndarray]:
         """A longer piece through waypoints: (z [sections, Z], tokens [sections * T]) joined section by section."""
-        z = self.compose_path(waypoints, bars)
+        z = self.compose_path(waypoints, bars, form)
         return z, join_sections(self.model.decode(z, temperature, seed))
 
     def originality(self, tokens: np.ndarray) -> dict:

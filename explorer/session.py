@@ -34,6 +34,7 @@ class Session:
     neighbours: tuple = ()
     blend_z: np.ndarray | None = None
     drawn: dict | None = None
+    piece: dict | None = None  # the last composed piece: {"z": [sections, Z], "labels": per section}
     sliders: np.ndarray | None = None
     meter: str = "4/4"  # the current melody's time signature: bar lines, bar numbers, accents, MIDI export
     move: str = ""  # the control that made the current melody ("slider:3"; explorer.history coalesces runs of it)

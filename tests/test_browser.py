@@ -323,3 +323,32 @@ def test_workbench_undo_redo_key_loop_star_export(page):
     assert ".mid" in names and ".zip" in names and ".wav" in names
     page.screenshot(path=str(ARTIFACTS / "6-workbench.png"))
     assert not page.page_errors, page.page_errors
+
+
+def test_typed_abc_becomes_the_melody_and_a_piece_loads_back(page):
+    """Your own notes in ABC on the Upload tab; then a composed piece's section back into the player."""
+    page.get_by_role("tab", name="Upload").click()
+    page.get_by_text("…or type your own notes in ABC notation").click()
+    page.locator("#abc-box textarea").fill("X:1\nT:Typed reel\nM:4/4\nL:1/8\nK:D\n|:DFAd fdAF|GBdg fdAF:|")
+    old = title(page)
+    page.locator("#abc-btn").click()
+    assert wait_for_title_change(page, old).startswith("Typed reel")
+    expect()(page.locator("#upload-status")).to_contain_text("Typed reel")
+    page.get_by_role("tab", name="Compose").click()
+    page.locator("#add-wp").click()
+    page.get_by_role("tab", name="Sliders").click()
+    t = title(page)
+    page.locator("#random-btn").click()
+    wait_for_title_change(page, t)
+    page.get_by_role("tab", name="Compose").click()
+    page.locator("#add-wp").click()
+    page.locator("#compose-btn").click()
+    page.wait_for_function("() => { const gd = document.querySelector('#piece-audio a[download]'); return !!gd; }",
+                           timeout=WAIT)
+    expect()(page.locator("#piece-pick input[type=number]")).to_have_attribute("max", "4", timeout=WAIT)  # 16 bars
+    old = title(page)
+    box = page.locator("#piece-pick input[type=number]")
+    box.fill("4")
+    box.blur()  # fires "release": the last section (the second waypoint) into the player
+    assert wait_for_title_change(page, old) == "Composed piece, bars 13-16 (waypoint 2)"
+    assert not page.page_errors, page.page_errors

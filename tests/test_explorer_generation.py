@@ -42,7 +42,7 @@ def test_prior_and_similar():
     assert np.linalg.norm(near - A, axis=1).mean() < np.linalg.norm(far - A, axis=1).mean()
 
 
-@pytest.mark.parametrize("k, sections", [(2, 4), (3, 5), (4, 4), (1, 3), (3, 1)])
+@pytest.mark.parametrize("k, sections", [(2, 4), (3, 5), (3, 4), (4, 4), (3, 16), (4, 7), (1, 3), (3, 1)])
 def test_path_through_waypoints(k, sections):
     w = np.stack([A, B, C, D])[:k]
     p = generation.path(w, sections)
@@ -50,11 +50,29 @@ def test_path_through_waypoints(k, sections):
     assert np.allclose(p[0], w[0])
     if sections > 1:
         assert np.allclose(p[-1], w[-1])
-    if k == 3 and sections == 5:  # sections - 1 a multiple of k - 1: every waypoint is a section
-        assert np.allclose(p[2], w[1])
+    if sections >= k:  # every waypoint is a section of its own, in order
+        hits = [next(i for i in range(sections) if np.allclose(p[i], wp, atol=1e-6)) for wp in w]
+        assert hits == sorted(hits)
     # consecutive sections move smoothly: no step longer than the longest waypoint hop
     hops = np.linalg.norm(np.diff(w, axis=0), axis=1).max() if k > 1 else 0
     assert (np.linalg.norm(np.diff(p, axis=0), axis=1) <= hops + 1e-4).all()
+
+
+def test_the_middle_waypoint_of_three_is_heard_in_16_bars():
+    """3 waypoints over 16 bars (4 sections): each waypoint is a section, one transition between."""
+    p = generation.path(np.stack([A, B, C]), 4)
+    assert np.allclose(p[0], A) and np.allclose(p[3], C)
+    assert np.allclose(p[1], B) or np.allclose(p[2], B)
+
+
+def test_aaba_form():
+    p = generation.form_path(np.stack([A, B]), 8, "AABA")
+    letters = ["A" if np.allclose(r, A) else "B" if np.allclose(r, B) else "?" for r in p]
+    assert letters == list("AAAABBAA")
+    with pytest.raises(ValueError, match="two waypoints"):
+        generation.form_path(np.stack([A]), 8, "AABA")
+    with pytest.raises(ValueError, match="form must be"):
+        generation.form_path(np.stack([A, B]), 8, "rondo")
 
 
 def test_sections_for_bars():

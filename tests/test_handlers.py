@@ -473,3 +473,24 @@ def test_key_and_scale_change_what_is_played_not_z(h, loaded):
     assert played == sorted(n.pitch for n in r.notes) != sorted(n.pitch for n in r0.notes)
     d = decode_z(r.share_code)
     assert (d["key"], d["scale"]) == ("Eb", "dorian")
+
+
+def test_compose_plays_every_waypoint_and_the_aaba_form(h, four_slots, tiny_services):
+    st = four_slots.but(waypoints=())
+    for s in "ABC":
+        st = h.add_waypoint(st.but(z=st.slots[s]["z"], title=s))
+    c = h.compose(st, 16, SAMPLED)  # 3 waypoints, 4 sections: each waypoint is a section of its own
+    assert sorted(w for w in c["waypoint_sections"] if w) == [1, 2, 3]
+    for i, w in enumerate(c["waypoint_sections"]):  # the figure's labels say which section is which waypoint
+        if w:
+            assert np.allclose(c["z"][i], st.waypoints[w - 1]["z"]) and f"waypoint {w}" in c["labels"][i]
+        else:
+            assert "waypoint" not in c["labels"][i]
+    with pytest.raises(UserError, match="at least 12 bars"):
+        h.compose(st, 8, SAMPLED)
+    form = h.compose(st, 16, SAMPLED, "AABA")
+    za, zb = st.slots["A"]["z"], st.slots["B"]["z"]
+    assert [np.allclose(z, za) for z in form["z"]] == [True, True, False, True]
+    assert np.allclose(form["z"][2], zb)
+    with pytest.raises(UserError, match="form must be"):
+        h.compose(st, 16, SAMPLED, "rondo")

@@ -181,3 +181,38 @@ def read_abc_file(path: Path, collection: str, root: Path) -> tuple[list[Tune], 
             errors.append({"collection": collection, "source": source, "number": number,
                            "reason": "parse error", "message": f"{type(exc).__name__}: {exc}"})
     return tunes, errors
+
+
+MAX_ABC_CHARS = 20_000  # typed or pasted ABC: a long tune is ~2,000 characters
+
+
+def read_abc_text(text: str) -> Tune:
+    """A tune typed or pasted in ABC notation (`X:1 K:G |:GABc dedB|...`) -> Tune. A missing X: header is
+    added, a missing K: means C major (ABC's default), and the first tune is read if several are given.
+    Raises MusicReadError with a sentence for text that is not ABC or has no notes."""
+    if not isinstance(text, str) or not text.strip():
+        raise MusicReadError("Type or paste a tune in ABC notation, e.g. X:1 K:G |:GABc dedB|dedB dedB|")
+    if len(text) > MAX_ABC_CHARS:
+        raise MusicReadError(f"The ABC text is over {MAX_ABC_CHARS:,} characters; paste one tune.")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # Headers typed on one line ("X:1 K:G |:GABc ...") go on their own lines, as ABC wants them.
+    text = re.sub(r"(?<!\n)\s+(?=[XTMLKQR]:)", "\n", text.strip())
+    text = re.sub(r"^(K:[^|\n]*?)\s*(\|.*)$", r"\1\n\2", text, flags=re.M)  # "K:G |:GABc" -> K:G / |:GABc
+    if not _X_RE.search(text):
+        text = "X:1\n" + text
+    if not re.search(r"^L:", text, re.M):  # ABC's default unit: 1/16 below a 3/4 meter, else 1/8
+        m = re.search(r"^M:\s*(\d+)\s*/\s*(\d+)", text, re.M)
+        unit = "1/16" if m and int(m.group(2)) and int(m.group(1)) / int(m.group(2)) < 0.75 else "1/8"
+        text = re.sub(r"^(X:[^\n]*)", rf"\1\nL:{unit}", text, count=1, flags=re.M)
+    if not re.search(r"^K:", text, re.M):  # the body starts after K:, so it must be there
+        lines = text.split("\n")
+        head = [ln for ln in lines if re.match(r"^[A-Za-z]:", ln)]
+        body = [ln for ln in lines if not re.match(r"^[A-Za-z]:", ln)]
+        text = "\n".join([*head, "K:C", *body])
+    number, tune_text = split_tunes(text)[0]
+    try:
+        return parse_tune(tune_text, "abc", "typed", number)
+    except EmptyTuneError:
+        raise MusicReadError("The ABC has no notes: write them after the K: line, e.g. K:G then GABc dedB.") from None
+    except TuneParseError as exc:
+        raise MusicReadError(f"This is not ABC music21 can read ({str(exc)[:120]}).") from None

@@ -6,6 +6,8 @@ from types import SimpleNamespace
 
 import gradio as gr
 
+from explorer.errors import UserError
+from explorer.generation import FORMS
 from explorer.ui.common import CheckedSlider, Page, plot, user_errors
 
 NO_WAYPOINTS = "No waypoints yet."
@@ -13,20 +15,26 @@ NO_WAYPOINTS = "No waypoints yet."
 
 def build(page: Page) -> SimpleNamespace:
     gr.Markdown("Choose waypoints (any melody you load), and the app walks through latent space from one to the next, "
-                "one 4-bar section at a time.")
+                "one 4-bar section at a time: every waypoint is a section of its own, the sections between them "
+                "are transitions. Or pick the AABA song form (A = the first waypoint, B = the second). Load any "
+                "section back into the player to keep working on it.")
     with gr.Row():
         add = gr.Button("Add current as waypoint", elem_id="add-wp")
         clear = gr.Button("Clear waypoints")
     waypoints = gr.Markdown(NO_WAYPOINTS)
     with gr.Row():
         bars = CheckedSlider(8, 64, value=16, step=4, label="Length in bars")
+        form = gr.Radio([(f"{k}: {v}", k) for k, v in FORMS.items()], value="through", label="Form",
+                        elem_id="form-radio")
         compose = gr.Button("Compose", variant="primary", elem_id="compose-btn")
     piece = gr.Plot(label="The piece")
     with gr.Row():
         audio = gr.Audio(label="Listen to the piece", type="filepath", interactive=False, elem_id="piece-audio")
         files = gr.File(label="Piece MIDI and WAV", file_count="multiple", interactive=False)
-    return SimpleNamespace(add=add, clear=clear, waypoints=waypoints, bars=bars, compose=compose, piece=piece,
-                           audio=audio, files=files)
+    pick = CheckedSlider(1, 16, value=1, step=1, label="Load section into the player (to edit it there)",
+                         elem_id="piece-pick")
+    return SimpleNamespace(add=add, clear=clear, waypoints=waypoints, bars=bars, form=form, compose=compose,
+                           piece=piece, audio=audio, files=files, pick=pick)
 
 
 def waypoints_text(st) -> str:
@@ -47,8 +55,23 @@ def wire(page: Page, c: SimpleNamespace) -> None:
 
     @user_errors
     def on_compose(data):
-        piece = h.compose(page.session(data), int(data[c.bars]), page.playback(data))
-        return plot(piece["figure"]), piece["wav"], [piece["midi"], piece["wav"]]
+        st = page.session(data)
+        piece = h.compose(st, int(data[c.bars]), page.playback(data), data[c.form])
+        st = st.but(piece={"z": piece["z"], "labels": piece["labels"]})
+        return (st, plot(piece["figure"]), piece["wav"], [piece["midi"], piece["wav"]],
+                gr.update(maximum=len(piece["z"]), value=1))
 
-    c.compose.click(on_compose, page.inputs(c.bars), [c.piece, c.audio, c.files], api_name="compose",
-                    api_visibility="private")
+    c.compose.click(on_compose, page.inputs(c.bars, c.form), [page.state, c.piece, c.audio, c.files, c.pick],
+                    api_name="compose", api_visibility="private")
+
+    @user_errors
+    def on_pick(data):
+        st = page.session(data)
+        if not st.piece:
+            raise UserError("Compose a piece first.")
+        i = min(max(int(data[c.pick]) - 1, 0), len(st.piece["z"]) - 1)
+        st = h.set_z(st, st.piece["z"][i], f"Composed piece, {st.piece['labels'][i]}")
+        return page.show(st, h.render(st, page.playback(data)))
+
+    c.pick.release(on_pick, page.inputs(c.pick), page.main_and_sliders, api_name="load_section",
+                   api_visibility="private")

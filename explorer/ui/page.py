@@ -127,6 +127,7 @@ def build_ui(services: ExplorerServices, soundfont: str | Path | None = None, ha
     # Gradio's queue rebuilds a pandas summary of up to 10,000 past events after every event (for a monitoring
     # page this app turns off): ~5 ms of the GIL per call under load. Once per 1,000 events is plenty.
     os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
+    os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "1000")  # its records of past events: a bounded memory
     # Renders go straight into this app's own Gradio cache (explorer.storage): one copy, bounded, private.
     cache = private_gradio_cache()
     h = handlers or Handlers(services, soundfont, out_dir=cache / "renders")

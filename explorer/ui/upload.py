@@ -9,7 +9,7 @@ import gradio as gr
 from explorer import figures
 from explorer.errors import UserError
 from explorer.handlers import neighbours_rows
-from explorer.ui.common import Page, plot, user_errors
+from explorer.ui.common import Page, md_escape, plot, user_errors
 
 NEIGHBOUR_HEADERS = ["#", "title", "collection", "meter", "bars", "similarity", "distance"]
 FILE_TYPES = [".mid", ".midi", ".kar", ".rmi", ".MID", ".MIDI"]
@@ -18,6 +18,11 @@ FILE_TYPES = [".mid", ".midi", ".kar", ".rmi", ".MID", ".MIDI"]
 def build(page: Page) -> SimpleNamespace:
     file = gr.File(label="Drop a MIDI file (.mid .midi .kar .rmi, ≤ 5 MB)", type="filepath", file_types=FILE_TYPES,
                    elem_id="upload-file")
+    with gr.Accordion("…or type your own notes in ABC notation", open=False):
+        abc = gr.Textbox(label="ABC (one tune; X: and K: may be left out)", lines=4, max_lines=12,
+                         placeholder="X:1\nT:My reel\nM:4/4\nL:1/8\nK:G\n|:GABc dedB|dedB dedB|c2ec B2dB|c2A2 A2BA:|",
+                         elem_id="abc-box")
+        abc_btn = gr.Button("Use these notes", elem_id="abc-btn")
     status = gr.Markdown("", elem_id="upload-status")
     with gr.Row():
         cand = gr.Dropdown([], label="Melody candidate (best first)", type="index", elem_id="cand-dd")
@@ -32,7 +37,7 @@ def build(page: Page) -> SimpleNamespace:
                               "Similarity: closer than this share of random pairs of corpus melodies",
                               interactive=False, elem_id="neighbours")
     where = gr.Plot(label="Where it sits on the map")
-    return SimpleNamespace(file=file, status=status, cand=cand, window=window, extracted=extracted,
+    return SimpleNamespace(file=file, abc=abc, abc_btn=abc_btn, status=status, cand=cand, window=window, extracted=extracted,
                            extracted_audio=extracted_audio, extracted_files=extracted_files, neighbours=neighbours,
                            where=where)
 
@@ -48,7 +53,7 @@ def wire(page: Page, c: SimpleNamespace) -> None:
         chosen = up["candidates"][info["candidate"]]
         st = st.but(neighbours=tuple(n["window"] for n in info["neighbours"]))
         fid = info["fidelity"]
-        status = (f"**{up['name']}** ({up['meter']}): {len(up['candidates'])} melody candidate(s); showing "
+        status = (f"**{md_escape(up['name'])}** ({up['meter']}): {len(up['candidates'])} melody candidate(s); showing "
                   f"{chosen['label']}, window {info['window'] + 1} of {len(chosen['windows'])}. The model plays back "
                   f"{fid['fitted']:.0%} of its notes exactly (pitch and onset; {fid['encoder']:.0%} straight from "
                   f"the encoder). {' '.join(up['warnings'])}")
@@ -69,6 +74,15 @@ def wire(page: Page, c: SimpleNamespace) -> None:
         return [*show_choice(st, 0, 0, page.playback(data)), gr.update(choices=choices, value=0)]
 
     c.file.upload(on_upload, page.inputs(c.file), outputs + [c.cand], api_name="upload", api_visibility="private")
+
+    @user_errors
+    def on_abc(data):
+        st = h.read_abc(page.session(data), data[c.abc])
+        choices = [(cand["label"], i) for i, cand in enumerate(st.upload["candidates"])]
+        return [*show_choice(st, 0, 0, page.playback(data)), gr.update(choices=choices, value=0)]
+
+    gr.on([c.abc_btn.click, c.abc.submit], on_abc, page.inputs(c.abc), outputs + [c.cand], api_name="abc",
+          api_visibility="private")
 
     def chooser(window_too: bool):
         @user_errors
