@@ -116,14 +116,26 @@ def melody_trace(page) -> tuple[list, list]:
 def assert_roll_shows(page, notes) -> None:
     """Wait until the piano roll's melody trace has these notes' pitches, then check pitches and onsets."""
     want = json.dumps([n.pitch for n in notes for _ in range(2)], separators=(",", ":"))
-    page.wait_for_function(f"""() => {{
+    # One reading of the trace, taken when it matches (a second read could catch Plotly mid-redraw).
+    handle = page.wait_for_function(f"""() => {{
       const m = JSON.parse(({ROLL_JS})()).find((t) => t[0] === 'melody');
-      return m && JSON.stringify(m[2].filter((p) => p !== null)) === '{want}';
+      return m && m[1].length === {3 * len(notes)} && JSON.stringify(m[2].filter((p) => p !== null)) === '{want}'
+        ? JSON.stringify(m) : null;
     }}""", timeout=WAIT)
-    x, y = melody_trace(page)
+    _, x, y = json.loads(handle.json_value())
     assert len(x) == 3 * len(notes)  # start, end and a gap per note
     assert [p for p in y if p is not None] == [n.pitch for n in notes for _ in range(2)]
     assert [v for v in x[::3]] == pytest.approx([n.start / 16 for n in notes])
+
+
+def wait_until_settled(page, quiet_ms: int = 1500) -> None:
+    """Wait until the page's URL (which carries the melody) has not changed for quiet_ms: renders that a drag
+    set off while moving have all arrived."""
+    page.evaluate("""() => { window.__lastHref = location.href; window.__lastChange = performance.now();
+      clearInterval(window.__settle); window.__settle = setInterval(() => {
+        if (location.href !== window.__lastHref) { window.__lastHref = location.href; window.__lastChange = performance.now(); }
+      }, 50); }""")
+    page.wait_for_function(f"() => performance.now() - window.__lastChange > {quiet_ms}", timeout=WAIT)
 
 
 def share_z(page) -> np.ndarray:
@@ -190,6 +202,7 @@ def test_sliders_rerender_the_melody(page, tiny_services, slider_case):
     page.wait_for_function(f"(old) => {{ const a = ({AUDIO_JS})(); return a && a !== old; }}", arg=old_audio,
                            timeout=WAIT)
     page.wait_for_function("(old) => location.href !== old", arg=old_url, timeout=WAIT)
+    wait_until_settled(page)  # the drag rendered on the way: read the melody it ended on
     z = share_z(page)
     moved = tiny_services.sliders_of(z)[0] - tiny_services.sliders_of(z1)[0]
     assert np.sign(moved) == np.sign(dragged - value) and abs(moved) > 0.5  # steered toward the dragged value
