@@ -148,7 +148,8 @@ def run_load(url: str, users: int, calls: int | None, seconds: float | None, z: 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("url")
-    p.add_argument("--latents", required=True, help=".npy file of [N, Z] latents to perturb")
+    p.add_argument("--latents", help=".npy file of [N, Z] latents to perturb (default: N(0, 1) latents of the "
+                                     "size the app's /v1/health reports)")
     p.add_argument("--users", type=int, default=16)
     p.add_argument("--calls", type=int, help="calls per user (default: until --seconds)")
     p.add_argument("--seconds", type=float)
@@ -158,8 +159,15 @@ def main() -> None:
     a = p.parse_args()
     if not a.calls and not a.seconds:
         p.error("give --calls or --seconds")
-    print(json.dumps(run_load(a.url, a.users, a.calls, a.seconds, np.load(a.latents), a.api_name, a.client,
-                              a.echo)))
+    if a.latents:
+        z = np.load(a.latents)
+    else:
+        import urllib.request
+
+        with urllib.request.urlopen(a.url.rstrip("/") + "/v1/health", timeout=30) as r:
+            dim = json.loads(r.read())["latent_dim"]
+        z = np.random.default_rng(0).standard_normal((2000, dim)).astype(np.float32)
+    print(json.dumps(run_load(a.url, a.users, a.calls, a.seconds, z, a.api_name, a.client, a.echo)))
 
 
 if __name__ == "__main__":

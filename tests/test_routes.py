@@ -109,3 +109,18 @@ def test_the_routes_want_the_apps_login(tiny_services, tmp_path_factory, monkeyp
         assert status == 200 and "midi_base64" in json.loads(out)
     finally:
         demo.close()
+
+
+def test_the_benchmark_load_clients_speak_to_the_real_server(explorer_server):
+    """bench.load's light clients (Gradio's REST call API with one session per user; the plain routes)."""
+    from bench.load import PlainClient, RawClient, payloads, run_load
+
+    z = explorer_server.services.index.mu[:50]
+    body = payloads(z, 1)[0]
+    out = RawClient(explorer_server.url).predict(body, 0.0, 0, 120, 0, api_name="/decode")
+    assert len(out) == 3 and out[2]["tokens"] and len(out[2]["z"]) == explorer_server.services.latent_dim
+    assert PlainClient(explorer_server.url).predict(body, api_name="/v1/decode.mid")[:4] == b"MThd"
+    with pytest.raises(RuntimeError, match="error"):
+        RawClient(explorer_server.url).predict('{"z": [1, 2]}', 0.0, 0, 120, 0, api_name="/decode")
+    res = run_load(explorer_server.url, users=3, calls=2, seconds=None, z=z, client="raw")
+    assert res["ok"] == 6 and res["errors"] == 0
