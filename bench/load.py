@@ -24,16 +24,21 @@ def payloads(z: np.ndarray, n: int, seed: int = 0) -> list[str]:
     return [json.dumps({"z": [round(float(v), 4) for v in r]}) for r in rows]
 
 
+def connection(url: str):
+    """A kept-alive HTTP connection to the server at `url`."""
+    import http.client
+    from urllib.parse import urlparse
+
+    u = urlparse(url)
+    return http.client.HTTPConnection(u.hostname, u.port, timeout=120)
+
+
 class RawClient:
     """A light client of Gradio's own REST API (POST /gradio_api/call/NAME, then read the event's result
     stream), over one kept-alive connection: what curl users do, at a fraction of gradio_client's CPU."""
 
     def __init__(self, url: str):
-        import http.client
-        from urllib.parse import urlparse
-
-        u = urlparse(url)
-        self.conn = http.client.HTTPConnection(u.hostname, u.port, timeout=120)
+        self.conn = connection(url)
         self.session = uuid.uuid4().hex  # one session per user, as a browser tab or a gradio_client Client has
 
     def predict(self, *args, api_name: str) -> list:
@@ -63,11 +68,7 @@ class PlainClient:
     """POSTs the JSON latent to one of the app's plain HTTP routes (explorer.routes), kept-alive."""
 
     def __init__(self, url: str):
-        import http.client
-        from urllib.parse import urlparse
-
-        u = urlparse(url)
-        self.conn = http.client.HTTPConnection(u.hostname, u.port, timeout=120)
+        self.conn = connection(url)
 
     def predict(self, payload: str, *args, api_name: str) -> bytes:
         self.conn.request("POST", api_name, payload, {"Content-Type": "application/json"})

@@ -50,21 +50,9 @@ def load(url: str, latents: Path, users: int, calls: int | None = None, seconds:
     return res
 
 
-def echo_app(port: int):
-    """The framework's floor: a Blocks app whose endpoint returns its text input, served as ours is."""
-    import gradio as gr
-
-    with gr.Blocks() as demo:
-        box = gr.Textbox()
-        out = gr.Textbox()
-        box.submit(lambda s: s, box, out, api_name="echo")
-    demo.queue(default_concurrency_limit=4)
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    return demo
-
-
 def run(ctx: Context) -> Section:
     from explorer.ui import build_ui, launch
+    from explorer.ui.echo import echo_app
 
     sec = Section("http")
     t = Stopwatch()

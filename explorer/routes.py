@@ -61,19 +61,14 @@ def _check_auth(header: str | None, auth: tuple[str, str] | None) -> bool:
 
 def add_routes(app, h: Handlers, auth: tuple[str, str] | None = None) -> list[str]:
     """Add the /v1 routes to a FastAPI app (Gradio's own, after launch); returns their paths."""
+
     def error(status: int, message: str) -> JSONResponse:
         return JSONResponse({"error": message}, status_code=status)
 
-    async def read_json(request: Request):
-        if not _check_auth(request.headers.get("authorization"), auth):
-            return None, Response(status_code=401, headers={"WWW-Authenticate": 'Basic realm="Melody Explorer"'})
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            return None, error(413, f"The request body is over {MAX_BODY:,} bytes.")
-        try:
-            return json.loads(body or b"{}"), None
-        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
-            return None, error(400, 'The body is not valid JSON. Send an object like {"z": [...]}.')
+    def unauthorized(request: Request) -> Response | None:
+        if _check_auth(request.headers.get("authorization"), auth):
+            return None
+        return Response(status_code=401, headers={"WWW-Authenticate": 'Basic realm="Melody Explorer"'})
 
     def run(body) -> tuple[bytes, dict] | JSONResponse:
         try:
@@ -82,29 +77,38 @@ def add_routes(app, h: Handlers, auth: tuple[str, str] | None = None) -> list[st
             LOG.info("rejected /v1/decode: %s", str(exc)[:200])
             return error(400, str(exc))
 
+    async def decoded(request: Request) -> tuple[bytes, dict] | Response:
+        """The request's body decoded (MIDI bytes, melody JSON), or the response that refuses it."""
+        refused = unauthorized(request)
+        if refused is not None:
+            return refused
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            return error(413, f"The request body is over {MAX_BODY:,} bytes.")
+        try:
+            data = json.loads(body or b"{}")
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+            return error(400, 'The body is not valid JSON. Send an object like {"z": [...]}.')
+        return await run_in_threadpool(run, data)
+
     async def decode_json(request: Request):
-        body, bad = await read_json(request)
-        if bad is not None:
-            return bad
-        out = await run_in_threadpool(run, body)
-        if isinstance(out, JSONResponse):
+        out = await decoded(request)
+        if isinstance(out, Response):
             return out
         midi, melody = out
         return JSONResponse({**melody, "midi_base64": base64.b64encode(midi).decode()})
 
     async def decode_mid(request: Request):
-        body, bad = await read_json(request)
-        if bad is not None:
-            return bad
-        out = await run_in_threadpool(run, body)
-        if isinstance(out, JSONResponse):
+        out = await decoded(request)
+        if isinstance(out, Response):
             return out
         return Response(out[0], media_type="audio/midi",
                         headers={"Content-Disposition": 'attachment; filename="melody.mid"'})
 
     async def health(request: Request):
-        if not _check_auth(request.headers.get("authorization"), auth):
-            return Response(status_code=401, headers={"WWW-Authenticate": 'Basic realm="Melody Explorer"'})
+        refused = unauthorized(request)
+        if refused is not None:
+            return refused
         meta = h.s.model.meta
         return JSONResponse({"ok": True, "model_step": meta.get("step"), "latent_dim": h.s.latent_dim,
                              "sliders": [d["label"] for d in h.labels]})

@@ -134,7 +134,7 @@ class MelodyVAE(nn.Module):
         table lookup and the bar context's is computed once per bar (less work per step on a CPU). Greedy
         decoding runs the loop as TorchScript (_greedy_loop): the same operations, in C++ without Python's
         GIL, so concurrent requests on a server do not queue behind each other between steps."""
-        e, hdim = self.cfg.embed_dim, self.cfg.dec_hidden
+        e = self.cfg.embed_dim
         w_ih = self.decoder.weight_ih_l0
         b_ih, b_hh = self.decoder.bias_ih_l0, self.decoder.bias_hh_l0
         token_proj = self.embed.weight @ w_ih[:, :e].t()  # [V+1, 3H]
@@ -154,12 +154,7 @@ class MelodyVAE(nn.Module):
 
         def step(prev, c, state):
             ctx_proj, h = state
-            gi = token_proj[prev] + ctx_proj
-            gh = torch.addmm(b_hh, h, w_hh_t)
-            r = torch.sigmoid(gi[:, :hdim] + gh[:, :hdim])
-            g = torch.sigmoid(gi[:, hdim : 2 * hdim] + gh[:, hdim : 2 * hdim])
-            n = torch.tanh(gi[:, 2 * hdim :] + r * gh[:, 2 * hdim :])
-            h = n + g * (h - n)
+            h = _gru_cell(token_proj[prev] + ctx_proj, h, w_hh_t, b_hh)
             return self.out(h), (ctx_proj, h)
 
         return self._decode_loop(z, temperature, generator, bar_start, step)
@@ -213,23 +208,28 @@ def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
+def _gru_cell(gi: torch.Tensor, h: torch.Tensor, w_hh_t: torch.Tensor, b_hh: torch.Tensor) -> torch.Tensor:
+    """One step of a GRU cell (PyTorch's gate order r, z, n) given the input product gi [B, 3H] -> new h [B, H]."""
+    hdim = h.shape[1]
+    gh = torch.addmm(b_hh, h, w_hh_t)
+    r = torch.sigmoid(gi[:, :hdim] + gh[:, :hdim])
+    g = torch.sigmoid(gi[:, hdim : 2 * hdim] + gh[:, hdim : 2 * hdim])
+    n = torch.tanh(gi[:, 2 * hdim :] + r * gh[:, 2 * hdim :])
+    return n + g * (h - n)
+
+
 def _greedy_loop_py(ctx_proj: torch.Tensor, h0: torch.Tensor, token_proj: torch.Tensor, w_hh_t: torch.Tensor,
                     b_hh: torch.Tensor, w_out_t: torch.Tensor, b_out: torch.Tensor, prev: torch.Tensor,
                     steps: int) -> torch.Tensor:
     """Greedy decoding of a fused 1-layer GRU decoder: ctx_proj [B, U, 3H] (bar context's input product +
     b_ih), h0 [B, U, H] (each unit's initial state), token_proj [V+1, 3H] -> tokens [B, U * steps]."""
-    b, units, hdim = h0.shape[0], h0.shape[1], h0.shape[2]
+    b, units = h0.shape[0], h0.shape[1]
     out = torch.empty(b, units * steps, dtype=torch.long, device=h0.device)
     for u in range(units):
         cp = ctx_proj[:, u]
         h = h0[:, u]
         for s in range(steps):
-            gi = token_proj[prev] + cp
-            gh = torch.addmm(b_hh, h, w_hh_t)
-            r = torch.sigmoid(gi[:, :hdim] + gh[:, :hdim])
-            g = torch.sigmoid(gi[:, hdim : 2 * hdim] + gh[:, hdim : 2 * hdim])
-            n = torch.tanh(gi[:, 2 * hdim :] + r * gh[:, 2 * hdim :])
-            h = n + g * (h - n)
+            h = _gru_cell(token_proj[prev] + cp, h, w_hh_t, b_hh)
             prev = torch.addmm(b_out, h, w_out_t).argmax(-1)
             out[:, u * steps + s] = prev
     return out
