@@ -20,9 +20,12 @@ MAX_ROWS = 64  # rows decoded at once at most (a steered slider move alone asks 
 
 
 class DecodeBatcher:
-    """decode(z [B, Z]) -> tokens [B, T], served by one worker thread that batches concurrent calls."""
+    """decode(z [B, Z], detail) -> tokens [B, T], served by one worker thread that batches concurrent calls.
 
-    def __init__(self, decode: Callable[[np.ndarray], np.ndarray], max_rows: int = MAX_ROWS):
+    The wrapped decode takes (z [N, Z], detail [N, U, C] or None); a call without a detail decodes with zeros
+    in a batch where others have one (the same melody: a zero detail changes nothing)."""
+
+    def __init__(self, decode: Callable[[np.ndarray, np.ndarray | None], np.ndarray], max_rows: int = MAX_ROWS):
         self._decode = decode
         self.max_rows = max_rows
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
@@ -31,14 +34,17 @@ class DecodeBatcher:
         self.batches = 0  # counters for benchmarks: batches run and rows decoded
         self.rows = 0
 
-    def decode(self, z: np.ndarray) -> np.ndarray:
-        """Greedy tokens [B, T] for z [B, Z], decoded together with whatever other threads asked for."""
+    def decode(self, z: np.ndarray, detail: np.ndarray | None = None) -> np.ndarray:
+        """Greedy tokens [B, T] for z [B, Z] (detail [U, C] for every row, [B, U, C], or None), decoded together
+        with whatever other threads asked for."""
         z = np.atleast_2d(np.asarray(z, np.float32))
+        if detail is not None:
+            detail = np.broadcast_to(np.asarray(detail, np.float32), (len(z), *np.shape(detail)[-2:]))
         if threading.current_thread() is self._worker:  # called from inside a decode: no deadlock
-            return self._decode(z)
+            return self._decode(z, detail)
         self._start()
         fut: Future = Future()
-        self._queue.put((z, fut))
+        self._queue.put((z, detail, fut))
         return fut.result()
 
     def _start(self) -> None:
@@ -63,14 +69,20 @@ class DecodeBatcher:
 
     def _serve(self, jobs: list) -> None:
         try:
-            tokens = self._decode(np.concatenate([z for z, _ in jobs]))
+            z = np.concatenate([z for z, _, _ in jobs])
+            detail = None
+            shaped = [d for _, d, _ in jobs if d is not None]
+            if shaped:
+                detail = np.concatenate([d if d is not None else np.zeros((len(z_), *shaped[0].shape[1:]), np.float32)
+                                         for z_, d, _ in jobs])
+            tokens = self._decode(z, detail)
         except BaseException as exc:  # each caller gets the error (a bug, raised in its own thread)
-            for _, fut in jobs:
+            for _, _, fut in jobs:
                 fut.set_exception(exc)
             return
         self.batches += 1
         self.rows += len(tokens)
         start = 0
-        for z, fut in jobs:
+        for z, _, fut in jobs:
             fut.set_result(tokens[start:start + len(z)])
             start += len(z)

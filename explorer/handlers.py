@@ -25,7 +25,7 @@ from explorer.sharecode import decode_z, encode_z
 from explorer.storage import RenderStore
 from vae.corpus import COLLECTION_LABELS
 from vae.errors import MusicReadError
-from vae.fidelity import note_f1
+from vae.fidelity import note_f1, round_detail
 from vae.format import DEFAULT_FORMAT
 from vae.meter import Meter, backing_notes
 from vae.midi_export import concat_sections, notes_to_midi, write_midi_bytes
@@ -136,7 +136,8 @@ class Handlers:
         entries = history.starred(state)
         if not entries:
             raise UserError("Star some melodies first (★ under the player).")
-        tokens = self.s.decode(np.stack([e.z for e in entries]), play.temperature, play.seed)
+        tokens = self.s.decode(np.stack([e.z for e in entries]), play.temperature, play.seed,
+                               stack_details([e.detail for e in entries], self.s.detail_shape))
         sections = [apply_key(self.s.notes(t), play.key, play.scale)[0] for t in tokens]
         meters = {e.meter for e in entries}
         meter = meters.pop() if len(meters) == 1 else "4/4"
@@ -181,7 +182,7 @@ class Handlers:
         """Decode state.z and produce piano roll, audio, MIDI, originality check, share code and map position."""
         t0 = time.perf_counter()
         z = state.z
-        tokens = self.s.decode(z, play.temperature, play.seed)
+        tokens = self.s.decode(z, play.temperature, play.seed, state.detail)
         t1 = time.perf_counter()
         notes, key = apply_key(self.s.notes(tokens), play.key, play.scale)
         ghost = self.s.notes(state.origin_tokens) if state.origin_tokens is not None else None
@@ -197,7 +198,7 @@ class Handlers:
         values = state.sliders if state.sliders is not None else self.s.sliders_of(z)
         sliders = [round(float(np.clip(v, -SLIDER_RANGE, SLIDER_RANGE)), 2) for v in values]
         code = encode_z(z, play.temperature, play.seed, play.tempo, play.program, play.accompaniment, state.title,
-                        play.key, play.scale)
+                        play.key, play.scale, detail=state.detail)
         t5 = time.perf_counter()
         timings = {"decode": (t1 - t0) * 1e3, "figure": (t2 - t1) * 1e3, "audio_midi": (t3 - t2) * 1e3,
                    "originality": (t4 - t3) * 1e3, "rest": (t5 - t4) * 1e3, "total": (t5 - t0) * 1e3}
@@ -206,14 +207,17 @@ class Handlers:
                         xy, state.title, timings, key)
 
     def set_z(self, state: Session | None, z: np.ndarray, title: str, origin_tokens: np.ndarray | None = None,
-              as_origin: bool = True, origin_tune: int | None = None, meter: str = "4/4") -> Session:
-        """Make z the current melody; with as_origin it also becomes what "reset" returns to, in `meter`
-        (a variation keeps the meter of the melody it came from)."""
+              as_origin: bool = True, origin_tune: int | None = None, meter: str = "4/4",
+              detail: np.ndarray | None = None) -> Session:
+        """Make z (with its per-bar detail, None for none: vae.fidelity) the current melody; with as_origin it
+        also becomes what "reset" returns to, in `meter` (a variation keeps the meter of the melody it came
+        from)."""
         z = quantise(z)
-        state = (state or new_state()).but(z=z, title=title, sliders=None, move="")
+        detail = None if detail is None or not np.any(detail) else round_detail(detail)
+        state = (state or new_state()).but(z=z, detail=detail, title=title, sliders=None, move="")
         if as_origin:
-            state = state.but(origin_z=z, origin_tokens=origin_tokens, origin_tune=origin_tune, transform_base=None,
-                              meter=str(Meter.parse(meter)))
+            state = state.but(origin_z=z, origin_detail=detail, origin_tokens=origin_tokens, origin_tune=origin_tune,
+                              transform_base=None, meter=str(Meter.parse(meter)))
         return state
 
     def load_window(self, state: Session, window: int, play: Playback) -> tuple[Session, Rendered]:
@@ -240,7 +244,7 @@ class Handlers:
         shown = np.clip(np.round(current, 2), -SLIDER_RANGE, SLIDER_RANGE)
         values = np.where(np.abs(values - shown) < 1e-3, current, values).astype(np.float32)
         t0 = time.perf_counter()
-        z = quantise(self.s.z_from_sliders(state.z, values, current))
+        z = quantise(self.s.z_from_sliders(state.z, values, current, detail=state.detail))
         steer_ms = (time.perf_counter() - t0) * 1e3
         moved = np.nonzero(np.abs(values - current) > 1e-6)[0]
         state = state.but(z=z, sliders=values, transform_base=None,
@@ -250,7 +254,8 @@ class Handlers:
         return state, r
 
     def reset(self, state: Session, play: Playback) -> tuple[Session, Rendered]:
-        state = state.but(z=state.origin_z, sliders=None, transform_base=None, transform_key="", move="")
+        state = state.but(z=state.origin_z, detail=state.origin_detail, sliders=None, transform_base=None,
+                          transform_key="", move="")
         return state, self.render(state, play)
 
     def random(self, state: Session, play: Playback, seed: int) -> tuple[Session, Rendered]:
@@ -262,7 +267,9 @@ class Handlers:
     def similar(self, state: Session, play: Playback, similarity: float, seed: int) -> tuple[Session, Rendered]:
         """A variation of the current melody (Magenta.js `similar`: 1 = identical, 0 = unrelated)."""
         z, _ = self.s.similar(state.z, 1, similarity, play.temperature, seed)
-        state = self.set_z(state, z[0], variation_title(state.title), as_origin=False)
+        # A variation of an upload keeps its detail in proportion: at similarity 1 it is the upload itself.
+        detail = None if state.detail is None else float(np.clip(similarity, 0.0, 1.0)) * state.detail
+        state = self.set_z(state, z[0], variation_title(state.title), as_origin=False, detail=detail)
         return state, self.render(state, play)
 
     def from_share_code(self, state: Session, code: str, play: Playback) -> tuple[Session, Rendered, Playback]:
@@ -273,7 +280,9 @@ class Handlers:
         inst = next((k for k, v in INSTRUMENTS.items() if v == d["program"]), None)
         play = Playback(inst or play.instrument, d["tempo"], d["temperature"], d["seed"], d["backing"],
                         gm_program=None if inst else d["program"], key=d["key"], scale=d["scale"])
-        state = self.set_z(state, d["z"], d["title"] or "Shared melody")
+        if d["detail"] is not None and d["detail"].shape != tuple(self.s.detail_shape):
+            raise UserError("this link was made with another model and cannot be restored here")
+        state = self.set_z(state, d["z"], d["title"] or "Shared melody", detail=d["detail"])
         return state, self.render(state, play), play
 
     def welcome_window(self) -> int:
@@ -344,9 +353,10 @@ class Handlers:
         return (state or new_state()).but(upload={"name": name, "candidates": [cand], "tempo": None,
                                                   "warnings": warnings, "meter": str(m)})
 
-    def choose_upload(self, state: Session, cand: int, window: int, play: Playback) -> tuple[Session, Rendered, dict]:
+    def choose_upload(self, state: Session, cand: int, window: int, play: Playback,
+                      progress=None) -> tuple[Session, Rendered, dict]:
         """Load window `window` of candidate `cand` of the upload: returns state, render and an info dict
-        (extracted notes, neighbours, map position)."""
+        (extracted notes, neighbours, map position). progress(frac) follows the fit (vae.fidelity)."""
         up = state.upload
         if not up:
             raise UserError("Upload a MIDI file first.")
@@ -354,15 +364,17 @@ class Handlers:
         c = up["candidates"][cand]
         window = min(max(int(window), 0), len(c["windows"]) - 1)
         tokens = c["windows"][window]
-        # The z every slider starts from: fitted to the window, so the model plays the upload back as itself.
-        fit = self.s.fit_melody(tokens)
+        # The z every slider starts from, and the detail z cannot say: fitted to the window, so the model plays
+        # the upload back as itself.
+        fit = self.s.fit_melody(tokens, progress=progress)
         title = f"{up['name']} · {c['name']} · {c['window_labels'][window]}"
-        state = self.set_z(state, fit["z"], title, tokens, meter=up.get("meter", "4/4"))
+        state = self.set_z(state, fit["z"], title, tokens, meter=up.get("meter", "4/4"), detail=fit["detail"])
         r = self.render(state, play)
         extracted = self.s.notes(tokens)
         wav, mid = self.write_outputs(extracted, play, "extracted", meter=state.meter)
         info = {"extracted": extracted, "extracted_wav": wav, "extracted_midi": mid,
-                "fidelity": {"encoder": fit["f1_encoder"], "fitted": float(note_f1(tokens, r.tokens)[0])},
+                "fidelity": {"encoder": fit["f1_encoder"], "z": fit["f1_z"], "fitted": float(note_f1(tokens, r.tokens)[0]),
+                             "detail": state.detail is not None},
                 "neighbours": self.s.neighbours(state.z, 10), "map_xy": r.map_xy, "candidate": cand, "window": window}
         return state, r, info
 
@@ -371,7 +383,7 @@ class Handlers:
         """Remember the current melody in slot A/B/C/D (for blends and grids)."""
         if state.z is None:
             raise UserError("Load or create a melody first.")
-        return state.but(slots={**state.slots, slot: {"z": state.z, "title": state.title}})
+        return state.but(slots={**state.slots, slot: {"z": state.z, "title": state.title, "detail": state.detail}})
 
     def blend(self, state: Session, steps: int, play: Playback) -> dict:
         """Interpolate slot A -> slot B in `steps` steps: z's, notes per step, a strip figure, whole-blend files."""
@@ -379,13 +391,15 @@ class Handlers:
         if "A" not in slots or "B" not in slots:
             raise UserError("Set melody A and melody B first (load a melody, then press 'Use as A' / 'Use as B').")
         z = self.s.interpolate(slots["A"]["z"], slots["B"]["z"], int(steps))
-        tokens = self.s.decode(z, play.temperature, play.seed)
+        detail = blend_details([slots["A"].get("detail"), slots["B"].get("detail")], self.s.detail_shape,
+                               lambda d: self.s.interpolate(d[0], d[1], int(steps)))
+        tokens = self.s.decode(z, play.temperature, play.seed, detail)
         notes = [self.s.notes(t) for t in tokens]
         labels = ["A"] + [f"{i}" for i in range(1, len(z) - 1)] + ["B"]
         fig = figures.strip(notes, labels)
         whole = self.s.notes(join_sections(tokens))
         wav, mid = self.write_outputs(whole, play, "blend", sample_rate=EXPORT_RATE)
-        return {"z": z, "tokens": tokens, "notes": notes, "figure": fig, "wav": wav, "midi": mid}
+        return {"z": z, "detail": detail, "tokens": tokens, "notes": notes, "figure": fig, "wav": wav, "midi": mid}
 
     def grid_point(self, state: Session, x: float, y: float, play: Playback) -> tuple[Session, Rendered]:
         """Beat-Blender style: the melody at (x, y) in [0, 1]^2 between corners A (top-left), B, C, D."""
@@ -394,7 +408,10 @@ class Handlers:
         if missing:
             raise UserError(f"Set corners {', '.join(missing)} first.")
         z = generation.grid_point(np.stack([slots[s]["z"] for s in "ABCD"]), float(x), float(y))
-        state = self.set_z(state, z, f"Grid blend at ({x:.2f}, {y:.2f})", as_origin=False)
+        detail = blend_details([slots[s].get("detail") for s in "ABCD"], self.s.detail_shape,
+                               lambda d: generation.grid_point(d, float(x), float(y))[None])
+        state = self.set_z(state, z, f"Grid blend at ({x:.2f}, {y:.2f})", as_origin=False,
+                           detail=None if detail is None else detail[0])
         return state, self.render(state, play)
 
     # --- attributes and styles ---------------------------------------------------------------------
@@ -409,15 +426,16 @@ class Handlers:
         from where that move began, so its amounts don't accumulate. Reset still returns to the origin."""
         same = state.transform_base is not None and state.transform_key == key
         base = state.transform_base if same else state.z
-        state = state.but(transform_base=base, transform_key=key, z=quantise(move(base)), sliders=None, move=key)
+        state = state.but(transform_base=base, transform_key=key, z=quantise(move(base, state.detail)), sliders=None,
+                          move=key)
         return state, self.render(state, play), base
 
     def push(self, state: Session, attribute: str, amount: float, play: Playback) -> tuple[Session, Rendered, dict]:
         """Move the melody along an attribute vector from where the transform started; report the change."""
         self._known(attribute, self.s.attribute_names, "attribute")
         state, r, base = self._transform(state, f"attribute:{attribute}",
-                                         lambda z: self.s.push_attribute(z, attribute, float(amount)), play)
-        before = self.s.attributes_of(self.s.decode(base, play.temperature, play.seed))
+                                         lambda z, d: self.s.push_attribute(z, attribute, float(amount), d), play)
+        before = self.s.attributes_of(self.s.decode(base, play.temperature, play.seed, state.detail))
         after = self.s.attributes_of(r.tokens)
         return state, r, {"attribute": attribute, "before": before.get(attribute), "after": after.get(attribute)}
 
@@ -425,7 +443,7 @@ class Handlers:
         """Move the melody from its nearest style toward `to_style` by `amount` in [0, 1]; report probabilities."""
         self._known(to_style, self.s.style_names, "style")
         state, r, base = self._transform(state, f"style:{to_style}",
-                                         lambda z: self.s.move_to_style(z, to_style, float(amount)), play)
+                                         lambda z, d: self.s.move_to_style(z, to_style, float(amount), d), play)
         return state, r, {"before": self.s.style_of(base), "after": self.s.style_of(state.z)}
 
     def draw_in_style(self, state: Session, style: str, n: int, play: Playback, seed: int) -> dict:
@@ -440,7 +458,7 @@ class Handlers:
     def add_waypoint(self, state: Session) -> Session:
         if state.z is None:
             raise UserError("Load or create a melody first.")
-        return state.but(waypoints=(*state.waypoints, {"z": state.z, "title": state.title}))
+        return state.but(waypoints=(*state.waypoints, {"z": state.z, "title": state.title, "detail": state.detail}))
 
     def compose(self, state: Session, bars: int, play: Playback, form: str = "through") -> dict:
         """A longer piece through the waypoints in a form: figure, notes, WAV and MIDI; every waypoint is a
@@ -455,7 +473,8 @@ class Handlers:
             raise UserError(f"{len(wps)} waypoints need at least {len(wps) * self.s.format.bars} bars (a 4-bar "
                             f"section each); make the piece longer or remove a waypoint.")
         try:
-            z, line = self.s.compose(np.stack([w["z"] for w in wps]), int(bars), play.temperature, play.seed, form)
+            z, line, detail = self.s.compose(np.stack([w["z"] for w in wps]), int(bars), play.temperature, play.seed,
+                                             form, stack_details([w.get("detail") for w in wps], self.s.detail_shape))
         except ValueError as exc:
             raise UserError(str(exc)) from None
         sections = line.reshape(len(z), -1)
@@ -465,8 +484,32 @@ class Handlers:
         fig = figures.strip(notes, labels)
         whole = self.s.notes(line)
         wav, mid = self.write_outputs(whole, play, "piece", sample_rate=EXPORT_RATE)
-        return {"z": z, "notes": whole, "figure": fig, "wav": wav, "midi": mid, "sections": len(z),
+        return {"z": z, "detail": detail, "notes": whole, "figure": fig, "wav": wav, "midi": mid, "sections": len(z),
                 "waypoint_sections": which, "labels": labels}
+
+
+def stack_details(details: list, shape: tuple[int, int]) -> np.ndarray | None:
+    """Several melodies' details (None = none) as one array [N, U, C] with zeros for none; None when none has one."""
+    if all(d is None for d in details):
+        return None
+    return np.stack([np.zeros(shape, np.float32) if d is None else np.asarray(d, np.float32) for d in details])
+
+
+def blend_details(details: list, shape: tuple[int, int], path) -> np.ndarray | None:
+    """The details [K, U, C] of a blend's points: path(flat [n, U*C]) -> [K, U*C] applied to the endpoints'
+    details (zeros for none), the same path as their z takes; None when no endpoint has a detail."""
+    stacked = stack_details(details, shape)
+    if stacked is None:
+        return None
+    out = np.asarray(path(stacked.reshape(len(stacked), -1)), np.float32)
+    return out.reshape(len(out), *shape)
+
+
+def detail_row(details: np.ndarray | None, i: int) -> np.ndarray | None:
+    """Row i of a blend's or piece's details, None when there are none or that row is zero."""
+    if details is None or not np.any(details[i]):
+        return None
+    return details[i]
 
 
 def variation_title(title: str) -> str:

@@ -31,6 +31,8 @@ class Entry:
     origin_tokens: np.ndarray | None = None
     origin_tune: int | None = None
     meter: str = "4/4"
+    detail: np.ndarray | None = None  # the melody's per-bar detail (vae.fidelity), None = none
+    origin_detail: np.ndarray | None = None
     starred: bool = False
     name: str = ""
 
@@ -38,6 +40,11 @@ class Entry:
     def label(self) -> str:
         text = f"{self.id}. {'★ ' if self.starred else ''}{self.name or self.title}"
         return text if len(text) <= LABEL_CHARS else text[: LABEL_CHARS - 1] + "…"
+
+
+def same_detail(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    """Whether two melodies' details (None = none) are the same."""
+    return (a is None and b is None) or (a is not None and b is not None and np.array_equal(a, b))
 
 
 def current(st: Session) -> Entry | None:
@@ -50,10 +57,10 @@ def record(st: Session) -> Session:
     if st.z is None:
         return st
     now = current(st)
-    if now is not None and np.array_equal(now.z, st.z):
+    if now is not None and np.array_equal(now.z, st.z) and same_detail(now.detail, st.detail):
         return st
     fields = dict(z=st.z, title=st.title, move=st.move, origin_z=st.origin_z, origin_tokens=st.origin_tokens,
-                  origin_tune=st.origin_tune, meter=st.meter)
+                  origin_tune=st.origin_tune, meter=st.meter, detail=st.detail, origin_detail=st.origin_detail)
     leaf = now is not None and not any(e.parent == now.id for e in st.history)
     if now is not None and st.move and now.move == st.move and leaf and not now.starred:
         entry = replace(now, **fields)
@@ -74,7 +81,7 @@ def go_to(st: Session, entry_id: int) -> Session:
     if e is None:
         raise KeyError(entry_id)
     return st.but(z=e.z, title=e.title, origin_z=e.origin_z, origin_tokens=e.origin_tokens,
-                  origin_tune=e.origin_tune, meter=e.meter, sliders=None, transform_base=None, transform_key="",
+                  origin_tune=e.origin_tune, meter=e.meter, detail=e.detail, origin_detail=e.origin_detail, sliders=None, transform_base=None, transform_key="",
                   move="", cursor=e.id)
 
 

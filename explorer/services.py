@@ -27,7 +27,7 @@ from vae.config import REGULARISED
 from vae.constants import FIRST_NOTE_ON, HOLD, NOTE_OFF
 from vae.controls import corpus_std, fit_pca
 from vae.corpus import TRAIN, Corpus
-from vae.fidelity import fit_latent, note_f1
+from vae.fidelity import fit_melodies
 from vae.meter import Meter
 from vae.split import SPLIT_NAMES
 from vae.sweep import steer
@@ -119,7 +119,7 @@ class ExplorerServices:
         self.knn = knn
         self.pair_distances = typical_distances(index.mu)
         # Greedy decodes from concurrent requests share one batch (explorer.batching); sampled ones run alone.
-        self.batcher = DecodeBatcher(lambda x: self.model.decode(x))
+        self.batcher = DecodeBatcher(lambda x, d: self.model.decode(x, detail=d))
         self.build_seconds = 0.0  # set by build()
         self._map_data: dict | None = None  # built on first use, then shared read-only
 
@@ -191,6 +191,11 @@ class ExplorerServices:
         return self.model.format
 
     @property
+    def detail_shape(self) -> tuple[int, int]:
+        """(units, context size) of a melody's per-bar detail (vae.fidelity)."""
+        return tuple(self.model.detail_shape)
+
+    @property
     def latent_dim(self) -> int:
         return self.index.latent_dim
 
@@ -214,24 +219,32 @@ class ExplorerServices:
             isinstance(melody, list | tuple) and isinstance(melody[0], int | np.integer))
         return mu[0] if single else mu
 
-    def fit_melody(self, tokens: np.ndarray) -> dict:
-        """The z whose greedy decoding best reproduces one melody [T] (vae.fidelity.fit_latent, from mu):
-        {"z" [Z], "tokens" [T], "f1" (exact-note F1 of that decoding), "f1_encoder" (of mu's decoding)}."""
-        x = np.asarray(tokens, np.int64)
-        mu = self.encode(x)
-        f1_mu = float(note_f1(x, self.model.decode(mu))[0])
-        z, out, f1 = fit_latent(self.model, x)
-        return {"z": z, "tokens": out, "f1": float(f1), "f1_encoder": f1_mu}
+    def fit_melody(self, tokens: np.ndarray, progress=None) -> dict:
+        """The model's hold on one melody [T] (vae.fidelity.fit_melodies): z fitted from mu, and the per-bar
+        detail that z alone cannot say (None when z brings the melody back whole). {"z" [Z], "detail" [U, C] or
+        None, "tokens" [T] (their greedy decoding), "f1" (its exact-note F1), "f1_encoder" (of mu's decoding),
+        "f1_z" (of z's alone)}."""
+        fit = fit_melodies(self.model, np.asarray(tokens, np.int64), progress=progress)
+        return {"z": fit.z[0], "detail": fit.detail_of(0), "tokens": fit.tokens[0], "f1": float(fit.f1[0]),
+                "f1_encoder": float(fit.f1_encoder[0]), "f1_z": float(fit.f1_z[0])}
 
-    def decode(self, z: np.ndarray, temperature: float = 0.0, seed: int | None = None) -> np.ndarray:
-        """z [Z] -> tokens [T], or z [B, Z] -> tokens [B, T]; temperature 0 is greedy, a seed repeats a sample."""
+    def decode(self, z: np.ndarray, temperature: float = 0.0, seed: int | None = None,
+               detail: np.ndarray | None = None) -> np.ndarray:
+        """z [Z] -> tokens [T], or z [B, Z] -> tokens [B, T]; temperature 0 is greedy, a seed repeats a sample.
+        detail: the melody's per-bar detail [U, C] (every row) or [B, U, C], None for none (vae.fidelity)."""
         z = np.asarray(z, dtype=np.float32)
-        tokens = self._greedy(z) if temperature <= 0 else self.model.decode(z, temperature, seed)
+        tokens = self._greedy(z, detail) if temperature <= 0 else self.model.decode(z, temperature, seed, detail)
         return tokens[0] if z.ndim == 1 else tokens
 
-    def _greedy(self, z: np.ndarray) -> np.ndarray:
+    def _greedy(self, z: np.ndarray, detail: np.ndarray | None = None) -> np.ndarray:
         """Greedy tokens [B, T] for z [B, Z]: through the batcher, or alone when batching is off (None)."""
-        return self.batcher.decode(z) if self.batcher is not None else self.model.decode(z)
+        if self.batcher is not None:
+            return self.batcher.decode(z, detail)
+        return self.model.decode(z, detail=detail)
+
+    def _greedy_with(self, detail: np.ndarray | None):
+        """decode(z [B, Z]) -> tokens [B, T] with one melody's detail on every row (for steered moves)."""
+        return lambda z: self._greedy(z, detail)
 
     def notes(self, tokens: np.ndarray) -> list[Note]:
         """Tokens [T] -> Note list (pitch, start step, end step)."""
@@ -268,8 +281,10 @@ class ExplorerServices:
         """Slider values [K] of z [Z]."""
         return self.sliders.coords(z)
 
-    def z_from_sliders(self, z: np.ndarray, values: np.ndarray, current: np.ndarray | None = None) -> np.ndarray:
-        """z [Z] moved from slider values `current` (default: its own) to `values` [K].
+    def z_from_sliders(self, z: np.ndarray, values: np.ndarray, current: np.ndarray | None = None,
+                       detail: np.ndarray | None = None) -> np.ndarray:
+        """z [Z] moved from slider values `current` (default: its own) to `values` [K]; a melody's detail [U, C]
+        stays as it is and is decoded with every candidate.
 
         With steered sliders (vae.sweep.steer) the decoded melody follows the attribute sliders and holds
         the other attributes, and the attribute sliders' own values land near the request; otherwise the move
@@ -283,7 +298,7 @@ class ExplorerServices:
         if not self.sliders.steered:
             return (z + (values - cur) @ self.sliders.controls.basis).astype(np.float32)
         std = self.sliders.attr_std or corpus_std(self.attrs)
-        return steer(self._greedy, self.sliders.controls, z[None], cur[None], values[None], std)[0]
+        return steer(self._greedy_with(detail), self.sliders.controls, z[None], cur[None], values[None], std)[0]
 
     # --- neighbours and map ------------------------------------------------------------------------
     def neighbours(self, z: np.ndarray, k: int = 10, exclude_tune: int | None = None) -> list[dict]:
@@ -353,8 +368,9 @@ class ExplorerServices:
         z = self.styles.sample_z(style, n, seed)
         return z, self.model.decode(z, temperature, seed)
 
-    def push_attribute(self, z: np.ndarray, attribute: str, amount: float) -> np.ndarray:
+    def push_attribute(self, z: np.ndarray, attribute: str, amount: float, detail: np.ndarray | None = None) -> np.ndarray:
         """z [Z] (or [B, Z]) moved along an attribute; amount 1 = the gap between its top and bottom quartile.
+        detail: the melody's per-bar detail [U, C], kept and decoded with every candidate.
 
         An attribute with a steered slider moves like that slider (the decoded melody follows the push and
         holds the other attributes, vae.sweep.steer); any other along its attribute vector."""
@@ -371,14 +387,15 @@ class ExplorerServices:
         values[:, k] += float(amount) * gap / attr_std[attribute] / ctl.unit(k)
         if float(amount) == 0.0:
             return z
-        out = steer(self._greedy, ctl, z2, cur, values, attr_std)
+        out = steer(self._greedy_with(detail), ctl, z2, cur, values, attr_std)
         return out[0] if z.ndim == 1 else out
 
-    def move_to_style(self, z: np.ndarray, to_style: str, amount: float = 1.0) -> np.ndarray:
+    def move_to_style(self, z: np.ndarray, to_style: str, amount: float = 1.0,
+                      detail: np.ndarray | None = None) -> np.ndarray:
         """z moved toward to_style inside the styles' discriminant subspace, steered (explorer.styles.steer_style):
         at amount 1 the least move whose decoded melody the classifier recognises as to_style; amount in [0, 1]
-        goes part of the way; the rest of z is kept."""
-        return steer_style(self.model, self.styles, z, to_style, amount)
+        goes part of the way; the rest of z (and the melody's detail [U, C]) is kept."""
+        return steer_style(self.model, self.styles, z, to_style, amount, detail=detail)
 
     def style_of(self, z: np.ndarray) -> dict[str, float]:
         """Style probabilities of z [Z] (LDA with equal priors): name -> probability."""
@@ -391,10 +408,17 @@ class ExplorerServices:
         return generation.form_path(waypoints, generation.sections_for_bars(bars, per), form)
 
     def compose(self, waypoints: np.ndarray, bars: int = 16, temperature: float = 0.0,
-                seed: int = 0, form: str = "through") -> tuple[np.ndarray, np.ndarray]:
-        """A longer piece through waypoints: (z [sections, Z], tokens [sections * T]) joined section by section."""
+                seed: int = 0, form: str = "through",
+                details: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """A longer piece through waypoints [k, Z] (details [k, U, C]: each waypoint's, zero for none): (z
+        [sections, Z], tokens [sections * T] joined section by section, details [sections, U, C] or None); the
+        details follow the same path as z."""
         z = self.compose_path(waypoints, bars, form)
-        return z, join_sections(self.model.decode(z, temperature, seed))
+        d = None
+        if details is not None and np.any(details):
+            flat = np.asarray(details, np.float32).reshape(len(details), -1)
+            d = self.compose_path(flat, bars, form).reshape(len(z), *np.shape(details)[1:])
+        return z, join_sections(self.model.decode(z, temperature, seed, d)), d
 
     def originality(self, tokens: np.ndarray) -> dict:
         """Copy check of one melody [T]: longest transposition-invariant run shared with a training window.

@@ -18,13 +18,17 @@ class Session:
     or style move started from (transform_key names that move: a different move starts from the current z); neighbours: corpus windows listed for the upload; blend_z: the last
     blend's z [steps, Z]; drawn: the last melodies drawn in a style ({z, style}); sliders: the slider values
     the user set [K] (a steered move lands near them, not exactly on them), None after any other change;
-    meter: the time signature of the melody loaded (corpus tune or upload), "4/4" for new ones.
+    meter: the time signature of the melody loaded (corpus tune or upload), "4/4" for new ones; detail: the
+    per-bar detail [U, C] that brings an upload back note for note where z alone cannot (vae.fidelity), kept
+    while z moves (sliders, pushes, style moves, variations), None for melodies that need none.
     """
 
     z: np.ndarray | None = None
     origin_z: np.ndarray | None = None
     origin_tokens: np.ndarray | None = None
     origin_tune: int | None = None
+    detail: np.ndarray | None = None  # the current melody's per-bar detail [U, C] (vae.fidelity), None = none
+    origin_detail: np.ndarray | None = None  # the detail "reset" returns to
     title: str = ""
     upload: dict | None = None
     slots: dict = field(default_factory=dict)
@@ -33,6 +37,7 @@ class Session:
     transform_key: str = ""  # which move transform_base belongs to ("attribute:note_density", "style:bach")
     neighbours: tuple = ()
     blend_z: np.ndarray | None = None
+    blend_detail: np.ndarray | None = None  # the last blend's details [steps, U, C] (None: no slot had one)
     drawn: dict | None = None
     piece: dict | None = None  # the last composed piece: {"z": [sections, Z], "labels": per section}
     sliders: np.ndarray | None = None

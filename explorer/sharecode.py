@@ -9,11 +9,14 @@ import numpy as np
 
 from explorer.errors import UserError
 from explorer.validate import number
+from vae.fidelity import dequantise_detail, quantise_detail
 from vae.scales import KEYS, SCALES
 
-VERSION = 2  # 2 added the backing and the title; codes of version 1 still open
+VERSION = 3  # 2 added the backing and the title, 3 an upload's per-bar detail; codes of versions 1-2 still open
 HEAD_V1 = "<BHfIfB"  # version, latent size, temperature, seed, tempo, program
 HEAD_V2 = "<BHfIfBBBBB"  # ... + backing (0 none, 1 drone, 2 chord) + key + scale (0 = off) + title bytes
+HEAD_V3 = HEAD_V2 + "BH"  # ... + detail units (0 = no detail) + detail size per unit
+MAX_DETAIL_VALUES = 1024  # units x size a code may carry (the shipped model's detail is 4 x 128)
 MAX_CODE_CHARS = 2048  # a 64-dim latent takes ~190; a longer code is refused before decoding
 MAX_ABS_Z = 1e3  # a latent coordinate beyond this is no melody the model knows
 MIN_TEMPERATURE = 1e-3
@@ -31,25 +34,33 @@ def clean_title(title: str, limit: int = MAX_TITLE_BYTES) -> str:
 
 
 def encode_z(z: np.ndarray, temperature: float = 0.0, seed: int = 0, tempo: float = 120.0, program: int = 0,
-             backing: str = "None", title: str = "", key: str | None = None, scale: str | None = None) -> str:
-    """z [Z] + playback settings (backing, key, scale) + title -> URL-safe text. float16 keeps decoding
-    identical for a melody (~2 chars per dim); the title adds up to MAX_TITLE_BYTES."""
+             backing: str = "None", title: str = "", key: str | None = None, scale: str | None = None,
+             detail: np.ndarray | None = None) -> str:
+    """z [Z] + playback settings (backing, key, scale) + title (+ an upload's per-bar detail [U, C]) -> URL-safe
+    text. float16 keeps decoding identical for a melody (~2 chars per dim); the title adds up to
+    MAX_TITLE_BYTES; a detail travels as int8 with a float16 scale per unit (vae.fidelity.quantise_detail,
+    ~700 chars for 4 x 128), exactly as the explorer rounds it."""
     z = np.asarray(z, dtype=np.float16).ravel()
     name = clean_title(title).encode()
-    head = struct.pack(HEAD_V2, VERSION, len(z), float(temperature), int(seed) & 0xFFFFFFFF, float(tempo),
+    units, size, extra = 0, 0, b""
+    if detail is not None and np.any(detail):
+        codes, scales = quantise_detail(detail)
+        units, size = codes.shape
+        extra = scales.astype("<f2").tobytes() + codes.tobytes()
+    head = struct.pack(HEAD_V3, VERSION, len(z), float(temperature), int(seed) & 0xFFFFFFFF, float(tempo),
                        int(program) & 0x7F, BACKINGS.index(backing) if backing in BACKINGS else 0,
                        KEY_CODES.index(key) if key in KEY_CODES else 0,
-                       SCALE_CODES.index(scale) if scale in SCALE_CODES else 0, len(name))
-    return base64.urlsafe_b64encode(head + name + z.tobytes()).decode().rstrip("=")
+                       SCALE_CODES.index(scale) if scale in SCALE_CODES else 0, len(name), units, size)
+    return base64.urlsafe_b64encode(head + name + z.tobytes() + extra).decode().rstrip("=")
 
 
 def decode_z(code: str) -> dict:
     """Inverse of encode_z: {'z': float32 [Z], 'temperature', 'seed', 'tempo', 'program', 'backing', 'key',
-    'scale', 'title'};
+    'scale', 'title', 'detail': float32 [U, C] or None};
     UserError with a sentence if the code is damaged or any field is out of range."""
     if not isinstance(code, str) or len(code) > MAX_CODE_CHARS:
         raise UserError(f"this link does not hold a melody (a code is at most {MAX_CODE_CHARS} characters)")
-    backing, key, scale, name = 0, 0, 0, b""
+    backing, key, scale, name, units, width = 0, 0, 0, b"", 0, 0
     try:
         raw = base64.urlsafe_b64decode(code.strip() + "=" * (-len(code.strip()) % 4))
         version = raw[0]
@@ -57,14 +68,26 @@ def decode_z(code: str) -> dict:
             size = struct.calcsize(HEAD_V1)
             _, n, temperature, seed, tempo, program = struct.unpack(HEAD_V1, raw[:size])
         else:
-            size = struct.calcsize(HEAD_V2)
-            _, n, temperature, seed, tempo, program, backing, key, scale, title_len = struct.unpack(HEAD_V2, raw[:size])
+            head = HEAD_V2 if version == 2 else HEAD_V3
+            size = struct.calcsize(head)
+            _, n, temperature, seed, tempo, program, backing, key, scale, title_len, *more = struct.unpack(
+                head, raw[:size])
+            units, width = more if more else (0, 0)
             name, size = raw[size:size + title_len], size + title_len
     except (ValueError, struct.error, IndexError) as exc:
         raise UserError("this link does not hold a melody (the code is damaged)") from exc
-    if version not in (1, VERSION) or len(raw) != size + 2 * n:
+    detail_bytes = 2 * units + units * width
+    if version not in (1, 2, VERSION) or len(raw) != size + 2 * n + detail_bytes or units * width > MAX_DETAIL_VALUES:
         raise UserError("this link does not hold a melody (wrong version or length)")
-    z = np.frombuffer(raw[size:], dtype=np.float16).astype(np.float32)
+    z = np.frombuffer(raw[size:size + 2 * n], dtype=np.float16).astype(np.float32)
+    detail = None
+    if units:
+        at = size + 2 * n
+        scales = np.frombuffer(raw[at:at + 2 * units], dtype="<f2")
+        codes = np.frombuffer(raw[at + 2 * units:], dtype=np.int8).reshape(units, width)
+        if not np.isfinite(scales).all() or (np.abs(scales) > MAX_ABS_Z).any():
+            raise UserError("this link does not hold a melody (invalid numbers)")
+        detail = dequantise_detail(codes, scales)
     if not np.isfinite(z).all() or (np.abs(z) > MAX_ABS_Z).any():
         raise UserError("this link does not hold a melody (invalid numbers)")
     for field, value, menu in (("backing", backing, BACKINGS), ("key", key, KEY_CODES), ("scale", scale, SCALE_CODES)):
@@ -74,7 +97,8 @@ def decode_z(code: str) -> dict:
         title = clean_title(name.decode("utf-8"))
     except UnicodeDecodeError:
         raise UserError("this link does not hold a melody (its title is damaged)") from None
-    out = {"z": z, "backing": BACKINGS[backing], "key": KEY_CODES[key], "scale": SCALE_CODES[scale], "title": title}
+    out = {"z": z, "backing": BACKINGS[backing], "key": KEY_CODES[key], "scale": SCALE_CODES[scale], "title": title,
+           "detail": detail}
     for field, value, integer in (("temperature", temperature, False), ("seed", seed, True), ("tempo", tempo, False),
                                   ("program", program, True)):
         try:

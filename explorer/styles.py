@@ -183,7 +183,7 @@ CENTROID_AMOUNTS = (1.0, 1.5)  # centroid moves tried after the subspace moves
 
 
 def steer_style(model, styles: StyleModel, z: np.ndarray, to_style: str, amount: float = 1.0,
-                emphases: tuple[float, ...] = STEER_EMPHASES) -> np.ndarray:
+                emphases: tuple[float, ...] = STEER_EMPHASES, detail: np.ndarray | None = None) -> np.ndarray:
     """A style move that arrives: z [Z] or [B, Z] moved `amount` of the way to the first candidate whose
     decoding, re-encoded, the style classifier recognises as `to_style` (else the most probable). Candidates,
     in order: the subspace moves by increasing emphasis (they keep the rest of z), then the whole-z centroid
@@ -191,6 +191,7 @@ def steer_style(model, styles: StyleModel, z: np.ndarray, to_style: str, amount:
 
     Decodes len(emphases) + len(CENTROID_AMOUNTS) candidates per melody (one batch). Amounts in (0, 1) go part of the way along the
     same line, so a small amount changes the melody a little. `model` needs decode and encode (TrainedModel).
+    detail: one melody's per-bar detail [U, C] (vae.fidelity), decoded with every candidate; None for none.
     """
     z = np.asarray(z, dtype=np.float32)
     single = z.ndim == 1
@@ -203,7 +204,8 @@ def steer_style(model, styles: StyleModel, z: np.ndarray, to_style: str, amount:
     centroid = [styles.move(z2, to_style, 1.0) + (a - 1.0) * (styles.move(z2, to_style, 1.0) - z2)
                 for a in CENTROID_AMOUNTS]
     cands = np.stack(subspace + centroid, axis=1)  # [B, E, Z]
-    again = model.encode(model.decode(cands.reshape(b * e, -1)))[0]
+    flat = cands.reshape(b * e, -1)
+    again = model.encode(model.decode(flat) if detail is None else model.decode(flat, detail=detail))[0]
     prob = styles.probabilities(again)[:, t].reshape(b, e)
     ok = (styles.predict(again) == t).reshape(b, e)
     pick = np.where(ok.any(axis=1), ok.argmax(axis=1), prob.argmax(axis=1))

@@ -172,7 +172,8 @@ def test_compose_and_originality(services, small_corpus):
     way = services.index.mu[[1, 50, 100]]
     path = services.compose_path(way, bars=16)
     assert path.shape == (4, services.latent_dim) and np.allclose(path[0], way[0]) and np.allclose(path[-1], way[-1])
-    z, tokens = services.compose(way, bars=12)
+    z, tokens, details = services.compose(way, bars=12)
+    assert details is None  # no waypoint has a detail
     assert z.shape == (3, services.latent_dim) and tokens.shape == (192,)
     busy = np.nonzero((small_corpus.split == TRAIN) & ((small_corpus.tokens >= FIRST_NOTE_ON).sum(1) >= 12))[0]
     w = small_corpus.tokens[busy[0]].astype(np.int64)

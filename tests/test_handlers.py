@@ -494,3 +494,42 @@ def test_compose_plays_every_waypoint_and_the_aaba_form(h, four_slots, tiny_serv
     assert np.allclose(form["z"][2], zb)
     with pytest.raises(UserError, match="form must be"):
         h.compose(st, 16, SAMPLED, "rondo")
+
+
+def test_an_uploads_detail_stays_with_its_melody(h):
+    """A melody held as (z, per-bar detail) plays the same through render, share link, history and reset;
+    sliders and variations move z and keep the detail; a blend carries it from its slot."""
+    from explorer import history
+    from vae.fidelity import round_detail
+
+    s = h.s
+    rng = np.random.default_rng(0)
+    z = s.index.mu[5]
+    detail = next(d for d in (round_detail(rng.normal(0, 2, s.detail_shape)) for _ in range(50))
+                  if not np.array_equal(s.decode(z, temperature=1.0, seed=3, detail=d), s.decode(z, 1.0, 3)))
+    st = h.set_z(new_state(), z, "Upload", detail=detail)
+    assert np.array_equal(st.detail, detail) and np.array_equal(st.origin_detail, detail)
+    r = h.render(st, SAMPLED)
+    assert np.array_equal(r.tokens, s.decode(st.z, 1.0, 3, detail))
+    shared, r_shared, _ = h.from_share_code(new_state(), r.share_code, SAMPLED)
+    assert np.array_equal(shared.detail, detail) and np.array_equal(r_shared.tokens, r.tokens)
+    values = list(r.sliders)
+    values[0] += 1.5
+    moved, r_moved = h.set_sliders(st, values, SAMPLED)
+    assert not np.array_equal(moved.z, st.z) and np.array_equal(moved.detail, detail)
+    assert np.array_equal(r_moved.tokens, s.decode(moved.z, 1.0, 3, detail))
+    back, r_back = h.reset(moved, SAMPLED)
+    assert np.array_equal(r_back.tokens, r.tokens)
+    kept = history.record(history.record(st).but(z=moved.z, move="slider:0"))
+    again = history.go_to(kept, kept.history[0].id)
+    assert np.array_equal(again.detail, detail) and np.array_equal(h.render(again, SAMPLED).tokens, r.tokens)
+    var, _ = h.similar(st, SAMPLED, 0.5, seed=1)
+    assert np.allclose(var.detail, round_detail(0.5 * detail))
+    plain = h.set_z(new_state(), s.index.mu[9], "Plain")
+    assert plain.detail is None
+    slots = h.set_slot(h.set_slot(st, "A"), "B").but(slots={**h.set_slot(st, "A").slots,
+                                                            "B": {"z": plain.z, "title": "Plain", "detail": None}})
+    b = h.blend(slots, 3, PLAY)
+    assert np.array_equal(b["detail"][0], detail) and not np.any(b["detail"][-1])
+    assert np.array_equal(b["tokens"][0], s.decode(st.z, detail=detail))
+    assert np.array_equal(b["tokens"][-1], s.decode(plain.z))

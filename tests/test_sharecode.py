@@ -7,16 +7,22 @@ import numpy as np
 import pytest
 
 from explorer.errors import UserError
-from explorer.sharecode import HEAD_V1, HEAD_V2, MAX_CODE_CHARS, MAX_TITLE_BYTES, VERSION, decode_z, encode_z
+from explorer.sharecode import (HEAD_V1, HEAD_V2, HEAD_V3, MAX_CODE_CHARS, MAX_TITLE_BYTES, VERSION, decode_z,
+                                encode_z)
+from vae.fidelity import round_detail
 
 Z = np.linspace(-2, 2, 64).astype(np.float32)
 
 
+DETAIL = np.random.default_rng(0).normal(0, 0.4, (4, 128)).astype(np.float32)
+
+
 def raw_code(temperature=0.0, seed=0, tempo=120.0, program=0, z=Z, version=VERSION, backing=0, key=0, scale=0,
-             title=b"") -> str:
+             title=b"", units=0, size=0, detail_bytes=b"") -> str:
     z = np.asarray(z, np.float16)
-    head = struct.pack(HEAD_V2, version, len(z), temperature, seed, tempo, program, backing, key, scale, len(title)) + title
-    return base64.urlsafe_b64encode(head + z.tobytes()).decode().rstrip("=")
+    head = struct.pack(HEAD_V3, version, len(z), temperature, seed, tempo, program, backing, key, scale, len(title),
+                       units, size) + title
+    return base64.urlsafe_b64encode(head + z.tobytes() + detail_bytes).decode().rstrip("=")
 
 
 def test_round_trip():
@@ -32,6 +38,32 @@ def test_a_version_1_link_still_opens():
     code = base64.urlsafe_b64encode(head + Z.astype(np.float16).tobytes()).decode().rstrip("=")
     d = decode_z(code)
     assert np.allclose(d["z"], Z, atol=2e-3) and d["tempo"] == 100.0 and d["backing"] == "None" and d["title"] == ""
+
+
+def test_a_version_2_link_still_opens():
+    head = struct.pack(HEAD_V2, 2, len(Z), 0.0, 3, 100.0, 40, 1, 0, 0, 4) + b"Reel"
+    code = base64.urlsafe_b64encode(head + Z.astype(np.float16).tobytes()).decode().rstrip("=")
+    d = decode_z(code)
+    assert np.allclose(d["z"], Z, atol=2e-3) and d["backing"] == "Drone" and d["title"] == "Reel" and d["detail"] is None
+
+
+def test_an_uploads_detail_travels_exactly_as_the_explorer_rounds_it():
+    code = encode_z(Z, title="x" * 200, detail=DETAIL)
+    d = decode_z(code)
+    assert np.array_equal(d["detail"], round_detail(DETAIL))
+    assert np.abs(d["detail"] - DETAIL).max() <= np.abs(DETAIL).max() / 127  # int8 per bar: within one step
+    assert len(code) < MAX_CODE_CHARS  # with the longest title, too
+    assert decode_z(encode_z(Z))["detail"] is None and decode_z(encode_z(Z, detail=np.zeros((4, 128))))["detail"] is None
+
+
+@pytest.mark.parametrize("units, size, payload, word", [
+    (4, 128, np.full(4, np.nan, "<f2").tobytes() + bytes(512), "invalid numbers"),
+    (4, 128, np.ones(4, "<f2").tobytes() + bytes(100), "length"),
+    (32, 40, np.ones(32, "<f2").tobytes() + bytes(32 * 40), "length"),  # more values than a detail can have
+])
+def test_a_tampered_detail_is_refused_with_a_sentence(units, size, payload, word):
+    with pytest.raises(UserError, match=word):
+        decode_z(raw_code(units=units, size=size, detail_bytes=payload))
 
 
 def test_titles_are_cleaned_and_capped():

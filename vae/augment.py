@@ -16,10 +16,13 @@ EARLY_STEPS = (1, 2)  # a sixteenth or an eighth early
 EARLY_WEIGHTS = (0.35, 0.65)
 
 
-def anticipate(tokens: np.ndarray, share: float, rng: np.random.Generator, per_onset: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+def anticipate(tokens: np.ndarray, share: float, rng: np.random.Generator, per_onset: float = 0.5,
+               offbeats: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Copy of windows [B, T] where, in a `share` of the windows, each on-beat onset moves 1 or 2 steps earlier
     with probability `per_onset`, when the steps it moves over hold (the note before, or a rest, is shortened;
-    no event is overwritten). Returns (tokens [B, T], changed [B] bool).
+    no event is overwritten). With `offbeats`, onsets on the eighth between beats may also move a sixteenth
+    earlier (the 16th-note syncopations of pop and ragtime: onsets on the 2nd and 4th sixteenth of a beat).
+    Returns (tokens [B, T], changed [B] bool).
     """
     x = np.array(tokens, copy=True)
     b, t = x.shape
@@ -29,8 +32,14 @@ def anticipate(tokens: np.ndarray, share: float, rng: np.random.Generator, per_o
     chosen = rng.random(b) < share
     beats = np.arange(STEPS_PER_QUARTER, t, STEPS_PER_QUARTER)
     early = rng.choice(np.array(EARLY_STEPS), size=(b, len(beats)), p=np.array(EARLY_WEIGHTS))
+    if offbeats:  # eighth off-beats move one sixteenth, interleaved with the beats in time order
+        half = STEPS_PER_QUARTER // 2
+        beats = np.concatenate([beats, np.arange(half, t, STEPS_PER_QUARTER)])
+        early = np.concatenate([early, np.ones((b, len(beats) - early.shape[1]), np.int64)], axis=1)
+        order = np.argsort(beats, kind="stable")
+        beats, early = beats[order], early[:, order]
     move = chosen[:, None] & (rng.random((b, len(beats))) < per_onset) & (x[:, beats] >= FIRST_NOTE_ON)
-    for j, s in enumerate(beats):  # left to right: a moved onset never lands on another beat's steps
+    for j, s in enumerate(beats):  # left to right: a moved onset never lands on a later position's steps
         rows = move[:, j]
         for k in EARLY_STEPS:
             r = np.flatnonzero(rows & (early[:, j] == k))

@@ -42,6 +42,8 @@ def _cmd_train(a: argparse.Namespace) -> int:
         overrides["attr_names"] = tuple(n for n in a.attr_names.split(",") if n)
     if a.bf16 is not None:
         overrides["bf16"] = a.bf16
+    if a.anticipate_offbeats is not None:
+        overrides["anticipate_offbeats"] = a.anticipate_offbeats
     preset = replace(preset, train=replace(tcfg, **overrides))
     if a.latent_dim is not None:  # a fresh run only: a resumed or warm-started run keeps its checkpoint's size
         if a.latent_dim < len(preset.train.attr_names):
@@ -171,6 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--latent-dim", type=int, help="size of z for a fresh run (16, 32, 64 ...)")
     t.add_argument("--transpose", type=int, help="random transposition range in semitones (0 = off)")
     t.add_argument("--anticipate", type=float, help="share of windows given pop-style anticipations (0 = off)")
+    t.add_argument("--anticipate-offbeats", action=argparse.BooleanOptionalAction, default=None,
+                   help="also anticipate eighth off-beats by a sixteenth (with --anticipate)")
     t.add_argument("--sampling-rate-max", type=float, help="scheduled sampling: max share of own guesses fed back")
     t.add_argument("--valid-every-minutes", type=float)
     t.add_argument("--seed", type=int)

@@ -65,6 +65,7 @@ class TrainConfig:
     sampling_warmup_steps: int = 20000
     transpose: int = 0  # random transposition augmentation range in semitones (0 = off)
     anticipate: float = 0.0  # share of training windows given pop-style anticipations (vae.augment; 0 = off)
+    anticipate_offbeats: bool = False  # also anticipate eighth off-beats by a sixteenth (16th-note syncopation)
     bf16: bool = False  # bf16 autocast: for GPUs; measured ~15x slower for GRUs on this CPU (torch 2.13)
     grad_clip: float = 1.0
     valid_every_minutes: float = 5.0

@@ -60,21 +60,23 @@ def midi_windows(folder: Path) -> tuple[np.ndarray, int, list[dict]]:
     return tokens, read, failed
 
 
-FIDELITY_MAX_WINDOWS = 400  # fitting z costs ~0.1 s a window on this CPU; a spread sample of more is plenty
+FIDELITY_MAX_WINDOWS = 400  # fitting costs ~0.1-1 s a window on this CPU; a spread sample of more is plenty
 
 
 def rendering_fidelity(model: TrainedModel, tokens: np.ndarray, max_windows: int = FIDELITY_MAX_WINDOWS) -> dict:
     """Exact-note F1 (pitch and onset) of what the app plays for each window: the greedy decoding of the
-    encoder's mu, and of z fitted to the window (vae.fidelity, what an upload starts from)."""
-    from vae.fidelity import fit_latent, note_f1
+    encoder's mu, of z fitted to the window, and of that z with the per-bar detail that z cannot say (what an
+    upload starts from: vae.fidelity.fit_melodies), plus the share of windows that needed a detail."""
+    from vae.fidelity import fit_melodies
 
     pick = np.linspace(0, len(tokens) - 1, min(max_windows, len(tokens))).round().astype(int)
     x = tokens[np.unique(pick)]
-    mu, _ = model.encode(x)
-    f_mu = note_f1(x, model.decode(mu))
-    f_fit = np.concatenate([fit_latent(model, x[i : i + 64])[2] for i in range(0, len(x), 64)])
-    return {"rendering_f1_encoder": float(f_mu.mean()), "rendering_f1_fitted": float(f_fit.mean()),
-            "rendering_f1_fitted_share_ge_0.8": float((f_fit >= 0.8).mean()), "rendering_f1_windows": len(x)}
+    fits = [fit_melodies(model, x[i : i + 64]) for i in range(0, len(x), 64)]
+    f_mu, f_z, f_all = (np.concatenate([getattr(f, k) for f in fits]) for k in ("f1_encoder", "f1_z", "f1"))
+    detail = np.concatenate([np.abs(f.detail).reshape(len(f.detail), -1).max(1) > 0 for f in fits])
+    return {"rendering_f1_encoder": float(f_mu.mean()), "rendering_f1_fitted_z": float(f_z.mean()),
+            "rendering_f1_fitted": float(f_all.mean()), "rendering_f1_fitted_share_ge_0.8": float((f_all >= 0.8).mean()),
+            "rendering_detail_share": float(detail.mean()), "rendering_f1_windows": len(x)}
 
 
 def evaluate(checkpoint: Path, corpus_dir: Path | None = None, split: str = "test", midi: Path | None = None,

@@ -83,15 +83,23 @@ class TrainedModel:
         mu, logvar = self.model.encode(torch.as_tensor(tokens, device=self.device))
         return mu.cpu().numpy(), torch.exp(0.5 * logvar).cpu().numpy()
 
+    @property
+    def detail_shape(self) -> tuple[int, int]:
+        """(units, context size) of a melody's detail: what it holds beyond z (vae.fidelity.fit_detail)."""
+        return self.model.detail_shape
+
     @torch.no_grad()
-    def decode(self, z: np.ndarray, temperature: float = 0.0, seed: int | None = None) -> np.ndarray:
-        """z [Z] or [B, Z] -> tokens [B, T] int64. Temperature 0 is greedy; a seed makes sampling repeatable."""
+    def decode(self, z: np.ndarray, temperature: float = 0.0, seed: int | None = None,
+               detail: np.ndarray | None = None) -> np.ndarray:
+        """z [Z] or [B, Z] -> tokens [B, T] int64. Temperature 0 is greedy; a seed makes sampling repeatable.
+        detail: [U, C] for every row, or [B, U, C], or None (vae.fidelity.fit_detail)."""
         z_t = torch.as_tensor(np.atleast_2d(np.asarray(z, dtype=np.float32)), device=self.device)
+        d_t = None if detail is None else torch.as_tensor(np.asarray(detail, dtype=np.float32), device=self.device)
         gen = None
         if temperature > 0:
             gen = torch.Generator(device=self.device)
             gen.manual_seed(0 if seed is None else int(seed))
-        return self.model.generate(z_t, temperature=temperature, generator=gen).cpu().numpy()
+        return self.model.generate(z_t, temperature=temperature, generator=gen, detail=d_t).cpu().numpy()
 
     def reconstruct(self, x) -> np.ndarray:
         """Greedy decode of each melody's posterior mean: tokens [B, T]."""

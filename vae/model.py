@@ -50,14 +50,25 @@ class MelodyVAE(nn.Module):
         return self.to_mu(h).float(), self.to_logvar(h).float().clamp(-12.0, 8.0)
 
     # --- decoder -------------------------------------------------------------------------------
-    def _contexts(self, z: torch.Tensor) -> torch.Tensor:
-        """z [B, Z] -> per-unit context [B, U, C]: U bars (hierarchical) or 1 (flat)."""
+    def _contexts(self, z: torch.Tensor, detail: torch.Tensor | None = None) -> torch.Tensor:
+        """z [B, Z] -> per-unit context [B, U, C]: U bars (hierarchical) or 1 (flat).
+
+        detail: an offset added to each unit's context, [U, C] (the same for every row) or [B, U, C]: what a
+        melody holds beyond what z can say (vae.fidelity.fit_detail), None for none.
+        """
         if not self.cfg.hierarchical:
-            return z[:, None, :]
-        b, n = z.shape[0], self.cfg.num_bars
-        h0 = torch.tanh(self.cond_init(z))[None]
-        ctx, _ = self.conductor(z[:, None, :].expand(b, n, z.shape[1]).contiguous(), h0)
-        return ctx
+            ctx = z[:, None, :]
+        else:
+            b, n = z.shape[0], self.cfg.num_bars
+            h0 = torch.tanh(self.cond_init(z))[None]
+            ctx, _ = self.conductor(z[:, None, :].expand(b, n, z.shape[1]).contiguous(), h0)
+        return ctx if detail is None else ctx + detail.to(ctx.dtype)
+
+    @property
+    def detail_shape(self) -> tuple[int, int]:
+        """(units, context size): the shape of a melody's detail (see _contexts)."""
+        units, _ = self._units()
+        return units, self.cfg.conductor_hidden if self.cfg.hierarchical else self.cfg.latent_dim
 
     def _units(self) -> tuple[int, int]:
         """(units, steps per unit) of the decoder layout."""
@@ -70,11 +81,12 @@ class MelodyVAE(nn.Module):
         h = torch.tanh(self.dec_init(ctx))
         return h.view(ctx.shape[0], self.cfg.dec_layers, self.cfg.dec_hidden).transpose(0, 1).contiguous()
 
-    def decode_logits(self, z: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
-        """Teacher-forced decoding. z [B, Z], inputs [B, T] (previous tokens, start index first) -> logits [B, T, V]."""
+    def decode_logits(self, z: torch.Tensor, inputs: torch.Tensor, detail: torch.Tensor | None = None) -> torch.Tensor:
+        """Teacher-forced decoding. z [B, Z], inputs [B, T] (previous tokens, start index first), detail [U, C] or
+        [B, U, C] or None (see _contexts) -> logits [B, T, V]."""
         b, t = inputs.shape
         units, steps = self._units()
-        ctx = self._contexts(z)  # [B, U, C]
+        ctx = self._contexts(z, detail)  # [B, U, C]
         emb = self.embed(inputs).view(b * units, steps, -1)
         ctx_flat = ctx.reshape(b * units, -1)
         x = torch.cat([emb, ctx_flat[:, None, :].expand(-1, steps, -1)], dim=-1)
@@ -87,11 +99,13 @@ class MelodyVAE(nn.Module):
         return torch.cat([start, tokens[:, :-1]], dim=1)
 
     @torch.no_grad()
-    def generate(self, z: torch.Tensor, temperature: float = 0.0, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Autoregressive decoding. z [B, Z] -> tokens [B, T]; temperature 0 is greedy (argmax)."""
+    def generate(self, z: torch.Tensor, temperature: float = 0.0, generator: torch.Generator | None = None,
+                 detail: torch.Tensor | None = None) -> torch.Tensor:
+        """Autoregressive decoding. z [B, Z] (detail [U, C] / [B, U, C] / None) -> tokens [B, T]; temperature 0
+        is greedy (argmax)."""
         if self.cfg.dec_layers == 1:
-            return self._generate_fused(z, temperature, generator)
-        return self.generate_reference(z, temperature, generator)
+            return self._generate_fused(z, temperature, generator, detail)
+        return self.generate_reference(z, temperature, generator, detail)
 
     def _pick(self, logits: torch.Tensor, temperature: float, generator: torch.Generator | None) -> torch.Tensor:
         if temperature <= 0:
@@ -100,12 +114,12 @@ class MelodyVAE(nn.Module):
         return torch.multinomial(probs, 1, generator=generator)[:, 0]
 
     def _decode_loop(self, z: torch.Tensor, temperature: float, generator: torch.Generator | None,
-                     bar_start, step) -> torch.Tensor:
+                     bar_start, step, detail: torch.Tensor | None = None) -> torch.Tensor:
         """Shared autoregressive loop: bar_start(c) -> state at each unit's start; step(prev, c, state) ->
         (logits [B, V], state). Both decoders below differ only in those two functions."""
         b = z.shape[0]
         units, steps = self._units()
-        ctx = self._contexts(z)
+        ctx = self._contexts(z, detail)
         prev = torch.full((b,), self.start_index, dtype=torch.long, device=z.device)
         out = torch.empty(b, units * steps, dtype=torch.long, device=z.device)
         for u in range(units):
@@ -119,17 +133,18 @@ class MelodyVAE(nn.Module):
 
     @torch.no_grad()
     def generate_reference(self, z: torch.Tensor, temperature: float = 0.0,
-                           generator: torch.Generator | None = None) -> torch.Tensor:
+                           generator: torch.Generator | None = None, detail: torch.Tensor | None = None) -> torch.Tensor:
         """The plain decoding loop through nn.GRU, one step at a time (any number of layers)."""
 
         def step(prev, c, h):
             y, h = self.decoder(torch.cat([self.embed(prev), c], dim=-1)[:, None, :], h)
             return self.out(y[:, 0]), h
 
-        return self._decode_loop(z, temperature, generator, self._init_hidden, step)
+        return self._decode_loop(z, temperature, generator, self._init_hidden, step, detail)
 
     @torch.no_grad()
-    def _generate_fused(self, z: torch.Tensor, temperature: float, generator: torch.Generator | None) -> torch.Tensor:
+    def _generate_fused(self, z: torch.Tensor, temperature: float, generator: torch.Generator | None,
+                        detail: torch.Tensor | None = None) -> torch.Tensor:
         """The same loop for a 1-layer decoder with the GRU cell written out: each token's input product is a
         table lookup and the bar context's is computed once per bar (less work per step on a CPU). Greedy
         decoding runs the loop as TorchScript (_greedy_loop): the same operations, in C++ without Python's
@@ -141,7 +156,7 @@ class MelodyVAE(nn.Module):
         w_hh_t = self.decoder.weight_hh_l0.t().contiguous()
         if temperature <= 0:
             units, steps = self._units()
-            ctx = self._contexts(z)  # [B, U, C]
+            ctx = self._contexts(z, detail)  # [B, U, C]
             flat = ctx.reshape(-1, ctx.shape[-1])
             ctx_proj = torch.addmm(b_ih, flat, w_ih[:, e:].t()).view(ctx.shape[0], units, -1)
             h0 = self._init_hidden(flat)[0].view(ctx.shape[0], units, -1)
@@ -157,7 +172,7 @@ class MelodyVAE(nn.Module):
             h = _gru_cell(token_proj[prev] + ctx_proj, h, w_hh_t, b_hh)
             return self.out(h), (ctx_proj, h)
 
-        return self._decode_loop(z, temperature, generator, bar_start, step)
+        return self._decode_loop(z, temperature, generator, bar_start, step, detail)
 
     # --- training ------------------------------------------------------------------------------
     def forward(self, tokens: torch.Tensor, beta: float = 1.0, free_bits: float = 0.0,

@@ -67,7 +67,7 @@ def augmented(x: torch.Tensor, attrs: torch.Tensor, tcfg: TrainConfig, step: int
     if tcfg.anticipate <= 0:
         return x, attrs
     rng = np.random.default_rng([tcfg.seed, step, 7919])
-    xa, changed = anticipate(x.numpy(), tcfg.anticipate, rng)
+    xa, changed = anticipate(x.numpy(), tcfg.anticipate, rng, offbeats=tcfg.anticipate_offbeats)
     if not changed.any():
         return x, attrs
     if attrs.shape[1]:

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import gradio as gr
 
 from explorer.errors import UserError
+from explorer.handlers import detail_row
 from explorer.ui.common import CheckedSlider, Page, plot, user_errors
 
 
@@ -52,7 +53,7 @@ def wire(page: Page, c: SimpleNamespace) -> None:
     @user_errors
     def on_blend(data):
         b = h.blend(page.session(data), int(data[c.steps]), page.playback(data))
-        st = page.session(data).but(blend_z=b["z"])
+        st = page.session(data).but(blend_z=b["z"], blend_detail=b["detail"])
         return st, plot(b["figure"]), b["wav"], [b["midi"], b["wav"]], gr.update(maximum=len(b["z"]), value=1)
 
     c.blend.click(on_blend, page.inputs(c.steps), [page.state, c.strip, c.audio, c.files, c.pick], api_name="blend",
@@ -64,7 +65,8 @@ def wire(page: Page, c: SimpleNamespace) -> None:
         if st.blend_z is None:
             raise UserError("Blend two melodies first.")
         i = min(max(int(data[c.pick]) - 1, 0), len(st.blend_z) - 1)
-        st = h.set_z(st, st.blend_z[i], f"Blend step {i + 1} of {len(st.blend_z)}", as_origin=False)
+        st = h.set_z(st, st.blend_z[i], f"Blend step {i + 1} of {len(st.blend_z)}", as_origin=False,
+                     detail=detail_row(st.blend_detail, i))
         return page.show(st, h.render(st, page.playback(data)))
 
     c.pick.release(on_pick, page.inputs(c.pick), page.main_and_sliders, api_visibility="private")

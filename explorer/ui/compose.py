@@ -8,6 +8,7 @@ import gradio as gr
 
 from explorer.errors import UserError
 from explorer.generation import FORMS
+from explorer.handlers import detail_row
 from explorer.ui.common import CheckedSlider, Page, plot, user_errors
 
 NO_WAYPOINTS = "No waypoints yet."
@@ -57,7 +58,7 @@ def wire(page: Page, c: SimpleNamespace) -> None:
     def on_compose(data):
         st = page.session(data)
         piece = h.compose(st, int(data[c.bars]), page.playback(data), data[c.form])
-        st = st.but(piece={"z": piece["z"], "labels": piece["labels"]})
+        st = st.but(piece={"z": piece["z"], "labels": piece["labels"], "detail": piece["detail"]})
         return (st, plot(piece["figure"]), piece["wav"], [piece["midi"], piece["wav"]],
                 gr.update(maximum=len(piece["z"]), value=1))
 
@@ -70,7 +71,8 @@ def wire(page: Page, c: SimpleNamespace) -> None:
         if not st.piece:
             raise UserError("Compose a piece first.")
         i = min(max(int(data[c.pick]) - 1, 0), len(st.piece["z"]) - 1)
-        st = h.set_z(st, st.piece["z"][i], f"Composed piece, {st.piece['labels'][i]}")
+        st = h.set_z(st, st.piece["z"][i], f"Composed piece, {st.piece['labels'][i]}",
+                     detail=detail_row(st.piece.get("detail"), i))
         return page.show(st, h.render(st, page.playback(data)))
 
     c.pick.release(on_pick, page.inputs(c.pick), page.main_and_sliders, api_name="load_section",

@@ -47,16 +47,18 @@ def wire(page: Page, c: SimpleNamespace) -> None:
     outputs = page.main_and_sliders + [c.status, c.window, c.extracted, c.extracted_audio, c.extracted_files,
                                        c.neighbours, c.where]
 
-    def show_choice(st, cand: int, win: int, play) -> list:
-        st, r, info = h.choose_upload(st, cand, win, play)
+    def show_choice(st, cand: int, win: int, play, progress=None) -> list:
+        fitting = (lambda f: progress(f, desc="Fitting the model to your melody")) if progress else None  # noqa: E731
+        st, r, info = h.choose_upload(st, cand, win, play, progress=fitting)
         up = st.upload
         chosen = up["candidates"][info["candidate"]]
         st = st.but(neighbours=tuple(n["window"] for n in info["neighbours"]))
         fid = info["fidelity"]
+        held = (f"; from its latent point alone {fid['z']:.0%}, the rest held by a per-bar detail that the sliders keep"
+                if fid["detail"] else "")
         status = (f"**{md_escape(up['name'])}** ({up['meter']}): {len(up['candidates'])} melody candidate(s); showing "
                   f"{chosen['label']}, window {info['window'] + 1} of {len(chosen['windows'])}. The model plays back "
-                  f"{fid['fitted']:.0%} of its notes exactly (pitch and onset; {fid['encoder']:.0%} straight from "
-                  f"the encoder). {' '.join(up['warnings'])}")
+                  f"{fid['fitted']:.0%} of its notes exactly (pitch and onset{held}). {' '.join(up['warnings'])}")
         extracted = figures.piano_roll(info["extracted"], h.s.format.window_steps, title="Extracted from your file",
                                        height=220, meter=st.meter)
         where = h.map_figure("collection", None, {"your melody": info["map_xy"]})
@@ -66,32 +68,32 @@ def wire(page: Page, c: SimpleNamespace) -> None:
                 neighbours_rows(info["neighbours"]), plot(where)]
 
     @user_errors
-    def on_upload(data):
+    def on_upload(data, progress=gr.Progress()):  # noqa: B008 (Gradio injects a tracker per call)
         st = h.upload(page.session(data), data[c.file])
         # (label, index) pairs: value 0 is then a valid choice, and equal labels (channels of one track)
         # still pick their own candidate
         choices = [(cand["label"], i) for i, cand in enumerate(st.upload["candidates"])]
-        return [*show_choice(st, 0, 0, page.playback(data)), gr.update(choices=choices, value=0)]
+        return [*show_choice(st, 0, 0, page.playback(data), progress), gr.update(choices=choices, value=0)]
 
     c.file.upload(on_upload, page.inputs(c.file), outputs + [c.cand], api_name="upload", api_visibility="private")
 
     @user_errors
-    def on_abc(data):
+    def on_abc(data, progress=gr.Progress()):  # noqa: B008 (Gradio injects a tracker per call)
         st = h.read_abc(page.session(data), data[c.abc])
         choices = [(cand["label"], i) for i, cand in enumerate(st.upload["candidates"])]
-        return [*show_choice(st, 0, 0, page.playback(data)), gr.update(choices=choices, value=0)]
+        return [*show_choice(st, 0, 0, page.playback(data), progress), gr.update(choices=choices, value=0)]
 
     gr.on([c.abc_btn.click, c.abc.submit], on_abc, page.inputs(c.abc), outputs + [c.cand], api_name="abc",
           api_visibility="private")
 
     def chooser(window_too: bool):
         @user_errors
-        def on_choice(data):
+        def on_choice(data, progress=gr.Progress()):  # noqa: B008 (Gradio injects a tracker per call)
             st = page.session(data)
             if st.upload is None or data[c.cand] is None:
                 raise UserError("Upload a MIDI file first.")
             win = (data[c.window] or 0) if window_too else 0
-            return show_choice(st, data[c.cand], win, page.playback(data))
+            return show_choice(st, data[c.cand], win, page.playback(data), progress)
 
         return on_choice
 
