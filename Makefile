@@ -11,7 +11,7 @@ APT_RUN := libfluidsynth3
 APT_TEST := chromium
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: all install system system-test run test test-slow fuzz lint bench corpus train evaluate ship trials trials-latent trials-freebits clean
+.PHONY: all install system system-test run test test-slow fuzz lint bench corpus train evaluate ship trials trials-latent trials-freebits trials-fidelity clean
 
 all: test
 
@@ -86,6 +86,10 @@ trials-latent: install
 # Round 4 (from scratch, same minutes and seed): free bits 32/64/128 nats at z64: bench/trials-freebits.md
 trials-freebits: install
 	$(PY) -m bench.model_trials --minutes 12 --out runs/trials-fb --only z64-fb32 z64 z64-fb128 --n 40 --modes response --table trials-freebits
+
+# Round 5 (step 12, warm start, 20 minutes each): syncopation augmentation, KL weight 0.1: bench/trials-r5.md
+trials-fidelity: install
+	$(PY) -m bench.model_trials --minutes 20 --out runs/trials-r5 --only r5-w0.05 r5-sync r5-sync-b0.1 --n 40 --modes response --table trials-r5
 
 clean:
 	rm -rf .cache

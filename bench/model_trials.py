@@ -112,7 +112,8 @@ def fidelity(model, ood: dict) -> dict:
 
 
 TITLES = {"trials": "Regulariser trials, round 2", "trials-latent": "Latent size trials, round 3 (from scratch)",
-          "trials-freebits": "Free-bits trials, round 4 (from scratch, z64; the default preset has 64 free nats)"}
+          "trials-freebits": "Free-bits trials, round 4 (from scratch, z64; the default preset has 64 free nats)",
+          "trials-r5": "Fidelity trials, round 5 (step 12: syncopation augmentation and KL weight; warm start)"}
 
 
 def to_markdown(rows: list[dict], minutes: float, modes: list[str], table: str = "trials") -> str:
@@ -123,7 +124,7 @@ def to_markdown(rows: list[dict], minutes: float, modes: list[str], table: str =
              "any other attribute (each in its corpus std). Slider fits: response = the decoder's measured "
              "response to z, decorrelated = a read-out of the encoder's mu, axis = latent dim k itself.", "",
              f"Exact-note F1 of the rendering of out-of-domain windows (bench.ood, {FIDELITY_WINDOWS} per domain), at mu / after "
-             "fitting z (vae.fidelity).", "",
+             "fitting z alone (vae.fidelity; no per-bar detail: what the model itself can say).", "",
              "| trial | flags | steps | teacher-forced | greedy | note-event | KL nats | mu-attribute Spearman | "
              "F1 pop | F1 classical | F1 ragtime | "
              + " | ".join(f"earned ({m})" for m in modes) + " |", "|---" * (11 + len(modes)) + "|"]
