@@ -102,11 +102,11 @@ FIDELITY_WINDOWS = 24  # out-of-domain windows per domain for the exact-note F1 
 
 def fidelity(model, ood: dict) -> dict:
     """Mean exact-note F1 of the rendering at mu and after fitting z (vae.fidelity), per out-of-domain domain."""
-    from vae.fidelity import fit_melodies
+    from vae.fidelity import FIT_STEPS, fit_melodies
 
     out = {}
     for domain, x in ood.items():
-        fit = fit_melodies(model, x, detail=False)  # z alone: what the model itself can say (the detail fills in)
+        fit = fit_melodies(model, x, detail=False, z_steps=FIT_STEPS)  # z alone: what the model itself can say (the detail fills in)
         out[domain] = {"mu": round(float(fit.f1_encoder.mean()), 3), "fitted": round(float(fit.f1_z.mean()), 3)}
     return out
 

@@ -150,3 +150,46 @@ def strip(melodies: Sequence[Sequence[Note]], labels: Sequence[str], total_steps
               "plot_bgcolor": "white", "xaxis": {"title": {"text": "bars"}}, "yaxis": _pitch_axis(notes_all),
               "shapes": shapes, "annotations": annotations}
     return {"data": data, "layout": layout}
+
+
+def note_editor(notes: Sequence[Note], total_steps: int = 64, low: int = 55, high: int = 84,
+                meter: Meter | str = "4/4", height: int = 380) -> dict:
+    """The note editor's grid: one clickable cell per (16th step, pitch) in low..high, the notes drawn over it.
+
+    The cell trace (named "cells", customdata "step,pitch") is what clicks and drags hit: the notes are
+    drawn without hover, so a click on a note reaches the cell under it (explorer.editor decides what a
+    click means). Drag mode is box select: a drag along a row selects a run of cells.
+    """
+    meter = meter if isinstance(meter, Meter) else Meter.parse(meter)
+    bar = meter.bar_steps
+    steps = np.arange(total_steps)
+    pitches = np.arange(low, high + 1)
+    sx, py = np.meshgrid(steps, pitches)
+    sx, py = sx.ravel(), py.ravel()
+    onbeat = (sx % meter.beat_steps) == 0
+    text = [f"{pitch_name(int(p))} · bar {s // bar + 1} beat {(s % bar) / meter.beat_steps + 1:.3g}" for s, p in zip(sx, py, strict=True)]
+    cells = {"type": "scatter", "x": ((sx + 0.5) / bar).round(4), "y": py, "mode": "markers", "name": "cells",
+             "customdata": [f"{s},{p}" for s, p in zip(sx, py, strict=True)], "text": text,
+             "hovertemplate": "%{text}<extra></extra>",
+             "marker": {"symbol": "square", "size": 9, "color": np.where(onbeat, "#d9d9d9", "#ececec").tolist(),
+                        "line": {"width": 0}}, "selected": {"marker": {"color": "#f3a712"}},
+             "unselected": {"marker": {"opacity": 1}}}
+    xs, ys, _ = _segments(notes, meter=meter)
+    melody = {"type": "scatter", "x": xs, "y": ys, "mode": "lines", "name": "notes", "hoverinfo": "skip",
+              "line": {"width": 10, "color": MELODY_COLOR}}
+    bars = total_steps / bar
+    shapes = [{"type": "line", "xref": "x", "yref": "paper", "x0": b, "x1": b, "y0": 0, "y1": 1,
+               "line": {"color": "rgba(0,0,0,0.35)", "width": 1}} for b in range(int(bars) + 1)]
+    ticks = [p for p in range(low, high + 1) if p % 12 in (0, 4, 7)]
+    layout = {"height": height, "margin": {"l": 50, "r": 10, "t": 10, "b": 30}, "showlegend": False,
+              "plot_bgcolor": "white", "shapes": shapes, "clickmode": "event",
+              "dragmode": "select", "hovermode": "closest",
+              # no fixedrange: on a fixed axis Plotly's select box spans the whole axis (every row, not one)
+              "xaxis": {"range": [0, bars], "showgrid": False,
+                        "tickvals": [t + 0.5 for t in range(int(bars)) if t + 0.5 < bars],
+                        "ticktext": [f"{t + 1}" for t in range(int(bars)) if t + 0.5 < bars],
+                        "title": {"text": f"bar ({meter}) · click: add or remove a note · drag along a row: one note",
+                                  "standoff": 2, "font": {"size": 11}}},
+              "yaxis": {"range": [low - 0.5, high + 0.5], "tickvals": ticks, "ticktext": [pitch_name(p) for p in ticks],
+                        "showgrid": False}}
+    return {"data": [cells, melody], "layout": layout}

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from explorer import figures, generation, history
+from explorer import editor, figures, generation, history
 from explorer.audio import ACCOMP_PROGRAMS, render, write_wav
 from explorer.errors import UserError
 from explorer.services import ExplorerServices, join_sections
@@ -353,6 +353,40 @@ class Handlers:
         return (state or new_state()).but(upload={"name": name, "candidates": [cand], "tempo": None,
                                                   "warnings": warnings, "meter": str(m)})
 
+    # --- note editor -------------------------------------------------------------------------------
+    def edit_notes(self, state: Session, gesture: str) -> Session:
+        """Apply one gesture of the note editor ('click|step,pitch|t' or 'span|first,last,pitch|t', explorer.editor)
+        to the session's draft melody."""
+        kind, nums = editor.parse_gesture(gesture)
+        steps = self.s.format.window_steps
+        draft = editor.click(state.draft, *nums, steps) if kind == "click" else editor.span(state.draft, *nums, steps)
+        return state.but(draft=tuple(draft))
+
+    def draft_from_current(self, state: Session, play: Playback) -> Session:
+        """Put the current melody, as it plays (key and scale applied), into the note editor."""
+        if state.z is None:
+            raise UserError("Load or create a melody first.")
+        tokens = self.s.decode(state.z, play.temperature, play.seed, state.detail)
+        notes = apply_key(self.s.notes(tokens), play.key, play.scale)[0]
+        return state.but(draft=tuple(editor.sorted_notes(n for n in notes if 0 <= n.start < len(tokens))))
+
+    def editor_figure(self, state: Session) -> dict:
+        """The note editor's grid with the draft's notes (explorer.figures.note_editor)."""
+        low, high = editor.view_range(state.draft)
+        return figures.note_editor(state.draft, self.s.format.window_steps, low, high)
+
+    def read_notes(self, state: Session) -> Session:
+        """The note editor's draft -> state.upload with one candidate and one window, so it is fitted and explored
+        exactly like an uploaded MIDI file (choose_upload)."""
+        if not state.draft:
+            raise UserError("Draw some notes first: click cells of the grid (or start from the current melody).")
+        steps = self.s.format.window_steps
+        tokens = self.s.model.tokenizer.encode(list(state.draft), steps)[None].astype(np.int64)
+        cand = {"label": f"Your notes ({len(state.draft)} notes)", "name": "Your notes", "windows": tokens,
+                "starts": [0], "window_labels": [Meter().span(0, steps)], "score": 1.0}
+        return state.but(upload={"name": "Your notes", "candidates": [cand], "tempo": None, "warnings": [],
+                                 "meter": "4/4"})
+
     def choose_upload(self, state: Session, cand: int, window: int, play: Playback,
                       progress=None) -> tuple[Session, Rendered, dict]:
         """Load window `window` of candidate `cand` of the upload: returns state, render and an info dict
@@ -367,7 +401,8 @@ class Handlers:
         # The z every slider starts from, and the detail z cannot say: fitted to the window, so the model plays
         # the upload back as itself.
         fit = self.s.fit_melody(tokens, progress=progress)
-        title = f"{up['name']} · {c['name']} · {c['window_labels'][window]}"
+        name = up["name"] if c["name"] == up["name"] else f"{up['name']} · {c['name']}"
+        title = f"{name} · {c['window_labels'][window]}"
         state = self.set_z(state, fit["z"], title, tokens, meter=up.get("meter", "4/4"), detail=fit["detail"])
         r = self.render(state, play)
         extracted = self.s.notes(tokens)

@@ -39,6 +39,7 @@ class Session:
     blend_z: np.ndarray | None = None
     blend_detail: np.ndarray | None = None  # the last blend's details [steps, U, C] (None: no slot had one)
     drawn: dict | None = None
+    draft: tuple = ()  # the note editor's melody: Note tuples on the 16th grid of one window (explorer.editor)
     piece: dict | None = None  # the last composed piece: {"z": [sections, Z], "labels": per section}
     sliders: np.ndarray | None = None
     meter: str = "4/4"  # the current melody's time signature: bar lines, bar numbers, accents, MIDI export

@@ -365,3 +365,60 @@ def test_typed_abc_becomes_the_melody_and_a_piece_loads_back(page):
     box.blur()  # fires "release": the last section (the second waypoint) into the player
     assert wait_for_title_change(page, old) == "Composed piece, bars 13-16 (waypoint 2)"
     assert not page.page_errors, page.page_errors
+
+
+EDITOR_CELL_JS = """([step, pitch]) => {
+  const gd = document.querySelector('#note-editor .js-plotly-plot');
+  const L = gd._fullLayout, box = gd.getBoundingClientRect();
+  return {x: box.left + L._size.l + L.xaxis.l2p((step + 0.5) / 16), y: box.top + L._size.t + L.yaxis.l2p(pitch)};
+}"""
+EDITOR_NOTES_JS = """() => {
+  const gd = document.querySelector('#note-editor .js-plotly-plot');
+  const t = gd && (gd._fullData || []).find((d) => d.name === 'notes');
+  return t ? JSON.stringify([Array.from(t.x || []), Array.from(t.y || [])]) : '';
+}"""
+
+
+def editor_notes(page) -> list[tuple[int, float]]:
+    """(pitch, start in bars) of each note the editor draws."""
+    raw = page.evaluate(EDITOR_NOTES_JS)
+    if not raw:
+        return []
+    x, y = json.loads(raw)
+    return [(int(y[i]), round(x[i], 4)) for i in range(0, len(x), 3)]
+
+
+def wait_for_editor_notes(page, count: int) -> list:
+    page.wait_for_function(f"() => {{ const r = ({EDITOR_NOTES_JS})(); if (!r) return {count} === 0; "
+                           f"return JSON.parse(r)[0].length === {3 * count}; }}", timeout=WAIT)
+    return editor_notes(page)
+
+
+def test_drawn_notes_become_the_melody(page):
+    """Click cells, click one again, drag along a row, then use the notes: they become the current melody."""
+    page.get_by_role("tab", name="Upload").click()
+    page.get_by_text("…or draw your notes").click()
+    page.wait_for_function("() => { const gd = document.querySelector('#note-editor .js-plotly-plot'); "
+                           "return gd && gd._fullLayout && gd.__melodyBound; }", timeout=WAIT)
+    for n, (step, pitch) in enumerate([(0, 67), (4, 69), (8, 71)], start=1):
+        cell = page.evaluate(EDITOR_CELL_JS, [step, pitch])
+        page.mouse.click(cell["x"], cell["y"])
+        wait_for_editor_notes(page, n)
+    cell = page.evaluate(EDITOR_CELL_JS, [8, 71])
+    page.mouse.click(cell["x"], cell["y"])  # again: removes it
+    assert wait_for_editor_notes(page, 2) == [(67, 0.0), (69, 0.25)]
+    a, b = page.evaluate(EDITOR_CELL_JS, [16, 72]), page.evaluate(EDITOR_CELL_JS, [23, 72])
+    page.mouse.move(a["x"] - 3, a["y"] - 3)  # a drag along the row of C5, bar 2 beats 1-2
+    page.mouse.down()
+    page.mouse.move(b["x"] + 3, b["y"] + 3, steps=8)
+    page.mouse.up()
+    assert wait_for_editor_notes(page, 3) == [(67, 0.0), (69, 0.25), (72, 1.0)]
+    old = title(page)
+    page.locator("#use-notes-btn").click()
+    assert wait_for_title_change(page, old).startswith("Your notes")
+    expect()(page.locator("#upload-status")).to_contain_text("of its notes exactly")
+    expect()(page.locator("#extracted-files a[href*='extracted-']")).to_have_count(2, timeout=WAIT)
+    page.screenshot(path=str(ARTIFACTS / "9-note-editor.png"), full_page=True)
+    page.locator("#clear-notes-btn").click()
+    wait_for_editor_notes(page, 0)
+    assert not page.page_errors, page.page_errors

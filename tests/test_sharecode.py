@@ -7,8 +7,16 @@ import numpy as np
 import pytest
 
 from explorer.errors import UserError
-from explorer.sharecode import (HEAD_V1, HEAD_V2, HEAD_V3, MAX_CODE_CHARS, MAX_TITLE_BYTES, VERSION, decode_z,
-                                encode_z)
+from explorer.sharecode import (
+    HEAD_V1,
+    HEAD_V2,
+    HEAD_V3,
+    MAX_CODE_CHARS,
+    MAX_TITLE_BYTES,
+    VERSION,
+    decode_z,
+    encode_z,
+)
 from vae.fidelity import round_detail
 
 Z = np.linspace(-2, 2, 64).astype(np.float32)

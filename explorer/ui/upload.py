@@ -23,6 +23,15 @@ def build(page: Page) -> SimpleNamespace:
                          placeholder="X:1\nT:My reel\nM:4/4\nL:1/8\nK:G\n|:GABc dedB|dedB dedB|c2ec B2dB|c2A2 A2BA:|",
                          elem_id="abc-box")
         abc_btn = gr.Button("Use these notes", elem_id="abc-btn")
+    with gr.Accordion("…or draw your notes", open=False, elem_id="editor-acc") as editor_acc:
+        editor = gr.Plot(label="Note editor: click a cell to add a note (click it again to remove it), drag along a "
+                         "row for a longer note", elem_id="note-editor")
+        # gr.Plot has no click event: assets.JS writes each click or drag into this hidden box.
+        gesture = gr.Textbox(visible="hidden", elem_id="editor-gesture")
+        with gr.Row():
+            use_notes = gr.Button("Use these notes", variant="primary", elem_id="use-notes-btn")
+            from_current = gr.Button("Start from the current melody", elem_id="from-current-btn")
+            clear_notes = gr.Button("Clear", elem_id="clear-notes-btn")
     status = gr.Markdown("", elem_id="upload-status")
     with gr.Row():
         cand = gr.Dropdown([], label="Melody candidate (best first)", type="index", elem_id="cand-dd")
@@ -37,7 +46,9 @@ def build(page: Page) -> SimpleNamespace:
                               "Similarity: closer than this share of random pairs of corpus melodies",
                               interactive=False, elem_id="neighbours")
     where = gr.Plot(label="Where it sits on the map")
-    return SimpleNamespace(file=file, abc=abc, abc_btn=abc_btn, status=status, cand=cand, window=window, extracted=extracted,
+    return SimpleNamespace(file=file, abc=abc, abc_btn=abc_btn, editor_acc=editor_acc, editor=editor, gesture=gesture,
+                           use_notes=use_notes, from_current=from_current, clear_notes=clear_notes,
+                           status=status, cand=cand, window=window, extracted=extracted,
                            extracted_audio=extracted_audio, extracted_files=extracted_files, neighbours=neighbours,
                            where=where)
 
@@ -85,6 +96,34 @@ def wire(page: Page, c: SimpleNamespace) -> None:
 
     gr.on([c.abc_btn.click, c.abc.submit], on_abc, page.inputs(c.abc), outputs + [c.cand], api_name="abc",
           api_visibility="private")
+
+    @user_errors
+    def on_notes(data, progress=gr.Progress()):  # noqa: B008 (Gradio injects a tracker per call)
+        st = h.read_notes(page.session(data))
+        choices = [(cand["label"], i) for i, cand in enumerate(st.upload["candidates"])]
+        return [*show_choice(st, 0, 0, page.playback(data), progress), gr.update(choices=choices, value=0)]
+
+    c.use_notes.click(on_notes, page.inputs(), outputs + [c.cand], api_visibility="private")
+
+    def editor_view(st):
+        return st, plot(h.editor_figure(st))
+
+    @user_errors
+    def on_gesture(data):
+        if not data[c.gesture]:
+            raise UserError("Click or drag on the note grid.")
+        return editor_view(h.edit_notes(page.session(data), data[c.gesture]))
+
+    c.gesture.change(on_gesture, page.inputs(c.gesture), [page.state, c.editor], api_visibility="private")
+
+    @user_errors
+    def on_from_current(data):
+        return editor_view(h.draft_from_current(page.session(data), page.playback(data)))
+
+    c.from_current.click(on_from_current, page.inputs(), [page.state, c.editor], api_visibility="private")
+    c.clear_notes.click(lambda st: editor_view(st.but(draft=())), [page.state], [page.state, c.editor],
+                        api_visibility="private")
+    c.editor_acc.expand(editor_view, [page.state], [page.state, c.editor], api_visibility="private")
 
     def chooser(window_too: bool):
         @user_errors
