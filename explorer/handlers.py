@@ -32,6 +32,7 @@ from vae.midi_export import concat_sections, notes_to_midi, write_midi_bytes
 from vae.music import estimate_key
 from vae.scales import apply_key
 from vae.tokenizer import Note
+from vae.voice import VoiceLimits, range_and_leap, within
 
 INSTRUMENTS = {"Piano": 0, "Electric piano": 4, "Harpsichord": 6, "Celesta": 8, "Vibraphone": 11, "Marimba": 12,
                "Church organ": 19, "Accordion": 21, "Nylon guitar": 24, "Violin": 40, "Cello": 42, "Strings": 48,
@@ -465,14 +466,20 @@ class Handlers:
                           move=key)
         return state, self.render(state, play), base
 
-    def push(self, state: Session, attribute: str, amount: float, play: Playback) -> tuple[Session, Rendered, dict]:
-        """Move the melody along an attribute vector from where the transform started; report the change."""
+    def push(self, state: Session, attribute: str, amount: float, play: Playback,
+             limits: VoiceLimits | None = None) -> tuple[Session, Rendered, dict]:
+        """Move the melody along an attribute vector from where the transform started, within a voice's limits
+        when given (vae.voice); report the change and whether the result is singable."""
         self._known(attribute, self.s.attribute_names, "attribute")
         state, r, base = self._transform(state, f"attribute:{attribute}",
-                                         lambda z, d: self.s.push_attribute(z, attribute, float(amount), d), play)
+                                         lambda z, d: self.s.push_attribute(z, attribute, float(amount), d, limits),
+                                         play)
         before = self.s.attributes_of(self.s.decode(base, play.temperature, play.seed, state.detail))
         after = self.s.attributes_of(r.tokens)
-        return state, r, {"attribute": attribute, "before": before.get(attribute), "after": after.get(attribute)}
+        span, leap = range_and_leap(r.tokens)
+        return state, r, {"attribute": attribute, "before": before.get(attribute), "after": after.get(attribute),
+                          "range": int(span[0]), "leap": int(leap[0]),
+                          "singable": None if limits is None else bool(within(r.tokens, limits)[0])}
 
     def move_style(self, state: Session, to_style: str, amount: float, play: Playback) -> tuple[Session, Rendered, dict]:
         """Move the melody from its nearest style toward `to_style` by `amount` in [0, 1]; report probabilities."""

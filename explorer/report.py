@@ -9,8 +9,11 @@ import numpy as np
 from explorer.services import ExplorerServices
 from explorer.styles import balanced_accuracy, measure_style_moves
 from explorer.vectors import measure_attribute_vectors
+from vae.attributes import compute_attributes
+from vae.controls import corpus_std
 from vae.corpus import TEST, TRAIN, VALID
 from vae.sweep import NAME_RULE, SWEEP_VALUES, format_sweep, summarise
+from vae.voice import VoiceLimits, within
 
 
 def _p50_ms(fn, args: list) -> float:
@@ -40,6 +43,7 @@ def build_report(s: ExplorerServices, n: int = 200, seed: int = 0) -> dict:
 
     out["attribute_vectors"] = measure_attribute_vectors(s.model, s.vectors, mu_held, n=n, seed=seed,
                                                          push=s.push_attribute)
+    out["singable"] = measure_singable(s, mu_held, n=min(n, 100), seed=seed)
 
     pred = s.styles.predict(mu_held)
     out["styles"] = {"names": s.style_names, "train_windows": s.styles.counts.tolist(),
@@ -80,6 +84,38 @@ def build_report(s: ExplorerServices, n: int = 200, seed: int = 0) -> dict:
     return out
 
 
+SINGABLE_AMOUNT = 2.0  # the Transform screen's largest push, each way
+
+
+def measure_singable(s: ExplorerServices, mu: np.ndarray, n: int = 100, seed: int = 0,
+                     limits: VoiceLimits | None = None) -> dict:
+    """Share of pushed melodies (every attribute, +-SINGABLE_AMOUNT) a voice can sing (vae.voice), pushed with
+    the limits and without, on n held-out melodies; and what the limits cost the push (change achieved in the
+    asked attribute, with / without, in its corpus SD)."""
+    limits = limits or VoiceLimits()
+    rows = np.random.default_rng(seed).choice(len(mu), size=min(n, len(mu)), replace=False)
+    z0 = np.asarray(mu[rows], np.float32)
+    std = s.sliders.attr_std or corpus_std(s.attrs)
+    start = within(s.decode(z0), limits)
+    out = {"limits": {"max_range": limits.max_range, "max_leap": limits.max_leap}, "n": len(z0),
+           "unpushed_within": float(start.mean()), "attributes": {}}
+    free_all, kept_all = [], []
+    for name in s.attribute_names:
+        row = {}
+        for label, lim in (("free", None), ("limited", limits)):
+            tokens = np.concatenate([s.decode(s.push_attribute(z0, name, a, limits=lim))
+                                     for a in (-SINGABLE_AMOUNT, SINGABLE_AMOUNT)])
+            ok = within(tokens, limits)
+            vals = compute_attributes(tokens)[name].reshape(2, len(z0))
+            row[f"{label}_within"] = float(ok.mean())
+            row[f"{label}_change_sd"] = float(np.nanmean(vals[1] - vals[0]) / max(std.get(name, 1.0), 1e-9))
+            (free_all if lim is None else kept_all).append(ok)
+        out["attributes"][name] = row
+    out["free_within"] = float(np.concatenate(free_all).mean())
+    out["limited_within"] = float(np.concatenate(kept_all).mean())
+    return out
+
+
 def format_report(r: dict) -> str:
     """Readable tables of a build_report dict."""
     m = r["model"]
@@ -98,6 +134,16 @@ def format_report(r: dict) -> str:
               f"  {'attribute':<22} {'quartile gap':>12} {'per unit':>9} {'ratio':>6} {'up share':>8}"]
     for name, v in r["attribute_vectors"].items():
         lines.append(f"  {name:<22} {v['gap']:>12.3f} {v['per_unit']:>9.3f} {v['ratio']:>6.2f} {v['up_share']:>8.2f}")
+    sg = r.get("singable")
+    if sg:
+        lines += ["", f"singable pushes (range <= {sg['limits']['max_range']} and leaps <= {sg['limits']['max_leap']} "
+                      f"semitones; pushes of +-{SINGABLE_AMOUNT:g} on {sg['n']} held-out melodies, "
+                      f"{sg['unpushed_within']:.2f} singable before): share within, free -> limited; change achieved "
+                      "(SD), free -> limited",
+                  f"  {'all attributes':<22} {sg['free_within']:>5.2f} -> {sg['limited_within']:.2f}"]
+        for name, v in sg["attributes"].items():
+            lines.append(f"  {name:<22} {v['free_within']:>5.2f} -> {v['limited_within']:.2f}   "
+                         f"{v['free_change_sd']:>6.2f} -> {v['limited_change_sd']:.2f}")
     st = r["styles"]
     lines += ["", f"styles: classifier balanced accuracy on held-out mu {st['classifier_balanced_accuracy_held_out']:.3f}",
               "  move to style (amount 1, decoded and re-encoded): share recognised as the target; centroid move "

@@ -32,6 +32,7 @@ from vae.meter import Meter
 from vae.split import SPLIT_NAMES
 from vae.sweep import steer
 from vae.tokenizer import Note
+from vae.voice import VoiceLimits
 
 FEATURES_VERSION = 2  # bump when the cached corpus features change
 
@@ -368,9 +369,11 @@ class ExplorerServices:
         z = self.styles.sample_z(style, n, seed)
         return z, self.model.decode(z, temperature, seed)
 
-    def push_attribute(self, z: np.ndarray, attribute: str, amount: float, detail: np.ndarray | None = None) -> np.ndarray:
+    def push_attribute(self, z: np.ndarray, attribute: str, amount: float, detail: np.ndarray | None = None,
+                       limits: VoiceLimits | None = None) -> np.ndarray:
         """z [Z] (or [B, Z]) moved along an attribute; amount 1 = the gap between its top and bottom quartile.
-        detail: the melody's per-bar detail [U, C], kept and decoded with every candidate.
+        detail: the melody's per-bar detail [U, C], kept and decoded with every candidate; limits: a voice's
+        range and leap (vae.voice) that the pushed melody keeps to where it can, None for no limit.
 
         An attribute with a steered slider moves like that slider (the decoded melody follows the push and
         holds the other attributes, vae.sweep.steer); any other along its attribute vector."""
@@ -387,7 +390,7 @@ class ExplorerServices:
         values[:, k] += float(amount) * gap / attr_std[attribute] / ctl.unit(k)
         if float(amount) == 0.0:
             return z
-        out = steer(self._greedy_with(detail), ctl, z2, cur, values, attr_std)
+        out = steer(self._greedy_with(detail), ctl, z2, cur, values, attr_std, limits=limits)
         return out[0] if z.ndim == 1 else out
 
     def move_to_style(self, z: np.ndarray, to_style: str, amount: float = 1.0,

@@ -194,6 +194,11 @@ def test_report_and_cli(services, tiny_model, tiny_checkpoint, small_corpus, exp
     assert [d["label"] for d in r["sliders"]] == [d["label"] for d in services.direction_labels()]
     summary = r["slider_sweep"]["summary"]
     assert summary["earned"] == sum(row["name"] == row["attribute"] for row in services.slider_sweep() if row["attribute"])
+    sg = r["singable"]
+    assert set(sg["attributes"]) == set(services.attribute_names) and sg["n"] == min(len(held), 100)
+    # a push that is singable without the limits is singable with them (its cost is unchanged, no other drops)
+    assert 0.0 <= sg["free_within"] <= sg["limited_within"] <= 1.0
+    assert "singable pushes" in format_report(r)
 
     # styles, recomputed here from the corpus's collections, the held-out mu and the fitted classifier
     coll = np.array([t["collection"] for t in c.tunes])[c.tune]

@@ -17,6 +17,7 @@ from vae.constants import FIRST_NOTE_ON
 from vae.errors import MusicReadError
 from vae.midi_export import notes_to_midi
 from vae.tokenizer import MelodyTokenizer, Note
+from vae.voice import VoiceLimits, range_and_leap, within
 
 PLAY = Playback()  # greedy: the tiny model's most likely melodies are mostly silent
 SAMPLED = Playback(temperature=1.0, seed=3)  # sampling gives the tiny model's melodies notes
@@ -291,7 +292,11 @@ def test_push_reports_before_and_after(h, loaded, tiny_services):
     st, _ = loaded
     name = tiny_services.attribute_names[0]
     pushed, r, info = h.push(st, name, 1.0, PLAY)
-    assert info["attribute"] == name and set(info) == {"attribute", "before", "after"}
+    assert info["attribute"] == name and set(info) == {"attribute", "before", "after", "range", "leap", "singable"}
+    assert info["singable"] is None and (info["range"], info["leap"]) == tuple(int(v[0]) for v in range_and_leap(r.tokens))
+    limits = VoiceLimits(max_range=12, max_leap=7)
+    _, r_lim, info_lim = h.push(st, name, 1.0, SAMPLED, limits)
+    assert info_lim["singable"] == bool(within(r_lim.tokens, limits)[0])
     before = tiny_services.attributes_of(tiny_services.decode(st.z))[name]
     assert info["before"] == pytest.approx(before, nan_ok=True)
     assert info["after"] == pytest.approx(tiny_services.attributes_of(r.tokens)[name], nan_ok=True)

@@ -14,6 +14,7 @@ import numpy as np
 
 from vae.attributes import ATTRIBUTES, compute_attributes
 from vae.controls import Controls, corpus_std, fit_controls, spearman
+from vae.voice import VoiceLimits, excess
 
 SWEEP_VALUES = (-2.0, -1.0, 0.0, 1.0, 2.0)
 
@@ -32,13 +33,15 @@ STEER_SPREAD = 0.5  # random spread of the candidates' attribute read-outs, in s
 
 STEER_SCALES = (0.5, 0.75, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0)  # multiples of the linear move tried
 
+LIMIT_WEIGHT = 10.0  # cost of each semitone beyond a voice's limits, in SDs of attribute miss: nearly a hard rule
+
 STEER_ASKED_WEIGHT = 4.0  # a miss on the attribute the user moved counts this much more than on a held one;
 # 4 named 9 of 9 sliders where 2 named 7 (same sliders and melodies, bench/steer_trials.md)
 
 
 def steer(decode, controls: Controls, z: np.ndarray, current: np.ndarray, new: np.ndarray,
           attr_std: dict[str, float], candidates: int = STEER_CANDIDATES, spread: float = STEER_SPREAD,
-          seed: int = 0) -> np.ndarray:
+          seed: int = 0, limits: VoiceLimits | None = None) -> np.ndarray:
     """Move z [B, Z] from slider values `current` to `new` [B, K] so the decoded melodies follow the attribute
     sliders: each changed attribute by (change × the slider's unit), every other attribute held where it was.
 
@@ -46,6 +49,8 @@ def steer(decode, controls: Controls, z: np.ndarray, current: np.ndarray, new: n
     add random nudges along the attribute sliders' directions. All are decoded (greedy), and per melody the one
     whose attributes miss their targets least (sum of misses in SDs) wins. Only the attribute sliders'
     directions are searched, so the free sliders' values are exactly as asked. Deterministic per seed.
+    With `limits` (vae.voice), every semitone a candidate goes beyond a voice's range or leap costs
+    LIMIT_WEIGHT, so a singable candidate wins when there is one.
     """
     z = np.atleast_2d(np.asarray(z, np.float64))
     cur, new = np.atleast_2d(current).astype(np.float64), np.atleast_2d(new).astype(np.float64)
@@ -76,6 +81,8 @@ def steer(decode, controls: Controls, z: np.ndarray, current: np.ndarray, new: n
     miss = np.where(np.isfinite(miss), miss, np.where(np.isfinite(target)[None], 1.0, 0.0))
     weight = np.where(np.abs(delta) > 1e-6, STEER_ASKED_WEIGHT, 1.0)[None]
     cost = (weight * miss).sum(-1) + 1e-3 * np.square(u).sum(-1)  # ties go to the smallest detour
+    if limits is not None:
+        cost = cost + LIMIT_WEIGHT * excess(tokens[b:], limits).reshape(candidates, b)
     best = cost.argmin(0)
     return cand[best, np.arange(b)].astype(np.float32)
 

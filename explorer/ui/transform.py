@@ -11,6 +11,7 @@ from explorer.errors import UserError
 from explorer.ui.common import CheckedSlider, Page, fresh_seed, plot, user_errors
 from vae.attributes import ATTRIBUTES
 from vae.corpus import COLLECTION_LABELS
+from vae.voice import VoiceLimits
 
 
 def build(page: Page) -> SimpleNamespace:
@@ -24,6 +25,11 @@ def build(page: Page) -> SimpleNamespace:
     with gr.Row():
         attr = gr.Dropdown(attributes, value=attributes[0][1] if attributes else None, label="Attribute")
         attr_amount = CheckedSlider(-2.0, 2.0, value=0.0, step=0.1, label="Less ← amount → more")
+    with gr.Row():
+        singable = gr.Checkbox(True, label="Keep it singable", elem_id="singable-cb",
+                               info="pushes keep to a voice's range and leaps where they can")
+        max_range = CheckedSlider(7, 48, value=VoiceLimits.max_range, step=1, label="Range at most (semitones)")
+        max_leap = CheckedSlider(2, 36, value=VoiceLimits.max_leap, step=1, label="Leaps at most (semitones)")
     attr_md = gr.Markdown("")
     with gr.Row():
         style = gr.Dropdown(styles, value=first_style, label="Toward style")
@@ -36,7 +42,8 @@ def build(page: Page) -> SimpleNamespace:
         draw = gr.Button("Draw", elem_id="draw-btn")
     drawn = gr.Plot(label="New melodies")
     pick = CheckedSlider(1, 8, value=1, step=1, label="Load melody into the player")
-    return SimpleNamespace(attr=attr, attr_amount=attr_amount, attr_md=attr_md, style=style, style_amount=style_amount,
+    return SimpleNamespace(attr=attr, attr_amount=attr_amount, attr_md=attr_md, singable=singable, max_range=max_range,
+                           max_leap=max_leap, style=style, style_amount=style_amount,
                            style_md=style_md, draw_style=draw_style, draw_n=draw_n, draw=draw, drawn=drawn, pick=pick)
 
 
@@ -52,13 +59,17 @@ def wire(page: Page, c: SimpleNamespace) -> None:
         st = page.session(data)
         page.need_melody(st)
         attr = data[c.attr]
-        st, r, info = h.push(st, attr, data[c.attr_amount], page.playback(data))
+        limits = VoiceLimits(int(data[c.max_range]), int(data[c.max_leap])) if data[c.singable] else None
+        st, r, info = h.push(st, attr, data[c.attr_amount], page.playback(data), limits)
         name = ATTRIBUTES.get(attr, attr)
+        voice = f"range {info['range']} semitones, largest leap {info['leap']}"
+        if info["singable"] is False:
+            voice += " — beyond your limits: no candidate kept to them (loosen them, or push less)"
         return [*page.show(st, r), f"**{name}**: {_fmt(info['before'])} → {_fmt(info['after'])} "
-                                   "(measured on the decoded melodies)"]
+                                   f"(measured on the decoded melodies); {voice}"]
 
-    c.attr_amount.release(on_push, page.inputs(c.attr, c.attr_amount), page.main_and_sliders + [c.attr_md],
-                          api_name="push_attribute", api_visibility="private")
+    c.attr_amount.release(on_push, page.inputs(c.attr, c.attr_amount, c.singable, c.max_range, c.max_leap),
+                          page.main_and_sliders + [c.attr_md], api_name="push_attribute", api_visibility="private")
 
     @user_errors
     def on_style(data):
