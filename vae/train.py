@@ -20,6 +20,7 @@ from vae.checkpoint import load_checkpoint, load_optimizer_state, read_meta, sav
 from vae.config import Preset, TrainConfig
 from vae.controls import spearman
 from vae.corpus import TRAIN, VALID, Corpus, load_or_build
+from vae.distributed import any_rank, finish, setup, shard, weights_digest, wrap
 from vae.model import MelodyVAE, count_parameters, transpose_batch
 from vae.paths import portable
 from vae.regulariser import attribute_loss
@@ -183,9 +184,12 @@ def train(preset: Preset, out_dir: Path, corpus: Corpus | None = None, minutes: 
     Stops after `minutes` of training (not counting validation) or `max_steps`, whichever comes first.
     With `resume`, continues from out_dir/last (weights, optimizer, step, curve). With `init_from` (and no
     out_dir/last to resume), starts from another checkpoint's weights and optimizer (a warm start).
+    Under torchrun (vae.distributed) each of the N ranks trains on its share of every global batch of N x
+    batch_size windows; rank 0 validates and writes, and every rank writes weights-rank<R>.sha256 at the end.
     """
     out_dir = Path(out_dir)
-    device = pick_device(device)
+    ranks, device = setup(pick_device(device))
+    progress = progress and ranks.main
     if threads:
         torch.set_num_threads(threads)
     tcfg = preset.train
@@ -206,17 +210,20 @@ def train(preset: Preset, out_dir: Path, corpus: Corpus | None = None, minutes: 
     out_dir.mkdir(parents=True, exist_ok=True)
     model, opt, step, seconds, best, history, fresh = _start(preset, mcfg, out_dir, resume, init_from, device, progress)
     model.train()
+    net = wrap(model, ranks, device)  # what the training step calls (DDP averages gradients across ranks)
     curve = CurveLog(out_dir / "curve.csv", fresh)
     history.append({"event": "run", "started": time.strftime("%Y-%m-%d %H:%M"), "from_step": step,
                     "device": device if device != "cpu" else f"cpu ({os.cpu_count()} cores)",
-                    "threads": torch.get_num_threads(), "minutes_budget": minutes, "max_steps": max_steps})
+                    "threads": torch.get_num_threads(), "minutes_budget": minutes, "max_steps": max_steps,
+                    "processes": ranks.world})
     run = history[-1]
 
     use_bf16 = tcfg.bf16 and device in ("cpu", "cuda")
     autocast = (lambda: torch.autocast(device_type=device, dtype=torch.bfloat16)) if use_bf16 else nullcontext
     gen = torch.Generator().manual_seed(tcfg.seed + step)
     n_train = len(train_x)
-    per_epoch = max(n_train // tcfg.batch_size, 1)
+    global_batch = tcfg.batch_size * ranks.world  # every rank takes batch_size windows of each global batch
+    per_epoch = max(n_train // global_batch, 1)
     budget = minutes * 60 if minutes is not None else math.inf
     start_seconds = seconds
     bar = tqdm(total=(max_steps - step) if max_steps else None, desc=f"training {preset.name}", unit="step",
@@ -230,7 +237,7 @@ def train(preset: Preset, out_dir: Path, corpus: Corpus | None = None, minutes: 
         scores = validate(model, valid_np, valid_attrs, device)
         lr, beta, rate = schedule(tcfg, step)
         run.update({"to_step": step, "minutes": round((seconds - start_seconds) / 60, 2)})
-        curve.append({"step": step, "minutes": round(seconds / 60, 2), "windows_seen": step * tcfg.batch_size,
+        curve.append({"step": step, "minutes": round(seconds / 60, 2), "windows_seen": step * global_batch,
                       "epoch": round(step / per_epoch, 3), "lr": lr, "beta": beta, "sampling_rate": rate,
                       **{f"train_{k}": run_avg.get(k, float("nan")) for k in ("loss", "recon", "kl", "attr", "accuracy")},
                       **{f"valid_{k}": scores.get(k) for k in ("teacher_forced_accuracy", "greedy_accuracy",
@@ -255,13 +262,13 @@ def train(preset: Preset, out_dir: Path, corpus: Corpus | None = None, minutes: 
         perm = torch.from_numpy(np.random.default_rng(tcfg.seed * 1000003 + epoch).permutation(n_train))
         for b in range(step % per_epoch, per_epoch):
             t0 = time.time()
-            idx = perm[b * tcfg.batch_size : (b + 1) * tcfg.batch_size]
+            idx = shard(perm[b * global_batch : (b + 1) * global_batch], ranks)
             xb, a = augmented(train_x[idx], train_attrs[idx], tcfg, step)
             x = transpose_batch(xb, tcfg.transpose, gen).to(device, non_blocking=True)
             # Transposition moves mean pitch and mood's tonic, not the other attributes; regularise only
             # untransposed training (the default) on exact targets.
             a = a.to(device) if tcfg.transpose == 0 else None
-            res = train_step(model, opt, x, a, tcfg, step, autocast)
+            res = train_step(net, opt, x, a, tcfg, step, autocast)
             step += 1
             seconds += time.time() - t0
             for k, v in res.items():
@@ -270,14 +277,21 @@ def train(preset: Preset, out_dir: Path, corpus: Corpus | None = None, minutes: 
             if step % tcfg.log_every_steps == 0:
                 bar.set_postfix(loss=f"{run_avg['loss']:.3f}", acc=f"{run_avg['accuracy']:.3f}",
                                 attr=f"{run_avg['attr']:.2f}", kl=f"{run_avg['kl']:.1f}", min=f"{seconds / 60:.1f}")
-            if (max_steps and step >= max_steps) or seconds - start_seconds >= budget:
+            # every rank stops at the same step: the first whose budget runs out decides for all
+            if any_rank(bool(max_steps and step >= max_steps) or seconds - start_seconds >= budget, ranks):
                 stopping = True
                 break
-            if time.time() - last_valid >= tcfg.valid_every_minutes * 60:
+            if ranks.main and time.time() - last_valid >= tcfg.valid_every_minutes * 60:
                 scores, best = checkpoint(best)
                 last_valid = time.time()
     bar.close()
+    if ranks.active:
+        (out_dir / f"weights-rank{ranks.rank}.sha256").write_text(weights_digest(model) + "\n")
+    if not ranks.main:
+        finish(ranks)
+        return {}
     scores, best = checkpoint(best)
+    finish(ranks)
     try:
         plot_curve(out_dir / "curve.csv", out_dir / "curve.png")
     except Exception as exc:  # a plot must never lose a finished training run
