@@ -41,8 +41,9 @@ def build_report(s: ExplorerServices, n: int = 200, seed: int = 0) -> dict:
     out["slider_sweep"] = {"table": s.slider_sweep(), "summary": summarise(s.slider_sweep()),
                            "rule": dict(NAME_RULE), "values": list(SWEEP_VALUES)}
 
-    out["attribute_vectors"] = measure_attribute_vectors(s.model, s.vectors, mu_held, n=n, seed=seed,
-                                                         push=s.push_attribute)
+    voice = VoiceLimits()  # the Transform screen's default: Keep it singable
+    out["attribute_vectors"] = measure_attribute_vectors(
+        s.model, s.vectors, mu_held, n=n, seed=seed, push=lambda z, name, a: s.push_attribute(z, name, a, limits=voice))
     out["singable"] = measure_singable(s, mu_held, n=min(n, 100), seed=seed)
 
     pred = s.styles.predict(mu_held)
@@ -129,8 +130,8 @@ def format_report(r: dict) -> str:
              f"attribute sliders earned their name; labels:"]
     for d in r["sliders"]:
         lines.append(f"  {d['index'] + 1:>3} {d['variance_share']:>7.3f}  {d['label']}")
-    lines += ["", "attribute pushes as the app makes them (steered like the sliders; decoded, held-out melodies): "
-                  "change achieved per unit push",
+    lines += ["", "attribute pushes as the app makes them (steered like the sliders, kept singable; decoded, held-out "
+                  "melodies): change achieved per unit push",
               f"  {'attribute':<22} {'quartile gap':>12} {'per unit':>9} {'ratio':>6} {'up share':>8}"]
     for name, v in r["attribute_vectors"].items():
         lines.append(f"  {name:<22} {v['gap']:>12.3f} {v['per_unit']:>9.3f} {v['ratio']:>6.2f} {v['up_share']:>8.2f}")
