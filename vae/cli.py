@@ -225,7 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--checkpoint", type=Path, default=SHIPPED)
     c.add_argument("--out", type=Path, default=Path("MODEL_CARD.md"))
     c.add_argument("--reuse-scores", action="store_true", help="use the checkpoint's scores.json from the last run")
-    c.add_argument("--trials", type=Path, nargs="*", default=[Path("bench/steer_trials.md"), Path("bench/trials-freebits.md"), Path("bench/trials-latent.md"), Path("bench/trials.md"),
+    c.add_argument("--trials", type=Path, nargs="*", default=[Path("bench/trials-r5.md"), Path("bench/steer_trials.md"), Path("bench/trials-freebits.md"), Path("bench/trials-latent.md"), Path("bench/trials.md"),
                                                               Path("bench/trials-v1.md")],
                    help="regulariser trial tables to include (newest first)")
     c.set_defaults(func=_cmd_card)
