@@ -1,4 +1,5 @@
-"""Section `scale`: k-NN growth (corpus, 10k..1M latents), corpus build, corpus encoding, start-up to a served page."""
+"""Section `scale`: k-NN growth (corpus, 10k..1M latents), FAISS at 1M and 10M, corpus build, corpus encoding,
+start-up to a served page."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ def run(ctx: Context) -> Section:
     sec = Section("scale")
     t = Stopwatch()
     neighbours(ctx, sec)
+    approx_neighbours(ctx, sec)
     index_build(ctx, sec)
     if ctx.quick:
         sec.data["corpus_build"] = "skipped with --quick"
@@ -68,6 +70,52 @@ def neighbours(ctx: Context, sec: Section) -> None:
     sec.data["knn_growth"] = {"curve": curve, "ms_per_100k": round(slope * 1e5, 3), "intercept_ms": round(intercept, 3),
                               "loglog_exponent": round(exponent, 3)}
     sec.add("10-NN growth: ms per 100k latents", slope * 1e5, "ms", note=f"log-log exponent {exponent:.2f} (1 = linear)")
+
+
+APPROX_SIZES = (1_000_000, 10_000_000)
+
+
+def posterior_latents(mu: np.ndarray, sigma: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
+    """n latents [n, Z] drawn like a large collection's would be: a corpus window's posterior N(mu, sigma^2) each
+    (isotropic N(0, I) latents would have no neighbourhoods at all to find)."""
+    rng = np.random.default_rng(seed)
+    out = np.empty((n, mu.shape[1]), np.float32)
+    for i in range(0, n, 262144):
+        rows = rng.integers(0, len(mu), min(262144, n - i))
+        out[i : i + len(rows)] = mu[rows] + sigma[rows] * rng.standard_normal((len(rows), mu.shape[1]), dtype=np.float32)
+    return out
+
+
+def approx_neighbours(ctx: Context, sec: Section) -> None:
+    """FAISS IVF (explorer.neighbours.ApproxIndex) against exact search at 1M and 10M posterior-drawn latents:
+    ms per single query, recall@10 against exact search, build time."""
+    import os
+
+    from explorer.index import load_or_build_index
+    from explorer.neighbours import ApproxIndex, NeighbourIndex
+
+    index = load_or_build_index(ctx.model(), ctx.corpus(), ctx.checkpoint, ctx.cache_dir, progress=False)
+    rows = []
+    for size in APPROX_SIZES[:1] if ctx.quick else APPROX_SIZES:
+        lat = posterior_latents(index.mu, index.sigma, size, seed=2)
+        queries = posterior_latents(index.mu, index.sigma, 60, seed=3)
+        exact = NeighbourIndex(lat)
+        truth = [exact.query(q, 10)[0] for q in queries[:30]]
+        ex = _knn_stats(exact, queries, ctx.reps(20, 5))
+        t0 = time.perf_counter()
+        approx = ApproxIndex(lat, threads=os.cpu_count())
+        build = time.perf_counter() - t0
+        import faiss
+
+        faiss.omp_set_num_threads(1)  # queries one at a time, as the app asks, on one thread
+        ap = _knn_stats(approx, queries, ctx.reps(200, 40))
+        recall = float(np.mean([len(set(approx.query(q, 10)[0]) & set(t)) / 10 for q, t in zip(queries, truth)]))
+        rows.append({"latents": size, "exact": ex, "approx": ap, "recall_at_10": recall, "build_s": round(build, 1)})
+        sec.add(f"10-NN over {size:,} latents, FAISS IVF p50", ap["median_ms"], "ms", le=10,
+                note=f"recall@10 {recall:.3f} against exact search (exact p50 {ex['median_ms']:.1f} ms); index built "
+                     f"in {build:.0f} s on {os.cpu_count()} cores")
+        del lat, exact, approx
+    sec.data["knn_approx"] = rows
 
 
 def index_build(ctx: Context, sec: Section) -> None:

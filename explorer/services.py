@@ -18,7 +18,7 @@ from explorer.cache import cache_root, corpus_digest, load_arrays, save_arrays
 from explorer.directions import Sliders, sliders_for
 from explorer.index import CorpusIndex, Progress, index_key, load_or_build_index
 from explorer.mapping import CorpusMap, fit_map, tune_means
-from explorer.neighbours import NeighbourIndex
+from explorer.neighbours import ApproxIndex, NeighbourIndex, neighbour_index
 from explorer.originality import OriginalityIndex, originality_report
 from explorer.styles import StyleModel, steer_style
 from explorer.vectors import AttributeVectors
@@ -98,7 +98,7 @@ class ExplorerServices:
     def __init__(self, model, corpus: Corpus, index: CorpusIndex, attrs: dict[str, np.ndarray],
                  originality_index: OriginalityIndex, keys: dict, sliders: Sliders, vectors: AttributeVectors,
                  styles: StyleModel, window_style: np.ndarray, corpus_map: CorpusMap, tune_mu: np.ndarray,
-                 knn: NeighbourIndex):
+                 knn: NeighbourIndex | ApproxIndex):
         """Only holds the parts; `build` loads them and `fit` derives the fitted ones."""
         self.model = model
         self.corpus = corpus
@@ -146,7 +146,7 @@ class ExplorerServices:
         corpus_map = fit_map(index.mu, index.split, window_style, len(styles.names), projections=projections)
         return cls(model, corpus, index, attrs, originality_index, keys, sliders, vectors, styles, window_style,
                    corpus_map, tune_means(index.mu, corpus.tune, len(corpus.tunes)),
-                   NeighbourIndex(index.mu, corpus.tune))
+                   neighbour_index(index.mu, corpus.tune))
 
     @classmethod
     def build(cls, checkpoint: Path | str, corpus: Corpus | None = None, cache_dir: Path | str | None = None,

@@ -49,3 +49,39 @@ def test_synthetic_latents_repeatable():
     assert a.dtype == np.float32 and a.shape == (1000, 4)
     assert np.array_equal(a, synthetic_latents(1000, 4, seed=1))
     assert not np.array_equal(a, synthetic_latents(1000, 4, seed=2))
+
+
+def clustered(n: int, centres: int = 400, dim: int = 16, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Latents around `centres` melodies (as a corpus's posteriors are), and each one's centre as its group."""
+    rng = np.random.default_rng(seed)
+    c = rng.standard_normal((centres, dim)).astype(np.float32)
+    g = rng.integers(0, centres, n)
+    return (c[g] + 0.3 * rng.standard_normal((n, dim))).astype(np.float32), g
+
+
+def test_the_faiss_index_agrees_with_exact_search():
+    from explorer.neighbours import ApproxIndex
+
+    lat, groups = clustered(20_000)
+    exact, approx = NeighbourIndex(lat, groups), ApproxIndex(lat, groups, nprobe=32)
+    q = lat[::997] + 0.05
+    ei, ed = exact.query(q, 10)
+    ai, ad = approx.query(q, 10)
+    recall = np.mean([len(set(a) & set(e)) / 10 for a, e in zip(ai, ei, strict=True)])
+    assert recall >= 0.9
+    assert np.all(np.diff(ad, axis=1) >= -1e-5)  # nearest first
+    hit = ai == ei
+    assert np.allclose(ad[hit], ed[hit], atol=1e-3)  # the same Euclidean distances where they agree
+    i1, d1 = approx.query(q[0], 10)
+    assert i1.shape == (10,) and np.array_equal(i1, ai[0])
+    own = int(groups[ai[0, 0]])
+    ix, _ = approx.query(q[0], 10, exclude_group=own)
+    assert len(ix) == 10 and not np.any(groups[ix] == own)
+
+
+def test_the_index_is_chosen_by_size():
+    from explorer.neighbours import ApproxIndex, neighbour_index
+
+    lat, groups = clustered(3_000)
+    assert isinstance(neighbour_index(lat, groups), NeighbourIndex)
+    assert isinstance(neighbour_index(lat, groups, exact_max=1_000), ApproxIndex)
