@@ -10,6 +10,7 @@ from explorer.index import index_key, load_or_build_index
 from explorer.styles import CENTROID_AMOUNTS, STEER_EMPHASES
 from vae.constants import FIRST_NOTE_ON
 from vae.corpus import TRAIN, VALID
+from vae.voice import VoiceLimits
 
 
 @pytest.fixture
@@ -236,7 +237,8 @@ def test_report_and_cli(services, tiny_model, tiny_checkpoint, small_corpus, exp
         assert got["gap"] == pytest.approx(float(services.vectors.gap[i]))
         assert got["amounts"] == sorted(got["amounts"]) and got["amounts"][0] < 0 < got["amounts"][-1]
         amounts = np.asarray(got["amounts"], dtype=np.float32)
-        z = np.concatenate([services.push_attribute(mu, name, float(x)) for x in amounts])  # the app's push
+        z = np.concatenate([services.push_attribute(mu, name, float(x), limits=VoiceLimits())  # the app's push
+                            for x in amounts])
         values = compute_attributes(tiny_model.decode(z))[name].astype(np.float64).reshape(len(amounts), len(mu))
         means = [np.nanmean(v) if np.isfinite(v).any() else np.nan for v in values]
         assert got["means"] == pytest.approx(means, rel=1e-4, abs=1e-6, nan_ok=True), name
