@@ -109,7 +109,9 @@ def measure_singable(s: ExplorerServices, mu: np.ndarray, n: int = 100, seed: in
             ok = within(tokens, limits)
             vals = compute_attributes(tokens)[name].reshape(2, len(z0))
             row[f"{label}_within"] = float(ok.mean())
-            row[f"{label}_change_sd"] = float(np.nanmean(vals[1] - vals[0]) / max(std.get(name, 1.0), 1e-9))
+            gap = vals[1] - vals[0]
+            row[f"{label}_change_sd"] = (float(np.nanmean(gap) / max(std.get(name, 1.0), 1e-9))
+                                         if np.isfinite(gap).any() else float("nan"))
             (free_all if lim is None else kept_all).append(ok)
         out["attributes"][name] = row
     out["free_within"] = float(np.concatenate(free_all).mean())
