@@ -84,7 +84,7 @@ def notes_shot(page, out: Path) -> None:
     page.wait_for_function("() => (document.querySelector('#title-md strong') || {}).innerText?.startsWith('Your notes')",
                            timeout=60000)
     page.wait_for_timeout(1500)
-    page.screenshot(path=str(out), full_page=False)
+    page.screenshot(path=str(out), full_page=True)
 
 
 if __name__ == "__main__":
