@@ -134,3 +134,32 @@ def test_cache_key_tracks_settings():
     assert cache_key(cfg, jobs) == cache_key(cfg, jobs)
     assert cache_key(cfg, jobs) != cache_key(replace(cfg, window_bars=2), jobs)
     assert cache_key(cfg, jobs) != cache_key(cfg, jobs[:2])
+
+
+def test_an_interrupted_build_resumes_from_its_finished_parts(tmp_path, monkeypatch):
+    import vae.corpus as vc
+
+    cfg = get_preset("tiny").data
+    jobs = music21_jobs(("bach",))[:12]
+    vc.build_corpus(cfg, jobs, tmp_path / "fresh", workers=1, progress=False, part_files=5)
+    real = vc._read_job
+    reads: list[str] = []
+
+    def stops_after_eleven(args):
+        if len(reads) == 11:
+            raise KeyboardInterrupt  # the user pressed Ctrl-C while the third part was being read
+        reads.append(args[0].path)
+        return real(args)
+
+    monkeypatch.setattr(vc, "_read_job", stops_after_eleven)
+    with pytest.raises(KeyboardInterrupt):
+        vc.build_corpus(cfg, jobs, tmp_path / "again", workers=1, progress=False, part_files=5)
+    assert len(list((tmp_path / "again.parts").glob("part-*.npz"))) == 2 and not (tmp_path / "again").exists()
+    reads.clear()
+    monkeypatch.setattr(vc, "_read_job", lambda a: (reads.append(a[0].path), real(a))[1])
+    vc.build_corpus(cfg, jobs, tmp_path / "again", workers=1, progress=False, part_files=5)
+    assert sorted(reads) == sorted(j.path for j in jobs[10:])  # only the unfinished part is read again
+    fresh, resumed = Corpus.load(tmp_path / "fresh"), Corpus.load(tmp_path / "again")
+    assert np.array_equal(fresh.tokens, resumed.tokens) and np.array_equal(fresh.start, resumed.start)
+    assert fresh.tunes == resumed.tunes and np.array_equal(fresh.split, resumed.split)
+    assert not (tmp_path / "again.parts").exists()  # the parts are gone once the corpus is whole

@@ -16,6 +16,7 @@ from tqdm import tqdm
 
 from vae.config import DataConfig
 from vae.constants import FIRST_NOTE_ON, HOLD, NOTE_OFF
+from vae.corpus_parts import PART_FILES, clear_parts, file_sizes, read_in_parts
 from vae.split import SPLIT_NAMES, TEST, TRAIN, VALID, make_split
 from vae.tune import Tune
 from vae.windows import tune_windows
@@ -179,8 +180,10 @@ class Corpus:
 
 
 def build_corpus(cfg: DataConfig, jobs: list[Job], out_dir: Path, workers: int | None = None,
-                 progress: bool = True) -> Corpus:
-    """Read every job in parallel, cut windows, split, write `out_dir`, return the Corpus."""
+                 progress: bool = True, part_files: int = PART_FILES) -> Corpus:
+    """Read every job in parallel, cut windows, split, write `out_dir`, return the Corpus. Reading is resumable:
+    results are saved every `part_files` files (vae.corpus_parts), and a build interrupted before it wrote
+    `out_dir` picks up from the parts it finished."""
     t0 = time.time()
     workers = workers or min(os.cpu_count() or 1, 8)
     metas: list[dict] = []
@@ -189,20 +192,25 @@ def build_corpus(cfg: DataConfig, jobs: list[Job], out_dir: Path, workers: int |
     errors: list[dict] = []
     drops: Counter = Counter()
     pmin, pmax = 999, -1
-    results_by_job: dict[int, tuple] = {}
-    # Big files first so the last worker is not left alone with the biggest book.
-    order = sorted(range(len(jobs)), key=lambda i: -os.path.getsize(jobs[i].path))
-    args = [(jobs[i], cfg) for i in order]
     bar = tqdm(total=len(jobs), desc="reading corpus", unit="file", disable=not progress)
-    if workers > 1 and len(jobs) > 1:
-        with get_context("spawn" if os.name == "nt" else "fork").Pool(workers) as pool:
-            for i, res in zip(order, pool.imap(_read_job, args, chunksize=1), strict=True):
-                results_by_job[i] = res
-                bar.update()
-    else:
-        for i, a in zip(order, args, strict=True):
-            results_by_job[i] = _read_job(a)
+    sizes = file_sizes([j.path for j in jobs])
+    pool = get_context("spawn" if os.name == "nt" else "fork").Pool(workers) if workers > 1 and len(jobs) > 1 else None
+
+    def read_many(order: list[int]) -> list[tuple]:
+        args = [(jobs[i], cfg) for i in order]
+        out = []
+        for res in (pool.imap(_read_job, args, chunksize=1) if pool else map(_read_job, args)):
+            out.append(res)
             bar.update()
+        return out
+
+    try:
+        results_by_job = read_in_parts(len(jobs), sizes, read_many, out_dir, cfg.window_steps, part_files,
+                                       on_loaded=bar.update)
+    finally:
+        if pool is not None:
+            pool.close()
+            pool.join()
     bar.close()
     for i in range(len(jobs)):  # stable order whatever the worker timing
         m, w, s, e, d, p = results_by_job[i]
@@ -224,7 +232,9 @@ def build_corpus(cfg: DataConfig, jobs: list[Job], out_dir: Path, workers: int |
     report = _report(cfg, jobs, metas, errors, drops, tokens, tune_idx, (pmin, pmax), split_report)
     report["build_seconds"] = round(time.time() - t0, 1)
     report["workers"] = workers
-    return Corpus(tokens, tune_idx, start, split, metas, report, out_dir).save(out_dir)
+    corpus = Corpus(tokens, tune_idx, start, split, metas, report, out_dir).save(out_dir)
+    clear_parts(out_dir)
+    return corpus
 
 
 def _report(cfg, jobs, metas, errors, drops, tokens, tune_idx, prange, split_report) -> dict:
