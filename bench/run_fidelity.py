@@ -64,9 +64,42 @@ def run(ctx: Context) -> Section:
         alone[name] = times
     for name, times in alone.items():
         sec.add(f"fitting one window alone, {name} (p50)", float(np.median(times)), "ms", note=f"{len(times)} windows")
+    sliders_on_uploads(ctx, sec, model, sets["out of domain: pop"][: 6 if ctx.quick else 16])
     files = 30 if ctx.quick else 100
     for names in ("none", "lying", "named"):
         acc = melody_track_accuracy(files, names)
         sec.data[f"melody_track_{names}"] = acc
         sec.add(f"sung line picked, track names {names}", acc, ge=TRACK_TARGET, note=f"{files} bench.pop songs, shuffled")
     return sec
+
+
+def sliders_on_uploads(ctx: Context, sec: Section, model, x: np.ndarray) -> None:
+    """Do the sliders still do what they say on an upload held as (z, detail)? Each pop window's steered sweep
+    (vae.sweep, as the app moves a slider) with its detail and with z alone: the mean within-melody Spearman of
+    each attribute slider with its attribute, and how many sliders move theirs with Spearman >= 0.8."""
+    from pathlib import Path
+
+    from vae.controls import load_controls
+    from vae.fidelity import fit_melodies
+    from vae.sweep import NAME_RULE, sweep
+
+    got = load_controls(Path(ctx.checkpoint) / "controls.json")
+    if got is None:
+        sec.data["sliders_on_uploads"] = "no controls.json beside the checkpoint"
+        return
+    controls, _, extra = got
+    std = extra["settings"]["attr_std"]
+    fit = fit_melodies(model, x)
+    rho: dict[str, dict[str, list[float]]] = {"with detail": {}, "z alone": {}}
+    for i in range(len(x)):
+        for how, detail in (("with detail", fit.detail[i]), ("z alone", None)):
+            rows = sweep(lambda z, d=detail: model.decode(z, detail=d), controls, fit.z[i : i + 1], std, steered=True)
+            for r in rows:
+                if r["attribute"]:
+                    rho[how].setdefault(r["attribute"], []).append(r["spearman"])
+    out = {how: {a: float(np.mean(v)) for a, v in per.items()} for how, per in rho.items()}
+    sec.data["sliders_on_uploads"] = {"windows": len(x), "mean_spearman": out}
+    for how, per in out.items():
+        ok = sum(v >= NAME_RULE["spearman"] for v in per.values())
+        sec.add(f"pop uploads: attribute sliders moving their attribute (Spearman >= {NAME_RULE['spearman']}), {how}",
+                ok, f"of {len(per)}", note=f"{len(x)} windows; mean Spearman {np.mean(list(per.values())):.2f}")
