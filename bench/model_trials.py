@@ -22,7 +22,8 @@ from vae.paths import REPO as ROOT
 from vae.paths import RESUME
 
 MODES = ("response", "decorrelated", "axis")  # how sliders are fitted (vae.controls.fit_controls)
-TRIALS = {  # name -> train flags (on top of the default preset)
+BEFORE_R5 = ["--anticipate", "0", "--no-anticipate-offbeats", "--beta-max", "0.2"]  # the default preset until round 5
+TRIALS = {  # name -> train flags (on top of the default preset; rounds 1-4 ran on the preset of their day: BEFORE_R5)
     # Round 1 (bench/trials-v1.md, first rhythmic-complexity definition): weight and tanh scale.
     "w0": ["--attr-weight", "0"],
     "w0.02": ["--attr-weight", "0.02", "--attr-scale", "10"],
@@ -39,11 +40,15 @@ TRIALS = {  # name -> train flags (on top of the default preset)
     "z64-fb32": ["--latent-dim", "64", "--free-bits", "32"],
     "z64-fb128": ["--latent-dim", "64", "--free-bits", "128"],
     # Round 5 (step 12, warm start): pop-style syncopation (16th-note too) and less KL pressure for fidelity.
-    "r5-w0.05": ["--attr-weight", "0.05", "--attr-scale", "10"],
-    "r5-sync": ["--attr-weight", "0.05", "--attr-scale", "10", "--anticipate", "0.5", "--anticipate-offbeats"],
+    "r5-w0.05": ["--attr-weight", "0.05", "--attr-scale", "10", *BEFORE_R5],
+    "r5-sync": ["--attr-weight", "0.05", "--attr-scale", "10", "--anticipate", "0.5", "--anticipate-offbeats",
+                "--beta-max", "0.2"],
     "r5-sync-b0.1": ["--attr-weight", "0.05", "--attr-scale", "10", "--anticipate", "0.5", "--anticipate-offbeats",
                      "--beta-max", "0.1"],
 }
+for _name in list(TRIALS):
+    if not _name.startswith("r5-"):
+        TRIALS[_name] = [*TRIALS[_name], *BEFORE_R5]
 SCRATCH = {"z16", "z32", "z64", "z64-fb32", "z64-fb128"}  # trials that start from random weights (no --init-from)
 
 
