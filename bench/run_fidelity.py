@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from bench.context import Context, Section
 
@@ -57,10 +58,13 @@ def run(ctx: Context) -> Section:
                 note=f"{len(x)} windows; encoder mu alone {fit.f1_encoder.mean():.3f}, fitted z alone "
                      f"{fit.f1_z.mean():.3f}; {needs:.0%} needed a per-bar detail")
         times = []
-        for w in x[: (4 if ctx.quick else 12)]:  # one window at a time, as an upload is fitted
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # one window at a time on one thread, as the app fits an upload
+        for w in x[: (4 if ctx.quick else 12)]:
             t0 = time.perf_counter()
             fit_melodies(model, w)
             times.append((time.perf_counter() - t0) * 1e3)
+        torch.set_num_threads(threads)
         alone[name] = times
     for name, times in alone.items():
         sec.add(f"fitting one window alone, {name} (p50)", float(np.median(times)), "ms", note=f"{len(times)} windows")

@@ -12,7 +12,8 @@ import numpy as np
 
 EXACT_MAX = 300_000  # rows searched exactly: about 10 ms a query here (linear in rows), the neighbours target
 IVF_LISTS_MAX = 4096  # inverted lists: 4 sqrt(N), at most this (a 10M build stays minutes on 2 cores)
-IVF_NPROBE = 128  # lists searched per query: recall@10 0.978 at 1M (64: 0.960, 256: 0.992, measured)
+IVF_NPROBE = 128  # lists searched per query: recall@10 0.978 at 1M (64: 0.960, 256: 0.992, measured) ...
+IVF_SCAN_MAX = 150_000  # ... but no more than about this many rows scanned a query (10M rows, 128 lists: 10.7 ms)
 IVF_TRAIN_MAX = 200_000  # rows the coarse quantizer is trained on
 
 
@@ -80,7 +81,8 @@ class ApproxIndex:
         sample = x if self.n <= IVF_TRAIN_MAX else x[np.sort(rng.choice(self.n, IVF_TRAIN_MAX, replace=False))]
         self.index.train(sample)
         self.index.add(x)
-        self.index.nprobe = min(nprobe, lists)
+        # a bigger collection has fuller lists: probe fewer, so a query scans about the same number of rows
+        self.index.nprobe = int(max(1, min(nprobe, lists, max(16, IVF_SCAN_MAX * lists // max(self.n, 1)))))
         self.groups = None if groups is None else np.asarray(groups)
         self.max_group = int(np.bincount(self.groups - self.groups.min()).max()) if self.groups is not None and len(
             self.groups) else 0
