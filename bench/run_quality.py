@@ -39,6 +39,15 @@ def run(ctx: Context) -> Section:
             "model: reconstructions of the test windows": model.reconstruct(ref)}
     for temp in (1.0, 0.5, 0.0):
         sets[f"model: prior samples, temperature {temp:g}"] = model.sample(n, temperature=temp, seed=1)[1]
+    # what Random plays (explorer.services.sample), side by side with the prior: draws from the Gaussian of the
+    # training windows' latents.
+    from explorer.generation import gaussian_draw, gaussian_fit
+
+    fit_rows = train[rng.choice(len(train), size=min(20480, len(train)), replace=False)]
+    gauss = gaussian_fit(np.concatenate([model.encode(fit_rows[i : i + 1024])[0] for i in range(0, len(fit_rows), 1024)]))
+    for temp in (0.5, 0.0):
+        z = gaussian_draw(n, *gauss, seed=1)
+        sets[f"model: the latents' Gaussian (Random), temperature {temp:g}"] = model.decode(z, temp, 1)
     sets["baseline: random tokens"] = random_token_baseline(n, steps, seed=2)
     sets["baseline: always hold"] = always_hold_baseline(n, steps)
     yl = {}

@@ -52,6 +52,21 @@ def prior(n: int, dim: int, seed: int = 0, scale: float = 1.0) -> np.ndarray:
     return (scale * np.random.default_rng(seed).standard_normal((n, dim))).astype(np.float32)
 
 
+def gaussian_fit(latents: np.ndarray, ridge: float = 1e-4) -> tuple[np.ndarray, np.ndarray]:
+    """Mean [Z] and Cholesky factor [Z, Z] of the Gaussian that fits latents [N, Z] (e.g. every training window's
+    mu: the aggregate posterior); a small ridge keeps the covariance positive definite."""
+    x = np.asarray(latents, np.float64)
+    mean = x.mean(0)
+    cov = np.cov(x, rowvar=False) + ridge * np.eye(x.shape[1])
+    return mean.astype(np.float32), np.linalg.cholesky(cov).astype(np.float32)
+
+
+def gaussian_draw(n: int, mean: np.ndarray, chol: np.ndarray, seed: int = 0) -> np.ndarray:
+    """n draws [n, Z] from N(mean, chol chol^T); repeatable per seed."""
+    eps = np.random.default_rng(seed).standard_normal((n, len(mean)))
+    return (mean + eps @ np.asarray(chol, np.float64).T).astype(np.float32)
+
+
 def similar(z: np.ndarray, n: int, similarity: float, seed: int = 0) -> np.ndarray:
     """n variations [n, Z] of z: similarity * z + (1 - similarity) * noise, noise ~ N(0, I).
 

@@ -108,3 +108,16 @@ def test_the_grid_and_the_grid_slider_are_one_blend(tiny_services, tmp_path):
         got, _ = h.grid_point(st, j / 4, i / 4, Playback())
         assert np.allclose(got.z, full[i, j], atol=2e-3), (i, j)  # the session's z is rounded through float16
     assert not np.allclose(full[1, 3], full[3, 1], atol=0.05)
+
+
+def test_a_gaussian_fitted_to_latents_draws_like_them():
+    from explorer.generation import gaussian_draw, gaussian_fit
+
+    rng = np.random.default_rng(0)
+    mix = rng.normal(0, 1, (4, 4))
+    lat = rng.normal(0, 1, (20_000, 4)) @ mix + np.array([1.0, -2.0, 0.5, 0.0])
+    mean, chol = gaussian_fit(lat)
+    draws = gaussian_draw(20_000, mean, chol, seed=1)
+    assert np.allclose(draws.mean(0), lat.mean(0), atol=0.1)
+    assert np.allclose(np.cov(draws, rowvar=False), np.cov(lat, rowvar=False), atol=0.15)
+    assert np.array_equal(gaussian_draw(3, mean, chol, seed=2), gaussian_draw(3, mean, chol, seed=2))

@@ -125,6 +125,13 @@ def test_decode_encode_and_generation(services, small_corpus):
     strip = services.interpolate(services.index.mu[1], services.index.mu[2], 5)
     assert np.array_equal(strip[0], services.index.mu[1]) and np.array_equal(strip[-1], services.index.mu[2])
     assert services.grid(services.index.mu[:4], 3).shape == (3, 3, services.latent_dim)
+    from explorer.generation import gaussian_fit
+
+    mean, chol = services.latent_gaussian
+    fitted = gaussian_fit(services.index.mu[services.index.split == TRAIN])
+    assert np.allclose(mean, fitted[0]) and np.allclose(chol, fitted[1])
+    many, _ = services.sample(400, temperature=0.0, seed=5)  # Random draws from the latents' Gaussian
+    assert np.abs(many.mean(0) - mean).max() < 4 * np.sqrt(np.diag(chol @ chol.T)).max() / np.sqrt(400)
     z1, t1 = services.sample(3, temperature=0.5, seed=1)
     z2, t2 = services.sample(3, temperature=0.5, seed=1)
     assert np.array_equal(t1, t2) and t1.shape == (3, 64)
