@@ -178,8 +178,10 @@ class StyleModel:
 
 # Emphases a steered style move tries (StyleModel.move_subspace): the least one whose decoded melody is
 # recognised as the target is kept, so a melody moves no further than it needs to.
-STEER_EMPHASES = (0.0, 0.5, 1.0, 1.5, 2.5, 4.0)
-CENTROID_AMOUNTS = (1.0, 1.5)  # centroid moves tried after the subspace moves
+STEER_EMPHASES = (0.0, 0.5, 1.0, 1.5, 2.5, 4.0, 6.0)
+CENTROID_AMOUNTS = (1.0, 1.5, 2.0)  # centroid moves tried after the subspace moves
+# (10 candidates since step 49452, whose Bach soprano moves arrived less often with the 8 before; see the
+# style table of `python -m explorer report`.)
 
 
 def steer_style(model, styles: StyleModel, z: np.ndarray, to_style: str, amount: float = 1.0,
