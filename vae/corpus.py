@@ -207,6 +207,10 @@ def build_corpus(cfg: DataConfig, jobs: list[Job], out_dir: Path, workers: int |
     try:
         results_by_job = read_in_parts(len(jobs), sizes, read_many, out_dir, cfg.window_steps, part_files,
                                        on_loaded=bar.update)
+    except BaseException:  # Ctrl-C or a crash: stop the workers now (the finished parts are kept)
+        if pool is not None:
+            pool.terminate()
+        raise
     finally:
         if pool is not None:
             pool.close()
