@@ -125,21 +125,22 @@ def round_detail(detail: np.ndarray) -> np.ndarray:
 
 
 def fit_detail(model, tokens: np.ndarray, z: np.ndarray, steps: int = DETAIL_STEPS, lr: float = DETAIL_LR,
-               check_every: int = DETAIL_CHECK_EVERY, weight: float = DETAIL_WEIGHT,
-               progress=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+               check_every: int = DETAIL_CHECK_EVERY, weight: float = DETAIL_WEIGHT, progress=None,
+               start: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-bar details that make z [B, Z] decode to melodies [B, T] (greedy) note for note.
 
     Gradient steps on the detail alone (z and the model fixed) raise the decoder's likelihood of the melody;
     every `check_every` steps each melody's greedy decoding is scored, and a melody keeps the first detail
     that brings it back whole (else its best; zero when z alone already does). Details are rounded as share
     links carry them (round_detail) before they are scored. Returns (detail [B, U, C], renderings [B, T],
-    exact-note F1 [B]). progress(frac) is called after each check.
+    exact-note F1 [B]). progress(frac) is called after each check; `start`: z's own greedy renderings [B, T]
+    when the caller has them (else they are decoded here).
     """
     x = np.atleast_2d(np.asarray(tokens, dtype=np.int64))
     z = np.atleast_2d(np.asarray(z, np.float32))
     net = model.model
     best_d = np.zeros((len(x), *model.detail_shape), np.float32)
-    best_out = model.decode(z)
+    best_out = model.decode(z) if start is None else np.array(start, dtype=np.int64)
     best_f1 = note_f1(x, best_out)
     target = torch.as_tensor(x, device=model.device)
     inputs = net.shift_inputs(target)
@@ -202,7 +203,7 @@ def fit_melodies(model, tokens: np.ndarray, detail: bool = True, z_steps: int = 
     rows = np.flatnonzero(f1_z < 1.0) if detail else np.zeros(0, int)
     if len(rows):
         rest = (lambda f: progress(0.5 + 0.5 * f)) if progress else None  # noqa: E731
-        d, o, f = fit_detail(model, x[rows], z[rows], progress=rest)
+        d, o, f = fit_detail(model, x[rows], z[rows], progress=rest, start=out[rows])
         fit.detail[rows], fit.tokens[rows], fit.f1[rows] = d, o, f
     if progress:
         progress(1.0)
