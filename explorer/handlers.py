@@ -7,6 +7,7 @@ and read-only.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import time
@@ -162,13 +163,23 @@ class Handlers:
         """MIDI and WAV files of notes in their meter -> (wav path, midi path). The backing, when chosen, is
         in both: mixed into the audio, and its own track in the MIDI file. The WAV is at `sample_rate`
         (default self.sample_rate: the preview rate of every render; exports ask for EXPORT_RATE)."""
-        kind = ACCOMPANIMENTS.get(play.accompaniment)
-        m = Meter.parse(meter)
+        return (self.write_audio(notes, play, stem, meter, sample_rate),
+                self.write_midi(notes, play, stem, meter))
+
+    def write_audio(self, notes: list[Note], play: Playback, stem: str = "melody", meter: str = "4/4",
+                    sample_rate: int | None = None) -> str:
+        """The WAV file of notes (with the backing mixed in, when chosen) -> its path."""
         rate = sample_rate or self.sample_rate
-        audio = render(notes, tempo=play.tempo, program=play.program, accompaniment=kind, soundfont=self.soundfont,
-                       meter=m, count_in=play.count_in, sample_rate=rate)
+        audio = render(notes, tempo=play.tempo, program=play.program, accompaniment=ACCOMPANIMENTS.get(play.accompaniment),
+                       soundfont=self.soundfont, meter=Meter.parse(meter), count_in=play.count_in, sample_rate=rate)
         wav = self._path(stem, ".wav")
         write_wav(wav, audio, rate)
+        return str(wav)
+
+    def write_midi(self, notes: list[Note], play: Playback, stem: str = "melody", meter: str = "4/4") -> str:
+        """The MIDI file of notes (the backing, when chosen, as its own track) -> its path."""
+        kind = ACCOMPANIMENTS.get(play.accompaniment)
+        m = Meter.parse(meter)
         mid = self._path(stem, ".mid")
         backing = []
         if kind and notes:
@@ -176,14 +187,16 @@ class Handlers:
             backing = backing_notes(notes, kind, tonic, mode == "minor", m)
         notes_to_midi(notes, mid, tempo=play.tempo, program=play.program, meter=m, backing=backing,
                       backing_program=ACCOMP_PROGRAMS.get(kind or "", 0), backing_name=f"Backing ({kind})")
-        return str(wav), str(mid)
+        return str(mid)
 
     # --- the current melody ----------------------------------------------------------------------
-    def render(self, state: Session, play: Playback) -> Rendered:
-        """Decode state.z and produce piano roll, audio, MIDI, originality check, share code and map position."""
+    def render(self, state: Session, play: Playback, preview: bool = False) -> Rendered:
+        """Decode state.z and produce piano roll, audio, MIDI, originality check, share code and map position.
+
+        preview: only what a drag needs to be heard and seen (piano roll and audio); `finish` adds the rest
+        once the slider is let go. Its MIDI path, originality, share code and map position are empty."""
         t0 = time.perf_counter()
-        z = state.z
-        tokens = self.s.decode(z, play.temperature, play.seed, state.detail)
+        tokens = self.s.decode(state.z, play.temperature, play.seed, state.detail)
         t1 = time.perf_counter()
         notes, key = apply_key(self.s.notes(tokens), play.key, play.scale)
         ghost = self.s.notes(state.origin_tokens) if state.origin_tokens is not None else None
@@ -191,21 +204,46 @@ class Handlers:
             ghost = apply_key(ghost, play.key, play.scale)[0]
         fig = figures.piano_roll(notes, len(tokens), ghost=ghost, meter=state.meter)
         t2 = time.perf_counter()
-        wav, mid = self.write_outputs(notes, play, meter=state.meter)
+        wav = self.write_audio(notes, play, meter=state.meter)
         t3 = time.perf_counter()
+        timings = {"decode": (t1 - t0) * 1e3, "figure": (t2 - t1) * 1e3, "audio": (t3 - t2) * 1e3}
+        if preview:
+            timings["total"] = (t3 - t0) * 1e3
+            return Rendered(tokens, notes, [], fig, wav, "", {}, "", "", (math.nan, math.nan), state.title, timings,
+                            key)
+        r = self._panel(state, play, tokens, notes, wav)
+        r.figure, r.key = fig, key
+        r.timings_ms = {**timings, **r.timings_ms, "total": (time.perf_counter() - t0) * 1e3}
+        return r
+
+    def finish(self, state: Session, play: Playback) -> Rendered:
+        """The rest of a preview's panel (MIDI, originality, share code, map position, slider values) for the
+        melody a drag left playing (state.preview: its tokens and audio file); no decode, no new audio."""
+        if state.preview is None:
+            raise ValueError("finish() needs a preview render to finish")
+        tokens, wav = state.preview["tokens"], state.preview["wav"]
+        notes, key = apply_key(self.s.notes(tokens), play.key, play.scale)
+        r = self._panel(state, play, tokens, notes, wav)
+        r.key = key
+        return r
+
+    def _panel(self, state: Session, play: Playback, tokens: np.ndarray, notes: list[Note], wav: str) -> Rendered:
+        """Everything but the piano roll and the audio: MIDI, originality, map position, sliders, share code."""
+        t0 = time.perf_counter()
+        mid = self.write_midi(notes, play, meter=state.meter)
+        t1 = time.perf_counter()
         orig = self.s.originality(tokens)
-        t4 = time.perf_counter()
-        xy = self.s.place(z)
-        values = state.sliders if state.sliders is not None else self.s.sliders_of(z)
+        t2 = time.perf_counter()
+        xy = self.s.place(state.z)
+        values = state.sliders if state.sliders is not None else self.s.sliders_of(state.z)
         sliders = [round(float(np.clip(v, -SLIDER_RANGE, SLIDER_RANGE)), 2) for v in values]
-        code = encode_z(z, play.temperature, play.seed, play.tempo, play.program, play.accompaniment, state.title,
-                        play.key, play.scale, detail=state.detail)
-        t5 = time.perf_counter()
-        timings = {"decode": (t1 - t0) * 1e3, "figure": (t2 - t1) * 1e3, "audio_midi": (t3 - t2) * 1e3,
-                   "originality": (t4 - t3) * 1e3, "rest": (t5 - t4) * 1e3, "total": (t5 - t0) * 1e3}
-        own = state.origin_tune if state.origin_z is not None and np.array_equal(z, state.origin_z) else None
-        return Rendered(tokens, notes, sliders, fig, wav, mid, orig, originality_markdown(orig, len(notes), own), code,
-                        xy, state.title, timings, key)
+        code = encode_z(state.z, play.temperature, play.seed, play.tempo, play.program, play.accompaniment,
+                        state.title, play.key, play.scale, detail=state.detail)
+        t3 = time.perf_counter()
+        timings = {"midi": (t1 - t0) * 1e3, "originality": (t2 - t1) * 1e3, "rest": (t3 - t2) * 1e3}
+        own = state.origin_tune if state.origin_z is not None and np.array_equal(state.z, state.origin_z) else None
+        return Rendered(tokens, notes, sliders, None, wav, mid, orig, originality_markdown(orig, len(notes), own), code,
+                        xy, state.title, timings)
 
     def set_z(self, state: Session | None, z: np.ndarray, title: str, origin_tokens: np.ndarray | None = None,
               as_origin: bool = True, origin_tune: int | None = None, meter: str = "4/4",
@@ -236,8 +274,10 @@ class Handlers:
             raise UserError(f"tune {tune} has no 4-bar window")
         return self.load_window(state, int(self.s.tune_window[int(tune)]), play)
 
-    def set_sliders(self, state: Session, values: list[float], play: Playback) -> tuple[Session, Rendered]:
-        """Set the 16 slider coordinates of the current melody (the rest of z is kept) and render."""
+    def set_sliders(self, state: Session, values: list[float], play: Playback,
+                    preview: bool = False) -> tuple[Session, Rendered]:
+        """Set the 16 slider coordinates of the current melody (the rest of z is kept) and render (a preview
+        while a slider is dragged: `render`; the session then holds it in `preview` for `finish`)."""
         values = np.asarray(values, dtype=np.float32)
         # A slider the user did not touch still shows its rounded (and clipped) value: keep the exact one,
         # so moving one slider moves z along that direction only.
@@ -248,9 +288,11 @@ class Handlers:
         z = quantise(self.s.z_from_sliders(state.z, values, current, detail=state.detail))
         steer_ms = (time.perf_counter() - t0) * 1e3
         moved = np.nonzero(np.abs(values - current) > 1e-6)[0]
-        state = state.but(z=z, sliders=values, transform_base=None,
+        state = state.but(z=z, sliders=values, transform_base=None, preview=None,
                           move=f"slider:{int(moved[0])}" if len(moved) == 1 else "sliders")
-        r = self.render(state, play)
+        r = self.render(state, play, preview=preview)
+        if preview:
+            state = state.but(preview={"tokens": r.tokens, "wav": r.wav_path})
         r.timings_ms = {"steer": steer_ms, **r.timings_ms, "total": r.timings_ms["total"] + steer_ms}
         return state, r
 

@@ -46,6 +46,9 @@ class Session:
     move: str = ""  # the control that made the current melody ("slider:3"; explorer.history coalesces runs of it)
     history: tuple = ()  # explorer.history.Entry, oldest first: every melody reached, with stars and names
     cursor: int = 0  # the id of the history entry being shown (0 before the first)
+    # A melody heard while a slider is dragged, whose panel (title, downloads, originality, share code, map star,
+    # history) is not updated yet: {"tokens", "wav"} (Handlers.finish completes it on release); None otherwise.
+    preview: dict | None = None
 
     def but(self, **changes) -> Session:
         """A copy with some fields changed."""

@@ -209,6 +209,21 @@ def test_sliders_rerender_the_melody(page, tiny_services, slider_case):
     assert_roll_shows(page, tiny_services.notes(tiny_services.decode(z, TEMPERATURE, SEED)))
     page.screenshot(path=str(ARTIFACTS / "4-slider-dragged.png"))
 
+    # the arrow keys move it too: each key renders the melody, and letting the key go completes the panel (the
+    # share link in the URL follows), as letting the mouse go does
+    old_audio, old_url = page.evaluate(AUDIO_JS), page.url
+    rng.focus()
+    for _ in range(20):
+        page.keyboard.press("ArrowLeft" if dragged > 0 else "ArrowRight")
+    assert abs(float(number.input_value()) - dragged) == pytest.approx(1.0)
+    page.wait_for_function(f"(old) => {{ const a = ({AUDIO_JS})(); return a && a !== old; }}", arg=old_audio,
+                           timeout=WAIT)
+    page.wait_for_function("(old) => location.href !== old", arg=old_url, timeout=WAIT)
+    wait_until_settled(page)
+    z_key = share_z(page)
+    assert not np.array_equal(z_key, z)
+    assert_roll_shows(page, tiny_services.notes(tiny_services.decode(z_key, TEMPERATURE, SEED)))
+
 
 def test_clicking_the_map_loads_that_tune(page, small_corpus):
     page.get_by_role("tab", name="Map").click()

@@ -155,6 +155,28 @@ def test_set_sliders(h, loaded, tiny_services):
     assert np.array_equal(back.z, st.origin_z) and np.array_equal(rb.tokens, r.tokens)
 
 
+def test_a_drag_preview_is_finished_into_the_full_render(h, loaded, tiny_services):
+    """While a slider is dragged only the roll and the audio are made; `finish` completes the panel afterwards
+    with what a full render of the same move gives, from the preview's tokens and audio (no second WAV)."""
+    st, _ = loaded
+    values = tiny_services.sliders_of(st.z)
+    values[0] += 1.0 if values[0] < 0 else -1.0
+    full_st, full = h.set_sliders(st, values.tolist(), SAMPLED)
+    pre_st, pre = h.set_sliders(st, values.tolist(), SAMPLED, preview=True)
+    assert np.array_equal(pre_st.z, full_st.z) and np.array_equal(pre.tokens, full.tokens)
+    assert pre.figure == full.figure  # the same roll, and audio of the same length (the synth is not bit-exact)
+    assert Path(pre.wav_path).stat().st_size == Path(full.wav_path).stat().st_size > 1000
+    assert pre.midi_path == "" and pre.share_code == "" and "audio" in pre.timings_ms and "midi" not in pre.timings_ms
+    assert pre_st.preview["wav"] == pre.wav_path and full_st.preview is None
+    done = h.finish(pre_st, SAMPLED)
+    assert done.wav_path == pre.wav_path  # the file already playing
+    assert done.share_code == full.share_code and done.originality_md == full.originality_md
+    assert done.map_xy == full.map_xy and done.sliders == full.sliders and done.key == full.key
+    assert Path(done.midi_path).read_bytes() == Path(full.midi_path).read_bytes()
+    with pytest.raises(ValueError):
+        h.finish(full_st, SAMPLED)  # nothing to finish
+
+
 def test_sliders_beyond_their_range(h, loaded, tiny_services):
     """A melody further out than the sliders reach shows clipped sliders; moving another slider keeps it there."""
     st, _ = loaded

@@ -46,8 +46,39 @@ JS = """
     }
   };
   setInterval(bind, 400);
-  // and at once when Gradio puts a new plot in the page, so a click right after an update is not lost
-  new MutationObserver(bind).observe(document.body, {childList: true, subtree: true});
+  // and when Gradio puts a new plot in the page (once per frame however many nodes changed), so a click right
+  // after an update is not lost
+  let queued = false;
+  new MutationObserver(() => {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(() => { queued = false; bind(); });
+  }).observe(document.body, {childList: true, subtree: true});
+  // Dragging a slider renders previews (the piano roll and the audio); letting it go completes the panel
+  // (explorer.ui.sliders). The page tells the server whether a slider is held through a hidden box, which Gradio
+  // reads when it sends a render (also a render that waited for the one before), and presses Render when the
+  // slider is let go (mouse-up, key-up, leaving the number box or pressing Enter in it).
+  const gesture = (v) => {
+    const box = document.querySelector('#slider-gesture textarea, #slider-gesture input');
+    if (box && box.value !== v) { box.value = v; box.dispatchEvent(new Event('input', {bubbles: true})); }
+  };
+  const letGo = () => {
+    gesture('free');
+    setTimeout(() => { const b = document.getElementById('render-btn'); if (b) b.click(); }, 0);
+  };
+  const onSlider = (e, kind) => e.target && e.target.matches && e.target.matches(`.slider-grid input[type=${kind}]`);
+  const on = (type, kind, fn, keys) => document.addEventListener(type, (e) => {
+    if (onSlider(e, kind) && (!keys || keys(e.key))) fn();
+  }, true);
+  const moves = (k) => k !== 'Tab' && k !== 'Shift';
+  on('pointerdown', 'range', () => gesture('held'));
+  on('pointerup', 'range', letGo);
+  on('pointercancel', 'range', letGo);
+  on('keydown', 'range', () => gesture('held'), moves);
+  on('keyup', 'range', letGo, moves);
+  on('focusin', 'number', () => gesture('held'));
+  on('focusout', 'number', letGo);
+  on('keydown', 'number', letGo, (k) => k === 'Enter');
 }
 """
 SET_URL_JS = """

@@ -156,11 +156,29 @@ class Page:
 
     def show(self, st: Session, r: Rendered, with_sliders: bool = True) -> list:
         """Values for main_out (and the sliders) after a render."""
-        st = history.record(st)  # every melody shown is one the user reached
-        title = f"**{md_escape(r.title)}**" + (f" · key: {r.key}" if r.key else "")
-        out = [st, title, plot(r.figure), r.wav_path, [r.midi_path, r.wav_path], r.originality_md,
-               r.share_code, f"{r.map_xy[0]:.4f},{r.map_xy[1]:.4f}", menu_update(st)]
+        st = history.record(st.but(preview=None))  # every melody shown is one the user reached
+        title, files, originality, share, map_pos = self._panel(r)
+        out = [st, title, plot(r.figure), r.wav_path, files, originality, share, map_pos, menu_update(st)]
         return out + (list(r.sliders) if with_sliders else [])
+
+    def show_preview(self, st: Session, r: Rendered) -> list:
+        """main_out while a slider is dragged: only the piano roll and the audio change (fewer outputs, less
+        work in the browser per update); `show_finish` brings the rest when the slider is let go."""
+        skip = gr.skip()
+        return [st, skip, plot(r.figure), r.wav_path, skip, skip, skip, skip, skip]
+
+    def show_finish(self, st: Session, r: Rendered) -> list:
+        """main_out after the release of a drag whose melody is already playing (Handlers.finish): everything
+        but the piano roll and the audio."""
+        st = history.record(st.but(preview=None))
+        title, files, originality, share, map_pos = self._panel(r)
+        return [st, title, gr.skip(), gr.skip(), files, originality, share, map_pos, menu_update(st)]
+
+    @staticmethod
+    def _panel(r: Rendered) -> tuple:
+        """Title, downloads, originality, share code and map position of a render."""
+        title = f"**{md_escape(r.title)}**" + (f" · key: {r.key}" if r.key else "")
+        return title, [r.midi_path, r.wav_path], r.originality_md, r.share_code, f"{r.map_xy[0]:.4f},{r.map_xy[1]:.4f}"
 
     def loop_players(self, *players: gr.Audio) -> None:
         """The Loop checkbox sets `loop` on these players at once (in the browser, no render)."""

@@ -34,7 +34,10 @@ def build(page: Page) -> SimpleNamespace:
         similar = gr.Button("Similar", elem_id="similar-btn")
         reset = gr.Button("Reset to original", elem_id="reset-btn")
     similarity = CheckedSlider(0.0, 1.0, value=0.8, step=0.05, label="Similarity for 'Similar'")
-    return SimpleNamespace(render=render, random=random, similar=similar, reset=reset, similarity=similarity)
+    # "held" while a slider is being dragged (set by the page's script, explorer.ui.assets), else "free"
+    gesture = gr.Textbox("", visible="hidden", elem_id="slider-gesture")
+    return SimpleNamespace(render=render, random=random, similar=similar, reset=reset, similarity=similarity,
+                           gesture=gesture)
 
 
 def wire(page: Page, c: SimpleNamespace) -> None:
@@ -45,21 +48,30 @@ def wire(page: Page, c: SimpleNamespace) -> None:
         st = page.session(data)
         page.need_melody(st)
         values = [data[s] for s in page.sliders]
+        held = data[c.gesture] == "held"  # a slider is still being dragged
         shown = None if st.sliders is None else np.clip(np.round(st.sliders, 2), -SLIDER_RANGE, SLIDER_RANGE)
         if shown is not None and np.allclose(values, shown, atol=1e-3, rtol=0):
-            # The release after a drag (or a click) sends the values the last drag event already rendered:
-            # nothing moved, so nothing to render again (it would be heard as a second, identical update).
-            return [gr.skip()] * len(page.main_out)
-        st, r = h.set_sliders(st, values, page.playback(data))
-        return page.show(st, r, with_sliders=False)
+            # The values the last drag update rendered: that melody is already playing, so only the rest of the
+            # panel is new once the slider is let go (nothing, when it was shown).
+            if held or st.preview is None:
+                return [gr.skip()] * len(page.main_out)
+            return page.show_finish(st, h.finish(st, page.playback(data)))
+        if held:
+            return page.show_preview(*h.set_sliders(st, values, page.playback(data), preview=True))
+        return page.show(*h.set_sliders(st, values, page.playback(data)), with_sliders=False)
 
-    # One endpoint for the sliders' drag (input), release and the button; not .change, which setting 16
-    # sliders from Python fires 16 times. always_last: while a render runs, only the newest drag position
-    # waits, so the melody follows the drag at the rate the machine sustains and nothing piles up.
-    triggers = [s.input for s in page.sliders] + [s.release for s in page.sliders] + [c.render.click]
-    gr.on(triggers, on_sliders, page.inputs(*page.sliders),
+    # One endpoint for the sliders' drag (input) and Render, so that they run in order; not .change, which
+    # setting 16 sliders from Python fires 16 times. always_last: while a render runs, only the newest drag
+    # position waits, so the melody follows the drag at the rate the machine sustains and nothing piles up.
+    # While a slider is held, an update changes only the piano roll and the audio, with no progress overlay
+    # (each costs the browser time that would delay the next update); letting it go presses Render, which
+    # completes the panel. (Gradio's `release` is a separate event: it could overtake an update still waiting,
+    # and a waiting update is sent as the event that started the one before it, so only its inputs, read when
+    # it is sent, say where the gesture is.)
+    triggers = [s.input for s in page.sliders] + [c.render.click]
+    gr.on(triggers, on_sliders, page.inputs(c.gesture, *page.sliders),
           page.main_out, api_name="sliders", api_visibility="private", trigger_mode="always_last",
-          concurrency_limit=4)
+          concurrency_limit=4, show_progress="hidden")
 
     @user_errors
     def on_random(data):
