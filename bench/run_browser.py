@@ -45,27 +45,18 @@ def settle(page) -> None:
                            timeout=60_000, polling=100)
 
 
-def run(ctx: Context) -> Section:
-    sec = Section("browser")
-    t = Stopwatch()
-    if not CHROMIUM.exists():
-        sec.data["skipped"] = "Chromium is not installed (make system-test installs it)"
-        return sec
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+def measure(url: str, releases: int, drags: int) -> dict:
+    """Time the page at `url` in a fresh Chromium: `releases` slider jumps (pointerup -> last new audio, ms) and
+    `drags` 2-second drags (new melodies heard per second while the pointer is down, and the backlog)."""
     from playwright.sync_api import sync_playwright
 
-    from explorer.ui import build_ui, launch
-
-    demo = build_ui(ctx.services())
-    port = free_port()
-    launch(demo, port=port, prevent_thread_lock=True, quiet=True)
-    try:
-        with sync_playwright() as pw:
-            bctx = pw.chromium.launch_persistent_context(tempfile.mkdtemp(prefix="melody-bench-"),
-                                                         executable_path=str(CHROMIUM), headless=True, args=ARGS,
-                                                         viewport={"width": 1400, "height": 1000})
+    with sync_playwright() as pw:
+        bctx = pw.chromium.launch_persistent_context(tempfile.mkdtemp(prefix="melody-bench-"),
+                                                     executable_path=str(CHROMIUM), headless=True, args=ARGS,
+                                                     viewport={"width": 1400, "height": 1000})
+        try:
             page = bctx.pages[0] if bctx.pages else bctx.new_page()
-            page.goto(f"http://127.0.0.1:{port}/")
+            page.goto(url)
             page.wait_for_selector("#piano-roll .js-plotly-plot", timeout=120_000)
             page.evaluate(RECORDER_JS)
             settle(page)
@@ -80,8 +71,7 @@ def run(ctx: Context) -> Section:
             # Release -> new audio: jumps between alternating values.
             rng = np.random.default_rng(0)
             lat = []
-            n = ctx.reps(15, 5)
-            for i in range(n):
+            for i in range(releases):
                 frac = float(rng.uniform(0.05, 0.45) if i % 2 else rng.uniform(0.55, 0.95))
                 before = page.evaluate("window.__audio.length")
                 page.mouse.move(x_at(frac), y)
@@ -91,14 +81,10 @@ def run(ctx: Context) -> Section:
                 settle(page)
                 up, last = page.evaluate("[window.__up.slice(-1)[0], window.__audio.slice(-1)[0]]")
                 lat.append(last - up)
-            a = np.asarray(lat)
-            sec.data["release_ms"] = [round(v, 1) for v in lat]
-            sec.add("slider release -> new audio in the player p50", float(np.median(a)), "ms", le=150,
-                    note=f"n={n}; p95 {np.percentile(a, 95):.0f} ms")
 
             # Drag: 2 s, 25 moves, then release.
-            drags = []
-            for k in range(ctx.reps(3, 1)):
+            out = []
+            for k in range(drags):
                 start, end = (0.1, 0.9) if k % 2 == 0 else (0.9, 0.1)
                 page.mouse.move(x_at(start), y)
                 before = page.evaluate("window.__audio.length")
@@ -111,19 +97,43 @@ def run(ctx: Context) -> Section:
                 down, up, times = page.evaluate(
                     f"[window.__down.slice(-1)[0], window.__up.slice(-1)[0], window.__audio.slice({before})]")
                 during = [tt for tt in times if down < tt <= up]
-                drags.append({"seconds": (up - down) / 1000, "updates_during": len(during),
-                              "per_s": len(during) / ((up - down) / 1000),
-                              "backlog_ms": (max(times) - up) if times else float("nan"),
-                              "after_release": len([tt for tt in times if tt > up])})
-            sec.data["drags"] = drags
-            per_s = float(np.median([d["per_s"] for d in drags]))
-            sec.add("new melodies heard while dragging", per_s, "per s", ge=8,
-                    note=f"{len(drags)} drags of {drags[0]['seconds']:.1f} s; median of "
-                         f"{[d['updates_during'] for d in drags]} updates")
-            sec.add("  last update after the release (backlog)", float(np.median([d["backlog_ms"] for d in drags])),
-                    "ms", note=f"renders arriving after the release: {[d['after_release'] for d in drags]}")
+                out.append({"seconds": (up - down) / 1000, "updates_during": len(during),
+                            "per_s": len(during) / ((up - down) / 1000),
+                            "backlog_ms": (max(times) - up) if times else float("nan"),
+                            "after_release": len([tt for tt in times if tt > up])})
+        finally:
             bctx.close()
+    a = np.asarray(lat)
+    return {"release_ms": [round(v, 1) for v in lat], "release_p50": float(np.median(a)),
+            "release_p95": float(np.percentile(a, 95)), "drags": out,
+            "per_s": float(np.median([d["per_s"] for d in out])),
+            "backlog_ms": float(np.median([d["backlog_ms"] for d in out]))}
+
+
+def run(ctx: Context) -> Section:
+    sec = Section("browser")
+    t = Stopwatch()
+    if not CHROMIUM.exists():
+        sec.data["skipped"] = "Chromium is not installed (make system-test installs it)"
+        return sec
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    from explorer.ui import build_ui, launch
+
+    demo = build_ui(ctx.services())
+    port = free_port()
+    launch(demo, port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        m = measure(f"http://127.0.0.1:{port}/", ctx.reps(15, 5), ctx.reps(3, 1))
     finally:
         demo.close()
+    n, drags = len(m["release_ms"]), m["drags"]
+    sec.data.update(release_ms=m["release_ms"], drags=drags)
+    sec.add("slider release -> new audio in the player p50", m["release_p50"], "ms", le=150,
+            note=f"n={n}; p95 {m['release_p95']:.0f} ms")
+    sec.add("new melodies heard while dragging", m["per_s"], "per s", ge=8,
+            note=f"{len(drags)} drags of {drags[0]['seconds']:.1f} s; median of "
+                 f"{[d['updates_during'] for d in drags]} updates")
+    sec.add("  last update after the release (backlog)", m["backlog_ms"], "ms",
+            note=f"renders arriving after the release: {[d['after_release'] for d in drags]}")
     sec.data["seconds"] = round(t.s, 1)
     return sec

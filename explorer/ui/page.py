@@ -48,7 +48,10 @@ def _melody_panel(h: Handlers) -> tuple[Page, dict]:
     state = gr.State(new_state())
     title = gr.Markdown("", elem_id="title-md")
     roll = gr.Plot(label="Piano roll", elem_id="piano-roll")
-    audio = gr.Audio(label="Listen", type="filepath", autoplay=True, elem_id="melody-audio", interactive=False)
+    # The browser's own player: the waveform player decodes and draws every new file on the page's main thread
+    # (bench/browser-levers.md: what that costs while a slider is dragged).
+    audio = gr.Audio(label="Listen", type="filepath", autoplay=True, elem_id="melody-audio", interactive=False,
+                     waveform_options=gr.WaveformOptions(show_recording_waveform=False))
     originality = gr.Markdown("", elem_id="originality")
     files = gr.File(label="Download MIDI and WAV", file_count="multiple", elem_id="downloads", interactive=False)
     hist = history_panel.build()

@@ -1,0 +1,104 @@
+"""What each lever on the slider path gives in a real browser, side by side in one run.
+
+    python -m bench.browser_levers [--releases 12] [--drags 3] [--checkpoint DIR]
+
+Each row is the app as shipped with some levers turned back to Gradio's defaults (on the built app, before
+launch), measured as `make bench`'s browser section does it (bench.run_browser.measure: slider release -> new
+audio, and new melodies heard per second during a 2-second drag), one fresh server and Chromium per row, rows
+in sequence on the same machine. The levers, in the order they are added:
+
+- updates while held: the page tells the server a slider is held, so a drag's update sends only the piano roll
+  and the audio and the release completes the panel; turned off, every update sends all 9 outputs (the hidden
+  gesture box is renamed, so the page's script cannot find it);
+- no progress overlay on the slider updates (Gradio's default draws one on every output);
+- the browser's own audio player instead of Gradio's waveform player;
+- the slider updates not through the queue (one HTTP call instead of a queue join and an event stream).
+Writes bench/browser-levers.md and .json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+from bench.context import free_port
+from bench.run_browser import CHROMIUM, measure
+from vae.paths import REPO, SHIPPED
+
+LEVERS = ("held", "no_overlay", "native_player", "no_queue")
+ROWS = [("Gradio's defaults (every output on every update)", ()),
+        ("+ only the roll and the audio while a slider is held", LEVERS[:1]),
+        ("+ no progress overlay", LEVERS[:2]),
+        ("+ the browser's own audio player", LEVERS[:3]),
+        ("+ slider updates outside the queue (as shipped)", LEVERS)]
+
+
+def with_levers(demo, on: tuple[str, ...]):
+    """Turn the levers not in `on` back to Gradio's defaults on a built (not launched) app."""
+    import gradio as gr
+
+    dep = next(fn for fn in demo.fns.values() if fn.api_name == "sliders")
+    if "held" not in on:
+        next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "slider-gesture").elem_id = "off"
+    if "no_overlay" not in on:
+        dep.show_progress = "full"
+    if "native_player" not in on:
+        audio = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "melody-audio")
+        audio.waveform_options = gr.WaveformOptions(show_recording_waveform=True)
+    if "no_queue" not in on:
+        dep.queue = True
+    return demo
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--checkpoint", type=Path, default=SHIPPED)
+    p.add_argument("--releases", type=int, default=12)
+    p.add_argument("--drags", type=int, default=3)
+    p.add_argument("--out", type=Path, default=REPO / "bench" / "browser-levers.md")
+    a = p.parse_args(argv)
+    if not CHROMIUM.exists():
+        print("Chromium is not installed (make system-test installs it)")
+        return 2
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    from explorer.services import ExplorerServices
+    from explorer.ui import build_ui, launch
+
+    services = ExplorerServices.build(a.checkpoint, progress=False)
+    rows = []
+    for label, on in ROWS:
+        demo = with_levers(build_ui(services), on)
+        port = free_port()
+        launch(demo, port=port, prevent_thread_lock=True, quiet=True)
+        try:
+            t0 = time.time()
+            m = measure(f"http://127.0.0.1:{port}/", a.releases, a.drags)
+        finally:
+            demo.close()
+        rows.append({"row": label, "levers": list(on), **m, "seconds": round(time.time() - t0, 1)})
+        print(f"{label}: release p50 {m['release_p50']:.0f} ms, {m['per_s']:.2f} updates/s while dragging", flush=True)
+    step = services.model.meta.get("step")
+    lines = [f"# The slider path's levers in a real browser (step {step}, {time.strftime('%Y-%m-%d')})", "",
+             f"`python -m bench.browser_levers`: Debian's Chromium through Playwright, one fresh server per row, "
+             f"{a.releases} slider jumps and {a.drags} drags of 25 moves over 2 s each (bench/run_browser.py). "
+             "Targets: release -> new audio p50 <= 150 ms, >= 8 new melodies a second while dragging.", "",
+             "| levers | release -> audio p50 | p95 | melodies/s while dragging | drag took | backlog after release |",
+             "|---|---|---|---|---|---|"]
+    for r in rows:
+        took = sum(d["seconds"] for d in r["drags"]) / len(r["drags"])
+        lines.append(f"| {r['row']} | {r['release_p50']:.0f} ms | {r['release_p95']:.0f} ms | {r['per_s']:.2f} | "
+                     f"{took:.1f} s | {r['backlog_ms']:.0f} ms |")
+    lines += ["", "A drag takes longer than its 2 s when the page's main thread is busy: each pointer move waits for it. "
+              "The backlog is the last new audio after the release, negative when it arrived before the release."]
+    a.out.write_text("\n".join(lines) + "\n")
+    a.out.with_suffix(".json").write_text(json.dumps(rows, indent=1))
+    print(a.out.read_text())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
