@@ -3,7 +3,8 @@
 Writes N varied multi-track songs (bench.pop, each with its own seed: 16-48 bars of 4/4, a sung line among a
 countermelody, piano, bass and drums, track names removed), then times `python -m vae corpus build --midi DIR`
 in its own process: files/s, windows, the peak memory of the build with its workers, and a resumed build after
-an interruption (Ctrl-C half way, then run again). Prints one line and writes bench/midi_scale-N.json.
+an interruption (Ctrl-C half way, then run again; --skip-resume leaves it out). The songs are written over
+--workers processes and kept in --folder for reruns. Prints one line and writes bench/midi_scale-N.json.
 """
 
 from __future__ import annotations
@@ -21,15 +22,30 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 
 
-def write_songs(folder: Path, n: int) -> float:
+def _write_range(args: tuple[str, int, int]) -> int:
     from bench.pop import make_pop_song
+
+    folder, start, stop = args
+    for i in range(start, stop):
+        path = Path(folder) / f"song{i:06d}.mid"
+        if not path.exists():
+            make_pop_song(path, seed=100_000 + i, names="none", bars=16 + 8 * (i % 5))
+    return stop - start
+
+
+def write_songs(folder: Path, n: int, workers: int = 1) -> float:
+    """Write songs 0..n-1 into folder (those already there are kept), over `workers` processes; seconds taken."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from tqdm import tqdm
 
     folder.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    for i in range(n):
-        path = folder / f"song{i:06d}.mid"
-        if not path.exists():
-            make_pop_song(path, seed=100_000 + i, names="none", bars=16 + 8 * (i % 5))
+    chunks = [(str(folder), i, min(n, i + 500)) for i in range(0, n, 500)]
+    with ProcessPoolExecutor(max(1, workers)) as pool, tqdm(total=n, unit="song", desc="writing songs",
+                                                            mininterval=5) as bar:
+        for done in pool.map(_write_range, chunks):
+            bar.update(done)
     return time.perf_counter() - t0
 
 
@@ -78,18 +94,21 @@ def main() -> None:
     p.add_argument("--files", type=int, default=10_000)
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     p.add_argument("--folder", type=Path, help="where the songs are written (kept for reruns)")
+    p.add_argument("--skip-resume", action="store_true", help="time the full build only (no interrupted build)")
     a = p.parse_args()
     folder = a.folder or Path(tempfile.gettempdir()) / f"melody-midi-{a.files}"
-    gen = write_songs(folder, a.files)
+    gen = write_songs(folder, a.files, a.workers)
     cache = Path(tempfile.mkdtemp(prefix="midi-scale-"))
     full = build(folder, cache / "full", a.workers)
     from vae.corpus import Corpus
 
     corpus = Corpus.load(next((cache / "full").rglob("windows.npz")).parent)
-    half = full["seconds"] / 2
-    killed = build(folder, cache / "resume", a.workers, kill_after=half)
-    parts = len(list((cache / "resume").rglob("part-*.npz")))
-    resumed = build(folder, cache / "resume", a.workers)
+    if a.skip_resume:
+        killed, parts, resumed = {"killed_after_s": None}, None, {"seconds": None}
+    else:
+        killed = build(folder, cache / "resume", a.workers, kill_after=full["seconds"] / 2)
+        parts = len(list((cache / "resume").rglob("part-*.npz")))
+        resumed = build(folder, cache / "resume", a.workers)
     rows = {"files": a.files, "workers": a.workers, "write_songs_s": round(gen, 1), "build": full,
             "files_per_s": round(a.files / full["seconds"], 1), "tunes": len(corpus.tunes), "windows": len(corpus),
             "failed": corpus.report["tunes_failed"], "interrupted": {**killed, "parts_kept": parts},
@@ -98,8 +117,9 @@ def main() -> None:
     out.write_text(json.dumps(rows, indent=1))
     print(f"{a.files:,} MIDI files, {a.workers} workers: built in {full['seconds']} s ({rows['files_per_s']} files/s), "
           f"{len(corpus):,} windows from {len(corpus.tunes):,} tunes, {rows['failed']} failed; peak memory "
-          f"{full['peak_rss_mb']:.0f} MB (build and workers). Interrupted at {killed['killed_after_s']} s with {parts} "
-          f"parts kept; the resumed build took {resumed['seconds']} s. -> {out.relative_to(REPO)}")
+          f"{full['peak_rss_mb']:.0f} MB (build and workers)." + (
+              "" if a.skip_resume else f" Interrupted at {killed['killed_after_s']} s with {parts} parts kept; the "
+                                       f"resumed build took {resumed['seconds']} s.") + f" -> {out.relative_to(REPO)}")
 
 
 if __name__ == "__main__":

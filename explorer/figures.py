@@ -89,19 +89,75 @@ def piano_roll(notes: Sequence[Note], total_steps: int = 64, title: str = "", gh
     return {"data": data, "layout": layout}
 
 
+MAP_POINTS_MAX = 20_000  # above this many tunes the map draws their density and a sample of them
+DENSITY_BINS = 120  # cells per side of the density grid
+
+
+def map_sample(n: int, k: int = MAP_POINTS_MAX) -> np.ndarray:
+    """Indices of k of n points, the same every time (a fixed shuffle's first k, in order)."""
+    return np.sort(np.random.default_rng(0).permutation(n)[:k]) if n > k else np.arange(n)
+
+
+def map_density(x: np.ndarray, y: np.ndarray, ids: np.ndarray, hover: np.ndarray,
+                color_values: np.ndarray | None = None, color_label: str = "", bins: int = DENSITY_BINS) -> dict:
+    """A heatmap of where the points lie: each cell shows how many tunes it holds (log scale) or, with
+    color_values, their mean; its customdata is the id of the tune nearest the cell's centre, so a click on
+    a cell loads that tune (the hover names it)."""
+    lo = np.array([x.min(), y.min()])
+    span = np.maximum(np.array([x.max(), y.max()]) - lo, 1e-9) * (1 + 1e-6)
+    cx = np.minimum(((x - lo[0]) / span[0] * bins).astype(np.int64), bins - 1)
+    cy = np.minimum(((y - lo[1]) / span[1] * bins).astype(np.int64), bins - 1)
+    cell = cy * bins + cx
+    counts = np.bincount(cell, minlength=bins * bins)
+    centre_x, centre_y = lo[0] + (cx + 0.5) * span[0] / bins, lo[1] + (cy + 0.5) * span[1] / bins
+    order = np.lexsort(((x - centre_x) ** 2 + (y - centre_y) ** 2, cell))
+    first = order[np.r_[True, cell[order][1:] != cell[order][:-1]]]  # per occupied cell, its nearest point
+    rep = np.full(bins * bins, -1, np.int64)
+    rep[cell[first]] = first
+    full = counts > 0
+    if color_values is None:
+        z = np.where(full, np.log10(np.maximum(counts, 1)) + 0.3, np.nan)
+        scale = {"colorscale": "Blues", "showscale": False}
+    else:
+        vals = np.asarray(color_values, dtype=float)
+        ok = np.isfinite(vals)
+        sums = np.bincount(cell[ok], weights=vals[ok], minlength=bins * bins)
+        n_ok = np.bincount(cell[ok], minlength=bins * bins)
+        z = np.where(n_ok > 0, sums / np.maximum(n_ok, 1), np.nan)
+        scale = {"colorscale": "Viridis", "showscale": True,
+                 "colorbar": {"title": {"text": color_label}, "thickness": 12}}
+    text = np.where(full, np.char.add(np.char.add(counts.astype(str), " tunes here · nearest the centre: "),
+                                      np.where(full, hover[np.maximum(rep, 0)], "")), "")
+    centres = lambda k: (lo[k] + (np.arange(bins) + 0.5) * span[k] / bins).round(4)  # noqa: E731
+    grid = lambda v: v.reshape(bins, bins)  # noqa: E731 (rows are y)
+    return {"type": "heatmap", "x": centres(0), "y": centres(1), "name": "density",
+            "z": [[None if not np.isfinite(v) else round(float(v), 3) for v in row] for row in grid(z)],
+            "customdata": [[int(ids[r]) if r >= 0 else None for r in row] for row in grid(rep)],
+            "text": grid(text), "hovertemplate": "%{text}<extra></extra>", "hoverongaps": False,
+            "zsmooth": False, "opacity": 0.85, **scale}
+
+
 def corpus_map(x: np.ndarray, y: np.ndarray, collection: Sequence[str], hover: Sequence[str], ids: np.ndarray,
                color_values: np.ndarray | None = None, color_label: str = "", current: tuple[float, float] | None = None,
-               extra: dict[str, tuple[float, float]] | None = None, height: int = 520) -> dict:
+               extra: dict[str, tuple[float, float]] | None = None, height: int = 520,
+               max_points: int = MAP_POINTS_MAX) -> dict:
     """Corpus map spec: WebGL scatter, one trace per collection (or one trace coloured by an attribute).
 
     `customdata` of every point is its id (a tune index) so a click can load it; `current` adds the
     star trace named "current melody" (moved in the browser as the sliders move); `extra` adds labelled
-    markers (an upload, for example).
+    markers (an upload, for example). Above `max_points` tunes the map draws their density (map_density:
+    a click on a cell loads the tune nearest its centre) under a fixed sample of max_points of them, so a
+    million-tune collection costs the browser what 20,000 do.
     """
     data = []
     collection = np.asarray(collection)
     hover = np.asarray(hover)
     x, y, ids = np.asarray(x, dtype=float).round(4), np.asarray(y, dtype=float).round(4), np.asarray(ids)
+    if len(x) > max_points:
+        data.append(map_density(x, y, ids, hover, color_values, color_label))
+        keep = map_sample(len(x), max_points)
+        x, y, ids, collection, hover = x[keep], y[keep], ids[keep], collection[keep], hover[keep]
+        color_values = None if color_values is None else np.asarray(color_values)[keep]
     if color_values is None:
         for name in dict.fromkeys(collection.tolist()):
             m = collection == name
@@ -111,11 +167,12 @@ def corpus_map(x: np.ndarray, y: np.ndarray, collection: Sequence[str], hover: S
                          "marker": {"size": 4, "opacity": 0.6, "color": COLLECTION_COLORS.get(name, "#777")}})
     else:
         vals = np.asarray(color_values, dtype=float)
+        dense = bool(data)  # the density's colour bar already explains the colours
         data.append({"type": "scattergl", "x": x, "y": y, "mode": "markers", "name": color_label, "customdata": ids,
                      "text": hover, "hovertemplate": "%{text}<extra></extra>",
                      "marker": {"size": 4, "opacity": 0.7, "color": np.where(np.isfinite(vals), vals, None).tolist(),
-                                "colorscale": "Viridis", "showscale": True,
-                                "colorbar": {"title": {"text": color_label}, "thickness": 12}}})
+                                "colorscale": "Viridis", "showscale": not dense,
+                                **({} if dense else {"colorbar": {"title": {"text": color_label}, "thickness": 12}})}})
     for label, (px, py) in (extra or {}).items():
         data.append({"type": "scatter", "x": [px], "y": [py], "mode": "markers+text", "text": [label],
                      "textposition": "top center", "name": label, "hoverinfo": "name",

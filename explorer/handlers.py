@@ -102,6 +102,7 @@ class Handlers:
         self.out_dir = self.store.folder
         self.labels = self.s.direction_labels()
         self.sample_rate = PREVIEW_RATE
+        self.map_max_points = figures.MAP_POINTS_MAX  # more tunes than this: the map draws a density and a sample
 
     # --- history -----------------------------------------------------------------------------------
     def go_to(self, state: Session, entry_id: int, play: Playback) -> tuple[Session, Rendered]:
@@ -344,7 +345,8 @@ class Handlers:
         d = self.map_data
         hover = self._map_hover
         values = None if color_by == "collection" else d.get(f"attr_{color_by}")
-        return figures.corpus_map(d["x"], d["y"], d["collection"], hover, d["tune"], values, color_by, current, extra)
+        return figures.corpus_map(d["x"], d["y"], d["collection"], hover, d["tune"], values, color_by, current, extra,
+                                  max_points=self.map_max_points)
 
     @property
     def map_data(self) -> dict:

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from conftest import busy_train_window, window_midi
 
+from explorer import figures
 from explorer.handlers import quantise
 from explorer.sharecode import decode_z, encode_z
 
@@ -437,3 +438,48 @@ def test_drawn_notes_become_the_melody(page):
     page.locator("#clear-notes-btn").click()
     wait_for_editor_notes(page, 0)
     assert not page.page_errors, page.page_errors
+
+
+def test_a_large_collections_map_is_a_density_whose_cells_load_a_tune(page, explorer_server, small_corpus):
+    """Above the point limit the map draws a density under a sample of the tunes; clicking a cell away from any
+    point loads the tune nearest that cell's centre (its customdata)."""
+    h = explorer_server.handlers
+    h.map_max_points = 40  # the small corpus as a "large" collection
+    try:
+        page.get_by_role("tab", name="Sliders").click()
+        page.get_by_role("tab", name="Map").click()  # selecting the tab draws the map again
+        page.wait_for_function("() => { const gd = document.querySelector('#corpus-map .js-plotly-plot'); "
+                               "return gd && gd._fullData && gd._fullData.some((t) => t.type === 'heatmap') "
+                               "&& gd.__melodyBound; }", timeout=WAIT)
+        cell = page.evaluate("""() => {
+          const gd = document.querySelector('#corpus-map .js-plotly-plot');
+          const L = gd._fullLayout, box = gd.getBoundingClientRect();
+          const sx = (v) => box.left + L._size.l + L.xaxis.l2p(v), sy = (v) => box.top + L._size.t + L.yaxis.l2p(v);
+          const dots = [];
+          for (const t of gd._fullData) if (t.type !== 'heatmap') for (let i = 0; i < (t.x || []).length; i++)
+            dots.push([sx(t.x[i]), sy(t.y[i])]);
+          const hm = gd._fullData.find((t) => t.type === 'heatmap');
+          const npts = gd._fullData.filter((t) => t.type !== 'heatmap' && t.customdata).reduce((a, t) => a + t.x.length, 0);
+          for (let r = 0; r < hm.y.length; r++) for (let c = 0; c < hm.x.length; c++) {
+            const id = hm.customdata[r][c];
+            if (id === null || id === undefined) continue;
+            const x = sx(hm.x[c]), y = sy(hm.y[r]);
+            if (x < box.left + L._size.l + 10 || x > box.left + L._size.l + L._size.w - 10) continue;
+            if (y < box.top + L._size.t + 10 || y > box.top + L._size.t + L._size.h - 10) continue;
+            if (dots.every(([a, b]) => Math.hypot(a - x, b - y) > 15)) return {x, y, id, npts};
+          }
+          return null;
+        }""")
+        assert cell is not None, "no density cell away from the points"
+        assert cell["npts"] <= 40
+        old = title(page)
+        page.mouse.move(cell["x"], cell["y"])
+        page.mouse.click(cell["x"], cell["y"])
+        expected = small_corpus.tunes[int(cell["id"])]["title"]
+        if expected != old.split(" ·")[0]:
+            assert wait_for_title_change(page, old).startswith(expected)
+        else:  # the same tune as shown: its window is loaded again
+            expect()(page.locator("#title-md strong")).to_contain_text(expected)
+        page.screenshot(path=str(ARTIFACTS / "9-map-density.png"))
+    finally:
+        h.map_max_points = figures.MAP_POINTS_MAX

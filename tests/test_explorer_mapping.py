@@ -1,6 +1,7 @@
 """Corpus map: deterministic linear projection, exact placement of new points, LDA chosen when it separates."""
 
 import numpy as np
+import pytest
 
 from explorer.mapping import fit_map, tune_means
 from vae.corpus import TRAIN, VALID
@@ -49,3 +50,49 @@ def test_tune_point_is_the_mean_of_its_windows():
     assert np.allclose(m.place(tmu[5]), m.place(mu[15:18]).mean(0), atol=1e-4)
     v = np.array([1.0, np.nan, 3.0])
     assert np.allclose(tune_means(v, np.array([0, 0, 0]), 1), [2.0])
+
+
+def test_a_large_map_is_a_density_under_a_fixed_sample():
+    """Above max_points the figure is a density of every point (a cell's customdata: the point nearest its
+    centre) and the same sample of max_points points each time; below, every point and no density."""
+    from explorer.figures import corpus_map
+
+    rng = np.random.default_rng(1)
+    n = 5000
+    x, y = rng.standard_normal(n), rng.standard_normal(n) * 0.5
+    ids = np.arange(n) + 1000  # ids are not positions
+    coll = np.where(rng.random(n) < 0.3, "essen", "oneills")
+    hover = np.array([f"tune {i}" for i in ids])
+    small = corpus_map(x, y, coll, hover, ids, max_points=n)
+    assert all(t["type"] == "scattergl" for t in small["data"]) and sum(len(t["x"]) for t in small["data"]) == n
+
+    fig = corpus_map(x, y, coll, hover, ids, max_points=300)
+    dens, points = fig["data"][0], fig["data"][1:]
+    assert dens["type"] == "heatmap" and all(t["type"] == "scattergl" for t in points)
+    shown = np.concatenate([t["customdata"] for t in points])
+    assert len(shown) == 300 and set(shown) <= set(ids)
+    again = corpus_map(x, y, coll, hover, ids, max_points=300)
+    assert np.array_equal(np.concatenate([t["customdata"] for t in again["data"][1:]]), shown)
+    # every point is counted in its cell (log10(count) + 0.3), and a cell's tune is the one nearest its centre
+    xc, yc, z, cd = np.asarray(dens["x"]), np.asarray(dens["y"]), dens["z"], dens["customdata"]
+    counts = sum(round(10 ** (v - 0.3)) for row in z for v in row if v is not None)
+    assert counts == n
+    wx, wy = xc[1] - xc[0], yc[1] - yc[0]
+    checked = 0
+    for r in range(0, len(yc), 7):
+        for c in range(0, len(xc), 7):
+            inside = (np.abs(x.round(4) - xc[c]) <= wx / 2 + 1e-4) & (np.abs(y.round(4) - yc[r]) <= wy / 2 + 1e-4)
+            if cd[r][c] is None:
+                assert not inside.any() or z[r][c] is None
+                continue
+            d = np.where(inside, (x.round(4) - xc[c]) ** 2 + (y.round(4) - yc[r]) ** 2, np.inf)
+            assert cd[r][c] == ids[np.argmin(d)] and f"tune {cd[r][c]}" in dens["text"][r][c]
+            checked += 1
+    assert checked > 20
+    # coloured by an attribute, a cell shows the mean of its points
+    vals = x * 2.0
+    coloured = corpus_map(x, y, coll, hover, ids, color_values=vals, color_label="height", max_points=300)
+    hz = coloured["data"][0]["z"]
+    r, c = next((r, c) for r in range(len(yc)) for c in range(len(xc)) if cd[r][c] is not None)
+    members = (np.abs(x.round(4) - xc[c]) <= wx / 2 + 1e-4) & (np.abs(y.round(4) - yc[r]) <= wy / 2 + 1e-4)
+    assert hz[r][c] == pytest.approx(vals[members].mean(), abs=2e-3)

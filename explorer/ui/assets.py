@@ -9,7 +9,9 @@ JS = """
       if (gd.__melodyBound || !gd.on) continue;
       gd.__melodyBound = true;
       gd.on('plotly_click', (ev) => {
-        const p = ev && ev.points && ev.points[0];
+        // a point before the density under it (a cell stands for the tune nearest its centre)
+        const pts = (ev && ev.points) || [];
+        const p = pts.find((q) => q.data && q.data.type !== 'heatmap') || pts[0];
         if (!p || p.customdata === undefined || p.customdata === null) return;
         const box = document.querySelector('#map-click textarea, #map-click input');
         if (!box) return;

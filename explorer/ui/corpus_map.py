@@ -16,8 +16,10 @@ def build(page: Page, tab: gr.Tab) -> SimpleNamespace:
         colours = [("collection", "collection")] + [(ATTRIBUTES.get(a, a), a) for a in page.h.s.attribute_names]
         color_by = gr.Dropdown(colours, value="collection", label="Colour by", scale=2)
         gr.Markdown("One point per tune, placed where its most typical 4-bar window sits (windows that are "
-                    "mostly rest are skipped). **Click a point** to load that window; the ★ is the current melody.",
-                    elem_id="map-help")
+                    "mostly rest are skipped). **Click a point** to load that window; the ★ is the current melody. "
+                    f"Above {page.h.map_max_points:,} tunes the map shows how densely they lie, with "
+                    f"{page.h.map_max_points:,} of them as points: a click on the shading loads the tune nearest "
+                    "the middle of that cell.", elem_id="map-help")
     corpus_map = gr.Plot(label="Corpus map", elem_id="corpus-map")
     # gr.Plot has no click event: assets.JS writes the clicked point into this hidden box.
     click = gr.Textbox(visible="hidden", elem_id="map-click")
