@@ -11,6 +11,8 @@ in sequence on the same machine. The levers, in the order they are added:
   and the audio and the release completes the panel; turned off, every update sends all 9 outputs (the hidden
   gesture box is renamed, so the page's script cannot find it);
 - no progress overlay on the slider updates (Gradio's default draws one on every output);
+- the progress tracked on the hidden gesture box only (Gradio runs a timer on every output that tracks it,
+  once per frame, even when the progress is hidden);
 - the browser's own audio player instead of Gradio's waveform player;
 - the slider updates not through the queue (one HTTP call instead of a queue join and an event stream).
 Writes bench/browser-levers.md and .json.
@@ -28,11 +30,12 @@ from bench.context import free_port
 from bench.run_browser import CHROMIUM, measure
 from vae.paths import REPO, SHIPPED
 
-LEVERS = ("held", "no_overlay", "native_player", "no_queue")
+LEVERS = ("held", "no_overlay", "one_tracker", "native_player", "no_queue")
 ROWS = [("Gradio's defaults (every output on every update)", ()),
         ("+ only the roll and the audio while a slider is held", LEVERS[:1]),
         ("+ no progress overlay", LEVERS[:2]),
-        ("+ the browser's own audio player", LEVERS[:3]),
+        ("+ progress tracked on one hidden box, not on all 8 outputs", LEVERS[:3]),
+        ("+ the browser's own audio player", LEVERS[:4]),
         ("+ slider updates outside the queue (as shipped)", LEVERS)]
 
 
@@ -45,6 +48,8 @@ def with_levers(demo, on: tuple[str, ...]):
         next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "slider-gesture").elem_id = "off"
     if "no_overlay" not in on:
         dep.show_progress = "full"
+    if "one_tracker" not in on:
+        dep.show_progress_on = None
     if "native_player" not in on:
         audio = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "melody-audio")
         audio.waveform_options = gr.WaveformOptions(show_recording_waveform=True)
