@@ -23,6 +23,7 @@ def run(ctx: Context) -> Section:
     t = Stopwatch()
     neighbours(ctx, sec)
     approx_neighbours(ctx, sec)
+    big_map(ctx, sec)
     index_build(ctx, sec)
     if ctx.quick:
         sec.data["corpus_build"] = "skipped with --quick"
@@ -116,6 +117,93 @@ def approx_neighbours(ctx: Context, sec: Section) -> None:
                      f"in {build:.0f} s on {os.cpu_count()} cores")
         del lat, exact, approx
     sec.data["knn_approx"] = rows
+
+
+MAP_TUNES = 1_000_000
+
+
+def big_map(ctx: Context, sec: Section) -> None:
+    """The map of a million-tune collection: tune points drawn like the corpus's windows (posterior draws placed
+    by the app's own projection), five collections. Side by side: every point (what the map drew before) and
+    the density under a 20,000-point sample (explorer.figures.corpus_map): the figure's build time, its size, and
+    the time Chromium takes to draw it with plotly.js (Plotly.newPlot to the next frame)."""
+    from explorer import figures
+    from explorer.index import load_or_build_index
+    from explorer.mapping import fit_map
+
+    corpus = ctx.corpus()
+    index = load_or_build_index(ctx.model(), corpus, ctx.checkpoint, ctx.cache_dir, progress=False)
+    n = ctx.reps(MAP_TUNES, 200_000)
+    cmap = fit_map(index.mu, index.split, corpus.tune % 5, 5, method="pca")
+    xy = cmap.place(posterior_latents(index.mu, index.sigma, n, seed=4))
+    rng = np.random.default_rng(5)
+    names = np.array(["essen", "oneills", "ryans", "airds", "bach"])[rng.integers(0, 5, n)]
+    hover = np.char.add("Tune ", np.arange(n).astype(str))
+    rows = []
+    for label, cap in (("every point", n + 1), (f"density + {figures.MAP_POINTS_MAX:,}-point sample", figures.MAP_POINTS_MAX)):
+        t0 = time.perf_counter()
+        spec = figures.corpus_map(xy[:, 0], xy[:, 1], names, hover, np.arange(n), max_points=cap)
+        text = figures.to_json(spec)
+        build = time.perf_counter() - t0
+        rows.append({"figure": label, "build_s": round(build, 2), "mb": round(len(text) / 2**20, 1),
+                     "draw_s": _draw_seconds(text)})
+        del spec, text
+    sec.data["big_map"] = {"tunes": n, "rows": rows}
+    for r in rows:
+        draw = "did not finish in 120 s" if r["draw_s"] is None else f"{r['draw_s']:.2f} s"
+        sec.add(f"map of {n:,} tunes, {r['figure']}: drawn in Chromium", r["draw_s"], "s",
+                note=f"{r['mb']} MB of figure, built in {r['build_s']} s; draw {draw}")
+
+
+def _draw_seconds(figure_json: str, timeout_s: float = 120.0) -> float | None:
+    """Seconds Chromium takes to draw a Plotly figure served over HTTP (fetch and parse, Plotly.newPlot, the next
+    frame); None if it did not finish in timeout_s, the page crashed, or there is no Chromium."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    import plotly
+
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        return None
+    from playwright.sync_api import sync_playwright
+
+    folder = Path(tempfile.mkdtemp(prefix="melody-map-"))
+    (folder / "fig.json").write_text(figure_json)
+    (folder / "plotly.min.js").write_bytes((Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_bytes())
+    (folder / "index.html").write_text('<html><body><div id="m" style="width:900px;height:520px"></div>'
+                                       '<script src="plotly.min.js"></script></body></html>')
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=str(chromium), headless=True, args=["--no-sandbox", "--disable-gpu"])
+            try:
+                page = browser.new_page()
+                page.goto(f"http://127.0.0.1:{server.server_address[1]}/index.html")
+                page.wait_for_function("() => !!window.Plotly")
+                return page.evaluate("""async (limit) => {
+                  const t0 = performance.now();
+                  const draw = (async () => {
+                    const fig = await (await fetch('fig.json')).json();
+                    await Plotly.newPlot('m', fig.data, fig.layout);
+                    await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+                    return (performance.now() - t0) / 1000;
+                  })();
+                  return Promise.race([draw, new Promise((r) => setTimeout(() => r(null), limit * 1000))]);
+                }""", timeout_s)
+            except Exception:  # noqa: BLE001 (a crashed page is reported as not drawn)
+                return None
+            finally:
+                browser.close()
+    finally:
+        server.shutdown()
 
 
 def index_build(ctx: Context, sec: Section) -> None:
