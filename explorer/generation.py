@@ -140,3 +140,13 @@ def sections_for_bars(bars: int, bars_per_section: int = 4) -> int:
     if bars < 1:
         raise ValueError("a piece needs at least one bar")
     return -(-bars // bars_per_section)
+
+
+def along_path(details: np.ndarray | None, path) -> np.ndarray | None:
+    """Per-bar details [n, U, C] of a blend's or piece's endpoints carried along the same path as their z:
+    path(flat [n, U*C]) -> [K, U*C] gives [K, U, C]; None when there are none (or all are zero)."""
+    if details is None or not np.any(details):
+        return None
+    d = np.asarray(details, np.float32)
+    out = np.asarray(path(d.reshape(len(d), -1)), np.float32)
+    return out.reshape(len(out), *d.shape[1:])

@@ -26,7 +26,7 @@ from explorer.sharecode import decode_z, encode_z
 from explorer.storage import RenderStore
 from vae.corpus import COLLECTION_LABELS
 from vae.errors import MusicReadError
-from vae.fidelity import note_f1, round_detail
+from vae.fidelity import nonzero, note_f1, round_detail
 from vae.format import DEFAULT_FORMAT
 from vae.meter import Meter, backing_notes
 from vae.midi_export import concat_sections, notes_to_midi, write_midi_bytes
@@ -584,18 +584,12 @@ def stack_details(details: list, shape: tuple[int, int]) -> np.ndarray | None:
 def blend_details(details: list, shape: tuple[int, int], path) -> np.ndarray | None:
     """The details [K, U, C] of a blend's points: path(flat [n, U*C]) -> [K, U*C] applied to the endpoints'
     details (zeros for none), the same path as their z takes; None when no endpoint has a detail."""
-    stacked = stack_details(details, shape)
-    if stacked is None:
-        return None
-    out = np.asarray(path(stacked.reshape(len(stacked), -1)), np.float32)
-    return out.reshape(len(out), *shape)
+    return generation.along_path(stack_details(details, shape), path)
 
 
 def detail_row(details: np.ndarray | None, i: int) -> np.ndarray | None:
     """Row i of a blend's or piece's details, None when there are none or that row is zero."""
-    if details is None or not np.any(details[i]):
-        return None
-    return details[i]
+    return None if details is None else nonzero(details[i])
 
 
 def variation_title(title: str) -> str:

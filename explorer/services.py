@@ -422,10 +422,7 @@ class ExplorerServices:
         [sections, Z], tokens [sections * T] joined section by section, details [sections, U, C] or None); the
         details follow the same path as z."""
         z = self.compose_path(waypoints, bars, form)
-        d = None
-        if details is not None and np.any(details):
-            flat = np.asarray(details, np.float32).reshape(len(details), -1)
-            d = self.compose_path(flat, bars, form).reshape(len(z), *np.shape(details)[1:])
+        d = generation.along_path(details, lambda flat: self.compose_path(flat, bars, form))
         return z, join_sections(self.model.decode(z, temperature, seed, d)), d
 
     def originality(self, tokens: np.ndarray) -> dict:

@@ -64,19 +64,24 @@ def note_f1(reference: np.ndarray, rendering: np.ndarray) -> np.ndarray:
 
 
 def fit_latent(model, tokens: np.ndarray, steps: int = FIT_STEPS, lr: float = FIT_LR,
-               check_every: int = FIT_CHECK_EVERY, progress=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+               check_every: int = FIT_CHECK_EVERY, progress=None,
+               start: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """z that decode to melodies [B, T] (or one [T]) more faithfully than their posterior means.
 
     model: a vae.inference.TrainedModel. Returns (z [B, Z], greedy renderings [B, T], exact-note F1 [B]),
-    or unbatched for one melody. progress(frac) is called after each check.
+    or unbatched for one melody. progress(frac) is called after each check. start: the posterior means [B, Z]
+    and their greedy renderings [B, T] when the caller has them already (one encode and decode less).
     """
     x = np.asarray(tokens, dtype=np.int64)
     single = x.ndim == 1
     x = np.atleast_2d(x)
     net = model.model
-    mu, _ = model.encode(x)
-    best_z = mu.copy()
-    best_out = model.decode(mu)
+    mu, best_out = start if start is not None else (None, None)
+    if mu is None:
+        mu, _ = model.encode(x)
+        best_out = model.decode(mu)
+    mu = np.asarray(mu, np.float32)
+    best_z, best_out = mu.copy(), np.asarray(best_out).copy()
     best_f1 = note_f1(x, best_out)
     target = torch.as_tensor(x, device=model.device)
     inputs = net.shift_inputs(target)
@@ -184,7 +189,12 @@ class Fit:
 
     def detail_of(self, i: int) -> np.ndarray | None:
         """Melody i's detail, or None when it needs none."""
-        return self.detail[i] if np.any(self.detail[i]) else None
+        return nonzero(self.detail[i])
+
+
+def nonzero(detail: np.ndarray | None) -> np.ndarray | None:
+    """A detail, or None for none or an all-zero one (a melody that needs no detail has None)."""
+    return detail if detail is not None and np.any(detail) else None
 
 
 def fit_melodies(model, tokens: np.ndarray, detail: bool = True, z_steps: int = MELODY_Z_STEPS, progress=None) -> Fit:
@@ -193,9 +203,10 @@ def fit_melodies(model, tokens: np.ndarray, detail: bool = True, z_steps: int = 
     and share links keep it, so the renderings scored are the ones a user hears."""
     x = np.atleast_2d(np.asarray(tokens, dtype=np.int64))
     mu, _ = model.encode(x)
-    f1_mu = note_f1(x, model.decode(mu))
+    out_mu = model.decode(mu)
+    f1_mu = note_f1(x, out_mu)
     half = (lambda f: progress(0.5 * f)) if progress else None  # noqa: E731
-    z, _, _ = fit_latent(model, x, steps=z_steps, progress=half)
+    z, _, _ = fit_latent(model, x, steps=z_steps, progress=half, start=(mu, out_mu))
     z = np.asarray(z, np.float16).astype(np.float32)
     out = model.decode(z)
     f1_z = note_f1(x, out)
