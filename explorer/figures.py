@@ -173,6 +173,17 @@ def corpus_map(x: np.ndarray, y: np.ndarray, collection: Sequence[str], hover: S
                      "marker": {"size": 4, "opacity": 0.7, "color": np.where(np.isfinite(vals), vals, None).tolist(),
                                 "colorscale": "Viridis", "showscale": not dense,
                                 **({} if dense else {"colorbar": {"title": {"text": color_label}, "thickness": 12}})}})
+    layout = {"height": height, "margin": {"l": 10, "r": 10, "t": 10, "b": 10}, "plot_bgcolor": "white",
+              "legend": {"orientation": "h", "y": -0.02}, "xaxis": {"visible": False}, "yaxis": {"visible": False},
+              "uirevision": "map", "clickmode": "event", "dragmode": "pan", "hovermode": "closest"}
+    return {"data": data + map_markers(current, extra), "layout": layout}
+
+
+def map_markers(current: tuple[float, float] | None = None,
+                extra: dict[str, tuple[float, float]] | None = None) -> list[dict]:
+    """The map's marker traces: labelled diamonds for `extra` (an upload, for example) and the star named
+    "current melody" at `current`."""
+    data = []
     for label, (px, py) in (extra or {}).items():
         data.append({"type": "scatter", "x": [px], "y": [py], "mode": "markers+text", "text": [label],
                      "textposition": "top center", "name": label, "hoverinfo": "name",
@@ -181,10 +192,7 @@ def corpus_map(x: np.ndarray, y: np.ndarray, collection: Sequence[str], hover: S
         data.append({"type": "scatter", "x": [current[0]], "y": [current[1]], "mode": "markers", "name": "current melody",
                      "hoverinfo": "name", "marker": {"size": 18, "symbol": "star", "color": "#ffd60a",
                                                      "line": {"width": 2, "color": "#111"}}})
-    layout = {"height": height, "margin": {"l": 10, "r": 10, "t": 10, "b": 10}, "plot_bgcolor": "white",
-              "legend": {"orientation": "h", "y": -0.02}, "xaxis": {"visible": False}, "yaxis": {"visible": False},
-              "uirevision": "map", "clickmode": "event", "dragmode": "pan", "hovermode": "closest"}
-    return {"data": data, "layout": layout}
+    return data
 
 
 def strip(melodies: Sequence[Sequence[Note]], labels: Sequence[str], total_steps: int = 64, height: int = 300) -> dict:

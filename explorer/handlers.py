@@ -103,6 +103,7 @@ class Handlers:
         self.labels = self.s.direction_labels()
         self.sample_rate = PREVIEW_RATE
         self.map_max_points = figures.MAP_POINTS_MAX  # more tunes than this: the map draws a density and a sample
+        self._map_figures: dict = {}  # (colouring, map_max_points) -> the map's figure without its markers
 
     # --- history -----------------------------------------------------------------------------------
     def go_to(self, state: Session, entry_id: int, play: Playback) -> tuple[Session, Rendered]:
@@ -342,11 +343,17 @@ class Handlers:
     # --- map ---------------------------------------------------------------------------------------
     def map_figure(self, color_by: str = "collection", current: tuple[float, float] | None = None,
                    extra: dict[str, tuple[float, float]] | None = None) -> object:
-        d = self.map_data
-        hover = self._map_hover
-        values = None if color_by == "collection" else d.get(f"attr_{color_by}")
-        return figures.corpus_map(d["x"], d["y"], d["collection"], hover, d["tune"], values, color_by, current, extra,
-                                  max_points=self.map_max_points)
+        """The corpus map coloured by `color_by`, with the star at `current` and `extra` markers. The tunes' part
+        is built once per colouring and shared (no rebuild per page load); the markers are added."""
+        key = (color_by, self.map_max_points)
+        base = self._map_figures.get(key)
+        if base is None:
+            d = self.map_data
+            values = None if color_by == "collection" else d.get(f"attr_{color_by}")
+            base = figures.corpus_map(d["x"], d["y"], d["collection"], self._map_hover, d["tune"], values, color_by,
+                                      max_points=self.map_max_points)
+            self._map_figures[key] = base
+        return {"data": base["data"] + figures.map_markers(current, extra), "layout": base["layout"]}
 
     @property
     def map_data(self) -> dict:
