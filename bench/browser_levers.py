@@ -21,6 +21,7 @@ Writes bench/browser-levers.md and .json.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import time
@@ -41,8 +42,6 @@ ROWS = [("Gradio's defaults (every output on every update)", ()),
 
 def with_levers(demo, on: tuple[str, ...]):
     """Turn the levers not in `on` back to Gradio's defaults on a built (not launched) app."""
-    import gradio as gr
-
     dep = next(fn for fn in demo.fns.values() if fn.api_name == "sliders")
     if "held" not in on:
         next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "slider-gesture").elem_id = "off"
@@ -52,7 +51,7 @@ def with_levers(demo, on: tuple[str, ...]):
         dep.show_progress_on = None
     if "native_player" not in on:
         audio = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "melody-audio")
-        audio.waveform_options = gr.WaveformOptions(show_recording_waveform=True)
+        audio.waveform_options = dataclasses.replace(audio.waveform_options, show_recording_waveform=True)
     if "no_queue" not in on:
         dep.queue = True
     return demo
