@@ -55,8 +55,11 @@ def build(midi: Path, cache: Path, workers: int, kill_after: float | None = None
     cmd = [sys.executable, "-m", "vae", "corpus", "build", "--midi", str(midi), "--cache-dir", str(cache),
            "--workers", str(workers)]
     env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}
+    # Its output goes to a file: a pipe nobody reads until the end fills up (64 kB of progress bars at 100k
+    # files) and then blocks the build.
+    log = tempfile.NamedTemporaryFile("w+", prefix="corpus-build-", suffix=".log", delete=False)
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True)
     peak = 0.0
     while proc.poll() is None:
@@ -64,9 +67,13 @@ def build(midi: Path, cache: Path, workers: int, kill_after: float | None = None
         if kill_after is not None and time.perf_counter() - t0 > kill_after:
             os.killpg(proc.pid, signal.SIGINT)
             proc.wait(60)
+            log.close()
+            Path(log.name).unlink()
             return {"killed_after_s": round(time.perf_counter() - t0, 1), "peak_rss_mb": round(peak, 1)}
         time.sleep(0.5)
-    out = proc.stdout.read() if proc.stdout else ""
+    log.close()
+    out = Path(log.name).read_text(errors="replace")
+    Path(log.name).unlink()
     if proc.returncode != 0:
         raise RuntimeError(f"corpus build failed ({proc.returncode}):\n{out[-3000:]}")
     return {"seconds": round(time.perf_counter() - t0, 1), "peak_rss_mb": round(peak, 1), "log_tail": out[-600:]}
