@@ -9,8 +9,9 @@ import pytest
 from vae.config import DataConfig, get_preset
 from vae.constants import FIRST_NOTE_ON, MIN_PITCH, NOTE_OFF, VOCAB_SIZE
 from vae.corpus import MUSIC21_COLLECTIONS, Corpus, cache_key, music21_corpus_root, music21_jobs
+from vae.music import relative_onsets
 from vae.split import TEST, TRAIN, VALID, group_tunes
-from vae.windows import relative_keys
+from vae.windows import window_keys
 
 
 def test_jobs_cover_all_collections():
@@ -100,18 +101,38 @@ def test_split_is_by_tune_and_honest(small_corpus):
     assert set(np.unique(c.split)) <= {TRAIN, VALID, TEST}
     sp = c.report["split"]
     assert sp["test_windows_in_train_grouped"]["transposed"] <= sp["test_windows_in_train_naive"]["transposed"]
-    train_keys = set(relative_keys(c.tokens[c.split == TRAIN]))
-    test_keys = relative_keys(c.tokens[c.split == TEST])
+    # counted again by comparing the windows themselves (the split compares 64-bit keys)
+    train_keys = {r.tobytes() for r in relative_onsets(c.tokens[c.split == TRAIN])}
+    test_keys = [r.tobytes() for r in relative_onsets(c.tokens[c.split == TEST])]
     assert sum(k in train_keys for k in test_keys) == sp["test_windows_in_train_grouped"]["transposed"]
 
 
 def test_grouping_links_shared_windows_but_not_stock_figures():
-    tune = np.array([0, 1, 2, 3, 4])
-    keys = [b"a", b"a", b"b", b"c", b"d"]
-    groups = group_tunes(tune, keys, 5)
-    assert groups[0] == groups[1] and len(set(groups.tolist())) == 4
-    many = group_tunes(np.arange(20), [b"x"] * 20, 20, max_tunes_per_key=8)
+    tune = np.array([0, 1, 2, 3, 4, 4])
+    keys = np.array([7, 7, 8, 9, 10, 9], np.uint64)
+    groups = group_tunes(tune, keys, 6)
+    assert groups[0] == groups[1] and groups[3] == groups[4] and len(set(groups.tolist())) == 4  # tune 5: none
+    many = group_tunes(np.arange(20), np.full(20, 5, np.uint64), 20, max_tunes_per_key=8)
     assert len(set(many.tolist())) == 20  # a figure shared by 20 tunes links nothing
+    chain = group_tunes(np.array([0, 1, 1, 2]), np.array([1, 1, 2, 2], np.uint64), 3)
+    assert len(set(chain.tolist())) == 1  # 0 ~ 1 ~ 2
+
+
+def test_window_keys_match_equal_windows_exactly_or_transposed(small_corpus):
+    """Equal windows, and only those, share a key: exactly, or up to transposition with relative=True."""
+    t = small_corpus.tokens[:3000]
+    for relative in (False, True):
+        keys = window_keys(t, relative)
+        rows = relative_onsets(t) if relative else t
+        by_bytes = {r.tobytes() for r in rows}
+        assert len(set(keys.tolist())) == len(by_bytes)  # no two different windows collide
+        first = {}
+        for k, r in zip(keys.tolist(), rows, strict=True):
+            assert first.setdefault(k, r.tobytes()) == r.tobytes()
+    up = t.copy()
+    up[up >= FIRST_NOTE_ON] += 2
+    assert np.array_equal(window_keys(up, True), window_keys(t, True))
+    assert not np.any(window_keys(up, False) == window_keys(t, False))
 
 
 def test_save_load_round_trip(small_corpus, tmp_path):

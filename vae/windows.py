@@ -55,6 +55,19 @@ def tune_windows(tune: Tune, window_steps: int, hop_steps: int, min_notes: int) 
     return np.stack(rows), np.asarray(starts, np.int32), drops
 
 
-def relative_keys(tokens: np.ndarray) -> list[bytes]:
-    """Transposition-invariant keys of windows [n, steps] (vae.music.relative_onsets), one bytes key per window."""
-    return [row.tobytes() for row in relative_onsets(tokens)]
+KEY_CHUNK = 65536  # windows hashed at a time (bounded memory however many there are)
+
+
+def window_keys(tokens: np.ndarray, relative: bool = True) -> np.ndarray:
+    """A 64-bit key per window [n, steps] (uint64 [n]): equal windows get equal keys, exactly or, with relative,
+    up to transposition (vae.music.relative_onsets). A random linear hash of the tokens (wrapping uint64
+    arithmetic): two different windows share a key with chance about 2^-64 per pair; numpy over chunks, so
+    millions of windows need megabytes, not a Python object each."""
+    t = np.atleast_2d(np.asarray(tokens))
+    weights = np.random.default_rng(12345).integers(1, 2**63, size=t.shape[1], dtype=np.uint64) | np.uint64(1)
+    out = np.empty(len(t), np.uint64)
+    for i in range(0, len(t), KEY_CHUNK):
+        rows = relative_onsets(t[i : i + KEY_CHUNK]) if relative else t[i : i + KEY_CHUNK]
+        # shifted by one so that a leading zero token still counts; uint64 products and sums wrap around
+        out[i : i + KEY_CHUNK] = ((rows.astype(np.int64) + 1).astype(np.uint64) * weights).sum(axis=1, dtype=np.uint64)
+    return out
