@@ -13,8 +13,9 @@ from explorer.ui.common import CheckedSlider, Page, fresh_seed, user_errors
 
 HELP = ("Each named slider moves one musical attribute of the melody, measured: swept from -2 to +2 on held-out "
         "melodies it moved that attribute steadily and at least twice as far as any other (the figures are under "
-        "each slider). The others are free directions of the latent space with no single effect. The melody follows "
-        "a slider while you drag it and renders again when you let go (or press **Render** after using the keyboard).")
+        "each slider). The others are free directions of the latent space with no single effect. You hear and "
+        "see the melody change while you drag a slider (or move it with the arrow keys); letting go also updates "
+        "the downloads, the share link, the copy check and the history.")
 
 
 def build(page: Page) -> SimpleNamespace:
