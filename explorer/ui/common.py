@@ -164,8 +164,8 @@ class Page:
     def show_preview(self, st: Session, r: Rendered) -> list:
         """main_out while a slider is dragged: only the piano roll and the audio change (fewer outputs, less
         work in the browser per update); `show_finish` brings the rest when the slider is let go."""
-        skip = gr.skip()
-        return [st, skip, plot(r.figure), r.wav_path, skip, skip, skip, skip, skip]
+        out = [st, gr.skip(), plot(r.figure), r.wav_path]
+        return out + [gr.skip()] * (len(self.main_out) - len(out))
 
     def show_finish(self, st: Session, r: Rendered) -> list:
         """main_out after the release of a drag whose melody is already playing (Handlers.finish): everything
