@@ -66,11 +66,14 @@ def wire(page: Page, c: SimpleNamespace) -> None:
     # position waits, so the melody follows the drag at the rate the machine sustains and nothing piles up.
     # While a slider is held, an update changes only the piano roll and the audio, with no progress overlay
     # (each costs the browser time that would delay the next update); letting it go presses Render, which
-    # completes the panel. The hidden gesture box alone tracks the progress: Gradio runs a timer on every
-    # component that does, once per frame, even with the progress hidden. Not through the queue: one HTTP call per update instead of a queue join and an event
-    # stream (bench/browser-levers.md); each is short, and the public API stays queued. (Gradio's `release` is a separate event: it could overtake an update still waiting,
-    # and a waiting update is sent as the event that started the one before it, so only its inputs, read when
-    # it is sent, say where the gesture is.)
+    # completes the panel. Levers measured in bench/browser-levers.md:
+    # - the hidden gesture box alone tracks the progress: Gradio runs a timer on every component that does,
+    #   once per frame, even with the progress hidden;
+    # - not through the queue: one HTTP call per update instead of a queue join and an event stream; each is
+    #   short, and the public API stays queued.
+    # Not Gradio's `release` event: it is a separate event that could overtake an update still waiting, and a
+    # waiting update is sent as the event that started the one before it, so only its inputs (read when it is
+    # sent) can say where the gesture is.
     triggers = [s.input for s in page.sliders] + [c.render.click]
     gr.on(triggers, on_sliders, page.inputs(c.gesture, *page.sliders),
           page.main_out, api_name="sliders", api_visibility="private", trigger_mode="always_last",
