@@ -127,13 +127,13 @@ def map_density(x: np.ndarray, y: np.ndarray, ids: np.ndarray, hover: np.ndarray
         scale = {"colorscale": "Viridis", "showscale": True,
                  "colorbar": {"title": {"text": color_label}, "thickness": 12}}
     text = np.where(full, np.char.add(np.char.add(counts.astype(str), " tunes here · nearest the centre: "),
-                                      np.where(full, hover[np.maximum(rep, 0)], "")), "")
-    centres = lambda k: (lo[k] + (np.arange(bins) + 0.5) * span[k] / bins).round(4)  # noqa: E731
-    grid = lambda v: v.reshape(bins, bins)  # noqa: E731 (rows are y)
-    return {"type": "heatmap", "x": centres(0), "y": centres(1), "name": "density",
-            "z": [[None if not np.isfinite(v) else round(float(v), 3) for v in row] for row in grid(z)],
-            "customdata": [[int(ids[r]) if r >= 0 else None for r in row] for row in grid(rep)],
-            "text": grid(text), "hovertemplate": "%{text}<extra></extra>", "hoverongaps": False,
+                                      hover[np.maximum(rep, 0)]), "")
+    cx_mid, cy_mid = ((lo[k] + (np.arange(bins) + 0.5) * span[k] / bins).round(4) for k in (0, 1))
+    z, rep, text = z.reshape(bins, bins), rep.reshape(bins, bins), text.reshape(bins, bins)  # rows are y
+    return {"type": "heatmap", "x": cx_mid, "y": cy_mid, "name": "density",
+            "z": [[None if not np.isfinite(v) else round(float(v), 3) for v in row] for row in z],
+            "customdata": [[int(ids[r]) if r >= 0 else None for r in row] for row in rep],
+            "text": text, "hovertemplate": "%{text}<extra></extra>", "hoverongaps": False,
             "zsmooth": False, "opacity": 0.85, **scale}
 
 
