@@ -5,7 +5,9 @@
 - Drag: 2 s of continuous dragging on slider 1 (25 moves); how many new melodies reach the player while the
   pointer is still down (updates per second), and how long after the release the last one arrives (backlog).
 The page records the times itself (performance.now(): pointer events, and a MutationObserver on the player's
-download link, which points at the file it plays), so the driver's own latency is not in the numbers.
+audio element, whose source is the file it plays: Gradio's file after a render, the page's own during a drag;
+the release's completion showing the file a drag left playing is not a new melody), so the driver's own latency
+is not in the numbers.
 """
 
 from __future__ import annotations
@@ -26,13 +28,15 @@ QUIET_MS = 1500  # a render burst is over when no new audio arrived for this lon
 RECORDER_JS = """() => {
   window.__audio = []; window.__down = []; window.__up = [];
   let last = '';
+  // a melody is its file: Gradio's URL ends with its name; a drag's own audio (a blob) names it on the player
   const look = () => {
-    const a = document.querySelector('#melody-audio a[download]');
-    const href = a ? a.href : '';
-    if (href && href !== last) { last = href; window.__audio.push(performance.now()); }
+    const a = document.querySelector('#melody-audio audio');
+    const src = a ? a.getAttribute('src') || '' : '';
+    const file = src.startsWith('blob:') ? a.dataset.melody || src : src.split('/').pop();
+    if (file && file !== last) { last = file; window.__audio.push(performance.now()); }
   };
   new MutationObserver(look).observe(document.body, {subtree: true, childList: true, attributes: true,
-                                                     attributeFilter: ['href']});
+                                                     attributeFilter: ['src']});
   look();
   document.addEventListener('pointerdown', () => window.__down.push(performance.now()), true);
   document.addEventListener('pointerup', () => window.__up.push(performance.now()), true);

@@ -19,6 +19,7 @@ import numpy as np
 
 from explorer import editor, figures, generation, history
 from explorer.audio import ACCOMP_PROGRAMS, render, write_wav
+from explorer.drag import Drags
 from explorer.errors import UserError
 from explorer.services import ExplorerServices, join_sections
 from explorer.session import Session, new_state
@@ -104,6 +105,7 @@ class Handlers:
         self.sample_rate = PREVIEW_RATE
         self.map_max_points = figures.MAP_POINTS_MAX  # more tunes than this: the map draws a density and a sample
         self._map_figures: dict = {}  # (colouring, map_max_points) -> the map's figure without its markers
+        self.drags = Drags(self, SLIDER_RANGE)  # slider drags heard as they move (explorer.drag)
 
     # --- history -----------------------------------------------------------------------------------
     def go_to(self, state: Session, entry_id: int, play: Playback) -> tuple[Session, Rendered]:

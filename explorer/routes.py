@@ -9,6 +9,10 @@ For scripts that want a melody without Gradio's queue and event stream:
 Every value is checked as the Gradio endpoints check it (explorer.api / explorer.validate): a bad request
 gets HTTP 400 with {"error": sentence}. When the app runs with a login, these routes want the same user
 and password as HTTP Basic auth.
+
+/v1/drag is the page's own: a slider drag's melodies (explorer.drag), keyed by the token of a drag the page
+opened through a Gradio event (which had the login), so it wants no login of its own. It answers
+`drag_payload`: the piano roll's Plotly JSON and the WAV in one body.
 """
 
 from __future__ import annotations
@@ -18,12 +22,14 @@ import binascii
 import hmac
 import json
 import logging
+import struct
+from pathlib import Path
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from explorer import api
+from explorer import api, figures
 from explorer.errors import UserError
 from explorer.handlers import Handlers, Playback
 from vae.midi_export import write_midi_bytes
@@ -45,6 +51,18 @@ def decode_body(h: Handlers, body: dict) -> tuple[bytes, dict]:
     notes = h.s.notes(tokens)
     midi = write_midi_bytes(notes, tempo=play.tempo, program=play.program)
     return midi, api.melody_json(h, z, tokens)
+
+
+def drag_payload(figure_json: str, wav: bytes) -> bytes:
+    """One body for a drag preview: the figure's length (4 bytes, big-endian), the figure's JSON, the WAV."""
+    fig = figure_json.encode()
+    return struct.pack(">I", len(fig)) + fig + wav
+
+
+def split_drag_payload(body: bytes) -> tuple[dict, bytes]:
+    """drag_payload's parts back: (figure, WAV bytes)."""
+    (n,) = struct.unpack(">I", body[:4])
+    return json.loads(body[4:4 + n]), body[4 + n:]
 
 
 def _check_auth(header: str | None, auth: tuple[str, str] | None) -> bool:
@@ -77,18 +95,24 @@ def add_routes(app, h: Handlers, auth: tuple[str, str] | None = None) -> list[st
             LOG.info("rejected /v1/decode: %s", str(exc)[:200])
             return error(400, str(exc))
 
+    async def read_json(request: Request) -> object:
+        """The request's JSON body, or the response that refuses it."""
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            return error(413, f"The request body is over {MAX_BODY:,} bytes.")
+        try:
+            return json.loads(body or b"{}")
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+            return error(400, 'The body is not valid JSON. Send an object like {"z": [...]}.')
+
     async def decoded(request: Request) -> tuple[bytes, dict] | Response:
         """The request's body decoded (MIDI bytes, melody JSON), or the response that refuses it."""
         refused = unauthorized(request)
         if refused is not None:
             return refused
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            return error(413, f"The request body is over {MAX_BODY:,} bytes.")
-        try:
-            data = json.loads(body or b"{}")
-        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
-            return error(400, 'The body is not valid JSON. Send an object like {"z": [...]}.')
+        data = await read_json(request)
+        if isinstance(data, Response):
+            return data
         return await run_in_threadpool(run, data)
 
     async def decode_json(request: Request):
@@ -105,6 +129,29 @@ def add_routes(app, h: Handlers, auth: tuple[str, str] | None = None) -> list[st
         return Response(out[0], media_type="audio/midi",
                         headers={"Content-Disposition": 'attachment; filename="melody.mid"'})
 
+    def drag_preview(drag, values) -> Response:
+        try:
+            r = h.drags.render(drag, values)
+        except UserError as exc:
+            LOG.info("rejected /v1/drag: %s", str(exc)[:200])
+            return error(400, str(exc))
+        body = drag_payload(figures.to_json(r.figure), Path(r.wav_path).read_bytes())
+        # the file's name: when the release shows this same file through Gradio, the page plays on where it was
+        return Response(body, media_type="application/octet-stream",
+                        headers={"Cache-Control": "no-store", "X-Melody-File": Path(r.wav_path).name})
+
+    async def drag(request: Request):
+        data = await read_json(request)
+        if isinstance(data, Response):
+            return data
+        if not isinstance(data, dict):
+            return error(400, 'Send a JSON object like {"token": "...", "sliders": [...]}.')
+        try:
+            drag = h.drags.begin(data.get("token"))  # on arrival: a release that comes next waits for it
+        except KeyError:
+            return error(404, "This slider drag is over or unknown: press the slider again.")
+        return await run_in_threadpool(drag_preview, drag, data.get("sliders"))
+
     async def health(request: Request):
         refused = unauthorized(request)
         if refused is not None:
@@ -114,7 +161,7 @@ def add_routes(app, h: Handlers, auth: tuple[str, str] | None = None) -> list[st
                              "sliders": [d["label"] for d in h.labels]})
 
     routes = [("/v1/decode", decode_json, ["POST"]), ("/v1/decode.mid", decode_mid, ["POST"]),
-              ("/v1/health", health, ["GET"])]
+              ("/v1/health", health, ["GET"]), ("/v1/drag", drag, ["POST"])]
     for path, fn, methods in routes:
         app.add_api_route(path, fn, methods=methods, include_in_schema=False)
     # Gradio's routes come first in the app; ours must be matched before any catch-all, so move them up.

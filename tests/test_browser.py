@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -224,6 +225,42 @@ def test_sliders_rerender_the_melody(page, tiny_services, slider_case):
     z_key = share_z(page)
     assert not np.array_equal(z_key, z)
     assert_roll_shows(page, tiny_services.notes(tiny_services.decode(z_key, TEMPERATURE, SEED)))
+
+
+def test_a_held_drag_is_heard_before_the_release_which_keeps_its_melody(page, explorer_server):
+    """While a slider is held, the page plays and draws the app's melodies itself (explorer.drag); letting go
+    completes the panel with the melody last heard, without rendering it again."""
+    wait_until_settled(page)
+    old_url = page.url
+    rng = page.locator("#pc-2 input[type=range]")
+    rng.scroll_into_view_if_needed()
+    box = rng.bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] * 0.15, y)
+    page.mouse.down()
+    for frac in (0.35, 0.55, 0.75, 0.9):
+        page.mouse.move(box["x"] + box["width"] * frac, y, steps=3)
+        page.wait_for_timeout(100)
+    # still held: the player plays the page's own audio, and the roll shows the drag's last melody
+    page.wait_for_function("() => (document.querySelector('#melody-audio audio')?.getAttribute('src') || '')"
+                           ".startsWith('blob:')", timeout=WAIT)
+    token = page.input_value("#drag-token textarea, #drag-token input").rpartition("|")[2]
+    drag = explorer_server.handlers.drags._drags[token]
+    held = float(rng.input_value())
+    deadline = time.monotonic() + WAIT / 1000
+    while drag.values is None or abs(float(drag.values[1]) - held) > 1e-3 or drag.pending:  # the last position's
+        assert time.monotonic() < deadline, "the held position was never rendered"
+        page.wait_for_timeout(50)
+    assert page.url == old_url  # the panel (share link, downloads, history) waits for the release
+    assert_roll_shows(page, drag.rendered.notes)
+    playing = Path(drag.rendered.wav_path).name
+    assert page.evaluate("() => document.querySelector('#melody-audio audio').dataset.melody") == playing
+    page.mouse.up()
+    page.wait_for_function("(old) => location.href !== old", arg=old_url, timeout=WAIT)
+    page.wait_for_function(f"(f) => ({AUDIO_JS})().endsWith('/' + f)", arg=playing, timeout=WAIT)  # the same file
+    z = share_z(page)
+    assert np.array_equal(z, drag.after.z)  # the melody heard is the one kept
+    assert not page.page_errors
 
 
 def test_clicking_the_map_loads_that_tune(page, small_corpus):

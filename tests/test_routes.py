@@ -12,6 +12,9 @@ import urllib.request
 import numpy as np
 import pytest
 
+from explorer.handlers import Playback
+from explorer.session import new_state
+
 pytestmark = [pytest.mark.filterwarnings("ignore:.*no_silent_downcasting"),
               pytest.mark.filterwarnings("ignore:The copy keyword is deprecated")]
 
@@ -107,8 +110,52 @@ def test_the_routes_want_the_apps_login(tiny_services, tmp_path_factory, monkeyp
         right = base64.b64encode(b"composer:s3cret").decode()
         status, out, _ = post(url, body, {"Authorization": f"Basic {right}"})
         assert status == 200 and "midi_base64" in json.loads(out)
+        # a drag's route wants its token instead: only the (logged-in) page's Gradio event opens one
+        st, _ = demo.handlers.load_window(new_state(), 0, Playback())
+        token = demo.handlers.drags.open(st, Playback())
+        sliders = np.clip(tiny_services.sliders_of(st.z), -3, 3).tolist()
+        assert post(url.replace("decode", "drag"), {"token": token, "sliders": sliders})[0] == 200
+        assert post(url.replace("decode", "drag"), {"token": token[:-1] + "x", "sliders": sliders})[0] == 404
     finally:
         demo.close()
+
+
+def test_a_drag_preview_is_the_roll_and_the_audio_of_the_move(explorer_server):
+    """/v1/drag answers the page's own drag requests: the piano roll's figure and the WAV in one body."""
+    from explorer import figures
+    from explorer.routes import split_drag_payload
+
+    h, s = explorer_server.handlers, explorer_server.services
+    st, _ = h.load_window(new_state(), 0, Playback(temperature=1.0, seed=3))
+    token = h.drags.open(st, Playback(temperature=1.0, seed=3))
+    values = np.clip(np.round(s.sliders_of(st.z), 2), -3, 3)
+    values[1] = 2.0 if values[1] < 0 else -2.0
+    status, body, headers = post(explorer_server.url + "v1/drag", {"token": token, "sliders": values.tolist()})
+    assert status == 200 and headers["content-type"] == "application/octet-stream"
+    fig, wav = split_drag_payload(body)
+    want = h.set_sliders(st, values.tolist(), Playback(temperature=1.0, seed=3), preview=True)[1]
+    assert fig == json.loads(figures.to_json(want.figure))
+    assert wav[:4] == b"RIFF" and wav[8:12] == b"WAVE" and len(wav) == (h.out_dir / headers["x-melody-file"]).stat().st_size
+    after, pre = h.drags.take(token, st, values, Playback(temperature=1.0, seed=3))  # what the release takes
+    assert pre.wav_path.endswith(headers["x-melody-file"])
+
+
+@pytest.mark.parametrize("body, status, words", [
+    ({"token": "nope", "sliders": [0.0] * 16}, 404, "press the slider again"),
+    ({"sliders": [0.0] * 16}, 404, "press the slider again"),
+    ([1, 2], 400, "JSON object"),
+    (b"{", 400, "not valid JSON"),
+    ({"token": "OPEN", "sliders": [0.0] * 3}, 400, "numbers, each from -3 to 3"),
+    ({"token": "OPEN", "sliders": [9.0] * 16}, 400, "numbers, each from -3 to 3"),
+])
+def test_bad_drag_requests_get_a_sentence(explorer_server, body, status, words):
+    h = explorer_server.handlers
+    if isinstance(body, dict) and body.get("token") == "OPEN":
+        body = {**body, "token": h.drags.open(h.load_window(new_state(), 0, Playback())[0], Playback())}
+    if isinstance(body, dict) and len(body.get("sliders", [])) == 16:
+        body = {**body, "sliders": body["sliders"][:1] * len(h.labels)}
+    got, out, _ = post(explorer_server.url + "v1/drag", body if isinstance(body, bytes) else json.dumps(body).encode())
+    assert got == status and words in json.loads(out)["error"]
 
 
 def test_the_benchmark_load_clients_speak_to_the_real_server(explorer_server):

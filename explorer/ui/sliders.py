@@ -18,7 +18,9 @@ HELP = ("Each named slider moves one musical attribute of the melody, measured: 
         "the downloads, the share link, the copy check and the history.")
 
 
-def build(page: Page) -> SimpleNamespace:
+def build(page: Page, page_drags: bool = True) -> SimpleNamespace:
+    """The screen; page_drags: a drag's melodies come from the page's own requests (explorer.drag), else from
+    Gradio events (how it was before: kept for bench.browser_levers, which compares the two)."""
     labels = page.h.labels
     k = len(labels)
     gr.Markdown(HELP)
@@ -35,13 +37,53 @@ def build(page: Page) -> SimpleNamespace:
         similar = gr.Button("Similar", elem_id="similar-btn")
         reset = gr.Button("Reset to original", elem_id="reset-btn")
     similarity = CheckedSlider(0.0, 1.0, value=0.8, step=0.05, label="Similarity for 'Similar'")
-    # "held" while a slider is being dragged (set by the page's script, explorer.ui.assets), else "free"
-    gesture = gr.Textbox("", visible="hidden", elem_id="slider-gesture")
+    hold = token = gesture = None
+    if page_drags:
+        # the page's script writes "open|<nonce>" to open a drag (explorer.drag); the app answers "<nonce>|<token>"
+        hold = gr.Textbox("", visible="hidden", elem_id="slider-hold")
+        token = gr.Textbox("", visible="hidden", elem_id="drag-token")
+    else:
+        # "held" while a slider is being dragged (set by the page's script, explorer.ui.assets), else "free"
+        gesture = gr.Textbox("", visible="hidden", elem_id="slider-gesture")
     return SimpleNamespace(render=render, random=random, similar=similar, reset=reset, similarity=similarity,
-                           gesture=gesture)
+                           gesture=gesture, hold=hold, token=token)
 
 
 def wire(page: Page, c: SimpleNamespace) -> None:
+    h = page.h
+
+    if c.hold is not None:
+        _wire_page_drags(page, c)
+    else:
+        _wire_gradio_drags(page, c)
+
+    @user_errors
+    def on_random(data):
+        return page.show(*h.random(page.session(data), page.playback(data), fresh_seed()))
+
+    c.random.click(on_random, page.inputs(), page.main_and_sliders, api_name="random", api_visibility="private")
+
+    @user_errors
+    def on_similar(data):
+        st = page.session(data)
+        page.need_melody(st)
+        return page.show(*h.similar(st, page.playback(data), float(data[c.similarity]), fresh_seed()))
+
+    c.similar.click(on_similar, page.inputs(c.similarity), page.main_and_sliders, api_name="vary",
+                    api_visibility="private")
+
+    @user_errors
+    def on_reset(data):
+        st = page.session(data)
+        if st.origin_z is None:
+            raise UserError("Nothing to reset to yet.")
+        return page.show(*h.reset(st, page.playback(data)))
+
+    c.reset.click(on_reset, page.inputs(), page.main_and_sliders, api_name="reset", api_visibility="private")
+
+
+def _wire_gradio_drags(page: Page, c: SimpleNamespace) -> None:
+    """A drag's melodies through Gradio events (bench.browser_levers' earlier rows)."""
     h = page.h
 
     @user_errors
@@ -79,26 +121,47 @@ def wire(page: Page, c: SimpleNamespace) -> None:
           page.main_out, api_name="sliders", api_visibility="private", trigger_mode="always_last",
           show_progress="hidden", show_progress_on=[c.gesture], queue=False)
 
-    @user_errors
-    def on_random(data):
-        return page.show(*h.random(page.session(data), page.playback(data), fresh_seed()))
 
-    c.random.click(on_random, page.inputs(), page.main_and_sliders, api_name="random", api_visibility="private")
+def _wire_page_drags(page: Page, c: SimpleNamespace) -> None:
+    """A drag's melodies from the page's own requests (explorer.drag); the release through Gradio."""
+    h = page.h
 
     @user_errors
-    def on_similar(data):
+    def on_hold(data):
+        st = page.session(data)
+        nonce = str(data[c.hold]).removeprefix("open|")[:40]
+        if st.z is None:
+            return ""
+        return f"{nonce}|{h.drags.open(st, page.playback(data))}"
+
+    # The page opens a drag (the session and playback of this moment, under a token) whenever the Sliders screen
+    # shows a new melody: no progress shown, not through the queue.
+    c.hold.change(on_hold, page.inputs(c.hold), [c.token], api_name="drag", api_visibility="private",
+                  show_progress="hidden", queue=False)
+
+    @user_errors
+    def on_sliders(data):
         st = page.session(data)
         page.need_melody(st)
-        return page.show(*h.similar(st, page.playback(data), float(data[c.similarity]), fresh_seed()))
+        values, play = [data[s] for s in page.sliders], page.playback(data)
+        token = str(data[c.token]).rpartition("|")[2]
+        shown = None if st.sliders is None else np.clip(np.round(st.sliders, 2), -SLIDER_RANGE, SLIDER_RANGE)
+        if shown is not None and np.allclose(values, shown, atol=1e-3, rtol=0):
+            # No net move. A drag that went away and came back has shown other melodies: show this one again.
+            if h.drags.moved(token, st):
+                return page.show(st, h.render(st, play), with_sliders=False)
+            return [gr.skip()] * len(page.main_out)
+        taken = h.drags.take(token, st, values, play)
+        if taken is not None:  # the drag's last preview is this melody: complete its panel, no second render
+            after, preview = taken
+            r = h.finish(after, play)
+            r.figure = preview.figure
+            return page.show(after, r, with_sliders=False)
+        return page.show(*h.set_sliders(st, values, play), with_sliders=False)
 
-    c.similar.click(on_similar, page.inputs(c.similarity), page.main_and_sliders, api_name="vary",
-                    api_visibility="private")
-
-    @user_errors
-    def on_reset(data):
-        st = page.session(data)
-        if st.origin_z is None:
-            raise UserError("Nothing to reset to yet.")
-        return page.show(*h.reset(st, page.playback(data)))
-
-    c.reset.click(on_reset, page.inputs(), page.main_and_sliders, api_name="reset", api_visibility="private")
+    # Render, and the release of a slider (the page's script presses Render): one event, so they run in order.
+    # The release sends the piano roll and the audio again, although the page's script drew the last preview:
+    # Gradio's own components then hold the melody shown (the player's download link, a redraw on resize).
+    gr.on([c.render.click], on_sliders, page.inputs(c.token, *page.sliders), page.main_out, api_name="sliders",
+          api_visibility="private", trigger_mode="always_last", show_progress="hidden", show_progress_on=[c.token],
+          queue=False)

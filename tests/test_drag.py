@@ -1,0 +1,106 @@
+"""A slider drag heard as it moves (explorer.drag): opened from a session, previewed, handed over on release."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import busy_train_window
+
+from explorer.drag import Drags
+from explorer.errors import UserError
+from explorer.handlers import SLIDER_RANGE, Handlers, Playback
+from explorer.session import new_state
+
+SAMPLED = Playback(temperature=1.0, seed=3)  # sampling gives the tiny model's melodies notes
+
+
+@pytest.fixture(scope="module")
+def h(tiny_services, tmp_path_factory) -> Handlers:
+    return Handlers(tiny_services, out_dir=tmp_path_factory.mktemp("drag_files"))
+
+
+@pytest.fixture(scope="module")
+def st(h, small_corpus):
+    return h.load_window(new_state(), busy_train_window(small_corpus), SAMPLED)[0]
+
+
+def moved(h, st, amount: float = 1.0) -> list[float]:
+    values = h.s.sliders_of(st.z)
+    values[0] += amount if values[0] < 0 else -amount
+    return np.clip(np.round(values, 2), -SLIDER_RANGE, SLIDER_RANGE).tolist()
+
+
+def test_a_preview_is_the_apps_own_slider_move_and_the_release_takes_it(h, st):
+    token = h.drags.open(st, SAMPLED)
+    values = moved(h, st)
+    r = h.drags.preview(token, values)
+    want_st, want = h.set_sliders(st, values, SAMPLED, preview=True)
+    assert np.array_equal(r.tokens, want.tokens) and r.figure == want.figure
+    assert Path(r.wav_path).stat().st_size == Path(want.wav_path).stat().st_size > 1000
+    after, pre = h.drags.take(token, st, values, SAMPLED)
+    assert pre is r and np.array_equal(after.z, want_st.z) and after.preview["wav"] == r.wav_path
+    # the release completes the panel from it: the same melody as a full render of the move
+    full_st, full = h.set_sliders(st, values, SAMPLED)
+    done = h.finish(after, SAMPLED)
+    assert done.wav_path == r.wav_path and done.share_code == full.share_code and done.sliders == full.sliders
+
+
+def test_the_release_renders_afresh_unless_it_is_the_last_preview_of_this_melody(h, st):
+    token = h.drags.open(st, SAMPLED)
+    assert h.drags.take(token, st, moved(h, st), SAMPLED) is None  # no preview yet
+    assert not h.drags.moved(token, st)
+    h.drags.preview(token, moved(h, st, 1.0))
+    assert h.drags.moved(token, st)
+    assert h.drags.take(token, st, moved(h, st, 0.5), SAMPLED) is None  # another position
+    assert h.drags.take(token, st, moved(h, st, 1.0), Playback(temperature=1.0, seed=4)) is None  # other playback
+    other = h.set_sliders(st, moved(h, st, 0.5), SAMPLED)[0]
+    assert h.drags.take(token, other, moved(h, st, 1.0), SAMPLED) is None  # the session moved on meanwhile
+    assert not h.drags.moved(token, other)
+    assert h.drags.take("no such token", st, moved(h, st, 1.0), SAMPLED) is None
+    assert h.drags.take(token, st, moved(h, st, 1.0), SAMPLED) is not None
+
+
+def test_a_release_waits_for_the_preview_of_its_own_values(h, st):
+    """The page's request for the final position may still be rendering when the release arrives."""
+    token = h.drags.open(st, SAMPLED)
+    values = moved(h, st, 1.5)
+    drag = h.drags.begin(token)  # asked for, not rendered yet
+    got = {}
+    waiter = threading.Thread(target=lambda: got.update(taken=h.drags.take(token, st, values, SAMPLED)))
+    waiter.start()
+    time.sleep(0.2)
+    assert waiter.is_alive()  # waiting for the preview, not rendering on its own
+    r = h.drags.render(drag, values)
+    waiter.join(10)
+    assert got["taken"] is not None and got["taken"][1] is r
+
+
+def test_bad_values_and_unknown_drags_are_refused(h, st):
+    token = h.drags.open(st, SAMPLED)
+    k = len(h.labels)
+    for bad in ([0.0] * (k - 1), [float("nan")] * k, [SLIDER_RANGE + 1] + [0.0] * (k - 1), "fast", None,
+                [[0.0]] * k):
+        with pytest.raises(UserError, match=f"list of {k} numbers"):
+            h.drags.preview(token, bad)
+    assert h.drags._drags[token].pending == 0  # a refused preview is not waited for
+    for unknown in ("x" * 22, None, 42, ["a"]):
+        with pytest.raises(KeyError):
+            h.drags.preview(unknown, [0.0] * k)
+
+
+def test_drags_are_bounded_in_number_and_age(h, st):
+    drags = Drags(h, SLIDER_RANGE, max_drags=3, ttl_s=0.3)
+    tokens = [drags.open(st, SAMPLED) for _ in range(5)]
+    assert len(drags) == 3 and len(set(tokens)) == 5 and all(len(t) >= 22 for t in tokens)
+    with pytest.raises(KeyError):
+        drags.preview(tokens[0], moved(h, st))  # dropped: the oldest beyond max_drags
+    drags.preview(tokens[-1], moved(h, st))
+    time.sleep(0.35)
+    with pytest.raises(KeyError):
+        drags.preview(tokens[-1], moved(h, st))  # expired
+    drags.open(st, SAMPLED)
+    assert len(drags) == 1  # opening one drops the expired
