@@ -4,6 +4,8 @@
   the pointerup event to the last new audio file the player receives (waiting until 1.5 s pass without one).
 - Drag: 2 s of continuous dragging on slider 1 (25 moves); how many new melodies reach the player while the
   pointer is still down (updates per second), and how long after the release the last one arrives (backlog).
+  The pointer moves at most ~11 times a second there, so a fast drag (60 moves 15 ms apart) shows the rate the
+  renders themselves sustain.
 The page records the times itself (performance.now(): pointer events, and a MutationObserver on the player's
 audio element, whose source is the file it plays: Gradio's file after a render, the page's own during a drag;
 the release's completion showing the file a drag left playing is not a new melody), so the driver's own latency
@@ -24,6 +26,8 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required"]
 QUIET_MS = 1500  # a render burst is over when no new audio arrived for this long
+MOVES, PAUSE_MS = 25, 80  # a drag: 25 pointer moves 80 ms apart (about 2 s; at most ~11 positions a second)
+FAST_MOVES, FAST_PAUSE_MS = 60, 15  # a fast drag: the pointer moves faster than any render, so the renders set the pace
 
 RECORDER_JS = """() => {
   window.__audio = []; window.__down = []; window.__up = [];
@@ -86,32 +90,39 @@ def measure(url: str, releases: int, drags: int) -> dict:
                 up, last = page.evaluate("[window.__up.slice(-1)[0], window.__audio.slice(-1)[0]]")
                 lat.append(last - up)
 
-            # Drag: 2 s, 25 moves, then release.
-            out = []
-            for k in range(drags):
-                start, end = (0.1, 0.9) if k % 2 == 0 else (0.9, 0.1)
-                page.mouse.move(x_at(start), y)
-                before = page.evaluate("window.__audio.length")
-                page.mouse.down()
-                for j in range(1, 26):
-                    page.mouse.move(x_at(start + (end - start) * j / 25), y)
-                    page.wait_for_timeout(80)
-                page.mouse.up()
-                settle(page)
-                down, up, times = page.evaluate(
-                    f"[window.__down.slice(-1)[0], window.__up.slice(-1)[0], window.__audio.slice({before})]")
-                during = [tt for tt in times if down < tt <= up]
-                out.append({"seconds": (up - down) / 1000, "updates_during": len(during),
-                            "per_s": len(during) / ((up - down) / 1000),
-                            "backlog_ms": (max(times) - up) if times else float("nan"),
-                            "after_release": len([tt for tt in times if tt > up])})
+            # Drags: 25 moves 80 ms apart (about 2 s), then release; and as fast as the driver moves the pointer.
+            out = [drag(page, x_at, y, k, MOVES, PAUSE_MS) for k in range(drags)]
+            fast = [drag(page, x_at, y, k, FAST_MOVES, FAST_PAUSE_MS) for k in range(drags)]
         finally:
             bctx.close()
     a = np.asarray(lat)
     return {"release_ms": [round(v, 1) for v in lat], "release_p50": float(np.median(a)),
-            "release_p95": float(np.percentile(a, 95)), "drags": out,
+            "release_p95": float(np.percentile(a, 95)), "drags": out, "fast_drags": fast,
             "per_s": float(np.median([d["per_s"] for d in out])),
-            "backlog_ms": float(np.median([d["backlog_ms"] for d in out]))}
+            "backlog_ms": float(np.median([d["backlog_ms"] for d in out])),
+            "fast_per_s": float(np.median([d["per_s"] for d in fast])),
+            "fast_backlog_ms": float(np.median([d["backlog_ms"] for d in fast]))}
+
+
+def drag(page, x_at, y: float, k: int, moves: int, pause_ms: int) -> dict:
+    """One drag across slider 1 (left to right when k is even): `moves` pointer moves `pause_ms` apart, then the
+    release. -> its length (s), the new melodies heard while the pointer was down (count and per second), and the
+    last one's time after the release (ms, negative when it came before) with how many came after."""
+    start, end = (0.1, 0.9) if k % 2 == 0 else (0.9, 0.1)
+    page.mouse.move(x_at(start), y)
+    before = page.evaluate("window.__audio.length")
+    page.mouse.down()
+    for j in range(1, moves + 1):
+        page.mouse.move(x_at(start + (end - start) * j / moves), y)
+        page.wait_for_timeout(pause_ms)
+    page.mouse.up()
+    settle(page)
+    down, up, times = page.evaluate(
+        f"[window.__down.slice(-1)[0], window.__up.slice(-1)[0], window.__audio.slice({before})]")
+    during = [tt for tt in times if down < tt <= up]
+    return {"seconds": (up - down) / 1000, "updates_during": len(during), "per_s": len(during) / ((up - down) / 1000),
+            "backlog_ms": (max(times) - up) if times else float("nan"),
+            "after_release": len([tt for tt in times if tt > up])}
 
 
 def run(ctx: Context) -> Section:
@@ -139,5 +150,12 @@ def run(ctx: Context) -> Section:
                  f"{[d['updates_during'] for d in drags]} updates")
     sec.add("  last update after the release (backlog)", m["backlog_ms"], "ms",
             note=f"renders arriving after the release: {[d['after_release'] for d in drags]}")
+    fast = m["fast_drags"]
+    sec.data["fast_drags"] = fast
+    sec.add("new melodies heard in a fast drag (the renders set the pace)", m["fast_per_s"], "per s",
+            note=f"{len(fast)} drags of {FAST_MOVES} moves {FAST_PAUSE_MS} ms apart, {fast[0]['seconds']:.1f} s; "
+                 f"median of {[d['updates_during'] for d in fast]} updates")
+    sec.add("  last update after the release (backlog)", m["fast_backlog_ms"], "ms",
+            note=f"renders arriving after the release: {[d['after_release'] for d in fast]}")
     sec.data["seconds"] = round(t.s, 1)
     return sec
