@@ -6,10 +6,10 @@
   pointer is still down (updates per second), and how long after the release the last one arrives (backlog).
   The pointer moves at most ~11 times a second there, so a fast drag (60 moves 15 ms apart) shows the rate the
   renders themselves sustain.
-The page records the times itself (performance.now(): pointer events, and a MutationObserver on the player's
-audio element, whose source is the file it plays: Gradio's file after a render, the page's own during a drag;
-the release's completion showing the file a drag left playing is not a new melody), so the driver's own latency
-is not in the numbers.
+The page records the times itself (performance.now(): pointer events, and a MutationObserver on the player: the
+file its download link points at after a Gradio render, the file the page names on it while it plays a drag's
+own audio; the release's completion showing the file a drag left playing is not a new melody), so the driver's
+own latency is not in the numbers.
 """
 
 from __future__ import annotations
@@ -32,15 +32,16 @@ FAST_MOVES, FAST_PAUSE_MS = 60, 15  # a fast drag: the pointer moves faster than
 RECORDER_JS = """() => {
   window.__audio = []; window.__down = []; window.__up = [];
   let last = '';
-  // a melody is its file: Gradio's URL ends with its name; a drag's own audio (a blob) names it on the player
+  // A melody is its file: the one the player's download link points at (Gradio's file), or while a drag plays
+  // the page's own audio (a blob URL), the file the page named on the player.
   const look = () => {
-    const a = document.querySelector('#melody-audio audio');
+    const a = document.querySelector('#melody-audio audio'), link = document.querySelector('#melody-audio a[download]');
     const src = a ? a.getAttribute('src') || '' : '';
-    const file = src.startsWith('blob:') ? a.dataset.melody || src : src.split('/').pop();
+    const file = src.startsWith('blob:') && a.dataset.melody ? a.dataset.melody : (link ? link.href.split('/').pop() : '');
     if (file && file !== last) { last = file; window.__audio.push(performance.now()); }
   };
   new MutationObserver(look).observe(document.body, {subtree: true, childList: true, attributes: true,
-                                                     attributeFilter: ['src']});
+                                                     attributeFilter: ['src', 'href']});
   look();
   document.addEventListener('pointerdown', () => window.__down.push(performance.now()), true);
   document.addEventListener('pointerup', () => window.__up.push(performance.now()), true);
