@@ -32,12 +32,14 @@ FAST_MOVES, FAST_PAUSE_MS = 60, 15  # a fast drag: the pointer moves faster than
 RECORDER_JS = """() => {
   window.__audio = []; window.__down = []; window.__up = [];
   let last = '';
-  // A melody is its file: the one the player's download link points at (Gradio's file), or while a drag plays
-  // the page's own audio (a blob URL), the file the page named on the player.
+  // A melody is its file: the one the player plays (Gradio's file URL), or while a drag plays the page's own audio
+  // (a blob URL), the file the page named on the player; the waveform player (bench.browser_levers) plays a blob
+  // of its own: the file its download link points at.
   const look = () => {
     const a = document.querySelector('#melody-audio audio'), link = document.querySelector('#melody-audio a[download]');
     const src = a ? a.getAttribute('src') || '' : '';
-    const file = src.startsWith('blob:') && a.dataset.melody ? a.dataset.melody : (link ? link.href.split('/').pop() : '');
+    const file = src && !src.startsWith('blob:') ? src.split('/').pop()
+      : src && a.dataset.melody ? a.dataset.melody : link ? link.href.split('/').pop() : '';
     if (file && file !== last) { last = file; window.__audio.push(performance.now()); }
   };
   new MutationObserver(look).observe(document.body, {subtree: true, childList: true, attributes: true,
