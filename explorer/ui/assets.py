@@ -1,9 +1,19 @@
 """The page's JavaScript and CSS."""
 
-# Plotly has no click event in gr.Plot (Gradio 6): bridge plotly_click to a hidden textbox, and keep
-# the page URL carrying the current melody's share code.
-JS = """
-() => {
+from explorer.ui.drag_script import DRAG_JS
+
+# A hidden textbox (visible="hidden") is how the page's script talks to the app: write a value and dispatch
+# `input`, and the box's .change event runs (explorer.ui screens wire them).
+_BOXES = """
+  const boxOf = (id) => document.querySelector(`#${id} textarea, #${id} input`);
+  const setBox = (id, v) => {
+    const box = boxOf(id);
+    if (box && box.value !== v) { box.value = v; box.dispatchEvent(new Event('input', {bubbles: true})); }
+  };
+"""
+# Plotly has no click event in gr.Plot (Gradio 6): bridge the map's plotly_click and the note editor's clicks and
+# drags to hidden textboxes (a nonce, so that the same click twice still counts).
+_PLOT_BRIDGES = """
   const bind = () => {
     for (const gd of document.querySelectorAll('#corpus-map .js-plotly-plot')) {
       if (gd.__melodyBound || !gd.on) continue;
@@ -13,22 +23,14 @@ JS = """
         const pts = (ev && ev.points) || [];
         const p = pts.find((q) => q.data && q.data.type !== 'heatmap') || pts[0];
         if (!p || p.customdata === undefined || p.customdata === null) return;
-        const box = document.querySelector('#map-click textarea, #map-click input');
-        if (!box) return;
-        box.value = String(p.customdata) + '|' + Date.now();
-        box.dispatchEvent(new Event('input', {bubbles: true}));
+        setBox('map-click', String(p.customdata) + '|' + Date.now());
       });
     }
     // the note editor: a click is one cell, a drag along a row one note over the cells it selected
     for (const gd of document.querySelectorAll('#note-editor .js-plotly-plot')) {
       if (gd.__melodyBound || !gd.on) continue;
       gd.__melodyBound = true;
-      const send = (msg) => {
-        const box = document.querySelector('#editor-gesture textarea, #editor-gesture input');
-        if (!box) return;
-        box.value = msg + '|' + Date.now();
-        box.dispatchEvent(new Event('input', {bubbles: true}));
-      };
+      const send = (msg) => setBox('editor-gesture', msg + '|' + Date.now());
       gd.on('plotly_click', (ev) => {
         const p = ev && ev.points && ev.points.find((q) => q.data && q.data.name === 'cells');
         if (p && p.customdata) send('click|' + p.customdata);
@@ -56,135 +58,9 @@ JS = """
     queued = true;
     requestAnimationFrame(() => { queued = false; bind(); });
   }).observe(document.body, {childList: true, subtree: true});
-  // A slider drag is heard as it moves (explorer.drag). Whenever the Sliders screen shows a new melody, the page
-  // opens a drag: it writes "open|<nonce>" into a hidden box and the app answers "<nonce>|<token>". While a slider
-  // moves, the page sends the slider values with the token to /v1/drag, and draws the piano roll and plays the
-  // audio it answers, sending the newest position while it draws the last. Letting go (mouse-up, key-up, leaving
-  // the number box or pressing Enter in it) presses Render, which completes the panel through Gradio; when that
-  // shows the file already playing, the player goes on where it was. Without those boxes (bench.browser_levers'
-  // earlier rows) Gradio's own events render the drag, told whether a slider is held by the box #slider-gesture.
-  const boxOf = (id) => document.querySelector(`#${id} textarea, #${id} input`);
-  const setBox = (id, v) => {
-    const box = boxOf(id);
-    if (box && box.value !== v) { box.value = v; box.dispatchEvent(new Event('input', {bubbles: true})); }
-  };
-  const drag = {on: false, nonce: '', stale: true, gen: 0, busy: false, sent: '', last: '', seq: 0, drawn: 0,
-                wait: 0, url: '', src: '', playing: null, moving: null};
-  const pageDrags = () => !!boxOf('drag-token');
-  const player = () => document.querySelector('#melody-audio audio');
-  const openDrag = () => {
-    drag.nonce = Math.random().toString(36).slice(2) + Date.now().toString(36);
-    drag.stale = false;
-    setBox('slider-hold', 'open|' + drag.nonce);
-  };
-  // The values Render will send: each slider's number box (a range input rounds to its step), but the input the
-  // drag moves, whose box Gradio updates later.
-  const sliderValues = (moving) => {
-    const out = [];
-    for (let i = 1, el; (el = document.getElementById('pc-' + i)); i++) {
-      const input = moving && el.contains(moving) ? moving : el.querySelector('input[type=number]');
-      out.push(input && input.value.trim() !== '' ? Number(input.value) : NaN);
-    }
-    return out;
-  };
-  const showPreview = (buf, file) => {
-    const n = new DataView(buf).getUint32(0);
-    const fig = JSON.parse(new TextDecoder().decode(new Uint8Array(buf, 4, n)));
-    const gd = document.querySelector('#piano-roll [data-testid=plotly]');
-    if (gd && window.Plotly) {  // as Gradio's plot draws a figure
-      fig.config = Object.assign(fig.config || {}, {responsive: true});
-      fig.layout.autosize = true;
-      fig.layout.margin = Object.assign(fig.layout.margin || {}, {autoexpand: true});
-      window.Plotly.react(gd, fig.data, fig.layout, fig.config);
-    }
-    const a = player();
-    if (!a) return;
-    const wav = new DataView(buf, 4 + n);  // a PCM WAV: rate at byte 24, bytes per second at 28
-    const old = drag.url;
-    drag.url = URL.createObjectURL(new Blob([new Uint8Array(buf, 4 + n)], {type: 'audio/wav'}));
-    a.dataset.melody = file;
-    a.src = drag.url;
-    a.play().catch(() => {});
-    drag.playing = {file, at: performance.now(), seconds: (wav.byteLength - 44) / wav.getUint32(28, true)};
-    if (old) URL.revokeObjectURL(old);
-  };
-  const pump = async () => {
-    if (!drag.on || drag.busy) return;
-    const [nonce, token] = ((boxOf('drag-token') || {}).value || '').split('|');
-    if (nonce !== drag.nonce || !token) {  // the app has not answered the opening yet
-      if (!drag.wait) drag.wait = setTimeout(() => { drag.wait = 0; pump(); }, 15);
-      return;
-    }
-    const values = sliderValues(drag.moving), key = values.join(',');
-    if (!values.every(Number.isFinite) || key === drag.sent) return;
-    drag.busy = true;
-    drag.sent = key;
-    const gen = drag.gen, seq = ++drag.seq;
-    let res = null;
-    try {
-      res = await fetch(new URL('v1/drag', location.href), {method: 'POST', headers: {'content-type': 'application/json'},
-                                                             body: JSON.stringify({token, sliders: values})});
-    } catch (e) { /* the release renders it */ }
-    drag.busy = false;
-    if (res && res.status === 404 && gen === drag.gen) { openDrag(); drag.sent = ''; }  // expired: open another
-    pump();  // the newest position goes out while this one is drawn
-    if (!res || !res.ok) return;
-    const buf = await res.arrayBuffer();
-    // A later press, a newer preview drawn, or let go elsewhere: the release shows the melody
-    if (gen !== drag.gen || seq < drag.drawn || (!drag.on && key !== drag.last)) return;
-    drag.drawn = seq;
-    showPreview(buf, res.headers.get('X-Melody-File') || '');
-  };
-  const hold = () => {
-    if (!pageDrags()) { setBox('slider-gesture', 'held'); return; }
-    if (drag.on) return;
-    drag.on = true;
-    drag.gen++;
-    drag.sent = '';
-    drag.moving = null;
-    if (drag.stale || !drag.nonce) openDrag();
-  };
-  const letGo = () => {
-    if (pageDrags()) { drag.on = false; drag.last = sliderValues(drag.moving).join(','); } else setBox('slider-gesture', 'free');
-    setTimeout(() => { const b = document.getElementById('render-btn'); if (b) b.click(); }, 0);
-  };
-  // Gradio showed a melody in the player: a new drag is due; and when it is the file a drag left playing, go on
-  // where that was instead of starting again.
-  new MutationObserver(() => {
-    const a = player(), src = a ? a.getAttribute('src') || '' : '';
-    if (!src || src.startsWith('blob:') || src === drag.src) return;
-    drag.src = src;
-    drag.stale = true;
-    if (!drag.on) drag.gen++;  // the release is shown: a preview still on its way is not drawn over it
-    const p = drag.playing;
-    drag.playing = null;
-    if (p && p.file && src.endsWith('/' + p.file)) {
-      const at = (performance.now() - p.at) / 1000;
-      if (at < p.seconds || a.loop) {
-        a.addEventListener('loadedmetadata', () => { a.currentTime = a.loop ? at % p.seconds : at; }, {once: true});
-      }
-    }
-    const grid = document.querySelector('.slider-grid');
-    if (pageDrags() && !drag.on && grid && grid.offsetParent) openDrag();
-  }).observe(document.body, {subtree: true, childList: true, attributes: true, attributeFilter: ['src']});
-  const onSlider = (e, kind) => e.target && e.target.matches && e.target.matches(`.slider-grid input[type=${kind}]`);
-  const on = (type, kind, fn, keys) => document.addEventListener(type, (e) => {
-    if (onSlider(e, kind) && (!keys || keys(e.key))) fn();
-  }, true);
-  const moves = (k) => k !== 'Tab' && k !== 'Shift';
-  on('pointerdown', 'range', hold);
-  on('pointerup', 'range', letGo);
-  on('pointercancel', 'range', letGo);
-  on('keydown', 'range', hold, moves);
-  on('keyup', 'range', letGo, moves);
-  on('focusin', 'number', hold);
-  on('focusout', 'number', letGo);
-  on('keydown', 'number', letGo, (k) => k === 'Enter');
-  for (const kind of ['range', 'number']) {
-    document.addEventListener('input', (e) => { if (drag.on && onSlider(e, kind)) { drag.moving = e.target; pump(); } }, true);
-  }
-}
 """
+# The page's script (launch(js=...)): runs once when the page loads.
+JS = "() => {" + _BOXES + _PLOT_BRIDGES + DRAG_JS + "}"
 SET_URL_JS = """
 (code) => {
   if (code) { const u = new URL(window.location.href); u.searchParams.set('m', code); window.history.replaceState(null, '', u); }
