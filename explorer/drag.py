@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from explorer.session import Session
 
 MAX_DRAGS = 256  # drags kept at once (a drag is a session reference and its last preview: small)
-TTL_S = 15 * 60  # a drag older than this is gone (the page opens a new one with every press)
+TTL_S = 15 * 60  # a drag older than this is gone (the page opens one for every melody it shows)
 WAIT_S = 2.0  # a release waits at most this long for the previews asked for (then renders its own)
 
 
@@ -50,9 +50,11 @@ class Drag:
     values: np.ndarray | None = None  # the slider values of the last preview
     after: Session | None = None  # the session that preview leads to (its `preview` set: Handlers.finish)
     rendered: Rendered | None = None
-    # previews asked for and not rendered yet: a release waits for them (the last may be of its own values)
+    # previews asked for and not rendered yet: a release waits for them (the last may be of its own values);
+    # `changed` guards the fields above and is held only briefly (the route takes it in the server's event loop)
     pending: int = 0
     changed: threading.Condition = field(default_factory=threading.Condition)
+    rendering: threading.Lock = field(default_factory=threading.Lock)  # one preview renders at a time
 
 
 def _equal(a, b) -> bool:
@@ -114,9 +116,10 @@ class Drags:
         """Render a preview announced by `begin` (one at a time per drag: a page sends one after the other)."""
         try:
             values = self.check(values)
-            with drag.changed:
+            with drag.rendering:
                 after, r = self.h.set_sliders(drag.state, values.tolist(), drag.play, preview=True)
-                drag.values, drag.after, drag.rendered = values, after, r
+                with drag.changed:
+                    drag.values, drag.after, drag.rendered = values, after, r
             return r
         finally:
             with drag.changed:
