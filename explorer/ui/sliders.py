@@ -82,6 +82,13 @@ def wire(page: Page, c: SimpleNamespace) -> None:
     c.reset.click(on_reset, page.inputs(), page.main_and_sliders, api_name="reset", api_visibility="private")
 
 
+def _as_shown(st, values: list[float]) -> bool:
+    """Whether these slider values are the ones the session's melody shows (its own, rounded as the sliders are)."""
+    if st.sliders is None:
+        return False
+    return bool(np.allclose(values, np.clip(np.round(st.sliders, 2), -SLIDER_RANGE, SLIDER_RANGE), atol=1e-3, rtol=0))
+
+
 def _wire_gradio_drags(page: Page, c: SimpleNamespace) -> None:
     """A drag's melodies through Gradio events (bench.browser_levers' earlier rows)."""
     h = page.h
@@ -92,8 +99,7 @@ def _wire_gradio_drags(page: Page, c: SimpleNamespace) -> None:
         page.need_melody(st)
         values = [data[s] for s in page.sliders]
         held = data[c.gesture] == "held"  # a slider is still being dragged
-        shown = None if st.sliders is None else np.clip(np.round(st.sliders, 2), -SLIDER_RANGE, SLIDER_RANGE)
-        if shown is not None and np.allclose(values, shown, atol=1e-3, rtol=0):
+        if _as_shown(st, values):
             # The values the last drag update rendered: that melody is already playing, so only the rest of the
             # panel is new once the slider is let go (nothing, when it was shown).
             if held or st.preview is None:
@@ -145,8 +151,7 @@ def _wire_page_drags(page: Page, c: SimpleNamespace) -> None:
         page.need_melody(st)
         values, play = [data[s] for s in page.sliders], page.playback(data)
         token = str(data[c.token]).rpartition("|")[2]
-        shown = None if st.sliders is None else np.clip(np.round(st.sliders, 2), -SLIDER_RANGE, SLIDER_RANGE)
-        if shown is not None and np.allclose(values, shown, atol=1e-3, rtol=0):
+        if _as_shown(st, values):
             # No net move. A drag that went away and came back has shown other melodies: show this one again.
             if h.drags.moved(token, st):
                 return page.show(st, h.render(st, play), with_sliders=False)
