@@ -17,7 +17,10 @@ in sequence on the same machine. The levers, in the order they are added:
 - the slider updates not through the queue (one HTTP call instead of a queue join and an event stream);
 - the page's own requests while a slider is held (explorer.drag: a plain route, the next position sent while the
   last is drawn, the roll and audio drawn by the page's script), the release through Gradio; turned off, the
-  app is built with page_drags=False and Gradio's events render the drag (the rows before).
+  app is built with page_drags=False and Gradio's events render the drag (the rows before);
+- a drag's sound sent to the page as 64 kbps MP3 instead of the 22.05 kHz WAV (a fifth of the bytes).
+The last three rows are measured again over an emulated 20 Mbit/s link with 40 ms latency (a composer using the
+hosted demo from home): what the bytes of each update cost.
 Writes bench/browser-levers.md and .json.
 """
 
@@ -34,21 +37,27 @@ from bench.context import free_port
 from bench.run_browser import CHROMIUM, measure
 from vae.paths import REPO, SHIPPED
 
-LEVERS = ("held", "no_overlay", "one_tracker", "native_player", "no_queue", "page_drags")
+LEVERS = ("held", "no_overlay", "one_tracker", "native_player", "no_queue", "page_drags", "mp3")
 ROWS = [("Gradio's defaults (every output on every update)", ()),
         ("+ only the roll and the audio while a slider is held", LEVERS[:1]),
         ("+ no progress overlay", LEVERS[:2]),
         ("+ progress tracked on one hidden box, not on all 8 outputs", LEVERS[:3]),
         ("+ the browser's own audio player", LEVERS[:4]),
         ("+ slider updates outside the queue", LEVERS[:5]),
-        ("+ the page's own requests while dragging, the release through Gradio (as shipped)", LEVERS)]
+        ("+ the page's own requests while dragging, the release through Gradio (sound as WAV)", LEVERS[:6]),
+        ("+ a drag's sound sent as 64 kbps MP3 (as shipped)", LEVERS)]
+# A remote composer: the rows from the queue lever on, over an emulated 20 Mbit/s down, 5 up, 40 ms link
+NETWORK = {"latency": 40, "downloadThroughput": 20e6 / 8, "uploadThroughput": 5e6 / 8}
+NETWORK_ROWS = ROWS[-3:]
 
 
 def with_levers(demo, on: tuple[str, ...]):
     """Turn the levers not in `on` back to Gradio's defaults on a built (not launched) app."""
     dep = next(fn for fn in demo.fns.values() if fn.api_name == "sliders")
+    if "mp3" not in on:
+        demo.handlers.drags.audio = "wav"
     if "page_drags" in on:
-        return demo  # as shipped: the levers before it apply to the release (the only Gradio event of a drag)
+        return demo  # the levers before it apply to the release (the only Gradio event of a drag)
     if "held" not in on:
         next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "slider-gesture").elem_id = "off"
     if "no_overlay" not in on:
@@ -79,34 +88,41 @@ def main(argv: list[str] | None = None) -> int:
     from explorer.ui import build_ui, launch
 
     services = ExplorerServices.build(a.checkpoint, progress=False)
+    runs = [(label, on, None) for label, on in ROWS] + [(label, on, NETWORK) for label, on in NETWORK_ROWS]
     rows = []
-    for label, on in ROWS:
+    for label, on, network in runs:
         demo = with_levers(build_ui(services, page_drags="page_drags" in on), on)
         port = free_port()
         launch(demo, port=port, prevent_thread_lock=True, quiet=True)
         try:
             t0 = time.time()
-            m = measure(f"http://127.0.0.1:{port}/", a.releases, a.drags)
+            m = measure(f"http://127.0.0.1:{port}/", a.releases, a.drags, network=network)
         finally:
             demo.close()
-        rows.append({"row": label, "levers": list(on), **m, "seconds": round(time.time() - t0, 1)})
-        print(f"{label}: release p50 {m['release_p50']:.0f} ms, {m['per_s']:.2f} updates/s while dragging, "
-              f"{m['fast_per_s']:.2f} in a fast drag", flush=True)
+        rows.append({"row": label, "levers": list(on), "network": network, **m, "seconds": round(time.time() - t0, 1)})
+        print(f"{label}{' (20 Mbit/s)' if network else ''}: release p50 {m['release_p50']:.0f} ms, "
+              f"{m['per_s']:.2f} updates/s while dragging, {m['fast_per_s']:.2f} in a fast drag", flush=True)
     step = services.model.meta.get("step")
+    head = ["| levers | release -> audio p50 | p95 | melodies/s while dragging | drag took | backlog after release "
+            "| melodies/s in a fast drag | fast drag took | its backlog |", "|---|---|---|---|---|---|---|---|---|"]
+
+    def line(r: dict) -> str:
+        took = sum(d["seconds"] for d in r["drags"]) / len(r["drags"])
+        fast_took = sum(d["seconds"] for d in r["fast_drags"]) / len(r["fast_drags"])
+        return (f"| {r['row']} | {r['release_p50']:.0f} ms | {r['release_p95']:.0f} ms | {r['per_s']:.2f} | "
+                f"{took:.1f} s | {r['backlog_ms']:.0f} ms | {r['fast_per_s']:.2f} | {fast_took:.1f} s | "
+                f"{r['fast_backlog_ms']:.0f} ms |")
+
     lines = [f"# The slider path's levers in a real browser (step {step}, {time.strftime('%Y-%m-%d')})", "",
              f"`python -m bench.browser_levers`: Debian's Chromium through Playwright, one fresh server per row, "
              f"{a.releases} slider jumps, {a.drags} drags of 25 moves 80 ms apart and {a.drags} fast drags of 60 "
              "moves 15 ms apart (bench/run_browser.py). Targets: release -> new audio p50 <= 150 ms, >= 8 new "
-             "melodies a second while dragging.", "",
-             "| levers | release -> audio p50 | p95 | melodies/s while dragging | drag took | backlog after release "
-             "| melodies/s in a fast drag | fast drag took | its backlog |",
-             "|---|---|---|---|---|---|---|---|---|"]
-    for r in rows:
-        took = sum(d["seconds"] for d in r["drags"]) / len(r["drags"])
-        fast_took = sum(d["seconds"] for d in r["fast_drags"]) / len(r["fast_drags"])
-        lines.append(f"| {r['row']} | {r['release_p50']:.0f} ms | {r['release_p95']:.0f} ms | {r['per_s']:.2f} | "
-                     f"{took:.1f} s | {r['backlog_ms']:.0f} ms | {r['fast_per_s']:.2f} | {fast_took:.1f} s | "
-                     f"{r['fast_backlog_ms']:.0f} ms |")
+             "melodies a second while dragging.", "", "## On this machine (loopback)", "", *head,
+             *[line(r) for r in rows if r["network"] is None], "",
+             f"## Over an emulated link: {NETWORK['downloadThroughput'] * 8 / 1e6:.0f} Mbit/s down, "
+             f"{NETWORK['uploadThroughput'] * 8 / 1e6:.0f} up, {NETWORK['latency']} ms latency (Chromium's "
+             "DevTools network emulation, once the page has loaded)", "", *head,
+             *[line(r) for r in rows if r["network"] is not None]]
     lines += ["", "A drag takes longer than its 2 s when the page's main thread is busy: each pointer move waits for it. "
               "The backlog is the last new audio after the release, negative when it arrived before the release. "
               "A new melody is a new file in the player: the release showing the file a drag left playing is not one."]

@@ -57,9 +57,11 @@ def settle(page) -> None:
                            timeout=60_000, polling=100)
 
 
-def measure(url: str, releases: int, drags: int) -> dict:
+def measure(url: str, releases: int, drags: int, network: dict | None = None) -> dict:
     """Time the page at `url` in a fresh Chromium: `releases` slider jumps (pointerup -> last new audio, ms) and
-    `drags` 2-second drags (new melodies heard per second while the pointer is down, and the backlog)."""
+    `drags` 2-second drags (new melodies heard per second while the pointer is down, and the backlog).
+    network: Chromium's emulated connection once the page has loaded (DevTools' Network.emulateNetworkConditions:
+    latency in ms, download and upload throughput in bytes/s), None for the loopback as it is."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -71,6 +73,10 @@ def measure(url: str, releases: int, drags: int) -> dict:
             page.goto(url)
             page.wait_for_selector("#piano-roll .js-plotly-plot", timeout=120_000)
             page.evaluate(RECORDER_JS)
+            if network:
+                cdp = bctx.new_cdp_session(page)
+                cdp.send("Network.enable")
+                cdp.send("Network.emulateNetworkConditions", {"offline": False, **network})
             settle(page)
             track = page.locator("#pc-1 input[type=range]")
             track.scroll_into_view_if_needed()

@@ -25,10 +25,12 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from explorer.audio import mp3_bytes, read_wav
 from explorer.errors import UserError
 
 if TYPE_CHECKING:
@@ -38,6 +40,9 @@ if TYPE_CHECKING:
 MAX_DRAGS = 256  # drags kept at once (a drag is a session reference and its last preview: small)
 TTL_S = 15 * 60  # a drag older than this is gone (the page opens one for every melody it shows)
 WAIT_S = 2.0  # a release waits at most this long for the previews asked for (then renders its own)
+# A preview's sound goes to the page as MP3, about a fifth of the WAV's bytes: over a 20 Mbit/s link the WAV alone
+# would cap a drag near 6 melodies a second (bench/browser-levers.md). The file kept for the release stays the WAV.
+DRAG_AUDIO, DRAG_KBPS = "mp3", 64
 
 
 @dataclass
@@ -75,6 +80,7 @@ class Drags:
         self.max_drags, self.ttl_s = max_drags, ttl_s
         self._drags: OrderedDict[str, Drag] = OrderedDict()
         self._lock = threading.Lock()
+        self.audio, self.kbps = DRAG_AUDIO, DRAG_KBPS  # "mp3" or "wav" (bench.browser_levers compares them)
 
     def __len__(self) -> int:
         return len(self._drags)
@@ -125,6 +131,14 @@ class Drags:
             with drag.changed:
                 drag.pending -= 1
                 drag.changed.notify_all()
+
+    def sound(self, r: Rendered) -> tuple[bytes, str, float]:
+        """A preview's audio as the page gets it -> (bytes, MIME type, seconds)."""
+        audio, rate = read_wav(r.wav_path)
+        seconds = len(audio) / rate
+        if self.audio == "mp3":
+            return mp3_bytes(audio, rate, self.kbps), "audio/mpeg", seconds
+        return Path(r.wav_path).read_bytes(), "audio/wav", seconds
 
     def _opened_from(self, token, state: Session) -> Drag | None:
         try:

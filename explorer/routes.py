@@ -12,7 +12,7 @@ and password as HTTP Basic auth.
 
 /v1/drag is the page's own: a slider drag's melodies (explorer.drag), keyed by the token of a drag the page
 opened through a Gradio event (which had the login), so it wants no login of its own. It answers
-`drag_payload`: the piano roll's Plotly JSON and the WAV in one body.
+`drag_payload`: the piano roll's Plotly JSON and the audio (MP3: explorer.drag.DRAG_AUDIO) in one body.
 """
 
 from __future__ import annotations
@@ -53,14 +53,14 @@ def decode_body(h: Handlers, body: dict) -> tuple[bytes, dict]:
     return midi, api.melody_json(h, z, tokens)
 
 
-def drag_payload(figure_json: str, wav: bytes) -> bytes:
-    """One body for a drag preview: the figure's length (4 bytes, big-endian), the figure's JSON, the WAV."""
+def drag_payload(figure_json: str, sound: bytes) -> bytes:
+    """One body for a drag preview: the figure's length (4 bytes, big-endian), the figure's JSON, the audio."""
     fig = figure_json.encode()
-    return struct.pack(">I", len(fig)) + fig + wav
+    return struct.pack(">I", len(fig)) + fig + sound
 
 
 def split_drag_payload(body: bytes) -> tuple[dict, bytes]:
-    """drag_payload's parts back: (figure, WAV bytes)."""
+    """drag_payload's parts back: (figure, audio bytes)."""
     (n,) = struct.unpack(">I", body[:4])
     return json.loads(body[4:4 + n]), body[4 + n:]
 
@@ -135,10 +135,11 @@ def add_routes(app, h: Handlers, auth: tuple[str, str] | None = None) -> list[st
         except UserError as exc:
             LOG.info("rejected /v1/drag: %s", str(exc)[:200])
             return error(400, str(exc))
-        body = drag_payload(figures.to_json(r.figure), Path(r.wav_path).read_bytes())
+        sound, mime, seconds = h.drags.sound(r)
         # the file's name: when the release shows this same file through Gradio, the page plays on where it was
-        return Response(body, media_type="application/octet-stream",
-                        headers={"Cache-Control": "no-store", "X-Melody-File": Path(r.wav_path).name})
+        return Response(drag_payload(figures.to_json(r.figure), sound), media_type="application/octet-stream",
+                        headers={"Cache-Control": "no-store", "X-Melody-File": Path(r.wav_path).name,
+                                 "X-Melody-Audio": mime, "X-Melody-Seconds": f"{seconds:.3f}"})
 
     async def drag(request: Request):
         data = await read_json(request)

@@ -17,6 +17,7 @@ import pytest
 from conftest import busy_train_window, window_midi
 
 from explorer import figures
+from explorer.audio import read_wav
 from explorer.handlers import quantise
 from explorer.sharecode import decode_z, encode_z
 
@@ -255,6 +256,11 @@ def test_a_held_drag_is_heard_before_the_release_which_keeps_its_melody(page, ex
     assert_roll_shows(page, drag.rendered.notes)
     playing = Path(drag.rendered.wav_path).name
     assert page.evaluate("() => document.querySelector('#melody-audio audio').dataset.melody") == playing
+    # the browser decodes the page's own sound (MP3): as long as the melody's WAV
+    seconds = page.wait_for_function("""() => { const a = document.querySelector('#melody-audio audio');
+      return a.getAttribute('src').startsWith('blob:') && a.readyState >= 1 && a.duration; }""", timeout=WAIT)
+    samples, rate = read_wav(drag.rendered.wav_path)
+    assert seconds.json_value() == pytest.approx(len(samples) / rate, abs=0.1)
     page.mouse.up()
     page.wait_for_function("(old) => location.href !== old", arg=old_url, timeout=WAIT)
     page.wait_for_function(f"(f) => ({AUDIO_JS})().endsWith('/' + f)", arg=playing, timeout=WAIT)  # the same file

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from conftest import busy_train_window
 
+from explorer.audio import read_wav
 from explorer.drag import Drags
 from explorer.errors import UserError
 from explorer.handlers import SLIDER_RANGE, Handlers, Playback
@@ -104,3 +105,20 @@ def test_drags_are_bounded_in_number_and_age(h, st):
         drags.preview(tokens[-1], moved(h, st))  # expired
     drags.open(st, SAMPLED)
     assert len(drags) == 1  # opening one drops the expired
+
+
+def test_the_page_hears_a_preview_as_mp3_a_fraction_of_the_wav_kept_for_the_release(h, st):
+    token = h.drags.open(st, SAMPLED)
+    r = h.drags.preview(token, moved(h, st))
+    samples, rate = read_wav(r.wav_path)
+    mp3, mime, seconds = h.drags.sound(r)
+    assert mime == "audio/mpeg" and seconds == pytest.approx(len(samples) / rate) and seconds > 4
+    assert mp3[0] == 0xFF and mp3[1] & 0xE0 == 0xE0  # an MPEG audio frame
+    # constant bit rate: the bytes follow the length and the rate (LAME's own frame and padding aside)
+    assert len(mp3) == pytest.approx(seconds * h.drags.kbps * 1000 / 8, rel=0.1)
+    try:
+        h.drags.audio = "wav"
+        wav, mime, _ = h.drags.sound(r)
+    finally:
+        h.drags.audio = "mp3"
+    assert mime == "audio/wav" and wav == Path(r.wav_path).read_bytes() and len(mp3) < len(wav) / 4

@@ -12,6 +12,7 @@ import urllib.request
 import numpy as np
 import pytest
 
+from explorer.audio import read_wav
 from explorer.handlers import Playback
 from explorer.session import new_state
 
@@ -135,7 +136,13 @@ def test_a_drag_preview_is_the_roll_and_the_audio_of_the_move(explorer_server):
     fig, wav = split_drag_payload(body)
     want = h.set_sliders(st, values.tolist(), Playback(temperature=1.0, seed=3), preview=True)[1]
     assert fig == json.loads(figures.to_json(want.figure))
-    assert wav[:4] == b"RIFF" and wav[8:12] == b"WAVE" and len(wav) == (h.out_dir / headers["x-melody-file"]).stat().st_size
+    # the sound is MP3 (a fifth of the WAV kept for the release), as long as that WAV
+    kept = h.out_dir / headers["x-melody-file"]
+    samples, rate = read_wav(kept)
+    assert headers["x-melody-audio"] == "audio/mpeg" and float(headers["x-melody-seconds"]) == pytest.approx(
+        len(samples) / rate, abs=1e-3)
+    assert wav[0] == 0xFF and wav[1] & 0xE0 == 0xE0  # an MPEG audio frame's sync word
+    assert len(wav) < kept.stat().st_size / 3
     after, pre = h.drags.take(token, st, values, Playback(temperature=1.0, seed=3))  # what the release takes
     assert pre.wav_path.endswith(headers["x-melody-file"])
 

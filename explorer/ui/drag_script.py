@@ -32,7 +32,7 @@ DRAG_JS = """
     }
     return out;
   };
-  const showPreview = (buf, file) => {
+  const showPreview = (buf, sound) => {
     const n = new DataView(buf).getUint32(0);
     const fig = JSON.parse(new TextDecoder().decode(new Uint8Array(buf, 4, n)));
     const gd = document.querySelector('#piano-roll [data-testid=plotly]');
@@ -44,13 +44,12 @@ DRAG_JS = """
     }
     const a = player();
     if (!a) return;
-    const wav = new DataView(buf, 4 + n);  // a PCM WAV: rate at byte 24, bytes per second at 28
     const old = drag.url;
-    drag.url = URL.createObjectURL(new Blob([new Uint8Array(buf, 4 + n)], {type: 'audio/wav'}));
-    a.dataset.melody = file;
+    drag.url = URL.createObjectURL(new Blob([new Uint8Array(buf, 4 + n)], {type: sound.type}));
+    a.dataset.melody = sound.file;
     a.src = drag.url;
     a.play().catch(() => {});
-    drag.playing = {file, at: performance.now(), seconds: (wav.byteLength - 44) / wav.getUint32(28, true)};
+    drag.playing = {file: sound.file, at: performance.now(), seconds: sound.seconds};
     if (old) URL.revokeObjectURL(old);
   };
   const pump = async () => {
@@ -78,7 +77,8 @@ DRAG_JS = """
     // A later press, a newer preview drawn, or let go elsewhere: the release shows the melody
     if (gen !== drag.gen || seq < drag.drawn || (!drag.on && key !== drag.last)) return;
     drag.drawn = seq;
-    showPreview(buf, res.headers.get('X-Melody-File') || '');
+    showPreview(buf, {file: res.headers.get('X-Melody-File') || '', type: res.headers.get('X-Melody-Audio') || '',
+                      seconds: Number(res.headers.get('X-Melody-Seconds')) || 0});
   };
   const hold = () => {
     if (!pageDrags()) { setBox('slider-gesture', 'held'); return; }
