@@ -40,9 +40,12 @@ if TYPE_CHECKING:
 MAX_DRAGS = 256  # drags kept at once (a drag is a session reference and its last preview: small)
 TTL_S = 15 * 60  # a drag older than this is gone (the page opens one for every melody it shows)
 WAIT_S = 2.0  # a release waits at most this long for the previews asked for (then renders its own)
-# A preview's sound goes to the page as MP3, about a fifth of the WAV's bytes: over a 20 Mbit/s link the WAV alone
-# would cap a drag near 6 melodies a second (bench/browser-levers.md). The file kept for the release stays the WAV.
-DRAG_AUDIO, DRAG_KBPS = "mp3", 64
+# A preview's sound as the page asks for it: MP3 (a fifth of the WAV's bytes, ~10 ms to encode) over a slow link,
+# where the WAV's bytes would cap a drag near 5 melodies a second at 20 Mbit/s; the WAV itself over a fast one,
+# where encoding and decoding cost more than the bytes (bench/browser-levers.md). "mp3" or "wav" here forces one
+# (bench.browser_levers). The file kept for the release is the WAV either way.
+DRAG_AUDIO, DRAG_KBPS = "auto", 64
+SOUNDS = ("mp3", "wav")
 
 
 @dataclass
@@ -80,7 +83,7 @@ class Drags:
         self.max_drags, self.ttl_s = max_drags, ttl_s
         self._drags: OrderedDict[str, Drag] = OrderedDict()
         self._lock = threading.Lock()
-        self.audio, self.kbps = DRAG_AUDIO, DRAG_KBPS  # "mp3" or "wav" (bench.browser_levers compares them)
+        self.audio, self.kbps = DRAG_AUDIO, DRAG_KBPS  # "auto" (as the page asks), "mp3" or "wav"
 
     def __len__(self) -> int:
         return len(self._drags)
@@ -132,11 +135,13 @@ class Drags:
                 drag.pending -= 1
                 drag.changed.notify_all()
 
-    def sound(self, r: Rendered) -> tuple[bytes, str, float]:
-        """A preview's audio as the page gets it -> (bytes, MIME type, seconds)."""
+    def sound(self, r: Rendered, asked: object = None) -> tuple[bytes, str, float]:
+        """A preview's audio as the page gets it (`asked`: "mp3" or "wav", MP3 when it says neither) -> (bytes,
+        MIME type, seconds)."""
         audio, rate = read_wav(r.wav_path)
         seconds = len(audio) / rate
-        if self.audio == "mp3":
+        kind = self.audio if self.audio in SOUNDS else asked if asked in SOUNDS else "mp3"
+        if kind == "mp3":
             return mp3_bytes(audio, rate, self.kbps), "audio/mpeg", seconds
         return Path(r.wav_path).read_bytes(), "audio/wav", seconds
 

@@ -12,7 +12,7 @@ and password as HTTP Basic auth.
 
 /v1/drag is the page's own: a slider drag's melodies (explorer.drag), keyed by the token of a drag the page
 opened through a Gradio event (which had the login), so it wants no login of its own. It answers
-`drag_payload`: the piano roll's Plotly JSON and the audio (MP3: explorer.drag.DRAG_AUDIO) in one body.
+`drag_payload`: the piano roll's Plotly JSON and the audio (MP3 or WAV, as the page asks) in one body.
 """
 
 from __future__ import annotations
@@ -129,13 +129,13 @@ def add_routes(app, h: Handlers, auth: tuple[str, str] | None = None) -> list[st
         return Response(out[0], media_type="audio/midi",
                         headers={"Content-Disposition": 'attachment; filename="melody.mid"'})
 
-    def drag_preview(drag, values) -> Response:
+    def drag_preview(drag, values, asked) -> Response:
         try:
             r = h.drags.render(drag, values)
         except UserError as exc:
             LOG.info("rejected /v1/drag: %s", str(exc)[:200])
             return error(400, str(exc))
-        sound, mime, seconds = h.drags.sound(r)
+        sound, mime, seconds = h.drags.sound(r, asked)
         # the file's name: when the release shows this same file through Gradio, the page plays on where it was
         return Response(drag_payload(figures.to_json(r.figure), sound), media_type="application/octet-stream",
                         headers={"Cache-Control": "no-store", "X-Melody-File": Path(r.wav_path).name,
@@ -151,7 +151,7 @@ def add_routes(app, h: Handlers, auth: tuple[str, str] | None = None) -> list[st
             drag = h.drags.begin(data.get("token"))  # on arrival: a release that comes next waits for it
         except KeyError:
             return error(404, "This slider drag is over or unknown: press the slider again.")
-        return await run_in_threadpool(drag_preview, drag, data.get("sliders"))
+        return await run_in_threadpool(drag_preview, drag, data.get("sliders"), data.get("audio"))
 
     async def health(request: Request):
         refused = unauthorized(request)

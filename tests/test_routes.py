@@ -143,8 +143,13 @@ def test_a_drag_preview_is_the_roll_and_the_audio_of_the_move(explorer_server):
         len(samples) / rate, abs=1e-3)
     assert wav[0] == 0xFF and wav[1] & 0xE0 == 0xE0  # an MPEG audio frame's sync word
     assert len(wav) < kept.stat().st_size / 3
+    # a page that measured a fast link asks for the WAV itself
+    status, body, headers = post(explorer_server.url + "v1/drag", {"token": token, "sliders": values.tolist(),
+                                                                   "audio": "wav"})
+    assert status == 200 and headers["x-melody-audio"] == "audio/wav"
+    assert split_drag_payload(body)[1] == (h.out_dir / headers["x-melody-file"]).read_bytes()
     after, pre = h.drags.take(token, st, values, Playback(temperature=1.0, seed=3))  # what the release takes
-    assert pre.wav_path.endswith(headers["x-melody-file"])
+    assert pre.wav_path.endswith(headers["x-melody-file"])  # the last preview
 
 
 @pytest.mark.parametrize("body, status, words", [
