@@ -129,7 +129,7 @@ DRAG_JS = """
   on('focusin', 'number', hold);
   on('focusout', 'number', letGo);
   on('keydown', 'number', letGo, (k) => k === 'Enter');
-  for (const kind of ['range', 'number']) {
-    document.addEventListener('input', (e) => { if (drag.on && onSlider(e, kind)) { drag.moving = e.target; pump(); } }, true);
-  }
+  document.addEventListener('input', (e) => {
+    if (drag.on && (onSlider(e, 'range') || onSlider(e, 'number'))) { drag.moving = e.target; pump(); }
+  }, true);
 """
