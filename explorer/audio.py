@@ -230,11 +230,11 @@ def write_wav(path: str | Path, audio: np.ndarray, sample_rate: int = 44100) -> 
     return path
 
 
-def read_wav(path: str | Path) -> tuple[np.ndarray, int]:
-    """A 16-bit PCM .wav file -> (int16 audio [samples] or [samples, channels], sample rate)."""
-    with wave.open(str(path), "rb") as w:
+def read_wav(source: str | Path | bytes) -> tuple[np.ndarray, int]:
+    """A 16-bit PCM .wav file (its path, or its bytes) -> (int16 audio [samples] or [samples, channels], rate)."""
+    with wave.open(io.BytesIO(source) if isinstance(source, bytes) else str(source), "rb") as w:
         if w.getsampwidth() != 2:
-            raise ValueError(f"{path}: not 16-bit PCM")
+            raise ValueError("not a 16-bit PCM WAV")
         audio = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.int16)
         channels, rate = w.getnchannels(), w.getframerate()
     return (audio if channels == 1 else audio.reshape(-1, channels)), rate

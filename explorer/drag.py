@@ -138,12 +138,13 @@ class Drags:
     def sound(self, r: Rendered, asked: object = None) -> tuple[bytes, str, float]:
         """A preview's audio as the page gets it (`asked`: "mp3" or "wav", MP3 when it says neither) -> (bytes,
         MIME type, seconds)."""
-        audio, rate = read_wav(r.wav_path)
+        wav = Path(r.wav_path).read_bytes()  # read once: sent as it is, or encoded
+        audio, rate = read_wav(wav)
         seconds = len(audio) / rate
         kind = self.audio if self.audio in SOUNDS else asked if asked in SOUNDS else "mp3"
         if kind == "mp3":
             return mp3_bytes(audio, rate, self.kbps), "audio/mpeg", seconds
-        return Path(r.wav_path).read_bytes(), "audio/wav", seconds
+        return wav, "audio/wav", seconds
 
     def _opened_from(self, token, state: Session) -> Drag | None:
         try:
