@@ -359,6 +359,44 @@ def test_two_sessions_never_see_each_other(page, explorer_server):
         other.close()
 
 
+ERROR_BADGES_JS = """() => Array.from(document.querySelectorAll('.error, [class*="error"]'))
+  .filter((e) => e.offsetParent && (e.innerText || '').trim() === 'Error').length"""
+
+
+def test_a_refused_file_shows_its_sentence_and_leaves_the_page_usable(page, tmp_path):
+    """One refused upload or ABC typo shows its one sentence; no component gets an "Error" badge, the melody
+    stays, and the sliders' screen still works."""
+    from vae.errors import MusicReadError
+    from vae.midi_import import extract_melodies
+
+    bad = tmp_path / "broken.mid"
+    bad.write_bytes(b"MThd\x00\x00\x00\x06\x00\x01\x00\x02\x01\xe0" + b"\x00" * 40)
+    with pytest.raises(MusicReadError) as refused:
+        extract_melodies(bad)
+    page.get_by_role("tab", name="Upload").click()
+    before = title(page)
+    page.locator("#upload-file input[type=file]").set_input_files(str(bad))
+    expect()(page.get_by_text(str(refused.value)).first).to_be_visible(timeout=WAIT)
+    page.screenshot(path=str(ARTIFACTS / "8-refused-upload.png"))
+    assert page.evaluate(ERROR_BADGES_JS) == 0
+    assert title(page) == before
+    # an ABC typo: its sentence, no badges either
+    accordion = page.get_by_text("…or type your own notes in ABC notation")
+    accordion.click()
+    page.locator("#abc-box textarea").fill("X:1\nK:C\nz4|")
+    page.locator("#abc-btn").click()
+    expect()(page.get_by_text("The ABC has no notes").first).to_be_visible(timeout=WAIT)
+    assert page.evaluate(ERROR_BADGES_JS) == 0
+    assert title(page) == before
+    accordion.click()  # closed again, as the next test expects to find it
+    # the page still works: Random loads a new melody
+    page.get_by_role("tab", name="Sliders").click()
+    page.locator("#random-btn").click()
+    assert wait_for_title_change(page, before).startswith("Random melody")
+    assert page.evaluate(ERROR_BADGES_JS) == 0
+    assert not page.page_errors, page.page_errors
+
+
 def test_workbench_undo_redo_key_loop_star_export(page):
     """History under the player: undo/redo, transposing to a key, loop, a star and the starred export."""
     page.get_by_role("tab", name="Sliders").click()

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import gradio as gr
 
 from explorer import api
-from explorer.ui.common import Page, checked_number, user_errors
+from explorer.ui.common import Page, api_errors, checked_number
 
 USAGE = ("Call the explorer from code with `gradio_client` (see README). Each endpoint below is also usable here.\n\n"
          "```python\nfrom gradio_client import Client, handle_file\nc = Client('http://127.0.0.1:7860/')\n"
@@ -70,27 +70,27 @@ def build(page: Page) -> SimpleNamespace:
 def wire(page: Page, c: SimpleNamespace) -> None:
     h = page.h
 
-    @user_errors
+    @api_errors
     def encode(path: str | None) -> dict:
         return api.encode(h, path)
 
-    @user_errors
+    @api_errors
     def decode(text: str, temperature: float, seed: float, tempo: float, program: float):
         return api.decode(h, text, temperature, seed, tempo, program)
 
-    @user_errors
+    @api_errors
     def sample(n: float, temperature: float, seed: float):
         return api.sample(h, n, temperature, seed)
 
-    @user_errors
+    @api_errors
     def similar(text: str, similarity: float, n: float, temperature: float, seed: float):
         return api.similar(h, text, similarity, n, temperature, seed)
 
-    @user_errors
+    @api_errors
     def interpolate(a: str | None, b: str | None, steps: float):
         return api.interpolate(h, a, b, steps)
 
-    @user_errors
+    @api_errors
     def neighbours(text: str, path: str | None, k: float):
         return api.neighbours(h, text, path, k)
 

@@ -91,6 +91,8 @@ def md_escape(text: str) -> str:
 
 LOG = logging.getLogger("melody_explorer")
 LOG_CHARS = 200  # a rejected request logs one line, its message cut to this
+REFUSAL_TITLE = "Not possible"  # the notice that shows a refused input's sentence
+REFUSAL_SECONDS = 15  # long enough to read a sentence; the notice can be closed sooner
 
 
 def rejected(message: str, where: str) -> gr.Error:
@@ -100,8 +102,27 @@ def rejected(message: str, where: str) -> gr.Error:
 
 
 def user_errors(fn):
-    """Show a user's mistake (UserError, or a file we cannot read) as a sentence, logged as one line; anything
-    else is a bug and propagates unchanged (Gradio logs its traceback and shows a generic error)."""
+    """For the page's events: a user's mistake (UserError, or a file we cannot read) is shown as its one
+    sentence in a notice, logged as one line, and every output is left as it was (gr.skip), so no component
+    is covered by an "Error" badge and the page stays usable. Anything else is a bug and propagates unchanged
+    (Gradio logs its traceback and shows a generic error)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (UserError, MusicReadError) as exc:
+            message = str(exc)
+            LOG.info("rejected %s: %s", fn.__name__, message[:LOG_CHARS].replace("\n", " "))
+            gr.Warning(message, duration=REFUSAL_SECONDS, title=REFUSAL_TITLE)
+            return gr.skip()  # one skip leaves every output of the event unchanged
+
+    return wrapper
+
+
+def api_errors(fn):
+    """For the public API's endpoints: a user's mistake becomes gr.Error with its sentence (a script must see the
+    call fail), logged as one line; anything else is a bug and propagates unchanged."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
