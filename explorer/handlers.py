@@ -46,6 +46,7 @@ ACCOMPANIMENTS = {"None": None, "Drone": "drone", "Tonic chord": "chord"}
 # the http section's levers). Blends, composed pieces and the starred export are rendered at EXPORT_RATE.
 PREVIEW_RATE = 22050
 EXPORT_RATE = 44100
+ABC_SECONDS = 5.0  # a typed ABC tune parses in milliseconds; a parse still running after this is stopped
 SLIDER_RANGE = 3.0  # sliders span +-3 standard deviations; a melody may lie further out on a direction
 
 
@@ -390,9 +391,10 @@ class Handlers:
         """Typed or pasted ABC -> state.upload with one candidate (the tune) and its 4-bar windows from each
         bar line, so it is encoded, fitted and explored exactly like an uploaded MIDI file."""
         from vae.abc_reader import read_abc_text
+        from vae.bounded import bounded
         from vae.windows import bar_starts, clip_notes
 
-        tune = read_abc_text(text)
+        tune = bounded(ABC_SECONDS, "the ABC text", read_abc_text, text)
         steps = self.s.format.window_steps
         m = Meter.parse(tune.meter if tune.meter not in ("", "none") else "4/4")
         starts = [b for b in bar_starts(tune, m.bar_steps) if b < max(tune.total_steps - steps // 2, 1)] or [0]

@@ -184,6 +184,49 @@ def read_abc_file(path: Path, collection: str, root: Path) -> tuple[list[Tune], 
 
 
 MAX_ABC_CHARS = 20_000  # typed or pasted ABC: a long tune is ~2,000 characters
+MAX_METER_BEATS = 32  # the largest numerator of a meter we accept (21/8, 15/16 and 12/8 are real; 999/1 is not)
+NOTE_DENOMINATORS = (1, 2, 4, 8, 16, 32, 64)  # a note length or meter's denominator is one of these
+MAX_LENGTH_NUMBER = 64  # the largest number in a note length (C64 is eight whole notes at L:1/8)
+_LENGTH_RE = re.compile(r"([A-Ga-gzZxX\]][,']*|/)(\d+)")  # a note, rest or chord's length, or a divisor
+_FIELD_RE = re.compile(r"(?:^|\[)\s*([ML])\s*:([^\n\]]*)", re.M)  # header lines and inline [M:...] fields
+_FRACTION_RE = re.compile(r"(\d+(?:\s*\+\s*\d+)*)\s*\)?\s*/\s*(\d+)")
+
+
+def check_fields(text: str) -> None:
+    """Refuse meters and unit note lengths no tune has (M:0/0, M:99999/1, L:0/0, L:1/99999) before music21 sees
+    them: its cost grows with the meter's size (M:999/1 took seconds, M:99999/1 minutes) and zero divides.
+    Also refuses letters outside ABC's alphabet in the music (an 'ü' there was read as a C).
+    Raises MusicReadError with a sentence."""
+    for field, raw in _FIELD_RE.findall(text):
+        value = raw.split("%")[0].strip()
+        if field == "M" and value in ("", "C", "C|", "none"):
+            continue
+        m = _FRACTION_RE.search(value)
+        if m is None and field == "M" and not re.search(r"\d", value):
+            continue  # a free meter in words ("none", "frei"): music21 reads it as no meter
+        if m is None:
+            kind = "meter (M:)" if field == "M" else "unit note length (L:)"
+            raise MusicReadError(f"The {kind} {value[:20]!r} is not a fraction like "
+                                 f"{'6/8' if field == 'M' else '1/8'}.")
+        num = sum(int(n) for n in re.findall(r"\d+", m.group(1)))
+        den = int(m.group(2))
+        if field == "M" and not (1 <= num <= MAX_METER_BEATS and den in NOTE_DENOMINATORS):
+            raise MusicReadError(f"The meter M:{value[:20]} is not one we can play: use 1 to {MAX_METER_BEATS} "
+                                 f"beats of a whole, half, quarter, eighth or sixteenth note (e.g. 6/8).")
+        if field == "L" and not (1 <= num <= 4 and den in NOTE_DENOMINATORS):
+            raise MusicReadError(f"The unit note length L:{value[:20]} is not one we can play: use 1/4, 1/8 or 1/16.")
+    for number, line in enumerate(text.split("\n"), 1):
+        if re.match(r"^\s*([A-Za-z]:|%)", line):
+            continue  # a header or comment line: titles and lyrics may use any letters
+        music = re.sub(r'"[^"]*"|![^!]*!|%.*$', "", line)  # chord symbols, annotations, decorations, comments
+        odd = sorted({ch for ch in music if ord(ch) > 126 or (ord(ch) < 32 and ch != "\t")})
+        if odd:
+            raise MusicReadError(f"Line {number} has {', '.join(repr(c) for c in odd[:3])}, which ABC music does not "
+                                 "use: write notes with the letters A-G and a-g.")
+        for m in _LENGTH_RE.finditer(music):
+            if int(m.group(2)) > MAX_LENGTH_NUMBER:
+                raise MusicReadError(f"Line {number} has a note length of {m.group(2)[:12]} ({m.group(0)[:16]}): "
+                                     f"use lengths up to {MAX_LENGTH_NUMBER} units (a long note is tied across bars).")
 
 
 def read_abc_text(text: str) -> Tune:
@@ -195,6 +238,7 @@ def read_abc_text(text: str) -> Tune:
     if len(text) > MAX_ABC_CHARS:
         raise MusicReadError(f"The ABC text is over {MAX_ABC_CHARS:,} characters; paste one tune.")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    check_fields(text)
     # Headers typed on one line ("X:1 K:G |:GABc ...") go on their own lines, as ABC wants them.
     text = re.sub(r"(?<!\n)\s+(?=[XTMLKQR]:)", "\n", text.strip())
     text = re.sub(r"^(K:[^|\n]*?)\s*(\|.*)$", r"\1\n\2", text, flags=re.M)  # "K:G |:GABc" -> K:G / |:GABc
@@ -212,6 +256,8 @@ def read_abc_text(text: str) -> Tune:
     number, tune_text = split_tunes(text)[0]
     try:
         return parse_tune(tune_text, "abc", "typed", number)
+    except ValueError as exc:  # a pitch music21 could not name
+        raise MusicReadError(f"This is not ABC music21 can read ({str(exc)[:120]}).") from None
     except EmptyTuneError:
         raise MusicReadError("The ABC has no notes: write them after the K: line, e.g. K:G then GABc dedB.") from None
     except TuneParseError as exc:
