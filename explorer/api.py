@@ -16,14 +16,19 @@ from explorer.handlers import Handlers, Playback
 from explorer.session import new_state
 from explorer.validate import LIMITS, number  # noqa: F401  (re-exported: the API's ranges)
 
+Z_LIMIT = 100.0  # a latent coordinate beyond this is nowhere near a melody (the corpus's means lie within ±6.4)
+SLIDER_LIMIT = 1e4  # a first bound on slider values; those that take z beyond Z_LIMIT are refused after
 
-def _vector(d: dict, key: str, size: int) -> np.ndarray:
+
+
+
+def _vector(d: dict, key: str, size: int, limit: float) -> np.ndarray:
     try:
         v = np.asarray(d[key], dtype=np.float64)
     except (TypeError, ValueError, OverflowError):
         raise UserError(f"{key} must be a list of {size} numbers.") from None
-    if v.shape != (size,) or not np.isfinite(v).all() or (np.abs(v) > 1e4).any():
-        raise UserError(f"{key} must be a list of {size} finite numbers (each within ±10000).")
+    if v.shape != (size,) or not np.isfinite(v).all() or (np.abs(v) > limit).any():
+        raise UserError(f"{key} must be a list of {size} finite numbers, each from {-limit:g} to {limit:g}.")
     return v.astype(np.float32)
 
 
@@ -38,7 +43,7 @@ def parse_z(h: Handlers, text: str | dict | list | None) -> np.ndarray:
             raise UserError("The JSON input is too long (over 200,000 characters).")
         try:
             d = json.loads(text)
-        except (json.JSONDecodeError, RecursionError):
+        except (ValueError, RecursionError):  # ValueError: bad JSON, or an integer of over 4,300 digits
             raise UserError(f"The input is not valid JSON. {example}") from None
     else:
         d = text
@@ -48,10 +53,14 @@ def parse_z(h: Handlers, text: str | dict | list | None) -> np.ndarray:
         raise UserError(example)
     zdim, k = h.s.latent_dim, len(h.labels)
     if "z" in d:
-        return _vector(d, "z", zdim)
+        return _vector(d, "z", zdim, Z_LIMIT)
     if "sliders" in d:
-        base = _vector(d, "base_z", zdim) if "base_z" in d else np.zeros(zdim, np.float32)
-        return h.s.z_from_sliders(base, _vector(d, "sliders", k))
+        base = _vector(d, "base_z", zdim, Z_LIMIT) if "base_z" in d else np.zeros(zdim, np.float32)
+        z = h.s.z_from_sliders(base, _vector(d, "sliders", k, SLIDER_LIMIT))
+        if not (np.abs(z) <= Z_LIMIT).all():  # so every z the API returns is one it accepts back
+            raise UserError(f"These slider values move the melody beyond ±{Z_LIMIT:g} in the latent space, where "
+                            "there is no music: the page's sliders span ±3.")
+        return z
     raise UserError(example)
 
 

@@ -88,8 +88,8 @@ def parse_gesture(value: str) -> tuple[str, list[int]]:
     if len(parts) < 2 or parts[0] not in kinds:
         raise UserError("Click or drag on the note grid.")
     try:
-        nums = [int(float(v)) for v in parts[1].split(",")]
-    except ValueError:
+        nums = [int(float(v)) for v in parts[1].split(",")]  # inf and nan raise here: the grid is finite
+    except (ValueError, OverflowError):
         raise UserError("Click or drag on the note grid.") from None
     if len(nums) != kinds[parts[0]]:
         raise UserError("Click or drag on the note grid.")

@@ -17,8 +17,10 @@ opened through a Gradio event (which had the login), so it wants no login of its
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+import contextlib
 import hmac
 import json
 import logging
@@ -77,8 +79,67 @@ def _check_auth(header: str | None, auth: tuple[str, str] | None) -> bool:
     return hmac.compare_digest(user, auth[0]) & hmac.compare_digest(password, auth[1])
 
 
+MAX_QUERY = 8_192  # bytes of a page URL's query: a share code is well under 1 kB
+
+
+class QueryLimit:
+    """ASGI middleware: a request whose query string is over MAX_QUERY bytes gets HTTP 414 with a sentence
+    (Gradio's root page answered such a link with a 500 and a page that never loaded)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and len(scope.get("query_string", b"")) > MAX_QUERY:
+            response = Response("This link is too long to be a Melody Explorer share link: open the page without it.",
+                                status_code=414, media_type="text/plain")
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def limit_queries(app) -> None:
+    """Put QueryLimit in front of a (Gradio's FastAPI) app, even after it has started serving."""
+    from starlette.middleware import Middleware
+
+    app.user_middleware.insert(0, Middleware(QueryLimit))
+    app.middleware_stack = None  # rebuilt with the new middleware on the next request
+
+
+class Slots:
+    """A route's own concurrency limit: `running` requests work at once, up to `waiting` more wait for a turn,
+    and any beyond are refused with HTTP 429 at once (so a flood of plain requests cannot starve the page's
+    Gradio events of the CPU)."""
+
+    def __init__(self, running: int, waiting: int):
+        self.running, self.waiting = running, waiting
+        self._sem: asyncio.Semaphore | None = None  # made in the server's event loop, on first use
+        self._queued = 0
+
+    @contextlib.asynccontextmanager
+    async def limit(self):
+        """Yields None once a slot is held, or the 429 response to return when the wait list is full."""
+        if self._sem is None:
+            self._sem = asyncio.Semaphore(self.running)
+        if self._queued >= self.running + self.waiting:
+            yield JSONResponse({"error": "The server is busy: try again in a moment."}, status_code=429,
+                               headers={"Retry-After": "1"})
+            return
+        self._queued += 1
+        try:
+            async with self._sem:
+                yield None
+        finally:
+            self._queued -= 1
+
+
+DRAG_RUNNING, DRAG_WAITING = 2, 6  # drag previews at once, and waiting (a page has at most one or two in flight)
+DECODE_RUNNING, DECODE_WAITING = 2, 30  # /v1/decode calls at once, and waiting
+
+
 def add_routes(app, h: Handlers, auth: tuple[str, str] | None = None) -> list[str]:
     """Add the /v1 routes to a FastAPI app (Gradio's own, after launch); returns their paths."""
+    drag_slots, decode_slots = Slots(DRAG_RUNNING, DRAG_WAITING), Slots(DECODE_RUNNING, DECODE_WAITING)
 
     def error(status: int, message: str) -> JSONResponse:
         return JSONResponse({"error": message}, status_code=status)
@@ -96,13 +157,22 @@ def add_routes(app, h: Handlers, auth: tuple[str, str] | None = None) -> list[st
             return error(400, str(exc))
 
     async def read_json(request: Request) -> object:
-        """The request's JSON body, or the response that refuses it."""
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            return error(413, f"The request body is over {MAX_BODY:,} bytes.")
+        """The request's JSON body, or the response that refuses it. An oversized body is refused from its
+        Content-Length before any of it is read, and while streaming when the header is missing or lies."""
+        too_big = error(413, f"The request body is over {MAX_BODY:,} bytes.")
+        declared = request.headers.get("content-length", "")
+        if declared and (not declared.isdigit() or int(declared) > MAX_BODY):
+            return too_big
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_BODY:
+                return too_big
+            chunks.append(chunk)
+        body = b"".join(chunks)
         try:
             return json.loads(body or b"{}")
-        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+        except (ValueError, RecursionError):  # bad JSON or text, or an integer of over 4,300 digits
             return error(400, 'The body is not valid JSON. Send an object like {"z": [...]}.')
 
     async def decoded(request: Request) -> tuple[bytes, dict] | Response:
@@ -113,7 +183,8 @@ def add_routes(app, h: Handlers, auth: tuple[str, str] | None = None) -> list[st
         data = await read_json(request)
         if isinstance(data, Response):
             return data
-        return await run_in_threadpool(run, data)
+        async with decode_slots.limit() as busy:
+            return busy or await run_in_threadpool(run, data)
 
     async def decode_json(request: Request):
         out = await decoded(request)
@@ -151,7 +222,8 @@ def add_routes(app, h: Handlers, auth: tuple[str, str] | None = None) -> list[st
             drag = h.drags.begin(data.get("token"))  # on arrival: a release that comes next waits for it
         except KeyError:
             return error(404, "This slider drag is over or unknown: press the slider again.")
-        return await run_in_threadpool(drag_preview, drag, data.get("sliders"), data.get("audio"))
+        async with drag_slots.limit() as busy:
+            return busy or await run_in_threadpool(drag_preview, drag, data.get("sliders"), data.get("audio"))
 
     async def health(request: Request):
         refused = unauthorized(request)

@@ -32,7 +32,8 @@ def test_a_drag_sets_one_note_over_its_cells_replacing_what_it_covers():
     assert all(a.end <= b.start for a, b in zip(got, got[1:], strict=False))  # monophonic
 
 
-@pytest.mark.parametrize("gesture", ["", "click|3", "span|1,2", "zoom|1,2", "click|a,b", None, "click|1,60,3"])
+@pytest.mark.parametrize("gesture", ["", "click|3", "span|1,2", "zoom|1,2", "click|a,b", None, "click|1,60,3",
+                                     "click|inf,60|1", "span|0,inf,60|1", "click|nan,60|1", "click|1e999,60|1"])
 def test_gestures_that_are_not_a_cell_are_refused_with_a_sentence(gesture):
     with pytest.raises(UserError, match="note grid"):
         editor.parse_gesture(gesture)

@@ -70,10 +70,15 @@ def test_decode_mid_returns_a_midi_file_from_slider_values(explorer_server):
     ({"sliders": [0] * 16, "temperature": "hot"}, "temperature must be"),
     ([1, 2, 3], "JSON object"),
     ({}, "Give a JSON object"),
+    (b'{"z":[1' + b"0" * 5000 + b"]}", "not valid JSON"),  # an integer of 5,001 digits: a 500 before
+    ({"sliders": [9999] * 16}, "beyond ±100"),  # the page allows ±3; ±9999 gave a z the API refused back
+    ({"z": [14532.0] * 64}, "from -100 to 100"),
 ])
 def test_bad_requests_get_400_with_a_sentence(explorer_server, body, words):
     if isinstance(body, dict) and "sliders" in body:
-        body = {**body, "sliders": [0.0] * len(explorer_server.handlers.labels)}
+        body = {**body, "sliders": [body["sliders"][0]] * len(explorer_server.handlers.labels)}
+    if isinstance(body, dict) and "z" in body and len(body["z"]) == 64:
+        body = {**body, "z": [body["z"][0]] * explorer_server.services.latent_dim}
     data = body if isinstance(body, bytes) else json.dumps(body).encode()  # NaN goes out as JSON's NaN literal
     status, out, _ = post(explorer_server.url + "v1/decode", data)
     assert status == 400, out
@@ -84,6 +89,101 @@ def test_bad_requests_get_400_with_a_sentence(explorer_server, body, words):
 def test_an_oversized_body_is_refused(explorer_server):
     status, out, _ = post(explorer_server.url + "v1/decode", b"[" + b"0," * 150_000 + b"0]")
     assert status == 413 and "bytes" in json.loads(out)["error"]
+
+
+def test_an_oversized_body_is_refused_from_its_length_before_it_is_read(explorer_server):
+    """A client that declares 400 MB gets 413 at once: the server answers before the body is sent (it was read
+    whole before, +562 MB of memory)."""
+    host, port = explorer_server.url.split("//")[1].rstrip("/").split(":")
+    for path in ("/v1/decode", "/v1/drag", "/v1/decode.mid"):
+        with socket.create_connection((host, int(port)), timeout=30) as sock:
+            sock.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                         f"Content-Length: {400 * 2**20}\r\n\r\n".encode() + b"[" * 1000)
+            reply = sock.recv(4096).decode(errors="replace")
+        assert reply.startswith("HTTP/1.1 413"), reply[:200]
+
+
+def test_a_tiny_temperature_decodes_greedily_instead_of_failing(explorer_server):
+    z = [0.0] * explorer_server.services.latent_dim
+    status, out, _ = post(explorer_server.url + "v1/decode", {"z": z, "temperature": 1e-300})
+    assert status == 200, out
+    _, greedy, _ = post(explorer_server.url + "v1/decode", {"z": z})
+    assert json.loads(out)["tokens"] == json.loads(greedy)["tokens"]
+
+
+def test_values_the_api_returns_are_accepted_back(explorer_server):
+    """The z made from extreme (but allowed) slider values is a z the API accepts as input."""
+    k = len(explorer_server.handlers.labels)
+    status, out, _ = post(explorer_server.url + "v1/decode", {"sliders": [3.0] * k})
+    assert status == 200, out
+    z = json.loads(out)["z"]
+    status, _, _ = post(explorer_server.url + "v1/decode", {"z": z})
+    assert status == 200
+
+
+def test_a_page_link_with_a_huge_query_gets_a_sentence_not_a_server_error(explorer_server):
+    for size in (9_000, 65_600, 130_000):
+        try:
+            with urllib.request.urlopen(explorer_server.url + "?m=" + "A" * size, timeout=30) as r:
+                status, text = r.status, r.read().decode()
+        except urllib.error.HTTPError as err:
+            status = err.code
+            try:
+                text = err.read().decode()
+            except ConnectionError:  # the server answered and closed while the long request was still going out
+                text = ""
+        except ConnectionError as err:
+            status, text = 0, str(err)
+        if size > 65_536:  # uvicorn's HTTP parser refuses a request line this long before the app sees it
+            assert status in (0, 400, 414), (status, text[:200])
+        else:
+            assert status == 414 and "too long" in text, (status, text[:200])
+    with urllib.request.urlopen(explorer_server.url + "?m=abc", timeout=30) as r:  # a short one still loads
+        assert r.status == 200
+
+
+def test_a_route_runs_a_few_requests_lets_a_few_wait_and_refuses_the_rest():
+    """Slots, deterministically: with 2 running and 1 waiting, a fourth request is refused with 429 at once, and
+    a slot freed lets a new one in."""
+    import asyncio
+
+    from explorer.routes import Slots
+
+    async def scenario():
+        slots, release, answers = Slots(running=2, waiting=1), asyncio.Event(), []
+
+        async def request(name):
+            async with slots.limit() as busy:
+                answers.append((name, None if busy is None else busy.status_code))
+                if busy is None:
+                    await release.wait()
+
+        tasks = [asyncio.create_task(request(n)) for n in "abc"]
+        await asyncio.sleep(0)
+        await request("d")  # two run, one waits: the fourth is turned away without waiting
+        assert answers == [("a", None), ("b", None), ("d", 429)]
+        release.set()
+        await asyncio.gather(*tasks)
+        assert ("c", None) in answers
+        await request("e")  # all slots free again
+        assert answers[-1] == ("e", None)
+
+    asyncio.run(scenario())
+
+
+def test_a_flood_of_drag_requests_gets_answers_not_errors(explorer_server):
+    """64 drag previews at once (they bypassed every limit before): each is a preview or a 429 with a sentence."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    h = explorer_server.handlers
+    st = h.set_z(new_state(), explorer_server.services.index.mu[0], "a tune")
+    token = h.drags.open(st, Playback())
+    body = {"token": token, "sliders": [0.5] * len(h.labels)}
+    with ThreadPoolExecutor(64) as pool:
+        replies = list(pool.map(lambda _: post(explorer_server.url + "v1/drag", body), range(64)))
+    codes = [r[0] for r in replies]
+    assert set(codes) <= {200, 429} and 200 in codes, codes
+    assert all("busy" in json.loads(out)["error"] for code, out, _ in replies if code == 429)
 
 
 def test_health_names_the_sliders(explorer_server):

@@ -13,6 +13,7 @@ from torch import nn
 from vae.config import ModelConfig
 from vae.constants import FIRST_NOTE_ON, HOLD, VOCAB_SIZE
 
+MIN_TEMPERATURE = 1e-3  # below this, sampling is greedy decoding (and dividing by it would overflow)
 
 class MelodyVAE(nn.Module):
     """Encode token windows [B, T] to a Gaussian posterior over z [B, Z]; decode z back to logits [B, T, V].
@@ -102,7 +103,9 @@ class MelodyVAE(nn.Module):
     def generate(self, z: torch.Tensor, temperature: float = 0.0, generator: torch.Generator | None = None,
                  detail: torch.Tensor | None = None) -> torch.Tensor:
         """Autoregressive decoding. z [B, Z] (detail [U, C] / [B, U, C] / None) -> tokens [B, T]; temperature 0
-        is greedy (argmax)."""
+        is greedy (argmax), and so is any temperature below MIN_TEMPERATURE (logits / 1e-300 overflow to inf)."""
+        if temperature < MIN_TEMPERATURE:
+            temperature = 0.0
         if self.cfg.dec_layers == 1:
             return self._generate_fused(z, temperature, generator, detail)
         return self.generate_reference(z, temperature, generator, detail)

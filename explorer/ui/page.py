@@ -9,7 +9,7 @@ import gradio as gr
 
 from explorer.errors import UserError
 from explorer.handlers import ACCOMPANIMENTS, INSTRUMENTS, Handlers, default_threads
-from explorer.routes import add_routes
+from explorer.routes import add_routes, limit_queries
 from explorer.services import ExplorerServices
 from explorer.session import new_state
 from explorer.storage import private_gradio_cache
@@ -180,6 +180,7 @@ def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, share: bo
                       enable_monitoring=False, js=JS, css=CSS, footer_links=["api"], show_error=True,
                       prevent_thread_lock=True, **kwargs)
     add_routes(demo.app, demo.handlers, auth)
+    limit_queries(demo.app)
     if block:
         demo.block_thread()
     return out
