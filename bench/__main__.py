@@ -23,7 +23,7 @@ from bench.context import Context, app_env
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-SECTIONS = ["quality", "fidelity", "latency", "http", "browser", "scale", "training", "audio"]
+SECTIONS = ["quality", "fidelity", "pop909", "latency", "http", "browser", "scale", "training", "audio"]
 ALIASES = {"memory": "http"}
 QUICK_CORPUS_LIMIT = 1000  # tunes, when --quick finds no warm corpus index for the checkpoint
 

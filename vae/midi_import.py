@@ -6,7 +6,10 @@ for the user. Work is bounded: files above 5 MB and 200,000 notes are refused be
 
 Extraction follows MusicVAE's melody extractor: one line per instrument (track and channel; drums on
 channel 10 dropped), onsets quantised in ticks (ticks / ticks_per_beat * 4, so tempo changes never shift
-the grid), the top voice kept (skyline), lines split at long silences, 4-bar windows on bar lines.
+the grid), the top voice kept (skyline), lines split at long silences, 4-bar windows on bar lines. Each
+segment is scored by its own features and by those of its whole instrument line (vae.melody_pick: a voice
+sings one note at a time, in a singer's range, and enters after the intro), so the sung line of a pop
+arrangement ranks above the instrumental lead that plays its intro and interludes.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from vae.constants import (
 )
 from vae.errors import MidiReadError, MusicReadError, NoMelodyError
 from vae.format import DEFAULT_FORMAT
+from vae.melody_pick import line_features, line_score
 from vae.smf import read_smf
 from vae.tokenizer import Note
 from vae.tune import Tune
@@ -142,6 +146,7 @@ def extract_melodies(source: str | Path | bytes, max_bytes: int = MAX_BYTES, max
     last_tick = max(nt[3] for tr in song.tracks for nt in tr.notes)
     end = min(int(step_of(last_tick)), MAX_STEPS) + STEPS_PER_BAR
     bars = _bar_lines(song.meters, song.tpb, end)
+    first_onset = int(step_of(min(nt[2] for _, tr in pitched for nt in tr.notes if nt[0] != DRUM_CHANNEL)))
     song_start = int(step_of(min(nt[2] for tr in song.tracks for nt in tr.notes))) // STEPS_PER_BAR * STEPS_PER_BAR
     # Text events are syllables only in karaoke files; elsewhere they may be chord names or comments.
     syllables = song.lyrics + (song.texts if song.karaoke or any(t.name.lower() == "words" for t in song.tracks) else [])
@@ -160,13 +165,13 @@ def extract_melodies(source: str | Path | bytes, max_bytes: int = MAX_BYTES, max
             if len(channels) > 1:
                 name = f"{name} (channel {ch + 1})".strip()
             program = tr.programs.get(ch, programs.get(ch, 0))
-            line, found, cut = _line_candidates(raw, song.tpb, step_of, lyric_steps)
+            line, found, cut, whole = _line_candidates(raw, song.tpb, step_of, lyric_steps, first_onset)
             clipped |= cut
             # Coverage: share of the song's bars in which this instrument's line has an onset.
             line_bars = {n.start // STEPS_PER_BAR for n in line}
             coverage = len(line_bars) / max((end - song_start) // STEPS_PER_BAR, 1)
             for notes, feats in found:
-                feats = dict(feats, coverage=min(coverage, 1.0))
+                feats = dict(feats, coverage=min(coverage, 1.0), **whole)
                 candidates.append(_candidate(t, ch, name, program, notes, line, bars, feats))
     if clipped:
         warnings.append(f"Notes after bar {MAX_STEPS // STEPS_PER_BAR:,} were ignored.")
@@ -235,11 +240,11 @@ def _bar_lines(meters: list[tuple[int, int, int]], tpb: float, end_step: int) ->
     return steps
 
 
-def _line_candidates(raw: np.ndarray, tpb: float, step_of, lyric_steps: np.ndarray):
+def _line_candidates(raw: np.ndarray, tpb: float, step_of, lyric_steps: np.ndarray, song_start: int):
     """Top voice of one instrument's notes [n, 3] (pitch, start tick, end tick), split at long silences.
 
-    Returns (whole line, [(segment notes, features)], clipped) where clipped says notes past MAX_STEPS
-    were dropped.
+    Returns (whole line, [(segment notes, features)], clipped, line features) where clipped says notes past
+    MAX_STEPS were dropped and line features are vae.melody_pick.line_features of the whole line ({} if empty).
     """
     starts = step_of(raw[:, 1])
     ends = np.minimum(np.maximum(step_of(raw[:, 2]), starts + 1), MAX_STEPS)  # a stray note-off hours later
@@ -287,7 +292,8 @@ def _line_candidates(raw: np.ndarray, tpb: float, step_of, lyric_steps: np.ndarr
             group = []
         if item is not None:
             group.append(item)
-    return [Note(*g) for g in line], found, clipped
+    top = [Note(*g) for g in line]
+    return top, found, clipped, line_features(alone, chord, top, song_start) if top else {}
 
 
 def _lyric_share(lyric_steps: np.ndarray, notes: list[Note]) -> float:
@@ -390,7 +396,8 @@ def _windows(notes: list[Note], starts: np.ndarray) -> np.ndarray:
 
 
 def _score(name: str, program: int, f: dict[str, float]) -> tuple[float, dict[str, float]]:
-    """How much a line looks like the tune: name, instrument, register, density, monophony, length, lyrics."""
+    """How much a line looks like the tune: name, instrument, register, density, monophony, length, lyrics, and
+    (when `f` holds vae.melody_pick.line_features) the habits of the whole instrument line."""
     low = name.lower()
     parts = {
         # Names help but may lie ("Strings" on the vocal, a "Melody" that is a riff): one signal among others.
@@ -408,6 +415,8 @@ def _score(name: str, program: int, f: dict[str, float]) -> tuple[float, dict[st
         "ostinato_penalty": -2.5 * f["ostinato"],
         "coverage_bonus": 2.0 * f.get("coverage", 0.0),
     }
+    if "line_monophony" in f:  # what the whole instrument line says (vae.melody_pick)
+        parts.update(line_score(f)[1])
     return sum(parts.values()), parts
 
 
