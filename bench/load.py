@@ -37,14 +37,15 @@ class RawClient:
     """A light client of Gradio's own REST API (POST /gradio_api/call/NAME, then read the event's result
     stream), over one kept-alive connection: what curl users do, at a fraction of gradio_client's CPU."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, fresh: bool = False):
         self.conn = connection(url)
         self.session = uuid.uuid4().hex  # one session per user, as a browser tab or a gradio_client Client has
+        self.fresh = fresh  # no session hash: each call is a new Gradio session (as curl users' calls are)
 
     def predict(self, *args, api_name: str) -> list:
         name = api_name.lstrip("/")
-        self.conn.request("POST", f"/gradio_api/call/{name}", json.dumps({"data": list(args), "session_hash": self.session}),
-                          {"Content-Type": "application/json"})
+        body = {"data": list(args), **({} if self.fresh else {"session_hash": self.session})}
+        self.conn.request("POST", f"/gradio_api/call/{name}", json.dumps(body), {"Content-Type": "application/json"})
         r = self.conn.getresponse()
         body = r.read()
         if r.status != 200:
@@ -80,8 +81,8 @@ class PlainClient:
 
 
 def make_client(url: str, kind: str):
-    if kind == "raw":
-        return RawClient(url)
+    if kind in ("raw", "raw-fresh"):
+        return RawClient(url, fresh=kind == "raw-fresh")
     if kind == "plain":
         return PlainClient(url)
     from gradio_client import Client
@@ -155,7 +156,7 @@ def main() -> None:
     p.add_argument("--calls", type=int, help="calls per user (default: until --seconds)")
     p.add_argument("--seconds", type=float)
     p.add_argument("--api-name", default="/decode")
-    p.add_argument("--client", choices=("gradio", "raw", "plain"), default="gradio")
+    p.add_argument("--client", choices=("gradio", "raw", "raw-fresh", "plain"), default="gradio")
     p.add_argument("--echo", action="store_true", help="the endpoint takes the payload alone")
     a = p.parse_args()
     if not a.calls and not a.seconds:

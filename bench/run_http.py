@@ -134,15 +134,16 @@ def run(ctx: Context) -> Section:
                 note=f"p95 {gc_load['p95_ms']:.0f} ms; the clients themselves take ~1 core here (measured), "
                      "so this is the load generator's limit, not the server's")
 
-        # Sustained load: 16 users for a while, memory and disk sampled as it runs (do they level off?)
+        # Sustained load: 16 users for a while, each call without a session hash (a new Gradio session each, as
+        # curl users' calls are); memory, disk and sessions held sampled as it runs (do they level off?)
         seconds = 30 if ctx.quick else 150
         lock = threading.Lock()
 
         def sample():
             with lock:
-                return rss_mb(), h.store.size() / 2**20
+                return rss_mb(), (h.store.size() + demo.uploads.size()) / 2**20, len(demo.state_holder.session_data)
 
-        sustained = load(url, latents, USERS, seconds=seconds, client="raw", sample=sample)
+        sustained = load(url, latents, USERS, seconds=seconds, client="raw-fresh", sample=sample)
         sec.data["sustained"] = sustained
         times = np.array([s[0] for s in sustained["samples"]])
         rss = np.array([s[1] for s in sustained["samples"]])
@@ -153,7 +154,11 @@ def run(ctx: Context) -> Section:
                 note=f"{sustained['ok']} calls, {sustained['calls_per_s']:.1f} calls/s")
         sec.add("  RSS growth, second half of the run", round(slope, 1), "MB/min",
                 note=f"RSS {rss[0]:.0f} -> {rss[-1]:.0f} MB (server process only)")
-        sec.add("  rendered files on disk, most during the run", round(float(disk.max()), 1), "MB",
+        held = np.array([s[3] for s in sustained["samples"]])
+        sec.add("  Gradio sessions held, most during the run", int(held.max()), "sessions",
+                le=demo.session_limits.max_sessions, note=f"a new session per call; {sustained['ok']} calls; "
+                f"end {held[-1]}; idle ones swept after {demo.session_limits.api_ttl_s:g} s")
+        sec.add("  rendered files and uploads on disk, most during the run", round(float(disk.max()), 1), "MB",
                 le=h.store.max_bytes / 2**20, note=f"cap {h.store.max_bytes / 2**20:.0f} MB; end {disk[-1]:.0f} MB")
         # Uploads and neighbours last, from a gradio_client in this process (its own work is in these times;
         # its threads would slow the loads above)

@@ -10,6 +10,7 @@ leaves nothing behind.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import shutil
 import signal
@@ -96,6 +97,86 @@ class RenderStore:
 
     def size(self) -> int:
         return sum(p.stat().st_size for p in self.folder.iterdir() if p.is_file())
+
+
+UPLOAD_MAX_BYTES = 256 * 2**20  # uploads kept in the Gradio cache (5 MB each at most) never take more than this
+UPLOAD_MAX_AGE_S = 900  # an upload is read within seconds of arriving; what a script left behind goes after this
+EMPTY_MAX_AGE_S = 60  # empty files (Gradio's leftover tmp* files) go after this
+
+
+class UploadCache:
+    """The uploads in the app's Gradio cache (every file under it but the render folder), capped by size and
+    age like the render store: a script uploading the same 5 MB file 200 times no longer fills the disk.
+    Uploads the app has read are removed at once (discard)."""
+
+    def __init__(self, root: Path | str, exclude: Path | str | None = None, max_bytes: int = UPLOAD_MAX_BYTES,
+                 max_age_s: float = UPLOAD_MAX_AGE_S):
+        self.root = Path(root)
+        self.exclude = Path(exclude) if exclude else None
+        self.max_bytes, self.max_age_s = max_bytes, max_age_s
+        self._lock = threading.Lock()
+        self._last = 0.0
+
+    def _files(self) -> list[tuple[float, int, str]]:
+        out = []
+        for folder, dirs, names in os.walk(self.root):
+            if self.exclude is not None:
+                dirs[:] = [d for d in dirs if Path(folder, d) != self.exclude]
+            for name in names:
+                path = os.path.join(folder, name)
+                try:
+                    st = os.stat(path)
+                except FileNotFoundError:
+                    continue
+                out.append((st.st_mtime, st.st_size, path))
+        return sorted(out)
+
+    def size(self) -> int:
+        return sum(f[1] for f in self._files())
+
+    def discard(self, path: str | Path | None) -> None:
+        """Remove an upload the app has read (and its folder when that is left empty); paths outside the cache
+        are left alone."""
+        if not path:
+            return
+        p = Path(path).resolve()
+        root = self.root.resolve()
+        if root not in p.parents or (self.exclude is not None and self.exclude.resolve() in p.parents):
+            return
+        p.unlink(missing_ok=True)
+        if p.parent != root:
+            with contextlib.suppress(OSError):  # not empty: another upload of the same content is there
+                p.parent.rmdir()
+
+    def sweep(self, force: bool = False) -> int:
+        """Delete uploads past the age cap, empty leftovers, then the oldest over the size cap (down to SWEEP_TO
+        of it), and the folders left empty; returns how many files were deleted. At most once per SWEEP_EVERY_S
+        unless forced."""
+        now = time.time()
+        if not force and now - self._last < SWEEP_EVERY_S:
+            return 0
+        if not self._lock.acquire(blocking=False):
+            return 0
+        try:
+            self._last = now
+            files = self._files()
+            total = sum(f[1] for f in files)
+            goal = self.max_bytes if total <= self.max_bytes else int(self.max_bytes * SWEEP_TO)
+            removed = 0
+            for mtime, size, path in files:
+                age = now - mtime
+                if age > self.max_age_s or total > goal or (size == 0 and age > EMPTY_MAX_AGE_S):
+                    Path(path).unlink(missing_ok=True)
+                    total -= size
+                    removed += 1
+            for folder, _, _ in sorted(os.walk(self.root), key=lambda w: -len(w[0])):
+                f = Path(folder)
+                if f != self.root and not (self.exclude is not None and (f == self.exclude or self.exclude in f.parents)):
+                    with contextlib.suppress(OSError):
+                        os.rmdir(folder)  # only when empty
+            return removed
+        finally:
+            self._lock.release()
 
 
 def private_gradio_cache() -> Path:

@@ -16,6 +16,7 @@ from explorer import figures, history
 from explorer.errors import UserError
 from explorer.handlers import ACCOMPANIMENTS, INSTRUMENTS, Handlers, Playback, Rendered
 from explorer.session import Session
+from explorer.storage import UploadCache
 from explorer.validate import number
 from vae.errors import MusicReadError
 from vae.scales import KEYS, SCALES
@@ -151,6 +152,7 @@ class Page:
     main_out: list  # the current-melody panel's outputs, in show() order
     sliders: list = field(default_factory=list)
     loop: gr.Checkbox | None = None  # loop playback of every player on the page (no render needed)
+    uploads: UploadCache | None = None  # the uploads in the Gradio cache: removed once read
 
     def inputs(self, *extra) -> set:
         """The state, the playback inputs and `extra` components, as a set (one dict argument)."""

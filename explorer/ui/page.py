@@ -12,7 +12,7 @@ from explorer.handlers import ACCOMPANIMENTS, INSTRUMENTS, Handlers, default_thr
 from explorer.routes import add_routes, limit_queries
 from explorer.services import ExplorerServices
 from explorer.session import new_state
-from explorer.storage import private_gradio_cache
+from explorer.storage import UPLOAD_MAX_BYTES, UploadCache, private_gradio_cache, remove_at_exit
 from explorer.ui import api_tab, blend, compose, corpus_map, history_panel, sliders, transform, upload
 from explorer.ui.assets import COPY_LINK_JS, CSS, JS, MOVE_STAR_JS, SET_URL_JS
 from explorer.ui.common import (
@@ -26,6 +26,7 @@ from explorer.ui.common import (
     plot,
     user_errors,
 )
+from explorer.ui.sessions import SessionLimits, start_sweeper
 
 MAX_UPLOAD = "5mb"  # bigger uploads get HTTP 413 before any of our code runs
 CONCURRENCY = 4  # events of one kind running at once
@@ -138,11 +139,14 @@ def build_ui(services: ExplorerServices, soundfont: str | Path | None = None, ha
     cache = private_gradio_cache()
     h = handlers or Handlers(services, soundfont, out_dir=cache / "renders")
     h.store.max_bytes = int(disk_cap_mb * 2**20)
+    remove_at_exit(h.store.folder)  # also when the deployer set GRADIO_TEMP_DIR (that folder itself is theirs)
+    uploads = UploadCache(cache, exclude=h.store.folder, max_bytes=int(min(UPLOAD_MAX_BYTES, disk_cap_mb * 2**20 / 2)))
     with gr.Blocks(title="Melody Explorer", delete_cache=(3600, 3600)) as demo:
         gr.Markdown(_intro(services))
         with gr.Row():
             with gr.Column(scale=5):
                 page, panel = _melody_panel(h)
+                page.uploads = uploads
             with gr.Column(scale=6):
                 with gr.Tabs():
                     with gr.Tab("Sliders", id="sliders"):
@@ -167,20 +171,25 @@ def build_ui(services: ExplorerServices, soundfont: str | Path | None = None, ha
             screen.wire(page, comps)
     demo.queue(default_concurrency_limit=concurrency, max_size=queue_size)
     demo.handlers = h  # for benchmarks and tests: the files this app writes
+    demo.uploads = uploads  # and the uploads it keeps
     return demo
 
 
 def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, share: bool = False,
-           auth: tuple[str, str] | None = None, **kwargs):
+           auth: tuple[str, str] | None = None, sessions: SessionLimits | None = None, **kwargs):
     """Launch with the project's settings: upload limit, monitoring off, the map-click bridge script, a
-    login when `auth` (user, password) is given, and the plain HTTP routes (explorer.routes) on the same
-    server. Blocks like demo.launch unless prevent_thread_lock=True."""
+    login when `auth` (user, password) is given, the plain HTTP routes (explorer.routes) on the same
+    server, and sessions bounded in number and idle time (explorer.ui.sessions). Blocks like demo.launch
+    unless prevent_thread_lock=True."""
     block = not kwargs.pop("prevent_thread_lock", False)
+    sessions = sessions or SessionLimits()
     out = demo.launch(server_name=host, server_port=port, share=share, max_file_size=MAX_UPLOAD, auth=auth,
                       enable_monitoring=False, js=JS, css=CSS, footer_links=["api"], show_error=True,
-                      prevent_thread_lock=True, **kwargs)
+                      prevent_thread_lock=True, state_session_capacity=sessions.max_sessions, **kwargs)
     add_routes(demo.app, demo.handlers, auth)
     limit_queries(demo.app)
+    demo.session_limits = sessions
+    demo.stop_session_sweeper = start_sweeper(demo, sessions, also=demo.uploads.sweep)
     if block:
         demo.block_thread()
     return out

@@ -80,7 +80,11 @@ def wire(page: Page, c: SimpleNamespace) -> None:
 
     @user_errors
     def on_upload(data, progress=gr.Progress()):  # noqa: B008 (Gradio injects a tracker per call)
-        st = h.upload(page.session(data), data[c.file])
+        try:
+            st = h.upload(page.session(data), data[c.file])
+        finally:  # read (or refused): the copy in Gradio's cache is not needed any more
+            if page.uploads is not None:
+                page.uploads.discard(data[c.file])
         # (label, index) pairs: value 0 is then a valid choice, and equal labels (channels of one track)
         # still pick their own candidate
         choices = [(cand["label"], i) for i, cand in enumerate(st.upload["candidates"])]
