@@ -4,6 +4,7 @@ For scripts that want a melody without Gradio's queue and event stream:
 
     curl -s -X POST http://127.0.0.1:7860/v1/decode -H 'content-type: application/json' \\
          -d '{"sliders": [1.5, 0, -1]}'                         # -> {"z", "sliders", "notes", "tokens", "midi_base64"}
+    curl -s -X POST http://127.0.0.1:7860/v1/decode -d '{"melody": "<the melody code /encode returned>"}'
     curl -s -X POST http://127.0.0.1:7860/v1/decode.mid -d '{"z": [...]}' -o melody.mid
 
 Every value is checked as the Gradio endpoints check it (explorer.api / explorer.validate): a bad request
@@ -41,18 +42,20 @@ LOG = logging.getLogger("melody_explorer")
 
 
 def decode_body(h: Handlers, body: dict) -> tuple[bytes, dict]:
-    """{"z" | "sliders" [, "base_z"], "temperature", "seed", "tempo", "program"} -> (MIDI bytes, melody JSON)."""
+    """{"melody" | "code" | "z" | "sliders" [, "base_z"], "temperature", "seed", "tempo", "program"} -> (MIDI bytes,
+    melody JSON); a melody code (what /encode returns as "melody") decodes with its detail, as the page plays it
+    (explorer.api.parse_melody)."""
     if not isinstance(body, dict):
-        raise UserError('Send a JSON object like {"z": [...]} or {"sliders": [...]}.')
-    z = api.parse_z(h, {k: body[k] for k in ("z", "sliders", "base_z") if k in body})
+        raise UserError('Send a JSON object like {"melody": "..."}, {"z": [...]} or {"sliders": [...]}.')
+    z, detail = api.parse_melody(h, {k: body[k] for k in ("melody", "code", "z", "sliders", "base_z") if k in body})
     temperature = api.number("temperature", body.get("temperature", 0.0))
     seed = api.number("seed", body.get("seed", 0), integer=True)
     play = Playback(tempo=api.number("tempo", body.get("tempo", 120.0)),
                     gm_program=api.number("program", body.get("program", 0), integer=True))
-    tokens = h.s.decode(z, temperature, seed)
+    tokens = h.s.decode(z, temperature, seed, detail)
     notes = h.s.notes(tokens)
     midi = write_midi_bytes(notes, tempo=play.tempo, program=play.program)
-    return midi, api.melody_json(h, z, tokens)
+    return midi, api.melody_json(h, z, tokens, detail)
 
 
 def drag_payload(figure_json: str, sound: bytes) -> bytes:
@@ -77,33 +80,6 @@ def _check_auth(header: str | None, auth: tuple[str, str] | None) -> bool:
     except (binascii.Error, UnicodeDecodeError):
         return False
     return hmac.compare_digest(user, auth[0]) & hmac.compare_digest(password, auth[1])
-
-
-MAX_QUERY = 8_192  # bytes of a page URL's query: a share code is well under 1 kB
-
-
-class QueryLimit:
-    """ASGI middleware: a request whose query string is over MAX_QUERY bytes gets HTTP 414 with a sentence
-    (Gradio's root page answered such a link with a 500 and a page that never loaded)."""
-
-    def __init__(self, app):
-        self.app = app
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] == "http" and len(scope.get("query_string", b"")) > MAX_QUERY:
-            response = Response("This link is too long to be a Melody Explorer share link: open the page without it.",
-                                status_code=414, media_type="text/plain")
-            await response(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
-
-
-def limit_queries(app) -> None:
-    """Put QueryLimit in front of a (Gradio's FastAPI) app, even after it has started serving."""
-    from starlette.middleware import Middleware
-
-    app.user_middleware.insert(0, Middleware(QueryLimit))
-    app.middleware_stack = None  # rebuilt with the new middleware on the next request
 
 
 class Slots:

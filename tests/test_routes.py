@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from explorer.audio import read_wav
+from explorer.guard import MAX_FAILURES
 from explorer.handlers import Playback
 from explorer.session import new_state
 
@@ -217,8 +218,46 @@ def test_the_routes_want_the_apps_login(tiny_services, tmp_path_factory, monkeyp
         sliders = np.clip(tiny_services.sliders_of(st.z), -3, 3).tolist()
         assert post(url.replace("decode", "drag"), {"token": token, "sliders": sliders})[0] == 200
         assert post(url.replace("decode", "drag"), {"token": token[:-1] + "x", "sliders": sliders})[0] == 404
+        # Gradio's cancel and reset want the login too (they answered {"success": true} to anyone)
+        root = f"http://127.0.0.1:{port}/"
+        for path in ("gradio_api/cancel", "gradio_api/reset"):
+            assert post(root + path, {"session_hash": "x", "fn_index": 0, "event_id": "y"})[0] == 401
+        # the page's login: wrong passwords from one address are refused after a few, the right one too
+        def login(password: str) -> int:
+            req = urllib.request.Request(root + "login", data=f"username=composer&password={password}".encode(),
+                                         method="POST", headers={"Content-Type": "application/x-www-form-urlencoded"})
+            try:
+                with urllib.request.urlopen(req, timeout=30) as r:
+                    return r.status
+            except urllib.error.HTTPError as err:
+                return err.code
+
+        assert login("s3cret") == 200
+        codes = [login(f"guess{i}") for i in range(MAX_FAILURES + 3)]
+        assert codes[:MAX_FAILURES] == [400] * MAX_FAILURES and set(codes[MAX_FAILURES:]) == {429}, codes
+        assert login("s3cret") == 429  # locked out for a while, the right password included
+        status, out, _ = post(url, body, {"Authorization": f"Basic {right}"})
+        assert status == 429 and "wrong passwords" in json.loads(out)["error"]
     finally:
         demo.close()
+
+
+def test_failures_lock_an_address_out_for_a_while_and_success_forgets_them():
+    from explorer.guard import Failures
+
+    f = Failures(max_failures=3, window_s=60, lockout_s=30)
+    for t in (0, 1):
+        f.failed("a", now=t)
+    f.succeeded("a")  # a right password forgets earlier slips
+    f.failed("a", now=2)
+    assert f.wait_s("a", now=2) == 0
+    f.failed("a", now=3)
+    f.failed("a", now=4)
+    assert f.wait_s("a", now=4) == 30 and f.wait_s("b", now=4) == 0  # other addresses are not affected
+    assert f.wait_s("a", now=35) == 0  # the lockout ends
+    for t in (100, 200, 300):  # slips further apart than the window never lock out
+        f.failed("c", now=t)
+    assert f.wait_s("c", now=300) == 0
 
 
 def test_a_drag_preview_is_the_roll_and_the_audio_of_the_move(explorer_server):

@@ -8,8 +8,9 @@ from pathlib import Path
 import gradio as gr
 
 from explorer.errors import UserError
+from explorer.guard import add_guards
 from explorer.handlers import ACCOMPANIMENTS, INSTRUMENTS, Handlers, default_threads
-from explorer.routes import add_routes, limit_queries
+from explorer.routes import add_routes
 from explorer.services import ExplorerServices
 from explorer.session import new_state
 from explorer.storage import UPLOAD_MAX_BYTES, UploadCache, private_gradio_cache, remove_at_exit
@@ -187,7 +188,7 @@ def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, share: bo
                       enable_monitoring=False, js=JS, css=CSS, footer_links=["api"], show_error=True,
                       prevent_thread_lock=True, state_session_capacity=sessions.max_sessions, **kwargs)
     add_routes(demo.app, demo.handlers, auth)
-    limit_queries(demo.app)
+    add_guards(demo.app, auth)
     demo.session_limits = sessions
     demo.stop_session_sweeper = start_sweeper(demo, sessions, also=demo.uploads.sweep)
     if block:
