@@ -132,7 +132,7 @@ def add_routes(app, h: Handlers, auth: tuple[str, str] | None = None) -> list[st
             LOG.info("rejected /v1/decode: %s", str(exc)[:200])
             return error(400, str(exc))
 
-    async def read_json(request: Request) -> object:
+    async def read_json(request: Request, example: str = '{"z": [...]}') -> object:
         """The request's JSON body, or the response that refuses it. An oversized body is refused from its
         Content-Length before any of it is read, and while streaming when the header is missing or lies."""
         too_big = error(413, f"The request body is over {MAX_BODY:,} bytes.")
@@ -149,7 +149,7 @@ def add_routes(app, h: Handlers, auth: tuple[str, str] | None = None) -> list[st
         try:
             return json.loads(body or b"{}")
         except (ValueError, RecursionError):  # bad JSON or text, or an integer of over 4,300 digits
-            return error(400, 'The body is not valid JSON. Send an object like {"z": [...]}.')
+            return error(400, f"The body is not valid JSON. Send an object like {example}.")
 
     async def decoded(request: Request) -> tuple[bytes, dict] | Response:
         """The request's body decoded (MIDI bytes, melody JSON), or the response that refuses it."""
@@ -189,7 +189,7 @@ def add_routes(app, h: Handlers, auth: tuple[str, str] | None = None) -> list[st
                                  "X-Melody-Audio": mime, "X-Melody-Seconds": f"{seconds:.3f}"})
 
     async def drag(request: Request):
-        data = await read_json(request)
+        data = await read_json(request, '{"token": "...", "sliders": [...]}')
         if isinstance(data, Response):
             return data
         if not isinstance(data, dict):

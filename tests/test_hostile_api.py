@@ -144,3 +144,21 @@ def test_raw_posts_to_the_pages_hidden_events_get_sentences(explorer_server):
             kind, text = queue_call(explorer_server.url, si, data, session)
             assert kind == "error", (bad, text[:200])
             assert text.strip() and not INTERNAL.search(text) and len(text) < 400, (bad, text[:300])
+
+
+def test_a_file_input_that_is_not_a_file_gets_a_sentence(explorer_server):
+    """Posting the upload event a string, a dict that is no file, or a big data: URL: one short sentence naming
+    the input (not "1 validation error for FileData", never the 8 MB input echoed back)."""
+    import gradio as gr
+
+    demo = explorer_server.demo
+    index, dep = next((i, d) for i, d in demo.fns.items() if d.api_name == "upload")
+    file_at = next(k for k, c in enumerate(dep.inputs) if getattr(c, "elem_id", "") == "upload-file")
+    defaults = [None if isinstance(c, gr.State) else c.value for c in dep.inputs]
+    big = "data:audio/midi;base64," + "A" * 2_000_000
+    for k, bad in enumerate(["song.mid", {"path": 5}, {"nonsense": True}, [1, 2], {"url": big, "path": big}]):
+        data = list(defaults)
+        data[file_at] = bad
+        kind, text = queue_call(explorer_server.url, index, data, f"file-probe{k}")
+        assert kind == "error", (repr(bad)[:60], text[:200])
+        assert "must be a file" in text and len(text) < 400 and not INTERNAL.search(text), (repr(bad)[:60], text[:300])

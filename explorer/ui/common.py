@@ -70,6 +70,39 @@ class CheckedSlider(gr.Slider):
         return super().preprocess(v)
 
 
+class _CheckedFileModel:
+    """A gr.File's data model whose validation failure is a sentence, not pydantic's "1 validation error for
+    FileData" (or an echo of a whole 8 MB data: URL); everything else is the model's own."""
+
+    def __init__(self, model, label: str):
+        self._model, self._label = model, label
+
+    def model_validate(self, obj, *args, **kwargs):
+        from pydantic import ValidationError
+
+        try:
+            return self._model.model_validate(obj, *args, **kwargs)
+        except (ValidationError, ValueError, TypeError):
+            raise rejected(f"{self._label} must be a file: upload it (gradio_client: handle_file(path)).",
+                           f"file {self._label}") from None
+
+    def __getattr__(self, name):
+        return getattr(self._model, name)
+
+
+class CheckedFile(gr.File):
+    """A gr.File whose bad values (a string, a dict that is not a file, a data: URL that is not one) are refused
+    with a sentence naming the input before the function runs."""
+
+    @classmethod
+    def get_block_name(cls) -> str:
+        return "file"  # the browser draws it as a plain file box
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.data_model = _CheckedFileModel(self.data_model, str(self.label or "The file").split(" (")[0])
+
+
 def checked_number(limit: str, value, label: str, integer: bool = False, **kwargs) -> CheckedNumber:
     """A number box checked against explorer.validate.LIMITS[limit] before any function sees its value."""
     box = CheckedNumber(value, label=label, precision=0 if integer else None, **kwargs)
