@@ -90,17 +90,13 @@ class _CheckedFileModel:
         return getattr(self._model, name)
 
 
-class CheckedFile(gr.File):
+def checked_file(**kwargs) -> gr.File:
     """A gr.File whose bad values (a string, a dict that is not a file, a data: URL that is not one) are refused
-    with a sentence naming the input before the function runs."""
-
-    @classmethod
-    def get_block_name(cls) -> str:
-        return "file"  # the browser draws it as a plain file box
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.data_model = _CheckedFileModel(self.data_model, str(self.label or "The file").split(" (")[0])
+    with a sentence naming the input before the function runs. (A subclass overriding __init__ would hide its
+    arguments from Gradio, which reads the page's settings off the constructor's signature.)"""
+    box = gr.File(**kwargs)
+    box.data_model = _CheckedFileModel(box.data_model, str(box.label or "The file").split(" (")[0])
+    return box
 
 
 def checked_number(limit: str, value, label: str, integer: bool = False, **kwargs) -> CheckedNumber:

@@ -9,14 +9,14 @@ import gradio as gr
 from explorer import figures
 from explorer.errors import UserError
 from explorer.handlers import neighbours_rows
-from explorer.ui.common import CheckedFile, Page, md_escape, plot, user_errors
+from explorer.ui.common import Page, checked_file, md_escape, plot, user_errors
 
 NEIGHBOUR_HEADERS = ["#", "title", "collection", "meter", "bars", "similarity", "distance"]
 FILE_TYPES = [".mid", ".midi", ".kar", ".rmi", ".MID", ".MIDI"]
 
 
 def build(page: Page) -> SimpleNamespace:
-    file = CheckedFile(label="Drop a MIDI file (.mid .midi .kar .rmi, ≤ 5 MB)", type="filepath", file_types=FILE_TYPES,
+    file = checked_file(label="Drop a MIDI file (.mid .midi .kar .rmi, ≤ 5 MB)", type="filepath", file_types=FILE_TYPES,
                    elem_id="upload-file")
     with gr.Accordion("…or type your own notes in ABC notation", open=False):
         abc = gr.Textbox(label="ABC (one tune; X: and K: may be left out)", lines=4, max_lines=12,
