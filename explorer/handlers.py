@@ -27,7 +27,7 @@ from explorer.sharecode import decode_z, encode_z
 from explorer.storage import RenderStore
 from vae.corpus import COLLECTION_LABELS
 from vae.errors import MusicReadError
-from vae.fidelity import nonzero, note_f1, round_detail
+from vae.fidelity import DETAIL_FOLLOW, nonzero, note_f1, round_detail
 from vae.format import DEFAULT_FORMAT
 from vae.meter import Meter, backing_notes
 from vae.midi_export import concat_sections, notes_to_midi, write_midi_bytes
@@ -107,6 +107,7 @@ class Handlers:
         self.map_max_points = figures.MAP_POINTS_MAX  # more tunes than this: the map draws a density and a sample
         self._map_figures: dict = {}  # (colouring, map_max_points) -> the map's figure without its markers
         self.drags = Drags(self, SLIDER_RANGE)  # slider drags heard as they move (explorer.drag)
+        self.detail_follow = DETAIL_FOLLOW  # how an upload's detail follows a slider move (bench.slider_uploads)
 
     # --- history -----------------------------------------------------------------------------------
     def go_to(self, state: Session, entry_id: int, play: Playback) -> tuple[Session, Rendered]:
@@ -282,7 +283,9 @@ class Handlers:
     def set_sliders(self, state: Session, values: list[float], play: Playback,
                     preview: bool = False) -> tuple[Session, Rendered]:
         """Set the 16 slider coordinates of the current melody (the rest of z is kept) and render (a preview
-        while a slider is dragged: `render`; the session then holds it in `preview` for `finish`)."""
+        while a slider is dragged: `render`; the session then holds it in `preview` for `finish`). A melody's
+        per-bar detail fades with the distance moved from the values it had (vae.fidelity.DetailFollow), so a
+        zero move keeps an upload note for note and a large one leaves it to z."""
         values = np.asarray(values, dtype=np.float32)
         # A slider the user did not touch still shows its rounded (and clipped) value: keep the exact one,
         # so moving one slider moves z along that direction only.
@@ -290,10 +293,13 @@ class Handlers:
         shown = np.clip(np.round(current, 2), -SLIDER_RANGE, SLIDER_RANGE)
         values = np.where(np.abs(values - shown) < 1e-3, current, values).astype(np.float32)
         t0 = time.perf_counter()
-        z = quantise(self.s.z_from_sliders(state.z, values, current, detail=state.detail))
+        # An upload's detail fades as the sliders move away (self.detail_follow): fitted to hold the upload's own
+        # notes, kept whole it would pull the moved melody back toward them.
+        z, detail = self.s.slider_move(state.z, values, current, state.detail, self.detail_follow)
+        z = quantise(z)
         steer_ms = (time.perf_counter() - t0) * 1e3
         moved = np.nonzero(np.abs(values - current) > 1e-6)[0]
-        state = state.but(z=z, sliders=values, transform_base=None, preview=None,
+        state = state.but(z=z, detail=detail, sliders=values, transform_base=None, preview=None,
                           move=f"slider:{int(moved[0])}" if len(moved) == 1 else "sliders")
         r = self.render(state, play, preview=preview)
         if preview:

@@ -1,8 +1,11 @@
-"""What the latent space offers, measured: direction table, attribute vectors, style moves, map, copy check."""
+"""What the latent space offers, measured: direction table, attribute vectors, style moves, map, copy check, and the
+named sliders on uploaded melodies."""
 
 from __future__ import annotations
 
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -12,8 +15,16 @@ from explorer.vectors import measure_attribute_vectors
 from vae.attributes import compute_attributes
 from vae.controls import corpus_std
 from vae.corpus import TEST, TRAIN, VALID
+from vae.paths import REPO
 from vae.sweep import NAME_RULE, SWEEP_VALUES, format_sweep, summarise
 from vae.voice import VoiceLimits, within
+
+POP909 = REPO.parent / "shared" / "data" / "pop909-dev"  # POP909 songs (number/number.mid), where present
+UPLOAD_OFFSETS = (-2.0, -1.0, 0.0, 1.0, 2.0)  # slider moves from an upload's own value (0: the upload as loaded)
+NUDGE = 0.25  # a small move: how much of the upload's notes it keeps
+SPEC_CAP = 10.0  # a melody whose other attributes do not move would count infinitely: capped for the mean
+MIN_NOTES = 8  # note-ons a chosen window has at least
+UPLOADS_N = 12  # melodies per set (folk, pop)
 
 
 def _p50_ms(fn, args: list) -> float:
@@ -25,8 +36,9 @@ def _p50_ms(fn, args: list) -> float:
     return round(float(np.median(times)) * 1000, 3)
 
 
-def build_report(s: ExplorerServices, n: int = 200, seed: int = 0) -> dict:
-    """Measure the services on held-out (validation) windows: n melodies per measurement. Returns a JSON-able dict."""
+def build_report(s: ExplorerServices, n: int = 200, seed: int = 0, uploads: int = UPLOADS_N) -> dict:
+    """Measure the services on held-out (validation) windows: n melodies per measurement; and the named sliders on
+    `uploads` unseen folk tunes and pop songs each, uploaded (0: not measured). Returns a JSON-able dict."""
     rng = np.random.default_rng(seed)
     split = s.index.split
     held = np.nonzero(split == VALID)[0] if (split == VALID).any() else np.nonzero(split == TRAIN)[0]
@@ -40,6 +52,9 @@ def build_report(s: ExplorerServices, n: int = 200, seed: int = 0) -> dict:
                       for d in s.direction_labels()]
     out["slider_sweep"] = {"table": s.slider_sweep(), "summary": summarise(s.slider_sweep()),
                            "rule": dict(NAME_RULE), "values": list(SWEEP_VALUES)}
+
+    if uploads:
+        out["upload_sliders"] = measure_upload_sliders(s, uploads)
 
     voice = VoiceLimits()  # the Transform screen's default: Keep it singable
     out["attribute_vectors"] = measure_attribute_vectors(
@@ -119,6 +134,150 @@ def measure_singable(s: ExplorerServices, mu: np.ndarray, n: int = 100, seed: in
     return out
 
 
+def folk_upload_files(s, folder: Path, n: int) -> list[Path]:
+    """One window each of n test-split tunes spread over the split, written as one-track MIDI files."""
+    from vae.constants import FIRST_NOTE_ON
+    from vae.corpus import TEST
+    from vae.midi_export import notes_to_midi
+
+    c = s.corpus
+    busy = (c.tokens >= FIRST_NOTE_ON).sum(1) >= MIN_NOTES
+    tunes = np.unique(c.tune[(c.split == TEST) & busy])
+    out = []
+    for t in tunes[np.linspace(0, len(tunes) - 1, n).round().astype(int)]:
+        rows = np.nonzero((c.tune == t) & busy)[0]
+        row = int(rows[len(rows) // 2])
+        path = folder / f"folk-{row}.mid"
+        notes_to_midi(s.notes(c.tokens[row].astype(np.int64)), path)
+        out.append(path)
+    return out
+
+
+def pop_upload_files(n: int, folder: Path = POP909) -> list[Path]:
+    """n POP909 songs from 700-909 (never looked at while tuning the melody-track ranking), spread evenly; empty
+    when the folder is absent."""
+    if not folder.is_dir():
+        return []
+    have = sorted(int(p.name) for p in folder.iterdir() if p.name.isdigit() and 700 <= int(p.name) <= 909
+                  and (p / f"{p.name}.mid").exists())
+    if not have:
+        return []
+    pick = [have[i] for i in np.linspace(0, len(have) - 1, min(n, len(have))).round().astype(int)]
+    return [folder / f"{k:03d}" / f"{k:03d}.mid" for k in pick]
+
+
+def load_upload(h, path: Path, play) -> tuple:
+    """Upload a file and load the sung line's (MELODY's, else the first candidate's) middle busy window through
+    the page's handlers -> (session, render, label)."""
+    from explorer.session import new_state
+    from vae.constants import FIRST_NOTE_ON
+
+    st = h.upload(new_state(), str(path))
+    cands = st.upload["candidates"]
+    cand = next((i for i, c in enumerate(cands) if c["name"].upper().startswith("MELODY")), 0)
+    wins = cands[cand]["windows"]
+    busy = np.nonzero((wins >= FIRST_NOTE_ON).sum(1) >= MIN_NOTES)[0]
+    window = int(busy[len(busy) // 2]) if len(busy) else 0
+    st, r, info = h.choose_upload(st, cand, window, play)
+    return st, r, f"{path.stem} w{window} (F1 {info['fidelity']['fitted']:.2f}, detail {info['fidelity']['detail']})"
+
+
+def sweep_upload(h, st, r0, play, sliders: list[int]) -> dict:
+    """Every named slider moved by each offset (and NUDGE) from the upload as loaded -> {"tokens": {slider:
+    [V, T] over UPLOAD_OFFSETS}, "nudge": {slider: tokens [T]}, "ms": [per set_sliders call]}."""
+    from explorer.handlers import SLIDER_RANGE
+
+    shown = list(r0.sliders)
+    out, nudge, ms = {}, {}, []
+
+    def moved(i: int, off: float) -> np.ndarray:
+        values = list(shown)
+        values[i] = float(np.clip(round(shown[i] + off, 2), -SLIDER_RANGE, SLIDER_RANGE))
+        t0 = time.perf_counter()
+        _, r = h.set_sliders(st, values, play)
+        ms.append((time.perf_counter() - t0) * 1e3)
+        return r.tokens
+
+    for i in sliders:
+        out[i] = np.stack([r0.tokens if off == 0 else moved(i, off) for off in UPLOAD_OFFSETS])
+        nudge[i] = moved(i, NUDGE)
+    return {"tokens": out, "nudge": nudge, "ms": ms}
+
+
+def score_uploads(runs: list[dict], r0s: list, sliders: list[int], attrs_of: list[str], std: dict) -> dict:
+    """Per slider over melodies: Spearman (mean, median, min), per-melody specificity (mean capped, median) and
+    the nudge's note F1 with the upload (mean)."""
+    from vae.attributes import ATTRIBUTES, compute_attributes
+    from vae.controls import spearman
+    from vae.fidelity import note_f1
+
+    names = [a for a in ATTRIBUTES if a in std]
+    vals = np.asarray(UPLOAD_OFFSETS)
+    table = {}
+    for i, own in zip(sliders, attrs_of, strict=True):
+        rho, spec, f1 = [], [], []
+        for run, r0 in zip(runs, r0s, strict=True):
+            a = compute_attributes(run["tokens"][i])
+            y = a[own]
+            rho.append(spearman(vals, y) if np.isfinite(y).all() else 0.0)
+            change = {n: (a[n][-1] - a[n][0]) / max(std[n], 1e-9) for n in names if n in a}
+            others = max((abs(v) for n, v in change.items() if n != own and np.isfinite(v)), default=0.0)
+            mine = abs(change[own]) if np.isfinite(change[own]) else 0.0
+            spec.append(min(mine / max(others, 1e-9), SPEC_CAP))
+            f1.append(float(note_f1(r0.tokens, run["nudge"][i])[0]))
+        table[own] = {"spearman_mean": float(np.mean(rho)), "spearman_median": float(np.median(rho)),
+                      "spearman_min": float(np.min(rho)), "specificity_mean": float(np.mean(spec)),
+                      "specificity_median": float(np.median(spec)), "nudge_f1": float(np.mean(f1)),
+                      "spearman": [round(float(v), 3) for v in rho], "specificity": [round(float(v), 2) for v in spec]}
+    return table
+
+
+def measure_upload_sliders(s: ExplorerServices, n: int = UPLOADS_N, pop_dir: Path = POP909,
+                           folder: Path | None = None) -> dict:
+    """The named sliders on uploads, through the page's own handlers (upload, choose_upload, set_sliders): per
+    named slider and set (n unseen folk tunes of the test split written as MIDI files; n POP909 songs' sung
+    lines), Spearman of its attribute with the move over UPLOAD_OFFSETS and per-melody specificity (own change
+    over the largest other, each in corpus SDs, per melody: side effects of different melodies never cancel).
+    Returns {"folk": score_uploads table, "pop": table or a sentence saying why it was skipped}."""
+    from explorer.handlers import Handlers, Playback
+
+    folder = Path(folder or tempfile.mkdtemp(prefix="upload-sliders-"))
+    h = Handlers(s, out_dir=folder / "out")
+    play = Playback()
+    std = s.sliders.attr_std or corpus_std(s.attrs)
+    named = [d for d in s.direction_labels() if d["name"] and d["fitted"] == d["name"]]
+    sliders, names = [d["index"] for d in named], [d["name"] for d in named]
+    out: dict = {"n": n, "offsets": list(UPLOAD_OFFSETS), "spec_cap": SPEC_CAP,
+                 "follow": {"hold": h.detail_follow.hold, "fade": h.detail_follow.fade}}
+    for kind, files in (("folk", folk_upload_files(s, folder, n)), ("pop", pop_upload_files(n, pop_dir))):
+        if not files:
+            out[kind] = f"skipped: no POP909 songs in {pop_dir}"
+            continue
+        loaded = [load_upload(h, p, play) for p in files]
+        runs = [sweep_upload(h, st, r0, play, sliders) for st, r0, _ in loaded]
+        out[kind] = score_uploads(runs, [r0 for _, r0, _ in loaded], sliders, names, std)
+        out[f"{kind}_melodies"] = [label for _, _, label in loaded]
+    return out
+
+
+def format_upload_sliders(u: dict) -> list[str]:
+    """Lines of the upload table: per named slider, folk and pop Spearman (mean / min) and per-melody specificity."""
+    from vae.controls import WORDS
+
+    lines = [f"named sliders on uploads (through upload, choose_upload and set_sliders; moves of "
+             f"{', '.join(f'{v:+g}' for v in u['offsets'] if v)} from the upload's own value; {u['n']} melodies a set; "
+             f"detail faded over {u['follow']['fade']:g} slider units): Spearman mean/median/min, per-melody specificity "
+             f"mean (capped {u['spec_cap']:g}x)/median"]
+    sets = [k for k in ("folk", "pop") if isinstance(u.get(k), dict)]
+    lines.append(f"  {'slider':<12}" + "".join(f" {k + ' spearman':>20} {k + ' specific':>15}" for k in sets))
+    for a in u[sets[0]] if sets else []:
+        cells = "".join(f" {u[k][a]['spearman_mean']:>7.2f}/{u[k][a]['spearman_median']:.2f}/{u[k][a]['spearman_min']:<7.2f}"
+                        f" {u[k][a]['specificity_mean']:>6.1f}x/{u[k][a]['specificity_median']:<7.1f}" for k in sets)
+        lines.append(f"  {WORDS[a][0]:<12}{cells}")
+    lines += [f"  {k}: {u[k]}" for k in ("folk", "pop") if isinstance(u.get(k), str)]
+    return lines
+
+
 def format_report(r: dict) -> str:
     """Readable tables of a build_report dict."""
     m = r["model"]
@@ -132,6 +291,8 @@ def format_report(r: dict) -> str:
              f"attribute sliders earned their name; labels:"]
     for d in r["sliders"]:
         lines.append(f"  {d['index'] + 1:>3} {d['variance_share']:>7.3f}  {d['label']}")
+    if r.get("upload_sliders"):
+        lines += [""] + format_upload_sliders(r["upload_sliders"])
     lines += ["", "attribute pushes as the app makes them (steered like the sliders, kept singable; decoded, held-out "
                   "melodies): change achieved per unit push",
               f"  {'attribute':<22} {'quartile gap':>12} {'per unit':>9} {'ratio':>6} {'up share':>8}"]

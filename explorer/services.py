@@ -27,7 +27,7 @@ from vae.config import REGULARISED
 from vae.constants import FIRST_NOTE_ON, HOLD, NOTE_OFF
 from vae.controls import corpus_std, fit_pca
 from vae.corpus import TRAIN, Corpus
-from vae.fidelity import fit_melodies
+from vae.fidelity import DETAIL_FOLLOW, KEEP_DETAIL, DetailFollow, fit_melodies
 from vae.meter import Meter
 from vae.split import SPLIT_NAMES
 from vae.sweep import steer
@@ -290,21 +290,35 @@ class ExplorerServices:
     def z_from_sliders(self, z: np.ndarray, values: np.ndarray, current: np.ndarray | None = None,
                        detail: np.ndarray | None = None) -> np.ndarray:
         """z [Z] moved from slider values `current` (default: its own) to `values` [K]; a melody's detail [U, C]
-        stays as it is and is decoded with every candidate.
+        stays as it is and is decoded with every candidate (slider_move with KEEP_DETAIL).
 
         With steered sliders (vae.sweep.steer) the decoded melody follows the attribute sliders and holds
         the other attributes, and the attribute sliders' own values land near the request; otherwise the move
         is linear and every slider's value becomes exactly what was asked.
         """
+        return self.slider_move(z, values, current, detail, KEEP_DETAIL)[0]
+
+    def slider_move(self, z: np.ndarray, values: np.ndarray, current: np.ndarray | None = None,
+                    detail: np.ndarray | None = None,
+                    follow: DetailFollow = DETAIL_FOLLOW) -> tuple[np.ndarray, np.ndarray | None]:
+        """A slider move of the melody (z [Z], detail [U, C] or None) from slider values `current` (default: z's
+        own) to `values` [K] -> (z [Z], detail or None). The detail follows the move as `follow` says (faded by
+        the distance moved, in slider units: vae.fidelity.DetailFollow), and the steered search (vae.sweep.steer)
+        decodes every candidate with the detail it will play with, aiming from the melody as heard now: so
+        the attributes asked for change by what was asked from what the user heard, detail or none."""
         z = np.asarray(z, np.float32)
         values = np.asarray(values, np.float32)
         cur = self.sliders_of(z) if current is None else np.asarray(current, np.float32)
         if np.array_equal(values, cur):  # nothing moved (Render pressed again): no candidates to decode
-            return z
+            return z, detail
+        after = follow.apply(detail, float(np.linalg.norm(values.astype(np.float64) - cur)))
         if not self.sliders.steered:
-            return (z + (values - cur) @ self.sliders.controls.basis).astype(np.float32)
+            return (z + (values - cur) @ self.sliders.controls.basis).astype(np.float32), after
         std = self.sliders.attr_std or corpus_std(self.attrs)
-        return steer(self._greedy_with(detail), self.sliders.controls, z[None], cur[None], values[None], std)[0]
+        heard = None if after is detail else self._greedy(z[None], detail)
+        moved = steer(self._greedy_with(after), self.sliders.controls, z[None], cur[None], values[None], std,
+                      before=heard)
+        return moved[0], after
 
     # --- neighbours and map ------------------------------------------------------------------------
     def neighbours(self, z: np.ndarray, k: int = 10, exclude_tune: int | None = None) -> list[dict]:

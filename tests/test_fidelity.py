@@ -4,7 +4,16 @@ import numpy as np
 import pytest
 from conftest import notes
 
-from vae.fidelity import dequantise_detail, fit_latent, fit_melodies, note_f1, quantise_detail, round_detail
+from vae.fidelity import (
+    KEEP_DETAIL,
+    DetailFollow,
+    dequantise_detail,
+    fit_latent,
+    fit_melodies,
+    note_f1,
+    quantise_detail,
+    round_detail,
+)
 from vae.tokenizer import MelodyTokenizer
 
 TOK = MelodyTokenizer()
@@ -80,3 +89,17 @@ def test_the_shipped_model_plays_a_pop_vocal_back_note_for_note(tmp_path):
     assert short.any()  # z alone does not say all of the vocal ...
     assert fit.f1.mean() >= 0.95 and fit.f1[short].mean() >= fit.f1_z[short].mean() + 0.1  # ... the detail does
     assert np.array_equal(fit.tokens, model.decode(fit.z, detail=fit.detail))
+
+
+def test_a_detail_follows_a_move_as_its_policy_says():
+    """Kept whole up to `hold`, faded linearly over `fade`, gone after; KEEP_DETAIL never fades; a faded detail is
+    rounded as share links carry it, and None (no detail) stays None."""
+    d = round_detail(np.random.default_rng(0).normal(0, 1, (4, 8)))
+    f = DetailFollow(hold=0.5, fade=1.0)
+    assert [f.weight(x) for x in (0.0, 0.5, 1.0, 1.5, 3.0)] == [1.0, 1.0, 0.5, 0.0, 0.0]
+    assert f.apply(d, 0.2) is d and f.apply(d, 1.5) is None and f.apply(None, 0.0) is None
+    half = f.apply(d, 1.0)
+    assert np.array_equal(half, round_detail(0.5 * d)) and np.allclose(half, 0.5 * d, atol=0.02)
+    assert KEEP_DETAIL.apply(d, 1e6) is d
+    drop = DetailFollow(hold=0.1, fade=0.0)
+    assert drop.apply(d, 0.05) is d and drop.apply(d, 0.11) is None

@@ -525,7 +525,8 @@ def test_compose_plays_every_waypoint_and_the_aaba_form(h, four_slots, tiny_serv
 
 def test_an_uploads_detail_stays_with_its_melody(h):
     """A melody held as (z, per-bar detail) plays the same through render, share link, history and reset;
-    sliders and variations move z and keep the detail; a blend carries it from its slot."""
+    a slider move fades the detail by the distance moved, variations keep it in proportion; a blend carries it
+    from its slot."""
     from explorer import history
     from vae.fidelity import round_detail
 
@@ -541,10 +542,14 @@ def test_an_uploads_detail_stays_with_its_melody(h):
     shared, r_shared, _ = h.from_share_code(new_state(), r.share_code, SAMPLED)
     assert np.array_equal(shared.detail, detail) and np.array_equal(r_shared.tokens, r.tokens)
     values = list(r.sliders)
-    values[0] += 1.5
+    values[0] = round(values[0] + 0.5 * h.detail_follow.fade, 2)
     moved, r_moved = h.set_sliders(st, values, SAMPLED)
-    assert not np.array_equal(moved.z, st.z) and np.array_equal(moved.detail, detail)
-    assert np.array_equal(r_moved.tokens, s.decode(moved.z, 1.0, 3, detail))
+    distance = abs(values[0] - s.sliders_of(st.z)[0])
+    assert 0.0 < h.detail_follow.weight(distance) < 1.0
+    assert not np.array_equal(moved.z, st.z)
+    assert np.array_equal(moved.detail, round_detail(h.detail_follow.weight(distance) * detail))
+    assert np.array_equal(r_moved.tokens, s.decode(moved.z, 1.0, 3, moved.detail))
+    assert np.array_equal(decode_z(r_moved.share_code)["detail"], moved.detail)  # the link plays what was heard
     back, r_back = h.reset(moved, SAMPLED)
     assert np.array_equal(r_back.tokens, r.tokens)
     kept = history.record(history.record(st).but(z=moved.z, move="slider:0"))
@@ -560,3 +565,74 @@ def test_an_uploads_detail_stays_with_its_melody(h):
     assert np.array_equal(b["detail"][0], detail) and not np.any(b["detail"][-1])
     assert np.array_equal(b["tokens"][0], s.decode(st.z, detail=detail))
     assert np.array_equal(b["tokens"][-1], s.decode(plain.z))
+
+
+def test_a_slider_move_lets_go_of_an_uploads_notes(h, tmp_path):
+    """An upload's detail holds its notes only where it stands: a zero move plays the upload note for note, a
+    move of the fade distance or more leaves the melody to z alone, a smaller one keeps part of the detail; the
+    policy before step 17 (KEEP_DETAIL) kept it whole however far the slider went."""
+    from vae.fidelity import KEEP_DETAIL, DetailFollow, round_detail
+
+    s = h.s
+    rng = np.random.default_rng(1)
+    z = s.index.mu[5]
+    # a detail that changes the greedy melody, as a fitted upload's does: the upload is what (z, detail) plays
+    detail = next(d for d in (round_detail(rng.normal(0, 3, s.detail_shape)) for _ in range(50))
+                  if not np.array_equal(s.decode(z, detail=d), s.decode(z)))
+    upload = s.decode(z, detail=detail)
+    st = h.set_z(new_state(), z, "Upload", origin_tokens=upload, detail=detail)
+    r0 = h.render(st, PLAY)
+    assert np.array_equal(r0.tokens, upload)
+    same, r_same = h.set_sliders(st, list(r0.sliders), PLAY)  # the values shown: a zero move
+    assert np.array_equal(same.z, st.z) and np.array_equal(same.detail, detail)
+    assert np.array_equal(r_same.tokens, upload)  # note for note
+    own = s.sliders_of(st.z)
+    i = int(np.argmin(np.abs(own[:9])))  # an attribute slider with room both ways
+    fade = h.detail_follow.fade
+    far, near = list(r0.sliders), list(r0.sliders)
+    far[i] = round(far[i] + 1.5 * fade, 2)
+    near[i] = round(near[i] + 0.25 * fade, 2)
+    moved, r_far = h.set_sliders(st, far, PLAY)
+    assert moved.detail is None  # nothing holds the moved melody to the upload's notes any more
+    assert np.array_equal(r_far.tokens, s.decode(moved.z))
+    assert np.array_equal(h.reset(moved, PLAY)[1].tokens, upload)  # reset brings the upload back whole
+    part, r_near = h.set_sliders(st, near, PLAY)
+    w = h.detail_follow.weight(abs(near[i] - own[i]))
+    assert 0.5 < w < 1.0 and np.array_equal(part.detail, round_detail(w * detail))
+    assert np.array_equal(r_near.tokens, s.decode(part.z, detail=part.detail))
+    old = Handlers(s, out_dir=tmp_path / "old")
+    old.detail_follow = KEEP_DETAIL
+    kept, r_kept = old.set_sliders(st, far, PLAY)
+    assert np.array_equal(kept.detail, detail)  # before: the detail stayed whole
+    assert np.array_equal(r_kept.tokens, s.decode(kept.z, detail=detail))
+    gone = Handlers(s, out_dir=tmp_path / "drop")
+    gone.detail_follow = DetailFollow(hold=0.1, fade=0.0)
+    assert gone.set_sliders(st, near, PLAY)[0].detail is None  # dropped past a small distance
+
+
+def test_a_moved_uploads_steer_aims_from_the_melody_as_heard(h):
+    """When a move changes the detail, the steered search takes the attributes to aim from the melody as it
+    played before the move, not z's rendering with the new detail (vae.sweep.steer's `before`)."""
+    from vae.sweep import STEER_CANDIDATES, steer
+
+    s = h.s
+    ctl, std = s.sliders.controls, s.sliders.attr_std or {}
+    z = s.index.mu[[5, 9, 40]]
+    cur = ctl.coords(z)
+    new = cur.copy()
+    new[:, 0] += 1.0
+    as_is = steer(s.model.decode, ctl, z, cur, new, std)
+    rows = []
+
+    def decode(x):
+        rows.append(len(x))
+        return s.model.decode(x)
+
+    heard = s.model.decode(z)
+    assert np.array_equal(steer(decode, ctl, z, cur, new, std, before=heard), as_is)
+    assert sum(rows) == STEER_CANDIDATES * len(z)  # the melodies as heard are taken, not decoded again
+    rows.clear()
+    steer(decode, ctl, z, cur, new, std)
+    assert sum(rows) == (STEER_CANDIDATES + 1) * len(z)
+    with pytest.raises(ValueError):  # a `before` of another batch size is refused
+        steer(s.model.decode, ctl, z, cur, new, std, before=heard[:2])

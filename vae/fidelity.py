@@ -11,12 +11,14 @@ Off the domain even the best z leaves notes out (measured: a folk-trained decode
 a pop vocal's notes from any z): the decoder cannot say syncopations and leaps it never learned from 64
 numbers. `fit_detail` then fits a small offset to each bar's context (the conductor's output, MusicVAE's
 per-bar latent), as little as it takes: it stops as soon as the melody comes back whole. The melody is
-(z, detail): sliders, pushes and blends move z and keep the detail, so what z's directions do still happens.
-`fit_melody` does both.
+(z, detail). Pushes and blends move z and keep the detail; a slider move fades it with the distance moved
+(`DetailFollow`), since a detail fitted to hold the upload's notes would otherwise pull a moved melody back
+toward them (bench/slider_uploads.md). `fit_melody` does both.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -219,3 +221,34 @@ def fit_melodies(model, tokens: np.ndarray, detail: bool = True, z_steps: int = 
     if progress:
         progress(1.0)
     return fit
+
+
+@dataclass(frozen=True)
+class DetailFollow:
+    """How a melody's per-bar detail follows a slider move of `distance` slider units (the Euclidean length of
+    the change in slider values): kept whole up to `hold`, then faded linearly to nothing over `fade` more.
+    The detail was fitted to bring the upload's own notes back from its own z; kept whole while z moves, it
+    holds a moved melody to those notes (bench.slider_uploads measures the choices side by side)."""
+
+    hold: float = 0.0  # slider units moved before the detail starts to fade
+    fade: float = 1.0  # slider units over which it then fades to nothing (math.inf: never)
+
+    def weight(self, distance: float) -> float:
+        """The share of the detail kept after a move of `distance` slider units, in [0, 1]."""
+        d = float(distance) - self.hold
+        if d <= 0:
+            return 1.0
+        return 0.0 if self.fade <= 0 else max(0.0, 1.0 - d / self.fade)
+
+    def apply(self, detail: np.ndarray | None, distance: float) -> np.ndarray | None:
+        """The detail [U, C] a melody plays with after a move of `distance` slider units (None: none), rounded as a
+        share link carries it (round_detail), so the link restores exactly the melody heard."""
+        w = self.weight(distance)
+        if detail is None or w <= 0.0:
+            return None
+        return detail if w >= 1.0 else nonzero(round_detail(w * np.asarray(detail, np.float32)))
+
+
+KEEP_DETAIL = DetailFollow(hold=math.inf)  # the detail stays whole however far z moves (before step 17)
+# A slider move fades the detail over this many slider units (bench/slider_uploads.md: chosen side by side)
+DETAIL_FOLLOW = DetailFollow(hold=0.0, fade=1.0)

@@ -41,7 +41,7 @@ STEER_ASKED_WEIGHT = 4.0  # a miss on the attribute the user moved counts this m
 
 def steer(decode, controls: Controls, z: np.ndarray, current: np.ndarray, new: np.ndarray,
           attr_std: dict[str, float], candidates: int = STEER_CANDIDATES, spread: float = STEER_SPREAD,
-          seed: int = 0, limits: VoiceLimits | None = None) -> np.ndarray:
+          seed: int = 0, limits: VoiceLimits | None = None, before: np.ndarray | None = None) -> np.ndarray:
     """Move z [B, Z] from slider values `current` to `new` [B, K] so the decoded melodies follow the attribute
     sliders: each changed attribute by (change × the slider's unit), every other attribute held where it was.
 
@@ -50,7 +50,9 @@ def steer(decode, controls: Controls, z: np.ndarray, current: np.ndarray, new: n
     whose attributes miss their targets least (sum of misses in SDs) wins. Only the attribute sliders'
     directions are searched, so the free sliders' values are exactly as asked. Deterministic per seed.
     With `limits` (vae.voice), every semitone a candidate goes beyond a voice's range or leap costs
-    LIMIT_WEIGHT, so a singable candidate wins when there is one.
+    LIMIT_WEIGHT, so a singable candidate wins when there is one. `before`: the melodies as heard now [B, T],
+    when they are not decode(z) (a move that also changes the detail they are decoded with: the targets are
+    then the heard melody's attributes plus the change asked); None decodes them with `decode`.
     """
     z = np.atleast_2d(np.asarray(z, np.float64))
     cur, new = np.atleast_2d(current).astype(np.float64), np.atleast_2d(new).astype(np.float64)
@@ -70,9 +72,16 @@ def steer(decode, controls: Controls, z: np.ndarray, current: np.ndarray, new: n
     u = (scales[:, None, None] - 1.0) * delta[None] + nudge[:, None, :]  # [C, B, A]
     cand = base[None] + u @ controls.basis[idx].astype(np.float64)  # [C, B, Z]
     # The melodies as they are and every candidate in one batch (a greedy row does not depend on its batch).
-    tokens = decode(np.concatenate([z, cand.reshape(-1, z.shape[1])]).astype(np.float32))
-    before = compute_attributes(tokens[:b])
-    target = np.stack([before[a] for a in names], axis=1) + delta * std
+    flat = cand.reshape(-1, z.shape[1])
+    if before is None:
+        tokens = decode(np.concatenate([z, flat]).astype(np.float32))
+    else:
+        heard = np.asarray(before, np.int64)
+        if heard.ndim != 2 or len(heard) != b:
+            raise ValueError(f"before: expected the {b} melodies' tokens [{b}, T], got shape {heard.shape}")
+        tokens = np.concatenate([heard, decode(flat.astype(np.float32))])
+    heard = compute_attributes(tokens[:b])
+    target = np.stack([heard[a] for a in names], axis=1) + delta * std
     got = compute_attributes(tokens[b:])
     a = np.stack([got[n] for n in names], axis=1).reshape(candidates, b, len(idx))
     miss = np.abs(a - target[None]) / std
