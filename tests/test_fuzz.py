@@ -119,3 +119,26 @@ def test_any_value_as_a_number(name, value, integer):
         assert name in str(exc) and str(lo) in str(exc)
         return
     assert lo <= v <= hi and np.isfinite(v) and (not integer or v == int(v))
+
+
+_METER = st.one_of(st.integers(-5, 10**6).map(str), st.sampled_from(["", "C", "C|", "none", "(2+3", "1e9", "0", "x"]))
+_ABC_BODY = st.text(alphabet="ABCDEFGabcdefgz,'/<>()[]|:^_=-0123456789 ü\"%\n", max_size=60)
+
+
+@FUZZ
+@given(st.sampled_from("ML"), _METER, _METER, _ABC_BODY, st.booleans())
+def test_any_meter_length_and_body_as_typed_abc(field, num, den, body, inline):
+    """Typed ABC with any meter or unit length (M:99999/1 froze a worker; M:0/0 and L:0/0 divided by zero) and
+    any body (an 'ü' gave a traceback): a tune, or one sentence. Absurd fields are refused before music21 runs."""
+    from vae.abc_reader import MAX_METER_BEATS, read_abc_text
+
+    head = f"[{field}:{num}/{den}]" if inline else f"{field}:{num}/{den}\n"
+    text = f"X:1\n{'' if inline else head}K:C\n{head if inline else ''}{body}"
+    try:
+        tune = read_abc_text(text)
+    except MusicReadError as exc:
+        assert str(exc) and "Traceback" not in str(exc)
+        return
+    assert tune.notes
+    if field == "M" and num.isdigit() and den.isdigit():
+        assert int(num) <= MAX_METER_BEATS  # a larger meter never reached the parser
