@@ -11,15 +11,17 @@ import json
 
 import numpy as np
 
+from explorer import generation
 from explorer.errors import UserError
-from explorer.handlers import Handlers, Playback
-from explorer.session import new_state
+from explorer.handlers import Handlers, Playback, Rendered, detail_row, quantise
+from explorer.session import Session, new_state
+from explorer.sharecode import decode_z, encode_z
+from explorer.slider_move import page_slider_move
 from explorer.validate import LIMITS, number  # noqa: F401  (re-exported: the API's ranges)
+from vae.fidelity import nonzero, round_detail
 
 Z_LIMIT = 100.0  # a latent coordinate beyond this is nowhere near a melody (the corpus's means lie within ±6.4)
 SLIDER_LIMIT = 1e4  # a first bound on slider values; those that take z beyond Z_LIMIT are refused after
-
-
 
 
 def _vector(d: dict, key: str, size: int, limit: float) -> np.ndarray:
@@ -32,70 +34,140 @@ def _vector(d: dict, key: str, size: int, limit: float) -> np.ndarray:
     return v.astype(np.float32)
 
 
-def parse_z(h: Handlers, text: str | dict | list | None) -> np.ndarray:
-    """z [Z] from JSON: {"z": [...]} (a latent), or {"sliders": [...], "base_z": [...]?} (slider values set on
-    base_z, default the latent origin), or a bare list (a latent)."""
-    example = 'Give a JSON object like {"z": [...]} or {"sliders": [...]}.'
+def _json(text: str | dict | list | None, example: str) -> object:
     if text is None or (isinstance(text, str) and not text.strip()):
         raise UserError(example)
-    if isinstance(text, str):
-        if len(text) > 200_000:
-            raise UserError("The JSON input is too long (over 200,000 characters).")
-        try:
-            d = json.loads(text)
-        except (ValueError, RecursionError):  # ValueError: bad JSON, or an integer of over 4,300 digits
-            raise UserError(f"The input is not valid JSON. {example}") from None
-    else:
-        d = text
+    if not isinstance(text, str):
+        return text
+    if len(text) > 200_000:
+        raise UserError("The JSON input is too long (over 200,000 characters).")
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):  # ValueError: bad JSON, or an integer of over 4,300 digits
+        raise UserError(f"The input is not valid JSON. {example}") from None
+
+
+def _from_code(h: Handlers, value, key: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """(z, detail or None) of a melody code (explorer.sharecode: what /encode returns as "melody")."""
+    if not isinstance(value, str):
+        raise UserError(f'"{key}" must be a melody code: the text /encode returns as "melody".')
+    try:
+        c = decode_z(value)
+    except UserError as exc:
+        raise UserError(f'"{key}" is not a melody code: {exc}.') from None
+    detail = c["detail"]
+    if len(c["z"]) != h.s.latent_dim or (detail is not None and detail.shape != tuple(h.s.detail_shape)):
+        raise UserError(f'"{key}" holds a melody of another model: it cannot be played here.')
+    if (np.abs(c["z"]) > Z_LIMIT).any():
+        raise UserError(f'"{key}" holds a melody beyond ±{Z_LIMIT:g} in the latent space, where there is no music.')
+    return c["z"], detail
+
+
+def parse_melody(h: Handlers, text: str | dict | list | None) -> tuple[np.ndarray, np.ndarray | None]:
+    """(z [Z], detail [U, C] or None) from JSON, one of:
+
+    {"melody": code} (or {"code": code}, or a bare JSON string): a melody code as /encode returns it and the page's
+    share link carries (?m=code): z and an upload's per-bar detail, decoded as the page plays it;
+    {"z": [...]} or a bare list: a latent, no detail;
+    {"sliders": [...]} with "melody": the slider values set on that melody as the page's sliders set them
+    (explorer.slider_move: steered, the detail fading with the distance moved); with "base_z" (default the latent
+    origin) and no detail, ExplorerServices.z_from_sliders. Values sent back as returned move nothing; change one
+    and only that one is asked to move.
+    A "z" or "base_z" sent beside a "melody" must be that melody's (as every answer of the API returns them)."""
+    example = 'Give a JSON object like {"melody": "..."}, {"z": [...]} or {"sliders": [...]}.'
+    d = _json(text, example)
     if isinstance(d, list):
         d = {"z": d}
+    elif isinstance(d, str):
+        d = {"melody": d}
     if not isinstance(d, dict):
         raise UserError(example)
     zdim, k = h.s.latent_dim, len(h.labels)
-    if "z" in d:
-        return _vector(d, "z", zdim, Z_LIMIT)
-    if "sliders" in d:
+    key = next((key for key in ("melody", "code") if key in d), None)
+    if key is not None:
+        base, detail = _from_code(h, d[key], key)
+        for other in ("z", "base_z"):
+            if other in d and not np.array_equal(_vector(d, other, zdim, Z_LIMIT), base):
+                raise UserError(f'"{other}" and "{key}" are two different melodies: send one of them (the '
+                                f'melody code carries z and the detail).')
+        if "sliders" not in d:
+            return base, detail
+    elif "z" in d:
+        return _vector(d, "z", zdim, Z_LIMIT), None
+    elif "sliders" in d:
         base = _vector(d, "base_z", zdim, Z_LIMIT) if "base_z" in d else np.zeros(zdim, np.float32)
-        z = h.s.z_from_sliders(base, _vector(d, "sliders", k, SLIDER_LIMIT))
-        if not (np.abs(z) <= Z_LIMIT).all():  # so every z the API returns is one it accepts back
-            raise UserError(f"These slider values move the melody beyond ±{Z_LIMIT:g} in the latent space, where "
-                            "there is no music: the page's sliders span ±3.")
-        return z
-    raise UserError(example)
+        detail = None
+    else:
+        raise UserError(example)
+    values = _vector(d, "sliders", k, SLIDER_LIMIT)
+    if key is not None:  # the page's own move: its detail fades as the page's does, and a code carries the result
+        _, z, detail = page_slider_move(h, base, detail, values)
+    else:
+        z = h.s.z_from_sliders(base, values)
+    if not (np.abs(z) <= Z_LIMIT).all():  # so every z the API returns is one it accepts back
+        raise UserError(f"These slider values move the melody beyond ±{Z_LIMIT:g} in the latent space, where "
+                        "there is no music: the page's sliders span ±3.")
+    return z, detail
 
 
-def melody_json(h: Handlers, z: np.ndarray, tokens: np.ndarray) -> dict:
-    """z, slider values, notes [[pitch, start, end], ...] (16th steps) and tokens of one melody."""
-    return {"z": [round(float(v), 5) for v in z], "sliders": [round(float(v), 3) for v in h.s.sliders_of(z)],
-            "notes": [list(map(int, n)) for n in h.s.notes(tokens)], "tokens": [int(t) for t in tokens]}
+def parse_z(h: Handlers, text: str | dict | list | None) -> np.ndarray:
+    """z [Z] of parse_melody's melody (its detail, if any, dropped)."""
+    return parse_melody(h, text)[0]
 
 
-def _first_window(h: Handlers, path: str | None) -> tuple[dict, dict, np.ndarray]:
+def melody_code(z: np.ndarray, detail: np.ndarray | None = None) -> str | None:
+    """The melody code of (z, detail) when a code carries them exactly (z in float16, the detail as the explorer
+    rounds it), else None: a code sent back must decode to the very same melody."""
+    z = np.asarray(z, np.float32)
+    if not np.array_equal(quantise(z), z) or (detail is not None and not np.array_equal(round_detail(detail), detail)):
+        return None
+    return encode_z(z, detail=detail)
+
+
+def melody_json(h: Handlers, z: np.ndarray, tokens: np.ndarray, detail: np.ndarray | None = None) -> dict:
+    """z, slider values, notes [[pitch, start, end], ...] (16th steps) and tokens of one melody, and "melody": its
+    code (z and detail) when a code carries it exactly. Numbers at full precision, so that any of them sent back
+    unchanged decodes the very same melody."""
+    out = {"z": [float(v) for v in z], "sliders": [float(v) for v in h.s.sliders_of(z)],
+           "notes": [list(map(int, n)) for n in h.s.notes(tokens)], "tokens": [int(t) for t in tokens]}
+    code = melody_code(z, detail)
+    if code is not None:
+        out["melody"] = code
+    return out
+
+
+def page_melody(h: Handlers, path: str | None) -> tuple[Session, Rendered, dict]:
+    """A MIDI file as the page's upload makes it (Handlers.upload, then choose_upload: its best candidate's first
+    window, z fitted and the per-bar detail z cannot say): (session, the page's render, choose_upload's info)."""
     if not path:
         raise UserError("Give a MIDI file.")
-    up = h.upload(new_state(), path).upload
-    cand = up["candidates"][0]
-    return up, cand, cand["windows"][0]
+    return h.choose_upload(h.upload(new_state(), path), 0, 0, Playback())
 
 
 def encode(h: Handlers, path: str | None) -> dict:
-    """A MIDI file -> its best melody candidate's first window: z, sliders, notes, map position, reconstruction."""
-    up, cand, tokens = _first_window(h, path)
-    z = h.s.encode(tokens)
-    x, y = h.s.place(z)
+    """A MIDI file -> its best melody candidate's first window as the page plays it: "melody" (its code: z and
+    detail, accepted back by every endpoint), z, sliders, the extracted notes and tokens, the map position,
+    "reconstruction" (the notes the page plays) and "fidelity" (exact-note F1 of mu's, z's and the played rendering)."""
+    st, r, info = page_melody(h, path)
+    up = st.upload
+    cand = up["candidates"][info["candidate"]]
+    tokens = cand["windows"][info["window"]]
     return {"file": up["name"], "candidate": cand["label"], "windows": len(cand["windows"]),
-            "candidates": [c["label"] for c in up["candidates"]], "map": [x, y],
-            "reconstruction": [list(map(int, n)) for n in h.s.notes(h.s.decode(z))], **melody_json(h, z, tokens)}
+            "candidates": [c["label"] for c in up["candidates"]], "map": [float(v) for v in r.map_xy],
+            "reconstruction": [list(map(int, n)) for n in r.notes],
+            "reconstruction_tokens": [int(t) for t in r.tokens], "fidelity": info["fidelity"],
+            **melody_json(h, st.z, tokens, st.detail), "melody": r.share_code}
 
 
 def decode(h: Handlers, text, temperature=0.0, seed=0, tempo=120.0, program=0) -> tuple[str, str, dict]:
-    """z (or slider values) -> (MIDI path, WAV path, melody JSON); any General MIDI program 0-127 plays as itself."""
-    z = parse_z(h, text)
+    """A melody (parse_melody: a code, z or slider values) -> (MIDI path, WAV path, melody JSON), decoded with its
+    detail as the page plays it; any General MIDI program 0-127 plays as itself."""
+    z, detail = parse_melody(h, text)
     temperature, seed = number("temperature", temperature), number("seed", seed, integer=True)
     tempo, program = number("tempo", tempo), number("program", program, integer=True)
-    tokens = h.s.decode(z, temperature, seed)
+    tokens = h.s.decode(z, temperature, seed, detail)
     wav, mid = h.write_outputs(h.s.notes(tokens), Playback(tempo=tempo, gm_program=program), "decode")
-    return mid, wav, melody_json(h, z, tokens)
+    return mid, wav, melody_json(h, z, tokens, detail)
 
 
 def sample(h: Handlers, n=4, temperature=0.5, seed=0) -> list[dict]:
@@ -106,12 +178,18 @@ def sample(h: Handlers, n=4, temperature=0.5, seed=0) -> list[dict]:
 
 
 def similar(h: Handlers, text, similarity=0.8, n=4, temperature=0.5, seed=0) -> list[dict]:
-    """n variations of a melody (similarity 1 = identical, 0 = unrelated)."""
-    z0 = parse_z(h, text)
+    """n variations of a melody (similarity 1 = identical, 0 = unrelated); a melody's detail is kept in proportion,
+    as the page's variations keep it (Handlers.similar)."""
+    z0, detail = parse_melody(h, text)
     similarity, n = number("similarity", similarity), number("n", n, True)
     temperature, seed = number("temperature", temperature), number("seed", seed, True)
-    z, tokens = h.s.similar(z0, n, similarity, temperature, seed)
-    return [melody_json(h, zz, t) for zz, t in zip(z, tokens, strict=True)]
+    if detail is None:
+        z, tokens = h.s.similar(z0, n, similarity, temperature, seed)
+    else:
+        detail = nonzero(round_detail(similarity * detail))
+        z = generation.similar(z0, n, similarity, seed)
+        tokens = h.s.decode(z, temperature, seed, detail)
+    return [melody_json(h, zz, t, detail) for zz, t in zip(z, tokens, strict=True)]
 
 
 def interpolate(h: Handlers, a: str | None, b: str | None, steps=7) -> tuple[str, str, list[dict]]:
@@ -125,16 +203,18 @@ def interpolate(h: Handlers, a: str | None, b: str | None, steps=7) -> tuple[str
         st, _, _ = h.choose_upload(st, 0, 0, Playback())
         st = h.set_slot(st, slot)
     res = h.blend(st, steps, Playback())
-    return res["midi"], res["wav"], [melody_json(h, z, t) for z, t in zip(res["z"], res["tokens"], strict=True)]
+    return res["midi"], res["wav"], [melody_json(h, z, t, detail_row(res["detail"], i))
+                                     for i, (z, t) in enumerate(zip(res["z"], res["tokens"], strict=True))]
 
 
 def neighbours(h: Handlers, text=None, path: str | None = None, k=10) -> list[dict]:
-    """The k corpus melodies nearest to a z (JSON) or to a MIDI file's melody, nearest first."""
+    """The k corpus melodies nearest to a melody (parse_melody) or to a MIDI file's melody as /encode makes it,
+    nearest first."""
     k = number("k", k, True)
     if isinstance(text, str) and text.strip() or isinstance(text, dict | list):
         z = parse_z(h, text)
     elif path:
-        z = h.s.encode(_first_window(h, path)[2])
+        z = page_melody(h, path)[0].z
     else:
-        raise UserError('Give {"z": [...]} or a MIDI file.')
+        raise UserError('Give {"melody": "..."}, {"z": [...]} or a MIDI file.')
     return [{key: (v.item() if isinstance(v, np.generic) else v) for key, v in n.items()} for n in h.s.neighbours(z, k)]

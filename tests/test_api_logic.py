@@ -7,7 +7,9 @@ import pytest
 
 from explorer import api
 from explorer.errors import UserError
-from explorer.handlers import Handlers
+from explorer.handlers import Handlers, quantise
+from explorer.sharecode import encode_z
+from vae.fidelity import round_detail
 
 
 @pytest.fixture(scope="module")
@@ -51,3 +53,37 @@ def test_decode_plays_any_general_midi_program(h, tiny_services):
         programs = {m.program for t in mido.MidiFile(mid).tracks for m in t if m.type == "program_change"}
         assert programs == {program}
         assert melody["tokens"] == tiny_services.decode(np.asarray(z, np.float32)).tolist()
+
+
+def test_a_melody_code_decodes_with_its_detail(h, tiny_services):
+    z = quantise(tiny_services.index.mu[5])
+    detail = round_detail(np.random.default_rng(1).normal(0, 0.5, tiny_services.detail_shape).astype(np.float32))
+    code = encode_z(z, detail=detail, title="x")
+    for text in (json.dumps({"melody": code}), json.dumps({"code": code}), json.dumps(code), {"melody": code}):
+        got_z, got_detail = api.parse_melody(h, text)
+        assert np.array_equal(got_z, z) and np.array_equal(got_detail, detail)
+    _, _, out = api.decode(h, json.dumps({"melody": code}))
+    assert out["tokens"] == tiny_services.decode(z, detail=detail).tolist()
+    assert out["melody"] == encode_z(z, detail=detail)  # full-precision z and the detail travel back exactly
+    assert api.parse_melody(h, json.dumps({"z": out["z"]}))[0].tolist() == out["z"]
+
+
+def test_slider_values_come_back_at_full_precision(h, tiny_services):
+    z = tiny_services.index.mu[9]
+    out = api.melody_json(h, z, tiny_services.decode(z))
+    assert "melody" not in out  # a raw z is not exactly a code's float16: no code that would decode elsewhere
+    assert out["sliders"] == [float(v) for v in tiny_services.sliders_of(z)]
+    z_back = api.parse_z(h, json.dumps({"sliders": out["sliders"], "base_z": out["z"]}))
+    assert np.array_equal(z_back, z)
+
+
+@pytest.mark.parametrize("body, words", [
+    ({"melody": 5}, "must be a melody code"), ({"melody": "abc"}, "is not a melody code"),
+    ({"code": "A" * 3000}, "is not a melody code"), ({"melody": "OTHER", "z": "SHIFTED"}, "two different melodies"),
+    ({"melody": "SMALL"}, "another model")])
+def test_bad_melody_codes_get_a_sentence(h, tiny_services, body, words):
+    z = quantise(tiny_services.index.mu[2])
+    subs = {"OTHER": encode_z(z), "SHIFTED": (z + 1).tolist(), "SMALL": encode_z(z[:8])}
+    body = {k: subs.get(v, v) if isinstance(v, str) else v for k, v in body.items()}
+    with pytest.raises(UserError, match=words):
+        api.parse_melody(h, json.dumps(body))

@@ -10,9 +10,19 @@ from explorer import api
 from explorer.ui.common import Page, api_errors, checked_number
 
 USAGE = ("Call the explorer from code with `gradio_client` (see README). Each endpoint below is also usable here.\n\n"
-         "```python\nfrom gradio_client import Client, handle_file\nc = Client('http://127.0.0.1:7860/')\n"
+         "```python\nimport json\nfrom gradio_client import Client, handle_file\nc = Client('http://127.0.0.1:7860/')\n"
          "enc = c.predict(handle_file('song.mid'), api_name='/encode')\n"
-         "midi, wav, notes = c.predict(json.dumps({'z': enc['z']}), 0.0, 0, 120, 0, api_name='/decode')\n```")
+         "# enc['melody']: the melody as the page plays it (z and its per-bar detail); enc['reconstruction']: its notes\n"
+         "midi, wav, mel = c.predict(json.dumps({'melody': enc['melody']}), 0.0, 0, 120, 0, api_name='/decode')\n"
+         "assert mel['tokens'] == enc['reconstruction_tokens']  # the same tune the page plays\n"
+         "sliders = list(mel['sliders'])  # full precision: sent back unchanged, nothing moves\n"
+         "sliders[0] += 1.0  # move one slider; only it is asked to move (steered as the page's sliders)\n"
+         "midi, wav, moved = c.predict(json.dumps({'melody': mel['melody'], 'sliders': sliders}), 0.0, 0, 120, 0,\n"
+         "                             api_name='/decode')\n"
+         "more = c.predict(json.dumps({'melody': moved['melody']}), 0.8, 4, 0.5, 0, api_name='/similar')\n```\n\n"
+         "Every melody an endpoint returns can be sent back as it is: `{'melody': code}` (present when a code carries "
+         "it exactly), `{'z': z}` or `{'sliders': sliders, 'base_z': z}`. The code also opens the melody on the page "
+         "(`?m=code`) and works with `POST /v1/decode`.")
 
 
 def _num(name: str, value, label: str, integer: bool = False) -> gr.Number:
@@ -23,12 +33,13 @@ def _num(name: str, value, label: str, integer: bool = False) -> gr.Number:
 def build(page: Page) -> SimpleNamespace:
     gr.Markdown(USAGE)
     c = SimpleNamespace()
-    with gr.Accordion("/encode: MIDI file → melody, z, slider values, map position", open=False):
+    with gr.Accordion("/encode: MIDI file → melody code (as the page plays it), z, slider values, map position", open=False):
         c.enc_in = gr.File(label="MIDI file", type="filepath")
         c.enc_btn = gr.Button("encode")
         c.enc_out = gr.JSON(label="result")
     with gr.Accordion("/decode: z or slider values → MIDI, WAV, notes", open=False):
-        c.dec_in = gr.Textbox(label='JSON: {"z": [...]} or {"sliders": [...16 values]}', lines=2)
+        c.dec_in = gr.Textbox(label='JSON: {"melody": "code from /encode"}, {"z": [...]} or {"sliders": [...16 values], '
+                              '"melody": "..."}', lines=2)
         with gr.Row():
             c.dec_temp = _num("temperature", 0.0, "temperature")
             c.dec_seed = _num("seed", 0, "seed", True)
@@ -44,7 +55,7 @@ def build(page: Page) -> SimpleNamespace:
             c.temp = _num("temperature", 0.5, "temperature")
             c.seed = _num("seed", 0, "seed", True)
             c.sim = _num("similarity", 0.8, "similarity (for /similar)")
-        c.sim_in = gr.Textbox(label='JSON for /similar: {"z": [...]}', lines=1)
+        c.sim_in = gr.Textbox(label='JSON for /similar: {"melody": "..."} or {"z": [...]}', lines=1)
         with gr.Row():
             c.sample_btn = gr.Button("sample")
             c.similar_btn = gr.Button("similar")
@@ -59,7 +70,7 @@ def build(page: Page) -> SimpleNamespace:
         c.int_wav = gr.File(label="WAV")
         c.int_out = gr.JSON(label="steps")
     with gr.Accordion("/neighbours: z or MIDI → nearest corpus melodies", open=False):
-        c.nb_json = gr.Textbox(label='JSON {"z": [...]} (or leave empty and give a file)', lines=1)
+        c.nb_json = gr.Textbox(label='JSON {"melody": "..."} or {"z": [...]} (or leave empty and give a file)', lines=1)
         c.nb_file = gr.File(label="MIDI file", type="filepath")
         c.nb_k = _num("k", 10, "k", True)
         c.nb_btn = gr.Button("neighbours")
