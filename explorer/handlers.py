@@ -286,17 +286,15 @@ class Handlers:
         while a slider is dragged: `render`; the session then holds it in `preview` for `finish`). A melody's
         per-bar detail fades with the distance moved from the values it had (vae.fidelity.DetailFollow), so a
         zero move keeps an upload note for note and a large one leaves it to z."""
-        values = np.asarray(values, dtype=np.float32)
-        # A slider the user did not touch still shows its rounded (and clipped) value: keep the exact one,
-        # so moving one slider moves z along that direction only.
+        from explorer.slider_move import page_slider_move
+
+        # A slider the user did not touch still shows its rounded (and clipped) value: its exact one is kept, so
+        # moving one slider moves z along that direction only. An upload's detail fades as the sliders move away
+        # (self.detail_follow): fitted to hold the upload's own notes, kept whole it would pull the moved melody
+        # back toward them. The same function serves the API's slider moves.
         current = state.sliders if state.sliders is not None else self.s.sliders_of(state.z)
-        shown = np.clip(np.round(current, 2), -SLIDER_RANGE, SLIDER_RANGE)
-        values = np.where(np.abs(values - shown) < 1e-3, current, values).astype(np.float32)
         t0 = time.perf_counter()
-        # An upload's detail fades as the sliders move away (self.detail_follow): fitted to hold the upload's own
-        # notes, kept whole it would pull the moved melody back toward them.
-        z, detail = self.s.slider_move(state.z, values, current, state.detail, self.detail_follow)
-        z = quantise(z)
+        values, z, detail = page_slider_move(self, state.z, state.detail, values, current)
         steer_ms = (time.perf_counter() - t0) * 1e3
         moved = np.nonzero(np.abs(values - current) > 1e-6)[0]
         state = state.but(z=z, detail=detail, sliders=values, transform_base=None, preview=None,
