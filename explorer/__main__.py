@@ -29,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--cache-dir", type=Path, default=None, help="where the encoded corpus is cached (default .cache/index)")
     r.add_argument("--n", type=int, default=200, help="melodies decoded per measurement")
     r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--uploads", type=int, default=None,
+                   help="unseen folk tunes and pop songs each uploaded to measure the sliders (default 12; 0 = skip)")
     r.add_argument("--threads", type=int, default=None, help="torch threads for encoding (default: all cores)")
     r.add_argument("--json", type=Path, default=Path("runs/explorer_report.json"),
                    help="also write the report here (default: runs/explorer_report.json, outside the package)")
@@ -46,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     except (CheckpointError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    report = build_report(services, n=a.n, seed=a.seed)
+    report = build_report(services, n=a.n, seed=a.seed, **({} if a.uploads is None else {"uploads": a.uploads}))
     report["model"]["checkpoint"] = str(ckpt)
     print(format_report(report))
     out = a.json

@@ -48,10 +48,17 @@ class Sliders:
         """Per slider: index, label, info (the measured figures in words), name (attribute earned or None),
         fitted (attribute it was fitted for or None), spearman, specificity, effect, variance_share."""
         out = []
+        named: dict[str, int] = {}  # attribute -> the slider that carries its name (the first to earn it)
         for i, row in enumerate(self.sweep):
             name, fitted, target = row["name"], row["attribute"], row["target"]
             eff = row["effect"][target]
-            if name:
+            if name and name in named:  # a second slider that earned the same name: no two labels alike
+                label = f"Direction {i + 1} (also {slider_words(name).split(':')[0].lower()})"
+                info = (f"Also moves {_what(name)} (-2 → +2: {eff:+.2f} SD, {row['specificity']:.1f}× any other "
+                        f"attribute, Spearman {row['spearman']:.2f}), like slider {named[name] + 1}, "
+                        f"along another direction of the latent space.")
+            elif name:
+                named[name] = i
                 others = sorted(((abs(v), a) for a, v in row["effect"].items() if a != name), reverse=True)
                 runner = f"; next most: {_what(others[0][1])} {others[0][0]:.2f} SD" if others else ""
                 label = slider_words(name)

@@ -207,13 +207,35 @@ def steer_style(model, styles: StyleModel, z: np.ndarray, to_style: str, amount:
                 for a in CENTROID_AMOUNTS]
     cands = np.stack(subspace + centroid, axis=1)  # [B, E, Z]
     flat = cands.reshape(b * e, -1)
-    again = model.encode(model.decode(flat) if detail is None else model.decode(flat, detail=detail))[0]
+    decoded = model.decode(np.concatenate([flat, z2])) if detail is None else model.decode(
+        np.concatenate([flat, z2]), detail=detail)
+    tokens, start = decoded[: b * e], decoded[b * e:]
+    again = model.encode(tokens)[0]
     prob = styles.probabilities(again)[:, t].reshape(b, e)
-    ok = (styles.predict(again) == t).reshape(b, e)
+    # a move must leave a melody: "toward Bach" once turned a tune into two 2-bar C5s (and the classifier
+    # still said Bach); candidates that keep too little are taken only when none keeps enough
+    musical = keeps_a_melody(tokens, start).reshape(b, e)
+    ok = (styles.predict(again) == t).reshape(b, e) & musical
+    prob = np.where(musical, prob, prob - 2.0)
     pick = np.where(ok.any(axis=1), ok.argmax(axis=1), prob.argmax(axis=1))
     end = cands[np.arange(b), pick]
     out = (z2 + amount * (end - z2)).astype(np.float32)
     return out[0] if single else out
+
+
+MIN_NOTES_KEPT = 0.4  # a style move keeps at least this share of the melody's notes (and MIN_NOTES)
+MIN_NOTES, MIN_PITCHES = 4, 3
+
+
+def keeps_a_melody(tokens: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """Per candidate [B*E, T] of each of B melodies [B, T] (candidates grouped per melody): whether it still is a
+    melody: at least MIN_NOTES notes and MIN_NOTES_KEPT of the starting melody's, and MIN_PITCHES pitches."""
+    tokens, start = np.atleast_2d(tokens), np.atleast_2d(start)
+    per = len(tokens) // max(len(start), 1)
+    onsets = (tokens >= FIRST_NOTE_ON).sum(1)
+    before = np.repeat((start >= FIRST_NOTE_ON).sum(1), per)
+    pitches = np.array([len(np.unique(row[row >= FIRST_NOTE_ON])) for row in tokens])
+    return (onsets >= np.maximum(MIN_NOTES, np.ceil(MIN_NOTES_KEPT * before))) & (pitches >= MIN_PITCHES)
 
 
 def onset_f1(a: np.ndarray, b: np.ndarray) -> np.ndarray:

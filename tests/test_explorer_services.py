@@ -197,7 +197,7 @@ def test_report_and_cli(services, tiny_model, tiny_checkpoint, small_corpus, exp
     c = small_corpus
     held = np.nonzero(c.split == VALID)[0]
     assert len(held)
-    r = build_report(services, n=len(held))  # n covers every held-out window: no random subset to replay
+    r = build_report(services, n=len(held), uploads=2)  # n covers every held-out window: no random subset to replay
     assert r["model"]["windows"] == len(c) and r["model"]["train_windows"] == int((c.split == TRAIN).sum())
     assert [d["label"] for d in r["sliders"]] == [d["label"] for d in services.direction_labels()]
     summary = r["slider_sweep"]["summary"]
@@ -258,10 +258,26 @@ def test_report_and_cli(services, tiny_model, tiny_checkpoint, small_corpus, exp
         up = np.mean((high[both] > low[both]) + 0.5 * (high[both] == low[both])) if both.any() else np.nan
         assert got["up_share"] == pytest.approx(up, nan_ok=True), name
     text = format_report(r)
-    assert "attribute sliders earned their name" in text and "map:" in text
+    assert "attribute sliders earned their name" in text and "map:" in text and "named sliders on uploads" in text
     assert all(d["label"] in text for d in r["sliders"])
     out = tmp_path / "report.json"
     assert main(["report", "--checkpoint", str(tiny_checkpoint), "--corpus", str(small_corpus.path),
-                 "--cache-dir", str(explorer_cache), "--n", "4", "--threads", "1", "--json", str(out)]) == 0
+                 "--cache-dir", str(explorer_cache), "--n", "4", "--threads", "1", "--uploads", "0",
+                 "--json", str(out)]) == 0
     saved = json.loads(out.read_text())
     assert saved["model"]["index_from_cache"] and saved["model"]["checkpoint"] == str(tiny_checkpoint)
+
+
+def test_no_two_sliders_share_a_label():
+    """Two sliders that earn the same attribute (the shipped model has two for register) get different labels:
+    the second is a numbered direction that says it also moves that attribute."""
+    from explorer.directions import Sliders
+
+    sweep = [{"name": "mean_pitch", "attribute": "mean_pitch", "target": "mean_pitch", "effect": {"mean_pitch": 1.2,
+              "note_density": 0.1}, "specificity": 3.0, "spearman": 0.95} for _ in range(2)]
+
+    class Controls:
+        variance_share = [0.5, 0.5]
+
+    labels = [d["label"] for d in Sliders(Controls(), sweep, True, None).labels()]
+    assert labels[0].startswith("Register") and labels[1] == "Direction 2 (also register)"

@@ -158,3 +158,18 @@ def test_pushes_follow_the_attribute_sliders():
     # the plain mean difference drags pitch range along; the slider direction holds it
     assert abs(plain.vector("note_density") @ np.eye(6)[1]) > 0.3
     assert abs(d[1]) < 0.05 * np.linalg.norm(d) and d[0] > 0
+
+
+def test_a_style_move_must_leave_a_melody():
+    """A candidate that keeps too few notes or pitches of the melody is not a melody any more ("toward Bach"
+    once gave two 2-bar C5s)."""
+    from conftest import notes
+
+    from explorer.styles import keeps_a_melody
+    from vae.tokenizer import MelodyTokenizer
+
+    tok = MelodyTokenizer()
+    start = tok.encode(notes(*[(60 + (k * 2) % 9, 4 * k, 4 * k + 4) for k in range(16)]), 64)
+    two_c5 = tok.encode(notes((72, 0, 32), (72, 32, 64)), 64)
+    some = tok.encode(notes(*[(62 + k % 4, 8 * k, 8 * k + 8) for k in range(8)]), 64)
+    assert list(keeps_a_melody(np.stack([two_c5, some, start]), start[None])) == [False, True, True]

@@ -44,3 +44,17 @@ def test_a_steered_push_keeps_to_the_limits_when_a_candidate_can():
     kept = steer(decode, controls, z, np.zeros((1, 1)), np.full((1, 1), 6.0), std, limits=lim)
     assert not within(decode(free), lim)[0] and within(decode(kept), lim)[0]
     assert (decode(kept) >= 2).sum() > (decode(z) >= 2).sum()  # still more notes than before
+
+
+def test_an_instruments_limits_count_straight_sixteenths_beyond_a_bar():
+    """With "Keep it singable" off the limits are an instrument's: 3 octaves, leaps of an octave and a fifth, and
+    at most a bar of straight sixteenths (Notes +3 made 64 of them)."""
+    from vae.voice import INSTRUMENT, longest_run
+
+    run64 = TOK.encode(notes(*[(60 + k % 5, k, k + 1) for k in range(64)]), 64)
+    run16 = TOK.encode(notes(*[(60 + k % 5, k, k + 1) for k in range(16)], (67, 20, 24)), 64)
+    assert list(longest_run(np.stack([run64, run16]))) == [64, 16]
+    assert list(excess(np.stack([run64, run16]), INSTRUMENT)) == [48, 0]
+    assert excess(run64, VoiceLimits())[0] == 0  # a voice's limits count range and leaps only, as before
+    wide = TOK.encode(notes((48, 0, 4), (79, 4, 8), (50, 8, 12)), 64)  # a 31-semitone leap
+    assert excess(wide, INSTRUMENT)[0] == 31 - 19  # the leap beyond 19 (its 31-semitone range is within 36)

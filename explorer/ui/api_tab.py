@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from types import SimpleNamespace
 
 import gradio as gr
@@ -9,8 +10,9 @@ import gradio as gr
 from explorer import api
 from explorer.ui.common import Page, api_errors, checked_number
 
+EXAMPLE_URL = "http://127.0.0.1:7860/"  # replaced by the page's own address when the page loads (usage_for)
 USAGE = ("Call the explorer from code with `gradio_client` (see README). Each endpoint below is also usable here.\n\n"
-         "```python\nimport json\nfrom gradio_client import Client, handle_file\nc = Client('http://127.0.0.1:7860/')\n"
+         f"```python\nimport json\nfrom gradio_client import Client, handle_file\nc = Client('{EXAMPLE_URL}')\n"
          "enc = c.predict(handle_file('song.mid'), api_name='/encode')\n"
          "# enc['melody']: the melody as the page plays it (z and its per-bar detail); enc['reconstruction']: its notes\n"
          "midi, wav, mel = c.predict(json.dumps({'melody': enc['melody']}), 0.0, 0, 120, 0, api_name='/decode')\n"
@@ -25,14 +27,23 @@ USAGE = ("Call the explorer from code with `gradio_client` (see README). Each en
          "(`?m=code`) and works with `POST /v1/decode`.")
 
 
+def usage_for(request: gr.Request) -> str:
+    """The usage text with the address this page was opened at (its host and port, https behind a proxy)."""
+    headers = getattr(request, "headers", None) or {}
+    host = re.sub(r"[^A-Za-z0-9.:\[\]-]", "", str(headers.get("host", "")))[:200]
+    if not host:
+        return USAGE
+    scheme = "https" if headers.get("x-forwarded-proto", "") == "https" else "http"
+    return USAGE.replace(EXAMPLE_URL, f"{scheme}://{host}/")
+
+
 def _num(name: str, value, label: str, integer: bool = False) -> gr.Number:
     lo, hi = api.LIMITS[name]
     return checked_number(name, value, label=f"{label} ({lo}–{hi})", integer=integer, minimum=lo, maximum=hi)
 
 
 def build(page: Page) -> SimpleNamespace:
-    gr.Markdown(USAGE)
-    c = SimpleNamespace()
+    c = SimpleNamespace(usage=gr.Markdown(USAGE, elem_id="api-usage"))
     with gr.Accordion("/encode: MIDI file → melody code (as the page plays it), z, slider values, map position", open=False):
         c.enc_in = gr.File(label="MIDI file", type="filepath")
         c.enc_btn = gr.Button("encode")

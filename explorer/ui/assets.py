@@ -59,8 +59,21 @@ _PLOT_BRIDGES = """
     requestAnimationFrame(() => { queued = false; bind(); });
   }).observe(document.body, {childList: true, subtree: true});
 """
+# Loop: Gradio's `loop` update never reached the <audio> element (the player stopped at the end), and every
+# render puts a new player in the page: the checkbox's state is set on every <audio>, when it changes and when
+# a player starts loading (media events do not bubble, but a capturing listener on the document sees them).
+_LOOP = """
+  const loopOn = () => { const cb = document.querySelector('#loop-cb input'); return !!(cb && cb.checked); };
+  const applyLoop = () => {
+    const on = loopOn();
+    for (const a of document.querySelectorAll('audio')) { if (a.loop !== on) a.loop = on; }
+  };
+  document.addEventListener('change', (e) => { if (e.target.closest && e.target.closest('#loop-cb')) applyLoop(); }, true);
+  document.addEventListener('loadstart', applyLoop, true);
+  setInterval(applyLoop, 500);
+"""
 # The page's script (launch(js=...)): runs once when the page loads.
-JS = "() => {" + _BOXES + _PLOT_BRIDGES + DRAG_JS + "}"
+JS = "() => {" + _BOXES + _PLOT_BRIDGES + _LOOP + DRAG_JS + "}"
 SET_URL_JS = """
 (code) => {
   if (code) { const u = new URL(window.location.href); u.searchParams.set('m', code); window.history.replaceState(null, '', u); }

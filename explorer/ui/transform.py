@@ -11,7 +11,7 @@ from explorer.errors import UserError
 from explorer.ui.common import CheckedSlider, Page, fresh_seed, plot, user_errors
 from vae.attributes import ATTRIBUTES
 from vae.corpus import COLLECTION_LABELS
-from vae.voice import VoiceLimits
+from vae.voice import INSTRUMENT, VoiceLimits
 
 
 def build(page: Page) -> SimpleNamespace:
@@ -59,7 +59,7 @@ def wire(page: Page, c: SimpleNamespace) -> None:
         st = page.session(data)
         page.need_melody(st)
         attr = data[c.attr]
-        limits = VoiceLimits(int(data[c.max_range]), int(data[c.max_leap])) if data[c.singable] else None
+        limits = VoiceLimits(int(data[c.max_range]), int(data[c.max_leap])) if data[c.singable] else INSTRUMENT
         st, r, info = h.push(st, attr, data[c.attr_amount], page.playback(data), limits)
         name = ATTRIBUTES.get(attr, attr)
         voice = f"range {info['range']} semitones, largest leap {info['leap']}"
