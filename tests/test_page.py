@@ -14,3 +14,13 @@ def test_the_loop_box_sets_loop_on_every_player(explorer_server):
     updates = dep.fn(True)
     assert len(updates) == 3 and all(u["loop"] is True for u in updates)
     assert all(u["loop"] is False for u in dep.fn(False))
+
+
+def test_transforms_attribute_menu_uses_the_sliders_words(explorer_server):
+    """The push menu names each attribute as its slider does ("Notes: fewer ← → more", not "note density ...")."""
+    from vae.controls import WORDS, slider_words
+
+    menu = next(b for b in explorer_server.demo.blocks.values() if getattr(b, "label", None) == "Attribute")
+    labels = {value: label for label, value in menu.choices}
+    assert labels and all(labels[a] == slider_words(a) for a in labels if a in WORDS)
+    assert labels.get("note_density") == "Notes: fewer ← → more"

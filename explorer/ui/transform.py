@@ -10,12 +10,14 @@ import numpy as np
 from explorer.errors import UserError
 from explorer.ui.common import CheckedSlider, Page, fresh_seed, plot, user_errors
 from vae.attributes import ATTRIBUTES
+from vae.controls import WORDS, slider_words
 from vae.corpus import COLLECTION_LABELS
 from vae.voice import INSTRUMENT, VoiceLimits
 
 
 def build(page: Page) -> SimpleNamespace:
-    attributes = [(ATTRIBUTES.get(a, a), a) for a in page.h.s.attribute_names]
+    # in the sliders' words ("Notes: fewer ← → more"), so a push and a slider read as the same control
+    attributes = [(slider_words(a) if a in WORDS else ATTRIBUTES.get(a, a), a) for a in page.h.s.attribute_names]
     styles = [(COLLECTION_LABELS.get(s, s), s) for s in page.h.s.style_names]
     first_style = styles[0][1] if styles else None
     gr.Markdown("Push the current melody along a musical attribute, or toward another collection's style. Moves "
@@ -61,7 +63,7 @@ def wire(page: Page, c: SimpleNamespace) -> None:
         attr = data[c.attr]
         limits = VoiceLimits(int(data[c.max_range]), int(data[c.max_leap])) if data[c.singable] else INSTRUMENT
         st, r, info = h.push(st, attr, data[c.attr_amount], page.playback(data), limits)
-        name = ATTRIBUTES.get(attr, attr)
+        name = WORDS[attr][0] if attr in WORDS else ATTRIBUTES.get(attr, attr)
         voice = f"range {info['range']} semitones, largest leap {info['leap']}"
         if info["singable"] is False:
             voice += " — beyond your limits: no candidate kept to them (loosen them, or push less)"
