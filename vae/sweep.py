@@ -35,6 +35,8 @@ STEER_SCALES = (0.5, 0.75, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0)  # multiples
 
 LIMIT_WEIGHT = 10.0  # cost of each semitone beyond a voice's limits, in SDs of attribute miss: nearly a hard rule
 
+LIMITED_SCALES = (0.15, 0.3)  # shares of the asked move also tried when a move must keep to limits
+
 STEER_ASKED_WEIGHT = 4.0  # a miss on the attribute the user moved counts this much more than on a held one;
 # 4 named 9 of 9 sliders where 2 named 7 (same sliders and melodies, bench/steer_trials.md)
 
@@ -67,6 +69,10 @@ def steer(decode, controls: Controls, z: np.ndarray, current: np.ndarray, new: n
     rng = np.random.default_rng(seed)
     fixed = np.array((1.0, *STEER_SCALES))[:candidates]
     scales = np.concatenate([fixed, rng.uniform(0.5, 3.0, candidates - len(fixed))])
+    if limits is not None and candidates - len(fixed) >= len(LIMITED_SCALES):
+        # moves that do less, so a melody within the limits is among the candidates even where the whole
+        # move cannot stay inside them (Notes +3 gave straight sixteenths at every scale from 0.5 up)
+        scales[-len(LIMITED_SCALES):] = LIMITED_SCALES
     nudge = rng.standard_normal((candidates, len(idx))) * spread
     nudge[: len(fixed)] = 0.0
     u = (scales[:, None, None] - 1.0) * delta[None] + nudge[:, None, :]  # [C, B, A]
