@@ -52,3 +52,17 @@ def test_script_sessions_are_swept_and_a_page_session_outlives_them(explorer_ser
     assert "page-tab" in holder.session_data  # an open tab keeps its melody for an hour
     assert sweep(holder, limits, now=later + datetime.timedelta(hours=2)) >= 1
     assert "page-tab" not in holder.session_data
+
+
+def test_an_api_upload_leaves_nothing_in_the_cache(explorer_server, small_corpus, tmp_path):
+    """200 uploads of a 5 MB file through /encode added 1 GB to Gradio's cache: a file read is removed at once."""
+    from conftest import busy_train_window, window_midi
+    from gradio_client import Client, handle_file
+
+    path = window_midi(small_corpus, busy_train_window(small_corpus), tmp_path / "cache probe.mid")
+    cache = explorer_server.demo.uploads
+    client = Client(explorer_server.url, download_files=False, verbose=False)
+    for _ in range(3):
+        assert client.predict(handle_file(str(path)), api_name="/encode")["candidate"]
+    left = [f for f in cache.root.rglob("*.mid") if cache.exclude not in f.parents]
+    assert not left, left

@@ -92,9 +92,18 @@ def build(page: Page) -> SimpleNamespace:
 def wire(page: Page, c: SimpleNamespace) -> None:
     h = page.h
 
+    def discard(*paths) -> None:
+        """Uploads read (or refused) leave Gradio's cache at once: a script's files never pile up."""
+        if page.uploads is not None:
+            for p in paths:
+                page.uploads.discard(p)
+
     @api_errors
     def encode(path: str | None) -> dict:
-        return api.encode(h, path)
+        try:
+            return api.encode(h, path)
+        finally:
+            discard(path)
 
     @api_errors
     def decode(text: str, temperature: float, seed: float, tempo: float, program: float):
@@ -110,11 +119,17 @@ def wire(page: Page, c: SimpleNamespace) -> None:
 
     @api_errors
     def interpolate(a: str | None, b: str | None, steps: float):
-        return api.interpolate(h, a, b, steps)
+        try:
+            return api.interpolate(h, a, b, steps)
+        finally:
+            discard(a, b)
 
     @api_errors
     def neighbours(text: str, path: str | None, k: float):
-        return api.neighbours(h, text, path, k)
+        try:
+            return api.neighbours(h, text, path, k)
+        finally:
+            discard(path)
 
     c.enc_btn.click(encode, c.enc_in, c.enc_out, api_name="encode")
     c.dec_btn.click(decode, [c.dec_in, c.dec_temp, c.dec_seed, c.dec_tempo, c.dec_prog],
