@@ -29,7 +29,10 @@ INSTALL_HINT = ("Audio needs the FluidSynth library: install it (Debian/Ubuntu: 
 MELODY_CHANNEL, ACCOMP_CHANNEL, DRUM_CHANNEL = 0, 1, 9
 # Soft second instruments. Cheap ones: in TimGM6mb the string ensemble (48) made a 9 s render 250 ms
 # (layered voices), the cello drone and nylon-guitar chords keep it near 30 ms.
-ACCOMP_PROGRAMS = {"drone": 42, "chord": 24}  # cello holds the drone; nylon guitar strikes chords each bar
+# The harmoniser's chord backings (vae.harmony.backing) play on a nylon guitar too: of the chord instruments
+# measured in TimGM6mb under a 4-bar melody at 22.05 kHz, it rendered block and broken chords in ~15 and ~13 ms
+# (piano ~26/22, harp ~32, strings 80-117; the melody alone ~6), keeping a slider move's harmony within budget.
+ACCOMP_PROGRAMS = {"drone": 42, "chord": 24, "chords": 24}  # cello drone; nylon guitar strikes chords
 ACCOMP_VELOCITY = 42
 CLICK_KEYS = (76, 77)  # hi / low wood block in the GM drum map: accented first beat, then the others
 _BLOCK = 64  # FluidSynth's internal block size in samples
@@ -158,24 +161,29 @@ class Synth:
 def render(notes: Iterable[Note], tempo: float = 120.0, program: int = 0, sample_rate: int = 44100,
            count_in: bool = False, metronome: bool = False, accompaniment: str | None = None,
            key_pitch_class: int | None = None, velocity: int | None = None, stereo: bool = False,
-           soundfont: str | Path | None = None, meter: Meter | str = "4/4") -> np.ndarray:
+           soundfont: str | Path | None = None, meter: Meter | str = "4/4", backing: Iterable[Note] | None = None,
+           backing_program: int = ACCOMP_PROGRAMS["chords"]) -> np.ndarray:
     """Notes on the 16th grid -> int16 audio, [samples] mono or [samples, 2] stereo, at `sample_rate`.
 
     tempo: quarter notes per minute. meter: bar length, beats and accents ("6/8" accents every dotted
     quarter). count_in: one bar of clicks before the melody. metronome: a click on every beat.
     accompaniment: None, "drone" or "chord" (vae.meter.backing_notes), soft, on a second channel; the key
     is estimated from the notes unless `key_pitch_class` (0 = C) is given. velocity None follows the
-    meter's accents. Length: count-in + up to the last note's end + 0.5 s tail.
+    meter's accents. backing: notes played instead of `accompaniment`'s, as softly, with `backing_program`
+    (the harmoniser's chords: vae.harmony.backing). Length: count-in + up to the last note's end (the
+    melody's or the backing's) + 0.5 s tail.
     """
     if accompaniment not in (None, *BACKINGS):
         raise ValueError(f"accompaniment must be None, 'drone' or 'chord', not {accompaniment!r}")
-    if tempo <= 0 or not 0 <= program <= 127:
-        raise ValueError(f"tempo must be positive and program in 0..127 (got {tempo}, {program})")
+    if tempo <= 0 or not 0 <= program <= 127 or not 0 <= backing_program <= 127:
+        raise ValueError(f"tempo must be positive and programs in 0..127 (got {tempo}, {program}, {backing_program})")
     meter = meter if isinstance(meter, Meter) else Meter.parse(meter)
     notes = [Note(*n) for n in notes if n[2] > n[1]]
     sec_per_step = 60.0 / tempo / STEPS_PER_QUARTER
     offset = meter.bar_steps if count_in else 0
-    last = max((n.end for n in notes), default=0)
+    if backing is not None:
+        backing = [Note(*n) for n in backing if n[2] > n[1]]
+    last = max((n.end for n in notes + (backing or [])), default=0)
     if (last + offset) * sec_per_step > MAX_SECONDS:
         raise ValueError(f"the music lasts more than {MAX_SECONDS // 60} minutes, too long to render")
     synth = get_synth(soundfont, sample_rate)
@@ -187,12 +195,15 @@ def render(notes: Iterable[Note], tempo: float = 120.0, program: int = 0, sample
     vels = meter.velocities([n.start for n in notes]) if velocity is None else [int(velocity)] * len(notes)
     for n, v in zip(notes, vels, strict=True):
         events += [(at(n.start), 1, MELODY_CHANNEL, n.pitch, int(v)), (at(n.end), 0, MELODY_CHANNEL, n.pitch, 0)]
-    if accompaniment and notes:
+    accomp_program = backing_program
+    if backing is None and accompaniment and notes:
         tonic, mode = estimate_key(notes)
         if key_pitch_class is not None:
             tonic = int(key_pitch_class) % 12
-        for b in backing_notes(notes, accompaniment, tonic, mode == "minor", meter):
-            events += [(at(b.start), 1, ACCOMP_CHANNEL, b.pitch, ACCOMP_VELOCITY), (at(b.end), 0, ACCOMP_CHANNEL, b.pitch, 0)]
+        backing = backing_notes(notes, accompaniment, tonic, mode == "minor", meter)
+        accomp_program = ACCOMP_PROGRAMS[accompaniment]
+    for b in backing or []:
+        events += [(at(b.start), 1, ACCOMP_CHANNEL, b.pitch, ACCOMP_VELOCITY), (at(b.end), 0, ACCOMP_CHANNEL, b.pitch, 0)]
     beats = []
     if count_in:
         beats += range(-meter.bar_steps, 0, meter.beat_steps)
@@ -202,7 +213,7 @@ def render(notes: Iterable[Note], tempo: float = 120.0, program: int = 0, sample
         key = CLICK_KEYS[0] if b % meter.bar_steps == 0 else CLICK_KEYS[1]
         events += [(at(b), 1, DRUM_CHANNEL, key, 100), (at(b + 1), 0, DRUM_CHANNEL, key, 0)]
     total = at(last) + int(TAIL_SECONDS * sample_rate)
-    programs = {MELODY_CHANNEL: program, ACCOMP_CHANNEL: ACCOMP_PROGRAMS.get(accompaniment or "", 0), DRUM_CHANNEL: 0}
+    programs = {MELODY_CHANNEL: program, ACCOMP_CHANNEL: accomp_program if backing else 0, DRUM_CHANNEL: 0}
     audio = synth.render_events(events, total, programs)
     if stereo:
         return audio

@@ -22,6 +22,8 @@ COLLECTION_COLORS = {"essen": "#1f77b4", "oneills": "#2ca02c", "ryans": "#ff7f0e
                      "bach": "#d62728", "midi": "#17becf"}
 MELODY_COLOR = "#e4572e"
 GHOST_COLOR = "rgba(120,120,120,0.35)"
+CHORD_COLOR = "#29335c"
+CHORD_BAND = 36  # px of top margin that holds the chord symbols
 FOUR_FOUR = Meter()
 STRIP_PALETTE = ["#e4572e", "#f3a712", "#29335c", "#669bbc", "#a8c686"]
 
@@ -55,12 +57,14 @@ def _pitch_axis(pitches: list[int]) -> dict:
 
 
 def piano_roll(notes: Sequence[Note], total_steps: int = 64, title: str = "", ghost: Sequence[Note] | None = None,
-               height: int = 260, meter: Meter | str = "4/4") -> dict:
+               height: int = 260, meter: Meter | str = "4/4",
+               chords: Sequence[tuple[int, int, str]] | None = None) -> dict:
     """Piano roll spec of a melody: one bar per note (x in bars of `meter`, y in MIDI pitch), bar lines,
     beat lines, note names on hover. A 6/8 window of 64 sixteenths shows 5 1/3 bars, numbered from 1.
 
     `ghost` draws another melody faintly behind (e.g. the original before the sliders moved). The
-    melody is always the last trace, named "melody".
+    melody is always the last trace, named "melody". `chords` (start step, end step, symbol) are written
+    above the notes at each chord's start: layout annotations named "chord", no trace.
     """
     meter = meter if isinstance(meter, Meter) else Meter.parse(meter)
     data = []
@@ -78,7 +82,9 @@ def piano_roll(notes: Sequence[Note], total_steps: int = 64, title: str = "", gh
     shapes += [{"type": "line", "xref": "x", "yref": "paper", "x0": b, "x1": b, "y0": 0, "y1": 1,
                 "line": {"color": "rgba(0,0,0,0.07)", "width": 1}} for b in beats]
     ticks = list(range(int(bars) + 1))
-    layout = {"height": height, "margin": {"l": 50, "r": 10, "t": 30 if title else 10, "b": 30}, "showlegend": False,
+    # Chord symbols stand in a band above the notes, below the corner the page's "Piano roll" label covers.
+    top = (30 if title else 10) + (CHORD_BAND if chords else 0)
+    layout = {"height": height, "margin": {"l": 50, "r": 10, "t": top, "b": 30}, "showlegend": False,
               "xaxis": {"range": [0, bars], "tickvals": [t + 0.5 for t in ticks if t + 0.5 < bars],
                         "ticktext": [f"{t + 1}" for t in ticks if t + 0.5 < bars], "showgrid": False, "fixedrange": True,
                         "title": {"text": f"bar ({meter})", "standoff": 2, "font": {"size": 11}}},
@@ -86,6 +92,12 @@ def piano_roll(notes: Sequence[Note], total_steps: int = 64, title: str = "", gh
               "plot_bgcolor": "white", "shapes": shapes, "uirevision": "roll"}
     if title:
         layout["title"] = {"text": title, "x": 0.01, "font": {"size": 13}}
+    if chords:
+        layout["annotations"] = [
+            {"name": "chord", "x": s / meter.bar_steps, "y": 1, "xref": "x", "yref": "paper", "text": symbol,
+             "showarrow": False, "xanchor": "left", "yanchor": "bottom", "xshift": 2,
+             "font": {"size": 12, "color": CHORD_COLOR}, "hovertext": f"{symbol} · {meter.span(s, e - s)}"}
+            for s, e, symbol in chords]
     return {"data": data, "layout": layout}
 
 

@@ -25,10 +25,13 @@ from explorer.services import ExplorerServices, join_sections
 from explorer.session import Session, new_state
 from explorer.sharecode import decode_z, encode_z
 from explorer.storage import RenderStore
+from vae.chords import Chord, chord_name
 from vae.corpus import COLLECTION_LABELS
 from vae.errors import MusicReadError
 from vae.fidelity import DETAIL_FOLLOW, nonzero, note_f1, round_detail
 from vae.format import DEFAULT_FORMAT
+from vae.harmony import backing as chord_backing
+from vae.harmony import chord_line, dance_pattern, harmonise
 from vae.meter import Meter, backing_notes
 from vae.midi_export import concat_sections, notes_to_midi, write_midi_bytes
 from vae.music import estimate_key
@@ -40,7 +43,11 @@ INSTRUMENTS = {"Piano": 0, "Electric piano": 4, "Harpsichord": 6, "Celesta": 8, 
                "Church organ": 19, "Accordion": 21, "Nylon guitar": 24, "Violin": 40, "Cello": 42, "Strings": 48,
                "Trumpet": 56, "Clarinet": 71, "Flute": 73, "Recorder": 74, "Pan flute": 75, "Ocarina": 79,
                "Square lead": 80, "Fiddle": 110, "Bagpipe": 109}
-ACCOMPANIMENTS = {"None": None, "Drone": "drone", "Tonic chord": "chord"}
+# The backing menu: a drone, the tonic chord each bar, or the harmoniser's chords (vae.harmony: one a bar, or two
+# where the melody's harmony moves) in a pattern; "dance" is vae.harmony.dance_pattern of the melody's meter.
+CHORD_BACKINGS = {"Chords: block": "block", "Chords: broken": "broken", "Chords: bass and chord": "bass-chord",
+                  "Chords: waltz / jig (follows the meter)": "dance"}
+ACCOMPANIMENTS = {"None": None, "Drone": "drone", "Tonic chord": "chord", **CHORD_BACKINGS}
 # Every render's WAV (the player, the melody's download, /decode): 22.05 kHz mono keeps all below 11 kHz (a
 # melody's fundamentals and its first harmonics) at half the synthesis cost and file size of 44.1 kHz (bench:
 # the http section's levers). Blends, composed pieces and the starred export are rendered at EXPORT_RATE.
@@ -87,6 +94,8 @@ class Rendered:
     title: str
     timings_ms: dict = field(default_factory=dict)
     key: str = ""  # the melody's key as played, e.g. "D major (from G major)"
+    chords: list = field(default_factory=list)  # a chord backing's chords: [(start step, end step, "Am7")], else []
+    chord_line: str = ""  # the same as a musician writes them, bars apart: "C | Am | F G | C"
 
 
 def quantise(z: np.ndarray) -> np.ndarray:
@@ -156,7 +165,10 @@ class Handlers:
         with zipfile.ZipFile(zpath, "w", zipfile.ZIP_DEFLATED) as zf:
             for i, (e, notes) in enumerate(zip(entries, sections, strict=True)):
                 safe = re.sub(r"[^\w\- ]+", "", e.name or e.title)[:40].strip() or "melody"
-                data = write_midi_bytes(notes, tempo=play.tempo, program=play.program, meter=e.meter)
+                back, program, track = self.backing(notes, play, e.meter)
+                data = write_midi_bytes(notes, tempo=play.tempo, program=play.program,
+                                        meter=e.meter, backing=back, backing_program=program, backing_name=track,
+                                        chords=chord_events(self.chords(notes, play, e.meter)))
                 zf.writestr(f"{i + 1:02d} {safe}.mid", data)
         return {"midi": mid, "zip": str(zpath), "wav": wav, "count": len(entries)}
 
@@ -169,31 +181,67 @@ class Handlers:
         """MIDI and WAV files of notes in their meter -> (wav path, midi path). The backing, when chosen, is
         in both: mixed into the audio, and its own track in the MIDI file. The WAV is at `sample_rate`
         (default self.sample_rate: the preview rate of every render; exports ask for EXPORT_RATE)."""
-        return (self.write_audio(notes, play, stem, meter, sample_rate),
-                self.write_midi(notes, play, stem, meter))
+        chords = self.chords(notes, play, meter)
+        return (self.write_audio(notes, play, stem, meter, sample_rate, chords),
+                self.write_midi(notes, play, stem, meter, chords))
 
     def write_audio(self, notes: list[Note], play: Playback, stem: str = "melody", meter: str = "4/4",
-                    sample_rate: int | None = None) -> str:
-        """The WAV file of notes (with the backing mixed in, when chosen) -> its path."""
+                    sample_rate: int | None = None, chords: list | None = None) -> str:
+        """The WAV file of notes (with the backing mixed in, when chosen: `chords` are a chord backing's, None
+        harmonises here) -> its path."""
         rate = sample_rate or self.sample_rate
-        audio = render(notes, tempo=play.tempo, program=play.program, accompaniment=ACCOMPANIMENTS.get(play.accompaniment),
-                       soundfont=self.soundfont, meter=Meter.parse(meter), count_in=play.count_in, sample_rate=rate)
+        back, program, _ = self.backing(notes, play, meter, chords)
+        audio = render(notes, tempo=play.tempo, program=play.program, soundfont=self.soundfont, meter=Meter.parse(meter),
+                       count_in=play.count_in, sample_rate=rate, backing=back, backing_program=program)
         wav = self._path(stem, ".wav")
         write_wav(wav, audio, rate)
         return str(wav)
 
-    def write_midi(self, notes: list[Note], play: Playback, stem: str = "melody", meter: str = "4/4") -> str:
-        """The MIDI file of notes (the backing, when chosen, as its own track) -> its path."""
-        kind = ACCOMPANIMENTS.get(play.accompaniment)
-        m = Meter.parse(meter)
+    def write_midi(self, notes: list[Note], play: Playback, stem: str = "melody", meter: str = "4/4",
+                   chords: list | None = None) -> str:
+        """The MIDI file of notes (the backing, when chosen, as its own track; a chord backing's symbols as text
+        events: `chords` as write_audio's) -> its path."""
+        if chords is None:
+            chords = self.chords(notes, play, meter)
+        back, program, track = self.backing(notes, play, meter, chords)
         mid = self._path(stem, ".mid")
-        backing = []
-        if kind and notes:
-            tonic, mode = estimate_key(notes)
-            backing = backing_notes(notes, kind, tonic, mode == "minor", m)
-        notes_to_midi(notes, mid, tempo=play.tempo, program=play.program, meter=m, backing=backing,
-                      backing_program=ACCOMP_PROGRAMS.get(kind or "", 0), backing_name=f"Backing ({kind})")
+        notes_to_midi(notes, mid, tempo=play.tempo, program=play.program, meter=Meter.parse(meter), backing=back,
+                      backing_program=program, backing_name=track, chords=chord_events(chords))
         return str(mid)
+
+    # --- harmony -----------------------------------------------------------------------------------
+    def chords(self, notes: list[Note], play: Playback, meter: str = "4/4") -> list[tuple[int, int, Chord]]:
+        """The chords a chord backing plays under `notes` (as played: key and scale applied), [] for any other
+        backing. Each window of the format (a blend's step, a piece's section) is harmonised on its own, in its
+        own key and `meter` (vae.harmony.harmonise); the chords run to the end of the bar of the last note."""
+        if ACCOMPANIMENTS.get(play.accompaniment) not in CHORD_BACKINGS.values() or not notes:
+            return []
+        steps, m = self.s.format.window_steps, Meter.parse(meter)
+        last = max(n.end for n in notes)
+        end = -(-last // m.bar_steps) * m.bar_steps
+        out = []
+        for start in range(0, last, steps):
+            section = [Note(n.pitch, n.start - start, n.end - start) for n in notes if start <= n.start < start + steps]
+            if section:
+                out += [(s + start, min(e + start, end), c) for s, e, c in
+                        harmonise(section, self.s.format.steps_per_bar, self.s.format.bars, meter=m) if s + start < end]
+        return out
+
+    def backing(self, notes: list[Note], play: Playback, meter: str = "4/4",
+                chords: list | None = None) -> tuple[list[Note], int, str]:
+        """The chosen backing under `notes`: (its notes, its General MIDI program, its MIDI track's name); ([], 0, "")
+        for none. A chord backing plays `chords` (None: self.chords) just under the melody's lowest note."""
+        kind = ACCOMPANIMENTS.get(play.accompaniment)
+        if not kind or not notes:
+            return [], 0, ""
+        m = Meter.parse(meter)
+        if kind in CHORD_BACKINGS.values():
+            chords = self.chords(notes, play, meter) if chords is None else chords
+            pattern = dance_pattern(m) if kind == "dance" else kind
+            return (chord_backing(chords, pattern, m, melody_low=min(n.pitch for n in notes)), ACCOMP_PROGRAMS["chords"],
+                    "Chords")
+        tonic, mode = estimate_key(notes)
+        return backing_notes(notes, kind, tonic, mode == "minor", m), ACCOMP_PROGRAMS[kind], f"Backing ({kind})"
 
     # --- the current melody ----------------------------------------------------------------------
     def render(self, state: Session, play: Playback, preview: bool = False) -> Rendered:
@@ -205,19 +253,23 @@ class Handlers:
         tokens = self.s.decode(state.z, play.temperature, play.seed, state.detail)
         t1 = time.perf_counter()
         notes, key = apply_key(self.s.notes(tokens), play.key, play.scale)
+        th = time.perf_counter()
+        chords = self.chords(notes, play, state.meter)
+        harmony_ms = (time.perf_counter() - th) * 1e3
         ghost = self.s.notes(state.origin_tokens) if state.origin_tokens is not None else None
         if ghost is not None and (play.key or play.scale):
             ghost = apply_key(ghost, play.key, play.scale)[0]
-        fig = figures.piano_roll(notes, len(tokens), ghost=ghost, meter=state.meter)
+        fig = figures.piano_roll(notes, len(tokens), ghost=ghost, meter=state.meter, chords=named(chords))
         t2 = time.perf_counter()
-        wav = self.write_audio(notes, play, meter=state.meter)
+        wav = self.write_audio(notes, play, meter=state.meter, chords=chords)
         t3 = time.perf_counter()
-        timings = {"decode": (t1 - t0) * 1e3, "figure": (t2 - t1) * 1e3, "audio": (t3 - t2) * 1e3}
+        timings = {"decode": (t1 - t0) * 1e3, "harmony": harmony_ms, "figure": (t2 - t1) * 1e3 - harmony_ms,
+                   "audio": (t3 - t2) * 1e3}
         if preview:
             timings["total"] = (t3 - t0) * 1e3
             return Rendered(tokens, notes, [], fig, wav, "", {}, "", "", (math.nan, math.nan), state.title, timings,
-                            key)
-        r = self._panel(state, play, tokens, notes, wav)
+                            key, named(chords), chord_line(chords, state.meter))
+        r = self._panel(state, play, tokens, notes, wav, chords)
         r.figure, r.key = fig, key
         r.timings_ms = {**timings, **r.timings_ms, "total": (time.perf_counter() - t0) * 1e3}
         return r
@@ -229,14 +281,16 @@ class Handlers:
             raise ValueError("finish() needs a preview render to finish")
         tokens, wav = state.preview["tokens"], state.preview["wav"]
         notes, key = apply_key(self.s.notes(tokens), play.key, play.scale)
-        r = self._panel(state, play, tokens, notes, wav)
+        r = self._panel(state, play, tokens, notes, wav, self.chords(notes, play, state.meter))
         r.key = key
         return r
 
-    def _panel(self, state: Session, play: Playback, tokens: np.ndarray, notes: list[Note], wav: str) -> Rendered:
-        """Everything but the piano roll and the audio: MIDI, originality, map position, sliders, share code."""
+    def _panel(self, state: Session, play: Playback, tokens: np.ndarray, notes: list[Note], wav: str,
+               chords: list) -> Rendered:
+        """Everything but the piano roll and the audio: MIDI, originality, map position, sliders, share code (and
+        the chords of a chord backing)."""
         t0 = time.perf_counter()
-        mid = self.write_midi(notes, play, meter=state.meter)
+        mid = self.write_midi(notes, play, meter=state.meter, chords=chords)
         t1 = time.perf_counter()
         orig = self.s.originality(tokens)
         t2 = time.perf_counter()
@@ -249,7 +303,7 @@ class Handlers:
         timings = {"midi": (t1 - t0) * 1e3, "originality": (t2 - t1) * 1e3, "rest": (t3 - t2) * 1e3}
         own = state.origin_tune if state.origin_z is not None and np.array_equal(state.z, state.origin_z) else None
         return Rendered(tokens, notes, sliders, None, wav, mid, orig, originality_markdown(orig, len(notes), own), code,
-                        xy, state.title, timings)
+                        xy, state.title, timings, chords=named(chords), chord_line=chord_line(chords, state.meter))
 
     def set_z(self, state: Session | None, z: np.ndarray, title: str, origin_tokens: np.ndarray | None = None,
               as_origin: bool = True, origin_tune: int | None = None, meter: str = "4/4",
@@ -406,7 +460,7 @@ class Handlers:
         windows = np.stack([tok.encode(clip_notes(tune.notes, b, steps), steps) for b in starts]).astype(np.int64)
         labels = [m.span(b - starts[0], steps) for b in starts]
         name = tune.title if tune.title != "abc 1" else "Your ABC tune"
-        cand = {"label": f"{name} ({len(tune.notes)} notes)", "name": name, "windows": windows, "starts": starts,
+        cand = {"label": f"{name} ({_count(len(tune.notes), 'note')})", "name": name, "windows": windows, "starts": starts,
                 "window_labels": labels, "score": 1.0}
         warnings = [] if tune.total_steps >= steps else [
             f"The tune is shorter than 4 bars ({tune.total_steps} sixteenths): the rest of the window is silence."]
@@ -442,7 +496,7 @@ class Handlers:
             raise UserError("Draw some notes first: click cells of the grid (or start from the current melody).")
         steps = self.s.format.window_steps
         tokens = self.s.model.tokenizer.encode(list(state.draft), steps)[None].astype(np.int64)
-        cand = {"label": f"Your notes ({len(state.draft)} notes)", "name": "Your notes", "windows": tokens,
+        cand = {"label": f"Your notes ({_count(len(state.draft), 'note')})", "name": "Your notes", "windows": tokens,
                 "starts": [0], "window_labels": [Meter().span(0, steps)], "score": 1.0}
         return state.but(upload={"name": "Your notes", "candidates": [cand], "tempo": None, "warnings": [],
                                  "meter": "4/4"})
@@ -589,6 +643,16 @@ class Handlers:
                 "waypoint_sections": which, "labels": labels}
 
 
+def named(chords: list[tuple[int, int, Chord]]) -> list[tuple[int, int, str]]:
+    """Chord spans with their symbols: [(0, 16, Chord(9, 'min7'))] -> [(0, 16, 'Am7')]."""
+    return [(int(s), int(e), chord_name(c)) for s, e, c in chords]
+
+
+def chord_events(chords: list[tuple[int, int, Chord]]) -> list[tuple[int, str]]:
+    """A MIDI file's chord symbols: (start step, symbol) of each chord span."""
+    return [(s, name) for s, _, name in named(chords)]
+
+
 def stack_details(details: list, shape: tuple[int, int]) -> np.ndarray | None:
     """Several melodies' details (None = none) as one array [N, U, C] with zeros for none; None when none has one."""
     if all(d is None for d in details):
@@ -632,14 +696,20 @@ def originality_markdown(o: dict, num_notes: int, own_tune: int | None = None) -
         return "This melody is silent."
     if own_tune is not None and o.get("tune") == own_tune:
         return (f"This is the model's rendering of a corpus tune (*{o['title']}*): move a slider to make it your own. "
-                f"Copy check: {round(o['bars'], 1):g} bars shared with it.")
+                f"Copy check: {_count(round(o['bars'], 1), 'bar')} shared with it.")
     if o.get("likely_copy"):
-        return (f"⚠️ **Likely copy**: {round(o['bars'], 1):g} bars ({o['notes']} notes) match *{o['title']}* "
+        return (f"⚠️ **Likely copy**: {_count(round(o['bars'], 1), 'bar')} ({_count(o['notes'], 'note')}) match "
+                f"*{o['title']}* "
                 f"({COLLECTION_LABELS.get(o['collection'], o['collection'])}) from the training set.")
     if o.get("steps", 0) and o.get("title"):
-        return (f"✅ Original: the longest run shared with a training tune is {round(o['bars'], 1):g} bars "
-                f"({o['notes']} notes, closest: *{o['title']}*).")
+        return (f"✅ Original: the longest run shared with a training tune is {_count(round(o['bars'], 1), 'bar')} "
+                f"({_count(o['notes'], 'note')}, closest: *{o['title']}*).")
     return "✅ Original: no run shared with the training tunes."
+
+
+def _count(n: float, noun: str) -> str:
+    """'1 note', '3 notes', '1.5 bars': a number and its noun, singular only for exactly one."""
+    return f"{n:g} {noun}" + ("" if n == 1 else "s")
 
 
 def neighbours_rows(neigh: list[dict]) -> list[list]:

@@ -14,14 +14,17 @@ from vae.scales import KEYS, SCALES
 
 VERSION = 3  # 2 added the backing and the title, 3 an upload's per-bar detail; codes of versions 1-2 still open
 HEAD_V1 = "<BHfIfB"  # version, latent size, temperature, seed, tempo, program
-HEAD_V2 = "<BHfIfBBBBB"  # ... + backing (0 none, 1 drone, 2 chord) + key + scale (0 = off) + title bytes
+HEAD_V2 = "<BHfIfBBBBB"  # ... + backing (BACKINGS' index) + key + scale (0 = off) + title bytes
 HEAD_V3 = HEAD_V2 + "BH"  # ... + detail units (0 = no detail) + detail size per unit
 MAX_DETAIL_VALUES = 1024  # units x size a code may carry (the shipped model's detail is 4 x 128)
 MAX_CODE_CHARS = 2048  # a 64-dim latent takes ~190; a longer code is refused before decoding
 MAX_ABS_Z = 1e3  # a latent coordinate beyond this is no melody the model knows
 MIN_TEMPERATURE = 1e-3
 MAX_TITLE_BYTES = 120  # UTF-8 bytes of title a link carries (cut at a character boundary)
-BACKINGS = ("None", "Drone", "Tonic chord")  # the backing menu, by index
+# The backing menu (explorer.handlers.ACCOMPANIMENTS), by index: new entries are appended, so older codes open
+# with the backing they were made with (the chord backings, 3-6, came with the harmoniser).
+BACKINGS = ("None", "Drone", "Tonic chord", "Chords: block", "Chords: broken", "Chords: bass and chord",
+            "Chords: waltz / jig (follows the meter)")
 KEY_CODES = (None, *KEYS)  # 0 = as decoded, 1.. = C ..
 SCALE_CODES = (None, *SCALES)  # 0 = off
 

@@ -118,6 +118,30 @@ def test_drone_adds_the_tonic_under_the_melody():
         render(TUNE, accompaniment="orchestra")
 
 
+def test_given_backing_notes_are_played_under_the_melody_to_their_end():
+    from vae.chords import Chord
+    from vae.harmony import backing as chord_backing
+
+    tune = [Note(76, 0, 8), Note(79, 8, 16)]  # one bar; the chords run on to the end of the second
+    back = chord_backing([(0, 16, Chord(0)), (16, 32, Chord(9, "min"))], "block")
+    plain, chords = render(tune), render(tune, backing=back, backing_program=24)
+    alone = render(tune, backing=[])  # no backing: the melody alone (to within a first note's release)
+    assert len(alone) == len(plain) and rms(alone.astype(float) - plain) < 0.02 * rms(plain.astype(float))
+    assert len(chords) == len(plain) + 16 * (60 / 120 / 4) * SR  # one bar longer: the backing's last bar
+    spectrum = np.abs(np.fft.rfft(chords[2 * SR:].astype(float)))
+    freqs = np.fft.rfftfreq(len(chords) - 2 * SR, 1 / SR)
+
+    def band(pitch):
+        hz = 440 * 2 ** ((pitch - 69) / 12)
+        return spectrum[(freqs > hz * 0.97) & (freqs < hz * 1.03)].sum()
+
+    assert band(57) > 3 * band(55)  # the second bar sounds A minor's A, not C major's G
+    piano = render(tune, backing=back, backing_program=0)  # its own program
+    assert rms(piano[2 * SR:].astype(float) - chords[2 * SR:]) > 100
+    with pytest.raises(ValueError):
+        render(tune, backing=back, backing_program=128)
+
+
 @pytest.mark.parametrize("notes, kwargs", [(TUNE, {"tempo": 0}), (TUNE, {"program": 128}),
                                            ([Note(60, 0, 16 * 400)], {"tempo": 120})])  # 400 bars: 13 minutes
 def test_bad_arguments_are_refused(notes, kwargs):

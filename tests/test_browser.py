@@ -435,6 +435,12 @@ def test_workbench_undo_redo_key_loop_star_export(page):
     # loop playback (the player restarts on "finish"; test_page checks every player gets loop=True)
     page.locator("#loop-cb input").check()
     expect()(page.locator("#loop-cb input")).to_be_checked()
+    # the player's <audio> itself loops (Gradio's loop update never reached it), and so does the next render's
+    page.wait_for_function("() => document.querySelector('#melody-audio audio')?.loop === true", timeout=WAIT)
+    looped = page.evaluate(AUDIO_JS)
+    page.locator("#random-btn").click()
+    page.wait_for_function(f"(old) => {{ const a = ({AUDIO_JS})(); return a && a !== old; }}", arg=looped, timeout=WAIT)
+    page.wait_for_function("() => document.querySelector('#melody-audio audio')?.loop === true", timeout=WAIT)
     # star it, then export the starred
     page.locator("#star-btn").click()
     page.locator("#history-dd input").click()
@@ -578,3 +584,37 @@ def test_a_large_collections_map_is_a_density_whose_cells_load_a_tune(page, expl
         page.screenshot(path=str(ARTIFACTS / "9-map-density.png"))
     finally:
         h.map_max_points = figures.MAP_POINTS_MAX
+
+
+def test_the_api_tab_shows_this_servers_address(page, explorer_server):
+    """The API tab's example connects to the address the page runs on, not a fixed port 7860."""
+    page.get_by_role("tab", name="API").click()
+    expect()(page.locator("#api-usage")).to_contain_text(f"Client('{explorer_server.url}')", timeout=WAIT)
+    page.get_by_role("tab", name="Sliders").click()
+
+
+CHORDS_JS = """() => {
+  const gd = document.querySelector('#piano-roll .js-plotly-plot');
+  return ((gd && gd.layout && gd.layout.annotations) || []).filter((a) => a.name === 'chord').map((a) => a.text);
+}"""
+
+
+def test_a_chord_backing_writes_its_chords_over_the_roll_and_in_the_title(page, explorer_server, slider_case):
+    """A link with a chord backing: the radio shows it, the chords stand above the piano roll and after the title;
+    choosing no backing takes them away."""
+    z0 = slider_case[0]
+    code = encode_z(z0, TEMPERATURE, SEED, backing="Chords: bass and chord", title="Reel")
+    page.goto(f"{explorer_server.url}?m={code}")
+    expect()(page.locator("#title-md strong")).to_have_text("Reel", timeout=WAIT)  # the chords are not in the bold
+    expect()(page.get_by_label("Chords: bass and chord")).to_be_checked()
+    expect()(page.locator("#title-md")).to_contain_text("chords: ", timeout=WAIT)
+    page.wait_for_function(f"() => ({CHORDS_JS})().length > 0", timeout=WAIT)
+    symbols = page.evaluate(CHORDS_JS)
+    line = page.locator("#title-md").inner_text().split("chords: ", 1)[1]
+    assert [s for bar in line.split("|") for s in bar.split()][0] == symbols[0]
+    assert set(symbols) <= {s for bar in line.split("|") for s in bar.split()}
+    page.screenshot(path=str(ARTIFACTS / "9-chords.png"))
+    page.get_by_label("None", exact=True).check()
+    page.wait_for_function(f"() => ({CHORDS_JS})().length === 0", timeout=WAIT)
+    expect()(page.locator("#title-md")).not_to_contain_text("chords:", timeout=WAIT)
+    assert not page.page_errors, page.page_errors

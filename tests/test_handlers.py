@@ -77,9 +77,9 @@ def test_load_window_updates_state_and_renders(h, loaded, busy, small_corpus, ti
     if o["tune"] == st.origin_tune:  # z is the loaded melody's own: matching its tune is no warning
         assert "rendering of a corpus tune" in md and "Likely copy" not in md
     elif o["likely_copy"]:
-        assert "Likely copy" in md and f"({o['notes']} notes)" in md
+        assert "Likely copy" in md and f"({o['notes']} note{'' if o['notes'] == 1 else 's'})" in md
     else:
-        assert md.startswith("✅ Original") and f"({o['notes']} notes, closest" in md
+        assert md.startswith("✅ Original") and f"({o['notes']} note{'' if o['notes'] == 1 else 's'}, closest" in md
     # the figure draws the decoded notes and, faintly, the corpus original
     names = [t["name"] for t in r.figure["data"]]
     assert names == ["original", "melody"]
@@ -636,3 +636,14 @@ def test_a_moved_uploads_steer_aims_from_the_melody_as_heard(h):
     assert sum(rows) == (STEER_CANDIDATES + 1) * len(z)
     with pytest.raises(ValueError):  # a `before` of another batch size is refused
         steer(s.model.decode, ctl, z, cur, new, std, before=heard[:2])
+
+
+def test_the_copy_check_counts_in_words():
+    """'1 note' and '1 bar', not '1 notes' (the copy check's grammar)."""
+    from explorer.handlers import originality_markdown
+
+    one = originality_markdown({"steps": 16, "bars": 1.0, "notes": 1, "title": "A reel", "collection": "oneill"}, 5)
+    assert "1 bar (1 note," in one and "notes" not in one
+    many = originality_markdown({"steps": 40, "bars": 2.5, "notes": 7, "title": "A reel", "likely_copy": True,
+                                 "collection": "oneill"}, 9)
+    assert "2.5 bars (7 notes)" in many

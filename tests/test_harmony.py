@@ -15,7 +15,16 @@ from vae.chords import (
     progression_name,
 )
 from vae.errors import MusicReadError
-from vae.harmony import PATTERNS, backing, harmonise, melody_fit, spans_from_bars
+from vae.harmony import (
+    PATTERNS,
+    backing,
+    chord_bars,
+    chord_line,
+    dance_pattern,
+    harmonise,
+    melody_fit,
+    spans_from_bars,
+)
 from vae.tokenizer import Note
 
 
@@ -258,3 +267,25 @@ def test_melody_fit():
     offbeat = [Note(61, 2, 4), Note(60, 4, 8)]
     assert melody_fit(offbeat, [(0, 16, Chord(0))]) == 1.0
     assert melody_fit([], SPANS) == 1.0
+
+
+# Reading chords back as bars -------------------------------------------------------------------------------
+
+def test_chord_line_writes_bars_as_a_musician_does():
+    spans = [(0, 16, Chord(0)), (16, 32, Chord(9, "min")), (32, 40, Chord(5)), (40, 48, Chord(7, "7")),
+             (48, 64, Chord(0))]
+    assert chord_line(spans) == "C | Am | F G7 | C"
+    assert chord_bars(spans) == [[Chord(0)], [Chord(9, "min")], [Chord(5), Chord(7, "7")], [Chord(0)]]
+    # the inverse of spans_from_bars, in any meter
+    bars = parse_progression("| D | G A | Bm | A7 |")
+    assert chord_bars(spans_from_bars(bars, "3/4", 48), "3/4") == bars
+    assert chord_line(spans_from_bars(bars, "6/8", 64), "6/8") == "D | G A | Bm | A7 | D | G"  # the last bar is a third: G only
+    # a chord held over a bar line is written again in the next bar; an empty window has no line
+    assert chord_line([(0, 32, Chord(2)), (32, 48, Chord(7))]) == "D | D | G"
+    assert chord_line([]) == "" and chord_bars([]) == []
+
+
+@pytest.mark.parametrize("meter, pattern", [("3/4", "waltz"), ("3/8", "waltz"), ("6/8", "jig"), ("9/8", "jig"),
+                                            ("4/4", "jig"), ("2/4", "jig"), ("5/4", "jig")])
+def test_the_dance_backing_follows_the_meter(meter, pattern):
+    assert dance_pattern(meter) == pattern

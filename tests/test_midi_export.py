@@ -6,6 +6,7 @@ import io
 
 import mido
 import numpy as np
+import pretty_midi
 import pytest
 
 from vae.midi_export import concat_sections, notes_to_midi, tokens_to_midi, tokens_to_notes, write_midi_bytes
@@ -72,6 +73,20 @@ def test_written_file_has_a_named_track_time_signature_and_tempo(tmp_path):
     assert any(m.type == "set_tempo" and round(mido.tempo2bpm(m.tempo), 3) == 90.0 for m in msgs)
     assert {m.velocity for m in msgs if m.type == "note_on" and m.velocity} == {100}
     assert mf.ticks_per_beat == 480
+
+
+def test_chords_are_their_own_track_and_text_events(tmp_path):
+    chords = [Note(48, 0, 16), Note(52, 0, 16), Note(55, 0, 16), Note(45, 16, 32), Note(52, 16, 32)]
+    pm = notes_to_midi(MELODIES["scale"], tmp_path / "c.mid", tempo=120.0, program=73, backing=chords,
+                       backing_program=24, backing_name="Chords", chords=[(0, "C"), (16, "Am")])
+    back = pretty_midi.PrettyMIDI(str(tmp_path / "c.mid"))
+    assert [(i.name, i.program) for i in back.instruments] == [("Melody", 73), ("Chords", 24)]
+    assert sorted(n.pitch for n in back.instruments[1].notes) == sorted(n.pitch for n in chords)
+    assert [(t.text, t.time) for t in back.text_events] == [("C", 0.0), ("Am", 2.0)]  # 16 steps at 120 bpm: 2 s
+    # the melody reads back as the melody: the chords do not leak into it
+    mel = extract_melodies(tmp_path / "c.mid")
+    assert MelodyTokenizer().decode(mel.candidates[0].windows[0])[:3] == MELODIES["scale"][:3]
+    assert len(pm.instruments) == 2
 
 
 def test_bad_arguments_are_refused():

@@ -41,6 +41,12 @@ def test_round_trip():
     assert d["backing"] == "Tonic chord" and d["title"] == "Reel · bars 1-4"
 
 
+def test_the_chord_backings_travel_and_older_codes_keep_theirs():
+    for backing in ("Chords: block", "Chords: waltz / jig (follows the meter)"):
+        assert decode_z(encode_z(Z, backing=backing))["backing"] == backing
+    assert decode_z(raw_code(backing=2))["backing"] == "Tonic chord"  # the indices of older codes are unchanged
+
+
 def test_a_version_1_link_still_opens():
     head = struct.pack(HEAD_V1, 1, len(Z), 0.5, 3, 100.0, 40)
     code = base64.urlsafe_b64encode(head + Z.astype(np.float16).tobytes()).decode().rstrip("=")

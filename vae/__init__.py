@@ -12,6 +12,9 @@ _EXPORTS = {
     "fit_controls": "vae.controls", "measure_controls": "vae.sweep", "steer": "vae.sweep", "extract_melodies": "vae.midi_import",
     "notes_to_midi": "vae.midi_export", "estimate_key": "vae.music", "pitch_name": "vae.music",
     "MusicReadError": "vae.errors", "CheckpointError": "vae.errors", "SHIPPED": "vae.paths",
+    "Chord": "vae.chords", "ChordError": "vae.chords", "chord_name": "vae.chords", "parse_chord": "vae.chords",
+    "parse_progression": "vae.chords", "harmonise": "vae.harmony", "backing": "vae.harmony",
+    "chord_line": "vae.harmony", "melody_fit": "vae.harmony",
 }
 __all__ = sorted(_EXPORTS)
 

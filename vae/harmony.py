@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from vae.chords import INTERVALS, MAJOR_STEPS, Chord
+from vae.chords import INTERVALS, MAJOR_STEPS, Chord, chord_name
 from vae.meter import Meter
 from vae.music import estimate_key, key_correlations
 from vae.tokenizer import Note
@@ -352,3 +352,33 @@ def backing(chords: Sequence[tuple[int, int, Chord]], pattern: str = "block", me
                     else:
                         out += [Note(p, u, min(u + pulse, e)) for p in upper]
     return sorted(out, key=lambda n: (n.start, n.pitch))
+
+
+def dance_pattern(meter: str | Meter = "4/4") -> str:
+    """The dance backing of a meter: a waltz's oom-pah-pah in a bar of three beats (3/4, 3/8, 3/2), a jig's
+    bass-chord-chord in compound time (6/8, 9/8, 12/8), and the reel's or polka's bass-chord on the eighths
+    (the jig pattern on simple beats) in any other meter (4/4, 2/4, 2/2, 5/4)."""
+    meter = meter if isinstance(meter, Meter) else Meter.parse(meter)
+    return "waltz" if not meter.compound and meter.num % 3 == 0 else "jig"
+
+
+def chord_bars(chords: Sequence[tuple[int, int, Chord]], meter: str | Meter = "4/4",
+               total: int | None = None) -> list[list[Chord]]:
+    """harmonise's spans read back as bars of `meter` (parse_progression's shape, the inverse of spans_from_bars):
+    each bar lists the chords sounding in it, in order, a chord held over a bar line again in the next bar.
+    Bars run to `total` steps (default: the last span's end); a bar without a chord is left out."""
+    meter = meter if isinstance(meter, Meter) else Meter.parse(meter)
+    total = max((e for _, e, _ in chords), default=0) if total is None else total
+    out = []
+    for b in range(0, total, meter.bar_steps):
+        bar = [c for s, e, c in chords if s < b + meter.bar_steps and e > b]
+        bar = [c for i, c in enumerate(bar) if i == 0 or c != bar[i - 1]]
+        if bar:
+            out.append(bar)
+    return out
+
+
+def chord_line(chords: Sequence[tuple[int, int, Chord]], meter: str | Meter = "4/4",
+               total: int | None = None) -> str:
+    """The chords as a musician writes them, bar lines between bars: 'C | Am | F G | C' ('' for no chords)."""
+    return " | ".join(" ".join(chord_name(c) for c in bar) for bar in chord_bars(chords, meter, total))

@@ -2,7 +2,8 @@
 
 The file has a named melody track ("Melody"), the melody's time signature (4/4 unless given), a constant
 tempo, velocities from the meter's accent pattern (downbeat, beat, between beats) and, when a backing is
-chosen, the backing as its own track. 480 ticks per beat make every 16th step a whole number of ticks:
+chosen, the backing as its own track (the harmoniser's chords: a "Chords" track, each chord's symbol a text
+event at its start, which DAWs show on the timeline). 480 ticks per beat make every 16th step a whole number of ticks:
 reading it back with vae.midi_import gives exactly the same tokens.
 """
 
@@ -29,12 +30,14 @@ def concat_sections(sections: Sequence[Sequence[Note]], section_steps: int = 64)
 
 def notes_to_midi(notes: Iterable[Note], path: str | Path | None = None, tempo: float = 120.0, program: int = 0,
                   velocity: int | None = None, name: str = "Melody", meter: Meter | str = "4/4",
-                  backing: Iterable[Note] = (), backing_program: int = 0, backing_name: str = "Backing"):
+                  backing: Iterable[Note] = (), backing_program: int = 0, backing_name: str = "Backing",
+                  chords: Iterable[tuple[int, str]] = ()):
     """Notes (pitch, start step, end step) -> pretty_midi.PrettyMIDI, also written to `path` if given.
 
     `tempo` is in quarter notes per minute, `program` a General MIDI program (0 = piano). `velocity`
     None follows the meter's accents; a number is used for every note. `backing` notes go to a second
-    track (program `backing_program`). A longer piece is simply notes with larger steps (concat_sections).
+    track (program `backing_program`); `chords` (start step, symbol like "Am7") become text events. A longer
+    piece is simply notes with larger steps (concat_sections).
     """
     import pretty_midi
 
@@ -61,6 +64,8 @@ def notes_to_midi(notes: Iterable[Note], path: str | Path | None = None, tempo: 
     backing = list(backing)
     if backing:
         pm.instruments.append(track(backing, backing_program, backing_name, lambda s: np.full(len(s), BACKING_VELOCITY)))
+    for start, symbol in chords:
+        pm.text_events.append(pretty_midi.Text(str(symbol), float(start) * seconds_per_step))
     if path is not None:
         pm.write(str(path))
     return pm

@@ -64,7 +64,9 @@ def _melody_panel(h: Handlers) -> tuple[Page, dict]:
     with gr.Accordion("Playback", open=True):
         with gr.Row():
             instrument = gr.Dropdown(list(INSTRUMENTS), value="Piano", label="Instrument")
-            accompaniment = gr.Radio(list(ACCOMPANIMENTS), value="None", label="Backing")
+            accompaniment = gr.Radio(list(ACCOMPANIMENTS), value="None", label="Backing", elem_id="backing-radio",
+                                     info="Chords: the melody harmonised (one or two chords a bar, in its key and "
+                                          "meter), shown above the piano roll and in the title")
         with gr.Row():
             loop = gr.Checkbox(False, label="Loop playback", elem_id="loop-cb")
             count_in = gr.Checkbox(False, label="Count-in (one bar of clicks)", elem_id="count-in-cb")
@@ -170,6 +172,7 @@ def build_ui(services: ExplorerServices, soundfont: str | Path | None = None, ha
         for screen, comps in ((sliders, s), (corpus_map, m), (upload, u), (blend, b), (transform, t), (compose, c),
                               (api_tab, a)):
             screen.wire(page, comps)
+        demo.load(api_tab.usage_for, None, a.usage, queue=False, api_visibility="private", show_progress="hidden")
     demo.queue(default_concurrency_limit=concurrency, max_size=queue_size)
     demo.handlers = h  # for benchmarks and tests: the files this app writes
     demo.uploads = uploads  # and the uploads it keeps
