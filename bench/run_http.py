@@ -71,11 +71,14 @@ def run(ctx: Context) -> Section:
     try:
         n = ctx.reps(60, 12)
         floor = load(echo_url, latents, 1, calls=n, api_name="/echo", echo=True)
+        # the framework's own capacity on this machine: 16 light users on a bare echo app (same client, payloads)
+        echo_cap = load(echo_url, latents, USERS, seconds=10 if ctx.quick else 20, client="raw", api_name="/echo",
+                        echo=True)
         echo.close()  # idle, but its server threads would share this interpreter during the loads
         one = load(url, latents, 1, calls=n)
         plain = load(url, latents, 1, calls=2 * n, client="plain", api_name="/v1/decode.mid")
         plain_json = load(url, latents, 1, calls=2 * n, client="plain", api_name="/v1/decode")
-        sec.data.update(echo_floor=floor, decode=one, plain_mid=plain, plain_json=plain_json)
+        sec.data.update(echo_floor=floor, echo_capacity=echo_cap, decode=one, plain_mid=plain, plain_json=plain_json)
         sec.add("/decode p50 through gradio_client (z -> melody, WAV, MIDI)", one["median_ms"], "ms",
                 le=1.3 * floor["median_ms"],
                 note=f"n={n}; {one['median_ms'] / floor['median_ms']:.2f}x the echo floor; "
@@ -97,32 +100,44 @@ def run(ctx: Context) -> Section:
         scripted, batcher, rate = vm._greedy_loop, services.batcher, h.sample_rate
         queue = demo._queue
         freq = queue.ANAYLTICS_CACHE_FREQUENCY
+        from explorer import audio as audio_module
+
+        pools = dict(audio_module._synths)  # warmed by the loads above: the shipped pools (a synth per core)
+        font = next(iter(pools))[0]
+        single = {(font, r): audio_module.SynthPool(font, r, 1) for r in {rate, EXPORT_RATE}}  # one synth, a lock
+        old = dict(freq=1, pool=False)
         steps = [("decode loop in Python, 44.1 kHz renders, Gradio's per-event analytics (before)",
-                  dict(loop=lambda: vm._greedy_loop_py, batching=False, rate=EXPORT_RATE, freq=1)),
-                 ("+ TorchScript decode loop", dict(loop=scripted, batching=False, rate=EXPORT_RATE, freq=1)),
-                 ("+ decodes batched across users", dict(loop=scripted, batching=True, rate=EXPORT_RATE, freq=1)),
-                 ("+ 22.05 kHz renders", dict(loop=scripted, batching=True, rate=rate, freq=1)),
-                 ("+ Gradio's analytics summary once per 1,000 events (shipped)",
-                  dict(loop=scripted, batching=True, rate=rate, freq=freq))]
+                  dict(old, loop=lambda: vm._greedy_loop_py, batching=False, rate=EXPORT_RATE)),
+                 ("+ TorchScript decode loop", dict(old, loop=scripted, batching=False, rate=EXPORT_RATE)),
+                 ("+ decodes batched across users", dict(old, loop=scripted, batching=True, rate=EXPORT_RATE)),
+                 ("+ 22.05 kHz renders", dict(old, loop=scripted, batching=True, rate=rate)),
+                 ("+ Gradio's analytics summary once per 1,000 events",
+                  dict(loop=scripted, batching=True, rate=rate, freq=freq, pool=False)),
+                 (f"+ renders on {audio_module.SYNTHS} synths at once (shipped)",
+                  dict(loop=scripted, batching=True, rate=rate, freq=freq, pool=True))]
         for name, lv in steps:
             vm._greedy_loop, services.batcher = lv["loop"], batcher if lv["batching"] else None
             h.sample_rate, queue.ANAYLTICS_CACHE_FREQUENCY = lv["rate"], lv["freq"]
+            audio_module._synths.update(pools if lv["pool"] else single)
             try:
                 levers[name] = load(url, latents, USERS, seconds=seconds, client="raw")
             finally:
                 vm._greedy_loop, services.batcher, h.sample_rate = scripted, batcher, rate
                 queue.ANAYLTICS_CACHE_FREQUENCY = freq
+                audio_module._synths.update(pools)
         sec.data["levers"] = levers
         names = list(levers)
         base = levers[names[0]]
         for name, r in levers.items():
             sec.add(f"{USERS} users /decode calls/s: {name}", r["calls_per_s"], "calls/s",
-                    ge=30 if name == names[-1] else None,
+                    ge=40 if name == names[-1] else None,
                     note=f"p50 {r['median_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms, {r['errors']} errors; "
                          f"x{r['calls_per_s'] / base['calls_per_s']:.2f} of the first row, "
                          f"x{r['calls_per_s'] / TODAY['calls_per_s']:.2f} of step 14's {TODAY['calls_per_s']}/s")
+        sec.add(f"  {USERS} users on a bare echo app (Gradio's own ceiling here, same clients)", echo_cap["calls_per_s"],
+                "calls/s", note=f"p50 {echo_cap['median_ms']:.0f} ms, p95 {echo_cap['p95_ms']:.0f} ms")
         shipped = levers[names[-1]]
-        sec.add(f"{USERS} users /decode p95 (shipped)", shipped["p95_ms"], "ms", le=800,
+        sec.add(f"{USERS} users /decode p95 (shipped)", shipped["p95_ms"], "ms", le=500,
                 note=f"{shipped['p95_ms'] / TODAY['p95_ms']:.2f}x step 14's {TODAY['p95_ms']:.0f} ms")
         sec.add(f"{USERS} users /decode errors", sum(r["errors"] for r in levers.values()), le=0)
         sec.add("  batches / rows decoded during the loads", services.batcher.batches, "",

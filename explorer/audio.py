@@ -9,6 +9,7 @@ driver is started: samples are pulled with get_samples between events, so it run
 from __future__ import annotations
 
 import io
+import os
 import threading
 import wave
 from collections.abc import Iterable
@@ -39,8 +40,10 @@ _BLOCK = 64  # FluidSynth's internal block size in samples
 TAIL_SECONDS = 0.5  # release tail after the last note, so the final note is not cut off
 MAX_SECONDS = 600  # longer renders are refused: 10 minutes of stereo is already 100 MB
 
-_synths: dict[tuple[str, int], Synth] = {}
+_synths: dict[tuple[str, int], SynthPool] = {}
 _synths_lock = threading.Lock()
+SYNTHS = min(os.cpu_count() or 1, 4)  # synths per soundfont and rate: FluidSynth renders outside the GIL, so
+# one per core renders in parallel (one synth behind a lock capped every render at one core)
 
 
 class AudioUnavailableError(RuntimeError):
@@ -84,14 +87,52 @@ def check_audio(soundfont: str | Path | None = None, sample_rate: int = 44100) -
     return path
 
 
-def get_synth(soundfont: str | Path | None = None, sample_rate: int = 44100) -> Synth:
-    """The process-wide synth for this soundfont and sample rate, created on first use."""
+def get_synth(soundfont: str | Path | None = None, sample_rate: int = 44100) -> SynthPool:
+    """The process-wide synths for this soundfont and sample rate (a SynthPool), created on first use."""
     path = find_soundfont(soundfont)
     key = (str(path.resolve()), int(sample_rate))
     with _synths_lock:
         if key not in _synths:
-            _synths[key] = Synth(path, sample_rate)
+            _synths[key] = SynthPool(path, sample_rate, SYNTHS)
         return _synths[key]
+
+
+class SynthPool:
+    """Several Synths of one soundfont and rate: a render takes a free one (so renders on different threads run
+    at once), the others wait. The first synth is made at once, the rest only when renders overlap, and the
+    synth used last is taken first, so renders one after another all use the same synth (FluidSynth's first
+    note from a sample ends slightly differently: alternating synths would make repeated renders differ)."""
+
+    def __init__(self, soundfont: str | Path, sample_rate: int = 44100, size: int = SYNTHS):
+        self.soundfont, self.sample_rate, self.size = Path(soundfont), int(sample_rate), max(int(size), 1)
+        self._free: list[Synth] = [Synth(soundfont, sample_rate)]  # a stack: last returned, first taken
+        self._made = 1
+        self._cond = threading.Condition()
+
+    def _take(self) -> Synth:
+        with self._cond:
+            if not self._free and self._made < self.size:
+                self._made += 1
+                grow = True
+            else:
+                grow = False
+                self._cond.wait_for(lambda: bool(self._free))
+                return self._free.pop()
+        return Synth(self.soundfont, self.sample_rate) if grow else None  # made outside the lock (~ms)
+
+    def _give(self, synth: Synth) -> None:
+        with self._cond:
+            self._free.append(synth)
+            self._cond.notify()
+
+    def render_events(self, events: list[tuple[int, int, int, int, int]], total: int,
+                      programs: dict[int, int]) -> np.ndarray:
+        """Synth.render_events on a free synth of the pool."""
+        synth = self._take()
+        try:
+            return synth.render_events(events, total, programs)
+        finally:
+            self._give(synth)
 
 
 class Synth:

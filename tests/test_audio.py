@@ -181,8 +181,12 @@ def test_same_input_same_audio_and_concurrent_renders_agree():
     for t in threads:
         t.join()
     assert len(results) == 4
-    for r in results:  # equal up to FluidSynth's dither noise
-        assert r.shape == reference.shape and np.abs(r.astype(int) - reference).max() <= 8
+    # Concurrent renders run on the pool's other synths (explorer.audio.SynthPool), whose first use of a sample
+    # ends its release slightly differently (under 1.5% of full scale); otherwise equal up to dither noise
+    for r in results:
+        assert r.shape == reference.shape and np.abs(r.astype(int) - reference).max() < 500
+        assert np.mean(np.abs(r.astype(int) - reference) > 8) < 0.05  # and nearly every sample within dither
+    assert np.abs(render(TUNE, accompaniment="chord").astype(int) - reference).max() <= 8  # one after another
 
 
 def test_wav_bytes_and_write_wav(tmp_path):
@@ -223,3 +227,23 @@ def test_a_broken_soundfont_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setattr(audio, "_synths", {})
     with pytest.raises(AudioUnavailableError, match="could not load"):
         check_audio(bad)
+
+
+def test_a_render_while_another_runs_gets_its_own_synth_and_sounds_the_same():
+    """The synth pool: a render that overlaps another runs on a synth of its own (one synth behind a lock capped
+    the server's renders at one core), up to the pool's size, and sounds as a render alone."""
+    from explorer.audio import SynthPool, find_soundfont
+
+    pool = SynthPool(find_soundfont(), 22050, size=2)
+    events = [(0, 1, 0, 60, 90), (8000, 0, 0, 60, 0), (8000, 1, 0, 64, 90), (16000, 0, 0, 64, 0)]
+    alone = pool.render_events(events, 20000, {0: 0})
+    busy = pool._take()  # a render in progress holds the first synth
+    overlapping = pool.render_events(events, 20000, {0: 0})
+    assert pool._made == 2  # so this one made a second synth instead of waiting
+    pool._give(busy)
+    for _ in range(3):
+        again = pool.render_events(events, 20000, {0: 0})
+    assert pool._made == 2  # never more than the pool's size
+    # the same sound (a new synth's first note from a sample ends its release slightly differently: < 1.5%)
+    for got in (overlapping, again):
+        assert got.shape == alone.shape and np.abs(got.astype(np.int32) - alone.astype(np.int32)).max() < 500
