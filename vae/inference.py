@@ -101,6 +101,31 @@ class TrainedModel:
             gen.manual_seed(0 if seed is None else int(seed))
         return self.model.generate(z_t, temperature=temperature, generator=gen, detail=d_t).cpu().numpy()
 
+    @torch.no_grad()
+    def decode_locked(self, z: np.ndarray, locked: np.ndarray, tokens: np.ndarray, temperature: float = 0.0,
+                      seed: int | None = None, allowed: np.ndarray | None = None,
+                      sound: np.ndarray | None = None) -> np.ndarray:
+        """decode() with steps forced: locked [T] / [B, T] (bool) steps take tokens [T] / [B, T] exactly, the rest is
+        decoded from z [Z] / [B, Z] -> tokens [B, T] (MelodyVAE.generate_locked: allowed, sound)."""
+        dev = self.device
+        z_t = torch.as_tensor(np.atleast_2d(np.asarray(z, dtype=np.float32)), device=dev)
+        gen = None
+        if temperature > 0:
+            gen = torch.Generator(device=dev)
+            gen.manual_seed(0 if seed is None else int(seed))
+        opt = lambda a: None if a is None else torch.as_tensor(np.asarray(a), device=dev)  # noqa: E731
+        return self.model.generate_locked(z_t, opt(locked), opt(np.asarray(tokens, np.int64)), opt(allowed),
+                                          opt(sound), temperature=temperature, generator=gen).cpu().numpy()
+
+    def regenerate(self, z: np.ndarray, tokens: np.ndarray, locked_bars, n: int = 4, rhythm_lock: bool = False,
+                   seed: int = 0, temperature: float = 0.0, **kw):
+        """n alternatives of melody tokens [T] at z [Z] that keep locked_bars (and with rhythm_lock every onset and
+        duration) exactly: a vae.infill.Regeneration (z [n, Z], tokens [n, T], score [n], similarity [n])."""
+        from vae.infill import regenerate
+
+        return regenerate(self, z, tokens, locked_bars, n=n, rhythm_lock=rhythm_lock, seed=seed,
+                          temperature=temperature, **kw)
+
     def reconstruct(self, x) -> np.ndarray:
         """Greedy decode of each melody's posterior mean: tokens [B, T]."""
         mu, _ = self.encode(x)

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from vae.config import ModelConfig
-from vae.constants import FIRST_NOTE_ON, HOLD, VOCAB_SIZE
+from vae.constants import FIRST_NOTE_ON, HOLD, NOTE_OFF, VOCAB_SIZE
 
 MIN_TEMPERATURE = 1e-3  # below this, sampling is greedy decoding (and dividing by it would overflow)
 
@@ -117,9 +117,10 @@ class MelodyVAE(nn.Module):
         return torch.multinomial(probs, 1, generator=generator)[:, 0]
 
     def _decode_loop(self, z: torch.Tensor, temperature: float, generator: torch.Generator | None,
-                     bar_start, step, detail: torch.Tensor | None = None) -> torch.Tensor:
+                     bar_start, step, detail: torch.Tensor | None = None, pick=None) -> torch.Tensor:
         """Shared autoregressive loop: bar_start(c) -> state at each unit's start; step(prev, c, state) ->
-        (logits [B, V], state). Both decoders below differ only in those two functions."""
+        (logits [B, V], state). Both decoders below differ only in those two functions. pick(logits [B, V], t) ->
+        tokens [B] chooses step t's token (default: _pick at `temperature`; generate_locked constrains it)."""
         b = z.shape[0]
         units, steps = self._units()
         ctx = self._contexts(z, detail)
@@ -130,20 +131,16 @@ class MelodyVAE(nn.Module):
             state = bar_start(c)
             for s in range(steps):
                 logits, state = step(prev, c, state)
-                prev = self._pick(logits.float(), temperature, generator)
-                out[:, u * steps + s] = prev
+                t = u * steps + s
+                prev = self._pick(logits.float(), temperature, generator) if pick is None else pick(logits.float(), t)
+                out[:, t] = prev
         return out
 
     @torch.no_grad()
     def generate_reference(self, z: torch.Tensor, temperature: float = 0.0,
                            generator: torch.Generator | None = None, detail: torch.Tensor | None = None) -> torch.Tensor:
         """The plain decoding loop through nn.GRU, one step at a time (any number of layers)."""
-
-        def step(prev, c, h):
-            y, h = self.decoder(torch.cat([self.embed(prev), c], dim=-1)[:, None, :], h)
-            return self.out(y[:, 0]), h
-
-        return self._decode_loop(z, temperature, generator, self._init_hidden, step, detail)
+        return self._decode_loop(z, temperature, generator, *self._reference_steps(), detail)
 
     @torch.no_grad()
     def _generate_fused(self, z: torch.Tensor, temperature: float, generator: torch.Generator | None,
@@ -152,20 +149,28 @@ class MelodyVAE(nn.Module):
         table lookup and the bar context's is computed once per bar (less work per step on a CPU). Greedy
         decoding runs the loop as TorchScript (_greedy_loop): the same operations, in C++ without Python's
         GIL, so concurrent requests on a server do not queue behind each other between steps."""
+        if temperature > 0:
+            return self._decode_loop(z, temperature, generator, *self._fused_steps(), detail)
         e = self.cfg.embed_dim
         w_ih = self.decoder.weight_ih_l0
         b_ih, b_hh = self.decoder.bias_ih_l0, self.decoder.bias_hh_l0
         token_proj = self.embed.weight @ w_ih[:, :e].t()  # [V+1, 3H]
         w_hh_t = self.decoder.weight_hh_l0.t().contiguous()
-        if temperature <= 0:
-            units, steps = self._units()
-            ctx = self._contexts(z, detail)  # [B, U, C]
-            flat = ctx.reshape(-1, ctx.shape[-1])
-            ctx_proj = torch.addmm(b_ih, flat, w_ih[:, e:].t()).view(ctx.shape[0], units, -1)
-            h0 = self._init_hidden(flat)[0].view(ctx.shape[0], units, -1)
-            prev = torch.full((z.shape[0],), self.start_index, dtype=torch.long, device=z.device)
-            return _greedy_loop()(ctx_proj, h0, token_proj, w_hh_t, b_hh, self.out.weight.t(), self.out.bias, prev,
-                                  steps)
+        units, steps = self._units()
+        ctx = self._contexts(z, detail)  # [B, U, C]
+        flat = ctx.reshape(-1, ctx.shape[-1])
+        ctx_proj = torch.addmm(b_ih, flat, w_ih[:, e:].t()).view(ctx.shape[0], units, -1)
+        h0 = self._init_hidden(flat)[0].view(ctx.shape[0], units, -1)
+        prev = torch.full((z.shape[0],), self.start_index, dtype=torch.long, device=z.device)
+        return _greedy_loop()(ctx_proj, h0, token_proj, w_hh_t, b_hh, self.out.weight.t(), self.out.bias, prev, steps)
+
+    def _fused_steps(self):
+        """(bar_start, step) of _decode_loop for a 1-layer decoder with the GRU cell written out (see _generate_fused)."""
+        e = self.cfg.embed_dim
+        w_ih = self.decoder.weight_ih_l0
+        b_ih, b_hh = self.decoder.bias_ih_l0, self.decoder.bias_hh_l0
+        token_proj = self.embed.weight @ w_ih[:, :e].t()  # [V+1, 3H]
+        w_hh_t = self.decoder.weight_hh_l0.t().contiguous()
 
         def bar_start(c):
             return torch.addmm(b_ih, c, w_ih[:, e:].t()), self._init_hidden(c)[0]
@@ -175,7 +180,81 @@ class MelodyVAE(nn.Module):
             h = _gru_cell(token_proj[prev] + ctx_proj, h, w_hh_t, b_hh)
             return self.out(h), (ctx_proj, h)
 
-        return self._decode_loop(z, temperature, generator, bar_start, step, detail)
+        return bar_start, step
+
+    def _reference_steps(self):
+        """(bar_start, step) of _decode_loop through nn.GRU, one step at a time (any number of layers)."""
+
+        def step(prev, c, h):
+            y, h = self.decoder(torch.cat([self.embed(prev), c], dim=-1)[:, None, :], h)
+            return self.out(y[:, 0]), h
+
+        return self._init_hidden, step
+
+    @torch.no_grad()
+    def generate_locked(self, z: torch.Tensor, locked: torch.Tensor, tokens: torch.Tensor,
+                        allowed: torch.Tensor | None = None, sound: torch.Tensor | None = None,
+                        temperature: float = 0.0, generator: torch.Generator | None = None,
+                        detail: torch.Tensor | None = None,
+                        score: bool = False) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """Autoregressive decoding with some steps forced: z [B, Z] -> tokens [B, T] (with score: and the decoder's
+        NLL of those tokens [B], summed over steps, unconstrained: how likely the model finds the result).
+
+        locked: bool [T] or [B, T], the steps whose token is given; tokens: long [T] or [B, T], the tokens put
+        there (read at locked steps only). A locked step's token is written and fed back as the next input
+        whatever the decoder predicts (teacher forcing), so locked steps come out exactly as given.
+        allowed: bool [T, V] or [B, T, V] or None, the tokens an unlocked step may take (a rhythm lock allows only
+        note-ons where the original has one, only HOLD where it holds ...); every unlocked step needs one.
+        sound: long [T] or [B, T] or None, what must sound once a step is played: -2 free, -1 silence, a note-on
+        token p: pitch p (HOLD then stays allowed only if it keeps that state; else NOTE_OFF or p is played). It
+        lets a regenerated bar hand a locked bar that starts with HOLD the note or rest that bar continues.
+        The rest is as generate(): temperature 0 is greedy, detail [U, C] / [B, U, C] offsets the bar contexts.
+        With nothing locked, allowed and sound None this is generate() token for token (same generator draws).
+        """
+        if temperature < MIN_TEMPERATURE:
+            temperature = 0.0
+        b = z.shape[0]
+        t_len = self.cfg.seq_len
+        locked = locked.to(z.device, torch.bool).expand(b, t_len)
+        tokens = tokens.to(z.device, torch.long).expand(b, t_len)
+        if allowed is not None:
+            allowed = allowed.to(z.device, torch.bool).expand(b, t_len, self.cfg.vocab_size)
+        if sound is not None:
+            sound = sound.to(z.device, torch.long).expand(b, t_len)
+        state = torch.full((b,), -1, dtype=torch.long, device=z.device)  # what sounds now: -1 silence, else note-on
+        rows = torch.arange(b, device=z.device)
+        nll = torch.zeros(b, device=z.device)
+
+        def pick(logits: torch.Tensor, t: int) -> torch.Tensor:
+            nonlocal state, nll
+            raw = logits
+            if allowed is not None:
+                logits = logits.masked_fill(~allowed[:, t], -math.inf)
+            if sound is not None:
+                need = sound[:, t]
+                ok = torch.ones_like(logits, dtype=torch.bool)
+                silent, pitched = need == -1, need >= FIRST_NOTE_ON
+                # silence: NOTE_OFF, or HOLD when already silent; pitch p: note-on p, or HOLD when p already sounds
+                ok[silent] = False
+                ok[silent, NOTE_OFF] = True
+                ok[pitched] = False
+                ok[rows[pitched], need[pitched]] = True
+                ok[:, HOLD] |= (silent & (state == -1)) | (pitched & (state == need))
+                logits = logits.masked_fill(~ok, -math.inf)
+            # a locked row's constraints may exclude every token: its draw is discarded, but must not fail
+            logits = logits.masked_fill(locked[:, t, None], 0.0)
+            free = ~locked[:, t]
+            tok = tokens[:, t]
+            if free.any():
+                tok = torch.where(locked[:, t], tok, self._pick(logits, temperature, generator))
+            state = torch.where(tok >= FIRST_NOTE_ON, tok, torch.where(tok == NOTE_OFF, -1, state))
+            if score:
+                nll = nll - torch.log_softmax(raw, -1)[rows, tok]
+            return tok
+
+        bar_start, step = self._fused_steps() if self.cfg.dec_layers == 1 else self._reference_steps()
+        out = self._decode_loop(z, temperature, generator, bar_start, step, detail, pick=pick)
+        return (out, nll) if score else out
 
     # --- training ------------------------------------------------------------------------------
     def forward(self, tokens: torch.Tensor, beta: float = 1.0, free_bits: float = 0.0,

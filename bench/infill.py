@@ -1,0 +1,249 @@
+"""`python -m bench.infill`: keep what you like, regenerate the rest (explorer.regenerate over vae.infill), measured
+on held-out melodies of the shipped model.
+
+Material: random held-out (test split) windows with at least `--min-notes` note-ons; each gets a random lock of 1
+to 3 of its 4 bars and one Regenerate call (4 alternatives) from its encoder mean, through the same function the
+page will call (explorer.regenerate.regenerate), one torch thread.
+
+Per call and alternative:
+- locked: the locked bars' tokens identical (and what sounds at each of their steps, a tied-in note included);
+- novelty: exact-note F1 of the regenerated bars against the original's (1 = unchanged), and between alternatives;
+- joins: at every bar line where a locked bar meets a regenerated one, the pitch interval and the inter-onset
+  interval (steps) between the last onset before the line and the first at or after it. Their histograms are
+  compared with the same statistics at the bar lines of held-out tunes (half A) by overlapping area (Yang–Lerch
+  style, on histograms); the ceiling is half B against half A (halves by tune), and a floor is a blind splice:
+  the regenerated bars taken from another held-out window;
+- rhythm lock (a further set of calls, with 0-2 bars locked too): every onset and duration kept;
+- latency: p50/p95 of one call (4 alternatives).
+Side by side on the first `--side` calls: the same choice of z with no latent optimisation, and sampled decoding.
+Writes bench/infill.md and bench/infill.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from bench.stats import machine
+from vae.constants import FIRST_NOTE_ON
+from vae.infill import free_notes, set_f1, sounding
+
+HERE = Path(__file__).resolve().parent
+INTERVAL_CLIP = 24  # semitones either way
+IOI_CLIP = 32  # steps
+
+
+def join_stats(tokens: np.ndarray, lines: list[int]) -> list[tuple[int, int]]:
+    """(interval in semitones, inter-onset steps) across each bar line (a step index) of a melody [T] that has an
+    onset on both sides: the last before the line, the first at or after it."""
+    on = np.flatnonzero(np.asarray(tokens) >= FIRST_NOTE_ON)
+    out = []
+    for line in lines:
+        before, after = on[on < line], on[on >= line]
+        if len(before) and len(after):
+            a, b = int(before[-1]), int(after[0])
+            out.append((int(tokens[b]) - int(tokens[a]), b - a))
+    return out
+
+
+def histograms(stats: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Normalised histograms of intervals [-24..24] and inter-onset intervals [1..32] (clipped)."""
+    a = np.asarray(stats, np.int64).reshape(-1, 2)
+    iv = np.bincount(np.clip(a[:, 0], -INTERVAL_CLIP, INTERVAL_CLIP) + INTERVAL_CLIP, minlength=2 * INTERVAL_CLIP + 1)
+    ioi = np.bincount(np.clip(a[:, 1], 1, IOI_CLIP) - 1, minlength=IOI_CLIP)
+    return iv / max(iv.sum(), 1), ioi / max(ioi.sum(), 1)
+
+
+def overlap(a: list, b: list) -> dict[str, float]:
+    """Overlapping area of the interval and inter-onset histograms of two sets of join statistics."""
+    ia, oa = histograms(a)
+    ib, ob = histograms(b)
+    return {"interval": round(float(np.minimum(ia, ib).sum()), 4), "ioi": round(float(np.minimum(oa, ob).sum()), 4),
+            "n": len(a)}
+
+
+def pct(xs: list[float], q: float) -> float:
+    return round(float(np.percentile(xs, q)), 1) if xs else float("nan")
+
+
+def run(s, x: np.ndarray, z: np.ndarray, locks: list[np.ndarray], rhythm: bool = False, **kw) -> dict:
+    """One Regenerate call per melody x [N, T] at z [N, Z] with locks [N][U]: measurements and the join stats."""
+    from explorer.regenerate import regenerate
+
+    steps = s.format.steps_per_bar
+    ms, same_tok, same_sound, f1_orig, f1_pair, joins, rhythm_kept, distinct = [], [], [], [], [], [], [], []
+    for i, (row, lock) in enumerate(zip(x, locks, strict=True)):
+        t0 = time.perf_counter()
+        out = regenerate(s, z[i], row, lock, n=4, rhythm_lock=rhythm, seed=i, **kw)
+        ms.append((time.perf_counter() - t0) * 1000)
+        cand = np.stack([a.tokens for a in out.alternatives])
+        kept = np.repeat(lock, steps)
+        same_tok += [bool((c[kept] == row[kept]).all()) for c in cand]
+        snd, onset = sounding(row), row >= FIRST_NOTE_ON
+        same_sound += [bool((sounding(c)[kept] == snd[kept]).all() and ((c >= FIRST_NOTE_ON)[kept] == onset[kept]).all())
+                       for c in cand]
+        free = ~lock
+        orig = free_notes(row, free, steps)
+        notes = [free_notes(c, free, steps) for c in cand]
+        f1_orig += [set_f1(orig, n) for n in notes]
+        f1_pair += [set_f1(notes[a], notes[b]) for a in range(len(notes)) for b in range(a + 1, len(notes))]
+        distinct.append(len({tuple(c.tolist()) for c in cand}) == len(cand))
+        lines = [b * steps for b in range(1, len(lock)) if lock[b] != lock[b - 1]]
+        for c in cand:
+            joins += join_stats(c, lines)
+        if rhythm:
+            ref = [(n.start, n.end) for n in s.notes(row)]
+            rhythm_kept += [[(n.start, n.end) for n in s.notes(c)] == ref for c in cand]
+    out = {"calls": len(x), "alternatives": len(same_tok), "locked_identical": float(np.mean(same_tok)),
+           "locked_sound_identical": float(np.mean(same_sound)),
+           "f1_vs_original": {"mean": round(float(np.mean(f1_orig)), 3), "median": round(float(np.median(f1_orig)), 3),
+                              "share_unchanged": round(float(np.mean(np.asarray(f1_orig) >= 1.0)), 4)},
+           "f1_between_alternatives": {"mean": round(float(np.mean(f1_pair)), 3),
+                                       "median": round(float(np.median(f1_pair)), 3)},
+           "calls_with_4_distinct": round(float(np.mean(distinct)), 4),
+           "latency_ms": {"p50": pct(ms, 50), "p95": pct(ms, 95), "mean": round(float(np.mean(ms)), 1)}}
+    if rhythm:
+        out["rhythm_kept"] = float(np.mean(rhythm_kept))
+    return out, joins
+
+
+def main(argv: list[str] | None = None) -> dict:
+    p = argparse.ArgumentParser(prog="python -m bench.infill", description=__doc__.splitlines()[0])
+    p.add_argument("--calls", type=int, default=1000, help="Regenerate calls (4 alternatives each) for the main set")
+    p.add_argument("--side", type=int, default=200, help="calls for each side-by-side variant and the rhythm lock")
+    p.add_argument("--min-notes", type=int, default=8, help="note-ons a held-out window needs to be used")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, default=HERE / "infill.json")
+    args = p.parse_args(argv)
+
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    import torch
+
+    torch.set_num_threads(1)
+    from explorer.services import ExplorerServices
+    from vae.corpus import TEST
+    from vae.paths import SHIPPED
+
+    t0 = time.perf_counter()
+    s = ExplorerServices.build(SHIPPED, progress=False)
+    s.batcher = None
+    build_s = time.perf_counter() - t0
+    rng = np.random.default_rng(args.seed)
+    tok = s.corpus.tokens
+    bars, steps = s.format.bars, s.format.steps_per_bar
+    test = np.flatnonzero((s.index.split == TEST) & ((tok >= FIRST_NOTE_ON).sum(1) >= args.min_notes))
+    tunes = s.corpus.tune[test]
+    pick = rng.choice(test, size=min(args.calls, len(test)), replace=False)
+    x = tok[pick].astype(np.int64)
+    z = s.index.mu[pick]
+    locks = []
+    for _ in range(len(pick)):
+        m = np.zeros(bars, bool)
+        m[rng.choice(bars, size=rng.integers(1, bars), replace=False)] = True
+        locks.append(m)
+
+    # held-out reference at every inner bar line, two halves by tune
+    lines = [b * steps for b in range(1, bars)]
+    half = tunes % 2 == 0
+    ref_a = [j for w in test[half] for j in join_stats(tok[w], lines)]
+    ref_b = [j for w in test[~half] for j in join_stats(tok[w], lines)]
+    # blind splice floor: the regenerated bars copied from another held-out window
+    splice = []
+    for row, lock in zip(x, locks, strict=True):
+        other = tok[rng.choice(test)].astype(np.int64)
+        mixed = np.where(np.repeat(lock, steps), row, other)
+        splice += join_stats(mixed, [b * steps for b in range(1, bars) if lock[b] != lock[b - 1]])
+
+    results: dict = {"model": "vae/pretrained/default", "build_seconds": round(build_s, 1), "held_out_windows":
+                     len(test), "machine": machine()}
+    t1 = time.perf_counter()
+    main_res, joins = run(s, x, z, locks)
+    main_res["joins"] = overlap(joins, ref_a)
+    results["main"] = main_res
+    k = min(args.side, len(x))
+    variants = {"no_optimisation": {"opt_steps": 0}, "sampled_t0.5": {"temperature": 0.5}}
+    results["side_by_side"] = {}
+    for name, kw in variants.items():
+        res, j = _run_variant(s, x[:k], z[:k], locks[:k], kw)
+        res["joins"] = overlap(j, ref_a)
+        results["side_by_side"][name] = res
+    same, j = run(s, x[:k], z[:k], locks[:k])
+    same["joins"] = overlap(j, ref_a)
+    results["side_by_side"]["default (same calls)"] = same
+    r_locks = []
+    for _ in range(k):
+        m = np.zeros(bars, bool)
+        m[rng.choice(bars, size=rng.integers(0, 3), replace=False)] = True
+        r_locks.append(m)
+    rhythm, _ = run(s, x[:k], z[:k], r_locks, rhythm=True)
+    results["rhythm_lock"] = rhythm
+    results["joins_reference"] = {"ceiling (held-out half B vs A)": overlap(ref_b, ref_a),
+                                  "floor (blind splice vs A)": overlap(splice, ref_a)}
+    results["seconds"] = round(time.perf_counter() - t1, 1)
+    md = markdown(results)
+    print(md)
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    args.out.with_suffix(".md").write_text(md)
+    return results
+
+
+def _run_variant(s, x, z, locks, kw):
+    """run() with vae.infill.regenerate's own knobs changed (opt_steps) or explorer's (temperature)."""
+    if "opt_steps" not in kw:
+        return run(s, x, z, locks, **kw)
+    import explorer.regenerate as er
+    from vae import infill
+
+    orig = er.infill
+    er.infill = lambda *a, **k: infill.regenerate(*a, **k, opt_steps=kw["opt_steps"])
+    try:
+        return run(s, x, z, locks)
+    finally:
+        er.infill = orig
+
+
+def markdown(r: dict) -> str:
+    ref = r["joins_reference"]
+    ceil, floor = ref["ceiling (held-out half B vs A)"], ref["floor (blind splice vs A)"]
+    rows = [("default", r["main"])] + [(f"side: {k}", v) for k, v in r["side_by_side"].items()] + [
+        ("rhythm lock (+0-2 bars)", r["rhythm_lock"])]
+    out = ["# Regenerate with bar locks (bench.infill)", "",
+           f"Shipped model, {r['held_out_windows']} held-out windows to draw from; one torch thread; "
+           f"{r['main']['calls']} Regenerate calls of 4 alternatives in the main set; random locks of 1-3 of 4 bars.",
+           "",
+           "| set | calls | locked bars identical | ... and sound identical | F1 vs original (mean / median) | "
+           "unchanged | F1 between alternatives | 4 distinct | join interval OA | join IOI OA | p50 ms | p95 ms |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for name, v in rows:
+        j = v.get("joins", {})
+        ratio = (f"{j['interval']:.3f} ({j['interval'] / ceil['interval']:.2f} of ceiling)" if j else "-")
+        ratio_o = (f"{j['ioi']:.3f} ({j['ioi'] / ceil['ioi']:.2f})" if j else "-")
+        out.append(f"| {name} | {v['calls']} | {v['locked_identical']:.1%} | {v['locked_sound_identical']:.1%} | "
+                   f"{v['f1_vs_original']['mean']:.3f} / {v['f1_vs_original']['median']:.3f} | "
+                   f"{v['f1_vs_original']['share_unchanged']:.1%} | {v['f1_between_alternatives']['mean']:.3f} | "
+                   f"{v['calls_with_4_distinct']:.1%} | {ratio} | {ratio_o} | {v['latency_ms']['p50']} | "
+                   f"{v['latency_ms']['p95']} |")
+    out += ["", f"Rhythm lock: every onset and duration kept in {r['rhythm_lock']['rhythm_kept']:.1%} of "
+            f"{r['rhythm_lock']['alternatives']} alternatives.", "",
+            f"Joins reference: held-out ceiling (half B vs half A, by tune) interval OA {ceil['interval']:.3f}, "
+            f"IOI OA {ceil['ioi']:.3f} (n = {ceil['n']}); blind-splice floor interval {floor['interval']:.3f}, "
+            f"IOI {floor['ioi']:.3f} (n = {floor['n']}).", "",
+            f"Services built in {r['build_seconds']} s; the measured calls took {r['seconds']} s.", "",
+            "Reading it: locked bars are exact by construction (the decoder writes and feeds back the kept tokens), so "
+            "100% is the expected result, not luck. Interval overlap is the join statistic that discriminates (the "
+            "blind splice falls to ~0.6); inter-onset overlap does not (the splice keeps ~0.95, as most joins are "
+            "on-beat), and values above the ceiling are sampling noise of the held-out halves. Histogram overlap "
+            "falls with fewer samples, so compare the 200-call side rows with each other, not with the 1,000-call "
+            "row. On those 200 calls the latent optimisation (4 Adam steps on the locked bars' likelihood) did not "
+            "beat the plain starts at a quarter of the time; it is kept by default for the 1,000-call result but is "
+            "the first thing to cut if latency matters. Pitch lock (same pitches, new rhythm) is not built yet."]
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":
+    main()
