@@ -267,7 +267,7 @@ class Handlers:
                    "audio": (t3 - t2) * 1e3}
         if preview:
             timings["total"] = (t3 - t0) * 1e3
-            return Rendered(tokens, notes, [], fig, wav, "", {}, "", "", (math.nan, math.nan), state.title, timings,
+            return Rendered(tokens, notes, [], fig, wav, "", {}, "", "", (math.nan, math.nan), shown_title(state), timings,
                             key, named(chords), chord_line(chords, state.meter))
         r = self._panel(state, play, tokens, notes, wav, chords)
         r.figure, r.key = fig, key
@@ -298,12 +298,12 @@ class Handlers:
         values = state.sliders if state.sliders is not None else self.s.sliders_of(state.z)
         sliders = [round(float(np.clip(v, -SLIDER_RANGE, SLIDER_RANGE)), 2) for v in values]
         code = encode_z(state.z, play.temperature, play.seed, play.tempo, play.program, play.accompaniment,
-                        state.title, play.key, play.scale, detail=state.detail)
+                        shown_title(state), play.key, play.scale, detail=state.detail)
         t3 = time.perf_counter()
         timings = {"midi": (t1 - t0) * 1e3, "originality": (t2 - t1) * 1e3, "rest": (t3 - t2) * 1e3}
         own = state.origin_tune if state.origin_z is not None and np.array_equal(state.z, state.origin_z) else None
         return Rendered(tokens, notes, sliders, None, wav, mid, orig, originality_markdown(orig, len(notes), own), code,
-                        xy, state.title, timings, chords=named(chords), chord_line=chord_line(chords, state.meter))
+                        xy, shown_title(state), timings, chords=named(chords), chord_line=chord_line(chords, state.meter))
 
     def set_z(self, state: Session | None, z: np.ndarray, title: str, origin_tokens: np.ndarray | None = None,
               as_origin: bool = True, origin_tune: int | None = None, meter: str = "4/4",
@@ -680,11 +680,25 @@ def variation_title(title: str) -> str:
 
 
 def describe_window(w: dict) -> str:
-    """'Title — Collection · 6/8 · G major · bars 5-10' (the bars of its own meter that the window touches)."""
+    """'Title — Collection · 6/8 · bars 5-10' (the bars of its own meter that the window touches). The key is
+    not in it: the title line names the key the melody is played in, once."""
     coll = COLLECTION_LABELS.get(w["collection"], w["collection"])
     m = Meter.parse(w["meter"])
     start = (w["start_bar"] - 1) * m.bar_steps
-    return f"{w['title']} — {coll} · {w['meter']} · {w['key']} · {m.span(start, DEFAULT_FORMAT.window_steps)}"
+    return f"{w['title']} — {coll} · {w['meter']} · {m.span(start, DEFAULT_FORMAT.window_steps)}"
+
+
+def shown_title(state: Session) -> str:
+    """The title line's name of the melody: its source's title, marked 'after …' once a control (a slider, a push,
+    a style move: state.move) has moved it away from what was loaded: it is no longer that tune. Melodies the app
+    made (a blend, a variation) keep their own titles."""
+    edited = bool(state.move) and state.origin_z is not None and state.z is not None and not (
+        np.array_equal(state.z, state.origin_z) and _same(state.detail, state.origin_detail))
+    return f"after {state.title}" if edited and state.title and not state.title.startswith("after ") else state.title
+
+
+def _same(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    return (a is None and b is None) or (a is not None and b is not None and np.array_equal(a, b))
 
 
 def originality_markdown(o: dict, num_notes: int, own_tune: int | None = None) -> str:

@@ -647,3 +647,19 @@ def test_the_copy_check_counts_in_words():
     many = originality_markdown({"steps": 40, "bars": 2.5, "notes": 7, "title": "A reel", "likely_copy": True,
                                  "collection": "oneill"}, 9)
     assert "2.5 bars (7 notes)" in many
+
+
+def test_a_moved_melody_is_after_its_source_and_the_title_names_one_key(tiny_services):
+    """Once a slider moves a corpus tune, the title says 'after <tune>' (it is no longer that tune); the title has
+    no key of its own (the title line names the key as played, once)."""
+    from explorer.handlers import Handlers, Playback, describe_window
+
+    h = Handlers(tiny_services)
+    st, r = h.load_window(new_state(), 0, Playback())
+    w = tiny_services.window(0)
+    assert r.title == describe_window(w) and w["key"] not in r.title
+    values = np.asarray(r.sliders, np.float32)
+    values[0] = 2.5 if values[0] < 0 else -2.5
+    moved, r2 = h.set_sliders(st, values.tolist(), Playback())
+    assert r2.title == f"after {r.title}"
+    assert h.reset(moved, Playback())[1].title == r.title  # back at the source: its own title again
