@@ -21,6 +21,7 @@ from explorer import editor, figures, generation, history
 from explorer.audio import ACCOMP_PROGRAMS, render, write_wav
 from explorer.drag import Drags
 from explorer.errors import UserError
+from explorer.regenerate import regenerate as regenerate_melody
 from explorer.services import ExplorerServices, join_sections
 from explorer.session import Session, new_state
 from explorer.sharecode import decode_z, encode_z
@@ -28,7 +29,7 @@ from explorer.storage import RenderStore
 from vae.chords import Chord, chord_name
 from vae.corpus import COLLECTION_LABELS
 from vae.errors import MusicReadError
-from vae.fidelity import DETAIL_FOLLOW, nonzero, note_f1, round_detail
+from vae.fidelity import DETAIL_FOLLOW, fit_detail, nonzero, note_f1, round_detail
 from vae.format import DEFAULT_FORMAT
 from vae.harmony import backing as chord_backing
 from vae.harmony import chord_line, dance_pattern, harmonise
@@ -378,6 +379,47 @@ class Handlers:
         state = self.set_z(state, z[0], variation_title(state.title), as_origin=False, detail=detail)
         return state, self.render(state, play)
 
+    def regenerate(self, state: Session, locked_bars, rhythm_lock: bool, play: Playback,
+                   seed: int) -> tuple[Session, dict]:
+        """Four new melodies that keep the current melody's locked bars (0-based indices) note for note, and with
+        rhythm_lock its every onset and duration (explorer.regenerate). The melody is the one heard (state.z with
+        its detail, at the playback's temperature and seed). The alternatives go into state.regenerated (z,
+        tokens) for take_alternative; returns the state and {"figure", "notes", "tokens", "title"}."""
+        if state.z is None:
+            raise UserError("Load or create a melody first.")
+        tokens = self.s.decode(state.z, play.temperature, play.seed, state.detail)
+        out = regenerate_melody(self.s, state.z, tokens, sorted({int(b) for b in locked_bars}), n=4,
+                                rhythm_lock=bool(rhythm_lock), seed=int(seed))
+        alts = out.alternatives
+        kept = [int(b) + 1 for b in np.flatnonzero(out.locked_bars)]
+        what = ([_bars_word(kept)] if kept else []) + (["the rhythm"] if rhythm_lock else [])
+        title = f"Regenerated ({' and '.join(what)} kept)" if what else "Regenerated"
+        notes = [a.notes for a in alts]
+        fig = figures.strip(notes, [f"Take {i + 1}" for i in range(len(alts))], total_steps=len(tokens))
+        state = state.but(regenerated=tuple((a.z, a.tokens) for a in alts), regenerated_title=title)
+        return state, {"figure": fig, "notes": notes, "tokens": [a.tokens for a in alts], "title": title,
+                       "seconds": out.seconds}
+
+    def take_alternative(self, state: Session, k: int, play: Playback) -> tuple[Session, Rendered]:
+        """Make regenerated alternative k (0-based) the current melody. Its z decodes to its tokens only with the
+        locks forced, so where its greedy decoding differs a per-bar detail is fitted at that z (vae.fidelity) to
+        bring the alternative back as it was offered; render plays it (at temperature 0)."""
+        if not state.regenerated:
+            raise UserError("Press Regenerate first: there are no alternatives to take yet.")
+        if not 0 <= int(k) < len(state.regenerated):
+            raise UserError(f"There are {len(state.regenerated)} alternatives: take 1 to {len(state.regenerated)}.")
+        z, tokens = state.regenerated[int(k)]
+        z = quantise(z)
+        detail = None
+        if not np.array_equal(self.s.decode(z), tokens):
+            found, out, _ = fit_detail(self.s.model, tokens[None], z[None])
+            detail = nonzero(found[0]) if np.array_equal(out[0], tokens) else None
+            if detail is None:  # no detail at this z brings it back whole: fit z and detail together, as an upload
+                fit = self.s.fit_melody(tokens)
+                z, detail = fit["z"], fit["detail"]
+        state = self.set_z(state, z, state.regenerated_title or "Regenerated", as_origin=False, detail=detail)
+        return state, self.render(state, play)
+
     def from_share_code(self, state: Session, code: str, play: Playback) -> tuple[Session, Rendered, Playback]:
         """Restore the melody and playback settings carried by a share link."""
         d = decode_z(code)
@@ -677,6 +719,15 @@ def variation_title(title: str) -> str:
     if not m:
         return f"Variation of: {title}"
     return f"Variation {int(m.group(1) or 1) + 1} of: {m.group(2)}"
+
+
+def _bars_word(bars: list[int]) -> str:
+    """1-based bar numbers as a musician says them: [1] -> 'bar 1', [1, 2] -> 'bars 1-2', [1, 3] -> 'bars 1, 3'."""
+    if len(bars) == 1:
+        return f"bar {bars[0]}"
+    if bars == list(range(bars[0], bars[-1] + 1)):
+        return f"bars {bars[0]}-{bars[-1]}"
+    return "bars " + ", ".join(map(str, bars))
 
 
 def describe_window(w: dict) -> str:

@@ -49,6 +49,10 @@ class Session:
     # A melody heard while a slider is dragged, whose panel (title, downloads, originality, share code, map star,
     # history) is not updated yet: {"tokens", "wav"} (Handlers.finish completes it on release); None otherwise.
     preview: dict | None = None
+    # The last Regenerate's alternatives: (z [Z], tokens [T]) each, likeliest first (explorer.regenerate); the tokens
+    # are what was offered (z alone decodes them only with the locks forced). regenerated_title names what was kept.
+    regenerated: tuple = ()
+    regenerated_title: str = ""
 
     def but(self, **changes) -> Session:
         """A copy with some fields changed."""

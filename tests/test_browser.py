@@ -618,3 +618,25 @@ def test_a_chord_backing_writes_its_chords_over_the_roll_and_in_the_title(page, 
     page.wait_for_function(f"() => ({CHORDS_JS})().length === 0", timeout=WAIT)
     expect()(page.locator("#title-md")).not_to_contain_text("chords:", timeout=WAIT)
     assert not page.page_errors, page.page_errors
+
+
+TAKES_JS = """() => {
+  const gd = document.querySelector('#regenerate-plot .js-plotly-plot');
+  return gd && gd._fullData ? gd._fullData.map((t) => t.name) : [];
+}"""
+
+
+def test_bar_locks_regenerate_and_take_an_alternative(page, explorer_server, slider_case):
+    """Lock bar 1, press Regenerate: four alternatives are drawn; Take 2 makes the second the current melody."""
+    code = encode_z(slider_case[0], TEMPERATURE, SEED, title="Reel")
+    page.goto(f"{explorer_server.url}?m={code}")
+    expect()(page.locator("#title-md strong")).to_have_text("Reel", timeout=WAIT)
+    page.get_by_role("tab", name="Sliders").click()
+    page.locator("#lock-bar-1 input").check()
+    page.locator("#regenerate-btn").click()
+    page.wait_for_function(f"() => ({TAKES_JS})().length === 4", timeout=WAIT)
+    assert page.evaluate(TAKES_JS) == ["Take 1", "Take 2", "Take 3", "Take 4"]
+    page.locator("#take-2").click()
+    assert wait_for_title_change(page, "Reel").startswith("Regenerated (bar 1 kept)")
+    page.screenshot(path=str(ARTIFACTS / "10-regenerate.png"))
+    assert not page.page_errors, page.page_errors

@@ -24,3 +24,24 @@ def test_transforms_attribute_menu_uses_the_sliders_words(explorer_server):
     labels = {value: label for label, value in menu.choices}
     assert labels and all(labels[a] == slider_words(a) for a in labels if a in WORDS)
     assert labels.get("note_density") == "Notes: fewer ← → more"
+
+
+def _by_id(demo, elem_id: str):
+    return next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == elem_id)
+
+
+def _event_of(demo, block):
+    return next(d for d in demo.fns.values() if any(t[0] == block._id for t in d.targets))
+
+
+def test_regenerate_reads_the_locks_and_takes_update_the_melody_panel(explorer_server):
+    """Regenerate reads the four bar locks and the rhythm lock and writes the session and the alternatives' figure;
+    each Take button updates the whole current-melody panel (title, roll, audio, history, sliders)."""
+    demo = explorer_server.demo
+    ids = lambda blocks: {demo.blocks[b if isinstance(b, int) else b._id].elem_id for b in blocks}  # noqa: E731
+    regen = _event_of(demo, _by_id(demo, "regenerate-btn"))
+    wanted = {f"lock-bar-{b}" for b in range(1, 5)} | {"rhythm-lock"}
+    assert wanted <= ids(regen.inputs)
+    assert "regenerate-plot" in ids(regen.outputs) and len(regen.outputs) == 2
+    outs = [ids(_event_of(demo, _by_id(demo, f"take-{k}")).outputs) for k in range(1, 5)]
+    assert all({"title-md", "piano-roll", "melody-audio", "pc-1"} <= o for o in outs)

@@ -1,4 +1,5 @@
-"""The Sliders screen: 16 sliders (named only where measured), Render, Random, Similar, Reset."""
+"""The Sliders screen: 16 sliders (named only where measured), Render, Random, Similar, Reset, and bar locks with
+Regenerate (explorer.ui.regenerate_panel)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import numpy as np
 
 from explorer.errors import UserError
 from explorer.handlers import SLIDER_RANGE
+from explorer.ui import regenerate_panel
 from explorer.ui.common import CheckedSlider, Page, fresh_seed, user_errors
 
 HELP = ("Each named slider moves one musical attribute of the melody, measured: swept from -2 to +2 on held-out "
@@ -45,8 +47,9 @@ def build(page: Page, page_drags: bool = True) -> SimpleNamespace:
     else:
         # "held" while a slider is being dragged (set by the page's script, explorer.ui.assets), else "free"
         gesture = gr.Textbox("", visible="hidden", elem_id="slider-gesture")
+    regen = regenerate_panel.build(page)
     return SimpleNamespace(render=render, random=random, similar=similar, reset=reset, similarity=similarity,
-                           gesture=gesture, hold=hold, token=token)
+                           gesture=gesture, hold=hold, token=token, regen=regen)
 
 
 def wire(page: Page, c: SimpleNamespace) -> None:
@@ -80,6 +83,7 @@ def wire(page: Page, c: SimpleNamespace) -> None:
         return page.show(*h.reset(st, page.playback(data)))
 
     c.reset.click(on_reset, page.inputs(), page.main_and_sliders, api_name="reset", api_visibility="private")
+    regenerate_panel.wire(page, c.regen)
 
 
 def _as_shown(st, values: list[float]) -> bool:

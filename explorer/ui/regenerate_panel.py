@@ -1,0 +1,54 @@
+"""Bar locks and Regenerate on the Sliders screen: lock bars, regenerate the rest, take one of four alternatives."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import gradio as gr
+
+from explorer.ui.common import Page, fresh_seed, plot, user_errors
+
+TAKES = 4  # alternatives offered per Regenerate (Handlers.regenerate)
+HELP = ("**Keep what you like, regenerate the rest.** Lock the bars you want to keep and press Regenerate: four new "
+        "melodies keep those bars note for note. With *Keep the rhythm* every onset and duration stays and only "
+        "the pitches change. Take one to make it the current melody (Undo brings the old one back).")
+
+
+def build(page: Page) -> SimpleNamespace:
+    bars = page.h.s.format.bars
+    gr.Markdown(HELP)
+    with gr.Row(elem_id="bar-locks"):
+        locks = [gr.Checkbox(False, label=f"Lock bar {b + 1}", elem_id=f"lock-bar-{b + 1}", min_width=100)
+                 for b in range(bars)]
+        rhythm = gr.Checkbox(False, label="Keep the rhythm (new notes on it)", elem_id="rhythm-lock", min_width=160)
+        regenerate = gr.Button("Regenerate", elem_id="regenerate-btn", variant="secondary")
+    alternatives = gr.Plot(label="Alternatives", elem_id="regenerate-plot")
+    with gr.Row():
+        takes = [gr.Button(f"Take {i + 1}", elem_id=f"take-{i + 1}", size="sm") for i in range(TAKES)]
+    return SimpleNamespace(locks=locks, rhythm=rhythm, regenerate=regenerate, alternatives=alternatives, takes=takes)
+
+
+def wire(page: Page, c: SimpleNamespace) -> None:
+    h = page.h
+
+    @user_errors
+    def on_regenerate(data):
+        st = page.session(data)
+        page.need_melody(st)
+        locked = [b for b, box in enumerate(c.locks) if data[box]]
+        st, out = h.regenerate(st, locked, bool(data[c.rhythm]), page.playback(data), fresh_seed())
+        return st, plot(out["figure"])
+
+    c.regenerate.click(on_regenerate, page.inputs(*c.locks, c.rhythm), [page.state, c.alternatives],
+                       api_name="regenerate_bars", api_visibility="private")
+
+    def taker(k: int):
+        @user_errors
+        def on_take(data):
+            return page.show(*h.take_alternative(page.session(data), k, page.playback(data)))
+
+        return on_take
+
+    for i, button in enumerate(c.takes):
+        button.click(taker(i), page.inputs(), page.main_and_sliders, api_name=f"take_{i + 1}",
+                     api_visibility="private")
