@@ -187,7 +187,7 @@ def test_sliders_rerender_the_melody(page, tiny_services, slider_case):
     # the page's melody is the app's steered move to that value (steering lands near the value, not on it)
     assert np.array_equal(share_z(page), z1)
     assert abs(tiny_services.sliders_of(z1)[0] - value) < abs(tiny_services.sliders_of(z0)[0] - value)
-    expect()(page.locator("#title-md strong")).to_have_text("Reel *in* D")
+    expect()(page.locator("#title-md strong")).to_have_text("after Reel *in* D")  # moved: no longer the reel itself
     assert_roll_shows(page, after)
     page.screenshot(path=str(ARTIFACTS / "3-slider-typed.png"))
 

@@ -8,6 +8,7 @@ and reused, so a parse costs a few milliseconds of transfer after the first.
 
 from __future__ import annotations
 
+import atexit
 import concurrent.futures as cf
 import multiprocessing
 import threading
@@ -43,6 +44,7 @@ class BoundedPool:
         self.workers = workers
         self._lock = threading.Lock()
         self._pool: cf.ProcessPoolExecutor | None = None
+        self._closing_registered = False
 
     def _get(self) -> cf.ProcessPoolExecutor:
         with self._lock:
@@ -51,6 +53,9 @@ class BoundedPool:
                                               initializer=_warm)
                 pool.submit(int).result(timeout=STARTUP_SECONDS)  # returns once the worker has imported the parsers
                 self._pool = pool
+                if not self._closing_registered:  # shut down before the interpreter tears its modules down
+                    atexit.register(self.close)
+                    self._closing_registered = True
             return self._pool
 
     def _kill(self, pool: cf.ProcessPoolExecutor) -> None:
@@ -84,7 +89,7 @@ class BoundedPool:
         with self._lock:
             pool, self._pool = self._pool, None
         if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 _POOL = BoundedPool()
