@@ -27,6 +27,7 @@ from explorer.session import Session, new_state
 from explorer.sharecode import decode_z, encode_z
 from explorer.storage import RenderStore
 from vae.chords import Chord, chord_name
+from vae.controls import WORDS
 from vae.corpus import COLLECTION_LABELS
 from vae.errors import MusicReadError
 from vae.fidelity import DETAIL_FOLLOW, fit_detail, nonzero, note_f1, round_detail
@@ -314,7 +315,8 @@ class Handlers:
         from)."""
         z = quantise(z)
         detail = None if detail is None or not np.any(detail) else round_detail(detail)
-        state = (state or new_state()).but(z=z, detail=detail, title=title, sliders=None, move="")
+        state = (state or new_state()).but(z=z, detail=detail, title=title, sliders=None, move="", made_by="",
+                                           move_from=None)
         if as_origin:
             state = state.but(origin_z=z, origin_detail=detail, origin_tokens=origin_tokens, origin_tune=origin_tune,
                               transform_base=None, meter=str(Meter.parse(meter)))
@@ -352,17 +354,26 @@ class Handlers:
         values, z, detail = page_slider_move(self, state.z, state.detail, values, current)
         steer_ms = (time.perf_counter() - t0) * 1e3
         moved = np.nonzero(np.abs(values - current) > 1e-6)[0]
-        state = state.but(z=z, detail=detail, sliders=values, transform_base=None, preview=None,
-                          move=f"slider:{int(moved[0])}" if len(moved) == 1 else "sliders")
+        move = f"slider:{int(moved[0])}" if len(moved) == 1 else "sliders"
+        # a run of moves of one slider is one history entry: its words give the change since the run began
+        start = state.move_from if state.move == move and state.move_from is not None else current
+        state = state.but(z=z, detail=detail, sliders=values, transform_base=None, preview=None, move=move,
+                          move_from=start, made_by=self.slider_words(start, values))
         r = self.render(state, play, preview=preview)
         if preview:
             state = state.but(preview={"tokens": r.tokens, "wav": r.wav_path})
         r.timings_ms = {"steer": steer_ms, **r.timings_ms, "total": r.timings_ms["total"] + steer_ms}
         return state, r
 
+    def slider_words(self, before: np.ndarray, after: np.ndarray) -> str:
+        """A slider move in a musician's words: 'Notes +1.2', or 'Notes +1.2, Range -0.5' for several."""
+        parts = [f"{self.labels[k]['label'].split(':')[0].split(' (')[0]} {float(after[k] - before[k]):+.1f}"
+                 for k in np.nonzero(np.abs(np.asarray(after) - np.asarray(before)) > 1e-6)[0]]
+        return ", ".join(parts[:3]) + (f" and {len(parts) - 3} more" if len(parts) > 3 else "")
+
     def reset(self, state: Session, play: Playback) -> tuple[Session, Rendered]:
         state = state.but(z=state.origin_z, detail=state.origin_detail, sliders=None, transform_base=None,
-                          transform_key="", move="")
+                          transform_key="", move="", made_by="Reset to the original", move_from=None)
         return state, self.render(state, play)
 
     def random(self, state: Session, play: Playback, seed: int) -> tuple[Session, Rendered]:
@@ -560,6 +571,7 @@ class Handlers:
         name = up["name"] if c["name"] == up["name"] else f"{up['name']} · {c['name']}"
         title = f"{name} · {c['window_labels'][window]}"
         state = self.set_z(state, fit["z"], title, tokens, meter=up.get("meter", "4/4"), detail=fit["detail"])
+        state = state.but(made_by=f"Upload {name} · {c['window_labels'][window]}")
         r = self.render(state, play)
         extracted = self.s.notes(tokens)
         wav, mid = self.write_outputs(extracted, play, "extracted", meter=state.meter)
@@ -611,14 +623,15 @@ class Handlers:
         if name not in names:
             raise UserError(f"There is no {what} called {str(name)[:40]!r}; choose from {', '.join(names)}.")
 
-    def _transform(self, state: Session, key: str, move, play: Playback) -> tuple[Session, Rendered, np.ndarray]:
+    def _transform(self, state: Session, key: str, move, play: Playback,
+                   words: str = "") -> tuple[Session, Rendered, np.ndarray]:
         """Apply move(base_z) -> z. Moves stack: a new move (another attribute or style: `key`) starts from the
         current melody, so it keeps what earlier moves did; changing the amount of the same move again starts
         from where that move began, so its amounts don't accumulate. Reset still returns to the origin."""
         same = state.transform_base is not None and state.transform_key == key
         base = state.transform_base if same else state.z
         state = state.but(transform_base=base, transform_key=key, z=quantise(move(base, state.detail)), sliders=None,
-                          move=key)
+                          move=key, made_by=words, move_from=None)
         return state, self.render(state, play), base
 
     def push(self, state: Session, attribute: str, amount: float, play: Playback,
@@ -626,9 +639,10 @@ class Handlers:
         """Move the melody along an attribute vector from where the transform started, within a voice's limits
         when given (vae.voice); report the change and whether the result is singable."""
         self._known(attribute, self.s.attribute_names, "attribute")
+        name = WORDS[attribute][0] if attribute in WORDS else attribute
         state, r, base = self._transform(state, f"attribute:{attribute}",
                                          lambda z, d: self.s.push_attribute(z, attribute, float(amount), d, limits),
-                                         play)
+                                         play, f"{name} {float(amount):+.1f} (push)")
         before = self.s.attributes_of(self.s.decode(base, play.temperature, play.seed, state.detail))
         after = self.s.attributes_of(r.tokens)
         span, leap = range_and_leap(r.tokens)
@@ -640,7 +654,9 @@ class Handlers:
         """Move the melody from its nearest style toward `to_style` by `amount` in [0, 1]; report probabilities."""
         self._known(to_style, self.s.style_names, "style")
         state, r, base = self._transform(state, f"style:{to_style}",
-                                         lambda z, d: self.s.move_to_style(z, to_style, float(amount), d), play)
+                                         lambda z, d: self.s.move_to_style(z, to_style, float(amount), d), play,
+                                         f"Toward {COLLECTION_LABELS.get(to_style, to_style)}"
+                                         + ("" if float(amount) >= 1 else f" ({float(amount):.0%})"))
         return state, r, {"before": self.s.style_of(base), "after": self.s.style_of(state.z)}
 
     def draw_in_style(self, state: Session, style: str, n: int, play: Playback, seed: int) -> dict:

@@ -35,10 +35,18 @@ class Entry:
     origin_detail: np.ndarray | None = None
     starred: bool = False
     name: str = ""
+    made_by: str = ""  # what made it, in words ("Notes +1.2", "Toward Bach", "Upload song.mid · bars 9-12")
 
     @property
     def label(self) -> str:
-        text = f"{self.id}. {'★ ' if self.starred else ''}{self.name or self.title}"
+        """'3. Notes +1.2 — after The Little Heathy Hill': what made the melody, then what it is."""
+        if self.name or not self.made_by:
+            what = self.name or self.title
+        elif self.made_by.startswith("Upload "):  # it names the file and the bars already
+            what = self.made_by
+        else:
+            what = f"{self.made_by} — {self.title}"
+        text = f"{self.id}. {'★ ' if self.starred else ''}{what}"
         return text if len(text) <= LABEL_CHARS else text[: LABEL_CHARS - 1] + "…"
 
 
@@ -59,7 +67,8 @@ def record(st: Session) -> Session:
     now = current(st)
     if now is not None and np.array_equal(now.z, st.z) and same_detail(now.detail, st.detail):
         return st
-    fields = dict(z=st.z, title=st.title, move=st.move, origin_z=st.origin_z, origin_tokens=st.origin_tokens,
+    fields = dict(z=st.z, title=st.title, move=st.move, made_by=st.made_by, origin_z=st.origin_z,
+                  origin_tokens=st.origin_tokens,
                   origin_tune=st.origin_tune, meter=st.meter, detail=st.detail, origin_detail=st.origin_detail)
     leaf = now is not None and not any(e.parent == now.id for e in st.history)
     if now is not None and st.move and now.move == st.move and leaf and not now.starred:

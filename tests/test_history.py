@@ -114,3 +114,33 @@ def test_export_starred_writes_sections_and_a_zip(h, tiny_services):
 
         total = sum(len(pretty_midi.PrettyMIDI(io.BytesIO(zf.read(n))).instruments[0].notes) for n in names)
     assert total == len(pm.instruments[0].notes)
+
+
+def test_entries_say_what_made_them(tiny_services):
+    """History that reads: 'Notes +1.2 — <tune>' for a run of one slider's moves (one entry, the change since the
+    run began), 'Toward …' for a style move, 'Upload <file> · bars …' for an upload; a move back to where the
+    melody already is adds nothing."""
+    import numpy as np
+
+    from explorer import history
+    from explorer.handlers import Handlers, Playback
+    from explorer.session import new_state
+
+    h = Handlers(tiny_services)
+    st, r = h.load_window(new_state(), 0, Playback())
+    st = history.record(st)
+    k = 0
+    word = h.labels[k]["label"].split(":")[0].split(" (")[0]  # 'Notes' on the shipped model
+    v0 = np.asarray(r.sliders, np.float32)  # as the page shows them (rounded, clipped to the sliders' range)
+    start = float(tiny_services.sliders_of(st.z)[k])  # the exact value the run starts from
+    a, b = v0.copy(), v0.copy()
+    a[k], b[k] = v0[k] + 0.5, v0[k] + 1.2
+    st = history.record(h.set_sliders(st, a.tolist(), Playback())[0])
+    st = history.record(h.set_sliders(st, b.tolist(), Playback())[0])
+    moved = history.current(st)
+    assert moved.label.startswith(f"{moved.id}. {word} {float(b[k]) - start:+.1f} — ") and len(st.history) == 2
+    same = history.record(h.set_sliders(st, b.tolist(), Playback())[0])  # released where it already was
+    assert len(same.history) == 2
+    style = tiny_services.style_names[0]
+    st = history.record(h.move_style(st, style, 1.0, Playback())[0])
+    assert "Toward " in history.current(st).label
