@@ -26,14 +26,15 @@ from explorer.services import ExplorerServices, join_sections
 from explorer.session import Session, new_state
 from explorer.sharecode import decode_z, encode_z
 from explorer.storage import RenderStore
-from vae.chords import Chord, chord_name
-from vae.controls import WORDS
+from vae.attributes import compute_attributes
+from vae.chords import Chord, chord_name, parse_progression
+from vae.controls import WORDS, corpus_std
 from vae.corpus import COLLECTION_LABELS
 from vae.errors import MusicReadError
 from vae.fidelity import DETAIL_FOLLOW, fit_detail, nonzero, note_f1, round_detail
 from vae.format import DEFAULT_FORMAT
 from vae.harmony import backing as chord_backing
-from vae.harmony import chord_line, dance_pattern, harmonise
+from vae.harmony import chord_line, dance_pattern, harmonise, melody_fit, spans_from_bars
 from vae.meter import Meter, backing_notes
 from vae.midi_export import concat_sections, notes_to_midi, write_midi_bytes
 from vae.music import estimate_key
@@ -55,6 +56,7 @@ ACCOMPANIMENTS = {"None": None, "Drone": "drone", "Tonic chord": "chord", **CHOR
 # the http section's levers). Blends, composed pieces and the starred export are rendered at EXPORT_RATE.
 PREVIEW_RATE = 22050
 EXPORT_RATE = 44100
+FIT_DRIFT_WEIGHT = 0.05  # melody_fit given up per SD the attributes drift on average: the chords lead, the sliders hold
 ABC_SECONDS = 5.0  # a typed ABC tune parses in milliseconds; a parse still running after this is stopped
 SLIDER_RANGE = 3.0  # sliders span +-3 standard deviations; a melody may lie further out on a direction
 
@@ -73,6 +75,7 @@ class Playback:
     count_in: bool = False  # one bar of clicks before the melody in the audio (not in the MIDI file)
     key: str | None = None  # transpose to this tonic (vae.scales.KEYS), None = as decoded
     scale: str | None = None  # snap notes to this scale (vae.scales.SCALES) on the key's tonic, None = off
+    progression: str = ""  # the composer's own chords ("Am F C G", "| D | G A |", "I vi IV V7 in G"); "" = harmonise
 
     @property
     def program(self) -> int:
@@ -216,11 +219,15 @@ class Handlers:
         """The chords a chord backing plays under `notes` (as played: key and scale applied), [] for any other
         backing. Each window of the format (a blend's step, a piece's section) is harmonised on its own, in its
         own key and `meter` (vae.harmony.harmonise); the chords run to the end of the bar of the last note."""
-        if ACCOMPANIMENTS.get(play.accompaniment) not in CHORD_BACKINGS.values() or not notes:
+        if not notes or not (play.progression.strip() or ACCOMPANIMENTS.get(play.accompaniment) in CHORD_BACKINGS.values()):
             return []
         steps, m = self.s.format.window_steps, Meter.parse(meter)
         last = max(n.end for n in notes)
         end = -(-last // m.bar_steps) * m.bar_steps
+        if play.progression.strip():  # the composer's chords, bar by bar from the top of every window
+            bars = parse_progression(play.progression)
+            return [(s + start, min(e + start, end), c) for start in range(0, last, steps)
+                    for s, e, c in spans_from_bars(bars, m, steps) if s + start < end]
         out = []
         for start in range(0, last, steps):
             section = [Note(n.pitch, n.start - start, n.end - start) for n in notes if start <= n.start < start + steps]
@@ -234,6 +241,8 @@ class Handlers:
         """The chosen backing under `notes`: (its notes, its General MIDI program, its MIDI track's name); ([], 0, "")
         for none. A chord backing plays `chords` (None: self.chords) just under the melody's lowest note."""
         kind = ACCOMPANIMENTS.get(play.accompaniment)
+        if play.progression.strip() and kind not in CHORD_BACKINGS.values():
+            kind = "block"  # typed chords are heard even before a chord backing is picked
         if not kind or not notes:
             return [], 0, ""
         m = Meter.parse(meter)
@@ -658,6 +667,38 @@ class Handlers:
                                          f"Toward {COLLECTION_LABELS.get(to_style, to_style)}"
                                          + ("" if float(amount) >= 1 else f" ({float(amount):.0%})"))
         return state, r, {"before": self.s.style_of(base), "after": self.s.style_of(state.z)}
+
+    def fit_to_chords(self, state: Session, play: Playback, candidates: int = 24,
+                      seed: int = 0) -> tuple[Session, Rendered, dict]:
+        """Steer the melody over the composer's chords (play.progression): candidates near z (variations at a few
+        similarities, decoded as played) are scored by the share of strong-beat melody on chord tones
+        (vae.harmony.melody_fit) minus how far their attributes move from the melody's (in corpus SDs, so the
+        sliders' settings hold); the best is kept when it fits better than the melody already does."""
+        if not play.progression.strip():
+            raise UserError("Type your chords first (e.g. 'Am F C G'), then fit the melody to them.")
+        if state.z is None:
+            raise UserError("Load or create a melody first.")
+        parse_progression(play.progression)  # a sentence for a bad line before any work
+        per = max(candidates // 3, 1)
+        zs = [state.z[None]] + [self.s.similar(state.z, per, sim, 0.0, seed + i)[0]
+                                for i, sim in enumerate((0.95, 0.85, 0.7))]
+        z = np.concatenate(zs).astype(np.float32)
+        tokens = self.s.decode(z, 0.0, None)
+        tokens[0] = self.s.decode(state.z, 0.0, None, state.detail)[0]  # the melody as heard now
+        std = self.s.sliders.attr_std or corpus_std(self.s.attrs)
+        attrs = compute_attributes(tokens)
+        names = [a for a in std if a in attrs]
+        drift = np.nansum([np.abs(attrs[a] - attrs[a][0]) / std[a] for a in names], axis=0) / max(len(names), 1)
+        fits = np.array([melody_fit(n, self.chords(n, play, state.meter), state.meter) if n else 0.0
+                         for n in (apply_key(self.s.notes(t), play.key, play.scale)[0] for t in tokens)])
+        score = fits - FIT_DRIFT_WEIGHT * drift
+        best = int(np.argmax(score))
+        info = {"before": float(fits[0]), "after": float(fits[best]), "candidates": len(z), "changed": best != 0}
+        if best == 0:
+            return state, self.render(state, play), info
+        state = self.set_z(state, z[best], state.title, as_origin=False)
+        state = state.but(move="chords", made_by="Fit to your chords")
+        return state, self.render(state, play), info
 
     def draw_in_style(self, state: Session, style: str, n: int, play: Playback, seed: int) -> dict:
         """n new melodies from one collection's distribution: z's, notes and a strip figure."""

@@ -174,3 +174,30 @@ def test_silence_gets_no_chords(h, loaded):
     notes = [Note(60, 0, 4), Note(64, 4, 8), Note(67, 8, 16)]
     chords = h.chords(notes, BLOCK)
     assert [(s, e) for s, e, _ in chords] == [(0, 16)]  # to the end of the last note's bar, no further
+
+
+def test_your_chords_are_played_and_the_melody_can_be_fitted_to_them(tiny_services):
+    """A typed progression replaces the harmoniser's chords (heard as block chords even with no chord backing
+    picked, bar by bar, in the MIDI file's Chords track); 'Fit the melody to my chords' keeps a candidate whose
+    strong beats sit on the chords at least as well as the melody did; a bad line gets a sentence."""
+    from explorer.handlers import Handlers, Playback
+    from explorer.session import new_state
+    from vae.chords import chord_name
+    from vae.errors import MusicReadError
+    from vae.harmony import melody_fit
+
+    h = Handlers(tiny_services)
+    play = Playback(temperature=1.0, seed=3, progression="Am F C G")  # the tiny model's greedy melodies are silent
+    st, r = next((s, r) for w in range(0, 400, 7) for s, r in [h.load_window(new_state(), w, play)] if r.notes)
+    assert [c for _, _, c in r.chords][:4] == ["Am", "F", "C", "G"] and r.chords[0][0] == 0
+    back, program, track = h.backing(r.notes, play, st.meter)
+    assert track == "Chords" and back  # heard, though the backing menu says None
+    fitted, r2, info = h.fit_to_chords(st, play)
+    assert info["after"] >= info["before"] and info["candidates"] > 1
+    heard = h.s.notes(h.s.decode(fitted.z, 0.0, None, fitted.detail))  # the steering scores greedy decodes
+    assert not heard or abs(melody_fit(heard, h.chords(heard, play, fitted.meter), fitted.meter) - info["after"]) < 1e-9
+    if info["changed"]:
+        assert fitted.made_by == "Fit to your chords" and not np.array_equal(fitted.z, st.z)
+    with pytest.raises(MusicReadError):
+        h.fit_to_chords(st, Playback(progression="Am Q7 C"))
+    assert chord_name  # the symbols above come from vae.chords.chord_name

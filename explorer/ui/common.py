@@ -18,10 +18,12 @@ from explorer.handlers import ACCOMPANIMENTS, INSTRUMENTS, Handlers, Playback, R
 from explorer.session import Session
 from explorer.storage import UploadCache
 from explorer.validate import number
+from vae.chords import parse_progression
 from vae.errors import MusicReadError
 from vae.scales import KEYS, SCALES
 
-PLAY_FIELDS = ("instrument", "tempo", "temperature", "seed", "accompaniment", "key", "scale", "count_in")
+PLAY_FIELDS = ("instrument", "tempo", "temperature", "seed", "accompaniment", "key", "scale", "count_in", "chords")
+MAX_CHORD_CHARS = 400  # a typed progression: a few dozen chords
 KEY_AS_IS, SCALE_OFF = "As decoded", "Off"  # the key and scale menus' first entries
 KEY_MENU = (KEY_AS_IS, *KEYS)
 SCALE_MENU = (SCALE_OFF, *SCALES)
@@ -194,10 +196,15 @@ class Page:
                            ("scale", SCALE_MENU)):
             if v[name] not in menu:
                 raise UserError(f"{name} must be one of {', '.join(menu)}, not {str(v[name])[:40]!r}.")
+        chords = v.get("chords") or ""
+        if not isinstance(chords, str) or len(chords) > MAX_CHORD_CHARS:
+            raise UserError(f"Your chords must be a line of at most {MAX_CHORD_CHARS} characters, like 'Am F C G'.")
+        if chords.strip():
+            parse_progression(chords)  # a bad line gets its sentence here, before any render
         return Playback(v["instrument"], number("tempo", v["tempo"]), number("temperature", v["temperature"]),
                         number("seed", v["seed"], integer=True), v["accompaniment"],
                         count_in=bool(v["count_in"]), key=None if v["key"] == KEY_AS_IS else v["key"],
-                        scale=None if v["scale"] == SCALE_OFF else v["scale"])
+                        scale=None if v["scale"] == SCALE_OFF else v["scale"], progression=chords)
 
     def session(self, data: dict) -> Session:
         return data[self.state]

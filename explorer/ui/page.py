@@ -68,6 +68,11 @@ def _melody_panel(h: Handlers) -> tuple[Page, dict]:
                                      info="Chords: the melody harmonised (one or two chords a bar, in its key and "
                                           "meter), shown above the piano roll and in the title")
         with gr.Row():
+            chords = gr.Textbox(label="Your chords (press Enter to hear them under the melody)", elem_id="your-chords",
+                                placeholder="Am F C G  ·  | D | G A | Bm | A7 |  ·  I vi IV V7 in G", scale=3,
+                                max_lines=1)
+            fit_chords = gr.Button("Fit the melody to my chords", elem_id="fit-chords-btn", scale=1)
+        with gr.Row():
             loop = gr.Checkbox(False, label="Loop playback", elem_id="loop-cb")
             count_in = gr.Checkbox(False, label="Count-in (one bar of clicks)", elem_id="count-in-cb")
         with gr.Row():
@@ -79,9 +84,10 @@ def _melody_panel(h: Handlers) -> tuple[Page, dict]:
             seed = checked_number("seed", 0, "Seed", integer=True, minimum=0)
     map_pos = gr.Textbox(visible="hidden", elem_id="map-pos")
     play = {"instrument": instrument, "tempo": tempo, "temperature": temperature, "seed": seed,
-            "accompaniment": accompaniment, "key": key, "scale": scale, "count_in": count_in}
+            "accompaniment": accompaniment, "key": key, "scale": scale, "count_in": count_in, "chords": chords}
     page = Page(h, state, play, [state, title, roll, audio, files, originality, share, map_pos, hist.menu], loop=loop)
-    return page, {"share": share, "copy": copy, "map_pos": map_pos, "audio": audio, "history": hist}
+    return page, {"share": share, "copy": copy, "map_pos": map_pos, "audio": audio, "history": hist,
+                  "fit_chords": fit_chords}
 
 
 def _wire_panel(demo: gr.Blocks, page: Page, panel: dict, map_plot: gr.Plot) -> None:
@@ -117,8 +123,16 @@ def _wire_panel(demo: gr.Blocks, page: Page, panel: dict, map_plot: gr.Plot) -> 
 
     gr.on([play["instrument"].input, play["accompaniment"].input, play["key"].input, play["scale"].input,
            play["count_in"].input,
-           play["tempo"].release, play["temperature"].release, play["seed"].submit], on_playback, page.inputs(), page.main_out, api_name="playback",
+           play["tempo"].release, play["temperature"].release, play["seed"].submit, play["chords"].submit], on_playback,
+          page.inputs(), page.main_out, api_name="playback",
           api_visibility="private")
+    @user_errors
+    def on_fit_chords(data):
+        st, r, _ = h.fit_to_chords(page.session(data), page.playback(data))
+        return page.show(st, r)
+
+    panel["fit_chords"].click(on_fit_chords, page.inputs(), page.main_and_sliders, api_name="fit_chords",
+                              api_visibility="private")
     panel["share"].change(None, [panel["share"]], [panel["share"]], js=SET_URL_JS)
     panel["map_pos"].change(None, [panel["map_pos"]], [panel["map_pos"]], js=MOVE_STAR_JS)
     panel["copy"].click(None, None, None, js=COPY_LINK_JS)
