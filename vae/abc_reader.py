@@ -188,6 +188,11 @@ MAX_METER_BEATS = 32  # the largest numerator of a meter we accept (21/8, 15/16 
 NOTE_DENOMINATORS = (1, 2, 4, 8, 16, 32, 64)  # a note length or meter's denominator is one of these
 MAX_LENGTH_NUMBER = 64  # the largest number in a note length (C64 is eight whole notes at L:1/8)
 _LENGTH_RE = re.compile(r"([A-Ga-gzZxX\]][,']*|/)(\d+)")  # a note, rest or chord's length, or a divisor
+_KEY_RE = re.compile(r"(?:^|\[)\s*K\s*:([^\n\]]*)", re.M)
+_KEY_VALUE_RE = re.compile(r"^(?:(?:[A-G][#b]?[A-Za-z]*|none|HP|Hp)(?:\s|$)|[a-z]+=)", re.I)  # G, Am, Dmix, clef=
+# Letters that are neither notes (A-G a-g), rests and spacers (z Z x X y), nor ABC's shorthand decorations
+# (H L M O P S T u v): in a music line they mean prose or a typo.
+_NOT_MUSIC_RE = re.compile(r"[hijklmnopqrstw]|[IJKNQRUVWY]")
 _FIELD_RE = re.compile(r"(?:^|\[)\s*([ML])\s*:([^\n\]]*)", re.M)  # header lines and inline [M:...] fields
 _FRACTION_RE = re.compile(r"(\d+(?:\s*\+\s*\d+)*)\s*\)?\s*/\s*(\d+)")
 
@@ -215,14 +220,26 @@ def check_fields(text: str) -> None:
                                  f"beats of a whole, half, quarter, eighth or sixteenth note (e.g. 6/8).")
         if field == "L" and not (1 <= num <= 4 and den in NOTE_DENOMINATORS):
             raise MusicReadError(f"The unit note length L:{value[:20]} is not one we can play: use 1/4, 1/8 or 1/16.")
+    for m in _KEY_RE.finditer(text):
+        value = m.group(1).split("%")[0].strip()
+        if value and not _KEY_VALUE_RE.match(value):
+            raise MusicReadError(f"The key K:{value[:20]} is not a key: write it like K:G, K:Am, K:Dmix or K:none.")
     for number, line in enumerate(text.split("\n"), 1):
         if re.match(r"^\s*([A-Za-z]:|%)", line):
             continue  # a header or comment line: titles and lyrics may use any letters
-        music = re.sub(r'"[^"]*"|![^!]*!|%.*$', "", line)  # chord symbols, annotations, decorations, comments
+        music = re.sub(r'"[^"]*"|![^!]*!|\+[^+\s]*\+|%.*$', "", line)  # chords, annotations, decorations, comments
         odd = sorted({ch for ch in music if ord(ch) > 126 or (ord(ch) < 32 and ch != "\t")})
         if odd:
             raise MusicReadError(f"Line {number} has {', '.join(repr(c) for c in odd[:3])}, which ABC music does not "
                                  "use: write notes with the letters A-G and a-g.")
+        bare = re.sub(r"\[[A-Za-z]:[^\]]*\]", "", music)
+        odd_letters = _NOT_MUSIC_RE.findall(bare)
+        letters = sorted(set(odd_letters))
+        # prose ("Hello my friend" once became a 3-note tune): a quarter of the letters or more are no notes; a
+        # stray letter is left to the books that use it as a decoration (O'Neill's 'K', Nottingham's 'k')
+        if len(odd_letters) >= 2 and len(odd_letters) >= 0.25 * len(re.findall(r"[A-Za-z]", bare)):
+            raise MusicReadError(f"Line {number} has letters that are not notes ({', '.join(letters[:5])}): "
+                                 "write notes with A-G and a-g, rests with z.")
         for m in _LENGTH_RE.finditer(music):
             if int(m.group(2)) > MAX_LENGTH_NUMBER:
                 raise MusicReadError(f"Line {number} has a note length of {m.group(2)[:12]} ({m.group(0)[:16]}): "
