@@ -111,14 +111,11 @@ class SynthPool:
 
     def _take(self) -> Synth:
         with self._cond:
-            if not self._free and self._made < self.size:
-                self._made += 1
-                grow = True
-            else:
-                grow = False
+            if self._free or self._made >= self.size:
                 self._cond.wait_for(lambda: bool(self._free))
                 return self._free.pop()
-        return Synth(self.soundfont, self.sample_rate) if grow else None  # made outside the lock (~ms)
+            self._made += 1
+        return Synth(self.soundfont, self.sample_rate)  # a new one, made outside the lock (a few ms)
 
     def _give(self, synth: Synth) -> None:
         with self._cond:

@@ -683,8 +683,8 @@ class Handlers:
         zs = [state.z[None]] + [self.s.similar(state.z, per, sim, 0.0, seed + i)[0]
                                 for i, sim in enumerate((0.95, 0.85, 0.7))]
         z = np.concatenate(zs).astype(np.float32)
-        tokens = self.s.decode(z, 0.0, None)
-        tokens[0] = self.s.decode(state.z, 0.0, None, state.detail)[0]  # the melody as heard now
+        heard = self.s.decode(state.z, 0.0, None, state.detail)  # the melody as heard now: row 0
+        tokens = np.concatenate([np.atleast_2d(heard), np.atleast_2d(self.s.decode(z[1:], 0.0, None))])
         std = self.s.sliders.attr_std or corpus_std(self.s.attrs)
         attrs = compute_attributes(tokens)
         names = [a for a in std if a in attrs]
@@ -801,12 +801,8 @@ def shown_title(state: Session) -> str:
     a style move: state.move) has moved it away from what was loaded: it is no longer that tune. Melodies the app
     made (a blend, a variation) keep their own titles."""
     edited = bool(state.move) and state.origin_z is not None and state.z is not None and not (
-        np.array_equal(state.z, state.origin_z) and _same(state.detail, state.origin_detail))
+        np.array_equal(state.z, state.origin_z) and history.same_detail(state.detail, state.origin_detail))
     return f"after {state.title}" if edited and state.title and not state.title.startswith("after ") else state.title
-
-
-def _same(a: np.ndarray | None, b: np.ndarray | None) -> bool:
-    return (a is None and b is None) or (a is not None and b is not None and np.array_equal(a, b))
 
 
 def originality_markdown(o: dict, num_notes: int, own_tune: int | None = None) -> str:
