@@ -129,6 +129,38 @@ def _cmd_ship(a: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_finetune(a: argparse.Namespace) -> int:
+    from vae.checkpoint import data_config, read_meta
+    from vae.corpus import format_report, load_or_build
+    from vae.finetune import FinetuneConfig, finetune, merged_corpus, refit_sliders
+
+    base = Path(a.checkpoint)
+    meta = read_meta(base)
+    if not Path(a.midi).is_dir():
+        raise FileNotFoundError(f"no such folder: {a.midi}")
+    collection = load_or_build(data_config(meta), midi_dir=a.midi, workers=a.workers)
+    print(format_report(collection.report))
+    base_corpus = load_or_build(data_config(meta))
+    cfg = FinetuneConfig(minutes=a.minutes, mix=a.mix, adapt=a.adapt, lr=a.lr, seed=a.seed)
+    out = Path(a.out)
+
+    def show(s) -> None:
+        acc = s.scores.get("collection_event_accuracy")
+        base_acc = s.scores.get("base_event_accuracy")
+        tail = f"  collection {acc:.3f}  base {base_acc:.3f}" if acc is not None and base_acc is not None else ""
+        print(f"\rstep {s.step}  {s.minutes:.1f}/{s.budget:g} min  loss {s.train_loss:.3f}{tail}   ", end="", flush=True)
+
+    scores = finetune(base, collection, base_corpus, out, cfg, resume=a.resume, progress=show, threads=a.threads)
+    print()
+    if a.sliders:
+        print("fitting the sliders on the base corpus and the collection ...")
+        summary = refit_sliders(out / "last", merged_corpus(base_corpus, collection, out / "corpus"), threads=a.threads)
+        print(json.dumps(summary))
+    print(json.dumps(scores, indent=2))
+    print(f"fine-tuned checkpoint: {out / 'last'}  (python app.py --checkpoint {out / 'last'})")
+    return 0
+
+
 def _cmd_card(a: argparse.Namespace) -> int:
     from vae.card import card_cli
 
@@ -221,6 +253,21 @@ def build_parser() -> argparse.ArgumentParser:
     sh.add_argument("--out", type=Path, default=SHIPPED)
     sh.add_argument("--resume", type=Path, default=RESUME)
     sh.set_defaults(func=_cmd_ship)
+    f = sub.add_parser("finetune", help="teach a trained model a folder of MIDI files in minutes (keeps what it knew)")
+    f.add_argument("--midi", type=Path, required=True, help="the collection: a folder of MIDI files")
+    f.add_argument("--checkpoint", type=Path, default=SHIPPED, help="the model to start from")
+    f.add_argument("--out", default="runs/finetune", help="output folder (the checkpoint is OUT/last)")
+    f.add_argument("--minutes", type=float, default=5.0, help="training time budget in minutes")
+    f.add_argument("--mix", type=float, default=0.5, help="share of each batch from the model's own corpus")
+    f.add_argument("--adapt", default="all", choices=["all", "decoder", "encoder"], help="which weights learn")
+    f.add_argument("--lr", type=float, default=3e-4)
+    f.add_argument("--seed", type=int, default=0)
+    f.add_argument("--threads", type=int, help="torch threads (default: all cores)")
+    f.add_argument("--workers", type=int, help="processes reading the MIDI files")
+    f.add_argument("--resume", action="store_true", help="continue OUT/last")
+    f.add_argument("--sliders", action=argparse.BooleanOptionalAction, default=True,
+                   help="refit the sliders on the corpus and the collection afterwards (a few minutes)")
+    f.set_defaults(func=_cmd_finetune)
     c = sub.add_parser("card", help="evaluate a checkpoint and write its model card")
     c.add_argument("--checkpoint", type=Path, default=SHIPPED)
     c.add_argument("--out", type=Path, default=Path("MODEL_CARD.md"))
