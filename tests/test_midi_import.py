@@ -388,3 +388,30 @@ def test_corpus_tunes_from_midi_never_raises(tmp_path, data, reason):
     tunes, errors = corpus_tunes_from_midi(path, tmp_path)
     assert tunes == [] and len(errors) == 1
     assert errors[0]["reason"] == reason and errors[0]["source"] == "bad.mid" and errors[0]["collection"] == "midi"
+
+
+def _offset_song(tmp_path, name: str, melody: list[Note], offset_ticks: int) -> Path:
+    """A melody and a bass on the beat, every event moved `offset_ticks` late (480 ticks per beat)."""
+    bass = [Note(40 + (i % 3), 4 * i, 4 * i + 3) for i in range(melody[-1].end // 4)]
+    late = lambda evts: [(tick + offset_ticks, msg) for tick, msg in evts]  # noqa: E731
+    tracks = [track(late(events(melody))), track(late(events(bass, channel=1)))]
+    return save(tmp_path / name, tracks)
+
+
+@pytest.mark.parametrize("offset", [60, 120, 420, 30])
+def test_a_file_played_a_constant_offset_late_reads_on_the_beat(tmp_path, offset):
+    # POP909 song 401 sits an eighth of a beat (60 ticks of 480) late on every note, others a whole 16th;
+    # the nearest 16th alone would make every note an off-beat.
+    melody = [Note(60 + (i % 5), 2 * i, 2 * i + 2) for i in range(48)]  # eighth notes on the beat
+    found = extract_melodies(_offset_song(tmp_path, f"late{offset}.mid", melody, offset))
+    best = found.candidates[0]
+    assert [n.start % 2 for n in best.notes] == [0] * len(best.notes)
+
+
+def test_a_syncopated_tune_on_the_grid_keeps_its_off_beats(tmp_path):
+    melody = []
+    for bar in range(8):  # dotted-eighth figures: onsets on 0, 3, 6, 10, 12 of each bar (two on odd 16ths)
+        melody += [Note(64, 16 * bar + s, 16 * bar + e) for s, e in [(0, 3), (3, 6), (6, 10), (10, 12), (12, 16)]]
+    found = extract_melodies(_offset_song(tmp_path, "sync.mid", melody, 0))
+    starts = [n.start for n in found.candidates[0].notes]
+    assert starts == [n.start for n in melody]

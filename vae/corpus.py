@@ -21,7 +21,7 @@ from vae.split import SPLIT_NAMES, TEST, TRAIN, VALID, make_split
 from vae.tune import Tune
 from vae.windows import tune_windows
 
-READER_VERSION = 6  # bump when parsing or windowing changes, to invalidate caches
+READER_VERSION = 7  # bump when parsing or windowing changes, to invalidate caches
 DEFAULT_CACHE = Path(os.environ.get("MELODY_CACHE", Path(__file__).resolve().parent.parent / ".cache"))
 
 # collection name -> (folder inside music21's corpus, file pattern, reader)

@@ -142,7 +142,9 @@ def extract_melodies(source: str | Path | bytes, max_bytes: int = MAX_BYTES, max
     if any(nt[0] == DRUM_CHANNEL for tr in song.tracks for nt in tr.notes):
         warnings.append("Drums (channel 10) were left out.")
 
-    step_of = _step_fn(song.tpb)
+    shift = grid_shift(np.array([nt[2] for _, tr in pitched for nt in tr.notes if nt[0] != DRUM_CHANNEL], np.int64),
+                       song.tpb)
+    step_of = _step_fn(song.tpb, shift)
     last_tick = max(nt[3] for tr in song.tracks for nt in tr.notes)
     end = min(int(step_of(last_tick)), MAX_STEPS) + STEPS_PER_BAR
     bars = _bar_lines(song.meters, song.tpb, end)
@@ -165,7 +167,7 @@ def extract_melodies(source: str | Path | bytes, max_bytes: int = MAX_BYTES, max
             if len(channels) > 1:
                 name = f"{name} (channel {ch + 1})".strip()
             program = tr.programs.get(ch, programs.get(ch, 0))
-            line, found, cut, whole = _line_candidates(raw, song.tpb, step_of, lyric_steps, first_onset)
+            line, found, cut, whole = _line_candidates(raw, song.tpb, step_of, lyric_steps, first_onset, shift)
             clipped |= cut
             # Coverage: share of the song's bars in which this instrument's line has an onset.
             line_bars = {n.start // STEPS_PER_BAR for n in line}
@@ -195,12 +197,62 @@ def extract_melodies(source: str | Path | bytes, max_bytes: int = MAX_BYTES, max
                         round(_seconds(last_tick, song.tempos, song.tpb), 2), warnings)
 
 
-def _step_fn(tpb: float):
-    """Tick -> nearest 16th step (ints or int arrays), exact in integers when ticks per beat is whole."""
+def _step_fn(tpb: float, shift: int = 0):
+    """Tick -> nearest 16th step (ints or int arrays) after moving it by `shift` ticks (vae.midi_import.grid_shift),
+    exact in integers when ticks per beat is whole."""
     if tpb == int(tpb):
         q = int(tpb)
-        return lambda tick: (tick * 2 * STEPS_PER_QUARTER + q) // (2 * q)  # round half up
-    return lambda tick: np.floor(np.asarray(tick) * STEPS_PER_QUARTER / tpb + 0.5).astype(np.int64)
+        return lambda tick: ((tick + shift) * 2 * STEPS_PER_QUARTER + q) // (2 * q)  # round half up
+    return lambda tick: np.floor((np.asarray(tick) + shift) * STEPS_PER_QUARTER / tpb + 0.5).astype(np.int64)
+
+
+GRID_FOCUS = 0.6  # onsets this concentrated around one phase (mean resultant length) share an offset
+MAX_SHIFT = 1.5  # the largest move, in 16th steps
+OFFSET_EVEN_SHARE = 0.6  # a file moved past its nearest grid line has at least this share of onsets on eighths
+ON_GRID_EVEN_SHARE = 0.25  # a file exactly on the 16th grid moves a whole 16th only below this share on eighths
+
+
+def _phase(onsets: np.ndarray, unit: float) -> tuple[float, float]:
+    """(circular mean phase of onsets within `unit` ticks, in (-unit/2, unit/2]; its concentration 0..1)."""
+    ang = 2 * np.pi * np.mod(onsets, unit) / unit
+    m = np.exp(1j * ang).mean()
+    return float(np.angle(m)) * unit / (2 * np.pi), float(abs(m))
+
+
+def grid_shift(onsets: np.ndarray, tpb: float) -> int:
+    """Ticks to add to every event so that a file's onsets sit on the 16th grid; 0 for a file already on it.
+
+    Real arrangements are often played in or exported with a constant offset: every note of POP909 song 401
+    sits an eighth of a beat late, which the nearest 16th turns into a melody of off-beats. When the onsets
+    agree on one phase, they are moved onto the nearest grid line, or one 16th further when that puts most of the
+    song's onsets (every instrument's) on eighths, then more on beats: some POP909 songs sit half a 16th off,
+    others a whole 16th late on every note. A syncopated tune keeps its off-beats: its onsets are not mostly
+    on odd 16ths across all its instruments.
+    """
+    onsets = np.asarray(onsets, np.float64)
+    if len(onsets) < 8 or tpb < 8:
+        return 0
+    sixteenth = tpb / STEPS_PER_QUARTER
+    phase, focus = _phase(onsets, sixteenth)
+    if focus < GRID_FOCUS:
+        return 0
+    nearest = -phase if abs(phase) >= sixteenth / 8 else 0.0  # on the grid already: nothing to round away
+
+    def shares(cand: float) -> tuple[float, float]:
+        steps = np.floor((onsets + cand) / sixteenth + 0.5).astype(np.int64)
+        return float((steps % 2 == 0).mean()), float((steps % STEPS_PER_QUARTER == 0).mean())
+
+    best, (even, beat) = nearest, shares(nearest)
+    # One 16th further only for a file mostly on odd 16ths across all its instruments (an offset file, as
+    # about one POP909 song in seven is) that the move puts mostly on eighths; a syncopated tune keeps its
+    # off-beats, since its other instruments (and most of its own notes) still play on the beat.
+    if even < (1 - OFFSET_EVEN_SHARE if nearest else ON_GRID_EVEN_SHARE):
+        for cand in (nearest - sixteenth, nearest + sixteenth):
+            got = shares(cand)
+            if abs(cand) <= MAX_SHIFT * sixteenth and got[0] >= OFFSET_EVEN_SHARE and got > (even, beat):
+                best, (even, beat) = cand, got
+    best = int(round(best))
+    return best
 
 
 def _seconds(tick: int, tempos: list[tuple[int, int]], tpb: float) -> float:
@@ -240,7 +292,7 @@ def _bar_lines(meters: list[tuple[int, int, int]], tpb: float, end_step: int) ->
     return steps
 
 
-def _line_candidates(raw: np.ndarray, tpb: float, step_of, lyric_steps: np.ndarray, song_start: int):
+def _line_candidates(raw: np.ndarray, tpb: float, step_of, lyric_steps: np.ndarray, song_start: int, shift: int = 0):
     """Top voice of one instrument's notes [n, 3] (pitch, start tick, end tick), split at long silences.
 
     Returns (whole line, [(segment notes, features)], clipped, line features) where clipped says notes past
@@ -253,7 +305,7 @@ def _line_candidates(raw: np.ndarray, tpb: float, step_of, lyric_steps: np.ndarr
     order = np.lexsort((-raw[keep, 0], starts[keep]))
     pitch, starts, ends = raw[keep, 0][order], starts[keep][order], ends[keep][order]
     # For the corpus report: onsets moved to the grid, and chords (onsets of several notes, top one kept).
-    offgrid = np.abs(raw[keep, 1][order] * STEPS_PER_QUARTER / tpb - starts) > 0.05
+    offgrid = np.abs((raw[keep, 1][order] + shift) * STEPS_PER_QUARTER / tpb - starts) > 0.05
     same = starts[1:] == starts[:-1]
     chord = np.concatenate([same, [False]]) & ~np.concatenate([[False], same])
     # Monophony: a note is alone when nothing else sounds during it (1 step of legato overlap allowed).
