@@ -46,14 +46,14 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # numpy's BLAS threads fight torch's on 2 cores
     t0 = time.time()
-    from explorer.audio import AudioUnavailableError, check_audio
+    from explorer.media.audio import AudioUnavailableError, check_audio
 
     try:
         check_audio(args.soundfont)
     except AudioUnavailableError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    from explorer.services import ExplorerServices
+    from explorer.latent.space import LatentSpace
 
     corpus = None
     if args.corpus:
@@ -66,8 +66,8 @@ def main(argv: list[str] | None = None) -> int:
 
         corpus = load_or_build(data_config(read_meta(args.checkpoint)), midi_dir=args.midi)
     print("loading the model, corpus and latent-space indexes (the first run builds caches: about a minute)")
-    services = ExplorerServices.build(args.checkpoint, corpus=corpus, progress=True)
-    from explorer.storage import cleanup_on_sigterm
+    services = LatentSpace.build(args.checkpoint, corpus=corpus, progress=True)
+    from explorer.media.storage import cleanup_on_sigterm
     from explorer.ui import build_ui, launch
 
     cleanup_on_sigterm()  # a stopped container leaves no rendered files behind

@@ -71,8 +71,8 @@ def subset_corpus(full, limit: int, out: Path, seed: int = 0) -> Path:
 
 
 def index_is_warm(checkpoint: Path, corpus) -> bool:
-    from explorer.cache import cache_root
-    from explorer.index import index_key
+    from explorer.latent.cache import cache_root
+    from explorer.latent.encoded import index_key
 
     return (cache_root() / f"latents-{index_key(checkpoint, corpus)}.npz").exists()
 

@@ -60,9 +60,9 @@ def pop_files(n: int) -> list[tuple[str, Path]]:
 
 def measure(h, name: str, path: Path) -> dict:
     """One file through the old API path, the new one and the page's own: F1s, slider round trips, times."""
-    from explorer import api
-    from explorer.handlers import Playback
-    from explorer.session import new_state
+    from explorer.serve import api
+    from explorer.session.handlers import Playback
+    from explorer.session.state import new_state
     from vae.fidelity import note_f1
 
     s = h.s
@@ -166,14 +166,14 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from explorer.handlers import Handlers
-    from explorer.services import ExplorerServices
+    from explorer.latent.space import LatentSpace
+    from explorer.session.handlers import Handlers
     from vae.paths import SHIPPED
 
     torch.set_num_threads(1)  # one request on one thread, as the app serves it
     checkpoint = args.checkpoint or SHIPPED
     print(f"building explorer services for {checkpoint} (the first run builds caches: minutes)", flush=True)
-    services = ExplorerServices.build(checkpoint, progress=False)
+    services = LatentSpace.build(checkpoint, progress=False)
     folder = Path(tempfile.mkdtemp(prefix="api-fidelity-"))
     h = Handlers(services, out_dir=folder / "renders")
     skipped = []

@@ -15,7 +15,7 @@ in sequence on the same machine. The levers, in the order they are added:
   once per frame, even when the progress is hidden);
 - the browser's own audio player instead of Gradio's waveform player;
 - the slider updates not through the queue (one HTTP call instead of a queue join and an event stream);
-- the page's own requests while a slider is held (explorer.drag: a plain route, the next position sent while the
+- the page's own requests while a slider is held (explorer.serve.drag: a plain route, the next position sent while the
   last is drawn, the roll and audio drawn by the page's script), the release through Gradio; turned off, the
   app is built with page_drags=False and Gradio's events render the drag (the rows before);
 - a drag's sound sent to the page as 64 kbps MP3 instead of the 22.05 kHz WAV (a fifth of the bytes);
@@ -86,10 +86,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    from explorer.services import ExplorerServices
+    from explorer.latent.space import LatentSpace
     from explorer.ui import build_ui, launch
 
-    services = ExplorerServices.build(a.checkpoint, progress=False)
+    services = LatentSpace.build(a.checkpoint, progress=False)
     runs = [(label, on, None) for label, on in ROWS] + [(label, on, NETWORK) for label, on in NETWORK_ROWS]
     rows = []
     for label, on, network in runs:

@@ -14,13 +14,13 @@ PROGRESSIONS = ("C F G C", "Am F C G", "| D | G A | Bm | A7 |")
 
 
 def main(n: int = 12) -> str:
-    from explorer.handlers import Handlers, Playback
-    from explorer.services import ExplorerServices
-    from explorer.session import new_state
+    from explorer.latent.space import LatentSpace
+    from explorer.session.handlers import Handlers, Playback
+    from explorer.session.state import new_state
     from vae.corpus import TEST
     from vae.paths import SHIPPED
 
-    s = ExplorerServices.build(SHIPPED, progress=False)
+    s = LatentSpace.build(SHIPPED, progress=False)
     h = Handlers(s)
     rows = np.nonzero(np.asarray(s.index.split) == TEST)[0][::97][:n]
     lines = ["# Fit the melody to your chords", "", f"`python -m bench.chord_fit`: {len(rows)} held-out melodies "

@@ -57,10 +57,10 @@ class Context:
         return TrainedModel.load(self.checkpoint)
 
     def services(self):
-        """ExplorerServices over the served corpus with the run's cache (warm after the prepare step)."""
-        from explorer.services import ExplorerServices
+        """LatentSpace over the served corpus with the run's cache (warm after the prepare step)."""
+        from explorer.latent.space import LatentSpace
 
-        return ExplorerServices.build(self.checkpoint, corpus=self.corpus(), cache_dir=self.cache_dir, progress=False)
+        return LatentSpace.build(self.checkpoint, corpus=self.corpus(), cache_dir=self.cache_dir, progress=False)
 
 
 @dataclass
@@ -163,7 +163,7 @@ def serving_threads() -> int:
     """Set torch threads as the app does for serving (explorer.handlers.default_threads); returns the count."""
     import torch
 
-    from explorer.handlers import default_threads
+    from explorer.session.handlers import default_threads
 
     default_threads()
     return torch.get_num_threads()

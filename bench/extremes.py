@@ -18,12 +18,12 @@ HERE = Path(__file__).resolve().parent
 
 
 def main(n: int = 40) -> dict:
-    from explorer.services import ExplorerServices
+    from explorer.latent.space import LatentSpace
     from vae.corpus import TEST
     from vae.paths import SHIPPED
     from vae.voice import INSTRUMENT, longest_run, range_and_leap
 
-    s = ExplorerServices.build(SHIPPED, progress=False)
+    s = LatentSpace.build(SHIPPED, progress=False)
     mu = s.index.mu[np.asarray(s.index.split) == TEST]
     z0 = mu[np.random.default_rng(0).choice(len(mu), n, replace=False)]
     out: dict = {"n": n, "pushes": {}, "styles": {}}
@@ -35,7 +35,7 @@ def main(n: int = 40) -> dict:
             out["pushes"][f"{attr} {amount:+g}, {label}"] = {
                 "leap_over_19": float((leap > 19).mean()), "range_over_36": float((span > 36).mean()),
                 "run_over_16": float((run > 16).mean()), "max_leap": int(leap.max()), "max_run": int(run.max())}
-    import explorer.styles as styles_module
+    import explorer.latent.styles as styles_module
 
     check = styles_module.keeps_a_melody
     for label, keeps in (("before", lambda t, s0: np.ones(len(t), bool)), ("after", check)):

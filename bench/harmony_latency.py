@@ -31,7 +31,7 @@ BUDGET = 2.0  # the issue's limit: harmony on must not double a move's time
 
 def measure(h, state, moves: list[list[float]], warmup: int, preview: bool) -> dict[str, list[dict]]:
     """Every setting's timings_ms of each move (the first `warmup` moves unrecorded), interleaved move by move."""
-    from explorer.handlers import Playback
+    from explorer.session.handlers import Playback
 
     plays = {name: Playback(accompaniment=name) for name in SETTINGS}
     out: dict[str, list[dict]] = {name: [] for name in SETTINGS}
@@ -88,12 +88,12 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--out", type=Path, default=HERE / "harmony_latency.json")
     args = p.parse_args(argv)
 
-    from explorer.handlers import Handlers, Playback
-    from explorer.services import ExplorerServices
-    from explorer.session import new_state
+    from explorer.latent.space import LatentSpace
+    from explorer.session.handlers import Handlers, Playback
+    from explorer.session.state import new_state
     from vae.paths import SHIPPED
 
-    services = ExplorerServices.build(args.checkpoint or SHIPPED, progress=False)
+    services = LatentSpace.build(args.checkpoint or SHIPPED, progress=False)
     threads = serving_threads()
     with tempfile.TemporaryDirectory() as tmp:
         h = Handlers(services, out_dir=Path(tmp))

@@ -1,4 +1,4 @@
-"""`python -m bench.infill`: keep what you like, regenerate the rest (explorer.regenerate over vae.infill), measured
+"""`python -m bench.infill`: keep what you like, regenerate the rest (explorer.session.regenerate over vae.infill), measured
 on held-out melodies of the shipped model.
 
 Material: random held-out (test split) windows with at least `--min-notes` note-ons; each gets a random lock of 1
@@ -73,7 +73,7 @@ def pct(xs: list[float], q: float) -> float:
 
 def run(s, x: np.ndarray, z: np.ndarray, locks: list[np.ndarray], rhythm: bool = False, **kw) -> dict:
     """One Regenerate call per melody x [N, T] at z [N, Z] with locks [N][U]: measurements and the join stats."""
-    from explorer.regenerate import regenerate
+    from explorer.session.regenerate import regenerate
 
     steps = s.format.steps_per_bar
     ms, same_tok, same_sound, f1_orig, f1_pair, joins, rhythm_kept, distinct = [], [], [], [], [], [], [], []
@@ -125,12 +125,12 @@ def main(argv: list[str] | None = None) -> dict:
     import torch
 
     torch.set_num_threads(1)
-    from explorer.services import ExplorerServices
+    from explorer.latent.space import LatentSpace
     from vae.corpus import TEST
     from vae.paths import SHIPPED
 
     t0 = time.perf_counter()
-    s = ExplorerServices.build(SHIPPED, progress=False)
+    s = LatentSpace.build(SHIPPED, progress=False)
     s.batcher = None
     build_s = time.perf_counter() - t0
     rng = np.random.default_rng(args.seed)
@@ -196,7 +196,7 @@ def _run_variant(s, x, z, locks, kw):
     """run() with vae.infill.regenerate's own knobs changed (opt_steps) or explorer's (temperature)."""
     if "opt_steps" not in kw:
         return run(s, x, z, locks, **kw)
-    import explorer.regenerate as er
+    import explorer.session.regenerate as er
     from vae import infill
 
     orig = er.infill

@@ -66,7 +66,7 @@ class RawClient:
 
 
 class PlainClient:
-    """POSTs the JSON latent to one of the app's plain HTTP routes (explorer.routes), kept-alive."""
+    """POSTs the JSON latent to one of the app's plain HTTP routes (explorer.serve.routes), kept-alive."""
 
     def __init__(self, url: str):
         self.conn = connection(url)

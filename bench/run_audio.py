@@ -22,7 +22,7 @@ def melody():
 
 
 def run(ctx: Context) -> Section:
-    from explorer.audio import Synth, find_soundfont, get_synth, render
+    from explorer.media.audio import Synth, find_soundfont, get_synth, render
 
     sec = Section("audio")
     t = Stopwatch()

@@ -93,14 +93,14 @@ def run(ctx: Context) -> Section:
         # 16 users, one lever at a time (same payloads and seconds), each row adding one to the row above;
         # the last row is what ships.
         import vae.model as vm
-        from explorer.handlers import EXPORT_RATE
+        from explorer.session.handlers import EXPORT_RATE
 
         seconds = 10 if ctx.quick else 20
         levers = {}
         scripted, batcher, rate = vm._greedy_loop, services.batcher, h.sample_rate
         queue = demo._queue
         freq = queue.ANAYLTICS_CACHE_FREQUENCY
-        from explorer import audio as audio_module
+        from explorer.media import audio as audio_module
 
         pools = dict(audio_module._synths)  # warmed by the loads above: the shipped pools (a synth per core)
         font = next(iter(pools))[0]

@@ -11,8 +11,8 @@ from bench.song import MELODY_TRACK, make_song
 
 
 def run(ctx: Context) -> Section:
-    from explorer.handlers import Handlers, Playback
-    from explorer.session import new_state
+    from explorer.session.handlers import Handlers, Playback
+    from explorer.session.state import new_state
 
     sec = Section("latency")
     t = Stopwatch()
@@ -64,7 +64,7 @@ def run(ctx: Context) -> Section:
     sec.add("  of which reading + melody extraction p50", read_stats["median_ms"], "ms")
 
     # What the UI's upload event adds on top: the extracted melody's piano roll and the map with the upload on it.
-    from explorer import figures
+    from explorer.media import figures
 
     def upload_ui():
         s2, r, info = h.choose_upload(h.upload(new_state(), str(song)), 0, 0, play)

@@ -41,7 +41,7 @@ def run(ctx: Context) -> Section:
         sets[f"model: prior samples, temperature {temp:g}"] = model.sample(n, temperature=temp, seed=1)[1]
     # what Random plays (explorer.services.sample), side by side with the prior: draws from the Gaussian of the
     # training windows' latents.
-    from explorer.generation import gaussian_draw, gaussian_fit
+    from explorer.latent.generation import gaussian_draw, gaussian_fit
 
     fit_rows = train[rng.choice(len(train), size=min(20480, len(train)), replace=False)]
     gauss = gaussian_fit(np.concatenate([model.encode(fit_rows[i : i + 1024])[0] for i in range(0, len(fit_rows), 1024)]))

@@ -42,8 +42,8 @@ def _knn_stats(index, queries: np.ndarray, repeat: int, **kw) -> dict:
 
 def neighbours(ctx: Context, sec: Section) -> None:
     """ms per 10-NN query (one z at a time, as the app asks) over the corpus and over synthetic latents."""
-    from explorer.index import load_or_build_index
-    from explorer.neighbours import NeighbourIndex, synthetic_latents
+    from explorer.latent.encoded import load_or_build_index
+    from explorer.latent.neighbours import NeighbourIndex, synthetic_latents
 
     model = ctx.model()
     corpus = ctx.corpus()
@@ -92,8 +92,8 @@ def approx_neighbours(ctx: Context, sec: Section) -> None:
     ms per single query, recall@10 against exact search, build time."""
     import os
 
-    from explorer.index import load_or_build_index
-    from explorer.neighbours import ApproxIndex, NeighbourIndex
+    from explorer.latent.encoded import load_or_build_index
+    from explorer.latent.neighbours import ApproxIndex, NeighbourIndex
 
     index = load_or_build_index(ctx.model(), ctx.corpus(), ctx.checkpoint, ctx.cache_dir, progress=False)
     rows = []
@@ -127,9 +127,9 @@ def big_map(ctx: Context, sec: Section) -> None:
     by the app's own projection), five collections. Side by side: every point (what the map drew before) and
     the density under a 20,000-point sample (explorer.figures.corpus_map): the figure's build time, its size, and
     the time Chromium takes to draw it with plotly.js (Plotly.newPlot to the next frame)."""
-    from explorer import figures
-    from explorer.index import load_or_build_index
-    from explorer.mapping import fit_map
+    from explorer.latent.encoded import load_or_build_index
+    from explorer.latent.mapping import fit_map
+    from explorer.media import figures
 
     corpus = ctx.corpus()
     index = load_or_build_index(ctx.model(), corpus, ctx.checkpoint, ctx.cache_dir, progress=False)
@@ -208,7 +208,7 @@ def _draw_seconds(figure_json: str, timeout_s: float = 120.0) -> float | None:
 
 def index_build(ctx: Context, sec: Section) -> None:
     """Encoding speed (all cores, batch 1024, as the index build does) on a sample, projected to the full corpus."""
-    from explorer.index import encode_windows
+    from explorer.latent.encoded import encode_windows
 
     model = ctx.model()
     full = ctx.full_corpus()

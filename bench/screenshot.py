@@ -39,10 +39,10 @@ def main() -> None:
     os.environ.setdefault("GRADIO_TEMP_DIR", tempfile.mkdtemp(prefix="melody-shot-"))
     from playwright.sync_api import sync_playwright
 
-    from explorer.services import ExplorerServices
+    from explorer.latent.space import LatentSpace
     from explorer.ui import build_ui, launch
 
-    demo = build_ui(ExplorerServices.build(a.checkpoint, progress=True))
+    demo = build_ui(LatentSpace.build(a.checkpoint, progress=True))
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

@@ -57,13 +57,13 @@ def chosen_name() -> str:
 
 def run(n: int = UPLOADS_N, policies: list[str] | None = None) -> dict:
     """Load every melody once (upload, choose_upload), then sweep it under each policy -> JSON-able results."""
-    from explorer.handlers import Handlers, Playback
-    from explorer.services import ExplorerServices
+    from explorer.latent.space import LatentSpace
+    from explorer.session.handlers import Handlers, Playback
     from vae.controls import corpus_std
     from vae.paths import SHIPPED
 
     t0 = time.perf_counter()
-    s = ExplorerServices.build(SHIPPED, progress=False)
+    s = LatentSpace.build(SHIPPED, progress=False)
     folder = Path(tempfile.mkdtemp(prefix="slider-uploads-"))
     h = Handlers(s, out_dir=folder / "out")
     play = Playback()

@@ -23,10 +23,10 @@ MODULES = {"quality": "bench.run_quality", "latency": "bench.run_latency", "http
 
 def prepare(ctx: Context) -> Section:
     """Build the explorer's caches (corpus index and features) the way the app does, so sections find them warm."""
-    from explorer.services import ExplorerServices
+    from explorer.latent.space import LatentSpace
 
     sec = Section("prepare")
-    s = ExplorerServices.build(ctx.checkpoint, corpus=ctx.corpus(), cache_dir=ctx.cache_dir, progress=True)
+    s = LatentSpace.build(ctx.checkpoint, corpus=ctx.corpus(), cache_dir=ctx.cache_dir, progress=True)
     sec.data = {"seconds": round(s.build_seconds, 1), "index_from_cache": s.index.from_cache,
                 "index_seconds": round(s.index.seconds, 1), "windows": len(s.corpus)}
     if not s.index.from_cache:

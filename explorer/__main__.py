@@ -36,15 +36,15 @@ def main(argv: list[str] | None = None) -> int:
                    help="also write the report here (default: runs/explorer_report.json, outside the package)")
     a = p.parse_args(argv)
 
+    from explorer.latent.space import LatentSpace
     from explorer.report import build_report, format_report
-    from explorer.services import ExplorerServices
     from vae.corpus import Corpus
     from vae.errors import CheckpointError
 
     ckpt = a.checkpoint or default_checkpoint()
     try:
         corpus = Corpus.load(a.corpus) if a.corpus else None
-        services = ExplorerServices.build(ckpt, corpus, a.cache_dir, threads=a.threads)
+        services = LatentSpace.build(ckpt, corpus, a.cache_dir, threads=a.threads)
     except (CheckpointError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

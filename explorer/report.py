@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from explorer.services import ExplorerServices
-from explorer.styles import balanced_accuracy, measure_style_moves
-from explorer.vectors import measure_attribute_vectors
+from explorer.latent.space import LatentSpace
+from explorer.latent.styles import balanced_accuracy, measure_style_moves
+from explorer.latent.vectors import measure_attribute_vectors
 from vae.attributes import compute_attributes
 from vae.controls import corpus_std
 from vae.corpus import TEST, TRAIN, VALID
@@ -36,7 +36,7 @@ def _p50_ms(fn, args: list) -> float:
     return round(float(np.median(times)) * 1000, 3)
 
 
-def build_report(s: ExplorerServices, n: int = 200, seed: int = 0, uploads: int = UPLOADS_N) -> dict:
+def build_report(s: LatentSpace, n: int = 200, seed: int = 0, uploads: int = UPLOADS_N) -> dict:
     """Measure the services on held-out (validation) windows: n melodies per measurement; and the named sliders on
     `uploads` unseen folk tunes and pop songs each, uploaded (0: not measured). Returns a JSON-able dict."""
     rng = np.random.default_rng(seed)
@@ -103,7 +103,7 @@ def build_report(s: ExplorerServices, n: int = 200, seed: int = 0, uploads: int 
 SINGABLE_AMOUNT = 2.0  # the Transform screen's largest push, each way
 
 
-def measure_singable(s: ExplorerServices, mu: np.ndarray, n: int = 100, seed: int = 0,
+def measure_singable(s: LatentSpace, mu: np.ndarray, n: int = 100, seed: int = 0,
                      limits: VoiceLimits | None = None) -> dict:
     """Share of pushed melodies (every attribute, +-SINGABLE_AMOUNT) a voice can sing (vae.voice), pushed with
     the limits and without, on n held-out melodies; and what the limits cost the push (change achieved in the
@@ -169,7 +169,7 @@ def pop_upload_files(n: int, folder: Path = POP909) -> list[Path]:
 def load_upload(h, path: Path, play) -> tuple:
     """Upload a file and load the sung line's (MELODY's, else the first candidate's) middle busy window through
     the page's handlers -> (session, render, label)."""
-    from explorer.session import new_state
+    from explorer.session.state import new_state
     from vae.constants import FIRST_NOTE_ON
 
     st = h.upload(new_state(), str(path))
@@ -185,7 +185,7 @@ def load_upload(h, path: Path, play) -> tuple:
 def sweep_upload(h, st, r0, play, sliders: list[int]) -> dict:
     """Every named slider moved by each offset (and NUDGE) from the upload as loaded -> {"tokens": {slider:
     [V, T] over UPLOAD_OFFSETS}, "nudge": {slider: tokens [T]}, "ms": [per set_sliders call]}."""
-    from explorer.handlers import SLIDER_RANGE
+    from explorer.session.handlers import SLIDER_RANGE
 
     shown = list(r0.sliders)
     out, nudge, ms = {}, {}, []
@@ -232,14 +232,14 @@ def score_uploads(runs: list[dict], r0s: list, sliders: list[int], attrs_of: lis
     return table
 
 
-def measure_upload_sliders(s: ExplorerServices, n: int = UPLOADS_N, pop_dir: Path = POP909,
+def measure_upload_sliders(s: LatentSpace, n: int = UPLOADS_N, pop_dir: Path = POP909,
                            folder: Path | None = None) -> dict:
     """The named sliders on uploads, through the page's own handlers (upload, choose_upload, set_sliders): per
     named slider and set (n unseen folk tunes of the test split written as MIDI files; n POP909 songs' sung
     lines), Spearman of its attribute with the move over UPLOAD_OFFSETS and per-melody specificity (own change
     over the largest other, each in corpus SDs, per melody: side effects of different melodies never cancel).
     Returns {"folk": score_uploads table, "pop": table or a sentence saying why it was skipped}."""
-    from explorer.handlers import Handlers, Playback
+    from explorer.session.handlers import Handlers, Playback
 
     folder = Path(folder or tempfile.mkdtemp(prefix="upload-sliders-"))
     h = Handlers(s, out_dir=folder / "out")

@@ -56,10 +56,10 @@ def explorer_cache(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_services(tiny_checkpoint, tiny_model, small_corpus, explorer_cache):
-    """ExplorerServices over the tiny model and the small corpus (built once per session)."""
-    from explorer.services import ExplorerServices
+    """LatentSpace over the tiny model and the small corpus (built once per session)."""
+    from explorer.latent.space import LatentSpace
 
-    return ExplorerServices.build(tiny_checkpoint, small_corpus, explorer_cache, progress=False, threads=1,
+    return LatentSpace.build(tiny_checkpoint, small_corpus, explorer_cache, progress=False, threads=1,
                                   model=tiny_model, sweep_n=12, sweep_pairs=1500)
 
 
@@ -129,7 +129,7 @@ def explorer_server(tiny_services, tmp_path_factory):
     old_tmp = os.environ.get("GRADIO_TEMP_DIR")
     os.environ["GRADIO_TEMP_DIR"] = str(tmp_path_factory.mktemp("gradio_cache"))
     from explorer import ui
-    from explorer.handlers import Handlers
+    from explorer.session.handlers import Handlers
 
     # as the app does (explorer.ui.page.build_ui): renders inside the Gradio cache, so they are not copied
     handlers = Handlers(tiny_services, out_dir=Path(os.environ["GRADIO_TEMP_DIR"]) / "renders")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from explorer.handlers import Handlers, Playback
-from explorer.session import new_state
+from explorer.session.handlers import Handlers, Playback
+from explorer.session.state import new_state
 from vae.abc_reader import read_abc_text
 from vae.errors import MusicReadError
 

@@ -12,7 +12,7 @@ import pytest
 from conftest import band_midi, busy_train_window, notes, window_midi
 
 from bench.pop909 import DATA
-from explorer.sharecode import decode_z, encode_z
+from explorer.session.sharecode import decode_z, encode_z
 from vae.fidelity import note_f1, round_detail
 from vae.tokenizer import MelodyTokenizer
 
@@ -57,8 +57,8 @@ def test_page_and_api_listing(explorer_server, client):
 
 def page_upload(h, path: Path):
     """What the page does with an upload (its first candidate's first window): (session, render, info)."""
-    from explorer.handlers import Playback
-    from explorer.session import new_state
+    from explorer.session.handlers import Playback
+    from explorer.session.state import new_state
 
     return h.choose_upload(h.upload(new_state(), str(path)), 0, 0, Playback())
 
@@ -103,7 +103,7 @@ def test_encode_returns_what_the_page_plays(encoded, upload, explorer_server, ti
 
 
 def test_encode_then_decode_gives_the_same_tune(client, encoded, explorer_server):
-    from explorer.routes import decode_body
+    from explorer.serve.routes import decode_body
 
     _, _, out = client.predict(json.dumps({"melody": encoded["melody"]}), 0.0, 0, 120, 0, api_name="/decode")
     assert out["tokens"] == encoded["reconstruction_tokens"]
@@ -139,7 +139,7 @@ def decode_answer_code(encoded: dict) -> str:
 
 @pytest.mark.parametrize("slider", [0, 5])
 def test_one_slider_moved_through_the_api_moves_as_on_the_page(client, encoded, upload, explorer_server, slider):
-    from explorer.handlers import Playback
+    from explorer.session.handlers import Playback
 
     h = explorer_server.handlers
     values = list(encoded["sliders"])
@@ -177,7 +177,7 @@ def test_an_uploads_detail_travels_through_the_api_and_fades_as_on_the_page(clie
                                                                              with_detail):
     from gradio_client import handle_file
 
-    from explorer.handlers import Playback
+    from explorer.session.handlers import Playback
 
     h = explorer_server.handlers
     enc = client.predict(handle_file(str(busy_midi)), api_name="/encode")

@@ -1,14 +1,14 @@
-"""The Gradio-free API (explorer.api): argument checks say the range, any GM program plays as itself."""
+"""The Gradio-free API (explorer.serve.api): argument checks say the range, any GM program plays as itself."""
 
 import json
 
 import numpy as np
 import pytest
 
-from explorer import api
 from explorer.errors import UserError
-from explorer.handlers import Handlers, quantise
-from explorer.sharecode import encode_z
+from explorer.serve import api
+from explorer.session.handlers import Handlers, quantise
+from explorer.session.sharecode import encode_z
 from vae.fidelity import round_detail
 
 

@@ -12,8 +12,8 @@ import pytest
 
 pytest.importorskip("fluidsynth")
 
-from explorer import audio  # noqa: E402
-from explorer.audio import (  # noqa: E402
+from explorer.media import audio  # noqa: E402
+from explorer.media.audio import (  # noqa: E402
     AudioUnavailableError,
     check_audio,
     find_soundfont,
@@ -232,7 +232,7 @@ def test_a_broken_soundfont_is_a_clear_error(tmp_path, monkeypatch):
 def test_a_render_while_another_runs_gets_its_own_synth_and_sounds_the_same():
     """The synth pool: a render that overlaps another runs on a synth of its own (one synth behind a lock capped
     the server's renders at one core), up to the pool's size, and sounds as a render alone."""
-    from explorer.audio import SynthPool, find_soundfont
+    from explorer.media.audio import SynthPool, find_soundfont
 
     pool = SynthPool(find_soundfont(), 22050, size=2)
     events = [(0, 1, 0, 60, 90), (8000, 0, 0, 60, 0), (8000, 1, 0, 64, 90), (16000, 0, 0, 64, 0)]

@@ -1,4 +1,4 @@
-"""Decodes from many threads share batches (explorer.batching) and give exactly what a lone decode gives."""
+"""Decodes from many threads share batches (explorer.latent.batching) and give exactly what a lone decode gives."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import threading
 import numpy as np
 import pytest
 
-from explorer.batching import DecodeBatcher
+from explorer.latent.batching import DecodeBatcher
 
 
 def test_concurrent_decodes_are_batched_and_identical(tiny_model):

@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 from conftest import busy_train_window, window_midi
 
-from explorer import figures
-from explorer.audio import read_wav
-from explorer.handlers import quantise
-from explorer.sharecode import decode_z, encode_z
+from explorer.media import figures
+from explorer.media.audio import read_wav
+from explorer.session.handlers import quantise
+from explorer.session.sharecode import decode_z, encode_z
 
 pytestmark = [pytest.mark.browser,  # the filters: pandas 3 deprecations inside gradio's queue, not ours
               pytest.mark.filterwarnings("ignore:.*no_silent_downcasting"),
@@ -229,7 +229,7 @@ def test_sliders_rerender_the_melody(page, tiny_services, slider_case):
 
 
 def test_a_held_drag_is_heard_before_the_release_which_keeps_its_melody(page, explorer_server):
-    """While a slider is held, the page plays and draws the app's melodies itself (explorer.drag); letting go
+    """While a slider is held, the page plays and draws the app's melodies itself (explorer.serve.drag); letting go
     completes the panel with the melody last heard, without rendering it again."""
     wait_until_settled(page)
     old_url = page.url

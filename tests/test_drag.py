@@ -1,4 +1,4 @@
-"""A slider drag heard as it moves (explorer.drag): opened from a session, previewed, handed over on release."""
+"""A slider drag heard as it moves (explorer.serve.drag): opened from a session, previewed, handed over on release."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from conftest import busy_train_window
 
-from explorer.audio import read_wav
-from explorer.drag import Drags
 from explorer.errors import UserError
-from explorer.handlers import SLIDER_RANGE, Handlers, Playback
-from explorer.session import new_state
+from explorer.media.audio import read_wav
+from explorer.serve.drag import Drags
+from explorer.session.handlers import SLIDER_RANGE, Handlers, Playback
+from explorer.session.state import new_state
 
 SAMPLED = Playback(temperature=1.0, seed=3)  # sampling gives the tiny model's melodies notes
 

@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 from conftest import notes
 
-from explorer import editor
 from explorer.errors import UserError
-from explorer.figures import note_editor
-from explorer.handlers import Handlers, Playback
-from explorer.session import new_state
+from explorer.media.figures import note_editor
+from explorer.session import editor
+from explorer.session.handlers import Handlers, Playback
+from explorer.session.state import new_state
 from vae.tokenizer import Note
 
 

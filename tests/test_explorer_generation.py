@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from explorer import generation
-from explorer.services import join_sections
+from explorer.latent import generation
+from explorer.latent.space import join_sections
 from vae.constants import HOLD, NOTE_OFF
 
 RNG = np.random.default_rng(0)
@@ -95,8 +95,8 @@ def test_join_sections_ends_a_held_note_before_a_silent_start():
 
 def test_the_grid_and_the_grid_slider_are_one_blend(tiny_services, tmp_path):
     """The Blend tab's x/y sliders (handlers.grid_point) land exactly on the points of generation.grid."""
-    from explorer.handlers import Handlers, Playback
-    from explorer.session import new_state
+    from explorer.session.handlers import Handlers, Playback
+    from explorer.session.state import new_state
 
     h = Handlers(tiny_services, out_dir=tmp_path)
     corners = tiny_services.index.mu[[0, 40, 80, 120]]
@@ -111,7 +111,7 @@ def test_the_grid_and_the_grid_slider_are_one_blend(tiny_services, tmp_path):
 
 
 def test_a_gaussian_fitted_to_latents_draws_like_them():
-    from explorer.generation import gaussian_draw, gaussian_fit
+    from explorer.latent.generation import gaussian_draw, gaussian_fit
 
     rng = np.random.default_rng(0)
     mix = rng.normal(0, 1, (4, 4))

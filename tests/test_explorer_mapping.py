@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from explorer.mapping import fit_map, tune_means
+from explorer.latent.mapping import fit_map, tune_means
 from vae.corpus import TRAIN, VALID
 
 
@@ -55,7 +55,7 @@ def test_tune_point_is_the_mean_of_its_windows():
 def test_a_large_map_is_a_density_under_a_fixed_sample():
     """Above max_points the figure is a density of every point (a cell's customdata: the point nearest its
     centre) and the same sample of max_points points each time; below, every point and no density."""
-    from explorer.figures import corpus_map
+    from explorer.media.figures import corpus_map
 
     rng = np.random.default_rng(1)
     n = 5000

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from explorer.neighbours import NeighbourIndex, synthetic_latents
+from explorer.latent.neighbours import NeighbourIndex, synthetic_latents
 
 
 def brute(lat, z, k):
@@ -60,7 +60,7 @@ def clustered(n: int, centres: int = 400, dim: int = 16, seed: int = 0) -> tuple
 
 
 def test_the_faiss_index_agrees_with_exact_search():
-    from explorer.neighbours import ApproxIndex
+    from explorer.latent.neighbours import ApproxIndex
 
     lat, groups = clustered(20_000)
     exact, approx = NeighbourIndex(lat, groups), ApproxIndex(lat, groups, nprobe=32)
@@ -80,7 +80,7 @@ def test_the_faiss_index_agrees_with_exact_search():
 
 
 def test_the_index_is_chosen_by_size():
-    from explorer.neighbours import ApproxIndex, neighbour_index
+    from explorer.latent.neighbours import ApproxIndex, neighbour_index
 
     lat, groups = clustered(3_000)
     assert isinstance(neighbour_index(lat, groups), NeighbourIndex)

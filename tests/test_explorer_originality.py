@@ -3,7 +3,13 @@
 import numpy as np
 import pytest
 
-from explorer.originality import COPY_STEPS, OriginalityIndex, ngram_hashes, originality_report, shared_run
+from explorer.latent.originality import (
+    COPY_STEPS,
+    OriginalityIndex,
+    ngram_hashes,
+    originality_report,
+    shared_run,
+)
 from vae.constants import FIRST_NOTE_ON, HOLD, NOTE_OFF
 from vae.corpus import TRAIN
 

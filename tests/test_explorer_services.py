@@ -1,4 +1,4 @@
-"""ExplorerServices on the tiny model and small corpus: index cache, sliders, neighbours, map, styles, report."""
+"""LatentSpace on the tiny model and small corpus: index cache, sliders, neighbours, map, styles, report."""
 
 import json
 from dataclasses import replace
@@ -6,8 +6,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from explorer.index import index_key, load_or_build_index
-from explorer.styles import CENTROID_AMOUNTS, STEER_EMPHASES
+from explorer.latent.encoded import index_key, load_or_build_index
+from explorer.latent.styles import CENTROID_AMOUNTS, STEER_EMPHASES
 from vae.constants import FIRST_NOTE_ON
 from vae.corpus import TRAIN, VALID
 from vae.voice import VoiceLimits
@@ -125,7 +125,7 @@ def test_decode_encode_and_generation(services, small_corpus):
     strip = services.interpolate(services.index.mu[1], services.index.mu[2], 5)
     assert np.array_equal(strip[0], services.index.mu[1]) and np.array_equal(strip[-1], services.index.mu[2])
     assert services.grid(services.index.mu[:4], 3).shape == (3, 3, services.latent_dim)
-    from explorer.generation import gaussian_fit
+    from explorer.latent.generation import gaussian_fit
 
     mean, chol = services.latent_gaussian
     fitted = gaussian_fit(services.index.mu[services.index.split == TRAIN])
@@ -271,7 +271,7 @@ def test_report_and_cli(services, tiny_model, tiny_checkpoint, small_corpus, exp
 def test_no_two_sliders_share_a_label():
     """Two sliders that earn the same attribute (the shipped model has two for register) get different labels:
     the second is a numbered direction that says it also moves that attribute."""
-    from explorer.directions import Sliders
+    from explorer.latent.directions import Sliders
 
     sweep = [{"name": "mean_pitch", "attribute": "mean_pitch", "target": "mean_pitch", "effect": {"mean_pitch": 1.2,
               "note_density": 0.1}, "specificity": 3.0, "spearman": 0.95} for _ in range(2)]

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from explorer.styles import StyleModel, balanced_accuracy, fisher_axes, measure_style_moves
-from explorer.vectors import AttributeVectors, measure_attribute_vectors
+from explorer.latent.styles import StyleModel, balanced_accuracy, fisher_axes, measure_style_moves
+from explorer.latent.vectors import AttributeVectors, measure_attribute_vectors
 from vae.attributes import compute_attributes
 from vae.constants import FIRST_NOTE_ON, HOLD
 
@@ -165,7 +165,7 @@ def test_a_style_move_must_leave_a_melody():
     once gave two 2-bar C5s)."""
     from conftest import notes
 
-    from explorer.styles import keeps_a_melody
+    from explorer.latent.styles import keeps_a_melody
     from vae.tokenizer import MelodyTokenizer
 
     tok = MelodyTokenizer()

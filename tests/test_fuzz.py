@@ -15,11 +15,11 @@ from conftest import notes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from explorer.api import number, parse_z
 from explorer.errors import UserError
-from explorer.handlers import Handlers
-from explorer.sharecode import decode_z, encode_z
-from explorer.validate import LIMITS
+from explorer.serve.api import number, parse_z
+from explorer.session.handlers import Handlers
+from explorer.session.sharecode import decode_z, encode_z
+from explorer.session.validate import LIMITS
 from vae.constants import VOCAB_SIZE
 from vae.errors import MusicReadError
 from vae.midi_export import write_midi_bytes

@@ -1,4 +1,4 @@
-"""The explorer's actions (explorer.handlers) on the tiny model and small corpus, without Gradio."""
+"""The explorer's actions (explorer.session.handlers) on the tiny model and small corpus, without Gradio."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pytest
 from conftest import band_midi, busy_train_window, notes, window_midi
 
 from explorer.errors import UserError
-from explorer.handlers import SLIDER_RANGE, Handlers, Playback, originality_markdown, quantise
-from explorer.session import new_state
-from explorer.sharecode import decode_z
+from explorer.session.handlers import SLIDER_RANGE, Handlers, Playback, originality_markdown, quantise
+from explorer.session.sharecode import decode_z
+from explorer.session.state import new_state
 from vae.constants import FIRST_NOTE_ON
 from vae.errors import MusicReadError
 from vae.fidelity import note_f1
@@ -472,7 +472,7 @@ def test_upload_is_fitted_and_offers_the_exact_notes(h, tmp_path):
 
 
 def test_variation_titles_count_instead_of_nesting():
-    from explorer.handlers import variation_title
+    from explorer.session.handlers import variation_title
 
     t1 = variation_title("Reel")
     t2 = variation_title(t1)
@@ -528,7 +528,7 @@ def test_an_uploads_detail_stays_with_its_melody(h):
     """A melody held as (z, per-bar detail) plays the same through render, share link, history and reset;
     a slider move fades the detail by the distance moved, variations keep it in proportion; a blend carries it
     from its slot."""
-    from explorer import history
+    from explorer.session import history
     from vae.fidelity import round_detail
 
     s = h.s
@@ -641,7 +641,7 @@ def test_a_moved_uploads_steer_aims_from_the_melody_as_heard(h):
 
 def test_the_copy_check_counts_in_words():
     """'1 note' and '1 bar', not '1 notes' (the copy check's grammar)."""
-    from explorer.handlers import originality_markdown
+    from explorer.session.handlers import originality_markdown
 
     one = originality_markdown({"steps": 16, "bars": 1.0, "notes": 1, "title": "A reel", "collection": "oneill"}, 5)
     assert "1 bar (1 note," in one and "notes" not in one
@@ -653,7 +653,7 @@ def test_the_copy_check_counts_in_words():
 def test_a_moved_melody_is_after_its_source_and_the_title_names_one_key(tiny_services):
     """Once a slider moves a corpus tune, the title says 'after <tune>' (it is no longer that tune); the title has
     no key of its own (the title line names the key as played, once)."""
-    from explorer.handlers import Handlers, Playback, describe_window
+    from explorer.session.handlers import Handlers, Playback, describe_window
 
     h = Handlers(tiny_services)
     st, r = h.load_window(new_state(), 0, Playback())
@@ -716,10 +716,10 @@ def test_an_alternative_its_z_decodes_is_taken_as_that_z_alone(h, regenerated):
 
 @pytest.fixture(scope="module")
 def shipped_h(tmp_path_factory) -> Handlers:
-    from explorer.services import ExplorerServices
+    from explorer.latent.space import LatentSpace
     from vae.paths import SHIPPED
 
-    return Handlers(ExplorerServices.build(SHIPPED, progress=False), out_dir=tmp_path_factory.mktemp("shipped_files"))
+    return Handlers(LatentSpace.build(SHIPPED, progress=False), out_dir=tmp_path_factory.mktemp("shipped_files"))
 
 
 @pytest.mark.parametrize("window, locks", [(11, [0, 1]), (230, [3]), (4100, [1, 2])])

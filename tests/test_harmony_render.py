@@ -1,4 +1,4 @@
-"""Harmony in every render (explorer.handlers): a chord backing's chords on the result, in the audio, as the MIDI
+"""Harmony in every render (explorer.session.handlers): a chord backing's chords on the result, in the audio, as the MIDI
 file's "Chords" track and text events, above the piano roll and in the title line; none of it when it is off."""
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ import pretty_midi
 import pytest
 from conftest import busy_train_window
 
-from explorer.audio import ACCOMP_PROGRAMS, read_wav
-from explorer.handlers import ACCOMPANIMENTS, CHORD_BACKINGS, Handlers, Playback
-from explorer.session import new_state
-from explorer.sharecode import BACKINGS, decode_z
+from explorer.media.audio import ACCOMP_PROGRAMS, read_wav
+from explorer.session.handlers import ACCOMPANIMENTS, CHORD_BACKINGS, Handlers, Playback
+from explorer.session.sharecode import BACKINGS, decode_z
+from explorer.session.state import new_state
 from vae.chords import parse_chord
 from vae.harmony import backing, chord_line, dance_pattern, harmonise
 from vae.meter import Meter
@@ -180,8 +180,8 @@ def test_your_chords_are_played_and_the_melody_can_be_fitted_to_them(tiny_servic
     """A typed progression replaces the harmoniser's chords (heard as block chords even with no chord backing
     picked, bar by bar, in the MIDI file's Chords track); 'Fit the melody to my chords' keeps a candidate whose
     strong beats sit on the chords at least as well as the melody did; a bad line gets a sentence."""
-    from explorer.handlers import Handlers, Playback
-    from explorer.session import new_state
+    from explorer.session.handlers import Handlers, Playback
+    from explorer.session.state import new_state
     from vae.chords import chord_name
     from vae.errors import MusicReadError
     from vae.harmony import melody_fit

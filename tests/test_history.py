@@ -1,4 +1,4 @@
-"""History, undo/redo, stars and export (explorer.history + Handlers) on the tiny model and real corpus melodies."""
+"""History, undo/redo, stars and export (explorer.session.history + Handlers) on the tiny model and real corpus melodies."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import zipfile
 import numpy as np
 import pytest
 
-from explorer import history
 from explorer.errors import UserError
-from explorer.handlers import Handlers, Playback
-from explorer.session import new_state
+from explorer.session import history
+from explorer.session.handlers import Handlers, Playback
+from explorer.session.state import new_state
 
 PLAY = Playback()
 
@@ -122,9 +122,9 @@ def test_entries_say_what_made_them(tiny_services):
     melody already is adds nothing."""
     import numpy as np
 
-    from explorer import history
-    from explorer.handlers import Handlers, Playback
-    from explorer.session import new_state
+    from explorer.session import history
+    from explorer.session.handlers import Handlers, Playback
+    from explorer.session.state import new_state
 
     h = Handlers(tiny_services)
     st, r = h.load_window(new_state(), 0, Playback())

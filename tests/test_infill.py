@@ -1,5 +1,5 @@
 """Bar locks and the rhythm lock: locked material exact by construction (MelodyVAE.generate_locked, vae.infill,
-explorer.regenerate) on the tiny model."""
+explorer.session.regenerate) on the tiny model."""
 
 from __future__ import annotations
 
@@ -160,7 +160,7 @@ def test_bad_locks(tiny_model, melodies):
 
 def test_services_regenerate(tiny_services, melodies):
     from explorer.errors import UserError
-    from explorer.regenerate import regenerate as regen
+    from explorer.session.regenerate import regenerate as regen
 
     x = melodies[1]
     z = tiny_services.encode(x)

@@ -8,7 +8,7 @@ import pretty_midi
 import pytest
 from conftest import notes
 
-from explorer import figures
+from explorer.media import figures
 from vae.meter import ACCENTS, Meter, backing_notes
 from vae.midi_export import notes_to_midi
 from vae.midi_import import extract_melodies

@@ -1,4 +1,4 @@
-"""The plain HTTP routes (explorer.routes) on the real server: decode to JSON and to a .mid file, bad input, login."""
+"""The plain HTTP routes (explorer.serve.routes) on the real server: decode to JSON and to a .mid file, bad input, login."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ import urllib.request
 import numpy as np
 import pytest
 
-from explorer.audio import read_wav
-from explorer.guard import MAX_FAILURES
-from explorer.handlers import Playback
-from explorer.session import new_state
+from explorer.media.audio import read_wav
+from explorer.serve.guard import MAX_FAILURES
+from explorer.session.handlers import Playback
+from explorer.session.state import new_state
 
 pytestmark = [pytest.mark.filterwarnings("ignore:.*no_silent_downcasting"),
               pytest.mark.filterwarnings("ignore:The copy keyword is deprecated")]
@@ -35,7 +35,7 @@ def post(url: str, body, headers: dict | None = None) -> tuple[int, bytes, dict]
 def test_decode_json_matches_the_gradio_endpoint_and_carries_the_midi(explorer_server):
     import pretty_midi
 
-    from explorer import api
+    from explorer.serve import api
 
     h, s = explorer_server.handlers, explorer_server.services
     z = next(m for m in s.index.mu[:200] if len(s.notes(s.decode(m))) >= 3)  # a melody with notes (tiny model)
@@ -148,7 +148,7 @@ def test_a_route_runs_a_few_requests_lets_a_few_wait_and_refuses_the_rest():
     a slot freed lets a new one in."""
     import asyncio
 
-    from explorer.routes import Slots
+    from explorer.serve.routes import Slots
 
     async def scenario():
         slots, release, answers = Slots(running=2, waiting=1), asyncio.Event(), []
@@ -243,7 +243,7 @@ def test_the_routes_want_the_apps_login(tiny_services, tmp_path_factory, monkeyp
 
 
 def test_failures_lock_an_address_out_for_a_while_and_success_forgets_them():
-    from explorer.guard import Failures
+    from explorer.serve.guard import Failures
 
     f = Failures(max_failures=3, window_s=60, lockout_s=30)
     for t in (0, 1):
@@ -262,8 +262,8 @@ def test_failures_lock_an_address_out_for_a_while_and_success_forgets_them():
 
 def test_a_drag_preview_is_the_roll_and_the_audio_of_the_move(explorer_server):
     """/v1/drag answers the page's own drag requests: the piano roll's figure and the WAV in one body."""
-    from explorer import figures
-    from explorer.routes import split_drag_payload
+    from explorer.media import figures
+    from explorer.serve.routes import split_drag_payload
 
     h, s = explorer_server.handlers, explorer_server.services
     st, _ = h.load_window(new_state(), 0, Playback(temperature=1.0, seed=3))

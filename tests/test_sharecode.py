@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from explorer.errors import UserError
-from explorer.sharecode import (
+from explorer.session.sharecode import (
     HEAD_V1,
     HEAD_V2,
     HEAD_V3,

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from explorer.storage import RenderStore
+from explorer.media.storage import RenderStore
 
 
 def test_size_cap_removes_the_oldest_first(tmp_path):
@@ -38,7 +38,7 @@ def test_age_cap(tmp_path):
 
 SCRIPT = """
 import os, sys, time
-from explorer.storage import cleanup_on_sigterm, private_gradio_cache
+from explorer.media.storage import cleanup_on_sigterm, private_gradio_cache
 folder = private_gradio_cache()
 cleanup_on_sigterm()
 (folder / "renders").mkdir()
@@ -83,7 +83,7 @@ def _aged(path: Path, size: int, age_s: float) -> Path:
 def test_the_upload_cache_is_capped_and_never_touches_the_renders(tmp_path):
     """200 uploads of one 5 MB file added 1 GB to Gradio's cache; now the oldest go beyond the cap, empty
     leftovers and old uploads go, their folders too, and the render folder is left to its own store."""
-    from explorer.storage import UploadCache
+    from explorer.media.storage import UploadCache
 
     renders = tmp_path / "renders"
     render = _aged(renders / "melody.wav", 500, 10_000)  # old, but the render store's to manage
@@ -102,7 +102,7 @@ def test_the_upload_cache_is_capped_and_never_touches_the_renders(tmp_path):
 
 
 def test_a_read_upload_is_removed_but_nothing_outside_the_cache(tmp_path):
-    from explorer.storage import UploadCache
+    from explorer.media.storage import UploadCache
 
     cache = UploadCache(tmp_path / "cache", exclude=tmp_path / "cache" / "renders")
     up = _aged(tmp_path / "cache" / "abc" / "song.mid", 10, 0)
@@ -116,7 +116,7 @@ def test_a_read_upload_is_removed_but_nothing_outside_the_cache(tmp_path):
 
 GIVEN_SCRIPT = """
 import os, sys, time
-from explorer.storage import cleanup_on_sigterm, private_gradio_cache, remove_at_exit
+from explorer.media.storage import cleanup_on_sigterm, private_gradio_cache, remove_at_exit
 folder = private_gradio_cache()
 (folder / "renders").mkdir()
 remove_at_exit(folder / "renders")  # as build_ui does

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from explorer.cache import cache_root, corpus_digest, file_digest, load_arrays, save_arrays
+from explorer.latent.cache import cache_root, corpus_digest, file_digest, load_arrays, save_arrays
 from vae.checkpoint import WEIGHTS
 from vae.corpus import TRAIN, Corpus
 
@@ -21,7 +21,7 @@ INDEX_VERSION = 1  # bump when what is stored changes
 
 
 @dataclass
-class CorpusIndex:
+class EncodedCorpus:
     """mu and sigma [N, Z] float32 for every corpus window (all splits), with its split [N] and tune [N]."""
 
     mu: np.ndarray
@@ -78,8 +78,8 @@ def encode_windows(model, tokens: np.ndarray, batch_size: int = 1024, threads: i
 
 def load_or_build_index(model, corpus: Corpus, checkpoint: Path | str, cache_dir: Path | str | None = None,
                         batch_size: int = 1024, threads: int | None = None, progress: bool = True,
-                        callback: Progress | None = None, force: bool = False) -> CorpusIndex:
-    """The CorpusIndex of `model` (loaded from `checkpoint`) over `corpus`: from `.cache/index/` when warm, else encoded.
+                        callback: Progress | None = None, force: bool = False) -> EncodedCorpus:
+    """The EncodedCorpus of `model` (loaded from `checkpoint`) over `corpus`: from `.cache/index/` when warm, else encoded.
 
     The cache file is keyed by the digest of the weights file and of the corpus, so a retrained model
     or a rebuilt corpus never reads a stale index.
@@ -91,8 +91,8 @@ def load_or_build_index(model, corpus: Corpus, checkpoint: Path | str, cache_dir
     if cached is not None and cached["mu"].shape == (len(corpus), model.latent_dim):
         if callback:
             callback(1.0, "corpus index loaded from cache")
-        return CorpusIndex(cached["mu"], cached["sigma"], corpus.split, corpus.tune, key, True,
+        return EncodedCorpus(cached["mu"], cached["sigma"], corpus.split, corpus.tune, key, True,
                            time.perf_counter() - t0)
     mu, sigma = encode_windows(model, corpus.tokens, batch_size, threads, progress, callback)
     save_arrays(path, {"mu": mu, "sigma": sigma})
-    return CorpusIndex(mu, sigma, corpus.split, corpus.tune, key, False, time.perf_counter() - t0)
+    return EncodedCorpus(mu, sigma, corpus.split, corpus.tune, key, False, time.perf_counter() - t0)

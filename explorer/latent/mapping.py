@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from explorer.styles import balanced_accuracy, fisher_axes
+from explorer.latent.styles import balanced_accuracy, fisher_axes
 from vae.controls import fit_pca
 from vae.corpus import TRAIN, VALID
 

@@ -1,4 +1,4 @@
-"""ExplorerServices: one read-only object holding the model, encoded corpus and every latent-space service.
+"""LatentSpace: one read-only object holding the model, encoded corpus and every latent-space service.
 
 The UI calls these plain methods (numpy arrays, note lists, dicts in and out); all the work is
 delegated to the modules named in each method. Built once per process and shared between users: it
@@ -12,16 +12,16 @@ from pathlib import Path
 
 import numpy as np
 
-from explorer import generation
-from explorer.batching import DecodeBatcher
-from explorer.cache import cache_root, corpus_digest, load_arrays, save_arrays
-from explorer.directions import Sliders, sliders_for
-from explorer.index import CorpusIndex, Progress, index_key, load_or_build_index
-from explorer.mapping import CorpusMap, fit_map, tune_means
-from explorer.neighbours import ApproxIndex, NeighbourIndex, neighbour_index
-from explorer.originality import OriginalityIndex, originality_report
-from explorer.styles import StyleModel, steer_style
-from explorer.vectors import AttributeVectors
+from explorer.latent import generation
+from explorer.latent.batching import DecodeBatcher
+from explorer.latent.cache import cache_root, corpus_digest, load_arrays, save_arrays
+from explorer.latent.directions import Sliders, sliders_for
+from explorer.latent.encoded import EncodedCorpus, Progress, index_key, load_or_build_index
+from explorer.latent.mapping import CorpusMap, fit_map, tune_means
+from explorer.latent.neighbours import ApproxIndex, NeighbourIndex, neighbour_index
+from explorer.latent.originality import OriginalityIndex, originality_report
+from explorer.latent.styles import StyleModel, steer_style
+from explorer.latent.vectors import AttributeVectors
 from vae.attributes import ATTRIBUTES, compute_attributes, corpus_attributes, tune_keys
 from vae.config import REGULARISED
 from vae.constants import FIRST_NOTE_ON, HOLD, NOTE_OFF
@@ -92,10 +92,10 @@ def typical_distances(mu: np.ndarray, pairs: int = 4000, seed: int = 0) -> np.nd
     return np.sort(np.linalg.norm(mu[i[keep]] - mu[j[keep]], axis=1)).astype(np.float32)
 
 
-class ExplorerServices:
+class LatentSpace:
     """Everything the explorer UI needs from a trained model and its corpus (see `build`)."""
 
-    def __init__(self, model, corpus: Corpus, index: CorpusIndex, attrs: dict[str, np.ndarray],
+    def __init__(self, model, corpus: Corpus, index: EncodedCorpus, attrs: dict[str, np.ndarray],
                  originality_index: OriginalityIndex, keys: dict, sliders: Sliders, vectors: AttributeVectors,
                  styles: StyleModel, window_style: np.ndarray, corpus_map: CorpusMap, tune_mu: np.ndarray,
                  knn: NeighbourIndex | ApproxIndex):
@@ -124,14 +124,14 @@ class ExplorerServices:
         # (bench quality, side by side: Yang-Lerch overlap 0.891 vs 0.869 at temperature 0.5).
         train = index.split == TRAIN
         self.latent_gaussian = generation.gaussian_fit(index.mu[train] if train.sum() > index.latent_dim else index.mu)
-        # Greedy decodes from concurrent requests share one batch (explorer.batching); sampled ones run alone.
+        # Greedy decodes from concurrent requests share one batch (explorer.latent.batching); sampled ones run alone.
         self.batcher = DecodeBatcher(lambda x, d: self.model.decode(x, detail=d))
         self.build_seconds = 0.0  # set by build()
         self._map_data: dict | None = None  # built on first use, then shared read-only
 
     @classmethod
-    def fit(cls, model, corpus: Corpus, index: CorpusIndex, attrs: dict[str, np.ndarray],
-            originality_index: OriginalityIndex, keys: dict, sliders: Sliders) -> ExplorerServices:
+    def fit(cls, model, corpus: Corpus, index: EncodedCorpus, attrs: dict[str, np.ndarray],
+            originality_index: OriginalityIndex, keys: dict, sliders: Sliders) -> LatentSpace:
         """Fit attribute vectors, styles, the map and the neighbour index on the training windows' mu."""
         train = index.train
         mu_tr = index.mu[train]
@@ -156,7 +156,7 @@ class ExplorerServices:
     @classmethod
     def build(cls, checkpoint: Path | str, corpus: Corpus | None = None, cache_dir: Path | str | None = None,
               progress: bool = True, callback: Progress | None = None, threads: int | None = None,
-              model=None, sweep_n: int = 60, sweep_pairs: int = 6000) -> ExplorerServices:
+              model=None, sweep_n: int = 60, sweep_pairs: int = 6000) -> LatentSpace:
         """Load the model from `checkpoint`, the corpus (default: the one its data settings describe), and
         build or load every index. `callback(fraction, message)` reports progress to a UI."""
         from vae.checkpoint import data_config

@@ -2,7 +2,7 @@
 
 The classifier is linear discriminant analysis with equal priors (a shared, shrunk covariance and one
 mean per collection): closed-form, deterministic, and not swamped by Essen's majority of windows. Its
-discriminant axes also serve as the corpus map's projection (see explorer/mapping.py).
+discriminant axes also serve as the corpus map's projection (see explorer/latent/mapping.py).
 """
 
 from __future__ import annotations

@@ -234,7 +234,7 @@ def note_editor(notes: Sequence[Note], total_steps: int = 64, low: int = 55, hig
     """The note editor's grid: one clickable cell per (16th step, pitch) in low..high, the notes drawn over it.
 
     The cell trace (named "cells", customdata "step,pitch") is what clicks and drags hit: the notes are
-    drawn without hover, so a click on a note reaches the cell under it (explorer.editor decides what a
+    drawn without hover, so a click on a note reaches the cell under it (explorer.session.editor decides what a
     click means). Drag mode is box select: a drag along a row selects a run of cells.
     """
     meter = meter if isinstance(meter, Meter) else Meter.parse(meter)

@@ -11,13 +11,13 @@ import json
 
 import numpy as np
 
-from explorer import generation
 from explorer.errors import UserError
-from explorer.handlers import Handlers, Playback, Rendered, detail_row, quantise
-from explorer.session import Session, new_state
-from explorer.sharecode import decode_z, encode_z
-from explorer.slider_move import page_slider_move
-from explorer.validate import LIMITS, number  # noqa: F401  (re-exported: the API's ranges)
+from explorer.latent import generation
+from explorer.session.handlers import Handlers, Playback, Rendered, detail_row, quantise
+from explorer.session.sharecode import decode_z, encode_z
+from explorer.session.slider_move import page_slider_move
+from explorer.session.state import Session, new_state
+from explorer.session.validate import LIMITS, number  # noqa: F401  (re-exported: the API's ranges)
 from vae.fidelity import nonzero, round_detail
 
 Z_LIMIT = 100.0  # a latent coordinate beyond this is nowhere near a melody (the corpus's means lie within ±6.4)
@@ -48,7 +48,7 @@ def _json(text: str | dict | list | None, example: str) -> object:
 
 
 def _from_code(h: Handlers, value, key: str) -> tuple[np.ndarray, np.ndarray | None]:
-    """(z, detail or None) of a melody code (explorer.sharecode: what /encode returns as "melody")."""
+    """(z, detail or None) of a melody code (explorer.session.sharecode: what /encode returns as "melody")."""
     if not isinstance(value, str):
         raise UserError(f'"{key}" must be a melody code: the text /encode returns as "melody".')
     try:
@@ -70,8 +70,8 @@ def parse_melody(h: Handlers, text: str | dict | list | None) -> tuple[np.ndarra
     share link carries (?m=code): z and an upload's per-bar detail, decoded as the page plays it;
     {"z": [...]} or a bare list: a latent, no detail;
     {"sliders": [...]} with "melody": the slider values set on that melody as the page's sliders set them
-    (explorer.slider_move: steered, the detail fading with the distance moved); with "base_z" (default the latent
-    origin) and no detail, ExplorerServices.z_from_sliders. Values sent back as returned move nothing; change one
+    (explorer.session.slider_move: steered, the detail fading with the distance moved); with "base_z" (default the latent
+    origin) and no detail, LatentSpace.z_from_sliders. Values sent back as returned move nothing; change one
     and only that one is asked to move.
     A "z" or "base_z" sent beside a "melody" must be that melody's (as every answer of the API returns them)."""
     example = 'Give a JSON object like {"melody": "..."}, {"z": [...]} or {"sliders": [...]}.'

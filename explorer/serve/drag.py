@@ -3,7 +3,7 @@
 Whenever the Sliders screen shows a new melody (and when a slider is pressed without one), the page asks the
 app (one Gradio event) to `open` a drag: the session and the playback settings of that moment are kept under
 a random token, so the first movement of the next press is rendered at once. While the slider moves, the page's script
-sends the slider values with the token to a plain HTTP route (explorer.routes: /v1/drag), which `preview`s
+sends the slider values with the token to a plain HTTP route (explorer.serve.routes: /v1/drag), which `preview`s
 them: the piano roll's figure and the audio, drawn and played by the page itself. Letting go presses Render,
 which goes through Gradio as every other change does; when its values are the last preview's (or the one
 rendering), `take` hands over that preview (its tokens and audio file), so the release completes the panel
@@ -30,12 +30,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from explorer.audio import mp3_bytes, read_wav
 from explorer.errors import UserError
+from explorer.media.audio import mp3_bytes, read_wav
 
 if TYPE_CHECKING:
-    from explorer.handlers import Handlers, Playback, Rendered
-    from explorer.session import Session
+    from explorer.session.handlers import Handlers, Playback, Rendered
+    from explorer.session.state import Session
 
 MAX_DRAGS = 256  # drags kept at once (a drag is a session reference and its last preview: small)
 TTL_S = 15 * 60  # a drag older than this is gone (the page opens one for every melody it shows)

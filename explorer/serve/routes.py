@@ -7,11 +7,11 @@ For scripts that want a melody without Gradio's queue and event stream:
     curl -s -X POST http://127.0.0.1:7860/v1/decode -d '{"melody": "<the melody code /encode returned>"}'
     curl -s -X POST http://127.0.0.1:7860/v1/decode.mid -d '{"z": [...]}' -o melody.mid
 
-Every value is checked as the Gradio endpoints check it (explorer.api / explorer.validate): a bad request
+Every value is checked as the Gradio endpoints check it (explorer.serve.api / explorer.session.validate): a bad request
 gets HTTP 400 with {"error": sentence}. When the app runs with a login, these routes want the same user
 and password as HTTP Basic auth.
 
-/v1/drag is the page's own: a slider drag's melodies (explorer.drag), keyed by the token of a drag the page
+/v1/drag is the page's own: a slider drag's melodies (explorer.serve.drag), keyed by the token of a drag the page
 opened through a Gradio event (which had the login), so it wants no login of its own. It answers
 `drag_payload`: the piano roll's Plotly JSON and the audio (MP3 or WAV, as the page asks) in one body.
 """
@@ -32,9 +32,10 @@ from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from explorer import api, figures
 from explorer.errors import UserError
-from explorer.handlers import Handlers, Playback
+from explorer.media import figures
+from explorer.serve import api
+from explorer.session.handlers import Handlers, Playback
 from vae.midi_export import write_midi_bytes
 
 MAX_BODY = 200_000  # bytes of JSON a request may send (a 64-number latent is ~1 kB)

@@ -17,15 +17,17 @@ from pathlib import Path
 
 import numpy as np
 
-from explorer import editor, figures, generation, history
-from explorer.audio import ACCOMP_PROGRAMS, render, write_wav
-from explorer.drag import Drags
 from explorer.errors import UserError
-from explorer.regenerate import regenerate as regenerate_melody
-from explorer.services import ExplorerServices, join_sections
-from explorer.session import Session, new_state
-from explorer.sharecode import decode_z, encode_z
-from explorer.storage import RenderStore
+from explorer.latent import generation
+from explorer.latent.space import LatentSpace, join_sections
+from explorer.media import figures
+from explorer.media.audio import ACCOMP_PROGRAMS, render, write_wav
+from explorer.media.storage import RenderStore
+from explorer.serve.drag import Drags
+from explorer.session import editor, history
+from explorer.session.regenerate import regenerate as regenerate_melody
+from explorer.session.sharecode import decode_z, encode_z
+from explorer.session.state import Session, new_state
 from vae.attributes import compute_attributes
 from vae.chords import Chord, chord_name, parse_progression
 from vae.controls import WORDS, corpus_std
@@ -111,7 +113,7 @@ def quantise(z: np.ndarray) -> np.ndarray:
 class Handlers:
     """The explorer's actions over shared services; files go to a private temporary folder."""
 
-    def __init__(self, services: ExplorerServices, soundfont: str | Path | None = None, out_dir: Path | None = None):
+    def __init__(self, services: LatentSpace, soundfont: str | Path | None = None, out_dir: Path | None = None):
         self.s = services
         self.soundfont = soundfont
         self.store = RenderStore(out_dir)
@@ -120,12 +122,12 @@ class Handlers:
         self.sample_rate = PREVIEW_RATE
         self.map_max_points = figures.MAP_POINTS_MAX  # more tunes than this: the map draws a density and a sample
         self._map_figures: dict = {}  # (colouring, map_max_points) -> the map's figure without its markers
-        self.drags = Drags(self, SLIDER_RANGE)  # slider drags heard as they move (explorer.drag)
+        self.drags = Drags(self, SLIDER_RANGE)  # slider drags heard as they move (explorer.serve.drag)
         self.detail_follow = DETAIL_FOLLOW  # how an upload's detail follows a slider move (bench.slider_uploads)
 
     # --- history -----------------------------------------------------------------------------------
     def go_to(self, state: Session, entry_id: int, play: Playback) -> tuple[Session, Rendered]:
-        """Show history entry `entry_id` again (explorer.history)."""
+        """Show history entry `entry_id` again (explorer.session.history)."""
         try:
             state = history.go_to(state, int(entry_id))
         except (KeyError, TypeError, ValueError):
@@ -341,7 +343,7 @@ class Handlers:
         return state, self.render(state, play)
 
     def load_tune(self, state: Session, tune: int, play: Playback) -> tuple[Session, Rendered]:
-        """Load the window that tune `tune`'s map point stands for (ExplorerServices.tune_window)."""
+        """Load the window that tune `tune`'s map point stands for (LatentSpace.tune_window)."""
         if not 0 <= int(tune) < len(self.s.tune_window) or self.s.tune_window[int(tune)] < 0:
             raise UserError(f"tune {tune} has no 4-bar window")
         return self.load_window(state, int(self.s.tune_window[int(tune)]), play)
@@ -352,7 +354,7 @@ class Handlers:
         while a slider is dragged: `render`; the session then holds it in `preview` for `finish`). A melody's
         per-bar detail fades with the distance moved from the values it had (vae.fidelity.DetailFollow), so a
         zero move keeps an upload note for note and a large one leaves it to z."""
-        from explorer.slider_move import page_slider_move
+        from explorer.session.slider_move import page_slider_move
 
         # A slider the user did not touch still shows its rounded (and clipped) value: its exact one is kept, so
         # moving one slider moves z along that direction only. An upload's detail fades as the sliders move away
@@ -402,7 +404,7 @@ class Handlers:
     def regenerate(self, state: Session, locked_bars, rhythm_lock: bool, play: Playback,
                    seed: int) -> tuple[Session, dict]:
         """Four new melodies that keep the current melody's locked bars (0-based indices) note for note, and with
-        rhythm_lock its every onset and duration (explorer.regenerate). The melody is the one heard (state.z with
+        rhythm_lock its every onset and duration (explorer.session.regenerate). The melody is the one heard (state.z with
         its detail, at the playback's temperature and seed). The alternatives go into state.regenerated (z,
         tokens) for take_alternative; returns the state and {"figure", "notes", "tokens", "title"}."""
         if state.z is None:
@@ -531,7 +533,7 @@ class Handlers:
 
     # --- note editor -------------------------------------------------------------------------------
     def edit_notes(self, state: Session, gesture: str) -> Session:
-        """Apply one gesture of the note editor ('click|step,pitch|t' or 'span|first,last,pitch|t', explorer.editor)
+        """Apply one gesture of the note editor ('click|step,pitch|t' or 'span|first,last,pitch|t', explorer.session.editor)
         to the session's draft melody."""
         kind, nums = editor.parse_gesture(gesture)
         steps = self.s.format.window_steps

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from explorer.session import Session
+from explorer.session.state import Session
 
 MAX_ENTRIES = 60  # the oldest unstarred entries go first beyond this
 LABEL_CHARS = 70

@@ -39,7 +39,7 @@ class Regenerated:
 
 def regenerate(s, z: np.ndarray, tokens: np.ndarray, locked_bars, n: int = 4, rhythm_lock: bool = False,
                seed: int = 0, temperature: float = 0.0) -> Regenerated:
-    """n alternatives of the melody tokens [T] (as heard) at z [Z] over ExplorerServices `s`: the bars in
+    """n alternatives of the melody tokens [T] (as heard) at z [Z] over LatentSpace `s`: the bars in
     locked_bars (0-based indices, or a bool mask [bars]) stay token for token; with rhythm_lock every onset and
     duration stays and only pitches change. Raises UserError for locks that leave nothing to do."""
     t0 = time.perf_counter()

@@ -8,7 +8,7 @@ import struct
 import numpy as np
 
 from explorer.errors import UserError
-from explorer.validate import number
+from explorer.session.validate import number
 from vae.fidelity import dequantise_detail, quantise_detail
 from vae.scales import KEYS, SCALES
 

@@ -12,10 +12,10 @@ def page_slider_move(h, z: np.ndarray, detail: np.ndarray | None, values, curren
     own) to `values` [K] -> (the values kept [K], z [Z] as the page keeps it (float16), detail or None).
 
     A value within 1e-3 of the current one as the page shows it (2 decimals, clipped to the slider's range) is
-    the current one: a slider not touched asks for no move. The move is ExplorerServices.slider_move with the
+    the current one: a slider not touched asks for no move. The move is LatentSpace.slider_move with the
     handlers' detail_follow (steered, the detail fading with the distance moved), as on the page.
     """
-    from explorer.handlers import SLIDER_RANGE, quantise  # here: Handlers may call this function
+    from explorer.session.handlers import SLIDER_RANGE, quantise  # here: Handlers may call this function
 
     z = np.asarray(z, np.float32)
     current = h.s.sliders_of(z) if current is None else np.asarray(current, np.float32)

@@ -39,11 +39,11 @@ class Session:
     blend_z: np.ndarray | None = None
     blend_detail: np.ndarray | None = None  # the last blend's details [steps, U, C] (None: no slot had one)
     drawn: dict | None = None
-    draft: tuple = ()  # the note editor's melody: Note tuples on the 16th grid of one window (explorer.editor)
+    draft: tuple = ()  # the note editor's melody: Note tuples on the 16th grid of one window (explorer.session.editor)
     piece: dict | None = None  # the last composed piece: {"z": [sections, Z], "labels": per section}
     sliders: np.ndarray | None = None
     meter: str = "4/4"  # the current melody's time signature: bar lines, bar numbers, accents, MIDI export
-    move: str = ""  # the control that made the current melody ("slider:3"; explorer.history coalesces runs of it)
+    move: str = ""  # the control that made the current melody ("slider:3"; explorer.session.history coalesces runs of it)
     made_by: str = ""  # that move in words, for the history ("Notes +1.2", "Toward Bach"); "" = the title says it
     move_from: np.ndarray | None = None  # slider values where the current run of one slider's moves began
     history: tuple = ()  # explorer.history.Entry, oldest first: every melody reached, with stars and names
@@ -51,7 +51,7 @@ class Session:
     # A melody heard while a slider is dragged, whose panel (title, downloads, originality, share code, map star,
     # history) is not updated yet: {"tokens", "wav"} (Handlers.finish completes it on release); None otherwise.
     preview: dict | None = None
-    # The last Regenerate's alternatives: (z [Z], tokens [T]) each, likeliest first (explorer.regenerate); the tokens
+    # The last Regenerate's alternatives: (z [Z], tokens [T]) each, likeliest first (explorer.session.regenerate); the tokens
     # are what was offered (z alone decodes them only with the locks forced). regenerated_title names what was kept.
     regenerated: tuple = ()
     regenerated_title: str = ""

@@ -1,4 +1,4 @@
-"""The API tab: the public endpoints (explorer.api) with a small form each; stable api_names for gradio_client."""
+"""The API tab: the public endpoints (explorer.serve.api) with a small form each; stable api_names for gradio_client."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import gradio as gr
 
-from explorer import api
+from explorer.serve import api
 from explorer.ui.common import Page, api_errors, checked_number
 
 EXAMPLE_URL = "http://127.0.0.1:7860/"  # replaced by the page's own address when the page loads (usage_for)

@@ -12,12 +12,13 @@ import gradio as gr
 import numpy as np
 from gradio.components.plot import PlotData
 
-from explorer import figures, history
 from explorer.errors import UserError
-from explorer.handlers import ACCOMPANIMENTS, INSTRUMENTS, Handlers, Playback, Rendered
-from explorer.session import Session
-from explorer.storage import UploadCache
-from explorer.validate import number
+from explorer.media import figures
+from explorer.media.storage import UploadCache
+from explorer.session import history
+from explorer.session.handlers import ACCOMPANIMENTS, INSTRUMENTS, Handlers, Playback, Rendered
+from explorer.session.state import Session
+from explorer.session.validate import number
 from vae.chords import parse_progression
 from vae.errors import MusicReadError
 from vae.scales import KEYS, SCALES
@@ -109,7 +110,7 @@ def checked_number(limit: str, value, label: str, integer: bool = False, **kwarg
 
 
 def plot(spec: dict | None) -> PlotData | None:
-    """A figure spec (explorer.figures) as gr.Plot's payload, skipping plotly's slow validation."""
+    """A figure spec (explorer.media.figures) as gr.Plot's payload, skipping plotly's slow validation."""
     return None if spec is None else PlotData(type="plotly", plot=figures.to_json(spec))
 
 

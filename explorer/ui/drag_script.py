@@ -1,12 +1,12 @@
-"""The page's script for a slider drag heard as it moves (explorer.drag): part of explorer.ui.assets.JS.
+"""The page's script for a slider drag heard as it moves (explorer.serve.drag): part of explorer.ui.assets.JS.
 
 It uses the page script's `boxOf(id)` and `setBox(id, value)` (explorer.ui.assets), and talks to
 explorer.ui.sliders (the hidden boxes #slider-hold, #drag-token and, without them, #slider-gesture; the Render
-button) and to explorer.routes (/v1/drag).
+button) and to explorer.serve.routes (/v1/drag).
 """
 
 DRAG_JS = """
-  // A slider drag is heard as it moves (explorer.drag). Whenever the Sliders screen shows a new melody, the page
+  // A slider drag is heard as it moves (explorer.serve.drag). Whenever the Sliders screen shows a new melody, the page
   // opens a drag: it writes "open|<nonce>" into a hidden box and the app answers "<nonce>|<token>". While a slider
   // moves, the page sends the slider values with the token to /v1/drag, and draws the piano roll and plays the
   // audio it answers, sending the newest position while it draws the last. Letting go (mouse-up, key-up, leaving

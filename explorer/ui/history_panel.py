@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import gradio as gr
 
-from explorer import history
+from explorer.session import history
 from explorer.ui.common import Page, md_escape, menu_update, user_errors
 
 

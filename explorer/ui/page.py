@@ -8,12 +8,12 @@ from pathlib import Path
 import gradio as gr
 
 from explorer.errors import UserError
-from explorer.guard import add_guards
-from explorer.handlers import ACCOMPANIMENTS, INSTRUMENTS, Handlers, default_threads
-from explorer.routes import add_routes
-from explorer.services import ExplorerServices
-from explorer.session import new_state
-from explorer.storage import UPLOAD_MAX_BYTES, UploadCache, private_gradio_cache, remove_at_exit
+from explorer.latent.space import LatentSpace
+from explorer.media.storage import UPLOAD_MAX_BYTES, UploadCache, private_gradio_cache, remove_at_exit
+from explorer.serve.guard import add_guards
+from explorer.serve.routes import add_routes
+from explorer.session.handlers import ACCOMPANIMENTS, INSTRUMENTS, Handlers, default_threads
+from explorer.session.state import new_state
 from explorer.ui import api_tab, blend, compose, corpus_map, history_panel, sliders, transform, upload
 from explorer.ui.assets import COPY_LINK_JS, CSS, JS, MOVE_STAR_JS, SET_URL_JS
 from explorer.ui.common import (
@@ -35,7 +35,7 @@ QUEUE_SIZE = 64  # waiting requests before new ones are refused
 DISK_CAP_MB = 512  # rendered files on disk at most
 
 
-def _intro(services: ExplorerServices) -> str:
+def _intro(services: LatentSpace) -> str:
     meta = services.model.meta
     event = meta.get("scores", {}).get("greedy_event_accuracy", float("nan"))
     return ("# Melody Explorer\n"
@@ -138,21 +138,21 @@ def _wire_panel(demo: gr.Blocks, page: Page, panel: dict, map_plot: gr.Plot) -> 
     panel["copy"].click(None, None, None, js=COPY_LINK_JS)
 
 
-def build_ui(services: ExplorerServices, soundfont: str | Path | None = None, handlers: Handlers | None = None,
+def build_ui(services: LatentSpace, soundfont: str | Path | None = None, handlers: Handlers | None = None,
              concurrency: int = CONCURRENCY, queue_size: int = QUEUE_SIZE, disk_cap_mb: float = DISK_CAP_MB,
              page_drags: bool = True) -> gr.Blocks:
     """Build the Blocks app over shared, read-only services (nothing is launched).
 
     concurrency: events run at once (per event kind); queue_size: requests waiting before new ones are
     refused; disk_cap_mb: the most the rendered files may take on disk (oldest removed first); page_drags: a
-    slider drag's melodies come from the page's own requests (explorer.drag), else from Gradio events (for
+    slider drag's melodies come from the page's own requests (explorer.serve.drag), else from Gradio events (for
     bench.browser_levers)."""
     default_threads()
     # Gradio's queue rebuilds a pandas summary of up to 10,000 past events after every event (for a monitoring
     # page this app turns off): ~5 ms of the GIL per call under load. Once per 1,000 events is plenty.
     os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
     os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "1000")  # its records of past events: a bounded memory
-    # Renders go straight into this app's own Gradio cache (explorer.storage): one copy, bounded, private.
+    # Renders go straight into this app's own Gradio cache (explorer.media.storage): one copy, bounded, private.
     cache = private_gradio_cache()
     h = handlers or Handlers(services, soundfont, out_dir=cache / "renders")
     h.store.max_bytes = int(disk_cap_mb * 2**20)
@@ -196,7 +196,7 @@ def build_ui(services: ExplorerServices, soundfont: str | Path | None = None, ha
 def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, share: bool = False,
            auth: tuple[str, str] | None = None, sessions: SessionLimits | None = None, **kwargs):
     """Launch with the project's settings: upload limit, monitoring off, the map-click bridge script, a
-    login when `auth` (user, password) is given, the plain HTTP routes (explorer.routes) on the same
+    login when `auth` (user, password) is given, the plain HTTP routes (explorer.serve.routes) on the same
     server, and sessions bounded in number and idle time (explorer.ui.sessions). Blocks like demo.launch
     unless prevent_thread_lock=True."""
     block = not kwargs.pop("prevent_thread_lock", False)

@@ -9,7 +9,7 @@ import gradio as gr
 import numpy as np
 
 from explorer.errors import UserError
-from explorer.handlers import SLIDER_RANGE
+from explorer.session.handlers import SLIDER_RANGE
 from explorer.ui import regenerate_panel
 from explorer.ui.common import CheckedSlider, Page, fresh_seed, user_errors
 
@@ -21,7 +21,7 @@ HELP = ("Each named slider moves one musical attribute of the melody, measured: 
 
 
 def build(page: Page, page_drags: bool = True) -> SimpleNamespace:
-    """The screen; page_drags: a drag's melodies come from the page's own requests (explorer.drag), else from
+    """The screen; page_drags: a drag's melodies come from the page's own requests (explorer.serve.drag), else from
     Gradio events (how it was before: kept for bench.browser_levers, which compares the two)."""
     labels = page.h.labels
     k = len(labels)
@@ -41,7 +41,7 @@ def build(page: Page, page_drags: bool = True) -> SimpleNamespace:
     similarity = CheckedSlider(0.0, 1.0, value=0.8, step=0.05, label="Similarity for 'Similar'")
     hold = token = gesture = None
     if page_drags:
-        # the page's script writes "open|<nonce>" to open a drag (explorer.drag); the app answers "<nonce>|<token>"
+        # the page's script writes "open|<nonce>" to open a drag (explorer.serve.drag); the app answers "<nonce>|<token>"
         hold = gr.Textbox("", visible="hidden", elem_id="slider-hold")
         token = gr.Textbox("", visible="hidden", elem_id="drag-token")
     else:
@@ -133,7 +133,7 @@ def _wire_gradio_drags(page: Page, c: SimpleNamespace) -> None:
 
 
 def _wire_page_drags(page: Page, c: SimpleNamespace) -> None:
-    """A drag's melodies from the page's own requests (explorer.drag); the release through Gradio."""
+    """A drag's melodies from the page's own requests (explorer.serve.drag); the release through Gradio."""
     h = page.h
 
     @user_errors

@@ -6,9 +6,9 @@ from types import SimpleNamespace
 
 import gradio as gr
 
-from explorer import figures
 from explorer.errors import UserError
-from explorer.handlers import neighbours_rows
+from explorer.media import figures
+from explorer.session.handlers import neighbours_rows
 from explorer.ui.common import Page, checked_file, md_escape, plot, user_errors
 
 NEIGHBOUR_HEADERS = ["#", "title", "collection", "meter", "bars", "similarity", "distance"]
