@@ -68,14 +68,14 @@ def score(checkpoint: Path, held, mine, folk_test: np.ndarray) -> dict:
 
 def run(minutes: tuple[float, ...] = (5.0, 15.0), settings: list[str] | None = None, threads: int = 1,
         work: Path = Path("runs/bench-finetune")) -> dict:
+    import os
+
     import torch
 
     from vae.checkpoint import data_config, read_meta
     from vae.corpus import TEST, load_or_build
     from vae.finetune import FinetuneConfig, finetune, merged_corpus, refit_sliders
     from vae.paths import SHIPPED
-
-    import os
 
     torch.set_num_threads(threads)
     load = os.getloadavg()[0]  # other work on the CPUs means fewer steps in the same minutes
