@@ -85,31 +85,17 @@ def _trials(trials: list[Path] | Path | None) -> list[str]:
     return out
 
 
-def write_card(checkpoint: Path, scores: dict, out: Path, corpus_report: dict | None = None,
-               trials: Path | None = None) -> Path:
-    """Render the model card from the checkpoint metadata, the curve next to it and `scores` (evaluate's JSON)."""
-    meta = read_meta(checkpoint)
-    extra, m, t, d = meta["extra"], meta["model"], meta["train"], meta["data"]
-    fmt = MelodyFormat.from_meta(meta)
-    rel = lambda p: Path(p).resolve().relative_to(out.parent.resolve()).as_posix()  # noqa: E731
-    curve_png = checkpoint / "curve.png"
+def _data_section(meta: dict, fmt: MelodyFormat, corpus_report: dict | None) -> list[str]:
+    """What the model learned from, under which terms, and how the split keeps the test tunes apart."""
     split = (corpus_report or {}).get("split", {})
     lines = [
-        "# Model card: Melody Explorer default melody VAE",
-        "",
-        f"A MusicVAE-style variational autoencoder over {fmt.bars}-bar monophonic melodies ({fmt.window_steps} "
-        "sixteenth-note steps, "
-        f"{fmt.vocab_size} tokens: hold, note-off, note-on for MIDI {fmt.min_pitch}..{fmt.max_pitch}). "
-        "It powers the explorer's sliders, map, blends and "
-        "generation. Files: `model.safetensors` (weights) and `checkpoint.json` (configuration, vocabulary, step, "
-        "scores); loading never unpickles.",
-        "",
         "## Data and terms",
         "Trained on the folk-tune corpus that ships inside the `music21` package, built by `python -m vae corpus build`: "
         "the Essen folk song collection, O'Neill's Music of Ireland (1850), Ryan's Mammoth Collection, Aird's Selection of "
         "Scotch, English, Irish and Foreign Airs, and the soprano line of the Bach chorales. music21 notes that the Essen "
         "collection is distributed with music21 by permission, for non-commercial use: **the shipped model is for "
         "non-commercial use**. No corpus data is stored in this repository; it is rebuilt from the installed package.",
+        *_finetune_data(meta),
         "",
         f"All meters are kept: a window is {fmt.window_steps} sixteenth steps ({fmt.bars} 4/4 bars) starting on a bar "
         "line of the tune's own "
@@ -121,7 +107,32 @@ def write_card(checkpoint: Path, scores: dict, out: Path, corpus_report: dict | 
         lines += ["", f"Split windows: {split['windows']}. Test windows that also occur in train (up to transposition): "
                       f"{n['transposed']} of {n['test_windows']} with a naive per-tune split, "
                       f"{g['transposed']} of {g['test_windows']} with the grouped split used here."]
-    lines += [
+    return lines
+
+
+def _finetune_data(meta: dict) -> list[str]:
+    """The collection a fine-tuned model then learned (vae.finetune), with POP909's terms when it is POP909."""
+    ft = meta.get("extra", {}).get("finetune")
+    if not ft:
+        return []
+    c = ft.get("config", {})
+    lines = ["", f"Then fine-tuned (`python -m vae finetune`) for {ft.get('minutes', 0):.0f} minutes ({ft.get('steps')} "
+                 f"steps from step {ft.get('base_step')}) on the collection `{ft.get('collection')}` "
+                 f"({ft.get('collection_windows')} training windows), {c.get('mix', 0):.0%} of every batch drawn from "
+                 f"the folk corpus so that the model keeps it; weights adapted: {c.get('adapt', 'all')}."]
+    if "pop909" in str(ft.get("collection", "")).lower() or "pop909" in str(meta.get("extra", {}).get("collection_name", "")).lower():
+        lines += ["", "**POP909** (Wang, Chen et al., \"POP909: A Pop-song Dataset for Music Arrangement Generation\", "
+                      "ISMIR 2020; MIT licence): the sung line (MELODY track) of songs 401-699, written out by "
+                      "`vae/pop909.py`; songs 700-909 are held out of training and of every figure's tuning. The songs "
+                      "themselves are copyrighted compositions: research and non-commercial use. The repository ships "
+                      "no POP909 file; a derived, attributed summary may ship with the explorer's map."]
+    return lines
+
+
+def _settings_section(meta: dict, fmt: MelodyFormat, checkpoint: Path, trials) -> list[str]:
+    """Architecture, loss, data settings, how long it trained, its sliders, and how the settings were chosen."""
+    extra, m, t, d = meta["extra"], meta["model"], meta["train"], meta["data"]
+    return [
         "",
         "## Model and training settings",
         f"- Architecture: embedding {m['embed_dim']}, bidirectional GRU encoder {m['enc_hidden']}×2 → z of "
@@ -165,6 +176,12 @@ def write_card(checkpoint: Path, scores: dict, out: Path, corpus_report: dict | 
         "Re-run them with `make trials`, `make trials-latent`, `make trials-freebits`, `make trials-fidelity` and "
         "`python -m bench.steer_trials`.",
         *_trials(trials),
+    ]
+
+
+def _scores_section(scores: dict) -> list[str]:
+    """The evaluate command's scores as a table, with what each means."""
+    lines = [
         "",
         "## Scores",
         f"From `python -m vae evaluate --json` (checkpoint step {scores.get('step')}, {scores.get('source')}, "
@@ -178,12 +195,20 @@ def write_card(checkpoint: Path, scores: dict, out: Path, corpus_report: dict | 
         if k in scores:
             v = scores[k]
             lines.append(f"| {k} | {v:.4f} |" if isinstance(v, float) else f"| {k} | {v} |")
-    lines += [
+    return lines + [
         "",
         "`greedy_*` decode from the posterior mean alone (no teacher forcing); `*_event_*` counts only note events "
         "(non-hold tokens); `greedy_event_accuracy_shuffled_z` decodes every window from another window's z — what a "
         "decoder ignoring z would get. Targets for a later model (the README's measured numbers): greedy ≥ 0.90, note-event ≥ 0.75, "
         "teacher-forced ≥ 0.95; MusicVAE reports 0.951 greedy on 2-bar melodies.",
+        "",
+    ]
+
+
+def _curve_and_limits(checkpoint: Path, rel) -> list[str]:
+    """The learning curve (plot and table) and the model's limitations."""
+    curve_png = checkpoint / "curve.png"
+    return [
         "",
         "## Learning curve",
         f"![learning curve]({rel(curve_png)})" if curve_png.exists() else "",
@@ -198,6 +223,29 @@ def write_card(checkpoint: Path, scores: dict, out: Path, corpus_report: dict | 
         "- Regenerate this card with `python -m vae card` after training.",
         "",
     ]
+
+
+def write_card(checkpoint: Path, scores: dict, out: Path, corpus_report: dict | None = None,
+               trials: Path | None = None) -> Path:
+    """Render the model card from the checkpoint metadata, the curve next to it and `scores` (evaluate's JSON)."""
+    meta = read_meta(checkpoint)
+    fmt = MelodyFormat.from_meta(meta)
+    rel = lambda p: Path(p).resolve().relative_to(out.parent.resolve()).as_posix()  # noqa: E731
+    lines = [
+        "# Model card: Melody Explorer default melody VAE",
+        "",
+        f"A MusicVAE-style variational autoencoder over {fmt.bars}-bar monophonic melodies ({fmt.window_steps} "
+        "sixteenth-note steps, "
+        f"{fmt.vocab_size} tokens: hold, note-off, note-on for MIDI {fmt.min_pitch}..{fmt.max_pitch}). "
+        "It powers the explorer's sliders, map, blends and "
+        "generation. Files: `model.safetensors` (weights) and `checkpoint.json` (configuration, vocabulary, step, "
+        "scores); loading never unpickles.",
+        "",
+    ]
+    lines += _data_section(meta, fmt, corpus_report)
+    lines += _settings_section(meta, fmt, checkpoint, trials)
+    lines += _scores_section(scores)
+    lines += _curve_and_limits(checkpoint, rel)
     out.write_text("\n".join(lines))
     return out
 
