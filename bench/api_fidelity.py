@@ -60,8 +60,8 @@ def pop_files(n: int) -> list[tuple[str, Path]]:
 
 def measure(h, name: str, path: Path) -> dict:
     """One file through the old API path, the new one and the page's own: F1s, slider round trips, times."""
+    from explorer.media.files import Playback
     from explorer.serve import api
-    from explorer.session.handlers import Playback
     from explorer.session.state import new_state
     from vae.fidelity import note_f1
 

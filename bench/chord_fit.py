@@ -15,7 +15,8 @@ PROGRESSIONS = ("C F G C", "Am F C G", "| D | G A | Bm | A7 |")
 
 def main(n: int = 12) -> str:
     from explorer.latent.space import LatentSpace
-    from explorer.session.handlers import Handlers, Playback
+    from explorer.media.files import Playback
+    from explorer.session.handlers import Handlers
     from explorer.session.state import new_state
     from vae.corpus import TEST
     from vae.paths import SHIPPED

@@ -163,7 +163,7 @@ def serving_threads() -> int:
     """Set torch threads as the app does for serving (explorer.handlers.default_threads); returns the count."""
     import torch
 
-    from explorer.session.handlers import default_threads
+    from explorer.latent.space import default_threads
 
     default_threads()
     return torch.get_num_threads()

@@ -31,7 +31,7 @@ BUDGET = 2.0  # the issue's limit: harmony on must not double a move's time
 
 def measure(h, state, moves: list[list[float]], warmup: int, preview: bool) -> dict[str, list[dict]]:
     """Every setting's timings_ms of each move (the first `warmup` moves unrecorded), interleaved move by move."""
-    from explorer.session.handlers import Playback
+    from explorer.media.files import Playback
 
     plays = {name: Playback(accompaniment=name) for name in SETTINGS}
     out: dict[str, list[dict]] = {name: [] for name in SETTINGS}
@@ -89,7 +89,8 @@ def main(argv: list[str] | None = None) -> dict:
     args = p.parse_args(argv)
 
     from explorer.latent.space import LatentSpace
-    from explorer.session.handlers import Handlers, Playback
+    from explorer.media.files import Playback
+    from explorer.session.handlers import Handlers
     from explorer.session.state import new_state
     from vae.paths import SHIPPED
 

@@ -93,11 +93,11 @@ def run(ctx: Context) -> Section:
         # 16 users, one lever at a time (same payloads and seconds), each row adding one to the row above;
         # the last row is what ships.
         import vae.model as vm
-        from explorer.session.handlers import EXPORT_RATE
+        from explorer.media.files import EXPORT_RATE
 
         seconds = 10 if ctx.quick else 20
         levers = {}
-        scripted, batcher, rate = vm._greedy_loop, services.batcher, h.sample_rate
+        scripted, batcher, rate = vm._greedy_loop, services.batcher, h.files.sample_rate
         queue = demo._queue
         freq = queue.ANAYLTICS_CACHE_FREQUENCY
         from explorer.media import audio as audio_module
@@ -117,12 +117,12 @@ def run(ctx: Context) -> Section:
                   dict(loop=scripted, batching=True, rate=rate, freq=freq, pool=True))]
         for name, lv in steps:
             vm._greedy_loop, services.batcher = lv["loop"], batcher if lv["batching"] else None
-            h.sample_rate, queue.ANAYLTICS_CACHE_FREQUENCY = lv["rate"], lv["freq"]
+            h.files.sample_rate, queue.ANAYLTICS_CACHE_FREQUENCY = lv["rate"], lv["freq"]
             audio_module._synths.update(pools if lv["pool"] else single)
             try:
                 levers[name] = load(url, latents, USERS, seconds=seconds, client="raw")
             finally:
-                vm._greedy_loop, services.batcher, h.sample_rate = scripted, batcher, rate
+                vm._greedy_loop, services.batcher, h.files.sample_rate = scripted, batcher, rate
                 queue.ANAYLTICS_CACHE_FREQUENCY = freq
                 audio_module._synths.update(pools)
         sec.data["levers"] = levers

@@ -11,7 +11,8 @@ from bench.song import MELODY_TRACK, make_song
 
 
 def run(ctx: Context) -> Section:
-    from explorer.session.handlers import Handlers, Playback
+    from explorer.media.files import Playback
+    from explorer.session.handlers import Handlers
     from explorer.session.state import new_state
 
     sec = Section("latency")

@@ -58,7 +58,8 @@ def chosen_name() -> str:
 def run(n: int = UPLOADS_N, policies: list[str] | None = None) -> dict:
     """Load every melody once (upload, choose_upload), then sweep it under each policy -> JSON-able results."""
     from explorer.latent.space import LatentSpace
-    from explorer.session.handlers import Handlers, Playback
+    from explorer.media.files import Playback
+    from explorer.session.handlers import Handlers
     from vae.controls import corpus_std
     from vae.paths import SHIPPED
 

@@ -5,7 +5,7 @@ first use, so importing the package loads neither torch nor gradio."""
 from importlib import import_module
 
 _EXPORTS = {
-    "LatentSpace": "explorer.latent.space", "Handlers": "explorer.session.handlers", "Playback": "explorer.session.handlers",
+    "LatentSpace": "explorer.latent.space", "Handlers": "explorer.session.handlers", "Playback": "explorer.media.files",
     "Session": "explorer.session.state", "new_state": "explorer.session.state", "UserError": "explorer.errors",
     "Sliders": "explorer.latent.directions", "render": "explorer.media.audio", "api": "explorer.serve.api",
 }

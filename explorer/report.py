@@ -185,7 +185,7 @@ def load_upload(h, path: Path, play) -> tuple:
 def sweep_upload(h, st, r0, play, sliders: list[int]) -> dict:
     """Every named slider moved by each offset (and NUDGE) from the upload as loaded -> {"tokens": {slider:
     [V, T] over UPLOAD_OFFSETS}, "nudge": {slider: tokens [T]}, "ms": [per set_sliders call]}."""
-    from explorer.session.handlers import SLIDER_RANGE
+    from explorer.session.slider_move import SLIDER_RANGE
 
     shown = list(r0.sliders)
     out, nudge, ms = {}, {}, []
@@ -239,7 +239,8 @@ def measure_upload_sliders(s: LatentSpace, n: int = UPLOADS_N, pop_dir: Path = P
     lines), Spearman of its attribute with the move over UPLOAD_OFFSETS and per-melody specificity (own change
     over the largest other, each in corpus SDs, per melody: side effects of different melodies never cancel).
     Returns {"folk": score_uploads table, "pop": table or a sentence saying why it was skipped}."""
-    from explorer.session.handlers import Handlers, Playback
+    from explorer.media.files import Playback
+    from explorer.session.handlers import Handlers
 
     folder = Path(folder or tempfile.mkdtemp(prefix="upload-sliders-"))
     h = Handlers(s, out_dir=folder / "out")

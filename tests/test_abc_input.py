@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from explorer.session.handlers import Handlers, Playback
+from explorer.media.files import Playback
+from explorer.session.handlers import Handlers
 from explorer.session.state import new_state
 from vae.abc_reader import read_abc_text
 from vae.errors import MusicReadError

@@ -57,7 +57,7 @@ def test_page_and_api_listing(explorer_server, client):
 
 def page_upload(h, path: Path):
     """What the page does with an upload (its first candidate's first window): (session, render, info)."""
-    from explorer.session.handlers import Playback
+    from explorer.media.files import Playback
     from explorer.session.state import new_state
 
     return h.choose_upload(h.upload(new_state(), str(path)), 0, 0, Playback())
@@ -139,7 +139,7 @@ def decode_answer_code(encoded: dict) -> str:
 
 @pytest.mark.parametrize("slider", [0, 5])
 def test_one_slider_moved_through_the_api_moves_as_on_the_page(client, encoded, upload, explorer_server, slider):
-    from explorer.session.handlers import Playback
+    from explorer.media.files import Playback
 
     h = explorer_server.handlers
     values = list(encoded["sliders"])
@@ -177,7 +177,7 @@ def test_an_uploads_detail_travels_through_the_api_and_fades_as_on_the_page(clie
                                                                              with_detail):
     from gradio_client import handle_file
 
-    from explorer.session.handlers import Playback
+    from explorer.media.files import Playback
 
     h = explorer_server.handlers
     enc = client.predict(handle_file(str(busy_midi)), api_name="/encode")

@@ -7,8 +7,9 @@ import pytest
 
 from explorer.errors import UserError
 from explorer.serve import api
-from explorer.session.handlers import Handlers, quantise
+from explorer.session.handlers import Handlers
 from explorer.session.sharecode import encode_z
+from explorer.session.slider_move import quantise
 from vae.fidelity import round_detail
 
 

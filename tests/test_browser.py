@@ -18,8 +18,8 @@ from conftest import busy_train_window, window_midi
 
 from explorer.media import figures
 from explorer.media.audio import read_wav
-from explorer.session.handlers import quantise
 from explorer.session.sharecode import decode_z, encode_z
+from explorer.session.slider_move import quantise
 
 pytestmark = [pytest.mark.browser,  # the filters: pandas 3 deprecations inside gradio's queue, not ours
               pytest.mark.filterwarnings("ignore:.*no_silent_downcasting"),

@@ -12,8 +12,10 @@ from conftest import busy_train_window
 
 from explorer.errors import UserError
 from explorer.media.audio import read_wav
+from explorer.media.files import Playback
 from explorer.serve.drag import Drags
-from explorer.session.handlers import SLIDER_RANGE, Handlers, Playback
+from explorer.session.handlers import Handlers
+from explorer.session.slider_move import SLIDER_RANGE
 from explorer.session.state import new_state
 
 SAMPLED = Playback(temperature=1.0, seed=3)  # sampling gives the tiny model's melodies notes

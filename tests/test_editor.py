@@ -7,8 +7,9 @@ from conftest import notes
 
 from explorer.errors import UserError
 from explorer.media.figures import note_editor
+from explorer.media.files import Playback
 from explorer.session import editor
-from explorer.session.handlers import Handlers, Playback
+from explorer.session.handlers import Handlers
 from explorer.session.state import new_state
 from vae.tokenizer import Note
 

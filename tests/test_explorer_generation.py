@@ -95,7 +95,8 @@ def test_join_sections_ends_a_held_note_before_a_silent_start():
 
 def test_the_grid_and_the_grid_slider_are_one_blend(tiny_services, tmp_path):
     """The Blend tab's x/y sliders (handlers.grid_point) land exactly on the points of generation.grid."""
-    from explorer.session.handlers import Handlers, Playback
+    from explorer.media.files import Playback
+    from explorer.session.handlers import Handlers
     from explorer.session.state import new_state
 
     h = Handlers(tiny_services, out_dir=tmp_path)

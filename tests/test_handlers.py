@@ -10,9 +10,12 @@ import pytest
 from conftest import band_midi, busy_train_window, notes, window_midi
 
 from explorer.errors import UserError
-from explorer.session.handlers import SLIDER_RANGE, Handlers, Playback, originality_markdown, quantise
+from explorer.media.files import Playback
+from explorer.session.handlers import Handlers
 from explorer.session.sharecode import decode_z
+from explorer.session.slider_move import SLIDER_RANGE, quantise
 from explorer.session.state import new_state
+from explorer.session.words import originality_markdown
 from vae.constants import FIRST_NOTE_ON
 from vae.errors import MusicReadError
 from vae.fidelity import note_f1
@@ -472,7 +475,7 @@ def test_upload_is_fitted_and_offers_the_exact_notes(h, tmp_path):
 
 
 def test_variation_titles_count_instead_of_nesting():
-    from explorer.session.handlers import variation_title
+    from explorer.session.words import variation_title
 
     t1 = variation_title("Reel")
     t2 = variation_title(t1)
@@ -641,7 +644,7 @@ def test_a_moved_uploads_steer_aims_from_the_melody_as_heard(h):
 
 def test_the_copy_check_counts_in_words():
     """'1 note' and '1 bar', not '1 notes' (the copy check's grammar)."""
-    from explorer.session.handlers import originality_markdown
+    from explorer.session.words import originality_markdown
 
     one = originality_markdown({"steps": 16, "bars": 1.0, "notes": 1, "title": "A reel", "collection": "oneill"}, 5)
     assert "1 bar (1 note," in one and "notes" not in one
@@ -653,7 +656,9 @@ def test_the_copy_check_counts_in_words():
 def test_a_moved_melody_is_after_its_source_and_the_title_names_one_key(tiny_services):
     """Once a slider moves a corpus tune, the title says 'after <tune>' (it is no longer that tune); the title has
     no key of its own (the title line names the key as played, once)."""
-    from explorer.session.handlers import Handlers, Playback, describe_window
+    from explorer.media.files import Playback
+    from explorer.session.handlers import Handlers
+    from explorer.session.words import describe_window
 
     h = Handlers(tiny_services)
     st, r = h.load_window(new_state(), 0, Playback())

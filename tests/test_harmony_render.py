@@ -9,7 +9,8 @@ import pytest
 from conftest import busy_train_window
 
 from explorer.media.audio import ACCOMP_PROGRAMS, read_wav
-from explorer.session.handlers import ACCOMPANIMENTS, CHORD_BACKINGS, Handlers, Playback
+from explorer.media.files import ACCOMPANIMENTS, CHORD_BACKINGS, Playback
+from explorer.session.handlers import Handlers
 from explorer.session.sharecode import BACKINGS, decode_z
 from explorer.session.state import new_state
 from vae.chords import parse_chord
@@ -105,7 +106,7 @@ def test_harmony_off_leaves_the_render_as_it_was(h, loaded):
         assert "annotations" not in r.figure["layout"]
         pm = pretty_midi.PrettyMIDI(r.midi_path)
         assert pm.text_events == [] and "Chords" not in [i.name for i in pm.instruments]
-    assert h.chords(h.render(loaded, SAMPLED).notes, SAMPLED, loaded.meter) == []
+    assert h.files.chords(h.render(loaded, SAMPLED).notes, SAMPLED, loaded.meter) == []
 
 
 def test_chords_follow_the_key_the_melody_is_played_in(h, loaded):
@@ -170,9 +171,9 @@ def test_the_title_line_shows_the_chords_outside_the_bold_title(h, loaded):
 
 
 def test_silence_gets_no_chords(h, loaded):
-    assert h.chords([], BLOCK) == [] and h.backing([], BLOCK) == ([], 0, "")
+    assert h.files.chords([], BLOCK) == [] and h.files.backing([], BLOCK) == ([], 0, "")
     notes = [Note(60, 0, 4), Note(64, 4, 8), Note(67, 8, 16)]
-    chords = h.chords(notes, BLOCK)
+    chords = h.files.chords(notes, BLOCK)
     assert [(s, e) for s, e, _ in chords] == [(0, 16)]  # to the end of the last note's bar, no further
 
 
@@ -180,7 +181,8 @@ def test_your_chords_are_played_and_the_melody_can_be_fitted_to_them(tiny_servic
     """A typed progression replaces the harmoniser's chords (heard as block chords even with no chord backing
     picked, bar by bar, in the MIDI file's Chords track); 'Fit the melody to my chords' keeps a candidate whose
     strong beats sit on the chords at least as well as the melody did; a bad line gets a sentence."""
-    from explorer.session.handlers import Handlers, Playback
+    from explorer.media.files import Playback
+    from explorer.session.handlers import Handlers
     from explorer.session.state import new_state
     from vae.chords import chord_name
     from vae.errors import MusicReadError
@@ -190,12 +192,12 @@ def test_your_chords_are_played_and_the_melody_can_be_fitted_to_them(tiny_servic
     play = Playback(temperature=1.0, seed=3, progression="Am F C G")  # the tiny model's greedy melodies are silent
     st, r = next((s, r) for w in range(0, 400, 7) for s, r in [h.load_window(new_state(), w, play)] if r.notes)
     assert [c for _, _, c in r.chords][:4] == ["Am", "F", "C", "G"] and r.chords[0][0] == 0
-    back, program, track = h.backing(r.notes, play, st.meter)
+    back, program, track = h.files.backing(r.notes, play, st.meter)
     assert track == "Chords" and back  # heard, though the backing menu says None
     fitted, r2, info = h.fit_to_chords(st, play)
     assert info["after"] >= info["before"] and info["candidates"] > 1
     heard = h.s.notes(h.s.decode(fitted.z, 0.0, None, fitted.detail))  # the steering scores greedy decodes
-    assert not heard or abs(melody_fit(heard, h.chords(heard, play, fitted.meter), fitted.meter) - info["after"]) < 1e-9
+    assert not heard or abs(melody_fit(heard, h.files.chords(heard, play, fitted.meter), fitted.meter) - info["after"]) < 1e-9
     if info["changed"]:
         assert fitted.made_by == "Fit to your chords" and not np.array_equal(fitted.z, st.z)
     with pytest.raises(MusicReadError):

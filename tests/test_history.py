@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from explorer.errors import UserError
+from explorer.media.files import Playback
 from explorer.session import history
-from explorer.session.handlers import Handlers, Playback
+from explorer.session.handlers import Handlers
 from explorer.session.state import new_state
 
 PLAY = Playback()
@@ -122,8 +123,9 @@ def test_entries_say_what_made_them(tiny_services):
     melody already is adds nothing."""
     import numpy as np
 
+    from explorer.media.files import Playback
     from explorer.session import history
-    from explorer.session.handlers import Handlers, Playback
+    from explorer.session.handlers import Handlers
     from explorer.session.state import new_state
 
     h = Handlers(tiny_services)

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from explorer.media.audio import read_wav
+from explorer.media.files import Playback
 from explorer.serve.guard import MAX_FAILURES
-from explorer.session.handlers import Playback
 from explorer.session.state import new_state
 
 pytestmark = [pytest.mark.filterwarnings("ignore:.*no_silent_downcasting"),

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from explorer.session.handlers import SLIDER_RANGE
+from explorer.session.slider_move import SLIDER_RANGE
 from vae.attributes import compute_attributes
 from vae.controls import CONTROLS_FILE, load_controls, slider_words
 from vae.inference import TrainedModel

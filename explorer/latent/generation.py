@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from vae.fidelity import nonzero
 from vae.inference import slerp
 
 
@@ -150,3 +151,21 @@ def along_path(details: np.ndarray | None, path) -> np.ndarray | None:
     d = np.asarray(details, np.float32)
     out = np.asarray(path(d.reshape(len(d), -1)), np.float32)
     return out.reshape(len(out), *d.shape[1:])
+
+
+def stack_details(details: list, shape: tuple[int, int]) -> np.ndarray | None:
+    """Several melodies' details (None = none) as one array [N, U, C] with zeros for none; None when none has one."""
+    if all(d is None for d in details):
+        return None
+    return np.stack([np.zeros(shape, np.float32) if d is None else np.asarray(d, np.float32) for d in details])
+
+
+def blend_details(details: list, shape: tuple[int, int], path) -> np.ndarray | None:
+    """The details [K, U, C] of a blend's points: path(flat [n, U*C]) -> [K, U*C] applied to the endpoints'
+    details (zeros for none), the same path as their z takes; None when no endpoint has a detail."""
+    return along_path(stack_details(details, shape), path)
+
+
+def detail_row(details: np.ndarray | None, i: int) -> np.ndarray | None:
+    """Row i of a blend's or piece's details, None when there are none or that row is zero."""
+    return None if details is None else nonzero(details[i])

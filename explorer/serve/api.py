@@ -13,9 +13,12 @@ import numpy as np
 
 from explorer.errors import UserError
 from explorer.latent import generation
-from explorer.session.handlers import Handlers, Playback, Rendered, detail_row, quantise
+from explorer.latent.generation import detail_row
+from explorer.media.files import Playback
+from explorer.session.handlers import Handlers
+from explorer.session.melody import Rendered
 from explorer.session.sharecode import decode_z, encode_z
-from explorer.session.slider_move import page_slider_move
+from explorer.session.slider_move import page_slider_move, quantise
 from explorer.session.state import Session, new_state
 from explorer.session.validate import LIMITS, number  # noqa: F401  (re-exported: the API's ranges)
 from vae.fidelity import nonzero, round_detail
@@ -166,7 +169,7 @@ def decode(h: Handlers, text, temperature=0.0, seed=0, tempo=120.0, program=0) -
     temperature, seed = number("temperature", temperature), number("seed", seed, integer=True)
     tempo, program = number("tempo", tempo), number("program", program, integer=True)
     tokens = h.s.decode(z, temperature, seed, detail)
-    wav, mid = h.write_outputs(h.s.notes(tokens), Playback(tempo=tempo, gm_program=program), "decode")
+    wav, mid = h.files.write_outputs(h.s.notes(tokens), Playback(tempo=tempo, gm_program=program), "decode")
     return mid, wav, melody_json(h, z, tokens, detail)
 
 

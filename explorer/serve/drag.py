@@ -34,7 +34,9 @@ from explorer.errors import UserError
 from explorer.media.audio import mp3_bytes, read_wav
 
 if TYPE_CHECKING:
-    from explorer.session.handlers import Handlers, Playback, Rendered
+    from explorer.media.files import Playback
+    from explorer.session.handlers import Handlers
+    from explorer.session.melody import Rendered
     from explorer.session.state import Session
 
 MAX_DRAGS = 256  # drags kept at once (a drag is a session reference and its last preview: small)

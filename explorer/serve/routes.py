@@ -34,8 +34,9 @@ from starlette.concurrency import run_in_threadpool
 
 from explorer.errors import UserError
 from explorer.media import figures
+from explorer.media.files import Playback
 from explorer.serve import api
-from explorer.session.handlers import Handlers, Playback
+from explorer.session.handlers import Handlers
 from vae.midi_export import write_midi_bytes
 
 MAX_BODY = 200_000  # bytes of JSON a request may send (a 64-number latent is ~1 kB)

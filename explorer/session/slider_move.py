@@ -5,6 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 
+SLIDER_RANGE = 3.0  # sliders span +-3 standard deviations; a melody may lie further out on a direction
+
+
+def quantise(z: np.ndarray) -> np.ndarray:
+    """z rounded through float16, so the compact share link restores exactly the melody that was heard."""
+    return np.asarray(z, dtype=np.float16).astype(np.float32)
+
 
 def page_slider_move(h, z: np.ndarray, detail: np.ndarray | None, values, current: np.ndarray | None = None
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -15,8 +22,6 @@ def page_slider_move(h, z: np.ndarray, detail: np.ndarray | None, values, curren
     the current one: a slider not touched asks for no move. The move is LatentSpace.slider_move with the
     handlers' detail_follow (steered, the detail fading with the distance moved), as on the page.
     """
-    from explorer.session.handlers import SLIDER_RANGE, quantise  # here: Handlers may call this function
-
     z = np.asarray(z, np.float32)
     current = h.s.sliders_of(z) if current is None else np.asarray(current, np.float32)
     values = np.asarray(values, dtype=np.float32)

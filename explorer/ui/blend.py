@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import gradio as gr
 
 from explorer.errors import UserError
-from explorer.session.handlers import detail_row
+from explorer.latent.generation import detail_row
 from explorer.ui.common import CheckedSlider, Page, plot, user_errors
 
 

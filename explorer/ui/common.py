@@ -14,9 +14,11 @@ from gradio.components.plot import PlotData
 
 from explorer.errors import UserError
 from explorer.media import figures
+from explorer.media.files import ACCOMPANIMENTS, INSTRUMENTS, Playback
 from explorer.media.storage import UploadCache
 from explorer.session import history
-from explorer.session.handlers import ACCOMPANIMENTS, INSTRUMENTS, Handlers, Playback, Rendered
+from explorer.session.handlers import Handlers
+from explorer.session.melody import Rendered
 from explorer.session.state import Session
 from explorer.session.validate import number
 from vae.chords import parse_progression

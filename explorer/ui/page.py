@@ -8,11 +8,12 @@ from pathlib import Path
 import gradio as gr
 
 from explorer.errors import UserError
-from explorer.latent.space import LatentSpace
+from explorer.latent.space import LatentSpace, default_threads
+from explorer.media.files import ACCOMPANIMENTS, INSTRUMENTS
 from explorer.media.storage import UPLOAD_MAX_BYTES, UploadCache, private_gradio_cache, remove_at_exit
 from explorer.serve.guard import add_guards
 from explorer.serve.routes import add_routes
-from explorer.session.handlers import ACCOMPANIMENTS, INSTRUMENTS, Handlers, default_threads
+from explorer.session.handlers import Handlers
 from explorer.session.state import new_state
 from explorer.ui import api_tab, blend, compose, corpus_map, history_panel, sliders, transform, upload
 from explorer.ui.assets import COPY_LINK_JS, CSS, JS, MOVE_STAR_JS, SET_URL_JS

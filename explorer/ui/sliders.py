@@ -9,7 +9,7 @@ import gradio as gr
 import numpy as np
 
 from explorer.errors import UserError
-from explorer.session.handlers import SLIDER_RANGE
+from explorer.session.slider_move import SLIDER_RANGE
 from explorer.ui import regenerate_panel
 from explorer.ui.common import CheckedSlider, Page, fresh_seed, user_errors
 

@@ -8,7 +8,7 @@ import gradio as gr
 
 from explorer.errors import UserError
 from explorer.media import figures
-from explorer.session.handlers import neighbours_rows
+from explorer.session.words import neighbours_rows
 from explorer.ui.common import Page, checked_file, md_escape, plot, user_errors
 
 NEIGHBOUR_HEADERS = ["#", "title", "collection", "meter", "bars", "similarity", "distance"]

@@ -1,0 +1,49 @@
+"""The Compose screen: waypoints and a longer piece through them in a form."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from explorer.errors import UserError
+from explorer.latent import generation
+from explorer.latent.generation import stack_details
+from explorer.media import figures
+from explorer.media.files import EXPORT_RATE, Playback
+from explorer.session.melody import MelodyActions
+from explorer.session.state import Session
+
+
+class ComposeActions(MelodyActions):
+    """Waypoints and pieces."""
+
+    def add_waypoint(self, state: Session) -> Session:
+        if state.z is None:
+            raise UserError("Load or create a melody first.")
+        return state.but(waypoints=(*state.waypoints, {"z": state.z, "title": state.title, "detail": state.detail}))
+
+    def compose(self, state: Session, bars: int, play: Playback, form: str = "through") -> dict:
+        """A longer piece through the waypoints in a form: figure, notes, WAV and MIDI; every waypoint is a
+        section of its own when the piece has room (a 4-bar section each), and the reply names which."""
+        wps = state.waypoints
+        if len(wps) < 2:
+            raise UserError("Add at least two waypoints (load a melody, then 'Add as waypoint').")
+        if form not in generation.FORMS:
+            raise UserError(f"form must be one of {', '.join(generation.FORMS)}, not {str(form)[:40]!r}.")
+        sections_n = generation.sections_for_bars(int(bars), self.s.format.bars)
+        if form == "through" and sections_n < len(wps):
+            raise UserError(f"{len(wps)} waypoints need at least {len(wps) * self.s.format.bars} bars (a 4-bar "
+                            f"section each); make the piece longer or remove a waypoint.")
+        try:
+            z, line, detail = self.s.compose(np.stack([w["z"] for w in wps]), int(bars), play.temperature, play.seed,
+                                             form, stack_details([w.get("detail") for w in wps], self.s.detail_shape))
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+        sections = line.reshape(len(z), -1)
+        notes = [self.s.notes(t) for t in sections]
+        which = [next((j + 1 for j, w in enumerate(wps) if np.allclose(zz, w["z"], atol=1e-6)), None) for zz in z]
+        labels = [f"bars {4 * i + 1}-{4 * i + 4}" + (f" (waypoint {w})" if w else "") for i, w in enumerate(which)]
+        fig = figures.strip(notes, labels)
+        whole = self.s.notes(line)
+        wav, mid = self.files.write_outputs(whole, play, "piece", sample_rate=EXPORT_RATE)
+        return {"z": z, "detail": detail, "notes": whole, "figure": fig, "wav": wav, "midi": mid, "sections": len(z),
+                "waypoint_sections": which, "labels": labels}

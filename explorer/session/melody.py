@@ -1,0 +1,242 @@
+"""The current melody and the Sliders screen: render a session's melody, move its sliders, vary and
+regenerate it, restore it from a share link. Session in, (Session, result) out."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from explorer.errors import UserError
+from explorer.latent.space import LatentSpace
+from explorer.media import figures
+from explorer.media.files import INSTRUMENTS, MelodyFiles, Playback, named
+from explorer.session.regenerate import regenerate as regenerate_melody
+from explorer.session.sharecode import decode_z, encode_z
+from explorer.session.slider_move import SLIDER_RANGE, page_slider_move, quantise
+from explorer.session.state import Session, new_state
+from explorer.session.words import (
+    bars_word,
+    originality_markdown,
+    shown_title,
+    variation_title,
+)
+from vae.fidelity import fit_detail, nonzero, round_detail
+from vae.harmony import chord_line
+from vae.meter import Meter
+from vae.scales import apply_key
+from vae.tokenizer import Note
+
+
+@dataclass
+class Rendered:
+    """Everything the current-melody panel shows after a change."""
+
+    tokens: np.ndarray
+    notes: list[Note]
+    sliders: list[float]
+    figure: object
+    wav_path: str
+    midi_path: str
+    originality: dict
+    originality_md: str
+    share_code: str
+    map_xy: tuple[float, float]
+    title: str
+    timings_ms: dict = field(default_factory=dict)
+    key: str = ""  # the melody's key as played, e.g. "D major (from G major)"
+    chords: list = field(default_factory=list)  # a chord backing's chords: [(start step, end step, "Am7")], else []
+    chord_line: str = ""  # the same as a musician writes them, bars apart: "C | Am | F G | C"
+
+
+class MelodyActions:
+    """The actions on the current melody over the shared latent space; the base of every screen's actions
+    (explorer.session.handlers.Handlers builds it)."""
+
+    s: LatentSpace  # shared and read-only
+    files: MelodyFiles  # where the melody's WAV and MIDI files go
+    labels: list[dict]  # the sliders' directions (LatentSpace.direction_labels)
+    detail_follow: object  # how an upload's detail follows a slider move (vae.fidelity.DetailFollow)
+
+    def render(self, state: Session, play: Playback, preview: bool = False) -> Rendered:
+        """Decode state.z and produce piano roll, audio, MIDI, originality check, share code and map position.
+
+        preview: only what a drag needs to be heard and seen (piano roll and audio); `finish` adds the rest
+        once the slider is let go. Its MIDI path, originality, share code and map position are empty."""
+        t0 = time.perf_counter()
+        tokens = self.s.decode(state.z, play.temperature, play.seed, state.detail)
+        t1 = time.perf_counter()
+        notes, key = apply_key(self.s.notes(tokens), play.key, play.scale)
+        th = time.perf_counter()
+        chords = self.files.chords(notes, play, state.meter)
+        harmony_ms = (time.perf_counter() - th) * 1e3
+        ghost = self.s.notes(state.origin_tokens) if state.origin_tokens is not None else None
+        if ghost is not None and (play.key or play.scale):
+            ghost = apply_key(ghost, play.key, play.scale)[0]
+        fig = figures.piano_roll(notes, len(tokens), ghost=ghost, meter=state.meter, chords=named(chords))
+        t2 = time.perf_counter()
+        wav = self.files.write_audio(notes, play, meter=state.meter, chords=chords)
+        t3 = time.perf_counter()
+        timings = {"decode": (t1 - t0) * 1e3, "harmony": harmony_ms, "figure": (t2 - t1) * 1e3 - harmony_ms,
+                   "audio": (t3 - t2) * 1e3}
+        if preview:
+            timings["total"] = (t3 - t0) * 1e3
+            return Rendered(tokens, notes, [], fig, wav, "", {}, "", "", (math.nan, math.nan), shown_title(state), timings,
+                            key, named(chords), chord_line(chords, state.meter))
+        r = self._panel(state, play, tokens, notes, wav, chords)
+        r.figure, r.key = fig, key
+        r.timings_ms = {**timings, **r.timings_ms, "total": (time.perf_counter() - t0) * 1e3}
+        return r
+
+    def finish(self, state: Session, play: Playback) -> Rendered:
+        """The rest of a preview's panel (MIDI, originality, share code, map position, slider values) for the
+        melody a drag left playing (state.preview: its tokens and audio file); no decode, no new audio."""
+        if state.preview is None:
+            raise ValueError("finish() needs a preview render to finish")
+        tokens, wav = state.preview["tokens"], state.preview["wav"]
+        notes, key = apply_key(self.s.notes(tokens), play.key, play.scale)
+        r = self._panel(state, play, tokens, notes, wav, self.files.chords(notes, play, state.meter))
+        r.key = key
+        return r
+
+    def _panel(self, state: Session, play: Playback, tokens: np.ndarray, notes: list[Note], wav: str,
+               chords: list) -> Rendered:
+        """Everything but the piano roll and the audio: MIDI, originality, map position, sliders, share code (and
+        the chords of a chord backing)."""
+        t0 = time.perf_counter()
+        mid = self.files.write_midi(notes, play, meter=state.meter, chords=chords)
+        t1 = time.perf_counter()
+        orig = self.s.originality(tokens)
+        t2 = time.perf_counter()
+        xy = self.s.place(state.z)
+        values = state.sliders if state.sliders is not None else self.s.sliders_of(state.z)
+        sliders = [round(float(np.clip(v, -SLIDER_RANGE, SLIDER_RANGE)), 2) for v in values]
+        code = encode_z(state.z, play.temperature, play.seed, play.tempo, play.program, play.accompaniment,
+                        shown_title(state), play.key, play.scale, detail=state.detail)
+        t3 = time.perf_counter()
+        timings = {"midi": (t1 - t0) * 1e3, "originality": (t2 - t1) * 1e3, "rest": (t3 - t2) * 1e3}
+        own = state.origin_tune if state.origin_z is not None and np.array_equal(state.z, state.origin_z) else None
+        return Rendered(tokens, notes, sliders, None, wav, mid, orig, originality_markdown(orig, len(notes), own), code,
+                        xy, shown_title(state), timings, chords=named(chords), chord_line=chord_line(chords, state.meter))
+
+    def set_z(self, state: Session | None, z: np.ndarray, title: str, origin_tokens: np.ndarray | None = None,
+              as_origin: bool = True, origin_tune: int | None = None, meter: str = "4/4",
+              detail: np.ndarray | None = None) -> Session:
+        """Make z (with its per-bar detail, None for none: vae.fidelity) the current melody; with as_origin it
+        also becomes what "reset" returns to, in `meter` (a variation keeps the meter of the melody it came
+        from)."""
+        z = quantise(z)
+        detail = None if detail is None or not np.any(detail) else round_detail(detail)
+        state = (state or new_state()).but(z=z, detail=detail, title=title, sliders=None, move="", made_by="",
+                                           move_from=None)
+        if as_origin:
+            state = state.but(origin_z=z, origin_detail=detail, origin_tokens=origin_tokens, origin_tune=origin_tune,
+                              transform_base=None, meter=str(Meter.parse(meter)))
+        return state
+
+    def set_sliders(self, state: Session, values: list[float], play: Playback,
+                    preview: bool = False) -> tuple[Session, Rendered]:
+        """Set the 16 slider coordinates of the current melody (the rest of z is kept) and render (a preview
+        while a slider is dragged: `render`; the session then holds it in `preview` for `finish`). A melody's
+        per-bar detail fades with the distance moved from the values it had (vae.fidelity.DetailFollow), so a
+        zero move keeps an upload note for note and a large one leaves it to z."""
+        # A slider the user did not touch still shows its rounded (and clipped) value: its exact one is kept, so
+        # moving one slider moves z along that direction only. An upload's detail fades as the sliders move away
+        # (self.detail_follow): fitted to hold the upload's own notes, kept whole it would pull the moved melody
+        # back toward them. The same function serves the API's slider moves.
+        current = state.sliders if state.sliders is not None else self.s.sliders_of(state.z)
+        t0 = time.perf_counter()
+        values, z, detail = page_slider_move(self, state.z, state.detail, values, current)
+        steer_ms = (time.perf_counter() - t0) * 1e3
+        moved = np.nonzero(np.abs(values - current) > 1e-6)[0]
+        move = f"slider:{int(moved[0])}" if len(moved) == 1 else "sliders"
+        # a run of moves of one slider is one history entry: its words give the change since the run began
+        start = state.move_from if state.move == move and state.move_from is not None else current
+        state = state.but(z=z, detail=detail, sliders=values, transform_base=None, preview=None, move=move,
+                          move_from=start, made_by=self.slider_words(start, values))
+        r = self.render(state, play, preview=preview)
+        if preview:
+            state = state.but(preview={"tokens": r.tokens, "wav": r.wav_path})
+        r.timings_ms = {"steer": steer_ms, **r.timings_ms, "total": r.timings_ms["total"] + steer_ms}
+        return state, r
+
+    def slider_words(self, before: np.ndarray, after: np.ndarray) -> str:
+        """A slider move in a musician's words: 'Notes +1.2', or 'Notes +1.2, Range -0.5' for several."""
+        parts = [f"{self.labels[k]['label'].split(':')[0].split(' (')[0]} {float(after[k] - before[k]):+.1f}"
+                 for k in np.nonzero(np.abs(np.asarray(after) - np.asarray(before)) > 1e-6)[0]]
+        return ", ".join(parts[:3]) + (f" and {len(parts) - 3} more" if len(parts) > 3 else "")
+
+    def reset(self, state: Session, play: Playback) -> tuple[Session, Rendered]:
+        state = state.but(z=state.origin_z, detail=state.origin_detail, sliders=None, transform_base=None,
+                          transform_key="", move="", made_by="Reset to the original", move_from=None)
+        return state, self.render(state, play)
+
+    def random(self, state: Session, play: Playback, seed: int) -> tuple[Session, Rendered]:
+        """A new melody from the prior (N(0, I))."""
+        z, _ = self.s.sample(1, max(play.temperature, 0.0), seed)
+        state = self.set_z(state, z[0], f"Random melody (seed {seed})")
+        return state, self.render(state, play)
+
+    def similar(self, state: Session, play: Playback, similarity: float, seed: int) -> tuple[Session, Rendered]:
+        """A variation of the current melody (Magenta.js `similar`: 1 = identical, 0 = unrelated)."""
+        z, _ = self.s.similar(state.z, 1, similarity, play.temperature, seed)
+        # A variation of an upload keeps its detail in proportion: at similarity 1 it is the upload itself.
+        detail = None if state.detail is None else float(np.clip(similarity, 0.0, 1.0)) * state.detail
+        state = self.set_z(state, z[0], variation_title(state.title), as_origin=False, detail=detail)
+        return state, self.render(state, play)
+
+    def regenerate(self, state: Session, locked_bars, rhythm_lock: bool, play: Playback,
+                   seed: int) -> tuple[Session, dict]:
+        """Four new melodies that keep the current melody's locked bars (0-based indices) note for note, and with
+        rhythm_lock its every onset and duration (explorer.session.regenerate). The melody is the one heard (state.z with
+        its detail, at the playback's temperature and seed). The alternatives go into state.regenerated (z,
+        tokens) for take_alternative; returns the state and {"figure", "notes", "tokens", "title"}."""
+        if state.z is None:
+            raise UserError("Load or create a melody first.")
+        tokens = self.s.decode(state.z, play.temperature, play.seed, state.detail)
+        out = regenerate_melody(self.s, state.z, tokens, sorted({int(b) for b in locked_bars}), n=4,
+                                rhythm_lock=bool(rhythm_lock), seed=int(seed))
+        alts = out.alternatives
+        kept = [int(b) + 1 for b in np.flatnonzero(out.locked_bars)]
+        what = ([bars_word(kept)] if kept else []) + (["the rhythm"] if rhythm_lock else [])
+        title = f"Regenerated ({' and '.join(what)} kept)" if what else "Regenerated"
+        notes = [a.notes for a in alts]
+        fig = figures.strip(notes, [f"Take {i + 1}" for i in range(len(alts))], total_steps=len(tokens))
+        state = state.but(regenerated=tuple((a.z, a.tokens) for a in alts), regenerated_title=title)
+        return state, {"figure": fig, "notes": notes, "tokens": [a.tokens for a in alts], "title": title,
+                       "seconds": out.seconds}
+
+    def take_alternative(self, state: Session, k: int, play: Playback) -> tuple[Session, Rendered]:
+        """Make regenerated alternative k (0-based) the current melody. Its z decodes to its tokens only with the
+        locks forced, so where its greedy decoding differs a per-bar detail is fitted at that z (vae.fidelity) to
+        bring the alternative back as it was offered; render plays it (at temperature 0)."""
+        if not state.regenerated:
+            raise UserError("Press Regenerate first: there are no alternatives to take yet.")
+        if not 0 <= int(k) < len(state.regenerated):
+            raise UserError(f"There are {len(state.regenerated)} alternatives: take 1 to {len(state.regenerated)}.")
+        z, tokens = state.regenerated[int(k)]
+        z = quantise(z)
+        detail = None
+        if not np.array_equal(self.s.decode(z), tokens):
+            found, out, _ = fit_detail(self.s.model, tokens[None], z[None])
+            detail = nonzero(found[0]) if np.array_equal(out[0], tokens) else None
+            if detail is None:  # no detail at this z brings it back whole: fit z and detail together, as an upload
+                fit = self.s.fit_melody(tokens)
+                z, detail = fit["z"], fit["detail"]
+        state = self.set_z(state, z, state.regenerated_title or "Regenerated", as_origin=False, detail=detail)
+        return state, self.render(state, play)
+
+    def from_share_code(self, state: Session, code: str, play: Playback) -> tuple[Session, Rendered, Playback]:
+        """Restore the melody and playback settings carried by a share link."""
+        d = decode_z(code)
+        if len(d["z"]) != self.s.latent_dim:
+            raise UserError("this link was made with another model and cannot be restored here")
+        inst = next((k for k, v in INSTRUMENTS.items() if v == d["program"]), None)
+        play = Playback(inst or play.instrument, d["tempo"], d["temperature"], d["seed"], d["backing"],
+                        gm_program=None if inst else d["program"], key=d["key"], scale=d["scale"])
+        if d["detail"] is not None and d["detail"].shape != tuple(self.s.detail_shape):
+            raise UserError("this link was made with another model and cannot be restored here")
+        state = self.set_z(state, d["z"], d["title"] or "Shared melody", detail=d["detail"])
+        return state, self.render(state, play), play

@@ -1,0 +1,128 @@
+"""Your own melody in: a MIDI file, typed ABC or the note editor's draft, fitted and loaded as the current melody."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from explorer.errors import UserError
+from explorer.media import figures
+from explorer.media.files import Playback
+from explorer.session import editor
+from explorer.session.melody import MelodyActions, Rendered
+from explorer.session.state import Session, new_state
+from explorer.session.words import (
+    count,
+)
+from vae.errors import MusicReadError
+from vae.fidelity import note_f1
+from vae.meter import Meter
+from vae.scales import apply_key
+
+ABC_SECONDS = 5.0  # a typed ABC tune parses in milliseconds; a parse still running after this is stopped
+
+
+class UploadActions(MelodyActions):
+    """Reading uploads, ABC and drawn notes into the session, and loading one of their windows."""
+
+    def upload(self, state: Session, path: str) -> Session:
+        """Read a MIDI file into state.upload (candidates best first). Raises MusicReadError with one sentence."""
+        from vae.midi_import import extract_melodies
+
+        if not path:
+            raise UserError("Choose a MIDI file first.")
+        mel = extract_melodies(Path(path))
+        cands = []
+        for c in mel.candidates:
+            if not len(c.windows):
+                continue
+            cands.append({"label": c.label, "name": c.label.rsplit(" (bar", 1)[0],
+                          "windows": np.asarray(c.windows, dtype=np.int64), "starts": np.asarray(c.window_starts).tolist(),
+                          "window_labels": c.window_labels, "score": float(c.score)})
+        if not cands:
+            raise MusicReadError("The file has notes, but no melody long enough for a 4-bar window.")
+        return (state or new_state()).but(upload={"name": Path(path).name, "candidates": cands, "tempo": mel.tempo,
+                                                  "warnings": list(mel.warnings), "meter": mel.time_signature})
+
+    def read_abc(self, state: Session, text: str) -> Session:
+        """Typed or pasted ABC -> state.upload with one candidate (the tune) and its 4-bar windows from each
+        bar line, so it is encoded, fitted and explored exactly like an uploaded MIDI file."""
+        from vae.abc_reader import read_abc_text
+        from vae.bounded import bounded
+        from vae.windows import bar_starts, clip_notes
+
+        tune = bounded(ABC_SECONDS, "the ABC text", read_abc_text, text)
+        steps = self.s.format.window_steps
+        m = Meter.parse(tune.meter if tune.meter not in ("", "none") else "4/4")
+        starts = [b for b in bar_starts(tune, m.bar_steps) if b < max(tune.total_steps - steps // 2, 1)] or [0]
+        tok = self.s.model.tokenizer
+        windows = np.stack([tok.encode(clip_notes(tune.notes, b, steps), steps) for b in starts]).astype(np.int64)
+        labels = [m.span(b - starts[0], steps) for b in starts]
+        name = tune.title if tune.title != "abc 1" else "Your ABC tune"
+        cand = {"label": f"{name} ({count(len(tune.notes), 'note')})", "name": name, "windows": windows, "starts": starts,
+                "window_labels": labels, "score": 1.0}
+        warnings = [] if tune.total_steps >= steps else [
+            f"The tune is shorter than 4 bars ({tune.total_steps} sixteenths): the rest of the window is silence."]
+        return (state or new_state()).but(upload={"name": name, "candidates": [cand], "tempo": None,
+                                                  "warnings": warnings, "meter": str(m)})
+
+    def edit_notes(self, state: Session, gesture: str) -> Session:
+        """Apply one gesture of the note editor ('click|step,pitch|t' or 'span|first,last,pitch|t', explorer.session.editor)
+        to the session's draft melody."""
+        kind, nums = editor.parse_gesture(gesture)
+        steps = self.s.format.window_steps
+        draft = editor.click(state.draft, *nums, steps) if kind == "click" else editor.span(state.draft, *nums, steps)
+        return state.but(draft=tuple(draft))
+
+    def draft_from_current(self, state: Session, play: Playback) -> Session:
+        """Put the current melody, as it plays (key and scale applied), into the note editor."""
+        if state.z is None:
+            raise UserError("Load or create a melody first.")
+        tokens = self.s.decode(state.z, play.temperature, play.seed, state.detail)
+        notes = apply_key(self.s.notes(tokens), play.key, play.scale)[0]
+        return state.but(draft=tuple(editor.sorted_notes(n for n in notes if 0 <= n.start < len(tokens))))
+
+    def editor_figure(self, state: Session) -> dict:
+        """The note editor's grid with the draft's notes (explorer.figures.note_editor)."""
+        low, high = editor.view_range(state.draft)
+        return figures.note_editor(state.draft, self.s.format.window_steps, low, high)
+
+    def read_notes(self, state: Session) -> Session:
+        """The note editor's draft -> state.upload with one candidate and one window, so it is fitted and explored
+        exactly like an uploaded MIDI file (choose_upload)."""
+        if not state.draft:
+            raise UserError("Draw some notes first: click cells of the grid (or start from the current melody).")
+        steps = self.s.format.window_steps
+        tokens = self.s.model.tokenizer.encode(list(state.draft), steps)[None].astype(np.int64)
+        cand = {"label": f"Your notes ({count(len(state.draft), 'note')})", "name": "Your notes", "windows": tokens,
+                "starts": [0], "window_labels": [Meter().span(0, steps)], "score": 1.0}
+        return state.but(upload={"name": "Your notes", "candidates": [cand], "tempo": None, "warnings": [],
+                                 "meter": "4/4"})
+
+    def choose_upload(self, state: Session, cand: int, window: int, play: Playback,
+                      progress=None) -> tuple[Session, Rendered, dict]:
+        """Load window `window` of candidate `cand` of the upload: returns state, render and an info dict
+        (extracted notes, neighbours, map position). progress(frac) follows the fit (vae.fidelity)."""
+        up = state.upload
+        if not up:
+            raise UserError("Upload a MIDI file first.")
+        cand = min(max(int(cand), 0), len(up["candidates"]) - 1)
+        c = up["candidates"][cand]
+        window = min(max(int(window), 0), len(c["windows"]) - 1)
+        tokens = c["windows"][window]
+        # The z every slider starts from, and the detail z cannot say: fitted to the window, so the model plays
+        # the upload back as itself.
+        fit = self.s.fit_melody(tokens, progress=progress)
+        name = up["name"] if c["name"] == up["name"] else f"{up['name']} · {c['name']}"
+        title = f"{name} · {c['window_labels'][window]}"
+        state = self.set_z(state, fit["z"], title, tokens, meter=up.get("meter", "4/4"), detail=fit["detail"])
+        state = state.but(made_by=f"Upload {name} · {c['window_labels'][window]}")
+        r = self.render(state, play)
+        extracted = self.s.notes(tokens)
+        wav, mid = self.files.write_outputs(extracted, play, "extracted", meter=state.meter)
+        info = {"extracted": extracted, "extracted_wav": wav, "extracted_midi": mid,
+                "fidelity": {"encoder": fit["f1_encoder"], "z": fit["f1_z"], "fitted": float(note_f1(tokens, r.tokens)[0]),
+                             "detail": state.detail is not None},
+                "neighbours": self.s.neighbours(state.z, 10), "map_xy": r.map_xy, "candidate": cand, "window": window}
+        return state, r, info
