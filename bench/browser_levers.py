@@ -57,7 +57,7 @@ def with_levers(demo, on: tuple[str, ...]):
     """Turn the levers not in `on` back to Gradio's defaults on a built (not launched) app."""
     dep = next(fn for fn in demo.fns.values() if fn.api_name == "sliders")
     if "auto" not in on:
-        demo.handlers.drags.audio = "mp3" if "mp3" in on else "wav"
+        demo.drags.audio = "mp3" if "mp3" in on else "wav"
     if "page_drags" in on:
         return demo  # the levers before it apply to the release (the only Gradio event of a drag)
     if "held" not in on:

@@ -233,11 +233,11 @@ def test_a_held_drag_is_heard_before_the_release_which_keeps_its_melody(page, ex
     completes the panel with the melody last heard, without rendering it again."""
     wait_until_settled(page)
     old_url = page.url
-    explorer_server.handlers.drags.audio = "mp3"  # as over a slow link (on this loopback the page asks for WAV)
+    explorer_server.demo.drags.audio = "mp3"  # as over a slow link (on this loopback the page asks for WAV)
     try:
         _held_drag(page, explorer_server, old_url)
     finally:  # a server-wide setting: left on, it made test_routes' WAV request get MP3
-        explorer_server.handlers.drags.audio = "auto"
+        explorer_server.demo.drags.audio = "auto"
 
 
 def _held_drag(page, explorer_server, old_url: str) -> None:
@@ -254,7 +254,7 @@ def _held_drag(page, explorer_server, old_url: str) -> None:
     page.wait_for_function("() => (document.querySelector('#melody-audio audio')?.getAttribute('src') || '')"
                            ".startsWith('blob:')", timeout=WAIT)
     token = page.input_value("#drag-token textarea, #drag-token input").rpartition("|")[2]
-    drag = explorer_server.handlers.drags._drags[token]
+    drag = explorer_server.demo.drags._drags[token]
     held = float(rng.input_value())
     deadline = time.monotonic() + WAIT / 1000
     while drag.values is None or abs(float(drag.values[1]) - held) > 1e-3 or drag.pending:  # the last position's

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ from conftest import busy_train_window
 from explorer.errors import UserError
 from explorer.media.audio import read_wav
 from explorer.media.files import Playback
-from explorer.serve.drag import Drags
+from explorer.serve.drag import Drags, drags_for
 from explorer.session.handlers import Handlers
 from explorer.session.slider_move import SLIDER_RANGE
 from explorer.session.state import new_state
@@ -27,6 +28,11 @@ def h(tiny_services, tmp_path_factory) -> Handlers:
 
 
 @pytest.fixture(scope="module")
+def drags(h) -> Drags:
+    return drags_for(h)
+
+
+@pytest.fixture(scope="module")
 def st(h, small_corpus):
     return h.load_window(new_state(), busy_train_window(small_corpus), SAMPLED)[0]
 
@@ -37,14 +43,14 @@ def moved(h, st, amount: float = 1.0) -> list[float]:
     return np.clip(np.round(values, 2), -SLIDER_RANGE, SLIDER_RANGE).tolist()
 
 
-def test_a_preview_is_the_apps_own_slider_move_and_the_release_takes_it(h, st):
-    token = h.drags.open(st, SAMPLED)
+def test_a_preview_is_the_apps_own_slider_move_and_the_release_takes_it(drags, h, st):
+    token = drags.open(st, SAMPLED)
     values = moved(h, st)
-    r = h.drags.preview(token, values)
+    r = drags.preview(token, values)
     want_st, want = h.set_sliders(st, values, SAMPLED, preview=True)
     assert np.array_equal(r.tokens, want.tokens) and r.figure == want.figure
     assert Path(r.wav_path).stat().st_size == Path(want.wav_path).stat().st_size > 1000
-    after, pre = h.drags.take(token, st, values, SAMPLED)
+    after, pre = drags.take(token, st, values, SAMPLED)
     assert pre is r and np.array_equal(after.z, want_st.z) and after.preview["wav"] == r.wav_path
     # the release completes the panel from it: the same melody as a full render of the move
     full_st, full = h.set_sliders(st, values, SAMPLED)
@@ -52,51 +58,51 @@ def test_a_preview_is_the_apps_own_slider_move_and_the_release_takes_it(h, st):
     assert done.wav_path == r.wav_path and done.share_code == full.share_code and done.sliders == full.sliders
 
 
-def test_the_release_renders_afresh_unless_it_is_the_last_preview_of_this_melody(h, st):
-    token = h.drags.open(st, SAMPLED)
-    assert h.drags.take(token, st, moved(h, st), SAMPLED) is None  # no preview yet
-    assert not h.drags.moved(token, st)
-    h.drags.preview(token, moved(h, st, 1.0))
-    assert h.drags.moved(token, st)
-    assert h.drags.take(token, st, moved(h, st, 0.5), SAMPLED) is None  # another position
-    assert h.drags.take(token, st, moved(h, st, 1.0), Playback(temperature=1.0, seed=4)) is None  # other playback
+def test_the_release_renders_afresh_unless_it_is_the_last_preview_of_this_melody(drags, h, st):
+    token = drags.open(st, SAMPLED)
+    assert drags.take(token, st, moved(h, st), SAMPLED) is None  # no preview yet
+    assert not drags.moved(token, st)
+    drags.preview(token, moved(h, st, 1.0))
+    assert drags.moved(token, st)
+    assert drags.take(token, st, moved(h, st, 0.5), SAMPLED) is None  # another position
+    assert drags.take(token, st, moved(h, st, 1.0), Playback(temperature=1.0, seed=4)) is None  # other playback
     other = h.set_sliders(st, moved(h, st, 0.5), SAMPLED)[0]
-    assert h.drags.take(token, other, moved(h, st, 1.0), SAMPLED) is None  # the session moved on meanwhile
-    assert not h.drags.moved(token, other)
-    assert h.drags.take("no such token", st, moved(h, st, 1.0), SAMPLED) is None
-    assert h.drags.take(token, st, moved(h, st, 1.0), SAMPLED) is not None
+    assert drags.take(token, other, moved(h, st, 1.0), SAMPLED) is None  # the session moved on meanwhile
+    assert not drags.moved(token, other)
+    assert drags.take("no such token", st, moved(h, st, 1.0), SAMPLED) is None
+    assert drags.take(token, st, moved(h, st, 1.0), SAMPLED) is not None
 
 
-def test_a_release_waits_for_the_preview_of_its_own_values(h, st):
+def test_a_release_waits_for_the_preview_of_its_own_values(drags, h, st):
     """The page's request for the final position may still be rendering when the release arrives."""
-    token = h.drags.open(st, SAMPLED)
+    token = drags.open(st, SAMPLED)
     values = moved(h, st, 1.5)
-    drag = h.drags.begin(token)  # asked for, not rendered yet
+    drag = drags.begin(token)  # asked for, not rendered yet
     got = {}
-    waiter = threading.Thread(target=lambda: got.update(taken=h.drags.take(token, st, values, SAMPLED)))
+    waiter = threading.Thread(target=lambda: got.update(taken=drags.take(token, st, values, SAMPLED)))
     waiter.start()
     time.sleep(0.2)
     assert waiter.is_alive()  # waiting for the preview, not rendering on its own
-    r = h.drags.render(drag, values)
+    r = drags.render(drag, values)
     waiter.join(10)
     assert got["taken"] is not None and got["taken"][1] is r
 
 
-def test_bad_values_and_unknown_drags_are_refused(h, st):
-    token = h.drags.open(st, SAMPLED)
+def test_bad_values_and_unknown_drags_are_refused(drags, h, st):
+    token = drags.open(st, SAMPLED)
     k = len(h.labels)
     for bad in ([0.0] * (k - 1), [float("nan")] * k, [SLIDER_RANGE + 1] + [0.0] * (k - 1), "fast", None,
                 [[0.0]] * k):
         with pytest.raises(UserError, match=f"list of {k} numbers"):
-            h.drags.preview(token, bad)
-    assert h.drags._drags[token].pending == 0  # a refused preview is not waited for
+            drags.preview(token, bad)
+    assert drags._drags[token].pending == 0  # a refused preview is not waited for
     for unknown in ("x" * 22, None, 42, ["a"]):
         with pytest.raises(KeyError):
-            h.drags.preview(unknown, [0.0] * k)
+            drags.preview(unknown, [0.0] * k)
 
 
 def test_drags_are_bounded_in_number_and_age(h, st):
-    drags = Drags(h, SLIDER_RANGE, max_drags=3, ttl_s=0.3)
+    drags = Drags(partial(h.set_sliders, preview=True), len(h.labels), SLIDER_RANGE, max_drags=3, ttl_s=0.3)
     tokens = [drags.open(st, SAMPLED) for _ in range(5)]
     assert len(drags) == 3 and len(set(tokens)) == 5 and all(len(t) >= 22 for t in tokens)
     with pytest.raises(KeyError):
@@ -109,20 +115,20 @@ def test_drags_are_bounded_in_number_and_age(h, st):
     assert len(drags) == 1  # opening one drops the expired
 
 
-def test_the_page_hears_a_preview_as_mp3_or_as_the_wav_kept_for_the_release(h, st):
-    token = h.drags.open(st, SAMPLED)
-    r = h.drags.preview(token, moved(h, st))
+def test_the_page_hears_a_preview_as_mp3_or_as_the_wav_kept_for_the_release(drags, h, st):
+    token = drags.open(st, SAMPLED)
+    r = drags.preview(token, moved(h, st))
     samples, rate = read_wav(r.wav_path)
-    mp3, mime, seconds = h.drags.sound(r)
+    mp3, mime, seconds = drags.sound(r)
     assert mime == "audio/mpeg" and seconds == pytest.approx(len(samples) / rate) and seconds > 4
     assert mp3[0] == 0xFF and mp3[1] & 0xE0 == 0xE0  # an MPEG audio frame
     # constant bit rate: the bytes follow the length and the rate (LAME's own frame and padding aside)
-    assert len(mp3) == pytest.approx(seconds * h.drags.kbps * 1000 / 8, rel=0.1)
-    wav, mime, _ = h.drags.sound(r, "wav")  # what a page on a fast link asks for
+    assert len(mp3) == pytest.approx(seconds * drags.kbps * 1000 / 8, rel=0.1)
+    wav, mime, _ = drags.sound(r, "wav")  # what a page on a fast link asks for
     assert mime == "audio/wav" and wav == Path(r.wav_path).read_bytes() and len(mp3) < len(wav) / 4
-    assert h.drags.sound(r, "flac")[1] == h.drags.sound(r, None)[1] == "audio/mpeg"  # anything else: MP3
+    assert drags.sound(r, "flac")[1] == drags.sound(r, None)[1] == "audio/mpeg"  # anything else: MP3
     try:
-        h.drags.audio = "mp3"  # forced (bench.browser_levers)
-        assert h.drags.sound(r, "wav")[1] == "audio/mpeg"
+        drags.audio = "mp3"  # forced (bench.browser_levers)
+        assert drags.sound(r, "wav")[1] == "audio/mpeg"
     finally:
-        h.drags.audio = "auto"
+        drags.audio = "auto"

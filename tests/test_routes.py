@@ -178,7 +178,7 @@ def test_a_flood_of_drag_requests_gets_answers_not_errors(explorer_server):
 
     h = explorer_server.handlers
     st = h.set_z(new_state(), explorer_server.services.index.mu[0], "a tune")
-    token = h.drags.open(st, Playback())
+    token = explorer_server.demo.drags.open(st, Playback())
     body = {"token": token, "sliders": [0.5] * len(h.labels)}
     with ThreadPoolExecutor(64) as pool:
         replies = list(pool.map(lambda _: post(explorer_server.url + "v1/drag", body), range(64)))
@@ -214,7 +214,7 @@ def test_the_routes_want_the_apps_login(tiny_services, tmp_path_factory, monkeyp
         assert status == 200 and "midi_base64" in json.loads(out)
         # a drag's route wants its token instead: only the (logged-in) page's Gradio event opens one
         st, _ = demo.handlers.load_window(new_state(), 0, Playback())
-        token = demo.handlers.drags.open(st, Playback())
+        token = demo.drags.open(st, Playback())
         sliders = np.clip(tiny_services.sliders_of(st.z), -3, 3).tolist()
         assert post(url.replace("decode", "drag"), {"token": token, "sliders": sliders})[0] == 200
         assert post(url.replace("decode", "drag"), {"token": token[:-1] + "x", "sliders": sliders})[0] == 404
@@ -267,7 +267,7 @@ def test_a_drag_preview_is_the_roll_and_the_audio_of_the_move(explorer_server):
 
     h, s = explorer_server.handlers, explorer_server.services
     st, _ = h.load_window(new_state(), 0, Playback(temperature=1.0, seed=3))
-    token = h.drags.open(st, Playback(temperature=1.0, seed=3))
+    token = explorer_server.demo.drags.open(st, Playback(temperature=1.0, seed=3))
     values = np.clip(np.round(s.sliders_of(st.z), 2), -3, 3)
     values[1] = 2.0 if values[1] < 0 else -2.0
     status, body, headers = post(explorer_server.url + "v1/drag", {"token": token, "sliders": values.tolist()})
@@ -287,7 +287,7 @@ def test_a_drag_preview_is_the_roll_and_the_audio_of_the_move(explorer_server):
                                                                    "audio": "wav"})
     assert status == 200 and headers["x-melody-audio"] == "audio/wav"
     assert split_drag_payload(body)[1] == (h.out_dir / headers["x-melody-file"]).read_bytes()
-    after, pre = h.drags.take(token, st, values, Playback(temperature=1.0, seed=3))  # what the release takes
+    after, pre = explorer_server.demo.drags.take(token, st, values, Playback(temperature=1.0, seed=3))  # what the release takes
     assert pre.wav_path.endswith(headers["x-melody-file"])  # the last preview
 
 
@@ -302,7 +302,7 @@ def test_a_drag_preview_is_the_roll_and_the_audio_of_the_move(explorer_server):
 def test_bad_drag_requests_get_a_sentence(explorer_server, body, status, words):
     h = explorer_server.handlers
     if isinstance(body, dict) and body.get("token") == "OPEN":
-        body = {**body, "token": h.drags.open(h.load_window(new_state(), 0, Playback())[0], Playback())}
+        body = {**body, "token": explorer_server.demo.drags.open(h.load_window(new_state(), 0, Playback())[0], Playback())}
     if isinstance(body, dict) and len(body.get("sliders", [])) == 16:
         body = {**body, "sliders": body["sliders"][:1] * len(h.labels)}
     got, out, _ = post(explorer_server.url + "v1/drag", body if isinstance(body, bytes) else json.dumps(body).encode())

@@ -24,7 +24,9 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,6 +34,7 @@ import numpy as np
 
 from explorer.errors import UserError
 from explorer.media.audio import mp3_bytes, read_wav
+from explorer.session.slider_move import SLIDER_RANGE
 
 if TYPE_CHECKING:
     from explorer.media.files import Playback
@@ -80,8 +83,12 @@ def same_melody(a: Session, b: Session) -> bool:
 class Drags:
     """The open drags of every session, by token (thread-safe: the route and Gradio's workers share it)."""
 
-    def __init__(self, h: Handlers, slider_range: float, max_drags: int = MAX_DRAGS, ttl_s: float = TTL_S):
-        self.h, self.slider_range = h, slider_range
+    def __init__(self, move: Callable[[Session, list[float], Playback], tuple[Session, Rendered]], sliders: int,
+                 slider_range: float = SLIDER_RANGE, max_drags: int = MAX_DRAGS, ttl_s: float = TTL_S):
+        """move(session, slider values, playback) -> (session, preview render): a slider move rendered as a
+        preview (Handlers.set_sliders with preview=True); `sliders` values are sent per preview, each within
+        +-slider_range."""
+        self.move, self.sliders, self.slider_range = move, sliders, slider_range
         self.max_drags, self.ttl_s = max_drags, ttl_s
         self._drags: OrderedDict[str, Drag] = OrderedDict()
         self._lock = threading.Lock()
@@ -128,7 +135,7 @@ class Drags:
         try:
             values = self.check(values)
             with drag.rendering:
-                after, r = self.h.set_sliders(drag.state, values.tolist(), drag.play, preview=True)
+                after, r = self.move(drag.state, values.tolist(), drag.play)
                 with drag.changed:
                     drag.values, drag.after, drag.rendered = values, after, r
             return r
@@ -176,7 +183,7 @@ class Drags:
 
     def check(self, values) -> np.ndarray:
         """Slider values as sent by a page: one finite number per slider, each within the sliders' range."""
-        k, limit = len(self.h.labels), self.slider_range
+        k, limit = self.sliders, self.slider_range
         try:
             v = np.asarray(values, dtype=np.float64)
         except (TypeError, ValueError, OverflowError):
@@ -184,3 +191,8 @@ class Drags:
         if v.shape != (k,) or not np.isfinite(v).all() or (np.abs(v) > limit).any():
             raise UserError(f"sliders must be a list of {k} numbers, each from {-limit:g} to {limit:g}.")
         return v.astype(np.float32)
+
+
+def drags_for(h: Handlers) -> Drags:
+    """The drags of an app's handlers: their slider move as a preview, over their sliders."""
+    return Drags(partial(h.set_sliders, preview=True), len(h.labels))

@@ -36,6 +36,7 @@ from explorer.errors import UserError
 from explorer.media import figures
 from explorer.media.files import Playback
 from explorer.serve import api
+from explorer.serve.drag import Drags
 from explorer.session.handlers import Handlers
 from vae.midi_export import write_midi_bytes
 
@@ -115,7 +116,7 @@ DRAG_RUNNING, DRAG_WAITING = 2, 6  # drag previews at once, and waiting (a page 
 DECODE_RUNNING, DECODE_WAITING = 2, 30  # /v1/decode calls at once, and waiting
 
 
-def add_routes(app, h: Handlers, auth: tuple[str, str] | None = None) -> list[str]:
+def add_routes(app, h: Handlers, drags: Drags, auth: tuple[str, str] | None = None) -> list[str]:
     """Add the /v1 routes to a FastAPI app (Gradio's own, after launch); returns their paths."""
     drag_slots, decode_slots = Slots(DRAG_RUNNING, DRAG_WAITING), Slots(DECODE_RUNNING, DECODE_WAITING)
 
@@ -180,11 +181,11 @@ def add_routes(app, h: Handlers, auth: tuple[str, str] | None = None) -> list[st
 
     def drag_preview(drag, values, asked) -> Response:
         try:
-            r = h.drags.render(drag, values)
+            r = drags.render(drag, values)
         except UserError as exc:
             LOG.info("rejected /v1/drag: %s", str(exc)[:200])
             return error(400, str(exc))
-        sound, mime, seconds = h.drags.sound(r, asked)
+        sound, mime, seconds = drags.sound(r, asked)
         # the file's name: when the release shows this same file through Gradio, the page plays on where it was
         return Response(drag_payload(figures.to_json(r.figure), sound), media_type="application/octet-stream",
                         headers={"Cache-Control": "no-store", "X-Melody-File": Path(r.wav_path).name,
@@ -197,7 +198,7 @@ def add_routes(app, h: Handlers, auth: tuple[str, str] | None = None) -> list[st
         if not isinstance(data, dict):
             return error(400, 'Send a JSON object like {"token": "...", "sliders": [...]}.')
         try:
-            drag = h.drags.begin(data.get("token"))  # on arrival: a release that comes next waits for it
+            drag = drags.begin(data.get("token"))  # on arrival: a release that comes next waits for it
         except KeyError:
             return error(404, "This slider drag is over or unknown: press the slider again.")
         async with drag_slots.limit() as busy:

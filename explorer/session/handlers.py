@@ -14,11 +14,9 @@ from explorer.latent.space import LatentSpace
 from explorer.media import figures
 from explorer.media.files import MelodyFiles
 from explorer.media.storage import RenderStore
-from explorer.serve.drag import Drags
 from explorer.session.blend import BlendActions
 from explorer.session.compose import ComposeActions
 from explorer.session.corpus import CorpusActions
-from explorer.session.slider_move import SLIDER_RANGE
 from explorer.session.starred import HistoryActions
 from explorer.session.transform import TransformActions
 from explorer.session.upload import UploadActions
@@ -36,5 +34,4 @@ class Handlers(CorpusActions, UploadActions, BlendActions, TransformActions, Com
         self.labels = self.s.direction_labels()
         self.map_max_points = figures.MAP_POINTS_MAX  # more tunes than this: the map draws a density and a sample
         self._map_figures: dict = {}  # (colouring, map_max_points) -> the map's figure without its markers
-        self.drags = Drags(self, SLIDER_RANGE)  # slider drags heard as they move (explorer.serve.drag)
         self.detail_follow = DETAIL_FOLLOW  # how an upload's detail follows a slider move (bench.slider_uploads)

@@ -16,6 +16,7 @@ from explorer.errors import UserError
 from explorer.media import figures
 from explorer.media.files import ACCOMPANIMENTS, INSTRUMENTS, Playback
 from explorer.media.storage import UploadCache
+from explorer.serve.drag import Drags
 from explorer.session import history
 from explorer.session.handlers import Handlers
 from explorer.session.melody import Rendered
@@ -187,6 +188,7 @@ class Page:
     sliders: list = field(default_factory=list)
     loop: gr.Checkbox | None = None  # loop playback of every player on the page (no render needed)
     uploads: UploadCache | None = None  # the uploads in the Gradio cache: removed once read
+    drags: Drags | None = None  # slider drags heard as they move (explorer.serve.drag)
 
     def inputs(self, *extra) -> set:
         """The state, the playback inputs and `extra` components, as a set (one dict argument)."""

@@ -11,6 +11,7 @@ from explorer.errors import UserError
 from explorer.latent.space import LatentSpace, default_threads
 from explorer.media.files import ACCOMPANIMENTS, INSTRUMENTS
 from explorer.media.storage import UPLOAD_MAX_BYTES, UploadCache, private_gradio_cache, remove_at_exit
+from explorer.serve.drag import drags_for
 from explorer.serve.guard import add_guards
 from explorer.serve.routes import add_routes
 from explorer.session.handlers import Handlers
@@ -159,12 +160,14 @@ def build_ui(services: LatentSpace, soundfont: str | Path | None = None, handler
     h.store.max_bytes = int(disk_cap_mb * 2**20)
     remove_at_exit(h.store.folder)  # also when the deployer set GRADIO_TEMP_DIR (that folder itself is theirs)
     uploads = UploadCache(cache, exclude=h.store.folder, max_bytes=int(min(UPLOAD_MAX_BYTES, disk_cap_mb * 2**20 / 2)))
+    drags = drags_for(h)  # slider drags heard as they move: the page's script and /v1/drag (explorer.serve.drag)
     with gr.Blocks(title="Melody Explorer", delete_cache=(3600, 3600)) as demo:
         gr.Markdown(_intro(services))
         with gr.Row():
             with gr.Column(scale=5):
                 page, panel = _melody_panel(h)
                 page.uploads = uploads
+                page.drags = drags
             with gr.Column(scale=6):
                 with gr.Tabs():
                     with gr.Tab("Sliders", id="sliders"):
@@ -190,6 +193,7 @@ def build_ui(services: LatentSpace, soundfont: str | Path | None = None, handler
         demo.load(api_tab.usage_for, None, a.usage, queue=False, api_visibility="private", show_progress="hidden")
     demo.queue(default_concurrency_limit=concurrency, max_size=queue_size)
     demo.handlers = h  # for benchmarks and tests: the files this app writes
+    demo.drags = drags  # its slider drags
     demo.uploads = uploads  # and the uploads it keeps
     return demo
 
@@ -205,7 +209,7 @@ def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, share: bo
     out = demo.launch(server_name=host, server_port=port, share=share, max_file_size=MAX_UPLOAD, auth=auth,
                       enable_monitoring=False, js=JS, css=CSS, footer_links=["api"], show_error=True,
                       prevent_thread_lock=True, state_session_capacity=sessions.max_sessions, **kwargs)
-    add_routes(demo.app, demo.handlers, auth)
+    add_routes(demo.app, demo.handlers, demo.drags, auth)
     add_guards(demo.app, auth)
     demo.session_limits = sessions
     demo.stop_session_sweeper = start_sweeper(demo, sessions, also=demo.uploads.sweep)

@@ -142,7 +142,7 @@ def _wire_page_drags(page: Page, c: SimpleNamespace) -> None:
         nonce = str(data[c.hold]).removeprefix("open|")[:40]
         if st.z is None:
             return ""
-        return f"{nonce}|{h.drags.open(st, page.playback(data))}"
+        return f"{nonce}|{page.drags.open(st, page.playback(data))}"
 
     # The page opens a drag (the session and playback of this moment, under a token) whenever the Sliders screen
     # shows a new melody: no progress shown, not through the queue.
@@ -157,10 +157,10 @@ def _wire_page_drags(page: Page, c: SimpleNamespace) -> None:
         token = str(data[c.token]).rpartition("|")[2]
         if _as_shown(st, values):
             # No net move. A drag that went away and came back has shown other melodies: show this one again.
-            if h.drags.moved(token, st):
+            if page.drags.moved(token, st):
                 return page.show(st, h.render(st, play), with_sliders=False)
             return [gr.skip()] * len(page.main_out)
-        taken = h.drags.take(token, st, values, play)
+        taken = page.drags.take(token, st, values, play)
         if taken is not None:  # the drag's last preview is this melody: complete its panel, no second render
             after, preview = taken
             r = h.finish(after, play)
