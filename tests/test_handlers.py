@@ -758,3 +758,16 @@ def test_regenerate_with_a_rhythm_lock_keeps_every_onset_and_duration(h, loaded)
     for _, tokens in after.regenerated:
         assert [(n.start, n.end) for n in h.s.notes(tokens)] == rhythm
     assert any(not np.array_equal(t, heard) for _, t in after.regenerated)
+
+
+@pytest.mark.parametrize("meter, start_bar, steps, bars", [
+    ("4/4", 5, 64, "5-8"), ("6/8", 5, 64, "5-10"), ("3/4", 1, 64, "1-6"), ("2/4", 3, 64, "3-10"),
+    ("4/4", 1, 128, "1-8"), ("6/8", 2, 12, "2"),
+])
+def test_the_neighbours_table_spans_the_bars_of_the_windows_own_meter(meter, start_bar, steps, bars):
+    """A 6/8 window of 64 sixteenths spans 6 bars (5.3 of 12 sixteenths each), not start_bar + 3."""
+    from explorer.session.words import neighbours_rows
+
+    n = {"title": "T", "collection": "oneills", "meter": meter, "start_bar": start_bar, "similarity": 0.5,
+         "distance": 1.0}
+    assert neighbours_rows([n], steps)[0][4] == bars

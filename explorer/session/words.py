@@ -73,9 +73,19 @@ def count(n: float, noun: str) -> str:
     return f"{n:g} {noun}" + ("" if n == 1 else "s")
 
 
-def neighbours_rows(neigh: list[dict]) -> list[list]:
-    """Neighbour dicts -> table rows: rank, title, collection, meter, bars, similarity (closer than this share
-    of random corpus pairs, as a percentage) and the latent distance itself."""
+def neighbours_rows(neigh: list[dict], window_steps: int) -> list[list]:
+    """Neighbour dicts -> table rows: rank, title, collection, meter, bars (every bar of its own meter that the
+    window of `window_steps` steps touches: a 6/8 window of 64 sixteenths spans 6 bars), similarity (closer than
+    this share of random corpus pairs, as a percentage) and the latent distance itself."""
     return [[i + 1, n["title"], COLLECTION_LABELS.get(n["collection"], n["collection"]), n["meter"],
-             f"{n['start_bar']}-{n['start_bar'] + 3}", f"{100 * n['similarity']:.1f}%", round(n["distance"], 2)]
+             window_bars(n["meter"], n["start_bar"], window_steps), f"{100 * n['similarity']:.1f}%",
+             round(n["distance"], 2)]
             for i, n in enumerate(neigh)]
+
+
+def window_bars(meter: str, start_bar: int, window_steps: int) -> str:
+    """'5-8': the first and last bar (1-based, in `meter`) of a window of `window_steps` steps from bar `start_bar`."""
+    m = Meter.parse(meter)
+    start = (start_bar - 1) * m.bar_steps
+    last = m.bar_of(start + max(window_steps, 1) - 1)
+    return f"{start_bar}" if last == start_bar else f"{start_bar}-{last}"

@@ -76,7 +76,7 @@ def wire(page: Page, c: SimpleNamespace) -> None:
         windows = chosen["window_labels"]
         return [*page.show(st, r), status, gr.update(choices=windows, value=windows[info["window"]]), plot(extracted),
                 info["extracted_wav"], [info["extracted_midi"], info["extracted_wav"]],
-                neighbours_rows(info["neighbours"]), plot(where)]
+                neighbours_rows(info["neighbours"], h.s.format.window_steps), plot(where)]
 
     @user_errors
     def on_upload(data, progress=gr.Progress()):  # noqa: B008 (Gradio injects a tracker per call)
