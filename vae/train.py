@@ -7,7 +7,7 @@ import math
 import os
 import time
 from contextlib import nullcontext
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -176,6 +176,62 @@ def _start(preset: Preset, mcfg, out_dir: Path, resume: bool, init_from: Path | 
     return model, opt, step, seconds, best, history, warm or not resume
 
 
+@dataclass
+class _Run:
+    """What one training run carries from step to step, and its checkpoint policy."""
+
+    model: MelodyVAE
+    opt: torch.optim.Optimizer
+    preset: Preset
+    out_dir: Path
+    device: str
+    corpus: Corpus
+    valid: tuple[np.ndarray, np.ndarray]  # validation windows and their attribute targets
+    curve: CurveLog
+    history: list[dict]
+    step: int
+    seconds: float
+    best: float
+    global_batch: int
+    per_epoch: int
+    n_train: int
+    progress: bool
+    run_avg: dict[str, float] = field(default_factory=dict)
+    start_seconds: float = 0.0
+
+    def checkpoint(self) -> dict:
+        """Validate, log the curve, keep the checkpoints; returns the scores (self.best follows them)."""
+        tcfg, step = self.preset.train, self.step
+        scores = validate(self.model, *self.valid, self.device)
+        lr, beta, rate = schedule(tcfg, step)
+        self.history[-1].update({"to_step": step, "minutes": round((self.seconds - self.start_seconds) / 60, 2)})
+        self.curve.append({"step": step, "minutes": round(self.seconds / 60, 2), "windows_seen": step * self.global_batch,
+                           "epoch": round(step / self.per_epoch, 3), "lr": lr, "beta": beta, "sampling_rate": rate,
+                           **{f"train_{k}": self.run_avg.get(k, float("nan")) for k in ("loss", "recon", "kl", "attr", "accuracy")},
+                           **{f"valid_{k}": scores.get(k) for k in ("teacher_forced_accuracy", "greedy_accuracy",
+                                                                    "greedy_event_accuracy", "nll_per_token", "kl_nats",
+                                                                    "active_units", "attr_spearman")}})
+        improved = scores[SCORE_KEY] > self.best
+        self.best = max(self.best, scores[SCORE_KEY])
+        extra = {"train_seconds": self.seconds, "best_score": self.best, "score_key": SCORE_KEY, "device": self.device,
+                 "parameters": count_parameters(self.model), "corpus": portable(self.corpus.path),
+                 "windows_train": self.n_train, "history": self.history}
+        keep_checkpoints(self.out_dir, self.model, self.opt, self.preset, step, scores, extra, improved)
+        if self.progress:
+            rho = f"  attr rho {scores['attr_spearman']:.3f}" if "attr_spearman" in scores else ""
+            tqdm.write(f"step {step}  {self.seconds / 60:.1f} min  valid tf {scores['teacher_forced_accuracy']:.4f}  "
+                       f"greedy {scores['greedy_accuracy']:.4f}  event {scores['greedy_event_accuracy']:.4f}  "
+                       f"kl {scores['kl_nats']:.1f}{rho}{'  *best*' if improved else ''}")
+        return scores
+
+
+def _validation_set(corpus: Corpus, tcfg: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
+    """A seeded sample of tcfg.valid_windows validation windows and their attribute targets."""
+    valid_np = corpus.subset(VALID)
+    pick = np.random.default_rng(tcfg.seed).permutation(len(valid_np))[: tcfg.valid_windows]
+    return valid_np[pick], attribute_targets(corpus, tcfg.attr_names, VALID)[pick]
+
+
 def train(preset: Preset, out_dir: Path, corpus: Corpus | None = None, minutes: float | None = None,
           max_steps: int | None = None, resume: bool = False, device: str | None = None, progress: bool = True,
           threads: int | None = None, init_from: Path | None = None) -> dict:
@@ -195,14 +251,9 @@ def train(preset: Preset, out_dir: Path, corpus: Corpus | None = None, minutes: 
     tcfg = preset.train
     corpus = corpus or load_or_build(preset.data, progress=progress)
     train_np = corpus.subset(TRAIN).astype(np.int64)
-    valid_np = corpus.subset(VALID)
-    if len(train_np) == 0 or len(valid_np) == 0:
+    if len(train_np) == 0 or len(corpus.subset(VALID)) == 0:
         raise ValueError("the corpus has no training or no validation windows; add more tunes")
     train_attrs = torch.from_numpy(attribute_targets(corpus, tcfg.attr_names, TRAIN))
-    rng = np.random.default_rng(tcfg.seed)
-    pick = rng.permutation(len(valid_np))[: tcfg.valid_windows]
-    valid_np = valid_np[pick]
-    valid_attrs = attribute_targets(corpus, tcfg.attr_names, VALID)[pick]
     train_x = torch.from_numpy(train_np)
     mcfg = replace(preset.model, seq_len=train_np.shape[1])
 
@@ -211,78 +262,50 @@ def train(preset: Preset, out_dir: Path, corpus: Corpus | None = None, minutes: 
     model, opt, step, seconds, best, history, fresh = _start(preset, mcfg, out_dir, resume, init_from, device, progress)
     model.train()
     net = wrap(model, ranks, device)  # what the training step calls (DDP averages gradients across ranks)
-    curve = CurveLog(out_dir / "curve.csv", fresh)
     history.append({"event": "run", "started": time.strftime("%Y-%m-%d %H:%M"), "from_step": step,
                     "device": device if device != "cpu" else f"cpu ({os.cpu_count()} cores)",
                     "threads": torch.get_num_threads(), "minutes_budget": minutes, "max_steps": max_steps,
                     "processes": ranks.world})
-    run = history[-1]
+    global_batch = tcfg.batch_size * ranks.world  # every rank takes batch_size windows of each global batch
+    run = _Run(model, opt, preset, out_dir, device, corpus, _validation_set(corpus, tcfg),
+               CurveLog(out_dir / "curve.csv", fresh), history, step, seconds, best, global_batch,
+               max(len(train_x) // global_batch, 1), len(train_x), progress, start_seconds=seconds)
 
     use_bf16 = tcfg.bf16 and device in ("cpu", "cuda")
     autocast = (lambda: torch.autocast(device_type=device, dtype=torch.bfloat16)) if use_bf16 else nullcontext
     gen = torch.Generator().manual_seed(tcfg.seed + step)
-    n_train = len(train_x)
-    global_batch = tcfg.batch_size * ranks.world  # every rank takes batch_size windows of each global batch
-    per_epoch = max(n_train // global_batch, 1)
     budget = minutes * 60 if minutes is not None else math.inf
-    start_seconds = seconds
     bar = tqdm(total=(max_steps - step) if max_steps else None, desc=f"training {preset.name}", unit="step",
                disable=not progress, dynamic_ncols=True)
-    run_avg: dict[str, float] = {}
     last_valid = time.time()
     stopping = False
-
-    def checkpoint(best: float) -> tuple[dict, float]:
-        """Validate, log the curve, keep the checkpoints; returns the scores and the best score so far."""
-        scores = validate(model, valid_np, valid_attrs, device)
-        lr, beta, rate = schedule(tcfg, step)
-        run.update({"to_step": step, "minutes": round((seconds - start_seconds) / 60, 2)})
-        curve.append({"step": step, "minutes": round(seconds / 60, 2), "windows_seen": step * global_batch,
-                      "epoch": round(step / per_epoch, 3), "lr": lr, "beta": beta, "sampling_rate": rate,
-                      **{f"train_{k}": run_avg.get(k, float("nan")) for k in ("loss", "recon", "kl", "attr", "accuracy")},
-                      **{f"valid_{k}": scores.get(k) for k in ("teacher_forced_accuracy", "greedy_accuracy",
-                                                               "greedy_event_accuracy", "nll_per_token", "kl_nats",
-                                                               "active_units", "attr_spearman")}})
-        improved = scores[SCORE_KEY] > best
-        best = max(best, scores[SCORE_KEY])
-        extra = {"train_seconds": seconds, "best_score": best, "score_key": SCORE_KEY, "device": device,
-                 "parameters": count_parameters(model), "corpus": portable(corpus.path), "windows_train": n_train,
-                 "history": history}
-        keep_checkpoints(out_dir, model, opt, preset, step, scores, extra, improved)
-        if progress:
-            rho = f"  attr rho {scores['attr_spearman']:.3f}" if "attr_spearman" in scores else ""
-            tqdm.write(f"step {step}  {seconds / 60:.1f} min  valid tf {scores['teacher_forced_accuracy']:.4f}  "
-                       f"greedy {scores['greedy_accuracy']:.4f}  event {scores['greedy_event_accuracy']:.4f}  "
-                       f"kl {scores['kl_nats']:.1f}{rho}{'  *best*' if improved else ''}")
-        return scores, best
-
-    scores: dict = {}
     while not stopping:
-        epoch = step // per_epoch
-        perm = torch.from_numpy(np.random.default_rng(tcfg.seed * 1000003 + epoch).permutation(n_train))
-        for b in range(step % per_epoch, per_epoch):
+        epoch = run.step // run.per_epoch
+        perm = torch.from_numpy(np.random.default_rng(tcfg.seed * 1000003 + epoch).permutation(run.n_train))
+        for b in range(run.step % run.per_epoch, run.per_epoch):
             t0 = time.time()
             idx = shard(perm[b * global_batch : (b + 1) * global_batch], ranks)
-            xb, a = augmented(train_x[idx], train_attrs[idx], tcfg, step)
+            xb, a = augmented(train_x[idx], train_attrs[idx], tcfg, run.step)
             x = transpose_batch(xb, tcfg.transpose, gen).to(device, non_blocking=True)
             # Transposition moves mean pitch and mood's tonic, not the other attributes; regularise only
             # untransposed training (the default) on exact targets.
             a = a.to(device) if tcfg.transpose == 0 else None
-            res = train_step(net, opt, x, a, tcfg, step, autocast)
-            step += 1
-            seconds += time.time() - t0
+            res = train_step(net, opt, x, a, tcfg, run.step, autocast)
+            run.step += 1
+            run.seconds += time.time() - t0
             for k, v in res.items():
-                run_avg[k] = v if k not in run_avg else 0.98 * run_avg[k] + 0.02 * v
+                run.run_avg[k] = v if k not in run.run_avg else 0.98 * run.run_avg[k] + 0.02 * v
             bar.update()
-            if step % tcfg.log_every_steps == 0:
-                bar.set_postfix(loss=f"{run_avg['loss']:.3f}", acc=f"{run_avg['accuracy']:.3f}",
-                                attr=f"{run_avg['attr']:.2f}", kl=f"{run_avg['kl']:.1f}", min=f"{seconds / 60:.1f}")
+            if run.step % tcfg.log_every_steps == 0:
+                avg = run.run_avg
+                bar.set_postfix(loss=f"{avg['loss']:.3f}", acc=f"{avg['accuracy']:.3f}", attr=f"{avg['attr']:.2f}",
+                                kl=f"{avg['kl']:.1f}", min=f"{run.seconds / 60:.1f}")
             # every rank stops at the same step: the first whose budget runs out decides for all
-            if any_rank(bool(max_steps and step >= max_steps) or seconds - start_seconds >= budget, ranks):
+            if any_rank(bool(max_steps and run.step >= max_steps) or run.seconds - run.start_seconds >= budget, ranks):
                 stopping = True
                 break
             if ranks.main and time.time() - last_valid >= tcfg.valid_every_minutes * 60:
-                scores, best = checkpoint(best)
+                run.checkpoint()
                 last_valid = time.time()
     bar.close()
     if ranks.active:
@@ -290,7 +313,7 @@ def train(preset: Preset, out_dir: Path, corpus: Corpus | None = None, minutes: 
     if not ranks.main:
         finish(ranks)
         return {}
-    scores, best = checkpoint(best)
+    scores = run.checkpoint()
     finish(ranks)
     try:
         plot_curve(out_dir / "curve.csv", out_dir / "curve.png")
