@@ -17,7 +17,7 @@ in sequence on the same machine. The levers, in the order they are added:
 - the slider updates not through the queue (one HTTP call instead of a queue join and an event stream);
 - the page's own requests while a slider is held (explorer.serve.drag: a plain route, the next position sent while the
   last is drawn, the roll and audio drawn by the page's script), the release through Gradio; turned off, the
-  app is built with page_drags=False and Gradio's events render the drag (the rows before);
+  app is built with bench.gradio_drags and Gradio's events render the drag (the rows before);
 - a drag's sound sent to the page as 64 kbps MP3 instead of the 22.05 kHz WAV (a fifth of the bytes);
 - the page asking for the WAV or the MP3 by the rate it measures on the last answer (explorer.ui.drag_script).
 The last four rows are measured again over an emulated 20 Mbit/s link with 40 ms latency (a composer using the
@@ -86,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    from bench import gradio_drags
     from explorer.latent.space import LatentSpace
     from explorer.ui import build_ui, launch
 
@@ -93,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     runs = [(label, on, None) for label, on in ROWS] + [(label, on, NETWORK) for label, on in NETWORK_ROWS]
     rows = []
     for label, on, network in runs:
-        demo = with_levers(build_ui(services, page_drags="page_drags" in on), on)
+        demo = with_levers((build_ui if "page_drags" in on else gradio_drags.build_ui)(services), on)
         port = free_port()
         launch(demo, port=port, prevent_thread_lock=True, quiet=True)
         try:

@@ -63,6 +63,15 @@ def tiny_services(tiny_checkpoint, tiny_model, small_corpus, explorer_cache):
                                   model=tiny_model, sweep_n=12, sweep_pairs=1500)
 
 
+@pytest.fixture(scope="module")
+def h(tiny_services, tmp_path_factory):
+    """The explorer's actions (explorer.session.handlers.Handlers) over the tiny services, one per test module,
+    writing into a folder of its own."""
+    from explorer.session.handlers import Handlers
+
+    return Handlers(tiny_services, out_dir=tmp_path_factory.mktemp("handler_files"))
+
+
 def busy_train_window(corpus, min_notes: int = 12, after: int = 0) -> int:
     """The first training window from row `after` on that starts with a note and has >= `min_notes` note-ons."""
     import numpy as np

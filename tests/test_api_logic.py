@@ -7,15 +7,9 @@ import pytest
 
 from explorer.errors import UserError
 from explorer.serve import api
-from explorer.session.handlers import Handlers
 from explorer.session.sharecode import encode_z
 from explorer.session.slider_move import quantise
 from vae.fidelity import round_detail
-
-
-@pytest.fixture(scope="module")
-def h(tiny_services, tmp_path_factory):
-    return Handlers(tiny_services, out_dir=tmp_path_factory.mktemp("api_out"))
 
 
 @pytest.mark.parametrize("name, value, words", [

@@ -15,16 +15,10 @@ from explorer.errors import UserError
 from explorer.media.audio import read_wav
 from explorer.media.files import Playback
 from explorer.serve.drag import Drags, drags_for
-from explorer.session.handlers import Handlers
 from explorer.session.slider_move import SLIDER_RANGE
 from explorer.session.state import new_state
 
 SAMPLED = Playback(temperature=1.0, seed=3)  # sampling gives the tiny model's melodies notes
-
-
-@pytest.fixture(scope="module")
-def h(tiny_services, tmp_path_factory) -> Handlers:
-    return Handlers(tiny_services, out_dir=tmp_path_factory.mktemp("drag_files"))
 
 
 @pytest.fixture(scope="module")

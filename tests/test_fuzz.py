@@ -10,14 +10,12 @@ import json
 import os
 
 import numpy as np
-import pytest
 from conftest import notes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from explorer.errors import UserError
 from explorer.serve.api import number, parse_z
-from explorer.session.handlers import Handlers
 from explorer.session.sharecode import decode_z, encode_z
 from explorer.session.validate import LIMITS
 from vae.constants import VOCAB_SIZE
@@ -90,11 +88,6 @@ def test_a_tampered_share_code(pos, char, how):
 JSONISH = st.recursive(st.none() | st.booleans() | st.floats() | st.integers() | st.text(max_size=8),
                        lambda kids: st.lists(kids, max_size=70) | st.dictionaries(st.sampled_from(
                            ["z", "sliders", "base_z", "x"]), kids, max_size=3), max_leaves=200)
-
-
-@pytest.fixture(scope="module")
-def h(tiny_services, tmp_path_factory):
-    return Handlers(tiny_services, out_dir=tmp_path_factory.mktemp("fuzz"))
 
 
 @FUZZ

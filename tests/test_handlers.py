@@ -28,11 +28,6 @@ SAMPLED = Playback(temperature=1.0, seed=3)  # sampling gives the tiny model's m
 
 
 @pytest.fixture(scope="module")
-def h(tiny_services, tmp_path_factory) -> Handlers:
-    return Handlers(tiny_services, out_dir=tmp_path_factory.mktemp("handler_files"))
-
-
-@pytest.fixture(scope="module")
 def busy(small_corpus) -> int:
     return busy_train_window(small_corpus)
 

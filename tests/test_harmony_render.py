@@ -23,11 +23,6 @@ BLOCK = Playback(temperature=1.0, seed=3, accompaniment="Chords: block")
 
 
 @pytest.fixture(scope="module")
-def h(tiny_services, tmp_path_factory) -> Handlers:
-    return Handlers(tiny_services, out_dir=tmp_path_factory.mktemp("harmony_files"))
-
-
-@pytest.fixture(scope="module")
 def loaded(h, small_corpus):
     """The busy training window (a 2/4 tune: its bars are not the grid's) as the current melody."""
     return h.load_window(new_state(), busy_train_window(small_corpus), SAMPLED)[0]
@@ -182,7 +177,6 @@ def test_your_chords_are_played_and_the_melody_can_be_fitted_to_them(tiny_servic
     picked, bar by bar, in the MIDI file's Chords track); 'Fit the melody to my chords' keeps a candidate whose
     strong beats sit on the chords at least as well as the melody did; a bad line gets a sentence."""
     from explorer.media.files import Playback
-    from explorer.session.handlers import Handlers
     from explorer.session.state import new_state
     from vae.chords import chord_name
     from vae.errors import MusicReadError

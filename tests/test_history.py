@@ -16,11 +16,6 @@ from explorer.session.state import new_state
 PLAY = Playback()
 
 
-@pytest.fixture(scope="module")
-def h(tiny_services, tmp_path_factory):
-    return Handlers(tiny_services, out_dir=tmp_path_factory.mktemp("history"))
-
-
 def reach(st):
     return history.record(st)
 
@@ -125,7 +120,6 @@ def test_entries_say_what_made_them(tiny_services):
 
     from explorer.media.files import Playback
     from explorer.session import history
-    from explorer.session.handlers import Handlers
     from explorer.session.state import new_state
 
     h = Handlers(tiny_services)

@@ -141,14 +141,11 @@ def _wire_panel(demo: gr.Blocks, page: Page, panel: dict, map_plot: gr.Plot) -> 
 
 
 def build_ui(services: LatentSpace, soundfont: str | Path | None = None, handlers: Handlers | None = None,
-             concurrency: int = CONCURRENCY, queue_size: int = QUEUE_SIZE, disk_cap_mb: float = DISK_CAP_MB,
-             page_drags: bool = True) -> gr.Blocks:
+             concurrency: int = CONCURRENCY, queue_size: int = QUEUE_SIZE, disk_cap_mb: float = DISK_CAP_MB) -> gr.Blocks:
     """Build the Blocks app over shared, read-only services (nothing is launched).
 
     concurrency: events run at once (per event kind); queue_size: requests waiting before new ones are
-    refused; disk_cap_mb: the most the rendered files may take on disk (oldest removed first); page_drags: a
-    slider drag's melodies come from the page's own requests (explorer.serve.drag), else from Gradio events (for
-    bench.browser_levers)."""
+    refused; disk_cap_mb: the most the rendered files may take on disk (oldest removed first)."""
     default_threads()
     # Gradio's queue rebuilds a pandas summary of up to 10,000 past events after every event (for a monitoring
     # page this app turns off): ~5 ms of the GIL per call under load. Once per 1,000 events is plenty.
@@ -171,7 +168,7 @@ def build_ui(services: LatentSpace, soundfont: str | Path | None = None, handler
             with gr.Column(scale=6):
                 with gr.Tabs():
                     with gr.Tab("Sliders", id="sliders"):
-                        s = sliders.build(page, page_drags)
+                        s = sliders.build(page)
                     with gr.Tab("Map", id="map") as map_tab:
                         m = corpus_map.build(page, map_tab)
                     with gr.Tab("Upload", id="upload"):

@@ -20,9 +20,8 @@ HELP = ("Each named slider moves one musical attribute of the melody, measured: 
         "the downloads, the share link, the copy check and the history.")
 
 
-def build(page: Page, page_drags: bool = True) -> SimpleNamespace:
-    """The screen; page_drags: a drag's melodies come from the page's own requests (explorer.serve.drag), else from
-    Gradio events (how it was before: kept for bench.browser_levers, which compares the two)."""
+def build(page: Page) -> SimpleNamespace:
+    """The screen; a drag's melodies come from the page's own requests (explorer.serve.drag)."""
     labels = page.h.labels
     k = len(labels)
     gr.Markdown(HELP)
@@ -39,26 +38,22 @@ def build(page: Page, page_drags: bool = True) -> SimpleNamespace:
         similar = gr.Button("Similar", elem_id="similar-btn")
         reset = gr.Button("Reset to original", elem_id="reset-btn")
     similarity = CheckedSlider(0.0, 1.0, value=0.8, step=0.05, label="Similarity for 'Similar'")
-    hold = token = gesture = None
-    if page_drags:
-        # the page's script writes "open|<nonce>" to open a drag (explorer.serve.drag); the app answers "<nonce>|<token>"
-        hold = gr.Textbox("", visible="hidden", elem_id="slider-hold")
-        token = gr.Textbox("", visible="hidden", elem_id="drag-token")
-    else:
-        # "held" while a slider is being dragged (set by the page's script, explorer.ui.assets), else "free"
-        gesture = gr.Textbox("", visible="hidden", elem_id="slider-gesture")
+    # the page's script writes "open|<nonce>" to open a drag (explorer.serve.drag); the app answers "<nonce>|<token>"
+    hold = gr.Textbox("", visible="hidden", elem_id="slider-hold")
+    token = gr.Textbox("", visible="hidden", elem_id="drag-token")
     regen = regenerate_panel.build(page)
     return SimpleNamespace(render=render, random=random, similar=similar, reset=reset, similarity=similarity,
-                           gesture=gesture, hold=hold, token=token, regen=regen)
+                           hold=hold, token=token, regen=regen)
 
 
 def wire(page: Page, c: SimpleNamespace) -> None:
-    h = page.h
+    _wire_page_drags(page, c)
+    wire_buttons(page, c)
 
-    if c.hold is not None:
-        _wire_page_drags(page, c)
-    else:
-        _wire_gradio_drags(page, c)
+
+def wire_buttons(page: Page, c: SimpleNamespace) -> None:
+    """Random, Similar, Reset and the regenerate panel (everything of the screen but the sliders themselves)."""
+    h = page.h
 
     @user_errors
     def on_random(data):
@@ -86,50 +81,11 @@ def wire(page: Page, c: SimpleNamespace) -> None:
     regenerate_panel.wire(page, c.regen)
 
 
-def _as_shown(st, values: list[float]) -> bool:
+def as_shown(st, values: list[float]) -> bool:
     """Whether these slider values are the ones the session's melody shows (its own, rounded as the sliders are)."""
     if st.sliders is None:
         return False
     return bool(np.allclose(values, np.clip(np.round(st.sliders, 2), -SLIDER_RANGE, SLIDER_RANGE), atol=1e-3, rtol=0))
-
-
-def _wire_gradio_drags(page: Page, c: SimpleNamespace) -> None:
-    """A drag's melodies through Gradio events (bench.browser_levers' earlier rows)."""
-    h = page.h
-
-    @user_errors
-    def on_sliders(data):
-        st = page.session(data)
-        page.need_melody(st)
-        values = [data[s] for s in page.sliders]
-        held = data[c.gesture] == "held"  # a slider is still being dragged
-        if _as_shown(st, values):
-            # The values the last drag update rendered: that melody is already playing, so only the rest of the
-            # panel is new once the slider is let go (nothing, when it was shown).
-            if held or st.preview is None:
-                return [gr.skip()] * len(page.main_out)
-            return page.show_finish(st, h.finish(st, page.playback(data)))
-        if held:
-            return page.show_preview(*h.set_sliders(st, values, page.playback(data), preview=True))
-        return page.show(*h.set_sliders(st, values, page.playback(data)), with_sliders=False)
-
-    # One endpoint for the sliders' drag (input) and Render, so that they run in order; not .change, which
-    # setting 16 sliders from Python fires 16 times. always_last: while a render runs, only the newest drag
-    # position waits, so the melody follows the drag at the rate the machine sustains and nothing piles up.
-    # While a slider is held, an update changes only the piano roll and the audio, with no progress overlay
-    # (each costs the browser time that would delay the next update); letting it go presses Render, which
-    # completes the panel. Levers measured in bench/browser-levers.md:
-    # - the hidden gesture box alone tracks the progress: Gradio runs a timer on every component that does,
-    #   once per frame, even with the progress hidden;
-    # - not through the queue: one HTTP call per update instead of a queue join and an event stream; each is
-    #   short, and the public API stays queued.
-    # Not Gradio's `release` event: it is a separate event that could overtake an update still waiting, and a
-    # waiting update is sent as the event that started the one before it, so only its inputs (read when it is
-    # sent) can say where the gesture is.
-    triggers = [s.input for s in page.sliders] + [c.render.click]
-    gr.on(triggers, on_sliders, page.inputs(c.gesture, *page.sliders),
-          page.main_out, api_name="sliders", api_visibility="private", trigger_mode="always_last",
-          show_progress="hidden", show_progress_on=[c.gesture], queue=False)
 
 
 def _wire_page_drags(page: Page, c: SimpleNamespace) -> None:
@@ -155,7 +111,7 @@ def _wire_page_drags(page: Page, c: SimpleNamespace) -> None:
         page.need_melody(st)
         values, play = [data[s] for s in page.sliders], page.playback(data)
         token = str(data[c.token]).rpartition("|")[2]
-        if _as_shown(st, values):
+        if as_shown(st, values):
             # No net move. A drag that went away and came back has shown other melodies: show this one again.
             if page.drags.moved(token, st):
                 return page.show(st, h.render(st, play), with_sliders=False)
