@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import random
 import struct
+from pathlib import Path
 
 import mido
 import numpy as np
