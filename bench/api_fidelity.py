@@ -2,8 +2,8 @@
 
 `python -m bench.api_fidelity [--checkpoint P] [--songs 12] [--tunes 12]`: real pop songs (POP909,
 ../shared/data/pop909-dev; skipped with a line when absent) and folk tunes of the corpus's test split (one
-4-bar window each, written as a MIDI file in its own meter) go through explorer.api.encode, and its "melody"
-back through explorer.api.decode. Exact-note F1 (pitch and onset) against the extracted notes:
+4-bar window each, written as a MIDI file in its own meter) go through explorer.serve.api.encode, and its "melody"
+back through explorer.serve.api.decode. Exact-note F1 (pitch and onset) against the extracted notes:
 
     before   the old path: the encoder's mean decoded alone (what /encode returned, and /decode played back)
     after    /encode's melody code sent back to /decode (the page's fitted z and per-bar detail)

@@ -160,7 +160,7 @@ def peak_rss_mb() -> float:
 
 
 def serving_threads() -> int:
-    """Set torch threads as the app does for serving (explorer.handlers.default_threads); returns the count."""
+    """Set torch threads as the app does for serving (explorer.latent.space.default_threads); returns the count."""
     import torch
 
     from explorer.latent.space import default_threads

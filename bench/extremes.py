@@ -4,7 +4,7 @@ held-out melodies of the shipped model, before and after step 22's limits.
 Pushes: range +2 and notes +3 from each melody, with no limits (before) and with an instrument's limits
 (vae.voice.INSTRUMENT, after): the share of results with a leap over 19 semitones, a range over 36, or more than
 a bar of straight sixteenths. Style moves: every style from each melody; the share of results that keep fewer
-than 4 notes or 3 pitches (explorer.styles.keeps_a_melody decides since step 22). Writes bench/extremes.md/.json.
+than 4 notes or 3 pitches (explorer.latent.styles.keeps_a_melody decides since step 22). Writes bench/extremes.md/.json.
 """
 
 from __future__ import annotations

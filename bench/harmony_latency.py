@@ -1,6 +1,6 @@
 """`python -m bench.harmony_latency`: a slider move's server time with harmony off and on, side by side.
 
-Through the page's own function (explorer.handlers.Handlers.set_sliders) on the shipped model: the welcome melody
+Through the page's own function (explorer.session.handlers.Handlers.set_sliders) on the shipped model: the welcome melody
 is loaded, then the same sequence of slider moves (all 16 sliders nudged at random, each move from the loaded
 melody, so every call decodes a new z) is served with each backing of the menu in turn, interleaved move by move,
 so a busy machine slows every setting alike. Both paths a slider takes are timed: the release (`set_sliders`: the

@@ -3,7 +3,7 @@ on held-out melodies of the shipped model.
 
 Material: random held-out (test split) windows with at least `--min-notes` note-ons; each gets a random lock of 1
 to 3 of its 4 bars and one Regenerate call (4 alternatives) from its encoder mean, through the same function the
-page will call (explorer.regenerate.regenerate), one torch thread.
+page will call (explorer.session.regenerate.regenerate), one torch thread.
 
 Per call and alternative:
 - locked: the locked bars' tokens identical (and what sounds at each of their steps, a tied-in note included);

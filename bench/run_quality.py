@@ -39,7 +39,7 @@ def run(ctx: Context) -> Section:
             "model: reconstructions of the test windows": model.reconstruct(ref)}
     for temp in (1.0, 0.5, 0.0):
         sets[f"model: prior samples, temperature {temp:g}"] = model.sample(n, temperature=temp, seed=1)[1]
-    # what Random plays (explorer.services.sample), side by side with the prior: draws from the Gaussian of the
+    # what Random plays (explorer.latent.space.LatentSpace.sample), side by side with the prior: draws from the Gaussian of the
     # training windows' latents.
     from explorer.latent.generation import gaussian_draw, gaussian_fit
 

@@ -88,7 +88,7 @@ def posterior_latents(mu: np.ndarray, sigma: np.ndarray, n: int, seed: int = 0) 
 
 
 def approx_neighbours(ctx: Context, sec: Section) -> None:
-    """FAISS IVF (explorer.neighbours.ApproxIndex) against exact search at 1M and 10M posterior-drawn latents:
+    """FAISS IVF (explorer.latent.neighbours.ApproxIndex) against exact search at 1M and 10M posterior-drawn latents:
     ms per single query, recall@10 against exact search, build time."""
     import os
 
@@ -125,7 +125,7 @@ MAP_TUNES = 1_000_000
 def big_map(ctx: Context, sec: Section) -> None:
     """The map of a million-tune collection: tune points drawn like the corpus's windows (posterior draws placed
     by the app's own projection), five collections. Side by side: every point (what the map drew before) and
-    the density under a 20,000-point sample (explorer.figures.corpus_map): the figure's build time, its size, and
+    the density under a 20,000-point sample (explorer.media.figures.corpus_map): the figure's build time, its size, and
     the time Chromium takes to draw it with plotly.js (Plotly.newPlot to the next frame)."""
     from explorer.latent.encoded import load_or_build_index
     from explorer.latent.mapping import fit_map

@@ -1,6 +1,6 @@
 """`python -m bench.slider_uploads`: do the named sliders still do what they say on an uploaded melody?
 
-Through the page's own functions (explorer.handlers.Handlers): a MIDI file is uploaded (`upload`), its window
+Through the page's own functions (explorer.session.handlers.Handlers): a MIDI file is uploaded (`upload`), its window
 loaded (`choose_upload`: z fitted, plus the per-bar detail z cannot say), then each of the nine named sliders
 is moved (`set_sliders`, as on release) by -2, -1, +1, +2 from the upload's own (shown) value, clipped to the
 sliders' range as the page clips them, and once by +0.25 (a nudge). Melodies: 12 unseen folk tunes (one

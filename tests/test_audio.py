@@ -181,7 +181,7 @@ def test_same_input_same_audio_and_concurrent_renders_agree():
     for t in threads:
         t.join()
     assert len(results) == 4
-    # Concurrent renders run on the pool's other synths (explorer.audio.SynthPool), whose first use of a sample
+    # Concurrent renders run on the pool's other synths (explorer.media.audio.SynthPool), whose first use of a sample
     # ends its release slightly differently (under 1.5% of full scale); otherwise equal up to dither noise
     for r in results:
         assert r.shape == reference.shape and np.abs(r.astype(int) - reference).max() < 500

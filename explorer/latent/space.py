@@ -277,7 +277,7 @@ class LatentSpace:
     # --- sliders -----------------------------------------------------------------------------------
     def direction_labels(self) -> list[dict]:
         """Per slider: index, label ('Mood: major ← → minor' or 'Direction 12 (no single effect)'), info, name,
-        fitted, spearman, specificity, effect, variance_share (explorer.directions.Sliders.labels)."""
+        fitted, spearman, specificity, effect, variance_share (explorer.latent.directions.Sliders.labels)."""
         return [dict(d) for d in self.labels]
 
     def slider_sweep(self) -> list[dict]:
@@ -415,7 +415,7 @@ class LatentSpace:
 
     def move_to_style(self, z: np.ndarray, to_style: str, amount: float = 1.0,
                       detail: np.ndarray | None = None) -> np.ndarray:
-        """z moved toward to_style inside the styles' discriminant subspace, steered (explorer.styles.steer_style):
+        """z moved toward to_style inside the styles' discriminant subspace, steered (explorer.latent.styles.steer_style):
         at amount 1 the least move whose decoded melody the classifier recognises as to_style; amount in [0, 1]
         goes part of the way; the rest of z (and the melody's detail [U, C]) is kept."""
         return steer_style(self.model, self.styles, z, to_style, amount, detail=detail)

@@ -47,7 +47,7 @@ LOG = logging.getLogger("melody_explorer")
 def decode_body(h: Handlers, body: dict) -> tuple[bytes, dict]:
     """{"melody" | "code" | "z" | "sliders" [, "base_z"], "temperature", "seed", "tempo", "program"} -> (MIDI bytes,
     melody JSON); a melody code (what /encode returns as "melody") decodes with its detail, as the page plays it
-    (explorer.api.parse_melody)."""
+    (explorer.serve.api.parse_melody)."""
     if not isinstance(body, dict):
         raise UserError('Send a JSON object like {"melody": "..."}, {"z": [...]} or {"sliders": [...]}.')
     z, detail = api.parse_melody(h, {k: body[k] for k in ("melody", "code", "z", "sliders", "base_z") if k in body})

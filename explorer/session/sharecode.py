@@ -21,7 +21,7 @@ MAX_CODE_CHARS = 2048  # a 64-dim latent takes ~190; a longer code is refused be
 MAX_ABS_Z = 1e3  # a latent coordinate beyond this is no melody the model knows
 MIN_TEMPERATURE = 1e-3
 MAX_TITLE_BYTES = 120  # UTF-8 bytes of title a link carries (cut at a character boundary)
-# The backing menu (explorer.handlers.ACCOMPANIMENTS), by index: new entries are appended, so older codes open
+# The backing menu (explorer.media.files.ACCOMPANIMENTS), by index: new entries are appended, so older codes open
 # with the backing they were made with (the chord backings, 3-6, came with the harmoniser).
 BACKINGS = ("None", "Drone", "Tonic chord", "Chords: block", "Chords: broken", "Chords: bass and chord",
             "Chords: waltz / jig (follows the meter)")

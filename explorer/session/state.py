@@ -46,7 +46,7 @@ class Session:
     move: str = ""  # the control that made the current melody ("slider:3"; explorer.session.history coalesces runs of it)
     made_by: str = ""  # that move in words, for the history ("Notes +1.2", "Toward Bach"); "" = the title says it
     move_from: np.ndarray | None = None  # slider values where the current run of one slider's moves began
-    history: tuple = ()  # explorer.history.Entry, oldest first: every melody reached, with stars and names
+    history: tuple = ()  # explorer.session.history.Entry, oldest first: every melody reached, with stars and names
     cursor: int = 0  # the id of the history entry being shown (0 before the first)
     # A melody heard while a slider is dragged, whose panel (title, downloads, originality, share code, map star,
     # history) is not updated yet: {"tokens", "wav"} (Handlers.finish completes it on release); None otherwise.

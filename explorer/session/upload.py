@@ -84,7 +84,7 @@ class UploadActions(MelodyActions):
         return state.but(draft=tuple(editor.sorted_notes(n for n in notes if 0 <= n.start < len(tokens))))
 
     def editor_figure(self, state: Session) -> dict:
-        """The note editor's grid with the draft's notes (explorer.figures.note_editor)."""
+        """The note editor's grid with the draft's notes (explorer.media.figures.note_editor)."""
         low, high = editor.view_range(state.draft)
         return figures.note_editor(state.draft, self.s.format.window_steps, low, high)
 

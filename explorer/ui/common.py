@@ -106,7 +106,7 @@ def checked_file(**kwargs) -> gr.File:
 
 
 def checked_number(limit: str, value, label: str, integer: bool = False, **kwargs) -> CheckedNumber:
-    """A number box checked against explorer.validate.LIMITS[limit] before any function sees its value."""
+    """A number box checked against explorer.session.validate.LIMITS[limit] before any function sees its value."""
     box = CheckedNumber(value, label=label, precision=0 if integer else None, **kwargs)
     box.limit, box.integer = limit, integer
     return box
