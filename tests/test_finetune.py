@@ -102,3 +102,11 @@ def test_the_merged_corpus_holds_both_sides_with_their_splits(small_corpus, coll
     assert np.array_equal(m.split[len(small_corpus):], collection.split)
     assert m.tune[len(small_corpus):].min() == len(small_corpus.tunes)
     assert len(m.tunes) == len(small_corpus.tunes) + len(collection.tunes)
+
+
+def test_a_fine_tuned_checkpoint_keeps_the_base_training_settings(tiny_checkpoint, small_corpus, collection, tmp_path):
+    finetune(tiny_checkpoint, collection, small_corpus, tmp_path, FinetuneConfig(max_steps=2, lr=1e-2, batch_size=8),
+             threads=1)
+    base, tuned = read_meta(tiny_checkpoint), read_meta(tmp_path / "last")
+    assert tuned["train"] == base["train"]  # the fine-tune's own settings are in extra.finetune.config
+    assert tuned["extra"]["finetune"]["config"]["lr"] == 1e-2

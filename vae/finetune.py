@@ -117,7 +117,8 @@ def finetune(base: Path, collection: Corpus, base_corpus: Corpus, out_dir: Path,
     resuming = resume and (last / "checkpoint.json").exists()
     source = last if resuming else Path(base)
     model, meta = load_checkpoint(source)
-    tcfg = train_config(meta)
+    base_train = train_config(meta)  # recorded unchanged, so `python -m vae train --resume` continues as trained
+    tcfg = base_train
     # constant learning rate, full beta from the first step: the schedule's warm-ups belong to a fresh model
     tcfg = replace(tcfg, lr=cfg.lr, lr_min=cfg.lr, lr_decay=1.0, beta_warmup_steps=1, batch_size=cfg.batch_size,
                    sampling_rate_max=0.0, seed=cfg.seed)
@@ -167,7 +168,7 @@ def finetune(base: Path, collection: Corpus, base_corpus: Corpus, out_dir: Path,
                                     round(scores.get("base_event_accuracy", math.nan), 4), len(c_valid), len(b_valid)])
         extra = {**meta.get("extra", {}), "history": history,
                  "finetune": {**record, "steps": step, "seconds": seconds, "minutes": round(seconds / 60, 2)}}
-        save_checkpoint(last, model, data_config(meta), tcfg, record["base_step"] + step, scores, extra, optimizer=opt)
+        save_checkpoint(last, model, data_config(meta), base_train, record["base_step"] + step, scores, extra, optimizer=opt)
         if progress:
             progress(FinetuneState(step, seconds / 60, cfg.minutes, train_loss, scores))
         return scores
