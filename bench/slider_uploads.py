@@ -55,7 +55,7 @@ def chosen_name() -> str:
     return next(k for k, v in POLICIES.items() if v == DETAIL_FOLLOW)
 
 
-def run(n: int = UPLOADS_N, policies: list[str] | None = None) -> dict:
+def run(n: int = UPLOADS_N, policies: list[str] | None = None, checkpoint: Path | None = None) -> dict:
     """Load every melody once (upload, choose_upload), then sweep it under each policy -> JSON-able results."""
     from explorer.latent.space import LatentSpace
     from explorer.media.files import Playback
@@ -64,7 +64,7 @@ def run(n: int = UPLOADS_N, policies: list[str] | None = None) -> dict:
     from vae.paths import SHIPPED
 
     t0 = time.perf_counter()
-    s = LatentSpace.build(SHIPPED, progress=False)
+    s = LatentSpace.build(checkpoint or SHIPPED, progress=False)
     folder = Path(tempfile.mkdtemp(prefix="slider-uploads-"))
     h = Handlers(s, out_dir=folder / "out")
     play = Playback()
@@ -72,7 +72,7 @@ def run(n: int = UPLOADS_N, policies: list[str] | None = None) -> dict:
     named = [d for d in s.direction_labels() if d["name"] and d["fitted"] == d["name"]]
     sliders, attrs_of = [d["index"] for d in named], [d["name"] for d in named]
     sets = {"folk": folk_upload_files(s, folder, n), "pop": pop_upload_files(n)}
-    out: dict = {"n": n, "offsets": list(UPLOAD_OFFSETS), "nudge": NUDGE, "spec_cap": SPEC_CAP, "chosen": chosen_name(),
+    out: dict = {"checkpoint": str(checkpoint or SHIPPED), "n": n, "offsets": list(UPLOAD_OFFSETS), "nudge": NUDGE, "spec_cap": SPEC_CAP, "chosen": chosen_name(),
                  "policies": {k: {"hold": v.hold, "fade": v.fade} for k, v in POLICIES.items()},
                  "sets": {}, "melodies": {}, "notes": []}
     if not sets["pop"]:
@@ -147,8 +147,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--n", type=int, default=UPLOADS_N, help="melodies per set (folk, pop)")
     p.add_argument("--policies", default=None, help="comma-separated policy names (default: all)")
     p.add_argument("--out", type=Path, default=HERE / "slider_uploads")
+    p.add_argument("--checkpoint", type=Path, help="the model to measure (default: the shipped one)")
     a = p.parse_args(argv)
-    r = run(a.n, a.policies.split(",") if a.policies else None)
+    r = run(a.n, a.policies.split(",") if a.policies else None, a.checkpoint)
     md = format_markdown(r)
     print(md)
     a.out.with_suffix(".md").write_text(md)
