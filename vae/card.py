@@ -8,7 +8,9 @@ from pathlib import Path
 
 from vae.attributes import ATTRIBUTES
 from vae.checkpoint import read_meta
+from vae.controls import WORDS
 from vae.format import MelodyFormat
+from vae.paths import REPO
 
 
 def _curve_table(csv_path: Path, max_rows: int = 14) -> str:
@@ -71,6 +73,63 @@ def _sliders(checkpoint: Path) -> list[str]:
         lines.append(f"| {r['slider'] + 1} | {r['attribute'] or 'free'} | {label} | {r['spearman']:.2f} | "
                      f"{r['effect'][r['target']]:+.2f} | {r['specificity']:.1f}× | "
                      f"{others[0][1]} {others[0][0]:.2f} |")
+    return lines
+
+
+UPLOADS = REPO / "bench" / "slider_uploads.json"  # python -m bench.slider_uploads (the model the card describes)
+UPLOADS_BEFORE = REPO / "bench" / "slider_uploads-before.json"  # the same bench on the model this one replaced
+
+
+def _uploads_table(now: dict, before: dict | None, kind: str) -> tuple[list[str], dict]:
+    """Rows of one set (folk or pop) and the goal counts: Spearman mean / median, specificity mean / median."""
+    def cells(r: dict) -> tuple[str, str]:
+        return (f"{r['spearman_mean']:.2f} / {r['spearman_median']:.2f}",
+                f"{r['specificity_mean']:.1f}× / {r['specificity_median']:.1f}×")
+
+    sl = now["sets"][kind][now["chosen"]]["sliders"]
+    old = before["sets"][kind][before["chosen"]]["sliders"] if before and kind in before.get("sets", {}) else {}
+    rows = []
+    for attr, r in sl.items():
+        sp, spec = cells(r)
+        if attr in old:
+            osp, ospec = cells(old[attr])
+            sp, spec = f"{osp} → {sp}", f"{ospec} → {spec}"
+        rows.append(f"| {WORDS[attr][0] if attr in WORDS else attr} | {kind} | {sp} | {spec} |")
+    counts = {"spearman_goal": sum(r["spearman_mean"] >= (0.9 if kind == "folk" else 0.8) for r in sl.values()),
+              "spec2": sum(r["specificity_mean"] >= 2 for r in sl.values()),
+              "spec15": sum(r["specificity_mean"] >= 1.5 for r in sl.values()), "n": len(sl)}
+    return rows, counts
+
+
+def _uploads(checkpoint: Path) -> list[str]:
+    """Sliders on uploaded melodies, per melody (bench/slider_uploads.json when it measured this checkpoint)."""
+    if not UPLOADS.exists():
+        return []
+    now = json.loads(UPLOADS.read_text())
+    if Path(now.get("checkpoint", "")).resolve() != Path(checkpoint).resolve():
+        return ["", "### On uploaded melodies, per melody", "_bench/slider_uploads.json measured another model: run "
+                "`python -m bench.slider_uploads --checkpoint` on this one_"]
+    before = json.loads(UPLOADS_BEFORE.read_text()) if UPLOADS_BEFORE.exists() else None
+    lines = ["", "### On uploaded melodies, per melody",
+             f"From `python -m bench.slider_uploads` through the page's own path: a MIDI file uploaded, its window "
+             f"fitted (z plus the per-bar detail z cannot say), then each named slider released at -2, -1, +1, +2 "
+             f"from the upload's own value (clipped to ±3 as the page clips them); {now['n']} unseen folk tunes (test "
+             f"split) and the sung line of {now['n']} unseen pop songs (POP909 700-909). *Spearman*: within-melody, "
+             "mean / median over melodies. *Specific*: per melody, |own attribute change| over |largest other "
+             "attribute change| (corpus SDs, -2 → +2), then mean (capped at 10×) / median over melodies."
+             + (" Before → now: the model this one replaced (bench/slider_uploads-before.json) → this one."
+                if before else ""), "",
+             "| slider | uploads | Spearman (mean / median) | specific (mean / median) |", "|---|---|---:|---:|"]
+    goals = []
+    for kind in ("folk", "pop"):
+        if kind not in now["sets"]:
+            continue
+        rows, c = _uploads_table(now, before, kind)
+        lines += rows
+        goals.append(f"{kind}: Spearman mean ≥ {0.9 if kind == 'folk' else 0.8} for {c['spearman_goal']} of {c['n']}, "
+                     f"specific ≥ 2× for {c['spec2']} and ≥ 1.5× for {c['spec15']}")
+    lines += ["", "Goals (step 17): every named slider Spearman ≥ 0.9 on folk and ≥ 0.8 on pop uploads; specific ≥ 2× "
+                  "for 6 of 9 and ≥ 1.5× for all. Measured (means over melodies): " + "; ".join(goals) + "."]
     return lines
 
 
@@ -162,6 +221,7 @@ def _settings_section(meta: dict, fmt: MelodyFormat, checkpoint: Path, trials) -
         "cp checkpoints/default-last/curve.csv runs/default/ && python -m vae train --preset default --out runs/default "
         "--resume --minutes 120`.",
         *_sliders(checkpoint),
+        *_uploads(checkpoint),
         "",
         "## How the settings were chosen",
         "Each setting is the best (or tied-best) row of its side-by-side trial table below, same minutes and seed: "
