@@ -16,13 +16,12 @@ from vae.attributes import compute_attributes
 from vae.controls import corpus_std
 from vae.corpus import TEST, TRAIN, VALID
 from vae.paths import REPO
-from vae.sweep import NAME_RULE, SWEEP_VALUES, format_sweep, summarise
+from vae.sweep import NAME_RULE, SPEC_CAP, SWEEP_VALUES, format_sweep, summarise
 from vae.voice import VoiceLimits, within
 
 POP909 = REPO.parent / "shared" / "data" / "pop909-dev"  # POP909 songs (number/number.mid), where present
 UPLOAD_OFFSETS = (-2.0, -1.0, 0.0, 1.0, 2.0)  # slider moves from an upload's own value (0: the upload as loaded)
 NUDGE = 0.25  # a small move: how much of the upload's notes it keeps
-SPEC_CAP = 10.0  # a melody whose other attributes do not move would count infinitely: capped for the mean
 MIN_NOTES = 8  # note-ons a chosen window has at least
 UPLOADS_N = 12  # melodies per set (folk, pop)
 

@@ -49,7 +49,7 @@ def _history(history: list[dict], total_minutes: float) -> list[str]:
 def _sliders(checkpoint: Path) -> list[str]:
     """The sliders section from the checkpoint's controls.json (written by `python -m vae controls`)."""
     from vae.controls import CONTROLS_FILE, load_controls, slider_words
-    from vae.sweep import NAME_RULE, summarise
+    from vae.sweep import NAME_RULE, SPEC_CAP, summarise
 
     got = load_controls(checkpoint / CONTROLS_FILE)
     if got is None:
@@ -61,17 +61,22 @@ def _sliders(checkpoint: Path) -> list[str]:
              f"From `python -m vae controls` ({st.get('n', '?')} held-out validation melodies): each slider swept over "
              f"{st.get('values', [-2, 2])[0]:g}..{st.get('values', [-2, 2])[-1]:g}; *effect* is the mean change of the "
              "target attribute from the lowest to the highest value in its corpus standard deviations, *specific* that "
-             "change over the largest change of any other attribute. A slider is named when Spearman ≥ "
+             "change over the largest change of any other attribute; *per melody* the same ratio melody by melody "
+             f"(capped at {SPEC_CAP:g}×), so side effects that go opposite ways on different melodies do not cancel. "
+             "A slider is named when Spearman ≥ "
              f"{NAME_RULE['spearman']} and specific ≥ {NAME_RULE['specificity']}×: "
              f"{summ['earned']} of {summ['attribute_sliders']} attribute sliders, "
              f"{summ['distinct_named']} distinct attributes in all.", "",
-             "| slider | fitted for | label | Spearman | effect (SD) | specific | largest other |",
-             "|---:|---|---|---:|---:|---:|---|"]
+             "| slider | fitted for | label | Spearman | effect (SD) | specific | per melody (mean / median) "
+             "| largest other |",
+             "|---:|---|---|---:|---:|---:|---:|---|"]
     for r in sweep:
         others = sorted(((abs(v), a) for a, v in r["effect"].items() if a != r["target"]), reverse=True)
         label = slider_words(r["name"]) if r["name"] else f"Direction {r['slider'] + 1} (no single effect)"
+        each = r.get("specificity_per_melody")
+        per = f"{each['mean']:.1f}× / {each['median']:.1f}×" if each else "–"
         lines.append(f"| {r['slider'] + 1} | {r['attribute'] or 'free'} | {label} | {r['spearman']:.2f} | "
-                     f"{r['effect'][r['target']]:+.2f} | {r['specificity']:.1f}× | "
+                     f"{r['effect'][r['target']]:+.2f} | {r['specificity']:.1f}× | {per} | "
                      f"{others[0][1]} {others[0][0]:.2f} |")
     return lines
 

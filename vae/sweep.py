@@ -136,11 +136,12 @@ def sweep(decode, controls: Controls, z: np.ndarray, attr_std: dict[str, float],
     for i in range(controls.k):
         rows = slice(i * len(vals) * m, (i + 1) * len(vals) * m)
         per = {a: attrs[a][rows].reshape(len(vals), m).T for a in names}  # [M, V]
-        effect, rho = {}, {}
+        effect, rho, gaps = {}, {}, {}
         for a in names:
             y = per[a]
             rho[a] = float(np.mean(_spearman_rows(vals, y)))
             gap = (y[:, -1] - y[:, 0]) / max(attr_std[a], 1e-9)
+            gaps[a] = gap
             effect[a] = float(np.nanmean(gap)) if np.isfinite(gap).any() else 0.0
         own = controls.attributes[i]
         best = max(names, key=lambda a: abs(effect[a]))
@@ -150,10 +151,27 @@ def sweep(decode, controls: Controls, z: np.ndarray, attr_std: dict[str, float],
         sign = -1 if own is None and rho[target] < 0 else 1
         earned = (sign * rho[target] >= NAME_RULE["spearman"]
                   and specificity(effect, target) >= NAME_RULE["specificity"])
+        each = per_melody_specificity(gaps, target)
         out.append({"slider": i, "attribute": own, "spearman": rho[target], "effect": effect,
                     "specificity": specificity(effect, target), "best": best, "target": target,
-                    "name": target if earned else None, "sign": sign})
+                    "name": target if earned else None, "sign": sign,
+                    "specificity_per_melody": {"mean": float(np.mean(each)) if len(each) else 0.0,
+                                               "median": float(np.median(each)) if len(each) else 0.0}})
     return out
+
+
+SPEC_CAP = 10.0  # a melody whose other attributes do not move at all counts as this specific, not infinitely
+
+
+def per_melody_specificity(gaps: dict[str, np.ndarray], target: str) -> np.ndarray:
+    """Per melody, |change of target| over the |largest change of any other attribute| (each [M], corpus SDs),
+    capped at SPEC_CAP; melodies where the target is undefined are left out. Side effects that go opposite
+    ways on different melodies do not cancel here, as they do in `specificity` of the mean changes."""
+    own = np.abs(gaps[target])
+    others = np.stack([np.abs(np.nan_to_num(g)) for a, g in gaps.items() if a != target]) if len(gaps) > 1 else \
+        np.zeros((1, len(own)))
+    ok = np.isfinite(own)
+    return np.minimum(own[ok] / np.maximum(others.max(axis=0)[ok], 1e-9), SPEC_CAP)
 
 
 def specificity(effect: dict[str, float], target: str) -> float:

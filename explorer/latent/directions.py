@@ -62,8 +62,11 @@ class Sliders:
                 others = sorted(((abs(v), a) for a, v in row["effect"].items() if a != name), reverse=True)
                 runner = f"; next most: {_what(others[0][1])} {others[0][0]:.2f} SD" if others else ""
                 label = slider_words(name)
+                each = row.get("specificity_per_melody")
+                per = (f"; melody by melody {each['median']:.1f}× the largest side effect (median)" if each else "")
                 info = (f"Measured on held-out melodies, -2 → +2 moves {_what(name)} by {eff:+.2f} SD, "
-                        f"{row['specificity']:.1f}× any other attribute (Spearman {row['spearman']:.2f}{runner}).")
+                        f"{row['specificity']:.1f}× any other attribute on average{per} "
+                        f"(Spearman {row['spearman']:.2f}{runner}).")
             else:
                 label = f"Direction {i + 1} (no single effect)"
                 if fitted:
