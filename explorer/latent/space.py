@@ -128,6 +128,8 @@ class LatentSpace:
         # Greedy decodes from concurrent requests share one batch (explorer.latent.batching); sampled ones run alone.
         self.batcher = DecodeBatcher(lambda x, d: self.model.decode(x, detail=d))
         self.build_seconds = 0.0  # set by build()
+        self.base: LatentSpace = self  # the space without the collections joined to it (explorer.latent.collections)
+        self.collections: tuple = ()  # those collections, in order
         self._map_data: dict | None = None  # built on first use, then shared read-only
 
     @classmethod

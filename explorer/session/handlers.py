@@ -35,3 +35,14 @@ class Handlers(CorpusActions, UploadActions, BlendActions, TransformActions, Com
         self.map_max_points = figures.MAP_POINTS_MAX  # more tunes than this: the map draws a density and a sample
         self._map_figures: dict = {}  # (colouring, map_max_points) -> the map's figure without its markers
         self.detail_follow = DETAIL_FOLLOW  # how an upload's detail follows a slider move (bench.slider_uploads)
+
+    def use_space(self, services: LatentSpace) -> None:
+        """Serve from another latent space of the same model (the corpus with a collection joined: every session's
+        z stays valid): its slider labels, and the map drawn afresh."""
+        if services.model is not self.s.model:
+            raise ValueError("use_space keeps the model: a space of another model would move every session's melody")
+        self.s = services
+        self.labels = services.direction_labels()
+        self._map_figures = {}
+        self.__dict__.pop("_map_data", None)  # explorer.session.corpus builds it (and its hover text) on first use
+        self.__dict__.pop("_map_hover", None)
