@@ -17,6 +17,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="model checkpoint folder (default: the shipped model)")
     p.add_argument("--corpus", type=Path, help="a built corpus folder (default: the bundled music21 corpus)")
     p.add_argument("--midi", type=Path, help="explore your own MIDI folder (as trained with `python -m vae train --midi`)")
+    p.add_argument("--collection", action="append", default=[], metavar="NAME",
+                   help="also load a saved collection of your own beside the corpus (repeatable; make one on the page or "
+                        "with `python -m explorer collection add NAME FOLDER`)")
     p.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
     p.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)))
     p.add_argument("--share", action="store_true", help="also make a public gradio.live link (where allowed)")
@@ -36,6 +39,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         if getattr(a, name) <= 0:
             p.error(f"--{name.replace('_', '-')} must be positive")
     return a
+
+
+def local_only(args: argparse.Namespace) -> bool:
+    """Whether the page may add collections to the app's corpus: only an app on your own computer (loopback, no
+    login, not a Hugging Face Space), where the one corpus every visitor sees is yours."""
+    return args.host in ("127.0.0.1", "localhost", "::1") and not args.auth and not args.share \
+        and not os.environ.get("SPACE_ID")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,13 +76,21 @@ def main(argv: list[str] | None = None) -> int:
 
         corpus = load_or_build(data_config(read_meta(args.checkpoint)), midi_dir=args.midi)
     print("loading the model, corpus and latent-space indexes (the first run builds caches: about a minute)")
-    services = LatentSpace.build(args.checkpoint, corpus=corpus, progress=True)
+    from explorer.errors import UserError
+    from explorer.latent.collections import join, load_collection
+
+    try:  # your own collections, beside the corpus (read before the minute of building, so a typo fails at once)
+        mine = [load_collection(name) for name in args.collection]
+    except (FileNotFoundError, UserError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    services = join(LatentSpace.build(args.checkpoint, corpus=corpus, progress=True), mine)
     from explorer.media.storage import cleanup_on_sigterm
     from explorer.ui import build_ui, launch
 
     cleanup_on_sigterm()  # a stopped container leaves no rendered files behind
     demo = build_ui(services, soundfont=args.soundfont, concurrency=args.concurrency, queue_size=args.queue_size,
-                    disk_cap_mb=args.disk_cap_mb)
+                    disk_cap_mb=args.disk_cap_mb, add_collections=local_only(args))
     print(f"ready in {time.time() - t0:.1f} s: http://{args.host}:{args.port}")
     auth = tuple(args.auth.split(":", 1)) if args.auth else None
     launch(demo, host=args.host, port=args.port, share=args.share, auth=auth)

@@ -1,4 +1,6 @@
-"""Command line: `python -m explorer report [--checkpoint P] [--json FILE]` measures the latent-space services."""
+"""Command line: `python -m explorer report [--checkpoint P] [--json FILE]` measures the latent-space services;
+`python -m explorer collection add NAME FOLDER_OR_FILES...` makes (or adds to) your own collection, `collection list`
+lists the saved ones (explorer.latent.collections)."""
 
 import os
 
@@ -34,7 +36,17 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--threads", type=int, default=None, help="torch threads for encoding (default: all cores)")
     r.add_argument("--json", type=Path, default=Path("runs/explorer_report.json"),
                    help="also write the report here (default: runs/explorer_report.json, outside the package)")
+    c = sub.add_parser("collection", help="your own collection: add MIDI/ABC files, folders or zips; list them")
+    c.add_argument("action", choices=["add", "list"])
+    c.add_argument("name", nargs="?", help="the collection's name (add)")
+    c.add_argument("paths", nargs="*", type=Path, help="folders (read through), files and zips (add)")
+    c.add_argument("--checkpoint", type=Path, default=None, help="the model whose window settings cut the melodies")
+    c.add_argument("--root", type=Path, default=None, help="collections folder (default env MELODY_COLLECTIONS or "
+                                                          ".cache/collections)")
+    c.add_argument("--workers", type=int, default=None, help="reader processes (default: every core, at most 8)")
     a = p.parse_args(argv)
+    if a.command == "collection":
+        return collection_command(a)
 
     from explorer.latent.space import LatentSpace
     from explorer.report import build_report, format_report
@@ -59,6 +71,52 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"\ncould not write {out}: {exc}", file=sys.stderr)
     return 0
+
+
+def collection_command(a) -> int:
+    """`collection add NAME PATHS...` (a progress bar, then one line per file) and `collection list`."""
+    from explorer.errors import UserError
+    from explorer.latent import collections
+    from vae.checkpoint import data_config, read_meta
+
+    if a.action == "list":
+        names = collections.saved_collections(a.root)
+        print("\n".join(names) if names else f"no collections yet in {collections.collections_root(a.root)}")
+        return 0
+    if not a.name or not a.paths:
+        print("error: collection add NAME FOLDER_OR_FILES...", file=sys.stderr)
+        return 2
+    files, names = [], []
+    for p in a.paths:  # a folder is read through: its music files and zips, in a stable order
+        found = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in (*collections.READERS, ".zip")) \
+            if p.is_dir() else [p]
+        files += found
+        names += [str(f.relative_to(p)) if p.is_dir() else f.name for f in found]
+    if not files:
+        print(f"error: no MIDI, ABC or zip files in {', '.join(map(str, a.paths))}", file=sys.stderr)
+        return 2
+    try:
+        cfg = data_config(read_meta(a.checkpoint or default_checkpoint()))
+        coll, report = collections.read_collection(a.name, files, cfg, a.root, names=names, workers=a.workers,
+                                                   progress=True)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print("\n".join(f.sentence() for f in report))
+    if coll is None:
+        print(f"nothing was added: no collection {a.name!r} was made", file=sys.stderr)
+        return 1
+    added = sum(f.added for f in report)
+    print(f"\n{added} of {len(report)} files added; {coll.name!r} now holds {len(coll.corpus.tunes)} melodies, "
+          f"{coll.windows} four-bar windows, in {coll.folder}.\nExplore it: python app.py --collection "
+          f"{_quoted(coll.name)}")
+    return 0
+
+
+def _quoted(name: str) -> str:
+    import shlex
+
+    return shlex.quote(name)
 
 
 if __name__ == "__main__":

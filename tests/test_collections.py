@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import zipfile
 from pathlib import Path
@@ -198,3 +199,87 @@ def test_pop909_songs_become_a_collection(cfg, tmp_path):
     coll, report = col.read_collection("Pop", songs, cfg, root=tmp_path)
     assert all(f.added for f in report), [f.sentence() for f in report]
     assert coll.windows >= 2 * 8  # a pop song's sung line holds many 4-bar windows
+
+
+# --- the page, the command line and start-up ------------------------------------------------------------
+def _page(tiny_services, tmp_path, add_collections: bool):
+    from explorer.session.handlers import Handlers
+    from explorer.ui import build_ui
+
+    h = Handlers(tiny_services, out_dir=tmp_path / "renders")
+    h.collections_root = tmp_path / "collections"
+    demo = build_ui(tiny_services, handlers=h, add_collections=add_collections)
+    add = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "collection-add")
+    dep = next(d for d in demo.fns.values() if any(t[0] == add._id for t in d.targets))
+    return demo, h, add, dep
+
+
+def test_the_collection_panel_adds_files_and_updates_the_report_map_and_style_menus(tiny_services, files, tmp_path):
+    demo, h, add, dep = _page(tiny_services, tmp_path, add_collections=True)
+    blocks = {b._id: b for b in demo.blocks.values()}
+    block = lambda x: blocks[x if isinstance(x, int) else x._id]  # noqa: E731
+    outs = [block(o) for o in dep.outputs]
+    assert [getattr(o, "elem_id", None) for o in outs[:3]] == ["collection-report", "collection-files", "corpus-map"]
+    assert [o.label for o in outs[3:]] == ["Toward style", "Style"]
+    assert add.interactive is not False and dep.api_name == "add_collection"
+    data = {block(i): block(i).value for i in dep.inputs}
+    by_elem = {getattr(k, "elem_id", None): k for k in data}
+    data[by_elem["collection-files"]] = [str(files["tune0.mid"]), str(files["broken.mid"]), str(files["tune1.mid"])]
+    data[by_elem["collection-name"]] = "Page tunes"
+    report, cleared, figure, toward, style = dep.fn(data, progress=lambda *a, **k: None)
+    assert "**Page tunes**: 2 of 3 file(s) added" in report and "*Toward style*" in report
+    assert "✓ tune0.mid: added" in report and "✗ broken.mid: refused — " in report
+    assert cleared is None
+    assert "Page tunes" in {t.get("name") for t in json.loads(figure.plot)["data"]}
+    assert ("Page tunes", "Page tunes") in toward["choices"] and toward["choices"] == style["choices"]
+    assert h.s.collections[0].name == "Page tunes" and "Page tunes" in h.s.style_names
+    assert "Page tunes" in h.collections_summary()
+    assert tiny_services.collections == () and "Page tunes" not in tiny_services.style_names
+
+
+def test_a_shared_demo_says_where_adding_works_and_refuses(tiny_services, files, tmp_path):
+    from explorer.session.collections import HOSTED
+
+    demo, h, add, dep = _page(tiny_services, tmp_path, add_collections=False)
+    assert add.interactive is False
+    limits = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "collection-limits")
+    assert limits.value == HOSTED and "your own computer" in HOSTED and "make run" in HOSTED
+    with pytest.raises(UserError, match="your own computer"):
+        h.add_collection("Mine", [str(files["tune0.mid"])])
+    assert not (tmp_path / "collections").exists()
+
+
+def test_the_app_adds_collections_only_on_your_own_computer(monkeypatch):
+    import app
+
+    monkeypatch.delenv("SPACE_ID", raising=False)
+    assert app.local_only(app.parse_args([]))
+    assert not app.local_only(app.parse_args(["--auth", "me:secret"]))
+    assert not app.local_only(app.parse_args(["--host", "0.0.0.0"]))
+    assert not app.local_only(app.parse_args(["--share"]))
+    monkeypatch.setenv("SPACE_ID", "someone/melody-explorer")
+    assert not app.local_only(app.parse_args([]))
+    assert app.parse_args(["--collection", "A", "--collection", "My songs"]).collection == ["A", "My songs"]
+
+
+def test_the_command_line_makes_a_collection_from_a_folder_and_the_app_refuses_an_unknown_one(
+        files, tiny_checkpoint, tmp_path, monkeypatch, capsys):
+    import app
+    from explorer.__main__ import main
+
+    folder = tmp_path / "drop"
+    (folder / "sub").mkdir(parents=True)
+    shutil.copy(files["tune1.mid"], folder / "sub")
+    shutil.copy(files["broken.mid"], folder)
+    (folder / "readme.txt").write_text("not music")  # not offered: a folder is read for music files and zips only
+    root = tmp_path / "collections"
+    assert main(["collection", "add", "From folder", str(folder), "--checkpoint", str(tiny_checkpoint),
+                 "--root", str(root), "--workers", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "sub/tune1.mid: added" in out and "broken.mid: refused — " in out and "readme" not in out
+    assert "python app.py --collection 'From folder'" in out
+    assert main(["collection", "list", "--root", str(root)]) == 0
+    assert capsys.readouterr().out.strip() == "From folder"
+    monkeypatch.setenv("MELODY_COLLECTIONS", str(root))
+    assert app.main(["--collection", "Not there"]) == 2
+    assert "no collection 'Not there'" in capsys.readouterr().err

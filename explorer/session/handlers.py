@@ -3,7 +3,7 @@
 Session in, (Session, result) out: the UI wires these to components; tests and benchmarks call them directly.
 State is one explorer.session.state.Session per browser (gr.State), never changed in place; the latent space
 is shared and read-only. What each screen does lives in its own module: melody (the current melody and its
-sliders), corpus, upload, blend, transform, compose, starred (history).
+sliders), corpus, upload, blend, transform, compose, starred (history), collections (your own).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from explorer.media import figures
 from explorer.media.files import MelodyFiles
 from explorer.media.storage import RenderStore
 from explorer.session.blend import BlendActions
+from explorer.session.collections import CollectionActions
 from explorer.session.compose import ComposeActions
 from explorer.session.corpus import CorpusActions
 from explorer.session.starred import HistoryActions
@@ -23,7 +24,8 @@ from explorer.session.upload import UploadActions
 from vae.fidelity import DETAIL_FOLLOW
 
 
-class Handlers(CorpusActions, UploadActions, BlendActions, TransformActions, ComposeActions, HistoryActions):
+class Handlers(CorpusActions, UploadActions, BlendActions, TransformActions, ComposeActions, HistoryActions,
+               CollectionActions):
     """The explorer's actions over a shared latent space; files go to a private temporary folder."""
 
     def __init__(self, services: LatentSpace, soundfont: str | Path | None = None, out_dir: Path | None = None):

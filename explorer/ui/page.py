@@ -16,7 +16,17 @@ from explorer.serve.guard import add_guards
 from explorer.serve.routes import add_routes
 from explorer.session.handlers import Handlers
 from explorer.session.state import new_state
-from explorer.ui import api_tab, blend, compose, corpus_map, history_panel, sliders, transform, upload
+from explorer.ui import (
+    api_tab,
+    blend,
+    collections,
+    compose,
+    corpus_map,
+    history_panel,
+    sliders,
+    transform,
+    upload,
+)
 from explorer.ui.assets import COPY_LINK_JS, CSS, JS, MOVE_STAR_JS, SET_URL_JS
 from explorer.ui.common import (
     KEY_AS_IS,
@@ -141,11 +151,13 @@ def _wire_panel(demo: gr.Blocks, page: Page, panel: dict, map_plot: gr.Plot) -> 
 
 
 def build_ui(services: LatentSpace, soundfont: str | Path | None = None, handlers: Handlers | None = None,
-             concurrency: int = CONCURRENCY, queue_size: int = QUEUE_SIZE, disk_cap_mb: float = DISK_CAP_MB) -> gr.Blocks:
+             concurrency: int = CONCURRENCY, queue_size: int = QUEUE_SIZE, disk_cap_mb: float = DISK_CAP_MB,
+             add_collections: bool = True) -> gr.Blocks:
     """Build the Blocks app over shared, read-only services (nothing is launched).
 
     concurrency: events run at once (per event kind); queue_size: requests waiting before new ones are
-    refused; disk_cap_mb: the most the rendered files may take on disk (oldest removed first)."""
+    refused; disk_cap_mb: the most the rendered files may take on disk (oldest removed first); add_collections:
+    whether the page may add your own collections to the corpus (app.py: only on your own computer)."""
     default_threads()
     # Gradio's queue rebuilds a pandas summary of up to 10,000 past events after every event (for a monitoring
     # page this app turns off): ~5 ms of the GIL per call under load. Once per 1,000 events is plenty.
@@ -155,6 +167,7 @@ def build_ui(services: LatentSpace, soundfont: str | Path | None = None, handler
     cache = private_gradio_cache()
     h = handlers or Handlers(services, soundfont, out_dir=cache / "renders")
     h.store.max_bytes = int(disk_cap_mb * 2**20)
+    h.add_collections = add_collections
     remove_at_exit(h.store.folder)  # also when the deployer set GRADIO_TEMP_DIR (that folder itself is theirs)
     uploads = UploadCache(cache, exclude=h.store.folder, max_bytes=int(min(UPLOAD_MAX_BYTES, disk_cap_mb * 2**20 / 2)))
     drags = drags_for(h)  # slider drags heard as they move: the page's script and /v1/drag (explorer.serve.drag)
@@ -179,6 +192,8 @@ def build_ui(services: LatentSpace, soundfont: str | Path | None = None, handler
                         t = transform.build(page)
                     with gr.Tab("Compose", id="compose"):
                         c = compose.build(page)
+                    with gr.Tab("Your collection", id="collection"):
+                        y = collections.build(page)
                     with gr.Tab("API", id="api"):
                         a = api_tab.build(page)
         _wire_panel(demo, page, panel, m.corpus_map)
@@ -187,6 +202,7 @@ def build_ui(services: LatentSpace, soundfont: str | Path | None = None, handler
         for screen, comps in ((sliders, s), (corpus_map, m), (upload, u), (blend, b), (transform, t), (compose, c),
                               (api_tab, a)):
             screen.wire(page, comps)
+        collections.wire(page, y, m, [t.style, t.draw_style])
         demo.load(api_tab.usage_for, None, a.usage, queue=False, api_visibility="private", show_progress="hidden")
     demo.queue(default_concurrency_limit=concurrency, max_size=queue_size)
     demo.handlers = h  # for benchmarks and tests: the files this app writes
