@@ -93,6 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=1, help="torch threads (the app serves with 1)")
     p.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="reader processes to compare")
     a = p.parse_args(argv)
+    # as app.py serves (before numpy loads): numpy's BLAS threads fighting torch's on 2 cores made the refit 6x slower
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     try:
         r = run(a.threads, tuple(a.workers))
     except FileNotFoundError as exc:

@@ -35,7 +35,7 @@ class CollectionActions:
             return HOSTED
         mb = PAGE_LIMITS.max_total_bytes // 2**20
         return (f"Up to {PAGE_LIMITS.max_files} files a go (a zip counts by its files), each at most "
-                f"{PAGE_LIMITS.max_file_bytes // 2**20} MB, {mb} MB together; 50 songs take about 15 seconds. "
+                f"{PAGE_LIMITS.max_file_bytes // 2**20} MB, {mb} MB together; 50 songs take about 10 seconds. "
                 "For more, use `python -m explorer collection add NAME FOLDER` and start with "
                 "`python app.py --collection NAME`.")
 
