@@ -192,7 +192,8 @@ class MelodyActions:
         """Four new melodies that keep the current melody's locked bars (0-based indices) note for note, and with
         rhythm_lock its every onset and duration (explorer.session.regenerate). The melody is the one heard (state.z with
         its detail, at the playback's temperature and seed). The alternatives go into state.regenerated (z,
-        tokens) for take_alternative; returns the state and {"figure", "notes", "tokens", "title"}."""
+        tokens) for take_alternative; returns the state and {"figure", "notes", "tokens", "title", "audio" (a WAV
+        path per alternative, as it will sound once taken)}."""
         if state.z is None:
             raise UserError("Load or create a melody first.")
         tokens = self.s.decode(state.z, play.temperature, play.seed, state.detail)
@@ -204,9 +205,12 @@ class MelodyActions:
         title = f"Regenerated ({' and '.join(what)} kept)" if what else "Regenerated"
         notes = [a.notes for a in alts]
         fig = figures.strip(notes, [f"Take {i + 1}" for i in range(len(alts))], total_steps=len(tokens))
+        # each alternative as it will sound once taken (key, backing, tempo and sound of the page), to hear first
+        audio = [self.files.write_audio(apply_key(n, play.key, play.scale)[0], play, stem=f"take-{i + 1}",
+                                        meter=state.meter) for i, n in enumerate(notes)]
         state = state.but(regenerated=tuple((a.z, a.tokens) for a in alts), regenerated_title=title)
         return state, {"figure": fig, "notes": notes, "tokens": [a.tokens for a in alts], "title": title,
-                       "seconds": out.seconds}
+                       "audio": audio, "seconds": out.seconds}
 
     def take_alternative(self, state: Session, k: int, play: Playback) -> tuple[Session, Rendered]:
         """Make regenerated alternative k (0-based) the current melody. Its z decodes to its tokens only with the

@@ -11,7 +11,8 @@ from explorer.ui.common import Page, fresh_seed, plot, user_errors
 TAKES = 4  # alternatives offered per Regenerate (Handlers.regenerate)
 HELP = ("**Keep what you like, regenerate the rest.** Lock the bars you want to keep and press Regenerate: four new "
         "melodies keep those bars note for note. With *Keep the rhythm* every onset and duration stays and only "
-        "the pitches change. Take one to make it the current melody (Undo brings the old one back).")
+        "the pitches change. Listen to each under *Hear*, then take one to make it the current melody (Undo brings the "
+        "old one back).")
 
 
 def build(page: Page) -> SimpleNamespace:
@@ -23,9 +24,14 @@ def build(page: Page) -> SimpleNamespace:
         rhythm = gr.Checkbox(False, label="Keep the rhythm (new notes on it)", elem_id="rhythm-lock", min_width=160)
         regenerate = gr.Button("Regenerate", elem_id="regenerate-btn", variant="secondary")
     alternatives = gr.Plot(label="Alternatives", elem_id="regenerate-plot")
+    hear, takes = [], []
     with gr.Row():
-        takes = [gr.Button(f"Take {i + 1}", elem_id=f"take-{i + 1}", size="sm") for i in range(TAKES)]
-    return SimpleNamespace(locks=locks, rhythm=rhythm, regenerate=regenerate, alternatives=alternatives, takes=takes)
+        for i in range(TAKES):
+            with gr.Column(min_width=160):
+                hear.append(gr.Audio(label=f"Hear {i + 1}", elem_id=f"hear-{i + 1}", interactive=False, buttons=[]))
+                takes.append(gr.Button(f"Take {i + 1}", elem_id=f"take-{i + 1}", size="sm"))
+    return SimpleNamespace(locks=locks, rhythm=rhythm, regenerate=regenerate, alternatives=alternatives, hear=hear,
+                           takes=takes)
 
 
 def wire(page: Page, c: SimpleNamespace) -> None:
@@ -37,9 +43,10 @@ def wire(page: Page, c: SimpleNamespace) -> None:
         page.need_melody(st)
         locked = [b for b, box in enumerate(c.locks) if data[box]]
         st, out = h.regenerate(st, locked, bool(data[c.rhythm]), page.playback(data), fresh_seed())
-        return st, plot(out["figure"])
+        heard = out["audio"] + [None] * (TAKES - len(out["audio"]))
+        return st, plot(out["figure"]), *heard[:TAKES]
 
-    c.regenerate.click(on_regenerate, page.inputs(*c.locks, c.rhythm), [page.state, c.alternatives],
+    c.regenerate.click(on_regenerate, page.inputs(*c.locks, c.rhythm), [page.state, c.alternatives, *c.hear],
                        api_name="regenerate_bars", api_visibility="private")
 
     def taker(k: int):
