@@ -222,7 +222,7 @@ def merged_corpus(base: Corpus, collection: Corpus, path: Path) -> Corpus:
                   tunes, report, Path(path)).save(path)
 
 
-def refit_sliders(checkpoint: Path, corpus: Corpus, n: int = 100, threads: int | None = None) -> dict:
+def refit_sliders(checkpoint: Path, corpus: Corpus, n: int = 200, threads: int | None = None) -> dict:
     """Fit and sweep the sliders of a (fine-tuned) checkpoint on `corpus` and write its controls.json, as
     `python -m vae controls` does; returns the sweep's summary."""
     from vae.controls import CONTROLS_FILE, save_controls
