@@ -46,7 +46,7 @@ def test_a_fine_tune_learns_the_collection_and_writes_a_loadable_checkpoint(tiny
     assert meta["extra"]["finetune"]["steps"] == 40
     assert meta["step"] == read_meta(tiny_checkpoint)["step"] + 40
     assert meta["extra"]["history"][-1]["event"] == "fine-tune"
-    with (tmp_path / "curve.csv").open() as f:
+    with (tmp_path / "finetune-curve.csv").open() as f:
         rows = list(csv.DictReader(f))
     assert rows and float(rows[-1]["collection_event_accuracy"]) >= 0
 

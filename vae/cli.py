@@ -118,7 +118,7 @@ def _cmd_ship(a: argparse.Namespace) -> int:
         shutil.copy2(chosen / f, out / f)
     for f in ("model.safetensors", "optimizer.safetensors", "checkpoint.json"):
         shutil.copy2(run / "last" / f, resume / f)
-    for f in ("curve.csv", "curve.png"):
+    for f in ("curve.csv", "curve.png", "finetune-curve.csv"):
         if (run / f).exists():
             shutil.copy2(run / f, out / f)
             shutil.copy2(run / f, resume / f)

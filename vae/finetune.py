@@ -30,6 +30,7 @@ from vae.train import augmented, train_step
 # slider position and map point, stays as it was); "encoder": the embedding, the encoder and the posterior.
 ADAPT = {"all": (), "decoder": ("cond_init", "conductor", "dec_init", "decoder", "out"),
          "encoder": ("embed", "encoder", "to_mu", "to_logvar")}
+CURVE_FILE = "finetune-curve.csv"  # beside the base run's curve.csv, which the model card keeps showing
 CURVE_FIELDS = ["step", "minutes", "train_loss", "train_accuracy", "collection_event_accuracy",
                 "base_event_accuracy", "collection_windows", "base_windows"]
 
@@ -142,7 +143,7 @@ def finetune(base: Path, collection: Corpus, base_corpus: Corpus, out_dir: Path,
     n_coll = cfg.batch_size - n_base
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    curve_path = out_dir / "curve.csv"
+    curve_path = out_dir / CURVE_FILE
     if not resuming or not curve_path.exists():
         with curve_path.open("w", newline="") as f:
             csv.writer(f).writerow(CURVE_FIELDS)
