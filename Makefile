@@ -11,7 +11,7 @@ APT_RUN := libfluidsynth3
 APT_TEST := chromium
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: all install system system-test run test test-slow fuzz lint bench corpus train evaluate ship trials trials-latent trials-freebits trials-fidelity clean
+.PHONY: all install system system-test run test test-slow fuzz lint bench corpus train evaluate ship trials trials-latent trials-freebits trials-fidelity pop-model clean
 
 all: test
 
@@ -74,6 +74,17 @@ ship: install
 	$(PY) -m vae controls -n 200
 	$(PY) -m vae card
 	$(PY) -m explorer report
+
+# Step 17: the shipped model learns pop's sung lines (POP909 401-699, beside the folk corpus; 700-909 held out)
+# in 50 minutes, then ships with sliders refitted on both: needs ../shared/data/pop909-dev.
+POP_RUN ?= runs/pop-ft
+pop-model: install
+	$(PY) -m vae.pop909 .cache/collections/pop909-melody-learn
+	$(PY) -m vae finetune --midi .cache/collections/pop909-melody-learn --minutes 50 --out $(POP_RUN) --threads 2
+	$(PY) -m vae ship --run $(POP_RUN) --which last
+	cp $(POP_RUN)/last/controls.json vae/pretrained/default/
+	$(PY) -m vae card
+	$(PY) -m bench.slider_uploads --policies "fade over 1"
 
 # Side-by-side regulariser trials, round 2 (warm start from the resume point, 14 minutes each): bench/trials.md
 trials: install

@@ -48,3 +48,24 @@ def write_melodies(numbers: list[int], out_dir: Path, data: Path = DATA) -> list
             tmp.replace(dst)
         files.append(dst)
     return files
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m vae.pop909 OUT [--held-out]`: write the learnable (or held-out) songs' sung lines to OUT."""
+    import argparse
+
+    p = argparse.ArgumentParser(prog="python -m vae.pop909", description=main.__doc__)
+    p.add_argument("out", type=Path)
+    p.add_argument("--held-out", action="store_true", help="songs 700-909 instead of 401-699")
+    a = p.parse_args(argv)
+    numbers = song_numbers(within=HELD_OUT if a.held_out else LEARN)
+    if not numbers:
+        print(f"no POP909 songs found at {DATA} (../shared/data/pop909-dev, beside the checkout)")
+        return 2
+    files = write_melodies(numbers, a.out)
+    print(f"{len(files)} sung lines in {a.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
