@@ -1,16 +1,12 @@
 """The `python -m vae` commands: evaluate's scores, sample and interpolate writing MIDI, clear errors."""
 
-import copy
 import json
 
 import numpy as np
 import pretty_midi
 import pytest
-import torch
 
-from vae.checkpoint import save_checkpoint
 from vae.cli import main
-from vae.config import get_preset
 from vae.constants import HOLD
 from vae.corpus import TEST
 from vae.inference import TrainedModel
@@ -20,24 +16,6 @@ from vae.tokenizer import MelodyTokenizer, Note
 KEYS = {"windows", "teacher_forced_accuracy", "greedy_accuracy", "greedy_event_accuracy", "always_hold_baseline",
         "kl_nats", "active_units", "files_read", "files_failed", "greedy_event_accuracy_shuffled_z"}
 STEP_SECONDS = 60 / 120 / 4  # one 16th step at the commands' default tempo
-
-
-@pytest.fixture(scope="module")
-def lively_checkpoint(tiny_model, tmp_path_factory):
-    """The tiny model with its decoder made to listen to z (random weights added on the context inputs).
-
-    The tiny model's own greedy melodies are silent, so an empty MIDI file or a zero event accuracy would
-    pass for it; this one plays notes that differ from one z to the next.
-    """
-    model = copy.deepcopy(tiny_model.model)
-    with torch.no_grad():
-        w = model.decoder.weight_ih_l0
-        e = model.cfg.embed_dim  # the decoder's input is [previous token embedding, context]
-        w[:, e:] += torch.randn(w[:, e:].shape, generator=torch.Generator().manual_seed(0))
-    tiny = get_preset("tiny")
-    path = tmp_path_factory.mktemp("lively") / "ck"
-    save_checkpoint(path, model, tiny.data, tiny.train, step=1)
-    return path
 
 
 def midi_notes(path) -> list[Note]:

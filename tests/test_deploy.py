@@ -74,12 +74,33 @@ def test_an_upload_over_the_limit_is_refused_before_our_code(explorer_server):
     assert err.value.code == 413
 
 
-@pytest.mark.parametrize("argv, ok", [(["--auth", "a:b"], True), (["--auth", "nocolon"], False), (["--auth", ":p"], False),
-                                      (["--concurrency", "0"], False), (["--disk-cap-mb", "-1"], False), ([], True)])
-def test_app_flags(argv, ok):
-    if ok:
+DEFAULTS = {"auth": None, "concurrency": 4, "queue_size": 64, "disk_cap_mb": 512.0}
+
+
+@pytest.mark.parametrize("argv, want", [
+    (["--auth", "a:b"], {**DEFAULTS, "auth": "a:b"}), (["--auth", "u:p:q"], {**DEFAULTS, "auth": "u:p:q"}),
+    (["--concurrency", "2", "--queue-size", "9", "--disk-cap-mb", "0.5"],
+     {**DEFAULTS, "concurrency": 2, "queue_size": 9, "disk_cap_mb": 0.5}),
+    ([], DEFAULTS),
+    (["--auth", "nocolon"], None), (["--auth", ":p"], None), (["--auth", "u:"], None), (["--concurrency", "0"], None),
+    (["--queue-size", "-3"], None), (["--disk-cap-mb", "-1"], None),
+])
+def test_app_flags(argv, want, monkeypatch):
+    for var in ("MELODY_AUTH", "MELODY_CONCURRENCY", "MELODY_QUEUE_SIZE", "MELODY_DISK_CAP_MB"):
+        monkeypatch.delenv(var, raising=False)  # the defaults, not this machine's settings
+    if want is not None:
         a = app.parse_args(argv)
-        assert a.concurrency > 0 and a.queue_size > 0 and a.disk_cap_mb > 0
+        assert {k: getattr(a, k) for k in want} == want
     else:
         with pytest.raises(SystemExit):
             app.parse_args(argv)
+
+
+def test_app_flags_default_from_the_environment(monkeypatch):
+    monkeypatch.setenv("MELODY_CONCURRENCY", "7")
+    monkeypatch.setenv("MELODY_AUTH", "x:y")
+    a = app.parse_args([])
+    assert (a.concurrency, a.auth) == (7, "x:y")
+    monkeypatch.setenv("MELODY_QUEUE_SIZE", "0")
+    with pytest.raises(SystemExit):  # a bad setting is refused as a bad flag is
+        app.parse_args([])

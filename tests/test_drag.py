@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from functools import partial
 from pathlib import Path
 
@@ -67,18 +66,32 @@ def test_the_release_renders_afresh_unless_it_is_the_last_preview_of_this_melody
     assert drags.take(token, st, moved(h, st, 1.0), SAMPLED) is not None
 
 
-def test_a_release_waits_for_the_preview_of_its_own_values(drags, h, st):
+class _Announcing(threading.Condition):
+    """A drag's condition that says when someone starts waiting on it (a release waiting for a preview)."""
+
+    def __init__(self):
+        super().__init__()
+        self.waiting = threading.Event()
+
+    def wait_for(self, predicate, timeout=None):
+        self.waiting.set()
+        return super().wait_for(predicate, timeout)
+
+
+def test_a_release_waits_for_the_preview_of_its_own_values(h, st):
     """The page's request for the final position may still be rendering when the release arrives."""
+    drags = Drags(partial(h.set_sliders, preview=True), len(h.labels), wait_s=120)  # no race with a busy machine
     token = drags.open(st, SAMPLED)
     values = moved(h, st, 1.5)
     drag = drags.begin(token)  # asked for, not rendered yet
+    drag.changed = _Announcing()
     got = {}
     waiter = threading.Thread(target=lambda: got.update(taken=drags.take(token, st, values, SAMPLED)))
     waiter.start()
-    time.sleep(0.2)
-    assert waiter.is_alive()  # waiting for the preview, not rendering on its own
+    assert drag.changed.waiting.wait(60)  # the release waits for the preview, not rendering on its own
+    assert waiter.is_alive() and "taken" not in got
     r = drags.render(drag, values)
-    waiter.join(10)
+    waiter.join(60)
     assert got["taken"] is not None and got["taken"][1] is r
 
 
@@ -96,15 +109,19 @@ def test_bad_values_and_unknown_drags_are_refused(drags, h, st):
 
 
 def test_drags_are_bounded_in_number_and_age(h, st):
-    drags = Drags(partial(h.set_sliders, preview=True), len(h.labels), SLIDER_RANGE, max_drags=3, ttl_s=0.3)
+    now = [100.0]  # the drags' clock, moved by hand: their age does not depend on how busy the machine is
+    drags = Drags(partial(h.set_sliders, preview=True), len(h.labels), SLIDER_RANGE, max_drags=3, ttl_s=0.5,
+                  clock=lambda: now[0])
     tokens = [drags.open(st, SAMPLED) for _ in range(5)]
     assert len(drags) == 3 and len(set(tokens)) == 5 and all(len(t) >= 22 for t in tokens)
     with pytest.raises(KeyError):
         drags.preview(tokens[0], moved(h, st))  # dropped: the oldest beyond max_drags
-    drags.preview(tokens[-1], moved(h, st))
-    time.sleep(0.35)
+    now[0] += 0.5
+    drags.preview(tokens[-1], moved(h, st))  # as old as ttl_s: still there
+    now[0] += 0.25
     with pytest.raises(KeyError):
         drags.preview(tokens[-1], moved(h, st))  # expired
+    assert len(drags) == 3  # expired drags are dropped when the next one opens
     drags.open(st, SAMPLED)
     assert len(drags) == 1  # opening one drops the expired
 

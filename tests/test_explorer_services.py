@@ -5,10 +5,11 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from conftest import busy_train_window
 
 from explorer.latent.encoded import index_key, load_or_build_index
 from explorer.latent.styles import CENTROID_AMOUNTS, STEER_EMPHASES
-from vae.constants import FIRST_NOTE_ON
+from vae.constants import FIRST_NOTE_ON, HOLD
 from vae.corpus import TRAIN, VALID
 from vae.voice import VoiceLimits
 
@@ -113,18 +114,30 @@ def test_map_places_corpus_points_where_they_are_drawn(services, small_corpus):
     assert data["method"] in ("lda", "pca")
 
 
-def test_decode_encode_and_generation(services, small_corpus):
+def test_decode_encode_and_generation(services, small_corpus, tiny_model):
     z = services.index.mu[10]
     tokens = services.decode(z)
     assert tokens.shape == (64,) and np.array_equal(tokens, services.decode(z))
-    assert services.decode(services.index.mu[:2]).shape == (2, 64)
-    assert services.encode(small_corpus.tokens[10].astype(np.int64)).shape == (services.latent_dim,)
-    assert services.encode(small_corpus.tokens[:3].astype(np.int64)).shape == (3, services.latent_dim)
-    assert services.encode(services.notes(small_corpus.tokens[10])).shape == (services.latent_dim,)
-    assert services.encode([]).shape == (services.latent_dim,)  # a silent melody
+    two = services.index.mu[:2]
+    assert np.array_equal(services.decode(two), np.stack([services.decode(two[0]), services.decode(two[1])]))
+    sampled = services.decode(two, 1.0, 4)
+    assert np.array_equal(sampled, tiny_model.decode(two, 1.0, 4)) and not np.array_equal(sampled[0], sampled[1])
+    # one melody -> [Z], a batch -> [B, Z], row by row; tokens, notes and a silent melody alike
+    x = small_corpus.tokens[:3].astype(np.int64)
+    one = services.encode(x[0])
+    assert one.shape == (services.latent_dim,) and np.allclose(one, tiny_model.encode(x[:1])[0][0], atol=1e-6)
+    batch = services.encode(x)
+    assert batch.shape == (3, services.latent_dim) and np.allclose(batch, tiny_model.encode(x)[0], atol=1e-6)
+    assert not np.allclose(batch[0], batch[1], atol=1e-4)
+    assert np.allclose(services.encode(services.notes(x[1])), batch[1], atol=1e-6)  # these notes are these tokens
+    silence = np.full(64, HOLD, np.int64)
+    assert np.allclose(services.encode([]), tiny_model.encode(silence)[0][0], atol=1e-6)  # a silent melody
     strip = services.interpolate(services.index.mu[1], services.index.mu[2], 5)
     assert np.array_equal(strip[0], services.index.mu[1]) and np.array_equal(strip[-1], services.index.mu[2])
-    assert services.grid(services.index.mu[:4], 3).shape == (3, 3, services.latent_dim)
+    corners = services.index.mu[:4]
+    g = services.grid(corners, 3)
+    assert g.shape == (3, 3, services.latent_dim)
+    assert np.allclose([g[0, 0], g[0, -1], g[-1, 0], g[-1, -1]], corners, atol=1e-5)  # TL, TR, BL, BR
     from explorer.latent.generation import gaussian_fit
 
     mean, chol = services.latent_gaussian
@@ -138,7 +151,13 @@ def test_decode_encode_and_generation(services, small_corpus):
     zs, _ = services.similar(z, 2, similarity=1.0)
     assert np.allclose(zs, z)
     zst, tst = services.sample_in_style("bach", 2, seed=0)
-    assert zst.shape == (2, services.latent_dim) and tst.shape == (2, 64)
+    assert zst.shape == (2, services.latent_dim) and np.array_equal(tst, tiny_model.decode(zst, 0.5, 0))
+    # drawn around Bach's windows: their mean is the mean of the Bach chorales' mu, not the whole corpus's
+    coll = np.array([t["collection"] for t in small_corpus.tunes])[small_corpus.tune]
+    bach = services.index.mu[(coll == "bach") & (services.index.split == TRAIN)]
+    many, _ = services.sample_in_style("bach", 400, seed=1)
+    spread = bach.std(0).max() / np.sqrt(400)
+    assert np.abs(many.mean(0) - bach.mean(0)).max() < 5 * spread < np.abs(services.index.mu.mean(0) - bach.mean(0)).max()
     with pytest.raises(ValueError):
         services.sample_in_style("mozart", 1)
 
@@ -281,3 +300,38 @@ def test_no_two_sliders_share_a_label():
 
     labels = [d["label"] for d in Sliders(Controls(), sweep, True, None).labels()]
     assert labels[0].startswith("Register") and labels[1] == "Direction 2 (also register)"
+
+
+def test_a_style_move_takes_the_least_candidate_that_arrives(services, small_corpus):
+    """Each style move (explorer.latent.styles.steer_style) takes the first candidate, by emphasis, whose melody is
+    recognised as the target (else the most probable). Judged here on a model that plays one busy corpus melody for
+    every z and hears in a melody the z it came from, so the classifier judges the candidates themselves: the tiny
+    model's greedy melodies are silent, recognised as nothing, and any pick would pass."""
+    from explorer.latent.styles import steer_style
+
+    busy = small_corpus.tokens[busy_train_window(small_corpus)].astype(np.int64)
+
+    class Echo:
+        def decode(self, z, detail=None):
+            self.z = np.atleast_2d(z)
+            return np.repeat(busy[None], len(self.z), axis=0)
+
+        def encode(self, tokens):
+            return self.z[: len(tokens)], None
+
+    styles, names, c = services.styles, services.style_names, services.styles.centroids
+    arrived, several = 0, 0
+    for i in range(len(names)):
+        for j in range(len(names)):
+            if i == j:
+                continue
+            moved = steer_style(Echo(), styles, c[i], names[j])
+            whole = styles.move(c[i], names[j], 1.0)
+            cands = np.stack([styles.move_subspace(c[i], names[j], 1.0, e) for e in STEER_EMPHASES]
+                             + [whole + (a - 1.0) * (whole - c[i]) for a in CENTROID_AMOUNTS]).astype(np.float32)
+            ok = styles.predict(cands) == j
+            want = np.argmax(ok) if ok.any() else np.argmax(styles.probabilities(cands)[:, j])
+            assert np.allclose(moved, cands[want], atol=1e-5), (names[i], names[j])
+            arrived += bool(ok.any())
+            several += int(ok.sum() >= 2)
+    assert arrived >= 2 and several >= 1  # moves that arrive, and some where more than one candidate would

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import random
 import struct
+from collections import Counter
 from pathlib import Path
 
 import mido
@@ -352,20 +353,29 @@ def test_thirty_minute_piano_performance_returns(tmp_path):
 def test_never_crashes_on_corrupted_files(tmp_path):
     good = song(tmp_path / "song.mid").read_bytes()
     rng = random.Random(0)
-    outcomes = set()
+    outcomes, light = Counter(), Counter()
     for k in range(300):
         data = bytearray(good)
-        if k % 3 == 0:
+        cut = k % 3 == 0
+        if cut:
             data = data[: rng.randrange(len(data))]
-        for _ in range(rng.randint(1, 20)):
+        changed = rng.randint(1, 20)
+        for _ in range(changed):
             data[rng.randrange(len(data))] = rng.randrange(256) if data else 0
         try:
             extract_melodies(bytes(data))
-            outcomes.add("melody")
+            outcome = "melody"
         except MusicReadError as exc:
             one_sentence(exc)
-            outcomes.add(type(exc).__name__)
-    assert "melody" in outcomes
+            outcome = type(exc).__name__
+        outcomes[outcome] += 1
+        if not cut and changed <= 5:
+            light[outcome] += 1
+    # the reader is lenient: a whole file with a few bytes changed still gives its melody (46 of 46 here), most
+    # damaged files do (229 of 300), and what cannot be read is refused with a typed error and a sentence
+    assert light["melody"] == sum(light.values()) >= 30
+    assert outcomes["melody"] >= 200
+    assert outcomes["MidiReadError"] > 0 and outcomes["NoMelodyError"] > 0
 
 
 def test_corpus_tunes_from_midi(tmp_path):

@@ -84,12 +84,14 @@ class Drags:
     """The open drags of every session, by token (thread-safe: the route and Gradio's workers share it)."""
 
     def __init__(self, move: Callable[[Session, list[float], Playback], tuple[Session, Rendered]], sliders: int,
-                 slider_range: float = SLIDER_RANGE, max_drags: int = MAX_DRAGS, ttl_s: float = TTL_S):
+                 slider_range: float = SLIDER_RANGE, max_drags: int = MAX_DRAGS, ttl_s: float = TTL_S,
+                 wait_s: float = WAIT_S, clock: Callable[[], float] = time.monotonic):
         """move(session, slider values, playback) -> (session, preview render): a slider move rendered as a
         preview (Handlers.set_sliders with preview=True); `sliders` values are sent per preview, each within
-        +-slider_range."""
+        +-slider_range. wait_s: how long a release waits for the previews asked for; clock() -> seconds, for the
+        drags' age (a test's own clock ages them without sleeping)."""
         self.move, self.sliders, self.slider_range = move, sliders, slider_range
-        self.max_drags, self.ttl_s = max_drags, ttl_s
+        self.max_drags, self.ttl_s, self.wait_s, self.clock = max_drags, ttl_s, wait_s, clock
         self._drags: OrderedDict[str, Drag] = OrderedDict()
         self._lock = threading.Lock()
         self.audio, self.kbps = DRAG_AUDIO, DRAG_KBPS  # "auto" (as the page asks), "mp3" or "wav"
@@ -100,7 +102,7 @@ class Drags:
     def open(self, state: Session, play: Playback) -> str:
         """Start a drag from this session and playback -> its token."""
         token = secrets.token_urlsafe(16)
-        now = time.monotonic()
+        now = self.clock()
         with self._lock:
             self._drags[token] = Drag(state, play, now)
             while len(self._drags) > self.max_drags or (
@@ -111,7 +113,7 @@ class Drags:
     def _get(self, token) -> Drag:
         with self._lock:
             drag = self._drags.get(token) if isinstance(token, str) else None
-        if drag is None or time.monotonic() - drag.opened > self.ttl_s:
+        if drag is None or self.clock() - drag.opened > self.ttl_s:
             raise KeyError(token)
         return drag
 
@@ -175,7 +177,7 @@ class Drags:
         if drag is None or drag.play != play:
             return None
         with drag.changed:
-            if not drag.changed.wait_for(lambda: drag.pending == 0, timeout=WAIT_S) or drag.values is None:
+            if not drag.changed.wait_for(lambda: drag.pending == 0, timeout=self.wait_s) or drag.values is None:
                 return None
             if not np.allclose(drag.values, np.asarray(values, np.float32), atol=1e-3, rtol=0):
                 return None
