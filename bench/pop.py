@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from vae.midi_export import Track, tracks_to_midi
 from vae.tokenizer import Note
 
 MAJOR = np.array([0, 2, 4, 5, 7, 9, 11])
@@ -42,9 +43,8 @@ def _scale_pitch(tonic: int, scale: np.ndarray, degree: int) -> int:
 
 def make_pop_song(path: Path | str, seed: int = 0, names: str = "none", lyrics: bool | None = None,
                   bars: int = 32, counter: str | None = None) -> PopSong:
-    """Write one pop-like song to path (a type-1 MIDI file, 480 ticks per beat) and return what it holds."""
-    import mido
-
+    """Write one pop-like song to path (a type-1 MIDI file, 480 ticks per beat, vae.midi_export) and return what
+    it holds."""
     if names not in NAME_MODES:
         raise ValueError(f"names must be one of {NAME_MODES}")
     rng = np.random.default_rng(seed)
@@ -113,39 +113,18 @@ def make_pop_song(path: Path | str, seed: int = 0, names: str = "none", lyrics: 
             if s in (4, 12):
                 drums.append(Note(38, t0 + s, t0 + s + 1))
 
-    q = 120  # ticks per 16th at 480 per beat
     true_names = {"vocal": "Lead Vocal", "counter": "Strings", "piano": "Piano", "bass": "Bass", "drums": "Drums"}
     lie = {"vocal": "Strings", "counter": "Melody", "piano": "Lead", "bass": "Bass", "drums": "Drums"}
     programs = {"vocal": int(rng.choice([0, 4, 73, 80, 54])), "counter": 48, "piano": 0, "bass": 33, "drums": 0}
     parts = {"vocal": vocal, "counter": counter_notes, "piano": piano, "bass": bass, "drums": drums}
     order = list(parts)
     rng.shuffle(order)
-    mf = mido.MidiFile(type=1, ticks_per_beat=480)
-    mf.tracks.append(mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(tempo)),
-                                     mido.MetaMessage("time_signature", numerator=4, denominator=4)]))
-    vocal_track = -1
-    for ch, part in enumerate(order):
-        channel = 9 if part == "drums" else ch if ch < 9 else ch + 1
-        tr = mido.MidiTrack()
-        name = {"named": true_names, "lying": lie}.get(names, {}).get(part)
-        if name:
-            tr.append(mido.MetaMessage("track_name", name=name))
-        if part != "drums":
-            tr.append(mido.Message("program_change", channel=channel, program=programs[part]))
-        evts = []
-        for n in parts[part]:
-            vel = int(np.clip(rng.normal(84 if (n.start % 4 == 0) else 70, 8), 30, 127))
-            evts.append((n.start * q, 2, mido.Message("note_on", channel=channel, note=n.pitch, velocity=vel)))
-            evts.append((n.end * q, 0, mido.Message("note_off", channel=channel, note=n.pitch, velocity=0)))
-            if part == "vocal" and lyrics:
-                evts.append((n.start * q, 1, mido.MetaMessage("lyrics", text="la")))
-        now = 0
-        for tick, _, msg in sorted(evts, key=lambda e: (e[0], e[1])):
-            tr.append(msg.copy(time=tick - now))
-            now = tick
-        mf.tracks.append(tr)
-        if part == "vocal":
-            vocal_track = len(mf.tracks) - 1
+    tracks = []
+    for part in order:
+        velocities = [int(np.clip(rng.normal(84 if (n.start % 4 == 0) else 70, 8), 30, 127)) for n in parts[part]]
+        tracks.append(Track(parts[part], programs[part], {"named": true_names, "lying": lie}.get(names, {}).get(part, ""),
+                            velocities, drums=part == "drums"))
     path = Path(path)
-    mf.save(str(path))
+    tracks_to_midi(tracks, path, tempo, lyrics=[n.start for n in vocal] if lyrics else ())
+    vocal_track = 1 + order.index("vocal")  # after the tempo track
     return PopSong(path, vocal_track, vocal, "4/4", counter_kind)

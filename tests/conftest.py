@@ -130,34 +130,16 @@ def window_midi(corpus, window: int, path: Path) -> Path:
 
 
 def band_midi(path: Path, melody: list[Note]) -> Path:
-    """A 4-track song (drums on channel 10, bass, chords, then the melody on a flute track) written with mido."""
-    import mido
-
-    q = 120  # ticks per 16th at 480 ticks per beat
-
-    def track(name, channel, program, ns):
-        tr = mido.MidiTrack([mido.MetaMessage("track_name", name=name)])
-        if channel != 9:
-            tr.append(mido.Message("program_change", channel=channel, program=program))
-        evts = []
-        for n in ns:
-            evts.append((n.start * q, 1, mido.Message("note_on", channel=channel, note=n.pitch, velocity=80)))
-            evts.append((n.end * q, 0, mido.Message("note_off", channel=channel, note=n.pitch, velocity=0)))
-        now = 0
-        for tick, _, msg in sorted(evts, key=lambda e: (e[0], e[1])):
-            tr.append(msg.copy(time=tick - now))
-            now = tick
-        return tr
+    """A 4-track song (drums on channel 10, bass, chords, then the melody on a flute track), written by the
+    product's own writer (vae.midi_export.tracks_to_midi)."""
+    from vae.midi_export import Track, tracks_to_midi
 
     drums = [Note(p, s, s + 1) for s in range(0, 64, 4) for p in (36, 42)]
     bass = [Note(p, s, s + 8) for s, p in zip(range(0, 64, 8), [36, 43, 41, 43, 36, 41, 43, 36], strict=True)]
     chords = [Note(p + r, s, s + 8) for s, p in zip(range(0, 64, 8), [60, 65, 67, 60, 60, 65, 67, 60], strict=True)
               for r in (0, 4, 7)]
-    mf = mido.MidiFile(type=1, ticks_per_beat=480)
-    mf.tracks.append(mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=500000)]))
-    mf.tracks += [track("Drums", 9, 0, drums), track("Bass", 1, 33, bass), track("Piano", 2, 0, chords),
-                  track("Melody", 3, 73, melody)]
-    mf.save(str(path))
+    tracks_to_midi([Track(drums, 0, "Drums", drums=True), Track(bass, 33, "Bass"), Track(chords, 0, "Piano"),
+                    Track(melody, 73, "Melody")], path)
     return path
 
 

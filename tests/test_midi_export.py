@@ -9,7 +9,15 @@ import numpy as np
 import pretty_midi
 import pytest
 
-from vae.midi_export import concat_sections, notes_to_midi, tokens_to_midi, tokens_to_notes, write_midi_bytes
+from vae.midi_export import (
+    Track,
+    concat_sections,
+    notes_to_midi,
+    tokens_to_midi,
+    tokens_to_notes,
+    tracks_to_midi,
+    write_midi_bytes,
+)
 from vae.midi_import import extract_melodies
 from vae.tokenizer import MelodyTokenizer, Note
 
@@ -87,6 +95,32 @@ def test_chords_are_their_own_track_and_text_events(tmp_path):
     mel = extract_melodies(tmp_path / "c.mid")
     assert MelodyTokenizer().decode(mel.candidates[0].windows[0])[:3] == MELODIES["scale"][:3]
     assert len(pm.instruments) == 2
+
+
+def test_a_band_is_one_track_a_part_drums_on_channel_10_and_lyrics(tmp_path):
+    """tracks_to_midi, the one writer of several parts (bench.pop's songs and the tests' bands use it): each part a
+    track in order, unnamed where asked, its own velocities, the drums on General MIDI's channel 10."""
+    drums = [Note(36, s, s + 1) for s in range(0, 64, 4)]
+    bass = [Note(36 + s % 7, s, s + 8) for s in range(0, 64, 8)]
+    tune = MELODIES["rests"]
+    path = tmp_path / "band.mid"
+    tracks_to_midi([Track(drums, 0, "Drums", drums=True), Track(bass, 33, ""),
+                    Track(tune, 73, "Flute", list(range(60, 60 + len(tune))))], path, tempo=100.0,
+                   lyrics=[n.start for n in tune])
+    mf = mido.MidiFile(str(path))
+    assert len(mf.tracks) == 4  # the tempo track, then one per part
+    names = [[m.name for m in tr if m.type == "track_name"] for tr in mf.tracks[1:]]
+    assert names == [["Drums"], [], ["Flute"]]
+    ons = [[m for m in tr if m.type == "note_on" and m.velocity] for tr in mf.tracks[1:]]
+    assert {m.channel for m in ons[0]} == {9} and 9 not in {m.channel for m in ons[1] + ons[2]}
+    assert [m.velocity for m in ons[2]] == list(range(60, 60 + len(tune)))  # per note, in the notes' order
+    assert [m.program for m in mf.tracks[2] if m.type == "program_change"] == [33]
+    assert sum(m.type == "lyrics" for tr in mf.tracks for m in tr) == len(tune)
+    song = extract_melodies(path)
+    assert song.tempo == pytest.approx(100.0) and "Flute" in song.candidates[0].label
+    assert MelodyTokenizer().decode(song.candidates[0].windows[0]) == tune
+    with pytest.raises(ValueError):
+        tracks_to_midi([Track(tune, 128)])
 
 
 def test_bad_arguments_are_refused():
