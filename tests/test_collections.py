@@ -234,6 +234,10 @@ def test_the_collection_panel_adds_files_and_updates_the_report_map_and_style_me
     assert ("Page tunes", "Page tunes") in toward["choices"] and toward["choices"] == style["choices"]
     assert h.s.collections[0].name == "Page tunes" and "Page tunes" in h.s.style_names
     assert "Page tunes" in h.collections_summary()
+    # a page opened (or reloaded) after the add gets the menus and the summary as they are now
+    load = next(d for d in demo.fns.values() if [block(o) for o in d.outputs][:1] == [outs[0]] and d is not dep)
+    summary, *menus = load.fn()
+    assert "Page tunes" in summary and all(("Page tunes", "Page tunes") in m["choices"] for m in menus)
     assert tiny_services.collections == () and "Page tunes" not in tiny_services.style_names
 
 

@@ -32,9 +32,16 @@ def build(page: Page) -> SimpleNamespace:
     return SimpleNamespace(limits=limits, files=files, name=name, add=add, report=report)
 
 
-def wire(page: Page, c: SimpleNamespace, corpus_map: SimpleNamespace, style_menus: list) -> None:
-    """Add: the report, the map (in the Map tab's colouring) and the style menus (`style_menus`, e.g. Transform's)."""
+def wire(page: Page, c: SimpleNamespace, corpus_map: SimpleNamespace, style_menus: list, demo: gr.Blocks) -> None:
+    """Add: the report, the map (in the Map tab's colouring) and the style menus (`style_menus`, e.g. Transform's).
+    A page (re)loaded after an add gets the menus and the summary as they are now (the built page has the first)."""
     h = page.h
+
+    def on_load():
+        styles = [(COLLECTION_LABELS.get(s, s), s) for s in h.s.style_names]
+        return [h.collections_summary(), *[gr.update(choices=styles) for _ in style_menus]]
+
+    demo.load(on_load, None, [c.report, *style_menus], queue=False, api_visibility="private", show_progress="hidden")
 
     @user_errors
     def on_add(data, progress=gr.Progress(track_tqdm=True)):  # noqa: B008 (Gradio injects a tracker per call)

@@ -202,7 +202,7 @@ def build_ui(services: LatentSpace, soundfont: str | Path | None = None, handler
         for screen, comps in ((sliders, s), (corpus_map, m), (upload, u), (blend, b), (transform, t), (compose, c),
                               (api_tab, a)):
             screen.wire(page, comps)
-        collections.wire(page, y, m, [t.style, t.draw_style])
+        collections.wire(page, y, m, [t.style, t.draw_style], demo)
         demo.load(api_tab.usage_for, None, a.usage, queue=False, api_visibility="private", show_progress="hidden")
     demo.queue(default_concurrency_limit=concurrency, max_size=queue_size)
     demo.handlers = h  # for benchmarks and tests: the files this app writes
