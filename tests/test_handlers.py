@@ -681,7 +681,7 @@ def test_a_moved_melody_is_after_its_source_and_the_title_names_one_key(tiny_ser
     h = Handlers(tiny_services)
     st, r = h.load_window(new_state(), 0, Playback())
     w = tiny_services.window(0)
-    assert r.title == describe_window(w) and w["key"] not in r.title
+    assert r.title == describe_window(w, tiny_services.format.window_steps) and w["key"] not in r.title
     values = np.asarray(r.sliders, np.float32)
     values[0] = 2.5 if values[0] < 0 else -2.5
     moved, r2 = h.set_sliders(st, values.tolist(), Playback())
@@ -789,3 +789,13 @@ def test_the_neighbours_table_spans_the_bars_of_the_windows_own_meter(meter, sta
     n = {"title": "T", "collection": "oneills", "meter": meter, "start_bar": start_bar, "similarity": 0.5,
          "distance": 1.0}
     assert neighbours_rows([n], steps)[0][4] == bars
+
+
+@pytest.mark.parametrize("meter, window_steps, bars", [("4/4", 64, "5-8"), ("4/4", 32, "5-6"), ("6/8", 64, "5-10"),
+                                                       ("3/4", 96, "5-12")])
+def test_a_windows_title_spans_the_models_window_in_its_own_meter(meter, window_steps, bars):
+    """The title's bars come from the model's window (MelodyFormat.window_steps), not a fixed 64 steps."""
+    from explorer.session.words import describe_window
+
+    w = {"title": "T", "collection": "oneills", "meter": meter, "start_bar": 5}
+    assert describe_window(w, window_steps).endswith(f"· {meter} · bars {bars}")

@@ -67,7 +67,7 @@ def test_tokens_to_notes_and_concat_sections():
     assert tokens_to_notes(a) == MELODIES["scale"]
     joined = tokens_to_notes(np.stack([a, b]))
     assert joined == MELODIES["scale"] + [Note(n.pitch, n.start + 64, n.end + 64) for n in MELODIES["rests"]]
-    assert concat_sections([MELODIES["scale"], MELODIES["rests"]]) == joined
+    assert concat_sections([MELODIES["scale"], MELODIES["rests"]], a.shape[0]) == joined
 
 
 def test_written_file_has_a_named_track_time_signature_and_tempo(tmp_path):

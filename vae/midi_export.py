@@ -23,8 +23,9 @@ from vae.tokenizer import MelodyTokenizer, Note
 TICKS_PER_BEAT = 480  # divisible by 4: 120 ticks a 16th step
 
 
-def concat_sections(sections: Sequence[Sequence[Note]], section_steps: int = 64) -> list[Note]:
-    """One longer piece from several note lists, section k shifted by k * section_steps."""
+def concat_sections(sections: Sequence[Sequence[Note]], section_steps: int) -> list[Note]:
+    """One longer piece from several note lists, section k shifted by k * section_steps (a model's window:
+    MelodyFormat.window_steps)."""
     return [Note(n.pitch, n.start + k * section_steps, n.end + k * section_steps)
             for k, notes in enumerate(sections) for n in (Note(*m) for m in notes)]
 

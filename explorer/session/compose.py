@@ -29,9 +29,10 @@ class ComposeActions(MelodyActions):
             raise UserError("Add at least two waypoints (load a melody, then 'Add as waypoint').")
         if form not in generation.FORMS:
             raise UserError(f"form must be one of {', '.join(generation.FORMS)}, not {str(form)[:40]!r}.")
-        sections_n = generation.sections_for_bars(int(bars), self.s.format.bars)
+        per = self.s.format.bars  # bars per section: the model's window
+        sections_n = generation.sections_for_bars(int(bars), per)
         if form == "through" and sections_n < len(wps):
-            raise UserError(f"{len(wps)} waypoints need at least {len(wps) * self.s.format.bars} bars (a 4-bar "
+            raise UserError(f"{len(wps)} waypoints need at least {len(wps) * per} bars (a {per}-bar "
                             f"section each); make the piece longer or remove a waypoint.")
         try:
             z, line, detail = self.s.compose(np.stack([w["z"] for w in wps]), int(bars), play.temperature, play.seed,
@@ -41,7 +42,7 @@ class ComposeActions(MelodyActions):
         sections = line.reshape(len(z), -1)
         notes = [self.s.notes(t) for t in sections]
         which = [next((j + 1 for j, w in enumerate(wps) if np.allclose(zz, w["z"], atol=1e-6)), None) for zz in z]
-        labels = [f"bars {4 * i + 1}-{4 * i + 4}" + (f" (waypoint {w})" if w else "") for i, w in enumerate(which)]
+        labels = [f"bars {per * i + 1}-{per * i + per}" + (f" (waypoint {w})" if w else "") for i, w in enumerate(which)]
         fig = figures.strip(notes, labels)
         whole = self.s.notes(line)
         wav, mid = self.files.write_outputs(whole, play, "piece", sample_rate=EXPORT_RATE)

@@ -23,14 +23,14 @@ class CorpusActions(MelodyActions):
         if not 0 <= window < len(self.s.corpus.tokens):
             raise UserError(f"there is no corpus melody number {window}")
         w = self.s.window(window)
-        title = describe_window(w)
+        title = describe_window(w, self.s.format.window_steps)
         state = self.set_z(state, w["mu"], title, w["tokens"], origin_tune=w["tune"], meter=w["meter"])
         return state, self.render(state, play)
 
     def load_tune(self, state: Session, tune: int, play: Playback) -> tuple[Session, Rendered]:
         """Load the window that tune `tune`'s map point stands for (LatentSpace.tune_window)."""
         if not 0 <= int(tune) < len(self.s.tune_window) or self.s.tune_window[int(tune)] < 0:
-            raise UserError(f"tune {tune} has no 4-bar window")
+            raise UserError(f"tune {tune} has no {self.s.format.bars}-bar window")
         return self.load_window(state, int(self.s.tune_window[int(tune)]), play)
 
     def welcome_window(self) -> int:

@@ -9,7 +9,6 @@ import numpy as np
 from explorer.session import history
 from explorer.session.state import Session
 from vae.corpus import COLLECTION_LABELS
-from vae.format import DEFAULT_FORMAT
 from vae.meter import Meter
 
 
@@ -30,13 +29,14 @@ def bars_word(bars: list[int]) -> str:
     return "bars " + ", ".join(map(str, bars))
 
 
-def describe_window(w: dict) -> str:
-    """'Title — Collection · 6/8 · bars 5-10' (the bars of its own meter that the window touches). The key is
-    not in it: the title line names the key the melody is played in, once."""
+def describe_window(w: dict, window_steps: int) -> str:
+    """'Title — Collection · 6/8 · bars 5-10' (the bars of its own meter that a window of `window_steps` steps,
+    the model's MelodyFormat.window_steps, touches). The key is not in it: the title line names the key the
+    melody is played in, once."""
     coll = COLLECTION_LABELS.get(w["collection"], w["collection"])
     m = Meter.parse(w["meter"])
     start = (w["start_bar"] - 1) * m.bar_steps
-    return f"{w['title']} — {coll} · {w['meter']} · {m.span(start, DEFAULT_FORMAT.window_steps)}"
+    return f"{w['title']} — {coll} · {w['meter']} · {m.span(start, window_steps)}"
 
 
 def shown_title(state: Session) -> str:

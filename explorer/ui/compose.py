@@ -1,4 +1,4 @@
-"""The Compose screen: waypoints and a longer piece that walks through them, 4 bars at a time."""
+"""The Compose screen: waypoints and a longer piece that walks through them, one window of the model at a time."""
 
 from __future__ import annotations
 
@@ -11,11 +11,13 @@ from explorer.latent.generation import FORMS, detail_row
 from explorer.ui.common import CheckedSlider, Page, plot, user_errors
 
 NO_WAYPOINTS = "No waypoints yet."
+MAX_SECTIONS = 16  # the longest piece, in sections of the model's window (64 bars of 4)
 
 
 def build(page: Page) -> SimpleNamespace:
+    per = page.h.s.format.bars  # bars per section: the model's window
     gr.Markdown("Choose waypoints (any melody you load), and the app walks through latent space from one to the next, "
-                "one 4-bar section at a time: every waypoint is a section of its own, the sections between them "
+                f"one {per}-bar section at a time: every waypoint is a section of its own, the sections between them "
                 "are transitions. Or pick the AABA song form (A = the first waypoint, B = the second). Load any "
                 "section back into the player to keep working on it.")
     with gr.Row():
@@ -23,7 +25,7 @@ def build(page: Page) -> SimpleNamespace:
         clear = gr.Button("Clear waypoints")
     waypoints = gr.Markdown(NO_WAYPOINTS)
     with gr.Row():
-        bars = CheckedSlider(8, 64, value=16, step=4, label="Length in bars")
+        bars = CheckedSlider(2 * per, MAX_SECTIONS * per, value=4 * per, step=per, label="Length in bars")
         form = gr.Radio([(f"{k}: {v}", k) for k, v in FORMS.items()], value="through", label="Form",
                         elem_id="form-radio")
         compose = gr.Button("Compose", variant="primary", elem_id="compose-btn")
@@ -31,7 +33,7 @@ def build(page: Page) -> SimpleNamespace:
     with gr.Row():
         audio = gr.Audio(label="Listen to the piece", type="filepath", interactive=False, elem_id="piece-audio")
         files = gr.File(label="Piece MIDI and WAV", file_count="multiple", interactive=False)
-    pick = CheckedSlider(1, 16, value=1, step=1, label="Load section into the player (to edit it there)",
+    pick = CheckedSlider(1, MAX_SECTIONS, value=1, step=1, label="Load section into the player (to edit it there)",
                          elem_id="piece-pick")
     return SimpleNamespace(add=add, clear=clear, waypoints=waypoints, bars=bars, form=form, compose=compose,
                            piece=piece, audio=audio, files=files, pick=pick)
