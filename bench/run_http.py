@@ -59,7 +59,6 @@ def run(ctx: Context) -> Section:
     rss_start = peak_rss_mb()
     services = ctx.services()
     demo = build_ui(services)  # as the app: torch threads 1, renders in its private Gradio cache
-    h = demo.handlers
     port = free_port()
     launch(demo, port=port, prevent_thread_lock=True, quiet=True)
     url = f"http://127.0.0.1:{port}/"
@@ -67,134 +66,157 @@ def run(ctx: Context) -> Section:
     latents = Path(ctx.work_dir) / "latents.npy"
     np.save(latents, services.index.mu[np.random.default_rng(0).choice(len(services.index.mu), 2000)])
     echo = echo_app(free_port())
-    echo_url = f"http://127.0.0.1:{echo.server_port}/"
     try:
-        n = ctx.reps(60, 12)
-        floor = load(echo_url, latents, 1, calls=n, api_name="/echo", echo=True)
-        # the framework's own capacity on this machine: 16 light users on a bare echo app (same client, payloads)
-        echo_cap = load(echo_url, latents, USERS, seconds=10 if ctx.quick else 20, client="raw", api_name="/echo",
-                        echo=True)
-        echo.close()  # idle, but its server threads would share this interpreter during the loads
-        one = load(url, latents, 1, calls=n)
-        plain = load(url, latents, 1, calls=2 * n, client="plain", api_name="/v1/decode.mid")
-        plain_json = load(url, latents, 1, calls=2 * n, client="plain", api_name="/v1/decode")
-        sec.data.update(echo_floor=floor, echo_capacity=echo_cap, decode=one, plain_mid=plain, plain_json=plain_json)
-        sec.add("/decode p50 through gradio_client (z -> melody, WAV, MIDI)", one["median_ms"], "ms",
-                le=1.3 * floor["median_ms"],
-                note=f"n={n}; {one['median_ms'] / floor['median_ms']:.2f}x the echo floor; "
-                     f"{one['median_ms'] / TODAY['decode_p50_ms']:.2f}x step 14's {TODAY['decode_p50_ms']:.0f} ms")
-        sec.add("  bare echo app through gradio_client p50 (the framework's floor)", floor["median_ms"], "ms")
-        sec.add("/decode p95", one["p95_ms"], "ms")
-        sec.add("/v1/decode.mid p50 (plain HTTP route: z -> MIDI file)", plain["median_ms"], "ms", le=40,
-                note=f"n={2 * n}; p95 {plain['p95_ms']:.0f} ms")
-        sec.add("/v1/decode p50 (plain HTTP route: JSON with notes + MIDI)", plain_json["median_ms"], "ms",
-                note=f"p95 {plain_json['p95_ms']:.0f} ms")
-
-        # 16 users, one lever at a time (same payloads and seconds), each row adding one to the row above;
-        # the last row is what ships.
-        import vae.model as vm
-        from explorer.media.files import EXPORT_RATE
-
-        seconds = 10 if ctx.quick else 20
-        levers = {}
-        scripted, batcher, rate = vm._greedy_loop, services.batcher, h.files.sample_rate
-        queue = demo._queue
-        freq = queue.ANAYLTICS_CACHE_FREQUENCY
-        from explorer.media import audio as audio_module
-
-        pools = dict(audio_module._synths)  # warmed by the loads above: the shipped pools (a synth per core)
-        font = next(iter(pools))[0]
-        single = {(font, r): audio_module.SynthPool(font, r, 1) for r in {rate, EXPORT_RATE}}  # one synth, a lock
-        old = dict(freq=1, pool=False)
-        steps = [("decode loop in Python, 44.1 kHz renders, Gradio's per-event analytics (before)",
-                  dict(old, loop=lambda: vm._greedy_loop_py, batching=False, rate=EXPORT_RATE)),
-                 ("+ TorchScript decode loop", dict(old, loop=scripted, batching=False, rate=EXPORT_RATE)),
-                 ("+ decodes batched across users", dict(old, loop=scripted, batching=True, rate=EXPORT_RATE)),
-                 ("+ 22.05 kHz renders", dict(old, loop=scripted, batching=True, rate=rate)),
-                 ("+ Gradio's analytics summary once per 1,000 events",
-                  dict(loop=scripted, batching=True, rate=rate, freq=freq, pool=False)),
-                 (f"+ renders on {audio_module.SYNTHS} synths at once (shipped)",
-                  dict(loop=scripted, batching=True, rate=rate, freq=freq, pool=True))]
-        for name, lv in steps:
-            vm._greedy_loop, services.batcher = lv["loop"], batcher if lv["batching"] else None
-            h.files.sample_rate, queue.ANAYLTICS_CACHE_FREQUENCY = lv["rate"], lv["freq"]
-            audio_module._synths.update(pools if lv["pool"] else single)
-            try:
-                levers[name] = load(url, latents, USERS, seconds=seconds, client="raw")
-            finally:
-                vm._greedy_loop, services.batcher, h.files.sample_rate = scripted, batcher, rate
-                queue.ANAYLTICS_CACHE_FREQUENCY = freq
-                audio_module._synths.update(pools)
-        sec.data["levers"] = levers
-        names = list(levers)
-        base = levers[names[0]]
-        for name, r in levers.items():
-            sec.add(f"{USERS} users /decode calls/s: {name}", r["calls_per_s"], "calls/s",
-                    ge=40 if name == names[-1] else None,
-                    note=f"p50 {r['median_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms, {r['errors']} errors; "
-                         f"x{r['calls_per_s'] / base['calls_per_s']:.2f} of the first row, "
-                         f"x{r['calls_per_s'] / TODAY['calls_per_s']:.2f} of step 14's {TODAY['calls_per_s']}/s")
-        sec.add(f"  {USERS} users on a bare echo app (Gradio's own ceiling here, same clients)", echo_cap["calls_per_s"],
-                "calls/s", note=f"p50 {echo_cap['median_ms']:.0f} ms, p95 {echo_cap['p95_ms']:.0f} ms")
-        shipped = levers[names[-1]]
-        sec.add(f"{USERS} users /decode p95 (shipped)", shipped["p95_ms"], "ms", le=500,
-                note=f"{shipped['p95_ms'] / TODAY['p95_ms']:.2f}x step 14's {TODAY['p95_ms']:.0f} ms")
-        sec.add(f"{USERS} users /decode errors", sum(r["errors"] for r in levers.values()), le=0)
-        sec.add("  batches / rows decoded during the loads", services.batcher.batches, "",
-                note=f"{services.batcher.rows} rows: {services.batcher.rows / max(services.batcher.batches, 1):.1f} "
-                     "per batch")
-        gc_load = load(url, latents, USERS, seconds=seconds, client="gradio")
-        sec.data["gradio_client_load"] = gc_load
-        sec.add(f"{USERS} users through gradio_client (16 Clients in one process)", gc_load["calls_per_s"], "calls/s",
-                note=f"p95 {gc_load['p95_ms']:.0f} ms; the clients themselves take ~1 core here (measured), "
-                     "so this is the load generator's limit, not the server's")
-
-        # Sustained load: 16 users for a while, each call without a session hash (a new Gradio session each, as
-        # curl users' calls are); memory, disk and sessions held sampled as it runs (do they level off?)
-        seconds = 30 if ctx.quick else 150
-        lock = threading.Lock()
-
-        def sample():
-            with lock:
-                return rss_mb(), (h.store.size() + demo.uploads.size()) / 2**20, len(demo.state_holder.session_data)
-
-        sustained = load(url, latents, USERS, seconds=seconds, client="raw-fresh", sample=sample)
-        sec.data["sustained"] = sustained
-        times = np.array([s[0] for s in sustained["samples"]])
-        rss = np.array([s[1] for s in sustained["samples"]])
-        disk = np.array([s[2] for s in sustained["samples"]])
-        half = len(times) // 2
-        slope = float(np.polyfit(times[half:] / 60, rss[half:], 1)[0]) if len(times) - half >= 2 else float("nan")
-        sec.add(f"{USERS} users for {seconds} s: errors", sustained["errors"], le=0,
-                note=f"{sustained['ok']} calls, {sustained['calls_per_s']:.1f} calls/s")
-        sec.add("  RSS growth, second half of the run", round(slope, 1), "MB/min",
-                note=f"RSS {rss[0]:.0f} -> {rss[-1]:.0f} MB (server process only)")
-        held = np.array([s[3] for s in sustained["samples"]])
-        sec.add("  Gradio sessions held, most during the run", int(held.max()), "sessions",
-                le=demo.session_limits.max_sessions, note=f"a new session per call; {sustained['ok']} calls; "
-                f"end {held[-1]}; idle ones swept after {demo.session_limits.api_ttl_s:g} s")
-        sec.add("  rendered files and uploads on disk, most during the run", round(float(disk.max()), 1), "MB",
-                le=h.store.max_bytes / 2**20, note=f"cap {h.store.max_bytes / 2**20:.0f} MB; end {disk[-1]:.0f} MB")
-        # Uploads and neighbours last, from a gradio_client in this process (its own work is in these times;
-        # its threads would slow the loads above)
-        from gradio_client import Client, handle_file
-
-        from bench.song import make_song
-
-        client = Client(url, download_files=False, verbose=False, analytics_enabled=False)
-        song = make_song(Path(ctx.work_dir) / "http song.mid")
-        zs = cycle([json.dumps({"z": [round(float(v), 4) for v in z]}) for z in np.load(latents)[:97]])
-        stats, outs = timed(lambda: client.predict(handle_file(str(song)), api_name="/encode"), ctx.reps(30, 6), warmup=2)
-        sec.data["encode"] = {**stats, "candidate": outs[0].get("candidate") if isinstance(outs[0], dict) else None}
-        sec.add("/encode p50 (upload multi-track MIDI -> z, map)", stats["median_ms"], "ms", note="client in-process")
-        stats, _ = timed(lambda: client.predict(next(zs), None, 10, api_name="/neighbours"), ctx.reps(50, 10), warmup=3)
-        sec.data["neighbours"] = stats
-        sec.add("/neighbours p50 (k=10)", stats["median_ms"], "ms", note="client in-process")
-
+        _single_user(sec, ctx, url, echo, latents)
+        _levers(sec, ctx, demo, services, url, latents)
+        _sustained(sec, ctx, demo, url, latents)
+        _uploads_and_neighbours(sec, ctx, url, latents)
     finally:
         echo.close()
         demo.close()
-    rss_end = peak_rss_mb()
+    _memory(sec, rss_start, rss_built, peak_rss_mb())
+    sec.data["seconds"] = round(t.s, 1)
+    return sec
+
+
+def _single_user(sec: Section, ctx: Context, url: str, echo, latents: Path) -> None:
+    """One user's /decode through gradio_client and the plain routes, beside a bare echo app's floor and
+    capacity (the echo app is closed afterwards: its server threads would share this interpreter later)."""
+    echo_url = f"http://127.0.0.1:{echo.server_port}/"
+    n = ctx.reps(60, 12)
+    floor = load(echo_url, latents, 1, calls=n, api_name="/echo", echo=True)
+    # the framework's own capacity on this machine: 16 light users on a bare echo app (same client, payloads)
+    echo_cap = load(echo_url, latents, USERS, seconds=10 if ctx.quick else 20, client="raw", api_name="/echo",
+                    echo=True)
+    echo.close()  # idle, but its server threads would share this interpreter during the loads
+    one = load(url, latents, 1, calls=n)
+    plain = load(url, latents, 1, calls=2 * n, client="plain", api_name="/v1/decode.mid")
+    plain_json = load(url, latents, 1, calls=2 * n, client="plain", api_name="/v1/decode")
+    sec.data.update(echo_floor=floor, echo_capacity=echo_cap, decode=one, plain_mid=plain, plain_json=plain_json)
+    sec.add("/decode p50 through gradio_client (z -> melody, WAV, MIDI)", one["median_ms"], "ms",
+            le=1.3 * floor["median_ms"],
+            note=f"n={n}; {one['median_ms'] / floor['median_ms']:.2f}x the echo floor; "
+                 f"{one['median_ms'] / TODAY['decode_p50_ms']:.2f}x step 14's {TODAY['decode_p50_ms']:.0f} ms")
+    sec.add("  bare echo app through gradio_client p50 (the framework's floor)", floor["median_ms"], "ms")
+    sec.add("/decode p95", one["p95_ms"], "ms")
+    sec.add("/v1/decode.mid p50 (plain HTTP route: z -> MIDI file)", plain["median_ms"], "ms", le=40,
+            note=f"n={2 * n}; p95 {plain['p95_ms']:.0f} ms")
+    sec.add("/v1/decode p50 (plain HTTP route: JSON with notes + MIDI)", plain_json["median_ms"], "ms",
+            note=f"p95 {plain_json['p95_ms']:.0f} ms")
+
+
+def _levers(sec: Section, ctx: Context, demo, services, url: str, latents: Path) -> None:
+    """16 users, one lever at a time (same payloads and seconds), each row adding one to the row above; the last
+    row is what ships. Then the same load through gradio_client."""
+    import vae.model as vm
+    from explorer.media import audio as audio_module
+    from explorer.media.files import EXPORT_RATE
+
+    h = demo.handlers
+    echo_cap = sec.data["echo_capacity"]
+    seconds = 10 if ctx.quick else 20
+    levers = {}
+    scripted, batcher, rate = vm._greedy_loop, services.batcher, h.files.sample_rate
+    queue = demo._queue
+    freq = queue.ANAYLTICS_CACHE_FREQUENCY
+    pools = dict(audio_module._synths)  # warmed by the loads above: the shipped pools (a synth per core)
+    font = next(iter(pools))[0]
+    single = {(font, r): audio_module.SynthPool(font, r, 1) for r in {rate, EXPORT_RATE}}  # one synth, a lock
+    old = dict(freq=1, pool=False)
+    steps = [("decode loop in Python, 44.1 kHz renders, Gradio's per-event analytics (before)",
+              dict(old, loop=lambda: vm._greedy_loop_py, batching=False, rate=EXPORT_RATE)),
+             ("+ TorchScript decode loop", dict(old, loop=scripted, batching=False, rate=EXPORT_RATE)),
+             ("+ decodes batched across users", dict(old, loop=scripted, batching=True, rate=EXPORT_RATE)),
+             ("+ 22.05 kHz renders", dict(old, loop=scripted, batching=True, rate=rate)),
+             ("+ Gradio's analytics summary once per 1,000 events",
+              dict(loop=scripted, batching=True, rate=rate, freq=freq, pool=False)),
+             (f"+ renders on {audio_module.SYNTHS} synths at once (shipped)",
+              dict(loop=scripted, batching=True, rate=rate, freq=freq, pool=True))]
+    for name, lv in steps:
+        vm._greedy_loop, services.batcher = lv["loop"], batcher if lv["batching"] else None
+        h.files.sample_rate, queue.ANAYLTICS_CACHE_FREQUENCY = lv["rate"], lv["freq"]
+        audio_module._synths.update(pools if lv["pool"] else single)
+        try:
+            levers[name] = load(url, latents, USERS, seconds=seconds, client="raw")
+        finally:
+            vm._greedy_loop, services.batcher, h.files.sample_rate = scripted, batcher, rate
+            queue.ANAYLTICS_CACHE_FREQUENCY = freq
+            audio_module._synths.update(pools)
+    sec.data["levers"] = levers
+    names = list(levers)
+    base = levers[names[0]]
+    for name, r in levers.items():
+        sec.add(f"{USERS} users /decode calls/s: {name}", r["calls_per_s"], "calls/s",
+                ge=40 if name == names[-1] else None,
+                note=f"p50 {r['median_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms, {r['errors']} errors; "
+                     f"x{r['calls_per_s'] / base['calls_per_s']:.2f} of the first row, "
+                     f"x{r['calls_per_s'] / TODAY['calls_per_s']:.2f} of step 14's {TODAY['calls_per_s']}/s")
+    sec.add(f"  {USERS} users on a bare echo app (Gradio's own ceiling here, same clients)", echo_cap["calls_per_s"],
+            "calls/s", note=f"p50 {echo_cap['median_ms']:.0f} ms, p95 {echo_cap['p95_ms']:.0f} ms")
+    shipped = levers[names[-1]]
+    sec.add(f"{USERS} users /decode p95 (shipped)", shipped["p95_ms"], "ms", le=500,
+            note=f"{shipped['p95_ms'] / TODAY['p95_ms']:.2f}x step 14's {TODAY['p95_ms']:.0f} ms")
+    sec.add(f"{USERS} users /decode errors", sum(r["errors"] for r in levers.values()), le=0)
+    sec.add("  batches / rows decoded during the loads", services.batcher.batches, "",
+            note=f"{services.batcher.rows} rows: {services.batcher.rows / max(services.batcher.batches, 1):.1f} "
+                 "per batch")
+    gc_load = load(url, latents, USERS, seconds=seconds, client="gradio")
+    sec.data["gradio_client_load"] = gc_load
+    sec.add(f"{USERS} users through gradio_client (16 Clients in one process)", gc_load["calls_per_s"], "calls/s",
+            note=f"p95 {gc_load['p95_ms']:.0f} ms; the clients themselves take ~1 core here (measured), "
+                 "so this is the load generator's limit, not the server's")
+
+
+def _sustained(sec: Section, ctx: Context, demo, url: str, latents: Path) -> None:
+    """Sustained load: 16 users for a while, each call without a session hash (a new Gradio session each, as
+    curl users' calls are); memory, disk and sessions held sampled as it runs (do they level off?)"""
+    h = demo.handlers
+    seconds = 30 if ctx.quick else 150
+    lock = threading.Lock()
+
+    def sample():
+        with lock:
+            return rss_mb(), (h.store.size() + demo.uploads.size()) / 2**20, len(demo.state_holder.session_data)
+
+    sustained = load(url, latents, USERS, seconds=seconds, client="raw-fresh", sample=sample)
+    sec.data["sustained"] = sustained
+    times = np.array([s[0] for s in sustained["samples"]])
+    rss = np.array([s[1] for s in sustained["samples"]])
+    disk = np.array([s[2] for s in sustained["samples"]])
+    half = len(times) // 2
+    slope = float(np.polyfit(times[half:] / 60, rss[half:], 1)[0]) if len(times) - half >= 2 else float("nan")
+    sec.add(f"{USERS} users for {seconds} s: errors", sustained["errors"], le=0,
+            note=f"{sustained['ok']} calls, {sustained['calls_per_s']:.1f} calls/s")
+    sec.add("  RSS growth, second half of the run", round(slope, 1), "MB/min",
+            note=f"RSS {rss[0]:.0f} -> {rss[-1]:.0f} MB (server process only)")
+    held = np.array([s[3] for s in sustained["samples"]])
+    sec.add("  Gradio sessions held, most during the run", int(held.max()), "sessions",
+            le=demo.session_limits.max_sessions, note=f"a new session per call; {sustained['ok']} calls; "
+            f"end {held[-1]}; idle ones swept after {demo.session_limits.api_ttl_s:g} s")
+    sec.add("  rendered files and uploads on disk, most during the run", round(float(disk.max()), 1), "MB",
+            le=h.store.max_bytes / 2**20, note=f"cap {h.store.max_bytes / 2**20:.0f} MB; end {disk[-1]:.0f} MB")
+
+
+def _uploads_and_neighbours(sec: Section, ctx: Context, url: str, latents: Path) -> None:
+    """Uploads and neighbours last, from a gradio_client in this process (its own work is in these times; its
+    threads would slow the loads before)."""
+    from gradio_client import Client, handle_file
+
+    from bench.song import make_song
+
+    client = Client(url, download_files=False, verbose=False, analytics_enabled=False)
+    song = make_song(Path(ctx.work_dir) / "http song.mid")
+    zs = cycle([json.dumps({"z": [round(float(v), 4) for v in z]}) for z in np.load(latents)[:97]])
+    stats, outs = timed(lambda: client.predict(handle_file(str(song)), api_name="/encode"), ctx.reps(30, 6), warmup=2)
+    sec.data["encode"] = {**stats, "candidate": outs[0].get("candidate") if isinstance(outs[0], dict) else None}
+    sec.add("/encode p50 (upload multi-track MIDI -> z, map)", stats["median_ms"], "ms", note="client in-process")
+    stats, _ = timed(lambda: client.predict(next(zs), None, 10, api_name="/neighbours"), ctx.reps(50, 10), warmup=3)
+    sec.data["neighbours"] = stats
+    sec.add("/neighbours p50 (k=10)", stats["median_ms"], "ms", note="client in-process")
+
+
+def _memory(sec: Section, rss_start: float, rss_built: float, rss_end: float) -> None:
+    """The served app's peak memory, before and after the loads, as data and as the `memory` rows."""
     sec.data["memory"] = {"peak_rss_mb_before_build": round(rss_start, 1), "peak_rss_mb_app_built": round(rss_built, 1),
                           "peak_rss_mb_after_load": round(rss_end, 1),
                           "note": "peak RSS (ru_maxrss) of the process holding services + handlers + UI; the "
@@ -203,5 +225,3 @@ def run(ctx: Context) -> Section:
     mem.add("peak RSS: services + handlers + UI launched", round(rss_built, 1), "MB", note="before any request")
     mem.add("peak RSS after the HTTP load tests", round(rss_end, 1), "MB", note="the server alone")
     sec.rows.extend(mem.rows)
-    sec.data["seconds"] = round(t.s, 1)
-    return sec

@@ -116,104 +116,124 @@ DRAG_RUNNING, DRAG_WAITING = 2, 6  # drag previews at once, and waiting (a page 
 DECODE_RUNNING, DECODE_WAITING = 2, 30  # /v1/decode calls at once, and waiting
 
 
-def add_routes(app, h: Handlers, drags: Drags, auth: tuple[str, str] | None = None) -> list[str]:
-    """Add the /v1 routes to a FastAPI app (Gradio's own, after launch); returns their paths."""
-    drag_slots, decode_slots = Slots(DRAG_RUNNING, DRAG_WAITING), Slots(DECODE_RUNNING, DECODE_WAITING)
+def error(status: int, message: str) -> JSONResponse:
+    """A refusal: HTTP `status` with {"error": sentence}."""
+    return JSONResponse({"error": message}, status_code=status)
 
-    def error(status: int, message: str) -> JSONResponse:
-        return JSONResponse({"error": message}, status_code=status)
 
-    def unauthorized(request: Request) -> Response | None:
-        if _check_auth(request.headers.get("authorization"), auth):
-            return None
-        return Response(status_code=401, headers={"WWW-Authenticate": 'Basic realm="Melody Explorer"'})
+def unauthorized(request: Request, auth: tuple[str, str] | None) -> Response | None:
+    """None when the request may pass (no login, or HTTP Basic with the app's user and password), else the 401."""
+    if _check_auth(request.headers.get("authorization"), auth):
+        return None
+    return Response(status_code=401, headers={"WWW-Authenticate": 'Basic realm="Melody Explorer"'})
 
-    def run(body) -> tuple[bytes, dict] | JSONResponse:
+
+async def read_json(request: Request, example: str = '{"z": [...]}') -> object:
+    """The request's JSON body, or the response that refuses it. An oversized body is refused from its
+    Content-Length before any of it is read, and while streaming when the header is missing or lies."""
+    too_big = error(413, f"The request body is over {MAX_BODY:,} bytes.")
+    declared = request.headers.get("content-length", "")
+    if declared and (not declared.isdigit() or int(declared) > MAX_BODY):
+        return too_big
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            return too_big
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    try:
+        return json.loads(body or b"{}")
+    except (ValueError, RecursionError):  # bad JSON or text, or an integer of over 4,300 digits
+        return error(400, f"The body is not valid JSON. Send an object like {example}.")
+
+
+class DecodeRoutes:
+    """/v1/decode (JSON), /v1/decode.mid (a MIDI file) and /v1/health, behind the app's login."""
+
+    def __init__(self, h: Handlers, auth: tuple[str, str] | None = None):
+        self.h, self.auth = h, auth
+        self.slots = Slots(DECODE_RUNNING, DECODE_WAITING)
+
+    def run(self, body) -> tuple[bytes, dict] | JSONResponse:
         try:
-            return decode_body(h, body)
+            return decode_body(self.h, body)
         except UserError as exc:
             LOG.info("rejected /v1/decode: %s", str(exc)[:200])
             return error(400, str(exc))
 
-    async def read_json(request: Request, example: str = '{"z": [...]}') -> object:
-        """The request's JSON body, or the response that refuses it. An oversized body is refused from its
-        Content-Length before any of it is read, and while streaming when the header is missing or lies."""
-        too_big = error(413, f"The request body is over {MAX_BODY:,} bytes.")
-        declared = request.headers.get("content-length", "")
-        if declared and (not declared.isdigit() or int(declared) > MAX_BODY):
-            return too_big
-        chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > MAX_BODY:
-                return too_big
-            chunks.append(chunk)
-        body = b"".join(chunks)
-        try:
-            return json.loads(body or b"{}")
-        except (ValueError, RecursionError):  # bad JSON or text, or an integer of over 4,300 digits
-            return error(400, f"The body is not valid JSON. Send an object like {example}.")
-
-    async def decoded(request: Request) -> tuple[bytes, dict] | Response:
+    async def decoded(self, request: Request) -> tuple[bytes, dict] | Response:
         """The request's body decoded (MIDI bytes, melody JSON), or the response that refuses it."""
-        refused = unauthorized(request)
+        refused = unauthorized(request, self.auth)
         if refused is not None:
             return refused
         data = await read_json(request)
         if isinstance(data, Response):
             return data
-        async with decode_slots.limit() as busy:
-            return busy or await run_in_threadpool(run, data)
+        async with self.slots.limit() as busy:
+            return busy or await run_in_threadpool(self.run, data)
 
-    async def decode_json(request: Request):
-        out = await decoded(request)
+    async def decode_json(self, request: Request):
+        out = await self.decoded(request)
         if isinstance(out, Response):
             return out
         midi, melody = out
         return JSONResponse({**melody, "midi_base64": base64.b64encode(midi).decode()})
 
-    async def decode_mid(request: Request):
-        out = await decoded(request)
+    async def decode_mid(self, request: Request):
+        out = await self.decoded(request)
         if isinstance(out, Response):
             return out
         return Response(out[0], media_type="audio/midi",
                         headers={"Content-Disposition": 'attachment; filename="melody.mid"'})
 
-    def drag_preview(drag, values, asked) -> Response:
+    async def health(self, request: Request):
+        refused = unauthorized(request, self.auth)
+        if refused is not None:
+            return refused
+        meta = self.h.s.model.meta
+        return JSONResponse({"ok": True, "model_step": meta.get("step"), "latent_dim": self.h.s.latent_dim,
+                             "sliders": [d["label"] for d in self.h.labels]})
+
+
+class DragRoute:
+    """/v1/drag: a slider drag's previews (explorer.serve.drag), keyed by the drag's token instead of a login."""
+
+    def __init__(self, drags: Drags):
+        self.drags = drags
+        self.slots = Slots(DRAG_RUNNING, DRAG_WAITING)
+
+    def preview(self, drag, values, asked) -> Response:
         try:
-            r = drags.render(drag, values)
+            r = self.drags.render(drag, values)
         except UserError as exc:
             LOG.info("rejected /v1/drag: %s", str(exc)[:200])
             return error(400, str(exc))
-        sound, mime, seconds = drags.sound(r, asked)
+        sound, mime, seconds = self.drags.sound(r, asked)
         # the file's name: when the release shows this same file through Gradio, the page plays on where it was
         return Response(drag_payload(figures.to_json(r.figure), sound), media_type="application/octet-stream",
                         headers={"Cache-Control": "no-store", "X-Melody-File": Path(r.wav_path).name,
                                  "X-Melody-Audio": mime, "X-Melody-Seconds": f"{seconds:.3f}"})
 
-    async def drag(request: Request):
+    async def drag(self, request: Request):
         data = await read_json(request, '{"token": "...", "sliders": [...]}')
         if isinstance(data, Response):
             return data
         if not isinstance(data, dict):
             return error(400, 'Send a JSON object like {"token": "...", "sliders": [...]}.')
         try:
-            drag = drags.begin(data.get("token"))  # on arrival: a release that comes next waits for it
+            drag = self.drags.begin(data.get("token"))  # on arrival: a release that comes next waits for it
         except KeyError:
             return error(404, "This slider drag is over or unknown: press the slider again.")
-        async with drag_slots.limit() as busy:
-            return busy or await run_in_threadpool(drag_preview, drag, data.get("sliders"), data.get("audio"))
+        async with self.slots.limit() as busy:
+            return busy or await run_in_threadpool(self.preview, drag, data.get("sliders"), data.get("audio"))
 
-    async def health(request: Request):
-        refused = unauthorized(request)
-        if refused is not None:
-            return refused
-        meta = h.s.model.meta
-        return JSONResponse({"ok": True, "model_step": meta.get("step"), "latent_dim": h.s.latent_dim,
-                             "sliders": [d["label"] for d in h.labels]})
 
-    routes = [("/v1/decode", decode_json, ["POST"]), ("/v1/decode.mid", decode_mid, ["POST"]),
-              ("/v1/health", health, ["GET"]), ("/v1/drag", drag, ["POST"])]
+def add_routes(app, h: Handlers, drags: Drags, auth: tuple[str, str] | None = None) -> list[str]:
+    """Add the /v1 routes to a FastAPI app (Gradio's own, after launch); returns their paths."""
+    decode, drag = DecodeRoutes(h, auth), DragRoute(drags)
+    routes = [("/v1/decode", decode.decode_json, ["POST"]), ("/v1/decode.mid", decode.decode_mid, ["POST"]),
+              ("/v1/health", decode.health, ["GET"]), ("/v1/drag", drag.drag, ["POST"])]
     for path, fn, methods in routes:
         app.add_api_route(path, fn, methods=methods, include_in_schema=False)
     # Gradio's routes come first in the app; ours must be matched before any catch-all, so move them up.
