@@ -35,13 +35,15 @@ def _event_of(demo, block):
 
 
 def test_regenerate_reads_the_locks_and_takes_update_the_melody_panel(explorer_server):
-    """Regenerate reads the four bar locks and the rhythm lock and writes the session and the alternatives' figure;
-    each Take button updates the whole current-melody panel (title, roll, audio, history, sliders)."""
+    """Regenerate reads the four bar locks and the rhythm lock and writes the session, the alternatives' figure and
+    a player per alternative (to hear it before taking it); each Take button updates the whole current-melody
+    panel (title, roll, audio, history, sliders)."""
     demo = explorer_server.demo
     ids = lambda blocks: {demo.blocks[b if isinstance(b, int) else b._id].elem_id for b in blocks}  # noqa: E731
     regen = _event_of(demo, _by_id(demo, "regenerate-btn"))
     wanted = {f"lock-bar-{b}" for b in range(1, 5)} | {"rhythm-lock"}
     assert wanted <= ids(regen.inputs)
-    assert "regenerate-plot" in ids(regen.outputs) and len(regen.outputs) == 2
+    hear = {f"hear-{k}" for k in range(1, 5)}
+    assert {"regenerate-plot"} | hear <= ids(regen.outputs) and len(regen.outputs) == 6
     outs = [ids(_event_of(demo, _by_id(demo, f"take-{k}")).outputs) for k in range(1, 5)]
     assert all({"title-md", "piano-roll", "melody-audio", "pc-1"} <= o for o in outs)
