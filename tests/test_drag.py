@@ -80,7 +80,7 @@ class _Announcing(threading.Condition):
 
 def test_a_release_waits_for_the_preview_of_its_own_values(h, st):
     """The page's request for the final position may still be rendering when the release arrives."""
-    drags = Drags(partial(h.set_sliders, preview=True), len(h.labels), wait_s=120)  # no race with a busy machine
+    drags = Drags(partial(h.set_sliders, preview=True), h.slider_count, wait_s=120)  # no race with a busy machine
     token = drags.open(st, SAMPLED)
     values = moved(h, st, 1.5)
     drag = drags.begin(token)  # asked for, not rendered yet
@@ -97,7 +97,7 @@ def test_a_release_waits_for_the_preview_of_its_own_values(h, st):
 
 def test_bad_values_and_unknown_drags_are_refused(drags, h, st):
     token = drags.open(st, SAMPLED)
-    k = len(h.labels)
+    k = h.slider_count
     for bad in ([0.0] * (k - 1), [float("nan")] * k, [SLIDER_RANGE + 1] + [0.0] * (k - 1), "fast", None,
                 [[0.0]] * k):
         with pytest.raises(UserError, match=f"list of {k} numbers"):
@@ -110,7 +110,7 @@ def test_bad_values_and_unknown_drags_are_refused(drags, h, st):
 
 def test_drags_are_bounded_in_number_and_age(h, st):
     now = [100.0]  # the drags' clock, moved by hand: their age does not depend on how busy the machine is
-    drags = Drags(partial(h.set_sliders, preview=True), len(h.labels), SLIDER_RANGE, max_drags=3, ttl_s=0.5,
+    drags = Drags(partial(h.set_sliders, preview=True), h.slider_count, SLIDER_RANGE, max_drags=3, ttl_s=0.5,
                   clock=lambda: now[0])
     tokens = [drags.open(st, SAMPLED) for _ in range(5)]
     assert len(drags) == 3 and len(set(tokens)) == 5 and all(len(t) >= 22 for t in tokens)

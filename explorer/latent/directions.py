@@ -1,4 +1,5 @@
-"""The 16 sliders: the model's controls (vae.controls) with labels a musician reads and the figures behind them.
+"""The sliders (16 on the shipped model: MelodyActions.slider_count): the model's controls (vae.controls) with
+labels a musician reads and the figures behind them.
 
 A slider is named for a musical attribute only when sweeping it over -2..+2 on held-out melodies moved
 that attribute monotonically and at least twice as far as any other (vae.sweep.NAME_RULE); the label

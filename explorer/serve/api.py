@@ -85,7 +85,7 @@ def parse_melody(h: Handlers, text: str | dict | list | None) -> tuple[np.ndarra
         d = {"melody": d}
     if not isinstance(d, dict):
         raise UserError(example)
-    zdim, k = h.s.latent_dim, len(h.labels)
+    zdim, k = h.s.latent_dim, h.slider_count
     key = next((key for key in ("melody", "code") if key in d), None)
     if key is not None:
         base, detail = _from_code(h, d[key], key)

@@ -197,4 +197,4 @@ class Drags:
 
 def drags_for(h: Handlers) -> Drags:
     """The drags of an app's handlers: their slider move as a preview, over their sliders."""
-    return Drags(partial(h.set_sliders, preview=True), len(h.labels))
+    return Drags(partial(h.set_sliders, preview=True), h.slider_count)

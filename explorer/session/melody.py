@@ -60,6 +60,11 @@ class MelodyActions:
     labels: list[dict]  # the sliders' directions (LatentSpace.direction_labels)
     detail_follow: object  # how an upload's detail follows a slider move (vae.fidelity.DetailFollow)
 
+    @property
+    def slider_count(self) -> int:
+        """The sliders the page shows, a slider move takes and the API accepts: one per direction (labels)."""
+        return len(self.labels)
+
     def render(self, state: Session, play: Playback, preview: bool = False) -> Rendered:
         """Decode state.z and produce piano roll, audio, MIDI, originality check, share code and map position.
 

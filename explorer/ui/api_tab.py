@@ -50,7 +50,7 @@ def build(page: Page) -> SimpleNamespace:
         c.enc_out = gr.JSON(label="result")
     with gr.Accordion("/decode: z or slider values → MIDI, WAV, notes", open=False):
         c.dec_in = gr.Textbox(label='JSON: {"melody": "code from /encode"}, {"z": [...]} or {"sliders": '
-                              f'[...{len(page.h.labels)} values], "melody": "..."}}', lines=2)
+                              f'[...{page.h.slider_count} values], "melody": "..."}}', lines=2)
         with gr.Row():
             c.dec_temp = _num("temperature", 0.0, "temperature")
             c.dec_seed = _num("seed", 0, "seed", True)

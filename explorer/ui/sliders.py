@@ -1,5 +1,5 @@
-"""The Sliders screen: 16 sliders (named only where measured), Render, Random, Similar, Reset, and bar locks with
-Regenerate (explorer.ui.regenerate_panel)."""
+"""The Sliders screen: a slider per direction (MelodyActions.slider_count; named only where measured), Render,
+Random, Similar, Reset, and bar locks with Regenerate (explorer.ui.regenerate_panel)."""
 
 from __future__ import annotations
 
@@ -22,8 +22,7 @@ HELP = ("Each named slider moves one musical attribute of the melody, measured: 
 
 def build(page: Page) -> SimpleNamespace:
     """The screen; a drag's melodies come from the page's own requests (explorer.serve.drag)."""
-    labels = page.h.labels
-    k = len(labels)
+    labels, k = page.h.labels, page.h.slider_count
     gr.Markdown(HELP)
     with gr.Row(elem_classes="slider-grid"):
         for col in range(2):
