@@ -270,6 +270,24 @@ def _scores_section(scores: dict) -> list[str]:
     ]
 
 
+def _finetune_curve(checkpoint: Path, max_rows: int = 12) -> list[str]:
+    """The fine-tune's curve (vae.finetune: held-out collection and base accuracy by minute), when there is one."""
+    path = checkpoint / "finetune-curve.csv"
+    if not path.exists():
+        return []
+    with path.open() as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        return []
+    keep = rows if len(rows) <= max_rows else [rows[round(i * (len(rows) - 1) / (max_rows - 1))] for i in range(max_rows)]
+    out = ["### Fine-tune", "Greedy note-event accuracy from z on held-out windows of the collection and of the base "
+           "corpus (256 each), by training minute (`finetune-curve.csv`).", "",
+           "| minutes | step | train loss | collection (held out) | base corpus |", "|---:|---:|---:|---:|---:|"]
+    out += [f"| {float(r['minutes']):.1f} | {r['step']} | {float(r['train_loss']):.3f} | "
+            f"{float(r['collection_event_accuracy']):.3f} | {float(r['base_event_accuracy']):.3f} |" for r in keep]
+    return out + [""]
+
+
 def _curve_and_limits(checkpoint: Path, rel) -> list[str]:
     """The learning curve (plot and table) and the model's limitations."""
     curve_png = checkpoint / "curve.png"
@@ -280,10 +298,12 @@ def _curve_and_limits(checkpoint: Path, rel) -> list[str]:
         "",
         _curve_table(checkpoint / "curve.csv"),
         "",
+        *_finetune_curve(checkpoint),
         "## Limitations",
-        "- Folk and chorale melodies only: 4-bar monophonic windows on a 16th grid (triplets are rounded to the grid). "
-        "Off that domain z alone renders part of a melody (see the README's fidelity row); the explorer then fits a "
-        "per-bar detail (`vae/fidelity.py`) so an upload still comes back as itself.",
+        "- Folk and chorale melodies" + (", then pop's sung lines (POP909)" if (checkpoint / "finetune-curve.csv").exists()
+                                         else " only") + ": 4-bar monophonic windows on a 16th grid (triplets are "
+        "rounded to the grid). Off that domain z alone renders part of a melody (see the README's fidelity row); the "
+        "explorer then fits a per-bar detail (`vae/fidelity.py`) so an upload still comes back as itself.",
         "- Trained for a limited CPU budget; the curve above had not flattened, so accuracy is below MusicVAE's.",
         "- Regenerate this card with `python -m vae card` after training.",
         "",
