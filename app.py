@@ -20,6 +20,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--collection", action="append", default=[], metavar="NAME",
                    help="also load a saved collection of your own beside the corpus (repeatable; make one on the page or "
                         "with `python -m explorer collection add NAME FOLDER`)")
+    p.add_argument("--learned", action="store_true",
+                   help="start with the model that learned the style of the last --collection that has one (the "
+                        "page's Learn my style saves it in the collection's folder: model/last)")
     p.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
     p.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)))
     p.add_argument("--share", action="store_true", help="also make a public gradio.live link (where allowed)")
@@ -33,6 +36,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--disk-cap-mb", type=float, default=float(os.environ.get("MELODY_DISK_CAP_MB", 512)),
                    help="most disk the rendered files may take, oldest removed first (env MELODY_DISK_CAP_MB)")
     a = p.parse_args(argv)
+    if a.learned and not a.collection:
+        p.error("--learned needs --collection NAME (the collection whose learned model to start with)")
     if a.auth is not None and (":" not in a.auth or not a.auth.split(":", 1)[0] or not a.auth.split(":", 1)[1]):
         p.error("--auth must be USER:PASSWORD")
     for name in ("concurrency", "queue_size", "disk_cap_mb"):
@@ -84,6 +89,16 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, UserError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if args.learned:  # the fine-tuned decoder of the last collection that has one (explorer.session.learn)
+        from explorer.session.learn import learned_checkpoint
+
+        learned = [ck for ck in map(learned_checkpoint, mine) if ck is not None]
+        if not learned:
+            print(f"error: no collection of {', '.join(args.collection)} has learned a model yet: use Learn my style "
+                  "on the page (Your collection tab)", file=sys.stderr)
+            return 2
+        args.checkpoint = learned[-1]
+        print(f"the model that learned your style: {args.checkpoint}")
     services = join(LatentSpace.build(args.checkpoint, corpus=corpus, progress=True), mine)
     from explorer.media.storage import cleanup_on_sigterm
     from explorer.ui import build_ui, launch

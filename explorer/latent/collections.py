@@ -335,13 +335,18 @@ def read_collection(name: str, paths: Sequence[Path | str], cfg: DataConfig, roo
 
 
 # --- joining the latent space ----------------------------------------------------------------------------
+def latents_path(index_key: str, coll: Collection) -> Path:
+    """Where the collection's windows encoded by the model of a base index key (EncodedCorpus.key) are cached."""
+    import hashlib
+
+    key = hashlib.sha1(f"{index_key}|{corpus_digest(coll.corpus)}".encode()).hexdigest()[:16]
+    return coll.folder / f"latents-{key}.npz"
+
+
 def encoded(space: LatentSpace, coll: Collection, threads: int | None = None,
             callback: Progress | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(mu, sigma) [N, Z] of the collection's windows under the space's model, cached in its folder per model."""
-    import hashlib
-
-    key = hashlib.sha1(f"{space.base.index.key}|{corpus_digest(coll.corpus)}".encode()).hexdigest()[:16]
-    path = coll.folder / f"latents-{key}.npz"
+    path = latents_path(space.base.index.key, coll)
     cached = load_arrays(path)
     if cached is not None and cached["mu"].shape == (len(coll.corpus), space.latent_dim):
         return cached["mu"], cached["sigma"]
@@ -407,7 +412,7 @@ def join(space: LatentSpace, collections: Sequence[Collection], threads: int | N
     t = time.perf_counter()
     joined = LatentSpace.fit(space.model, corpus, index, attrs, orig, keys, base.sliders)
     seconds["fit"] = time.perf_counter() - t
-    joined.base, joined.collections = base, tuple(colls)
+    joined.base, joined.collections, joined.checkpoint = base, tuple(colls), base.checkpoint
     joined.build_seconds = time.perf_counter() - t0
     joined.join_seconds = seconds
     if callback:
@@ -416,4 +421,4 @@ def join(space: LatentSpace, collections: Sequence[Collection], threads: int | N
 
 
 __all__ = ["Collection", "FileReport", "Limits", "check_name", "collections_root", "encoded", "gather", "join",
-           "load_collection", "read_collection", "saved_collections"]
+           "latents_path", "load_collection", "read_collection", "saved_collections"]

@@ -7,6 +7,7 @@ keeps no per-user state.
 
 from __future__ import annotations
 
+import copy
 import os
 import time
 from pathlib import Path
@@ -93,6 +94,13 @@ def typical_distances(mu: np.ndarray, pairs: int = 4000, seed: int = 0) -> np.nd
     return np.sort(np.linalg.norm(mu[i[keep]] - mu[j[keep]], axis=1)).astype(np.float32)
 
 
+def _vectors(index: EncodedCorpus, attrs: dict[str, np.ndarray], sliders: Sliders) -> AttributeVectors:
+    """Attribute vectors fitted on the training windows' mu, along the sliders where they have one."""
+    train = index.train
+    return AttributeVectors.fit(index.mu[train], {k: v[train] for k, v in attrs.items()}).along_sliders(
+        sliders.controls, corpus_std(attrs))
+
+
 class LatentSpace:
     """Everything the explorer UI needs from a trained model and its corpus (see `build`)."""
 
@@ -130,6 +138,7 @@ class LatentSpace:
         self.build_seconds = 0.0  # set by build()
         self.base: LatentSpace = self  # the space without the collections joined to it (explorer.latent.collections)
         self.collections: tuple = ()  # those collections, in order
+        self.checkpoint: Path | None = None  # the model's checkpoint folder, when built from one (set by build)
         self._map_data: dict | None = None  # built on first use, then shared read-only
 
     @classmethod
@@ -138,8 +147,7 @@ class LatentSpace:
         """Fit attribute vectors, styles, the map and the neighbour index on the training windows' mu."""
         train = index.train
         mu_tr = index.mu[train]
-        attrs_tr = {k: v[train] for k, v in attrs.items()}
-        vectors = AttributeVectors.fit(mu_tr, attrs_tr).along_sliders(sliders.controls, corpus_std(attrs))
+        vectors = _vectors(index, attrs, sliders)
         names = sorted({t["collection"] for t in corpus.tunes})
         tune_style = np.array([names.index(t["collection"]) for t in corpus.tunes], dtype=np.int64)
         window_style = tune_style[corpus.tune] if len(corpus.tune) else np.zeros(0, np.int64)
@@ -155,6 +163,20 @@ class LatentSpace:
         return cls(model, corpus, index, attrs, originality_index, keys, sliders, vectors, styles, window_style,
                    corpus_map, tune_means(index.mu, corpus.tune, len(corpus.tunes)),
                    neighbour_index(index.mu, corpus.tune))
+
+    def swapped(self, model, sliders: Sliders | None = None, index: EncodedCorpus | None = None) -> LatentSpace:
+        """This space served by another model with the same encoder (a fine-tuned decoder: explorer.latent.swap
+        checks), every encoding and fitted part kept: the map, styles and neighbours depend on mu alone. With
+        `sliders` (the same directions, names measured again) the attribute vectors follow them; `index`: the
+        same encodings filed under the new model's cache key."""
+        out = copy.copy(self)
+        out.model = model
+        out.index = index or self.index
+        if sliders is not None:
+            out.sliders, out.labels = sliders, sliders.labels()
+            out.vectors = _vectors(self.index, self.attrs, sliders)
+        out.batcher = DecodeBatcher(lambda x, d: out.model.decode(x, detail=d))
+        return out
 
     @classmethod
     def build(cls, checkpoint: Path | str, corpus: Corpus | None = None, cache_dir: Path | str | None = None,
@@ -190,6 +212,7 @@ class LatentSpace:
         report(0.95, "styles and map")
         services = cls.fit(model, corpus, index, attrs, orig, keys, sliders)
         services.build_seconds = time.perf_counter() - t0
+        services.checkpoint = Path(checkpoint)
         report(1.0, "ready")
         return services
 

@@ -12,7 +12,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from explorer.errors import UserError
-from explorer.latent.collections import Collection, FileReport, Limits, check_name, join, read_collection
+from explorer.latent.collections import (
+    Collection,
+    FileReport,
+    Limits,
+    check_name,
+    join,
+    read_collection,
+    saved_collections,
+)
 from vae.checkpoint import data_config
 from vae.corpus import COLLECTION_LABELS
 
@@ -61,6 +69,10 @@ class CollectionActions:
                               callback=lambda f, m: report(0.4 + 0.6 * f, m))
                 self.use_space(joined)
         return coll, files
+
+    def saved_collection_names(self) -> list[str]:
+        """The collections saved on this computer (what Learn my style offers); none on a shared deployment."""
+        return saved_collections(self.collections_root) if self.add_collections else []
 
     def collections_summary(self) -> str:
         """The collections beside the corpus now, in words (markdown)."""

@@ -1,4 +1,6 @@
-"""The Your collection screen: drop files or a zip, name them, Add; the report, then the map in the collection's colour."""
+"""The Your collection screen: drop files or a zip, name them, Add; the report, then the map in the collection's colour.
+Below, Learn my style: a saved collection, minutes, Start and Stop; the progress and the learning curve while the
+model learns in its own thread (explorer.session.learn), then the explorer on the new model."""
 
 from __future__ import annotations
 
@@ -7,10 +9,13 @@ from types import SimpleNamespace
 
 import gradio as gr
 
+from explorer.latent.swap import RESWEEP_MELODIES
 from explorer.session.collections import report_markdown
-from explorer.ui.common import Page, checked_file, md_escape, plot, user_errors
+from explorer.session.learn import LEARN, MINUTES, LearnRun
+from explorer.ui.common import CheckedSlider, Page, checked_file, md_escape, plot, user_errors
 from vae.corpus import COLLECTION_LABELS
 
+POLL_SECONDS = 1.0  # how often a page following a fine-tune hears of it
 FILE_TYPES = [".mid", ".midi", ".kar", ".rmi", ".abc", ".zip", ".MID", ".MIDI", ".ABC", ".ZIP"]
 
 
@@ -29,7 +34,26 @@ def build(page: Page) -> SimpleNamespace:
                           elem_id="collection-name", interactive=h.add_collections)
         add = gr.Button("Add", variant="primary", scale=1, elem_id="collection-add", interactive=h.add_collections)
     report = gr.Markdown(h.collections_summary(), elem_id="collection-report")
-    return SimpleNamespace(limits=limits, files=files, name=name, add=add, report=report)
+    gr.Markdown("### Learn my style\nThe model learns a saved collection for a few minutes on this computer (only "
+                "its decoder learns, with the folk corpus mixed in, so it keeps what it knew and every melody, the "
+                "map and the sliders stay where they are). The curve shows how well it decodes held-out songs of "
+                "your collection and of the folk corpus; *Stop* ends it at once with what it has learned. When it "
+                "ends the explorer plays the new model, which is saved with the collection; *Start* again continues.")
+    with gr.Row():
+        learn_name = gr.Dropdown(h.saved_collection_names(), value=None, label="Collection to learn", scale=3,
+                                 elem_id="learn-collection", interactive=h.add_collections)
+        minutes = CheckedSlider(MINUTES[0], MINUTES[1], value=LEARN.minutes, step=1, label="Minutes of learning",
+                                scale=3, elem_id="learn-minutes", interactive=h.add_collections)
+    resweep = gr.Checkbox(False, label=f"Then measure the sliders' names again on the new model ({RESWEEP_MELODIES} "
+                                       "melodies: about 3 minutes more on 2 cores)", elem_id="learn-resweep",
+                          interactive=h.add_collections)
+    with gr.Row():
+        start = gr.Button("Start", variant="primary", elem_id="learn-start", interactive=h.add_collections)
+        stop = gr.Button("Stop", variant="stop", elem_id="learn-stop", interactive=h.add_collections)
+    status = gr.Markdown(h.learn_status(), elem_id="learn-status")
+    curve = gr.Plot(plot(h.learn_figure()), label="Learning curve", elem_id="learn-curve")
+    return SimpleNamespace(limits=limits, files=files, name=name, add=add, report=report, learn_name=learn_name,
+                           minutes=minutes, resweep=resweep, start=start, stop=stop, status=status, curve=curve)
 
 
 def wire(page: Page, c: SimpleNamespace, corpus_map: SimpleNamespace, style_menus: list, demo: gr.Blocks) -> None:
@@ -62,3 +86,53 @@ def wire(page: Page, c: SimpleNamespace, corpus_map: SimpleNamespace, style_menu
     c.add.click(on_add, page.inputs(c.files, c.name, corpus_map.color_by),
                 [c.report, c.files, corpus_map.corpus_map, *style_menus], api_name="add_collection",
                 api_visibility="private")
+    wire_learning(page, c, demo)
+
+
+def slider_labels(page: Page, values=None) -> list:
+    """Updates of the page's sliders to the served model's labels and figures (and `values` [K], when given)."""
+    labels = page.h.labels
+    return [gr.update(label=labels[i]["label"], info=labels[i]["info"],
+                      **({"value": float(values[i])} if values is not None else {})) for i in range(len(page.sliders))]
+
+
+def wire_learning(page: Page, c: SimpleNamespace, demo: gr.Blocks) -> None:
+    """Start: a generator that starts (or follows) the fine-tune and reports it every POLL_SECONDS while it runs in
+    its own thread, then the sliders' labels of the new model; Stop: ends it after the current step. A page
+    (re)loaded gets the saved collections, where the last run stands and the served model's slider labels; the
+    menu of collections is read again whenever it is opened (one added since is in it)."""
+    h = page.h
+
+    def on_load():
+        return [gr.update(choices=h.saved_collection_names()), h.learn_status(), plot(h.learn_figure()),
+                *slider_labels(page)]
+
+    demo.load(on_load, None, [c.learn_name, c.status, c.curve, *page.sliders], queue=False, api_visibility="private",
+              show_progress="hidden")
+    c.learn_name.focus(lambda: gr.update(choices=h.saved_collection_names()), None, [c.learn_name], queue=False,
+                       api_visibility="private", show_progress="hidden")
+
+    @user_errors
+    def start(data) -> LearnRun:
+        return h.start_learning(data[c.learn_name], data[c.minutes],
+                                resweep_n=RESWEEP_MELODIES if data[c.resweep] else 0)
+
+    def on_start(data):
+        run = start(data)
+        if not isinstance(run, LearnRun):  # refused: the notice is shown, nothing changes
+            yield gr.skip()
+            return
+        while not run.wait(POLL_SECONDS):
+            yield [h.learn_status(run), plot(h.learn_figure(run)), *[gr.skip() for _ in page.sliders]]
+        st = page.session(data)
+        values = h.s.sliders_of(st.z) if st.z is not None and run.result else None
+        yield [h.learn_status(run), plot(h.learn_figure(run)), *slider_labels(page, values)]
+
+    c.start.click(on_start, page.inputs(c.learn_name, c.minutes, c.resweep), [c.status, c.curve, *page.sliders],
+                  api_name="learn_style", api_visibility="private", concurrency_limit=None)
+
+    def on_stop():
+        run = h.stop_learning()
+        return h.learn_status(run) if run is not None else gr.skip()
+
+    c.stop.click(on_stop, None, [c.status], queue=False, api_name="stop_learning", api_visibility="private")
