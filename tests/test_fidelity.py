@@ -74,21 +74,27 @@ def test_a_zero_detail_changes_nothing_and_details_round_to_int8(tiny_model):
 
 def test_the_shipped_model_plays_a_pop_vocal_back_note_for_note(tmp_path):
     """The product's promise on the real model: the sung line of a syncopated pop song, read through the upload
-    path, comes back whole, where z alone (a decoder trained on folk tunes) leaves notes out."""
+    path, comes back whole; where z alone leaves notes out, the per-bar detail brings them back. (Since the
+    shipped model learned pop's sung lines (step 17) z alone says most generated vocals whole: the songs are
+    searched until one needs the detail.)"""
     from bench.pop import make_pop_song
     from vae.inference import TrainedModel
     from vae.midi_import import extract_melodies
     from vae.paths import SHIPPED
 
     model = TrainedModel.load(SHIPPED)
-    song = make_pop_song(tmp_path / "pop.mid", seed=11, names="none")
-    cand = next(c for c in extract_melodies(song.path).candidates if c.track == song.vocal_track)
-    x = np.asarray(cand.windows[:6], np.int64)
-    fit = fit_melodies(model, x)
-    short = fit.f1_z < 1.0
-    assert short.any()  # z alone does not say all of the vocal ...
-    assert fit.f1.mean() >= 0.95 and fit.f1[short].mean() >= fit.f1_z[short].mean() + 0.1  # ... the detail does
-    assert np.array_equal(fit.tokens, model.decode(fit.z, detail=fit.detail))
+    needed_detail = 0
+    for seed in range(11, 19):
+        song = make_pop_song(tmp_path / f"pop{seed}.mid", seed=seed, names="none")
+        cand = next(c for c in extract_melodies(song.path).candidates if c.track == song.vocal_track)
+        x = np.asarray(cand.windows[:6], np.int64)
+        fit = fit_melodies(model, x)
+        assert fit.f1.mean() >= 0.95 and np.array_equal(fit.tokens, model.decode(fit.z, detail=fit.detail))
+        short = fit.f1_z < 1.0
+        if short.any():  # z alone does not say all of this vocal: the detail does
+            assert fit.f1[short].mean() >= fit.f1_z[short].mean() + 0.1
+            needed_detail += int(short.sum())
+    assert needed_detail > 0  # the detail was exercised on the real model
 
 
 def test_a_detail_follows_a_move_as_its_policy_says():
