@@ -181,15 +181,15 @@ def _finetune_data(meta: dict) -> list[str]:
         return []
     c = ft.get("config", {})
     lines = ["", f"Then fine-tuned (`python -m vae finetune`) for {ft.get('minutes', 0):.0f} minutes ({ft.get('steps')} "
-                 f"steps from step {ft.get('base_step')}) on the collection `{ft.get('collection')}` "
+                 f"steps from step {ft.get('base_step')}) on the collection `{ft.get('collection_name') or ft.get('collection')}` "
                  f"({ft.get('collection_windows')} training windows), {c.get('mix', 0):.0%} of every batch drawn from "
                  f"the folk corpus so that the model keeps it; weights adapted: {c.get('adapt', 'all')}."]
-    if "pop909" in str(ft.get("collection", "")).lower() or "pop909" in str(meta.get("extra", {}).get("collection_name", "")).lower():
+    if "pop909" in f"{ft.get('collection', '')} {ft.get('collection_name', '')}".lower():
         lines += ["", "**POP909** (Wang, Chen et al., \"POP909: A Pop-song Dataset for Music Arrangement Generation\", "
                       "ISMIR 2020; MIT licence): the sung line (MELODY track) of songs 401-699, written out by "
                       "`vae/pop909.py`; songs 700-909 are held out of training and of every figure's tuning. The songs "
                       "themselves are copyrighted compositions: research and non-commercial use. The repository ships "
-                      "no POP909 file; a derived, attributed summary may ship with the explorer's map."]
+                      "no POP909 file or window: the weights are all that was learned from them."]
     return lines
 
 

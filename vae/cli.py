@@ -133,6 +133,7 @@ def _cmd_finetune(a: argparse.Namespace) -> int:
     from vae.checkpoint import data_config, read_meta
     from vae.corpus import format_report, load_or_build
     from vae.finetune import FinetuneConfig, finetune, merged_corpus, refit_sliders
+    from vae.paths import portable
 
     base = Path(a.checkpoint)
     meta = read_meta(base)
@@ -150,7 +151,8 @@ def _cmd_finetune(a: argparse.Namespace) -> int:
         tail = f"  collection {acc:.3f}  base {base_acc:.3f}" if acc is not None and base_acc is not None else ""
         print(f"\rstep {s.step}  {s.minutes:.1f}/{s.budget:g} min  loss {s.train_loss:.3f}{tail}   ", end="", flush=True)
 
-    scores = finetune(base, collection, base_corpus, out, cfg, resume=a.resume, progress=show, threads=a.threads)
+    scores = finetune(base, collection, base_corpus, out, cfg, resume=a.resume, progress=show, threads=a.threads,
+                      name=portable(a.midi))
     print()
     if a.sliders:
         print("fitting the sliders on the base corpus and the collection ...")

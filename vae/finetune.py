@@ -102,11 +102,12 @@ def collection_pools(collection: Corpus, names: tuple[str, ...]) -> tuple[tuple,
 
 def finetune(base: Path, collection: Corpus, base_corpus: Corpus, out_dir: Path, cfg: FinetuneConfig = FinetuneConfig(),
              resume: bool = False, progress: Callable[[FinetuneState], None] | None = None,
-             should_stop: Callable[[], bool] | None = None, threads: int | None = None) -> dict:
+             should_stop: Callable[[], bool] | None = None, threads: int | None = None, name: str = "") -> dict:
     """Fine-tune the checkpoint at `base` on `collection` (mixed with `base_corpus`) into out_dir/last.
 
     Stops after cfg.minutes of training, or at the first step where `should_stop()` is true. With `resume`,
-    continues out_dir/last (its step, minutes and optimizer). Returns the last validation's scores:
+    continues out_dir/last (its step, minutes and optimizer). `name` says what the collection is (its folder, for
+    the model card). Returns the last validation's scores:
     greedy note-event accuracy from z on held-out collection windows and on base validation windows.
     """
     if not 0.0 <= cfg.mix < 1.0:
@@ -148,7 +149,8 @@ def finetune(base: Path, collection: Corpus, base_corpus: Corpus, out_dir: Path,
         with curve_path.open("w", newline="") as f:
             csv.writer(f).writerow(CURVE_FIELDS)
     record = {"base": info.get("base", portable(base)), "base_step": int(info.get("base_step", meta["step"])),
-              "collection": portable(collection.path), "collection_windows": int(len(c_tok)), "held_out": held_out,
+              "collection": portable(collection.path), "collection_name": name or info.get("collection_name", ""),
+              "collection_windows": int(len(c_tok)), "held_out": held_out,
               "config": asdict(cfg)}
     history = list(meta.get("extra", {}).get("history", []))
     if not resuming:
