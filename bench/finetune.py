@@ -24,7 +24,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 MINE, HELD = 50, 20
 SETTINGS = {  # name -> (adapt, mix)
-    "all weights, corpus mixed in (shipped setting)": ("all", 0.5),
+    "all weights, corpus mixed in": ("all", 0.5),
     "decoder only, corpus mixed in": ("decoder", 0.5),
     "all weights, collection only": ("all", 0.0),
 }
@@ -91,7 +91,7 @@ def run(minutes: tuple[float, ...] = (5.0, 15.0), settings: list[str] | None = N
     from vae.controls import load_controls
 
     shipped_named = load_controls(SHIPPED / "controls.json")[2]["summary"]["earned"]
-    rows = {"shipped model": {"0": {**score(SHIPPED, held, mine, folk), "sliders_named": shipped_named}}}
+    rows = {f"base: the shipped model (step {read_meta(SHIPPED)['step']})": {"0": {**score(SHIPPED, held, mine, folk), "sliders_named": shipped_named}}}
     for name in settings or list(SETTINGS):
         adapt, mix = SETTINGS[name]
         out = work / name.split(",")[0].replace(" ", "-") / f"mix{mix:g}"
