@@ -80,7 +80,7 @@ ship: install
 POP_RUN ?= runs/pop-ft
 pop-model: install
 	$(PY) -m vae.pop909 .cache/collections/pop909-melody-learn
-	$(PY) -m vae finetune --midi .cache/collections/pop909-melody-learn --minutes 50 --out $(POP_RUN) --threads 2
+	$(PY) -m vae finetune --midi .cache/collections/pop909-melody-learn --minutes 50 --adapt all --out $(POP_RUN) --threads 2
 	$(PY) -m vae ship --run $(POP_RUN) --which last
 	cp $(POP_RUN)/last/controls.json vae/pretrained/default/
 	$(PY) -m vae card

@@ -261,7 +261,9 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--out", default="runs/finetune", help="output folder (the checkpoint is OUT/last)")
     f.add_argument("--minutes", type=float, default=5.0, help="training time budget in minutes")
     f.add_argument("--mix", type=float, default=0.5, help="share of each batch from the model's own corpus")
-    f.add_argument("--adapt", default="all", choices=["all", "decoder", "encoder"], help="which weights learn")
+    f.add_argument("--adapt", default="decoder", choices=["all", "decoder", "encoder"],
+                   help="which weights learn (decoder: nearly the gain of all, less forgotten, every encoding kept; "
+                        "bench/finetune.md)")
     f.add_argument("--lr", type=float, default=3e-4)
     f.add_argument("--seed", type=int, default=0)
     f.add_argument("--threads", type=int, help="torch threads (default: all cores)")
