@@ -204,7 +204,7 @@ def measure_controls(model, corpus, names: tuple[str, ...], n: int = 100, fit_wi
                             seed=seed, pairs=pairs)
     std = corpus_std(attrs)
     table = sweep(decode, controls, encode(corpus.tokens[held]), std, steered=steered)
-    controls, table = _orient(controls, table)
+    controls, table = orient(controls, table)
     return {"controls": controls, "sweep": table, "summary": summarise(table),
             "settings": {"n": len(held), "fit_windows": len(train), "mode": mode, "seed": seed, "steered": steered,
                          "pairs": pairs,
@@ -212,7 +212,7 @@ def measure_controls(model, corpus, names: tuple[str, ...], n: int = 100, fit_wi
                          "values": list(SWEEP_VALUES), "rule": NAME_RULE, "attr_std": std}}
 
 
-def _orient(controls: Controls, table: list[dict]) -> tuple[Controls, list[dict]]:
+def orient(controls: Controls, table: list[dict]) -> tuple[Controls, list[dict]]:
     """Reverse the free sliders that earned a name by lowering it, so every named slider raises its attribute."""
     signs = np.array([r.get("sign", 1) if r["name"] else 1 for r in table], np.float32)
     if (signs > 0).all():

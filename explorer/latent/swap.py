@@ -28,7 +28,7 @@ from explorer.latent.space import LatentSpace
 from vae.controls import CONTROLS_FILE, corpus_std, save_controls
 from vae.corpus import VALID
 from vae.finetune import ADAPT
-from vae.sweep import _orient, summarise, sweep
+from vae.sweep import orient, summarise, sweep
 
 RESWEEP_MELODIES = 24  # melodies a re-measured sweep runs on (the shipped sliders were measured on 200)
 
@@ -69,7 +69,7 @@ def resweep(model, space: LatentSpace, n: int = RESWEEP_MELODIES, checkpoint: Pa
     std = old.attr_std or corpus_std(space.attrs)
     table = sweep(lambda z: model.decode(np.asarray(z, np.float32)), old.controls, space.index.mu[rows], std,
                   steered=old.steered)
-    controls, table = _orient(old.controls, table)
+    controls, table = orient(old.controls, table)
     out = Sliders(controls, table, old.steered, old.attr_std)
     if checkpoint is not None:
         save_controls(Path(checkpoint) / CONTROLS_FILE, controls, table,
