@@ -17,7 +17,7 @@ in sequence on the same machine. The levers, in the order they are added:
 - the slider updates not through the queue (one HTTP call instead of a queue join and an event stream);
 - the page's own requests while a slider is held (explorer.serve.drag: a plain route, the next position sent while the
   last is drawn, the roll and audio drawn by the page's script), the release through Gradio; turned off, the
-  app is built with bench.gradio_drags and Gradio's events render the drag (the rows before);
+  app is built with explorer.ui.levers.gradio_drags and Gradio's events render the drag (the rows before);
 - a drag's sound sent to the page as 64 kbps MP3 instead of the 22.05 kHz WAV (a fifth of the bytes);
 - the page asking for the WAV or the MP3 by the rate it measures on the last answer (explorer.ui.drag_script).
 The last four rows are measured again over an emulated 20 Mbit/s link with 40 ms latency (a composer using the
@@ -86,9 +86,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    from bench import gradio_drags
     from explorer.latent.space import LatentSpace
     from explorer.ui import build_ui, launch
+    from explorer.ui.levers import gradio_drags
 
     services = LatentSpace.build(a.checkpoint, progress=False)
     runs = [(label, on, None) for label, on in ROWS] + [(label, on, NETWORK) for label, on in NETWORK_ROWS]

@@ -51,8 +51,8 @@ def load(url: str, latents: Path, users: int, calls: int | None = None, seconds:
 
 
 def run(ctx: Context) -> Section:
-    from bench.echo import echo_app
     from explorer.ui import build_ui, launch
+    from explorer.ui.levers.echo import echo_app
 
     sec = Section("http")
     t = Stopwatch()

@@ -1,10 +1,10 @@
-"""The benchmark's Gradio-events drag path (bench.gradio_drags) still builds beside the shipped page drags."""
+"""The benchmark's Gradio-events drag path (explorer.ui.levers.gradio_drags) still builds beside the shipped page drags."""
 
 from __future__ import annotations
 
 
 def test_the_benchmarks_gradio_drag_path_builds_an_app_without_the_page_drags(tiny_services):
-    from bench.gradio_drags import build_ui
+    from explorer.ui.levers.gradio_drags import build_ui
 
     demo = build_ui(tiny_services)
     names = [fn.api_name for fn in demo.fns.values()]

@@ -82,6 +82,13 @@ def test_every_import_follows_the_direction():
     assert violations(found) == []
 
 
+def test_benchmarks_build_their_gradio_apps_through_the_ui_package():
+    """bench/ builds Gradio apps (an echo floor, the old drag wiring) from explorer.ui.levers, never with gradio itself."""
+    found = {module_name(p): imports(p) for p in sorted((ROOT / "bench").rglob("*.py"))}
+    assert len(found) > 20
+    assert [b for b in violations(found) if "gradio" in b] == []
+
+
 def test_every_module_is_in_a_room():
     unplaced = [m for m in repository_imports() if m.startswith("explorer.") and room(m) == "tools"
                 and m not in ("explorer.__init__", "explorer.__main__", "explorer.report")]
