@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from explorer.errors import UserError
 from explorer.media import figures
 from explorer.media.files import Playback
+from explorer.session.history import current
 from explorer.session.melody import MelodyActions, Rendered
 from explorer.session.slider_move import quantise
 from explorer.session.state import Session
@@ -14,11 +17,17 @@ from vae.attributes import compute_attributes
 from vae.chords import parse_progression
 from vae.controls import WORDS, corpus_std
 from vae.corpus import COLLECTION_LABELS
+from vae.fidelity import fit_detail, nonzero, round_detail
 from vae.harmony import melody_fit
+from vae.meter import Meter
+from vae.mode import mood, more_minor
+from vae.music import estimate_key, key_name
 from vae.scales import apply_key
 from vae.voice import VoiceLimits, range_and_leap, within
 
 FIT_DRIFT_WEIGHT = 0.05  # melody_fit given up per SD the attributes drift on average: the chords lead, the sliders hold
+
+MOOD = "minorness"  # the Mood attribute: toward minor, a minor tune gets darker on its notes (vae.mode)
 
 
 class TransformActions(MelodyActions):
@@ -46,6 +55,8 @@ class TransformActions(MelodyActions):
         when given (vae.voice); report the change and whether the result is singable."""
         self._known(attribute, self.s.attribute_names, "attribute")
         name = WORDS[attribute][0] if attribute in WORDS else attribute
+        if attribute == MOOD and float(amount) > 0:
+            return self._more_minor(state, float(amount), play, limits, f"{name} {float(amount):+.1f} (push)")
         state, r, base = self._transform(state, f"attribute:{attribute}",
                                          lambda z, d: self.s.push_attribute(z, attribute, float(amount), d, limits),
                                          play, f"{name} {float(amount):+.1f} (push)")
@@ -55,6 +66,75 @@ class TransformActions(MelodyActions):
         return state, r, {"attribute": attribute, "before": before.get(attribute), "after": after.get(attribute),
                           "range": int(span[0]), "leap": int(leap[0]),
                           "singable": None if limits is None else bool(within(r.tokens, limits)[0])}
+
+    def _more_minor(self, state: Session, amount: float, play: Playback, limits: VoiceLimits | None,
+                    words: str) -> tuple[Session, Rendered, dict]:
+        """Mood toward minor by `amount`: a major melody moves along the Mood slider as any push does, kept when
+        its Mood reading rises; a minor melody (or a major one the push did not make more minor) gets
+        ceil(amount) steps darker on its notes (vae.mode.more_minor: its tonic and minor key kept), held by the
+        model as an upload is (hold_notes). Re-doing the move starts again from where it began."""
+        key = f"attribute:{MOOD}"
+        same = state.transform_base is not None and state.transform_key == key
+        base = state.transform_base if same else state.z
+        base_detail = start_detail(state) if same else state.detail
+        heard = self.s.decode(base, play.temperature, play.seed, base_detail)
+        notes = self.s.notes(heard)
+        bar_steps = Meter.parse(state.meter).bar_steps
+        before = self.s.attributes_of(heard).get(MOOD)
+        z, detail, taken = base, base_detail, []
+        if notes and estimate_key(notes, bar_steps)[1] == "major":
+            pushed = quantise(self.s.push_attribute(base, MOOD, amount, base_detail, limits))
+            if self.s.attributes_of(self.s.decode(pushed, play.temperature, play.seed, base_detail)).get(MOOD, -1) > before:
+                z, taken = pushed, ["the Mood slider's direction"]
+        if not taken:
+            dark, taken = more_minor(notes, math.ceil(amount), bar_steps)
+            if taken:
+                z, detail = self.hold_notes(self.s.model.tokenizer.encode(dark, len(heard)), base)
+        state = state.but(transform_base=base, transform_key=key, z=quantise(z), detail=detail, sliders=None,
+                          move=key, made_by=words, move_from=None)
+        r = self.render(state, play)
+        span, leap = range_and_leap(r.tokens)
+        return state, r, {"attribute": MOOD, "before": before, "after": self.s.attributes_of(r.tokens).get(MOOD),
+                          "range": int(span[0]), "leap": int(leap[0]), "darker": taken,
+                          "note": darker_words(taken, notes, bar_steps),
+                          "singable": None if limits is None else bool(within(r.tokens, limits)[0])}
+
+    def mood_slider_step(self, z: np.ndarray, detail: np.ndarray | None, current, values, moved: np.ndarray,
+                         moved_detail: np.ndarray | None, meter: str = "4/4") -> tuple[np.ndarray, np.ndarray | None]:
+        """After a slider move from `current` to `values` [K] took the melody (z [Z], detail) to (moved,
+        moved_detail): where the Mood slider was raised on a minor melody and the moved melody is not more minor
+        with its tonic and minor key kept, the melody as heard gets ceil(raise) steps darker on its notes instead
+        (vae.mode.more_minor, held at `moved` by hold_notes); where nothing darker keeps its key, the melody stays
+        as it was rather than turn major. Any other move comes back as it is. Returns (z, detail)."""
+        k = next((i for i, lab in enumerate(self.labels) if lab.get("name") == MOOD), None)
+        up = 0.0 if k is None else float(np.asarray(values)[k] - np.asarray(current)[k])
+        if up <= 1e-6:
+            return moved, moved_detail
+        bar_steps = Meter.parse(meter).bar_steps
+        heard = self.s.decode(z, 0.0, None, detail)
+        notes = self.s.notes(heard)
+        if not notes or estimate_key(notes, bar_steps)[1] != "minor":
+            return moved, moved_detail
+        tonic = estimate_key(notes, bar_steps)[0]
+        after = self.s.notes(self.s.decode(moved, 0.0, None, moved_detail))
+        if after and estimate_key(after, bar_steps) == (tonic, "minor") and mood(after) > mood(notes):
+            return moved, moved_detail
+        dark, taken = more_minor(notes, math.ceil(up), bar_steps)
+        if not taken:
+            return z, detail
+        return self.hold_notes(self.s.model.tokenizer.encode(dark, len(heard)), moved)
+
+    def hold_notes(self, tokens: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """A melody [T] the model should play note for note, from near z [Z]: (z, None) when z alone decodes it;
+        else a per-bar detail fitted at z (vae.fidelity); else z and detail fitted together, as for an upload."""
+        z = quantise(z)
+        if np.array_equal(self.s.decode(z), tokens):
+            return z, None
+        found, out, _ = fit_detail(self.s.model, tokens[None], z[None])
+        if np.array_equal(out[0], tokens):
+            return z, nonzero(round_detail(found[0]))
+        fit = self.s.fit_melody(tokens)
+        return quantise(fit["z"]), nonzero(None if fit["detail"] is None else round_detail(fit["detail"]))
 
     def move_style(self, state: Session, to_style: str, amount: float, play: Playback) -> tuple[Session, Rendered, dict]:
         """Move the melody from its nearest style toward `to_style` by `amount` in [0, 1]; report probabilities."""
@@ -104,3 +184,28 @@ class TransformActions(MelodyActions):
         notes = [self.s.notes(t) for t in tokens]
         return {"z": z, "tokens": tokens, "notes": notes,
                 "figure": figures.strip(notes, [f"{i + 1}" for i in range(len(notes))])}
+
+
+def start_detail(state: Session) -> np.ndarray | None:
+    """The detail of the melody the current transform began from: the parent history entry's, when that entry is
+    the move's starting z (a Mood move may change the detail); else the current detail, which pushes keep."""
+    entry = current(state)
+    parent = next((e for e in state.history if entry is not None and e.id == entry.parent), None)
+    if parent is not None and state.transform_base is not None and np.array_equal(parent.z, state.transform_base):
+        return parent.detail
+    return state.detail
+
+
+def darker_words(taken: list[str], notes, bar_steps: int = 16) -> str:
+    """What a Mood move toward minor did to the notes, in words: 'Darker on its notes: the natural minor, then the
+    Phrygian 2nd (G minor kept).'; for a minor melody with nothing darker left, that sentence; else ''."""
+    if not notes:
+        return ""
+    tonic, mode = estimate_key(notes, bar_steps)
+    if not taken:
+        return (f"Nothing darker keeps it in {key_name(tonic, True)}: no major 3rd, raised 6th or 7th, or 2nd is "
+                "left to lower."
+                if mode == "minor" else "")
+    if taken == ["the Mood slider's direction"]:
+        return ""
+    return f"Darker on its notes: {', then '.join(taken)} ({key_name(tonic, True)} kept)."

@@ -68,7 +68,8 @@ def wire(page: Page, c: SimpleNamespace) -> None:
         if info["singable"] is False:
             voice += " — beyond your limits: no candidate kept to them (loosen them, or push less)"
         return [*page.show(st, r), f"**{name}**: {_fmt(info['before'])} → {_fmt(info['after'])} "
-                                   f"(measured on the decoded melodies); {voice}"]
+                                   f"(measured on the decoded melodies); {voice}"
+                                   + (f". {info['note']}" if info.get("note") else "")]
 
     c.attr_amount.release(on_push, page.inputs(c.attr, c.attr_amount, c.singable, c.max_range, c.max_leap),
                           page.main_and_sliders + [c.attr_md], api_name="push_attribute", api_visibility="private")

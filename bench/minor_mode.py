@@ -1,0 +1,138 @@
+"""More minor on minor tunes (`python -m bench.minor_mode`): what Mood toward minor does on the notes (vae.mode).
+
+On `--tunes` real minor tunes of the bundled music21 corpus (ABC tunes whose K: field names a minor, Dorian or
+Phrygian key and whose first four bars the key finder hears as minor), each tune's first 64 sixteenths from its
+first bar line (a page window), moved 1 and 2 steps more minor (vae.mode.more_minor, as Transform's Mood +1/+2
+and the Mood slider's post-step do): the Mood attribute (vae.attributes' minorness, on the window's tokens)
+before and after, how many tunes changed, the key and the tonic kept (vae.music.estimate_key), and which
+steps were taken. A row of major tunes shows the parallel-minor step. Notes only: the model that then plays
+them note for note (explorer.session.transform.hold_notes) is not run here. Prints a table, writes
+bench/minor_mode.md and bench/minor_mode.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from vae.abc_reader import read_abc_file
+from vae.attributes import compute_attributes
+from vae.corpus import music21_corpus_root, music21_jobs
+from vae.mode import more_minor
+from vae.music import estimate_key, key_name
+from vae.tokenizer import MelodyTokenizer, Note
+
+HERE = Path(__file__).resolve().parent
+WINDOW = 64  # sixteenths: the page's melodies
+MINOR_K = re.compile(r"^\s*[A-G][#b]?\s*(m|min|minor|dor|dorian|phr|phrygian)\b", re.I)
+MAJOR_K = re.compile(r"^\s*[A-G][#b]?\s*(maj|major)?\s*$", re.I)
+COLLECTIONS = ("oneills", "airds", "ryans", "essen")
+
+
+def window(tune) -> list[Note]:
+    """The tune's first WINDOW sixteenths from its first bar line (past an upbeat)."""
+    start = tune.bar_lines[1] if len(tune.bar_lines) > 1 and tune.bar_lines[0] != 0 else 0
+    end = start + WINDOW
+    return [Note(n.pitch, n.start - start, min(n.end, end) - start) for n in tune.notes if start <= n.start < end]
+
+
+def sample(n: int, seed: int, minor: bool) -> list[tuple[str, list[Note]]]:
+    """n (title, window) of minor (or major) tunes: a K: field of that kind and a window heard in that mode."""
+    root, found = music21_corpus_root(), []
+    pattern = MINOR_K if minor else MAJOR_K
+    for coll in COLLECTIONS:
+        jobs = music21_jobs((coll,))
+        random.Random(seed).shuffle(jobs)
+        for job in jobs[:40]:
+            tunes, _ = read_abc_file(Path(job.path), coll, root)
+            for t in tunes:
+                w = window(t)
+                if (pattern.match(t.key or "") and len(w) >= 8
+                        and estimate_key(w)[1] == ("minor" if minor else "major")):
+                    found.append((f"{t.title} ({coll}, K:{t.key})", w))
+            if len(found) >= 4 * n:
+                break
+    return random.Random(seed).sample(found, min(n, len(found)))
+
+
+def measure(tunes: list[tuple[str, list[Note]]], steps: int) -> dict:
+    tok = MelodyTokenizer()
+    before, after, changed, key_kept, tonic_kept, minor_after, taken_all, rows = [], [], [], [], [], [], Counter(), []
+    for title, notes in tunes:
+        dark, taken = more_minor(notes, steps)
+        m0, m1 = (float(compute_attributes(tok.encode(x, WINDOW)[None])["minorness"][0]) for x in (notes, dark))
+        k0, k1 = estimate_key(notes), estimate_key(dark)
+        before.append(m0)
+        after.append(m1)
+        changed.append(dark != notes)
+        key_kept.append(k1 == k0)
+        tonic_kept.append(k1[0] == k0[0])
+        minor_after.append(k1[1] == "minor")
+        taken_all.update(taken or ["(nothing)"])
+        rows.append({"tune": title, "key": key_name(k0[0], k0[1] == "minor"), "after": key_name(k1[0], k1[1] == "minor"),
+                     "mood": [round(m0, 3), round(m1, 3)], "taken": taken,
+                     "lowered": sum(a.pitch != b.pitch for a, b in zip(dark, notes, strict=True))})
+    b, a, ch = np.array(before), np.array(after), np.array(changed)
+    return {"n": len(tunes), "steps": steps, "mood_before": float(b.mean()), "mood_after": float(a.mean()),
+            "mood_before_changed": float(b[ch].mean()) if ch.any() else float("nan"),
+            "mood_after_changed": float(a[ch].mean()) if ch.any() else float("nan"),
+            "mood_up": float(np.mean(a > b + 1e-6)), "mood_down": float(np.mean(a < b - 1e-6)),
+            "mood_minor_before": float(np.mean(b > 0)), "mood_still_minor": float(np.mean(a > 0)), "changed": float(ch.mean()), "key_kept": float(np.mean(key_kept)),
+            "tonic_kept": float(np.mean(tonic_kept)), "minor_after": float(np.mean(minor_after)),
+            "steps_taken": dict(taken_all), "tunes": rows}
+
+
+def markdown(res: dict) -> str:
+    s = res["settings"]
+    lines = ["# Mood toward minor on minor tunes: darker, key kept", "",
+             f"`python -m bench.minor_mode --tunes {s['tunes']} --seed {s['seed']}`: each tune's first 64 sixteenths "
+             "(from its first bar line) moved 1 and 2 steps more minor by vae.mode.more_minor (Transform's Mood "
+             "+1/+2; the Mood slider's post-step). Mood = the Mood attribute (minorness: best minor minus best "
+             "major key correlation, > 0 sounds minor), mean over the tunes.", "",
+             "| tunes, move | changed | Mood before -> after (all) | (changed ones) | Mood up / down | Mood > 0 "
+             "before -> after | key kept | tonic kept | minor after |", "|---|---|---|---|---|---|---|---|---|"]
+    for name, r in res["rows"].items():
+        lines.append(f"| {name} ({r['n']}) | {r['changed']:.0%} | {r['mood_before']:.3f} -> "
+                     f"{r['mood_after']:.3f} | {r['mood_before_changed']:.3f} -> {r['mood_after_changed']:.3f} | "
+                     f"{r['mood_up']:.0%} / {r['mood_down']:.0%} | {r['mood_minor_before']:.0%} -> {r['mood_still_minor']:.0%} | {r['key_kept']:.0%} | "
+                     f"{r['tonic_kept']:.0%} | {r['minor_after']:.0%} |")
+    lines += ["", "Steps taken:", ""]
+    lines += [f"- {name}: " + ", ".join(f"{k} {v}" for k, v in r["steps_taken"].items())
+              for name, r in res["rows"].items()]
+    first = next(iter(res["rows"].values()))
+    lines += ["", "Per tune (+1; the first 12):", "", "| tune | key | after | Mood | steps | notes lowered |",
+              "|---|---|---|---|---|---|"]
+    lines += [f"| {t['tune'][:60]} | {t['key']} | {t['after']} | {t['mood'][0]:.3f} -> {t['mood'][1]:.3f} | "
+              f"{', '.join(t['taken']) or '-'} | {t['lowered']} |" for t in first["tunes"][:12]]
+    lines += ["", "The Mood attribute is a key-finding score, not a darkness scale: the minor 3rd and 6th raise it, "
+              "while the natural 7th and the Phrygian 2nd bring a minor tune's notes nearer its relative major's "
+              "scale and may lower it; more_minor keeps every result in its minor key with Mood > 0.", ""]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="python -m bench.minor_mode", description=__doc__.splitlines()[0])
+    p.add_argument("--tunes", type=int, default=40, help="minor tunes (and half as many major ones)")
+    p.add_argument("--seed", type=int, default=0)
+    a = p.parse_args(argv)
+    minor, major = sample(a.tunes, a.seed, True), sample(max(a.tunes // 2, 1), a.seed, False)
+    rows = {}
+    for steps in (1, 2):
+        rows[f"minor tunes, +{steps}"] = measure(minor, steps)
+    rows["major tunes, +1"] = measure(major, 1)
+    res = {"settings": {"tunes": len(minor), "major_tunes": len(major), "seed": a.seed, "window": WINDOW},
+           "rows": rows}
+    md = markdown(res)
+    print(md)
+    (HERE / "minor_mode.md").write_text(md)
+    (HERE / "minor_mode.json").write_text(json.dumps(res, indent=1))
+
+
+if __name__ == "__main__":
+    main()
