@@ -177,3 +177,10 @@ def test_mood_slider_leaves_other_moves_alone(actions):
     assert actions.mood_slider_step(z, None, np.zeros(2), np.array([0.0, 1.0]), darker, None)[0] is darker
     c_major = z_of(tune([60, 64, 67, 69, 67, 65, 64, 62, 60, 62, 64, 65, 67, 71, 72]))  # a major tune: as steered
     assert actions.mood_slider_step(c_major, None, np.zeros(2), np.array([0.0, 1.0]), moved, None)[0] is moved
+
+
+def test_mood_push_never_turns_a_minor_tune_with_nothing_to_lower_major(actions):
+    pentatonic = tune([67, 70, 72, 74, 77, 74, 72, 70, 67])  # the latent push would make its Bb a B: G major
+    st = new_state().but(z=z_of(pentatonic))
+    _, r, info = actions.push(st, MOOD, 1.0, Playback())
+    assert r.notes == pentatonic and info["darker"] == [] and "Nothing darker keeps it in G minor" in info["note"]

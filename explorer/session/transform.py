@@ -72,7 +72,9 @@ class TransformActions(MelodyActions):
         """Mood toward minor by `amount`: a major melody moves along the Mood slider as any push does, kept when
         its Mood reading rises; a minor melody (or a major one the push did not make more minor) gets
         ceil(amount) steps darker on its notes (vae.mode.more_minor: its tonic and minor key kept), held by the
-        model as an upload is (hold_notes). Re-doing the move starts again from where it began."""
+        model as an upload is (hold_notes); a minor melody with nothing to lower takes the slider's direction
+        where that raises Mood and keeps its tonic and minor key, else stays as it is. Re-doing the move starts
+        again from where it began."""
         key = f"attribute:{MOOD}"
         same = state.transform_base is not None and state.transform_key == key
         base = state.transform_base if same else state.z
@@ -82,14 +84,27 @@ class TransformActions(MelodyActions):
         bar_steps = Meter.parse(state.meter).bar_steps
         before = self.s.attributes_of(heard).get(MOOD)
         z, detail, taken = base, base_detail, []
-        if notes and estimate_key(notes, bar_steps)[1] == "major":
+        tonic, mode = estimate_key(notes, bar_steps) if notes else (0, "major")
+
+        def latent_push() -> list[str]:
+            """The push along the Mood slider, kept when Mood rises (and a minor melody keeps its key)."""
+            nonlocal z
             pushed = quantise(self.s.push_attribute(base, MOOD, amount, base_detail, limits))
-            if self.s.attributes_of(self.s.decode(pushed, play.temperature, play.seed, base_detail)).get(MOOD, -1) > before:
-                z, taken = pushed, ["the Mood slider's direction"]
-        if not taken:
+            tokens = self.s.decode(pushed, play.temperature, play.seed, base_detail)
+            if not self.s.attributes_of(tokens).get(MOOD, -1) > before or (
+                    mode == "minor" and estimate_key(self.s.notes(tokens), bar_steps) != (tonic, "minor")):
+                return []
+            z = pushed
+            return ["the Mood slider's direction"]
+
+        if notes and mode == "major":
+            taken = latent_push()
+        if notes and not taken:
             dark, taken = more_minor(notes, math.ceil(amount), bar_steps)
             if taken:
                 z, detail = self.hold_notes(self.s.model.tokenizer.encode(dark, len(heard)), base)
+            elif mode == "minor":  # nothing on the notes to lower: the slider's direction, if it keeps the key
+                taken = latent_push()
         state = state.but(transform_base=base, transform_key=key, z=quantise(z), detail=detail, sliders=None,
                           move=key, made_by=words, move_from=None)
         r = self.render(state, play)
