@@ -195,8 +195,8 @@ class MelodyVAE(nn.Module):
     def generate_locked(self, z: torch.Tensor, locked: torch.Tensor, tokens: torch.Tensor,
                         allowed: torch.Tensor | None = None, sound: torch.Tensor | None = None,
                         temperature: float = 0.0, generator: torch.Generator | None = None,
-                        detail: torch.Tensor | None = None,
-                        score: bool = False) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+                        detail: torch.Tensor | None = None, score: bool = False,
+                        rule=None) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         """Autoregressive decoding with some steps forced: z [B, Z] -> tokens [B, T] (with score: and the decoder's
         NLL of those tokens [B], summed over steps, unconstrained: how likely the model finds the result).
 
@@ -208,6 +208,9 @@ class MelodyVAE(nn.Module):
         sound: long [T] or [B, T] or None, what must sound once a step is played: -2 free, -1 silence, a note-on
         token p: pitch p (HOLD then stays allowed only if it keeps that state; else NOTE_OFF or p is played). It
         lets a regenerated bar hand a locked bar that starts with HOLD the note or rest that bar continues.
+        rule: a constraint that depends on what was decoded so far, for this one call (None: none):
+        rule.mask(t) -> bool [B, V] (or None) the tokens step t may take, rule.after(t, tokens [B]) once step t is
+        chosen (vae.infill.PitchOrder keeps a pitch sequence under a new rhythm).
         The rest is as generate(): temperature 0 is greedy, detail [U, C] / [B, U, C] offsets the bar contexts.
         With nothing locked, allowed and sound None this is generate() token for token (same generator draws).
         """
@@ -241,6 +244,8 @@ class MelodyVAE(nn.Module):
                 ok[rows[pitched], need[pitched]] = True
                 ok[:, HOLD] |= (silent & (state == -1)) | (pitched & (state == need))
                 logits = logits.masked_fill(~ok, -math.inf)
+            if rule is not None and (may := rule.mask(t)) is not None:
+                logits = logits.masked_fill(~may, -math.inf)
             # a locked row's constraints may exclude every token: its draw is discarded, but must not fail
             logits = logits.masked_fill(locked[:, t, None], 0.0)
             free = ~locked[:, t]
@@ -248,6 +253,8 @@ class MelodyVAE(nn.Module):
             if free.any():
                 tok = torch.where(locked[:, t], tok, self._pick(logits, temperature, generator))
             state = torch.where(tok >= FIRST_NOTE_ON, tok, torch.where(tok == NOTE_OFF, -1, state))
+            if rule is not None:
+                rule.after(t, tok)
             if score:
                 nll = nll - torch.log_softmax(raw, -1)[rows, tok]
             return tok

@@ -193,9 +193,10 @@ class MelodyActions:
         return state, self.render(state, play)
 
     def regenerate(self, state: Session, locked_bars, rhythm_lock: bool, play: Playback,
-                   seed: int) -> tuple[Session, dict]:
-        """Four new melodies that keep the current melody's locked bars (0-based indices) note for note, and with
-        rhythm_lock its every onset and duration (explorer.session.regenerate). The melody is the one heard (state.z with
+                   seed: int, pitch_lock: bool = False) -> tuple[Session, dict]:
+        """Four new melodies that keep the current melody's locked bars (0-based indices) note for note, with
+        rhythm_lock its every onset and duration, with pitch_lock its pitches in order on a new rhythm
+        (explorer.session.regenerate). The melody is the one heard (state.z with
         its detail, at the playback's temperature and seed). The alternatives go into state.regenerated (z,
         tokens) for take_alternative; returns the state and {"figure", "notes", "tokens", "title", "audio" (a WAV
         path per alternative, as it will sound once taken)}."""
@@ -203,10 +204,11 @@ class MelodyActions:
             raise UserError("Load or create a melody first.")
         tokens = self.s.decode(state.z, play.temperature, play.seed, state.detail)
         out = regenerate_melody(self.s, state.z, tokens, sorted({int(b) for b in locked_bars}), n=4,
-                                rhythm_lock=bool(rhythm_lock), seed=int(seed))
+                                rhythm_lock=bool(rhythm_lock), seed=int(seed), pitch_lock=bool(pitch_lock))
         alts = out.alternatives
         kept = [int(b) + 1 for b in np.flatnonzero(out.locked_bars)]
-        what = ([bars_word(kept)] if kept else []) + (["the rhythm"] if rhythm_lock else [])
+        what = (([bars_word(kept)] if kept else []) + (["the rhythm"] if rhythm_lock else [])
+                + (["the pitches"] if pitch_lock else []))
         title = f"Regenerated ({' and '.join(what)} kept)" if what else "Regenerated"
         notes = [a.notes for a in alts]
         fig = figures.strip(notes, [f"Take {i + 1}" for i in range(len(alts))], total_steps=len(tokens))

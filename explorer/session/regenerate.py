@@ -1,5 +1,6 @@
 """Regenerate: n new melodies that keep the bars a composer locked (and, with a rhythm lock, every onset and
-duration), as the page and the API offer them (the method is vae.infill's)."""
+duration; with a pitch lock, the pitch sequence on a new rhythm), as the page and the API offer them (the method is
+vae.infill's)."""
 
 from __future__ import annotations
 
@@ -38,10 +39,12 @@ class Regenerated:
 
 
 def regenerate(s, z: np.ndarray, tokens: np.ndarray, locked_bars, n: int = 4, rhythm_lock: bool = False,
-               seed: int = 0, temperature: float = 0.0) -> Regenerated:
+               seed: int = 0, temperature: float = 0.0, pitch_lock: bool = False) -> Regenerated:
     """n alternatives of the melody tokens [T] (as heard) at z [Z] over LatentSpace `s`: the bars in
     locked_bars (0-based indices, or a bool mask [bars]) stay token for token; with rhythm_lock every onset and
-    duration stays and only pitches change. Raises UserError for locks that leave nothing to do."""
+    duration stays and only pitches change; with pitch_lock the pitches stay in their order and only the rhythm
+    changes. Raises UserError for locks that leave nothing to do (both locks, every bar locked) or name a bar
+    the melody does not have."""
     t0 = time.perf_counter()
     fmt = s.format
     x = np.asarray(tokens, np.int64).reshape(-1)
@@ -52,7 +55,7 @@ def regenerate(s, z: np.ndarray, tokens: np.ndarray, locked_bars, n: int = 4, rh
     _, chol = s.latent_gaussian
     try:
         out = infill(s.model, z, x, locked_bars, n=int(n), rhythm_lock=rhythm_lock, seed=int(seed),
-                     temperature=float(temperature), noise=chol)
+                     temperature=float(temperature), noise=chol, pitch_lock=bool(pitch_lock))
     except LockError as e:
         raise UserError(str(e)) from None
     alts = [Alternative(out.z[i], out.tokens[i], s.notes(out.tokens[i]), float(out.score[i]),

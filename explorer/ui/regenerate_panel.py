@@ -1,4 +1,5 @@
-"""Bar locks and Regenerate on the Sliders screen: lock bars, regenerate the rest, take one of four alternatives."""
+"""Bar locks and Regenerate on the Sliders screen: lock bars (and the rhythm or the pitches), regenerate the rest, take
+one of four alternatives."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from explorer.ui.common import Page, fresh_seed, plot, user_errors
 TAKES = 4  # alternatives offered per Regenerate (Handlers.regenerate)
 HELP = ("**Keep what you like, regenerate the rest.** Lock the bars you want to keep and press Regenerate: four new "
         "melodies keep those bars note for note. With *Keep the rhythm* every onset and duration stays and only "
-        "the pitches change. Listen to each under *Hear*, then take one to make it the current melody (Undo brings the "
+        "the pitches change; with *Keep the pitches* the same pitches come in the same order on a new rhythm (both "
+        "together would leave nothing to change). Listen to each under *Hear*, then take one to make it the current melody (Undo brings the "
         "old one back).")
 
 
@@ -22,6 +24,8 @@ def build(page: Page) -> SimpleNamespace:
         locks = [gr.Checkbox(False, label=f"Lock bar {b + 1}", elem_id=f"lock-bar-{b + 1}", min_width=100)
                  for b in range(bars)]
         rhythm = gr.Checkbox(False, label="Keep the rhythm (new notes on it)", elem_id="rhythm-lock", min_width=160)
+        pitches = gr.Checkbox(False, label="Keep the pitches (a new rhythm for them)", elem_id="pitch-lock",
+                              min_width=160)
         regenerate = gr.Button("Regenerate", elem_id="regenerate-btn", variant="secondary")
     alternatives = gr.Plot(label="Alternatives", elem_id="regenerate-plot")
     hear, takes = [], []
@@ -30,7 +34,7 @@ def build(page: Page) -> SimpleNamespace:
             with gr.Column(min_width=160):
                 hear.append(gr.Audio(label=f"Hear {i + 1}", elem_id=f"hear-{i + 1}", interactive=False, buttons=[]))
                 takes.append(gr.Button(f"Take {i + 1}", elem_id=f"take-{i + 1}", size="sm"))
-    return SimpleNamespace(locks=locks, rhythm=rhythm, regenerate=regenerate, alternatives=alternatives, hear=hear,
+    return SimpleNamespace(locks=locks, rhythm=rhythm, pitches=pitches, regenerate=regenerate, alternatives=alternatives, hear=hear,
                            takes=takes)
 
 
@@ -42,11 +46,12 @@ def wire(page: Page, c: SimpleNamespace) -> None:
         st = page.session(data)
         page.need_melody(st)
         locked = [b for b, box in enumerate(c.locks) if data[box]]
-        st, out = h.regenerate(st, locked, bool(data[c.rhythm]), page.playback(data), fresh_seed())
+        st, out = h.regenerate(st, locked, bool(data[c.rhythm]), page.playback(data), fresh_seed(),
+                               pitch_lock=bool(data[c.pitches]))
         heard = out["audio"] + [None] * (TAKES - len(out["audio"]))
         return st, plot(out["figure"]), *heard[:TAKES]
 
-    c.regenerate.click(on_regenerate, page.inputs(*c.locks, c.rhythm), [page.state, c.alternatives, *c.hear],
+    c.regenerate.click(on_regenerate, page.inputs(*c.locks, c.rhythm, c.pitches), [page.state, c.alternatives, *c.hear],
                        api_name="regenerate_bars", api_visibility="private")
 
     def taker(k: int):
