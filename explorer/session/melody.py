@@ -15,7 +15,7 @@ from explorer.media import figures
 from explorer.media.files import INSTRUMENTS, MelodyFiles, Playback, named
 from explorer.session.regenerate import regenerate as regenerate_melody
 from explorer.session.sharecode import decode_z, encode_z
-from explorer.session.slider_move import SLIDER_RANGE, page_slider_move, quantise
+from explorer.session.slider_move import SLIDER_RANGE, locked_slider_move, page_slider_move, quantise
 from explorer.session.state import Session, new_state
 from explorer.session.words import (
     bars_word,
@@ -65,13 +65,16 @@ class MelodyActions:
         """The sliders the page shows, a slider move takes and the API accepts: one per direction (labels)."""
         return len(self.labels)
 
-    def render(self, state: Session, play: Playback, preview: bool = False) -> Rendered:
+    def render(self, state: Session, play: Playback, preview: bool = False,
+               tokens: np.ndarray | None = None) -> Rendered:
         """Decode state.z and produce piano roll, audio, MIDI, originality check, share code and map position.
 
         preview: only what a drag needs to be heard and seen (piano roll and audio); `finish` adds the rest
-        once the slider is let go. Its MIDI path, originality, share code and map position are empty."""
+        once the slider is let go. Its MIDI path, originality, share code and map position are empty.
+        tokens: the melody [T] to show instead of state.z's decoding (a slider move with bars locked)."""
         t0 = time.perf_counter()
-        tokens = self.s.decode(state.z, play.temperature, play.seed, state.detail)
+        if tokens is None:
+            tokens = self.s.decode(state.z, play.temperature, play.seed, state.detail)
         t1 = time.perf_counter()
         notes, key = apply_key(self.s.notes(tokens), play.key, play.scale)
         th = time.perf_counter()
@@ -142,18 +145,29 @@ class MelodyActions:
         return state
 
     def set_sliders(self, state: Session, values: list[float], play: Playback,
-                    preview: bool = False) -> tuple[Session, Rendered]:
+                    preview: bool = False, locked_bars=None) -> tuple[Session, Rendered]:
         """Set the 16 slider coordinates of the current melody (the rest of z is kept) and render (a preview
         while a slider is dragged: `render`; the session then holds it in `preview` for `finish`). A melody's
         per-bar detail fades with the distance moved from the values it had (vae.fidelity.DetailFollow), so a
-        zero move keeps an upload note for note and a large one leaves it to z."""
+        zero move keeps an upload note for note and a large one leaves it to z.
+
+        locked_bars: bars (0-based indices, or a bool mask [bars]) the move leaves token for token as heard, so it
+        acts on the others only (explorer.session.slider_move.locked_slider_move); None or none locked: every bar
+        moves, as without the argument. Raises UserError when every bar is locked or a lock names a bar the
+        melody does not have."""
         # A slider the user did not touch still shows its rounded (and clipped) value: its exact one is kept, so
         # moving one slider moves z along that direction only. An upload's detail fades as the sliders move away
         # (self.detail_follow): fitted to hold the upload's own notes, kept whole it would pull the moved melody
         # back toward them. The same function serves the API's slider moves.
         current = state.sliders if state.sliders is not None else self.s.sliders_of(state.z)
         t0 = time.perf_counter()
-        values, z, detail = page_slider_move(self, state.z, state.detail, values, current)
+        held = None
+        if locked_bars is not None and len(locked_bars) > 0:
+            heard = self.s.decode(state.z, play.temperature, play.seed, state.detail)
+            values, z, detail, held = locked_slider_move(self, state.z, state.detail, values, current, heard,
+                                                         locked_bars, play.temperature, play.seed)
+        else:
+            values, z, detail = page_slider_move(self, state.z, state.detail, values, current)
         steer_ms = (time.perf_counter() - t0) * 1e3
         moved = np.nonzero(np.abs(values - current) > 1e-6)[0]
         move = f"slider:{int(moved[0])}" if len(moved) == 1 else "sliders"
@@ -161,7 +175,7 @@ class MelodyActions:
         start = state.move_from if state.move == move and state.move_from is not None else current
         state = state.but(z=z, detail=detail, sliders=values, transform_base=None, preview=None, move=move,
                           move_from=start, made_by=self.slider_words(start, values))
-        r = self.render(state, play, preview=preview)
+        r = self.render(state, play, preview=preview, tokens=held)
         if preview:
             state = state.but(preview={"tokens": r.tokens, "wav": r.wav_path})
         r.timings_ms = {"steer": steer_ms, **r.timings_ms, "total": r.timings_ms["total"] + steer_ms}

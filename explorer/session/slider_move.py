@@ -1,9 +1,14 @@
 """A slider move of a melody as the page makes it, without the render: one function for the page's sliders
-(Handlers.set_sliders) and the public API's {"melody": code, "sliders": [...]}."""
+(Handlers.set_sliders) and the public API's {"melody": code, "sliders": [...]}, and its form with bars locked
+(locked_slider_move: the move acts on the unlocked bars only)."""
 
 from __future__ import annotations
 
 import numpy as np
+
+from explorer.errors import UserError
+from vae.fidelity import fit_detail, nonzero, round_detail
+from vae.infill import LockError, bar_mask, context_detail, hold_bars
 
 SLIDER_RANGE = 3.0  # sliders span +-3 standard deviations; a melody may lie further out on a direction
 
@@ -29,3 +34,38 @@ def page_slider_move(h, z: np.ndarray, detail: np.ndarray | None, values, curren
     values = np.where(np.abs(values - shown) < 1e-3, current, values).astype(np.float32)
     moved, detail = h.s.slider_move(z, values, current, detail, h.detail_follow)
     return values, quantise(moved), detail
+
+
+def locked_slider_move(h, z: np.ndarray, detail: np.ndarray | None, values, current: np.ndarray | None,
+                       heard: np.ndarray, locked_bars, temperature: float = 0.0, seed: int | None = None
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
+    """page_slider_move acting on the unlocked bars only: the melody heard (tokens [T], from z [Z] and detail) keeps
+    its locked bars (0-based indices, or a bool mask [bars]) token for token -> (values kept [K], z [Z] (float16),
+    detail [U, C] or None, tokens [T] to play).
+
+    The moved z is decoded with the locked bars forced (vae.infill.hold_bars), under a detail that gives the locked
+    bars the contexts they had (vae.infill.context_detail), so z with that detail mostly plays the result by itself;
+    where it does not (a bar before a locked one ends otherwise), a detail is fitted to it (vae.fidelity). Then z and
+    its detail, as the session and a share link keep them, bring the result back at temperature 0. Above 0 the
+    result is a draw with the playback's seed, which z and the detail do not hold (nothing is fitted). Raises
+    UserError when every bar is locked or a lock names a bar the melody does not have."""
+    s = h.s
+    try:
+        mask = bar_mask(locked_bars, s.format.bars)
+    except LockError as e:
+        raise UserError(str(e)) from None
+    if mask.all():
+        raise UserError("Every bar is locked: unlock a bar for the sliders to change it.")
+    values, moved, after = page_slider_move(h, z, detail, values, current)
+    heard = np.asarray(heard, np.int64)
+    if np.array_equal(moved, z) and after is detail:  # nothing moved: the melody as it was
+        return values, moved, detail, heard
+    if not mask.any():
+        return values, moved, after, s.decode(moved, temperature, seed, after)
+    held = round_detail(context_detail(s.model, z, detail, moved, after, mask))
+    tokens = hold_bars(s.model, moved, heard, mask, held, temperature, seed)
+    if temperature <= 0 and not np.array_equal(s.decode(moved, detail=held), tokens):
+        found, out, _ = fit_detail(s.model, tokens[None], moved[None])
+        if np.array_equal(out[0], tokens):
+            held = found[0]
+    return values, moved, nonzero(held), tokens
