@@ -8,12 +8,14 @@ driver is started: samples are pulled with get_samples between events, so it run
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import threading
 import wave
 from collections.abc import Iterable
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -37,6 +39,7 @@ ACCOMP_PROGRAMS = {"drone": 42, "chord": 24, "chords": 24}  # cello drone; nylon
 ACCOMP_VELOCITY = 42
 CLICK_KEYS = (76, 77)  # hi / low wood block in the GM drum map: accented first beat, then the others
 _BLOCK = 64  # FluidSynth's internal block size in samples
+_LONG = 8192  # frames: shorter stretches render keeping the GIL (~0.1 ms each), longer ones let it go (_fluid)
 TAIL_SECONDS = 0.5  # release tail after the last note, so the final note is not cut off
 MAX_SECONDS = 600  # longer renders are refused: 10 minutes of stereo is already 100 MB
 
@@ -147,6 +150,7 @@ class Synth:
         self._fs = fluidsynth.Synth(gain=gain, samplerate=float(sample_rate), **{
             "synth.reverb.active": int(reverb), "synth.chorus.active": 0})
         self._sfid = self._fs.sfload(str(self.soundfont))
+        self._scratch = np.zeros(2 * _BLOCK, np.int16)  # the dropped block after silencing
         if self._sfid < 0:
             raise AudioUnavailableError(f"FluidSynth could not load the soundfont {self.soundfont}.")
 
@@ -155,14 +159,23 @@ class Synth:
         # and takes effect in the next block, which is rendered and dropped; CC 121 resets controllers.
         # Renders then repeat to within dither (+-2 LSB), except that the first note FluidSynth ever plays
         # from a sample ends its release slightly differently (up to ~1.5% of full scale, inaudible).
+        f, synth = _fluid(), self._fs.synth
         for ch in range(16):
-            self._fs.all_sounds_off(ch)
-            self._fs.cc(ch, 121, 0)
-        self._fs.get_samples(_BLOCK)
+            f.all_sounds_off(synth, ch)
+            f.cc(synth, ch, 121, 0)
+        self._write(self._scratch, 0, _BLOCK)
+
+    def _write(self, out: np.ndarray, pos: int, n: int) -> None:
+        """Render n stereo frames into out [frames * 2] (interleaved int16) from frame pos on, as pyfluidsynth's
+        get_samples does (same call, same dither), without its copies."""
+        f, base = _fluid(), out.ctypes.data
+        write = f.write_s16 if n > _LONG else f.write_s16_short
+        write(self._fs.synth, n, base, 2 * pos, 2, base, 2 * pos + 1, 2)
 
     def _select(self, channel: int, bank: int, program: int) -> None:
-        if self._fs.program_select(channel, self._sfid, bank, program) < 0:
-            self._fs.program_select(channel, self._sfid, bank, 0)  # the soundfont lacks it: its first preset
+        f = _fluid()
+        if f.program_select(self._fs.synth, channel, self._sfid, bank, program) < 0:
+            f.program_select(self._fs.synth, channel, self._sfid, bank, 0)  # the soundfont lacks it: its first preset
 
     def render_events(self, events: list[tuple[int, int, int, int, int]], total: int,
                       programs: dict[int, int]) -> np.ndarray:
@@ -175,25 +188,58 @@ class Synth:
         block = _BLOCK
         events = [((s + block // 2) // block * block, on, ch, key, vel) for s, on, ch, key, vel in events]
         padded = -(-total // block) * block
+        out = np.zeros(2 * padded, np.int16)
+        f = _fluid()
         with self._lock:
-            fs = self._fs
+            synth = self._fs.synth
             self._silence()  # a previous render's release tails must not leak into this one
             for ch, prog in programs.items():
                 self._select(ch, 128 if ch == DRUM_CHANNEL else 0, prog)
-            chunks, pos = [], 0
+            pos = 0
             for sample, is_on, ch, key, vel in sorted(events, key=lambda e: (e[0], e[1])):  # offs first
                 sample = min(sample, padded)
                 if sample > pos:
-                    chunks.append(fs.get_samples(sample - pos))
+                    self._write(out, pos, sample - pos)
                     pos = sample
+                if not 0 <= key <= 127 or ch < 0:  # as pyfluidsynth: out of range, not sent
+                    continue
                 if is_on:
-                    fs.noteon(ch, key, vel)
+                    if 0 <= vel <= 127:
+                        f.noteon(synth, ch, key, vel)
                 else:
-                    fs.noteoff(ch, key)
+                    f.noteoff(synth, ch, key)
             if padded > pos:
-                chunks.append(fs.get_samples(padded - pos))
-        audio = np.concatenate(chunks) if chunks else np.zeros(0, np.int16)
-        return audio.reshape(-1, 2)[:total]
+                self._write(out, pos, padded - pos)
+        return out.reshape(-1, 2)[:total]
+
+
+@functools.cache
+def _fluid() -> SimpleNamespace:
+    """libfluidsynth's calls a render makes, bound twice. The short ones (a note on or off, a controller, a
+    program) go through ctypes.PyDLL, which keeps the GIL: a ctypes.CDLL call lets the GIL go and, on a busy
+    server, waits up to Python's switch interval (5 ms) to get it back, and a render makes ~60 such calls.
+    Rendering samples (write_s16) goes through CDLL and lets the GIL go, so renders on other threads (SynthPool)
+    and Python work overlap."""
+    import ctypes
+
+    import fluidsynth
+
+    name = fluidsynth._fl._name
+    keep, free = ctypes.PyDLL(name), ctypes.CDLL(name)
+    vp, i = ctypes.c_void_p, ctypes.c_int
+
+    def bind(lib, fn: str, *args):
+        f = getattr(lib, fn)
+        f.argtypes, f.restype = list(args), ctypes.c_int
+        return f
+
+    return SimpleNamespace(noteon=bind(keep, "fluid_synth_noteon", vp, i, i, i),
+                           noteoff=bind(keep, "fluid_synth_noteoff", vp, i, i),
+                           cc=bind(keep, "fluid_synth_cc", vp, i, i, i),
+                           all_sounds_off=bind(keep, "fluid_synth_all_sounds_off", vp, i),
+                           program_select=bind(keep, "fluid_synth_program_select", vp, i, i, i, i),
+                           write_s16=bind(free, "fluid_synth_write_s16", vp, i, vp, i, i, vp, i, i),
+                           write_s16_short=bind(keep, "fluid_synth_write_s16", vp, i, vp, i, i, vp, i, i))
 
 
 def render(notes: Iterable[Note], tempo: float = 120.0, program: int = 0, sample_rate: int = 44100,

@@ -10,6 +10,11 @@ import gradio as gr
 from explorer.serve import api
 from explorer.ui.common import Page, api_errors, checked_number
 
+# /decode calls running at once. Their decodes are batched (explorer.latent.batching: 16 melodies cost about twice
+# one) and their renders share a synth per core (explorer.media.audio.SynthPool), so calls let in together cost
+# less CPU each than calls let in four at a time, and none waits in Gradio's queue (where every start sends each
+# waiting call an estimate). The page's own events keep the app's --concurrency.
+DECODE_CONCURRENCY = 16
 EXAMPLE_URL = "http://127.0.0.1:7860/"  # replaced by the page's own address when the page loads (usage_for)
 USAGE = ("Call the explorer from code with `gradio_client` (see README). Each endpoint below is also usable here.\n\n"
          f"```python\nimport json\nfrom gradio_client import Client, handle_file\nc = Client('{EXAMPLE_URL}')\n"
@@ -133,7 +138,8 @@ def wire(page: Page, c: SimpleNamespace) -> None:
 
     c.enc_btn.click(encode, c.enc_in, c.enc_out, api_name="encode")
     c.dec_btn.click(decode, [c.dec_in, c.dec_temp, c.dec_seed, c.dec_tempo, c.dec_prog],
-                    [c.dec_midi, c.dec_wav, c.dec_notes], api_name="decode")
+                    [c.dec_midi, c.dec_wav, c.dec_notes], api_name="decode", concurrency_limit=DECODE_CONCURRENCY,
+                    concurrency_id="api-decode")
     c.sample_btn.click(sample, [c.n, c.temp, c.seed], c.gen_out, api_name="sample")
     c.similar_btn.click(similar, [c.sim_in, c.sim, c.n, c.temp, c.seed], c.gen_out, api_name="similar")
     c.int_btn.click(interpolate, [c.int_a, c.int_b, c.int_steps], [c.int_midi, c.int_wav, c.int_out],
