@@ -72,3 +72,15 @@ def test_input_is_not_changed():
     mel = list(SCALE_RUN)
     fit_notes(mel, C_F_G_C)
     assert mel == SCALE_RUN
+
+
+def test_fit_as_played_moves_the_model_notes_by_the_key_offset():
+    from vae.chord_fit import fit_as_played
+
+    played = [n._replace(pitch=n.pitch + 2) for n in SCALE_RUN]  # heard a tone up (in D) over D G A D
+    chords = spans_from_bars(parse_progression("D G A D"))
+    held = fit_as_played(SCALE_RUN, played, chords)
+    assert [n.pitch + 2 for n in held] == [n.pitch for n in fit_notes(played, chords)]
+    assert melody_fit([n._replace(pitch=n.pitch + 2) for n in held], chords) == 1.0
+    with pytest.raises(ValueError):
+        fit_as_played(SCALE_RUN, played[:-1], chords)

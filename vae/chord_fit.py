@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from vae.chords import MAJOR_STEPS, Chord
+from vae.constants import MAX_PITCH, MIN_PITCH
 from vae.harmony import chord_at, key_of
 from vae.meter import Meter
 from vae.tokenizer import Note
@@ -74,7 +75,7 @@ def fit_notes(notes: Iterable, chords: Sequence[tuple[int, int, Chord]], meter: 
             turn += _turn(_sign(nxt - p), out_of) if nxt is not None else 0.0
             return missed, abs(p - n.pitch) + CONTOUR * turn + 0.1 * (p % 12 not in scale), p > n.pitch
 
-        best = min(range(n.pitch - REACH, n.pitch + REACH + 1), key=cost)
+        best = min(range(max(n.pitch - REACH, MIN_PITCH), min(n.pitch + REACH, MAX_PITCH) + 1), key=cost)
         out[i] = n._replace(pitch=best)
 
     # Notes between beats: a non-chord tone leads by step into the note after it; one the fit left repeating a
@@ -93,5 +94,18 @@ def fit_notes(notes: Iterable, chords: Sequence[tuple[int, int, Chord]], meter: 
             continue
         side = _sign(n.pitch - nxt.pitch) or 1  # approach from where the note lay
         steps = [p for p in (nxt.pitch + side, nxt.pitch + 2 * side) if p % 12 in scale]
-        out[i] = n._replace(pitch=steps[0] if steps else nxt.pitch + side)
+        out[i] = n._replace(pitch=min(max(steps[0] if steps else nxt.pitch + side, MIN_PITCH), MAX_PITCH))
     return out
+
+
+def fit_as_played(notes: Iterable, played: Iterable, chords: Sequence[tuple[int, int, Chord]],
+                  meter: str | Meter = "4/4") -> list[Note]:
+    """fit_notes for a melody heard through a key setting: `notes` as the model holds them and `played` the same
+    notes as heard (vae.scales.apply_key: transposed, snapped to a scale; same count and order), fitted to `chords`
+    as heard, then moved back to the model's key (each note keeps the offset the key setting gave it)."""
+    notes = sorted((Note(*n) for n in notes), key=lambda n: (n.start, n.pitch))
+    played = sorted((Note(*n) for n in played), key=lambda n: (n.start, n.pitch))
+    if len(notes) != len(played):
+        raise ValueError("played must be the same notes as notes, as heard")
+    fitted = fit_notes(played, chords, meter)
+    return [n._replace(pitch=f.pitch - (p.pitch - n.pitch)) for n, p, f in zip(notes, played, fitted, strict=True)]
