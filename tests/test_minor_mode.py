@@ -184,3 +184,11 @@ def test_mood_push_never_turns_a_minor_tune_with_nothing_to_lower_major(actions)
     st = new_state().but(z=z_of(pentatonic))
     _, r, info = actions.push(st, MOOD, 1.0, Playback())
     assert r.notes == pentatonic and info["darker"] == [] and "Nothing darker keeps it in G minor" in info["note"]
+
+
+def test_mood_push_keeps_the_model_move_when_it_is_more_minor_in_the_same_key(actions, monkeypatch):
+    melody = tune(G_MINOR["dorian"])
+    flat_sixth = lower_degrees(melody, 7, {9: 8})  # what the model's move gives here: Mood up, G minor kept
+    monkeypatch.setattr(actions.s, "push_attribute", lambda z, *a, **k: z_of(flat_sixth))
+    _, r, info = actions.push(new_state().but(z=z_of(melody)), MOOD, 1.0, Playback())
+    assert r.notes == flat_sixth and info["darker"] == ["the Mood slider's direction"]

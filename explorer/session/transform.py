@@ -69,12 +69,12 @@ class TransformActions(MelodyActions):
 
     def _more_minor(self, state: Session, amount: float, play: Playback, limits: VoiceLimits | None,
                     words: str) -> tuple[Session, Rendered, dict]:
-        """Mood toward minor by `amount`: a major melody moves along the Mood slider as any push does, kept when
-        its Mood reading rises; a minor melody (or a major one the push did not make more minor) gets
-        ceil(amount) steps darker on its notes (vae.mode.more_minor: its tonic and minor key kept), held by the
-        model as an upload is (hold_notes); a minor melody with nothing to lower takes the slider's direction
-        where that raises Mood and keeps its tonic and minor key, else stays as it is. Re-doing the move starts
-        again from where it began."""
+        """Mood toward minor by `amount`, as the Mood slider's post-step does it (mood_slider_step): the push along
+        the Mood slider is kept where it makes the melody more minor (its Mood reading rises; a minor melody keeps
+        its tonic and minor key); otherwise the melody gets ceil(amount) steps darker on its notes
+        (vae.mode.more_minor: a minor one keeps its tonic and minor key, a major one takes its parallel minor),
+        held by the model as an upload is (hold_notes); where neither is possible it stays as it is, never
+        turned major. Re-doing the move starts again from where it began."""
         key = f"attribute:{MOOD}"
         same = state.transform_base is not None and state.transform_key == key
         base = state.transform_base if same else state.z
@@ -83,7 +83,7 @@ class TransformActions(MelodyActions):
         notes = self.s.notes(heard)
         bar_steps = Meter.parse(state.meter).bar_steps
         before = self.s.attributes_of(heard).get(MOOD)
-        z, detail, taken = base, base_detail, []
+        z, detail = base, base_detail
         tonic, mode = estimate_key(notes, bar_steps) if notes else (0, "major")
 
         def latent_push() -> list[str]:
@@ -97,14 +97,11 @@ class TransformActions(MelodyActions):
             z = pushed
             return ["the Mood slider's direction"]
 
-        if notes and mode == "major":
-            taken = latent_push()
+        taken = latent_push() if notes else []
         if notes and not taken:
             dark, taken = more_minor(notes, math.ceil(amount), bar_steps)
             if taken:
                 z, detail = self.hold_notes(self.s.model.tokenizer.encode(dark, len(heard)), base)
-            elif mode == "minor":  # nothing on the notes to lower: the slider's direction, if it keeps the key
-                taken = latent_push()
         state = state.but(transform_base=base, transform_key=key, z=quantise(z), detail=detail, sliders=None,
                           move=key, made_by=words, move_from=None)
         r = self.render(state, play)
