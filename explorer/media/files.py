@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from explorer.media.audio import ACCOMP_PROGRAMS, render, write_wav
+from explorer.media.midi_bytes import notes_midi_bytes
 from explorer.media.storage import RenderStore
 from vae.chords import Chord, chord_name, parse_progression
 from vae.format import MelodyFormat
 from vae.harmony import backing as chord_backing
 from vae.harmony import dance_pattern, harmonise, spans_from_bars
 from vae.meter import Meter, backing_notes
-from vae.midi_export import notes_to_midi
 from vae.music import estimate_key
 from vae.tokenizer import Note
 
@@ -95,8 +95,9 @@ class MelodyFiles:
             chords = self.chords(notes, play, meter)
         back, program, track = self.backing(notes, play, meter, chords)
         mid = self.path(stem, ".mid")
-        notes_to_midi(notes, mid, tempo=play.tempo, program=play.program, meter=Meter.parse(meter), backing=back,
-                      backing_program=program, backing_name=track, chords=chord_events(chords))
+        mid.write_bytes(notes_midi_bytes(notes, tempo=play.tempo, program=play.program, meter=Meter.parse(meter),
+                                         backing=back, backing_program=program, backing_name=track,
+                                         chords=chord_events(chords)))  # vae.midi_export.notes_to_midi's bytes
         return str(mid)
 
     def chords(self, notes: list[Note], play: Playback, meter: str = "4/4") -> list[tuple[int, int, Chord]]:
