@@ -76,10 +76,11 @@ ship: install
 	$(PY) -m explorer report
 
 # Step 17: the shipped model learns pop's sung lines (POP909 401-699, beside the folk corpus; 700-909 held out)
-# in 50 minutes, then ships with sliders refitted on both: needs ../shared/data/pop909-dev.
+# in 50 minutes, then ships with sliders refitted on both, and the derived windows (vae/pretrained/pop909-windows.npz,
+# the explorer's built-in "Pop" collection): needs ../shared/data/pop909-dev.
 POP_RUN ?= runs/pop-ft
 pop-model: install
-	$(PY) -m vae.pop909 .cache/collections/pop909-melody-learn
+	$(PY) -m vae.pop909 .cache/collections/pop909-melody-learn --windows vae/pretrained/pop909-windows.npz
 	$(PY) -m vae finetune --midi .cache/collections/pop909-melody-learn --minutes 50 --adapt all --out $(POP_RUN) --threads 2
 	$(PY) -m vae ship --run $(POP_RUN) --which last
 	cp $(POP_RUN)/last/controls.json vae/pretrained/default/

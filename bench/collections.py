@@ -23,17 +23,17 @@ HERE = Path(__file__).resolve().parent
 
 
 def run(threads: int = 1, workers: tuple[int, ...] = (1, 2)) -> dict:
-    from bench.finetune import collection_folders
     from explorer.latent import collections
     from explorer.latent.space import LatentSpace, default_threads
     from explorer.session.handlers import Handlers
     from vae.checkpoint import data_config
     from vae.paths import SHIPPED
+    from vae.pop909 import song_folders
 
     os.environ["MELODY_TORCH_THREADS"] = str(threads)
     default_threads()
     with tempfile.TemporaryDirectory() as tmp:
-        mine, _ = collection_folders(Path(tmp) / "songs")
+        mine, _ = song_folders(Path(tmp) / "songs")  # the same 50 songs as bench.finetune's collection
         files = sorted(mine.iterdir())
         load = os.getloadavg()[0]
         t = time.perf_counter()

@@ -30,28 +30,6 @@ SETTINGS = {  # name -> (adapt, mix)
 }
 
 
-def collection_folders(root: Path) -> tuple[Path, Path]:
-    """Folders of links to the 50 'my collection' songs and the 20 held-out songs (whole POP909 files)."""
-    from vae.pop909 import DATA, HELD_OUT, song_numbers
-
-    songs = song_numbers(within=HELD_OUT)
-    if len(songs) < MINE + HELD:
-        raise FileNotFoundError(f"POP909 songs 700-909 not found at {DATA} (../shared/data/pop909-dev, beside the "
-                                "checkout)")
-    pick = [songs[i] for i in np.linspace(0, len(songs) - 1, MINE + HELD).round().astype(int)]
-    held = set(pick[2::3][:HELD])
-    out = []
-    for name, numbers in (("mine", [n for n in pick if n not in held]), ("held", sorted(held))):
-        folder = root / name
-        folder.mkdir(parents=True, exist_ok=True)
-        for n in numbers:
-            link = folder / f"{n:03d}.mid"
-            if not link.exists():
-                link.symlink_to(DATA / f"{n:03d}" / f"{n:03d}.mid")
-        out.append(folder)
-    return out[0], out[1]
-
-
 def score(checkpoint: Path, held, mine, folk_test: np.ndarray) -> dict:
     """The three quality figures of one checkpoint (see the module docstring)."""
     from bench.quality import yang_lerch
@@ -76,10 +54,11 @@ def run(minutes: tuple[float, ...] = (5.0, 15.0), settings: list[str] | None = N
     from vae.corpus import TEST, load_or_build
     from vae.finetune import FinetuneConfig, finetune, merged_corpus, refit_sliders
     from vae.paths import SHIPPED
+    from vae.pop909 import song_folders
 
     torch.set_num_threads(threads)
     load = os.getloadavg()[0]  # other work on the CPUs means fewer steps in the same minutes
-    mine_dir, held_dir = collection_folders(work / "songs")
+    mine_dir, held_dir = song_folders(work / "songs", MINE, HELD)  # bench.collections adds the same 50
     cfg = data_config(read_meta(SHIPPED))
     t0 = time.time()
     mine = load_or_build(cfg, midi_dir=mine_dir, progress=False, force=True)

@@ -196,7 +196,7 @@ def test_pop909_songs_become_a_collection(cfg, tmp_path):
     songs = sorted(POP909.glob("7[0-9][0-9]/7[0-9][0-9].mid"))[:2]
     if not songs:
         pytest.skip(f"POP909 songs 700-799 are not at {POP909} (../shared/data/pop909-dev beside the checkout)")
-    coll, report = col.read_collection("Pop", songs, cfg, root=tmp_path)
+    coll, report = col.read_collection("My pop songs", songs, cfg, root=tmp_path)
     assert all(f.added for f in report), [f.sentence() for f in report]
     assert coll.windows >= 2 * 8  # a pop song's sung line holds many 4-bar windows
 

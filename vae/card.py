@@ -188,9 +188,26 @@ def _finetune_data(meta: dict) -> list[str]:
         lines += ["", "**POP909** (Wang, Chen et al., \"POP909: A Pop-song Dataset for Music Arrangement Generation\", "
                       "ISMIR 2020; MIT licence): the sung line (MELODY track) of songs 401-699, written out by "
                       "`vae/pop909.py`; songs 700-909 are held out of training and of every figure's tuning. The songs "
-                      "themselves are copyrighted compositions: research and non-commercial use. The repository ships "
-                      "no POP909 file or window: the weights are all that was learned from them."]
+                      "themselves are copyrighted compositions: research and non-commercial use.", *_pop_windows()]
     return lines
+
+
+def _pop_windows() -> list[str]:
+    """What the repository ships of POP909 (vae.pop909.WINDOWS), with its size, or that it ships none."""
+    from vae import pop909
+
+    if not pop909.WINDOWS.exists():
+        return ["The repository ships no POP909 file or window: the weights are all that was learned from them."]
+    c = pop909.load_windows()
+    held = int((c.split != 0).sum())
+    songs = len({m["song"] for m in c.tunes})
+    return [f"The repository ships no POP909 file, only the derived windows: `{pop909.WINDOWS.relative_to(REPO)}` "
+            f"({pop909.WINDOWS.stat().st_size // 1024} kB: {len(c)} 4-bar token windows of the sung lines of "
+            f"{songs} songs, 401-699, each with its song number; attribution and terms in "
+            f"`{pop909.ATTRIBUTION.relative_to(REPO)}`), which the explorer shows as its built-in \"Pop\" collection "
+            f"(map, neighbours, style moves). They keep the fine-tune's own split: {held} windows (its valid and test tunes) "
+            "were not learned from. Regenerate them with `python -m vae.pop909 .cache/collections/pop909-melody-learn "
+            "--windows vae/pretrained/pop909-windows.npz` (`make pop-model`)."]
 
 
 def _settings_section(meta: dict, fmt: MelodyFormat, checkpoint: Path, trials) -> list[str]:

@@ -8,6 +8,11 @@ every tune's collection set to the collection's name, so it is a style and a col
 `read_collection` adds files to a collection (one bad file is refused with a sentence; every other file and
 everything added before is kept); `join` returns a LatentSpace of the base corpus plus collections, encoding
 only their windows and refitting the map, styles and neighbours for the same model and sliders.
+
+A built-in collection ships with the package and joins like one of yours: "Pop" (`builtin_collections`), the
+sung lines of POP909 songs 401-699 that the shipped model was fine-tuned on (vae.pop909). It keeps its own
+train / valid / test split (the fine-tune's), so its held-out songs stay out of the styles, the map's fit and the
+copy check; its latents are cached under the explorer's cache, never beside the shipped file.
 """
 
 from __future__ import annotations
@@ -25,10 +30,12 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 
 from explorer.errors import UserError
-from explorer.latent.cache import corpus_digest, load_arrays, save_arrays
+from explorer.latent.cache import cache_root, corpus_digest, load_arrays, save_arrays
 from explorer.latent.encoded import EncodedCorpus, encode_windows
 from explorer.latent.originality import OriginalityIndex
 from explorer.latent.space import LatentSpace
+from explorer.latent.styles import GENRES
+from vae import pop909
 from vae.attributes import corpus_attributes, tune_keys
 from vae.config import DataConfig
 from vae.corpus import (
@@ -90,6 +97,7 @@ class Collection:
     corpus: Corpus
     files: list[FileReport] = field(default_factory=list)  # every add, oldest first
     seconds: dict = field(default_factory=dict)  # of the last add: read, save
+    builtin: bool = False  # shipped with the package (Pop): keeps its own split, always joins the corpus
 
     @property
     def windows(self) -> int:
@@ -107,10 +115,25 @@ def check_name(name: str) -> str:
     if not NAME_RE.match(name):
         raise UserError(f"Name the collection with {NAME_RULE} (got {name!r})." if name else
                         "Give the collection a name first.")
-    taken = {k.lower() for k in MUSIC21_COLLECTIONS} | {v.lower() for v in COLLECTION_LABELS.values()} | {"midi"}
+    taken = {k.lower() for k in MUSIC21_COLLECTIONS} | {v.lower() for v in COLLECTION_LABELS.values()} | {"midi"} | {
+        n.lower() for n in BUILTIN_NAMES} | {n.lower() for n in GENRES}
     if name.lower() in taken:
         raise UserError(f"{name!r} is the name of one of the corpus's own collections; choose another name.")
     return name
+
+
+BUILTIN_NAMES = (pop909.NAME,)
+
+
+def builtin_collections(fmt=None, cache_dir: Path | str | None = None) -> list[Collection]:
+    """The collections shipped with the package (Pop: vae.pop909.WINDOWS), those whose file is there and whose
+    windows fit the melody format `fmt` (a vae.format.MelodyFormat; None: any)."""
+    if not pop909.WINDOWS.exists():
+        return []
+    corpus = pop909.load_windows(pop909.WINDOWS)
+    if fmt is not None and corpus.tokens.shape[1] != fmt.window_steps:
+        return []
+    return [Collection(pop909.NAME, cache_root(cache_dir) / "builtin" / "pop909", corpus, builtin=True)]
 
 
 def saved_collections(root: Path | str | None = None) -> list[str]:
@@ -374,11 +397,14 @@ def join(space: LatentSpace, collections: Sequence[Collection], threads: int | N
          callback: Progress | None = None) -> LatentSpace:
     """A LatentSpace of `space`'s base corpus plus the collections (same model and sliders): only the
     collections' windows are encoded (once per model, then cached), and the map, styles, attribute vectors
-    and neighbours are refitted. Every collection window counts as a training window, so it joins the styles,
-    the map and the copy check. `space.seconds` says what each stage took."""
+    and neighbours are refitted. Every window of your collections counts as a training window, so it joins the
+    styles, the map and the copy check; a built-in one (Pop) keeps its own split, and one already joined to
+    `space` stays joined. `space.seconds` says what each stage took."""
     t0 = time.perf_counter()
     base = space.base
-    colls = list(collections)
+    given = {c.name for c in collections}
+    # a built-in collection already joined (Pop) stays joined when yours are joined to the space
+    colls = [c for c in space.collections if c.builtin and c.name not in given] + list(collections)
     if not colls:
         return base
     seconds = {"encode": 0.0}
@@ -393,9 +419,12 @@ def join(space: LatentSpace, collections: Sequence[Collection], threads: int | N
     if callback:
         callback(0.8, "styles, map and neighbours")
     corpus = _concat([base.corpus] + [c.corpus for c in colls], colls[-1].folder / "joined")
-    corpus.split = np.concatenate([base.corpus.split] + [np.full(len(c.corpus), TRAIN, base.corpus.split.dtype)
-                                                         for c in colls])
-    corpus.tunes = list(base.corpus.tunes) + [{**m, "split": "train"} for c in colls for m in c.corpus.tunes]
+    corpus.split = np.concatenate([base.corpus.split] + [
+        c.corpus.split.astype(base.corpus.split.dtype) if c.builtin else np.full(len(c.corpus), TRAIN,
+                                                                                  base.corpus.split.dtype)
+        for c in colls])
+    corpus.tunes = list(base.corpus.tunes) + [m if c.builtin else {**m, "split": "train"}
+                                              for c in colls for m in c.corpus.tunes]
     corpus.report = {"base": base.corpus.report, "collections": [c.name for c in colls]}
     n0 = len(base.corpus)
     index = EncodedCorpus(np.concatenate([base.index.mu] + [p[1] for p in parts]),
@@ -403,8 +432,8 @@ def join(space: LatentSpace, collections: Sequence[Collection], threads: int | N
                           f"{base.index.key}+" + "+".join(corpus_digest(c.corpus) for c in colls))
     new_attrs = [corpus_attributes(c.corpus) for c in colls]
     attrs = {k: np.concatenate([v] + [a[k] for a in new_attrs]) for k, v in base.attrs.items()}
-    rows = np.arange(n0, len(corpus), dtype=np.int64)
-    orig = _merged_originality(base.originality_index, corpus.tokens[n0:], rows)
+    rows = n0 + np.nonzero(corpus.split[n0:] == TRAIN)[0]  # the copy check holds training windows only
+    orig = _merged_originality(base.originality_index, corpus.tokens[rows], rows)
     extra = tune_keys(corpus.tokens[n0:], corpus.tune[n0:] - len(base.corpus.tunes), len(corpus.tunes) -
                       len(base.corpus.tunes))
     keys = {k: np.concatenate([v, extra[k]]) for k, v in base.tune_key.items()}
@@ -420,5 +449,6 @@ def join(space: LatentSpace, collections: Sequence[Collection], threads: int | N
     return joined
 
 
-__all__ = ["Collection", "FileReport", "Limits", "check_name", "collections_root", "encoded", "gather", "join",
+__all__ = ["BUILTIN_NAMES", "Collection", "FileReport", "Limits", "builtin_collections", "check_name",
+           "collections_root", "encoded", "gather", "join",
            "latents_path", "load_collection", "read_collection", "saved_collections"]

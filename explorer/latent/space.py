@@ -22,7 +22,7 @@ from explorer.latent.encoded import EncodedCorpus, Progress, index_key, load_or_
 from explorer.latent.mapping import CorpusMap, fit_map, tune_means
 from explorer.latent.neighbours import ApproxIndex, NeighbourIndex, neighbour_index
 from explorer.latent.originality import OriginalityIndex, originality_report
-from explorer.latent.styles import StyleModel, steer_style
+from explorer.latent.styles import StyleModel, StyleNames, book_aliases, genre, steer_style
 from explorer.latent.vectors import AttributeVectors
 from vae.attributes import ATTRIBUTES, compute_attributes, corpus_attributes, tune_keys
 from vae.config import REGULARISED
@@ -120,6 +120,7 @@ class LatentSpace:
         self.vectors = vectors
         self.styles = styles
         self.window_style = window_style
+        self.tune_style = [genre(t) for t in corpus.tunes]  # each tune's style name (what the map and neighbours say)
         self.map = corpus_map
         self.tune_mu = tune_mu
         self.tune_window = representative_windows(corpus, index.mu, attrs, tune_mu, corpus_map)
@@ -148,10 +149,15 @@ class LatentSpace:
         train = index.train
         mu_tr = index.mu[train]
         vectors = _vectors(index, attrs, sliders)
-        names = sorted({t["collection"] for t in corpus.tunes})
-        tune_style = np.array([names.index(t["collection"]) for t in corpus.tunes], dtype=np.int64)
+        # styles are what the tunes are (reels, jigs, chorales ...: explorer.latent.styles.genre), and a
+        # collection of your own (or Pop) is a style of its own; the old book names stay accepted as aliases
+        tune_names = [genre(t) for t in corpus.tunes]
+        names = sorted(set(tune_names))
+        tune_style = np.array([names.index(n) for n in tune_names], dtype=np.int64)
         window_style = tune_style[corpus.tune] if len(corpus.tune) else np.zeros(0, np.int64)
-        styles = StyleModel.fit(mu_tr, window_style[train], names)
+        aliases = book_aliases([t.get("collection", "") for t in corpus.tunes], tune_names,
+                               [t.get("windows", 1) for t in corpus.tunes])
+        styles = StyleModel.fit(mu_tr, window_style[train], names, aliases)
         style_ids = np.array([styles.names.index(n) if n in styles.names else -1 for n in names])
         window_style = style_ids[window_style]
         # The map's candidate projections: the top two principal axes of mu and the styles' LDA.
@@ -181,9 +187,11 @@ class LatentSpace:
     @classmethod
     def build(cls, checkpoint: Path | str, corpus: Corpus | None = None, cache_dir: Path | str | None = None,
               progress: bool = True, callback: Progress | None = None, threads: int | None = None,
-              model=None, sweep_n: int = 60, sweep_pairs: int = 6000) -> LatentSpace:
+              model=None, sweep_n: int = 60, sweep_pairs: int = 6000, builtins: bool | None = None) -> LatentSpace:
         """Load the model from `checkpoint`, the corpus (default: the one its data settings describe), and
-        build or load every index. `callback(fraction, message)` reports progress to a UI."""
+        build or load every index. `callback(fraction, message)` reports progress to a UI. builtins: join the
+        collections shipped with the package (Pop: explorer.latent.collections.builtin_collections); None joins
+        them to the default corpus only, not to one handed in."""
         from vae.checkpoint import data_config
         from vae.corpus import load_or_build
         from vae.inference import TrainedModel
@@ -197,6 +205,7 @@ class LatentSpace:
         report(0.0, "loading model")
         model = model or TrainedModel.load(checkpoint)
         report(0.02, "loading corpus")
+        corpus_given = corpus
         if corpus is None:
             corpus = load_or_build(data_config(model.meta), progress=progress)
         report(0.05, "encoding corpus")
@@ -213,6 +222,15 @@ class LatentSpace:
         services = cls.fit(model, corpus, index, attrs, orig, keys, sliders)
         services.build_seconds = time.perf_counter() - t0
         services.checkpoint = Path(checkpoint)
+        if (corpus_given is None) if builtins is None else builtins:
+            from explorer.latent.collections import builtin_collections, join
+
+            shipped = builtin_collections(model.format, cache_dir)
+            if shipped:
+                report(0.97, "the built-in collections (Pop)")
+                t1 = time.perf_counter()
+                services = join(services, shipped, threads=threads)
+                services.build_seconds = time.perf_counter() - t1 + services.base.build_seconds
         report(1.0, "ready")
         return services
 
@@ -233,7 +251,8 @@ class LatentSpace:
 
     @property
     def style_names(self) -> list[str]:
-        return list(self.styles.names)
+        """The styles' names (what a menu lists); `in` also accepts an old name (StyleModel.aliases)."""
+        return StyleNames(self.styles.names, self.styles.aliases)
 
     @property
     def attribute_names(self) -> list[str]:
@@ -287,13 +306,15 @@ class LatentSpace:
         return {k: float(v[0]) for k, v in compute_attributes(np.asarray(tokens)[None]).items()}
 
     def window(self, i: int) -> dict:
-        """Corpus window i: tokens [T], its mu [Z] and metadata (tune, title, collection, meter, start, split ...)."""
+        """Corpus window i: tokens [T], its mu [Z] and metadata (tune, title, collection: its style's name, book: the
+        collection it was read from, meter, start, split ...)."""
         return {"tokens": self.corpus.tokens[i].astype(np.int64), "mu": self.index.mu[i], **self._window_meta(i)}
 
     def _window_meta(self, i: int) -> dict:
         t = int(self.corpus.tune[i])
         meta = self.corpus.tunes[t]
-        return {"window": int(i), "tune": t, "title": meta.get("title", ""), "collection": meta.get("collection", ""),
+        return {"window": int(i), "tune": t, "title": meta.get("title", ""), "collection": self.tune_style[t],
+                "book": meta.get("collection", ""),
                 "meter": meta.get("meter", ""), "key": str(self.tune_key["name"][t]) if len(self.tune_key) else "",
                 "source": meta.get("source", ""), "number": meta.get("number", ""),
                 "start_bar": Meter.parse(meta.get("meter")).bar_of(self.corpus.start[i]),
@@ -365,8 +386,9 @@ class LatentSpace:
         return (float(xy[0]), float(xy[1])) if xy.ndim == 1 else xy
 
     def map_figure_data(self) -> dict:
-        """One point per tune with windows: x, y, collection, title, meter, key, split, tune, windows,
-        and the tune-mean of every attribute (attr_<name>) for colouring; plus method and axis scores."""
+        """One point per tune with windows: x, y, collection (its style's name), book (the collection it was read
+        from), title, meter, key, split, tune, windows, and the tune-mean of every attribute (attr_<name>) for
+        colouring; plus method and axis scores."""
         if self._map_data is None:
             self._map_data = self._build_map_data()
         return dict(self._map_data)
@@ -376,7 +398,8 @@ class LatentSpace:
         tunes = np.nonzero(has)[0]
         meta = [self.corpus.tunes[t] for t in tunes]
         out = {"x": self.tune_xy[tunes, 0], "y": self.tune_xy[tunes, 1], "tune": tunes,
-               "collection": np.array([m.get("collection", "") for m in meta]),
+               "collection": np.array([self.tune_style[t] for t in tunes]),  # the style (the legend's name)
+               "book": np.array([m.get("collection", "") for m in meta]),
                "title": np.array([m.get("title", "") for m in meta]),
                "meter": np.array([m.get("meter", "") for m in meta]),
                "split": np.array([m.get("split", "") for m in meta]),

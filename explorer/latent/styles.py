@@ -7,7 +7,8 @@ discriminant axes also serve as the corpus map's projection (see explorer/latent
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -84,10 +85,13 @@ class StyleModel:
     bias: np.ndarray  # [S]
     counts: np.ndarray  # [S] training windows per style
     pooled: np.ndarray  # [Z, Z] shrunk within-style covariance
+    aliases: dict = field(default_factory=dict)  # another name a style is known by (an old book name) -> its name
 
     @classmethod
-    def fit(cls, mu_train: np.ndarray, labels: np.ndarray, names: list[str]) -> StyleModel:
-        """Styles from training mu [N, Z] and a style index per window [N] into `names` (-1: none).
+    def fit(cls, mu_train: np.ndarray, labels: np.ndarray, names: list[str],
+            aliases: dict[str, str] | None = None) -> StyleModel:
+        """Styles from training mu [N, Z] and a style index per window [N] into `names` (-1: none); `aliases`:
+        other names -> a style's name (those naming a dropped style are dropped).
 
         Styles with fewer than 2 training windows are dropped.
         """
@@ -101,17 +105,25 @@ class StyleModel:
         cents = means[keep]
         weights = cents @ np.linalg.inv(pooled)
         bias = -0.5 * np.einsum("sd,sd->s", weights, cents)
-        return cls([names[c] for c in keep], cents.astype(np.float32), chol.astype(np.float32),
-                   weights.astype(np.float32), bias.astype(np.float32), counts[keep], pooled.astype(np.float32))
+        kept = [names[c] for c in keep]
+        return cls(kept, cents.astype(np.float32), chol.astype(np.float32), weights.astype(np.float32),
+                   bias.astype(np.float32), counts[keep], pooled.astype(np.float32),
+                   {k: v for k, v in (aliases or {}).items() if v in kept and k not in kept})
 
     def axes(self, k: int = 2) -> np.ndarray:
         """The top-k discriminant axes [k, Z] of the styles (LDA), e.g. for a map that separates them."""
         return discriminant_axes(self.centroids, self.pooled, k)
 
     def index(self, name: str) -> int:
+        """The style's row; an alias (an old book name such as 'bach') names the style it now belongs to."""
+        name = name if name in self.names else self.aliases.get(name, name)
         if name not in self.names:
             raise ValueError(f"unknown style {name!r}; choose from {', '.join(self.names)}")
         return self.names.index(name)
+
+    def resolve(self, name: str) -> str:
+        """A style's name for a name or alias (ValueError for neither)."""
+        return self.names[self.index(name)]
 
     def nearest(self, z: np.ndarray) -> np.ndarray:
         """Index of the nearest centroid (Euclidean) for z [Z] -> int, or [B, Z] -> [B]."""
@@ -287,3 +299,112 @@ def measure_style_moves(model, styles: StyleModel, mu: np.ndarray, labels: np.nd
                      "moved_latent": float((styles.predict(moved) == t).mean()),
                      "moved_latent_subspace": float((styles.predict(sub) == t).mean()), "n": m}
     return out
+
+
+# --- what a tune is: its style's name --------------------------------------------------------------------
+# Styles are named by what the tunes are (step 22), not by the books they come from: a title that says what it
+# is ("Miss Kelly's -- Reel", "Mrs Bell's Strathspey") decides; else the book's own numbering where it groups
+# tunes by kind (O'Neill's 1850), else the meter. Each rule is (words in the title, style).
+REELS, JIGS, HORNPIPES, STRATHSPEYS, MARCHES, AIRS = "Reels", "Jigs", "Hornpipes", "Strathspeys", "Marches", "Airs"
+GERMAN_FOLK, CHINESE_FOLK, CHORALES = "German folk songs", "Chinese folk songs", "Chorales"
+GENRES = (REELS, JIGS, HORNPIPES, STRATHSPEYS, MARCHES, AIRS, GERMAN_FOLK, CHINESE_FOLK, CHORALES)
+TITLE_WORDS = (  # first match wins: "Clog Hornpipe" is a hornpipe, "The Jig of Slurs" a jig
+    (("hornpipe", "hornpipes", "clog", "clogs"), HORNPIPES),
+    (("strathspey", "strathsy", "strathspy", "fling"), STRATHSPEYS),
+    (("jig", "jigs", "slipjig", "slide"), JIGS),
+    (("reel", "reels", "rant"), REELS),
+    (("march", "quickstep"), MARCHES),
+    (("air", "lament", "song", "waltz", "planxty", "lullaby", "minuet"), AIRS),
+)
+# O'Neill's Music of Ireland (1850 melodies) numbers its tunes by kind; its titles rarely say it. Read from the
+# book's `R:` fields where it has them (1,016 of 2,009 tunes): (last number of the section, style).
+ONEILLS_SECTIONS = ((699, AIRS), (1175, JIGS), (1555, REELS), (1780, HORNPIPES), (1850, MARCHES))
+JIG_METERS = ("6/8", "9/8", "12/8", "6/4", "9/4", "12/16")
+SLOW_METERS = ("3/4", "3/8", "3/2", "5/4")
+DANCE_BOOKS = ("oneills", "ryans", "airds")  # the music21 books of fiddle tunes and airs
+
+
+WORD = re.compile(r"[a-z]+")
+
+
+def genre(meta: dict) -> str:
+    """The style a corpus tune belongs to, from its metadata (collection, title, meter, number, source): 'Reels',
+    'Jigs', 'Hornpipes', 'Strathspeys', 'Marches', 'Airs', 'German folk songs', 'Chinese folk songs' (the Essen
+    collection's Han songs), 'Chorales' (Bach); a tune of any other collection (your own, Pop, a MIDI folder)
+    keeps its collection's name."""
+    coll = meta.get("collection", "")
+    if coll == "bach":
+        return CHORALES
+    if coll == "essen":  # the Essen collection's Han songs are Chinese; the rest German-language folk songs
+        return CHINESE_FOLK if str(meta.get("source", "")).replace("\\", "/").rsplit("/", 1)[-1].startswith(
+            "han") else GERMAN_FOLK
+    if coll not in DANCE_BOOKS:
+        return coll
+    words = set(WORD.findall(str(meta.get("title", "")).lower()))
+    for keys, style in TITLE_WORDS:
+        if words.intersection(keys):
+            return style
+    meter = str(meta.get("meter", ""))
+    if coll == "oneills":
+        number = re.match(r"\d+", str(meta.get("number", "")))
+        if number:
+            for last, style in ONEILLS_SECTIONS:
+                if int(number.group()) <= last:
+                    return style
+    if coll == "airds" or meter in SLOW_METERS:  # Aird's untitled tunes are its airs and songs
+        return AIRS
+    if meter in JIG_METERS:
+        return JIGS
+    return HORNPIPES if meter == "2/4" and coll == "ryans" else REELS
+
+
+# Map colours of the styles (Pop and your own collections too), one each; a name not listed takes one of PALETTE
+STYLE_COLORS = {REELS: "#2ca02c", JIGS: "#bcbd22", HORNPIPES: "#8c564b", STRATHSPEYS: "#e377c2",
+                MARCHES: "#7f7f7f", AIRS: "#9467bd", GERMAN_FOLK: "#1f77b4", CHINESE_FOLK: "#17becf",
+                CHORALES: "#d62728", "Pop": "#ff7f0e", "midi": "#17becf"}
+PALETTE = ("#e4572e", "#29335c", "#f3a712", "#669bbc", "#a8c686", "#6a4c93", "#1982c4", "#8ac926")
+
+
+def style_color(name: str) -> str:
+    """The map colour of a style or collection name: its own (STYLE_COLORS), else one of PALETTE picked by the
+    name (the same name always gets the same colour)."""
+    if name in STYLE_COLORS:
+        return STYLE_COLORS[name]
+    import zlib
+
+    return PALETTE[zlib.crc32(str(name).encode()) % len(PALETTE)]
+
+
+# The names styles had before step 22 (the music21 books): still accepted wherever a style is named (an old link,
+# a script), each meaning the style most of that book's tunes now belong to (StyleModel.aliases).
+OLD_NAMES = {"essen": "Essen (German folk)", "oneills": "O'Neill's 1850 (Irish)",
+             "ryans": "Ryan's Mammoth (American/Irish)",
+             "airds": "Aird's Airs (Scottish)", "bach": "Bach chorales (soprano)"}
+
+
+def book_aliases(collections: list[str], styles: list[str], counts: np.ndarray | None = None) -> dict[str, str]:
+    """Old style names -> new: each book name (and its old label) -> the style holding most of its tunes (or windows,
+    `counts` [N] per tune). collections [N] and styles [N]: each tune's collection and style."""
+    weight = np.ones(len(collections)) if counts is None else np.asarray(counts, np.float64)
+    tally: dict[str, dict[str, float]] = {}
+    for c, s, w in zip(collections, styles, weight, strict=True):
+        if c in OLD_NAMES:
+            tally.setdefault(c, {}).setdefault(s, 0.0)
+            tally[c][s] += w
+    out = {}
+    for c, t in tally.items():
+        best = max(sorted(t), key=lambda s: t[s])
+        out[c] = out[OLD_NAMES[c]] = best
+    return out
+
+
+class StyleNames(list):
+    """The style names (what menus list) that also answer `in` for an old name (StyleModel.aliases), so a check
+    like `name in space.style_names` accepts what an old link or script sends."""
+
+    def __init__(self, names, aliases: dict[str, str] | None = None):
+        super().__init__(names)
+        self.aliases = dict(aliases or {})
+
+    def __contains__(self, name) -> bool:
+        return list.__contains__(self, name) or list.__contains__(self, self.aliases.get(name, None))
