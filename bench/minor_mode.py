@@ -2,11 +2,13 @@
 
 On `--tunes` real minor tunes of the bundled music21 corpus (ABC tunes whose K: field names a minor, Dorian or
 Phrygian key and whose first four bars the key finder hears as minor), each tune's first 64 sixteenths from its
-first bar line (a page window), moved 1 and 2 steps more minor (vae.mode.more_minor, as Transform's Mood +1/+2
-and the Mood slider's post-step do): the Mood attribute (vae.attributes' minorness, on the window's tokens)
+first bar line (a page window), moved 1 and 2 steps more minor on its notes (vae.mode.more_minor: what Transform's
+Mood +1/+2 and the Mood slider's post-step do where the model's own move does not make the tune more minor in
+its key): the Mood attribute (vae.attributes' minorness, on the window's tokens)
 before and after, how many tunes changed, the key and the tonic kept (vae.music.estimate_key), and which
-steps were taken. A row of major tunes shows the parallel-minor step. Notes only: the model that then plays
-them note for note (explorer.session.transform.hold_notes) is not run here. Prints a table, writes
+steps were taken. A row of major tunes shows the parallel-minor step. With `--page N`, also the page's own path
+on the shipped model over N minor corpus windows, before (the latent push, the steered slider) and now (the
+Mood push, the slider's post-step, the darker notes held by the model). Prints a table, writes
 bench/minor_mode.md and bench/minor_mode.json.
 """
 
@@ -88,12 +90,87 @@ def measure(tunes: list[tuple[str, list[Note]]], steps: int) -> dict:
             "steps_taken": dict(taken_all), "tunes": rows}
 
 
+def through_the_page(n: int, seed: int) -> dict:
+    """The page's own path on the shipped model, over n test-split corpus windows heard (greedy) as minor: before,
+    Transform's latent push along Mood (+1, +2) and the steered Mood slider (+1) alone; now, Transform's Mood push
+    (TransformActions.push) and the slider followed by its post-step (mood_slider_step). Per move: Mood before
+    -> after, melodies changed, key and tonic kept, the darker notes played note for note, seconds a move."""
+    import time
+
+    from explorer.latent.space import LatentSpace
+    from explorer.media.files import Playback
+    from explorer.session.handlers import Handlers
+    from explorer.session.state import new_state
+    from explorer.session.transform import MOOD
+    from vae.checkpoint import data_config, read_meta
+    from vae.corpus import load_or_build
+    from vae.mode import mood
+    from vae.paths import SHIPPED
+    from vae.split import TEST
+
+    corpus = load_or_build(data_config(read_meta(SHIPPED)))
+    s = LatentSpace.build(SHIPPED, corpus=corpus, progress=False)
+    h, play = Handlers(s), Playback()
+    k_mood = next((i for i, lab in enumerate(h.labels) if lab.get("name") == MOOD), None)
+    rows = np.random.default_rng(seed).permutation(np.nonzero(corpus.split == TEST)[0])
+    out: dict[str, list] = {}
+
+    def record(name, notes, after, seconds, exact=None):
+        k0, k1 = estimate_key(notes), estimate_key(after)
+        out.setdefault(name, []).append({"mood": (mood(notes), mood(after)), "changed": after != notes,
+                                         "key": k1 == k0, "tonic": k1[0] == k0[0], "seconds": seconds,
+                                         "exact": exact})
+
+    done = 0
+    for i in rows:
+        if done >= n:
+            break
+        st, r = h.load_window(new_state(), int(i), play)
+        if not r.notes or estimate_key(r.notes)[1] != "minor":
+            continue
+        done += 1
+        for amount in (1.0, 2.0):
+            t0 = time.perf_counter()
+            pushed = s.push_attribute(st.z, MOOD, amount, st.detail)
+            record(f"before: Transform push +{amount:.0f}", r.notes, s.notes(s.decode(pushed, detail=st.detail)),
+                   time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            _, r2, info = h.push(st, MOOD, amount, play)
+            want = more_minor(r.notes, int(amount))[0] if info["darker"] and "slider" not in info["darker"][0] else None
+            record(f"now: Transform push +{amount:.0f}", r.notes, r2.notes, time.perf_counter() - t0,
+                   None if want is None else r2.notes == want)
+        if k_mood is not None:
+            cur = s.sliders_of(st.z)
+            vals = cur.copy()
+            vals[k_mood] += 1.0
+            t0 = time.perf_counter()
+            moved, det = s.slider_move(st.z, vals, cur, st.detail, h.detail_follow)
+            t1 = time.perf_counter()
+            record("before: Mood slider +1", r.notes, s.notes(s.decode(moved, detail=det)), t1 - t0)
+            z2, d2 = h.mood_slider_step(st.z, st.detail, cur, vals, moved, det)
+            record("now: Mood slider +1, then its post-step", r.notes, s.notes(s.decode(z2, detail=d2)),
+                   time.perf_counter() - t0)
+    summary = {}
+    for name, rs in out.items():
+        m = np.array([r["mood"] for r in rs])
+        exact = [r["exact"] for r in rs if r["exact"] is not None]
+        summary[name] = {"n": len(rs), "mood_before": float(m[:, 0].mean()), "mood_after": float(m[:, 1].mean()),
+                         "changed": float(np.mean([r["changed"] for r in rs])),
+                         "key_kept": float(np.mean([r["key"] for r in rs])),
+                         "tonic_kept": float(np.mean([r["tonic"] for r in rs])),
+                         "exact": f"{sum(exact)}/{len(exact)}" if exact else "-",
+                         "seconds_median": float(np.median([r["seconds"] for r in rs]))}
+    return summary
+
+
 def markdown(res: dict) -> str:
     s = res["settings"]
     lines = ["# Mood toward minor on minor tunes: darker, key kept", "",
-             f"`python -m bench.minor_mode --tunes {s['tunes']} --seed {s['seed']}`: each tune's first 64 sixteenths "
-             "(from its first bar line) moved 1 and 2 steps more minor by vae.mode.more_minor (Transform's Mood "
-             "+1/+2; the Mood slider's post-step). Mood = the Mood attribute (minorness: best minor minus best "
+             f"`python -m bench.minor_mode --tunes {s['tunes']} --seed {s['seed']}"
+             + (f" --page {s['page']}" if s.get("page") else "") + "`: each tune's first 64 sixteenths "
+             "(from its first bar line) moved 1 and 2 steps more minor on its notes by vae.mode.more_minor (what "
+             "Transform's Mood +1/+2 and the Mood slider's post-step do where the model's own move does not make the "
+             "tune more minor in its key). Mood = the Mood attribute (minorness: best minor minus best "
              "major key correlation, > 0 sounds minor), mean over the tunes.", "",
              "| tunes, move | changed | Mood before -> after (all) | (changed ones) | Mood up / down | Mood > 0 "
              "before -> after | key kept | tonic kept | minor after |", "|---|---|---|---|---|---|---|---|---|"]
@@ -110,6 +187,16 @@ def markdown(res: dict) -> str:
               "|---|---|---|---|---|---|"]
     lines += [f"| {t['tune'][:60]} | {t['key']} | {t['after']} | {t['mood'][0]:.3f} -> {t['mood'][1]:.3f} | "
               f"{', '.join(t['taken']) or '-'} | {t['lowered']} |" for t in first["tunes"][:12]]
+    if res.get("page"):
+        lines += ["", f"Through the page's path on the shipped model (`--page {s['page']}`): {s['page']} test-split windows "
+                  "heard as minor; Mood of the melodies as played (mean), key and tonic by vae.music.estimate_key; "
+                  "'darker notes played' counts the moves that lowered notes and whose melody the model then plays "
+                  "note for note; seconds: median per move on this machine's CPU.", "",
+                  "| move | changed | Mood before -> after | key kept | tonic kept | darker notes played | s |",
+                  "|---|---|---|---|---|---|---|"]
+        lines += [f"| {name} | {r['changed']:.0%} | {r['mood_before']:.3f} -> {r['mood_after']:.3f} | "
+                  f"{r['key_kept']:.0%} | {r['tonic_kept']:.0%} | {r['exact']} | {r['seconds_median']:.1f} |"
+                  for name, r in res["page"].items()]
     lines += ["", "The Mood attribute is a key-finding score, not a darkness scale: the minor 3rd and 6th raise it, "
               "while the natural 7th and the Phrygian 2nd bring a minor tune's notes nearer its relative major's "
               "scale and may lower it; more_minor keeps every result in its minor key with Mood > 0.", ""]
@@ -120,14 +207,18 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m bench.minor_mode", description=__doc__.splitlines()[0])
     p.add_argument("--tunes", type=int, default=40, help="minor tunes (and half as many major ones)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--page", type=int, default=0, help="also run the page's path on the shipped model over this many "
+                   "minor corpus windows (builds the explorer's services: about a minute, then ~5 s a window)")
     a = p.parse_args(argv)
     minor, major = sample(a.tunes, a.seed, True), sample(max(a.tunes // 2, 1), a.seed, False)
     rows = {}
     for steps in (1, 2):
         rows[f"minor tunes, +{steps}"] = measure(minor, steps)
     rows["major tunes, +1"] = measure(major, 1)
-    res = {"settings": {"tunes": len(minor), "major_tunes": len(major), "seed": a.seed, "window": WINDOW},
-           "rows": rows}
+    res = {"settings": {"tunes": len(minor), "major_tunes": len(major), "seed": a.seed, "window": WINDOW,
+                        "page": a.page}, "rows": rows}
+    if a.page:
+        res["page"] = through_the_page(a.page, a.seed)
     md = markdown(res)
     print(md)
     (HERE / "minor_mode.md").write_text(md)
