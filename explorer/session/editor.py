@@ -94,3 +94,42 @@ def parse_gesture(value: str) -> tuple[str, list[int]]:
     if len(nums) != kinds[parts[0]]:
         raise UserError("Click or drag on the note grid.")
     return parts[0], nums
+
+
+MAX_NOTES_TEXT = 20_000  # characters: 64 notes of "[127, 63, 64]" need under 1,000
+
+
+def notes_text(notes: Sequence[Note]) -> str:
+    """The draft as the page's editor script holds it: JSON [[pitch, start, end], ...] sorted by start."""
+    return "[" + ",".join(f"[{n.pitch},{n.start},{n.end}]" for n in sorted_notes(notes)) + "]"
+
+
+def parse_notes(value: str, steps: int = 64) -> list[Note]:
+    """The notes drawn in the page, sent at once (notes_text's JSON) -> Note list sorted by start, checked by the
+    editor's own rules: whole 16th steps inside the `steps` of the window, piano keys, one note at a time.
+    UserError with one sentence otherwise."""
+    import json
+
+    text = str(value or "").strip()
+    if len(text) > MAX_NOTES_TEXT:
+        raise UserError(f"The drawn notes must fit in {steps} sixteenths: that list is far too long.")
+    try:
+        raw = json.loads(text or "[]")
+        if not isinstance(raw, list) or not all(isinstance(n, list) and len(n) == 3 for n in raw):
+            raise ValueError
+        if not all(isinstance(v, int) and not isinstance(v, bool) for n in raw for v in n):
+            raise ValueError  # 4.5 is not a step of the 16th grid; true is not a pitch
+    except (ValueError, RecursionError):
+        raise UserError("Draw the notes on the note grid: each is a cell (or a run of cells) of one row.") from None
+    out = []
+    for pitch, start, end in raw:
+        start, pitch = _check(start, pitch, steps)
+        if not start < end <= steps:
+            raise UserError(f"A note must end after it starts and inside the {steps} sixteenths, not at {end}.")
+        out.append(Note(pitch, start, end))
+    out = sorted_notes(out)
+    for a, b in zip(out, out[1:], strict=False):
+        if b.start < a.end:
+            raise UserError("The melody plays one note at a time: two drawn notes overlap at sixteenth "
+                            f"{b.start + 1}.")
+    return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -84,9 +85,20 @@ class UploadActions(MelodyActions):
         return state.but(draft=tuple(editor.sorted_notes(n for n in notes if 0 <= n.start < len(tokens))))
 
     def editor_figure(self, state: Session) -> dict:
-        """The note editor's grid with the draft's notes (explorer.media.figures.note_editor)."""
+        """The note editor's grid with the draft's notes (explorer.media.figures.note_editor). layout.meta holds
+        what the page's editor script draws from: the notes, the window's steps, a bar's steps and a revision
+        (a new figure from the server replaces what was drawn in the page)."""
         low, high = editor.view_range(state.draft)
-        return figures.note_editor(state.draft, self.s.format.window_steps, low, high)
+        steps = self.s.format.window_steps
+        fig = figures.note_editor(state.draft, steps, low, high)
+        fig["layout"]["meta"] = {"notes": [list(n) for n in editor.sorted_notes(state.draft)], "steps": steps,
+                                 "bar": Meter().bar_steps, "click_steps": editor.CLICK_STEPS, "rev": time.monotonic_ns()}
+        return fig
+
+    def read_drawn_notes(self, state: Session, text: str) -> Session:
+        """The notes drawn in the page, sent once ("Use these notes": editor.notes_text's JSON) -> the session's
+        draft and state.upload, as read_notes. UserError for notes the editor could not have drawn."""
+        return self.read_notes(state.but(draft=tuple(editor.parse_notes(text, self.s.format.window_steps))))
 
     def read_notes(self, state: Session) -> Session:
         """The note editor's draft -> state.upload with one candidate and one window, so it is fitted and explored

@@ -8,8 +8,10 @@ import gradio as gr
 
 from explorer.errors import UserError
 from explorer.media import figures
+from explorer.session import editor
 from explorer.session.words import neighbours_rows
 from explorer.ui.common import Page, checked_file, md_escape, plot, user_errors
+from explorer.ui.editor_script import EDITOR_JS
 
 NEIGHBOUR_HEADERS = ["#", "title", "collection", "meter", "bars", "similarity", "distance"]
 FILE_TYPES = [".mid", ".midi", ".kar", ".rmi", ".MID", ".MIDI"]
@@ -24,10 +26,12 @@ def build(page: Page) -> SimpleNamespace:
                          elem_id="abc-box")
         abc_btn = gr.Button("Use these notes", elem_id="abc-btn")
     with gr.Accordion("…or draw your notes", open=False, elem_id="editor-acc") as editor_acc:
-        editor = gr.Plot(label="Note editor: click a cell to add a note (click it again to remove it), drag along a "
+        editor_plot = gr.Plot(label="Note editor: click a cell to add a note (click it again to remove it), drag along a "
                          "row for a longer note", elem_id="note-editor")
-        # gr.Plot has no click event: assets.JS writes each click or drag into this hidden box.
-        gesture = gr.Textbox(visible="hidden", elem_id="editor-gesture")
+        # Drawing happens in the page (explorer.ui.editor_script): the script keeps the notes in this hidden box,
+        # which no event listens to, and "Use these notes" sends it once.
+        drawn = gr.Textbox(visible="hidden", elem_id="editor-notes")
+        gr.HTML("", js_on_load=EDITOR_JS, elem_id="editor-script", container=False, padding=False)
         with gr.Row():
             use_notes = gr.Button("Use these notes", variant="primary", elem_id="use-notes-btn")
             from_current = gr.Button("Start from the current melody", elem_id="from-current-btn")
@@ -36,7 +40,8 @@ def build(page: Page) -> SimpleNamespace:
     with gr.Row():
         cand = gr.Dropdown([], label="Melody candidate (best first)", type="index", elem_id="cand-dd")
         window = gr.Dropdown([], label="4-bar window", type="index", elem_id="window-dd")
-    extracted = gr.Plot(label="Extracted melody: your file's notes (the left panel shows the model's rendering)")
+    extracted = gr.Plot(label="Extracted melody: your file's notes (the left panel shows the model's rendering)",
+                        elem_id="extracted-roll")
     with gr.Row():
         extracted_audio = gr.Audio(label="Your notes, exactly as extracted", type="filepath", interactive=False,
                                    elem_id="extracted-audio")
@@ -46,7 +51,7 @@ def build(page: Page) -> SimpleNamespace:
                               "Similarity: closer than this share of random pairs of corpus melodies",
                               interactive=False, elem_id="neighbours")
     where = gr.Plot(label="Where it sits on the map")
-    return SimpleNamespace(file=file, abc=abc, abc_btn=abc_btn, editor_acc=editor_acc, editor=editor, gesture=gesture,
+    return SimpleNamespace(file=file, abc=abc, abc_btn=abc_btn, editor_acc=editor_acc, editor=editor_plot, drawn=drawn,
                            use_notes=use_notes, from_current=from_current, clear_notes=clear_notes,
                            status=status, cand=cand, window=window, extracted=extracted,
                            extracted_audio=extracted_audio, extracted_files=extracted_files, neighbours=neighbours,
@@ -103,31 +108,35 @@ def wire(page: Page, c: SimpleNamespace) -> None:
 
     @user_errors
     def on_notes(data, progress=gr.Progress()):  # noqa: B008 (Gradio injects a tracker per call)
-        st = h.read_notes(page.session(data))
+        st = h.read_drawn_notes(page.session(data), data[c.drawn])
         choices = [(cand["label"], i) for i, cand in enumerate(st.upload["candidates"])]
         return [*show_choice(st, 0, 0, page.playback(data), progress), gr.update(choices=choices, value=0)]
 
-    c.use_notes.click(on_notes, page.inputs(), outputs + [c.cand], api_visibility="private")
+    # one request for all the drawn notes (the clicks themselves never reach the server)
+    c.use_notes.click(on_notes, page.inputs(c.drawn), outputs + [c.cand], api_name="use_drawn_notes",
+                      api_visibility="private")
 
     def editor_view(st):
-        return st, plot(h.editor_figure(st))
+        return st, plot(h.editor_figure(st)), editor.notes_text(st.draft)
+
+    view_out = [page.state, c.editor, c.drawn]
 
     @user_errors
-    def on_gesture(data):
-        if not data[c.gesture]:
-            raise UserError("Click or drag on the note grid.")
-        return editor_view(h.edit_notes(page.session(data), data[c.gesture]))
+    def on_open(data):
+        # the notes drawn so far (not yet sent) stay when the editor is closed and opened again
+        st = page.session(data)
+        if data[c.drawn]:
+            st = st.but(draft=tuple(editor.parse_notes(data[c.drawn], h.s.format.window_steps)))
+        return editor_view(st)
 
-    c.gesture.change(on_gesture, page.inputs(c.gesture), [page.state, c.editor], api_visibility="private")
+    c.editor_acc.expand(on_open, {page.state, c.drawn}, view_out, api_visibility="private")
 
     @user_errors
     def on_from_current(data):
         return editor_view(h.draft_from_current(page.session(data), page.playback(data)))
 
-    c.from_current.click(on_from_current, page.inputs(), [page.state, c.editor], api_visibility="private")
-    c.clear_notes.click(lambda st: editor_view(st.but(draft=())), [page.state], [page.state, c.editor],
-                        api_visibility="private")
-    c.editor_acc.expand(editor_view, [page.state], [page.state, c.editor], api_visibility="private")
+    c.from_current.click(on_from_current, page.inputs(), view_out, api_visibility="private")
+    c.clear_notes.click(lambda st: editor_view(st.but(draft=())), [page.state], view_out, api_visibility="private")
 
     def chooser(window_too: bool):
         @user_errors
