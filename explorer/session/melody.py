@@ -121,13 +121,19 @@ class MelodyActions:
         xy = self.s.place(state.z)
         values = state.sliders if state.sliders is not None else self.s.sliders_of(state.z)
         sliders = [round(float(np.clip(v, -SLIDER_RANGE, SLIDER_RANGE)), 2) for v in values]
-        code = encode_z(state.z, play.temperature, play.seed, play.tempo, play.program, play.accompaniment,
-                        shown_title(state), play.key, play.scale, detail=state.detail)
+        code = self.share_code(state, play)
         t3 = time.perf_counter()
         timings = {"midi": (t1 - t0) * 1e3, "originality": (t2 - t1) * 1e3, "rest": (t3 - t2) * 1e3}
         own = state.origin_tune if state.origin_z is not None and np.array_equal(state.z, state.origin_z) else None
         return Rendered(tokens, notes, sliders, None, wav, mid, orig, originality_markdown(orig, len(notes), own), code,
                         xy, shown_title(state), timings, chords=named(chords), chord_line=chord_line(chords, state.meter))
+
+    def share_code(self, state: Session, play: Playback) -> str:
+        """The share link's code of the session's melody as the page shows and plays it: z (and its detail), the
+        title, meter and slider positions, and every playback setting (explorer.session.sharecode)."""
+        return encode_z(state.z, play.temperature, play.seed, play.tempo, play.program, play.accompaniment,
+                        shown_title(state), play.key, play.scale, detail=state.detail, meter=state.meter,
+                        sliders=state.sliders, chords=play.progression, loop=state.loop, count_in=play.count_in)
 
     def set_z(self, state: Session | None, z: np.ndarray, title: str, origin_tokens: np.ndarray | None = None,
               as_origin: bool = True, origin_tune: int | None = None, meter: str = "4/4",
@@ -183,9 +189,13 @@ class MelodyActions:
 
     def slider_words(self, before: np.ndarray, after: np.ndarray) -> str:
         """A slider move in a musician's words: 'Notes +1.2', or 'Notes +1.2, Range -0.5' for several."""
-        parts = [f"{self.labels[k]['label'].split(':')[0].split(' (')[0]} {float(after[k] - before[k]):+.1f}"
+        parts = [f"{self.slider_name(k)} {float(after[k] - before[k]):+.1f}"
                  for k in np.nonzero(np.abs(np.asarray(after) - np.asarray(before)) > 1e-6)[0]]
         return ", ".join(parts[:3]) + (f" and {len(parts) - 3} more" if len(parts) > 3 else "")
+
+    def slider_name(self, k: int) -> str:
+        """Slider k's name in a sentence: 'Mood' for 'Mood: major ← → minor', 'Direction 12' for a free one."""
+        return self.labels[k]["label"].split(":")[0].split(" (")[0]
 
     def reset(self, state: Session, play: Playback) -> tuple[Session, Rendered]:
         state = state.but(z=state.origin_z, detail=state.origin_detail, sliders=None, transform_base=None,
@@ -254,14 +264,19 @@ class MelodyActions:
         return state, self.render(state, play)
 
     def from_share_code(self, state: Session, code: str, play: Playback) -> tuple[Session, Rendered, Playback]:
-        """Restore the melody and playback settings carried by a share link."""
+        """Restore the melody (title, meter, slider positions) and playback settings (loop in the session) carried by
+        a share link."""
         d = decode_z(code)
         if len(d["z"]) != self.s.latent_dim:
             raise UserError("this link was made with another model and cannot be restored here")
         inst = next((k for k, v in INSTRUMENTS.items() if v == d["program"]), None)
         play = Playback(inst or play.instrument, d["tempo"], d["temperature"], d["seed"], d["backing"],
-                        gm_program=None if inst else d["program"], key=d["key"], scale=d["scale"])
+                        gm_program=None if inst else d["program"], key=d["key"], scale=d["scale"],
+                        count_in=d["count_in"], progression=d["chords"])
         if d["detail"] is not None and d["detail"].shape != tuple(self.s.detail_shape):
             raise UserError("this link was made with another model and cannot be restored here")
-        state = self.set_z(state, d["z"], d["title"] or "Shared melody", detail=d["detail"])
+        state = self.set_z(state, d["z"], d["title"] or "Shared melody", meter=d["meter"], detail=d["detail"])
+        # the sliders where the user set them (a steered move lands near them: z alone would show other values)
+        sliders = d["sliders"] if d["sliders"] is not None and len(d["sliders"]) == self.slider_count else None
+        state = state.but(sliders=sliders, loop=d["loop"])
         return state, self.render(state, play), play

@@ -43,6 +43,7 @@ class Session:
     piece: dict | None = None  # the last composed piece: {"z": [sections, Z], "labels": per section}
     sliders: np.ndarray | None = None
     meter: str = "4/4"  # the current melody's time signature: bar lines, bar numbers, accents, MIDI export
+    loop: bool = False  # the page's Loop checkbox (explorer.ui.common.Page.session reads it): the share link carries it
     move: str = ""  # the control that made the current melody ("slider:3"; explorer.session.history coalesces runs of it)
     made_by: str = ""  # that move in words, for the history ("Notes +1.2", "Toward Bach"); "" = the title says it
     move_from: np.ndarray | None = None  # slider values where the current run of one slider's moves began

@@ -137,6 +137,12 @@ def rejected(message: str, where: str) -> gr.Error:
     return gr.Error(message, print_exception=False)
 
 
+def show_refusal(message: str, where: str) -> None:
+    """A refused input's sentence in the page's notice (in an event that runs through the queue), logged as one line."""
+    LOG.info("rejected %s: %s", where, message[:LOG_CHARS].replace("\n", " "))
+    gr.Warning(message, duration=REFUSAL_SECONDS, title=REFUSAL_TITLE)
+
+
 def user_errors(fn):
     """For the page's events: a user's mistake (UserError, or a file we cannot read) is shown as its one
     sentence in a notice, logged as one line, and every output is left as it was (gr.skip), so no component
@@ -148,9 +154,7 @@ def user_errors(fn):
         try:
             return fn(*args, **kwargs)
         except (UserError, MusicReadError) as exc:
-            message = str(exc)
-            LOG.info("rejected %s: %s", fn.__name__, message[:LOG_CHARS].replace("\n", " "))
-            gr.Warning(message, duration=REFUSAL_SECONDS, title=REFUSAL_TITLE)
+            show_refusal(str(exc), fn.__name__)
             return gr.skip()  # one skip leaves every output of the event unchanged
 
     return wrapper
@@ -191,8 +195,8 @@ class Page:
     drags: Drags | None = None  # slider drags heard as they move (explorer.serve.drag)
 
     def inputs(self, *extra) -> set:
-        """The state, the playback inputs and `extra` components, as a set (one dict argument)."""
-        return {self.state, *self.play.values(), *extra}
+        """The state, the playback inputs (and Loop) and `extra` components, as a set (one dict argument)."""
+        return {self.state, *self.play.values(), *([self.loop] if self.loop is not None else []), *extra}
 
     def playback(self, data: dict) -> Playback:
         """The playback settings of a request, each checked (a hidden endpoint can be sent anything)."""
@@ -212,7 +216,11 @@ class Page:
                         scale=None if v["scale"] == SCALE_OFF else v["scale"], progression=chords)
 
     def session(self, data: dict) -> Session:
-        return data[self.state]
+        """The request's session, with the Loop checkbox as the page shows it (the share link carries it)."""
+        st = data[self.state]
+        if self.loop is not None and self.loop in data and st.loop != bool(data[self.loop]):
+            st = st.but(loop=bool(data[self.loop]))
+        return st
 
     @property
     def main_and_sliders(self) -> list:

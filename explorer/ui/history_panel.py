@@ -59,10 +59,12 @@ def wire(page: Page, c: SimpleNamespace) -> None:
     @user_errors
     def on_name(data):
         st = h.star(page.session(data), on=True, name=data[c.name])
-        return st, menu_update(st), f"**{md_escape(st.title)}**", ""
+        if str(data[c.name] or "").strip():  # named: the melody is that name (not "after" its source), and its link
+            st = st.but(move="")  # says so
+        return st, menu_update(st), f"**{md_escape(st.title)}**", "", h.share_code(st, page.playback(data))
 
-    c.name.submit(on_name, page.inputs(c.name), [page.state, c.menu, page.main_out[1], c.name], api_name="name",
-                  api_visibility="private")
+    c.name.submit(on_name, page.inputs(c.name), [page.state, c.menu, page.main_out[1], c.name, page.main_out[6]],
+                  api_name="name", api_visibility="private")
 
     @user_errors
     def on_export(data):

@@ -106,11 +106,13 @@ def _wire_panel(demo: gr.Blocks, page: Page, panel: dict, map_plot: gr.Plot) -> 
     h = page.h
     play = page.play
     load_out = page.main_and_sliders + [play["instrument"], play["tempo"], play["temperature"], play["seed"],
-                                        play["accompaniment"], play["key"], play["scale"], map_plot]
+                                        play["accompaniment"], play["key"], play["scale"], play["count_in"],
+                                        play["chords"], page.loop, map_plot]
 
-    def settings(p) -> list:
+    def settings(p, st) -> list:
+        """The playback controls as a share link (or the page) has them; Loop is the session's."""
         return [p.instrument, p.tempo, p.temperature, p.seed, p.accompaniment, p.key or KEY_AS_IS,
-                p.scale or SCALE_OFF]
+                p.scale or SCALE_OFF, p.count_in, p.progression, st.loop]
 
     @user_errors
     def on_load(data, request: gr.Request):
@@ -119,11 +121,11 @@ def _wire_panel(demo: gr.Blocks, page: Page, panel: dict, map_plot: gr.Plot) -> 
         if code:
             try:
                 st, r, p = h.from_share_code(st, code, p)
-                return [*page.show(st, r), *settings(p), plot(h.map_figure("collection", r.map_xy))]
+                return [*page.show(st, r), *settings(p, st), plot(h.map_figure("collection", r.map_xy))]
             except UserError as exc:
                 gr.Warning(str(exc))
         st, r = h.load_window(st, h.welcome_window(), p)
-        return [*page.show(st, r), *settings(p), plot(h.map_figure("collection", r.map_xy))]
+        return [*page.show(st, r), *settings(p, st), plot(h.map_figure("collection", r.map_xy))]
 
     demo.load(on_load, page.inputs(), load_out, api_name="load", api_visibility="private")
 
@@ -145,6 +147,17 @@ def _wire_panel(demo: gr.Blocks, page: Page, panel: dict, map_plot: gr.Plot) -> 
 
     panel["fit_chords"].click(on_fit_chords, page.inputs(), page.main_and_sliders, api_name="fit_chords",
                               api_visibility="private")
+
+    @user_errors
+    def on_loop(data):
+        st = page.session(data)  # Loop as the checkbox has it now
+        if st.z is None:
+            return gr.skip()
+        return st, h.share_code(st, page.playback(data))
+
+    # Loop needs no render (the page's script sets it on every player), but the share link carries it
+    page.loop.change(on_loop, page.inputs(), [page.state, panel["share"]], api_visibility="private", queue=False,
+                     show_progress="hidden")
     panel["share"].change(None, [panel["share"]], [panel["share"]], js=SET_URL_JS)
     panel["map_pos"].change(None, [panel["map_pos"]], [panel["map_pos"]], js=MOVE_STAR_JS)
     panel["copy"].click(None, None, None, js=COPY_LINK_JS)
@@ -196,8 +209,8 @@ def build_ui(services: LatentSpace, soundfont: str | Path | None = None, handler
                         y = collections.build(page)
                     with gr.Tab("API", id="api"):
                         a = api_tab.build(page)
-        _wire_panel(demo, page, panel, m.corpus_map)
         page.loop_players(panel["audio"], b.audio, c.audio)
+        _wire_panel(demo, page, panel, m.corpus_map)
         history_panel.wire(page, panel["history"])
         for screen, comps in ((sliders, s), (corpus_map, m), (upload, u), (blend, b), (transform, t), (compose, c),
                               (api_tab, a)):
