@@ -1,8 +1,8 @@
 """The page's script for a slider drag heard as it moves (explorer.serve.drag): part of explorer.ui.assets.JS.
 
 It uses the page script's `boxOf(id)` and `setBox(id, value)` (explorer.ui.assets), and talks to
-explorer.ui.sliders (the hidden boxes #slider-hold, #drag-token and, without them, #slider-gesture; the Render
-button) and to explorer.serve.routes (/v1/drag).
+explorer.ui.sliders (the hidden boxes #slider-hold, #drag-token, #slider-refusal and, without them,
+#slider-gesture; the Render button) and to explorer.serve.routes (/v1/drag).
 """
 
 DRAG_JS = """
@@ -93,7 +93,24 @@ DRAG_JS = """
     drag.moving = null;
     if (drag.stale || !drag.nonce) openDrag();
   };
+  // A number box left out of its slider's range (or empty): Gradio would clamp it silently (or send what the app
+  // refuses, with no word on the page); the app says so in a sentence and puts the slider back instead.
+  const refused = () => {
+    for (let i = 1, el; (el = document.getElementById('pc-' + i)); i++) {
+      const box = el.querySelector('input[type=number]');
+      const v = box && box.value.trim() !== '' ? Number(box.value) : NaN;
+      if (box && !(v >= Number(box.min) && v <= Number(box.max))) return i + '|' + box.value.trim().slice(0, 20);
+    }
+    return '';
+  };
   const letGo = () => {
+    const bad = refused();
+    if (bad && boxOf('slider-refusal')) {
+      drag.on = false;
+      drag.gen++;  // a preview on its way is not drawn
+      setBox('slider-refusal', bad + '|' + Date.now());
+      return;
+    }
     if (pageDrags()) { drag.on = false; drag.last = sliderValues(drag.moving).join(','); } else setBox('slider-gesture', 'free');
     setTimeout(() => { const b = document.getElementById('render-btn'); if (b) b.click(); }, 0);
   };

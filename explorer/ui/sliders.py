@@ -3,6 +3,7 @@ Random, Similar, Reset, and bar locks with Regenerate (explorer.ui.regenerate_pa
 
 from __future__ import annotations
 
+import math
 from types import SimpleNamespace
 
 import gradio as gr
@@ -11,7 +12,7 @@ import numpy as np
 from explorer.errors import UserError
 from explorer.session.slider_move import SLIDER_RANGE
 from explorer.ui import regenerate_panel
-from explorer.ui.common import CheckedSlider, Page, fresh_seed, user_errors
+from explorer.ui.common import CheckedSlider, Page, fresh_seed, show_refusal, user_errors
 
 HELP = ("Each named slider moves one musical attribute of the melody, measured: swept from -2 to +2 on held-out "
         "melodies it moved that attribute steadily and at least twice as far as any other (the figures are under "
@@ -40,9 +41,14 @@ def build(page: Page) -> SimpleNamespace:
     # the page's script writes "open|<nonce>" to open a drag (explorer.serve.drag); the app answers "<nonce>|<token>"
     hold = gr.Textbox("", visible="hidden", elem_id="slider-hold")
     token = gr.Textbox("", visible="hidden", elem_id="drag-token")
+    # A number box left out of its slider's range ("<slider number>|<as typed>|<nonce>", written by the page's
+    # script instead of the release, which Gradio would send clamped, or refused with no word on the page): its
+    # change shows the sentence (through the queue: the release runs outside it, where no notice reaches the page)
+    # and puts the sliders back.
+    refusal = gr.Textbox("", visible="hidden", elem_id="slider-refusal")
     regen = regenerate_panel.build(page)
     return SimpleNamespace(render=render, random=random, similar=similar, reset=reset, similarity=similarity,
-                           hold=hold, token=token, regen=regen)
+                           hold=hold, token=token, refusal=refusal, regen=regen)
 
 
 def wire(page: Page, c: SimpleNamespace) -> None:
@@ -87,6 +93,23 @@ def as_shown(st, values: list[float]) -> bool:
     return bool(np.allclose(values, np.clip(np.round(st.sliders, 2), -SLIDER_RANGE, SLIDER_RANGE), atol=1e-3, rtol=0))
 
 
+def shown_values(h, st) -> list[float]:
+    """The slider values the page shows for the session's melody (those set, else its own; rounded and clipped)."""
+    values = st.sliders if st.sliders is not None else h.s.sliders_of(st.z)
+    return [round(float(v), 2) for v in np.clip(values, -SLIDER_RANGE, SLIDER_RANGE)]
+
+
+def refusal_sentence(h, st, number: int, typed: str) -> str:
+    """The sentence that refuses slider `number`'s (1-based) value `typed` and says where the slider is back at."""
+    back = shown_values(h, st)[number - 1]
+    try:
+        what = f"not {float(typed):g}" if math.isfinite(float(typed)) else "and needs a number"
+    except ValueError:
+        what = "and needs a number"
+    return (f"{h.slider_name(number - 1)} goes from {-SLIDER_RANGE:g} to {SLIDER_RANGE:g}, {what}: "
+            f"it is back at {back:g}.")
+
+
 def _wire_page_drags(page: Page, c: SimpleNamespace) -> None:
     """A drag's melodies from the page's own requests (explorer.serve.drag); the release through Gradio."""
     h = page.h
@@ -129,3 +152,13 @@ def _wire_page_drags(page: Page, c: SimpleNamespace) -> None:
     gr.on([c.render.click], on_sliders, page.inputs(c.token, *page.sliders), page.main_out, api_name="sliders",
           api_visibility="private", trigger_mode="always_last", show_progress="hidden", show_progress_on=[c.token],
           queue=False)
+
+    def on_refusal(st, text):
+        number, _, typed = str(text or "").rpartition("|")[0].partition("|")
+        if st is None or st.z is None or not number.isdigit() or not 1 <= int(number) <= len(page.sliders):
+            return [gr.skip()] * len(page.sliders)
+        show_refusal(refusal_sentence(h, st, int(number), typed[:20]), "slider")
+        return shown_values(h, st)
+
+    c.refusal.change(on_refusal, [page.state, c.refusal], page.sliders, api_visibility="private",
+                     show_progress="hidden")
