@@ -46,5 +46,26 @@ class ComposeActions(MelodyActions):
         fig = figures.strip(notes, labels)
         whole = self.s.notes(line)
         wav, mid = self.files.write_outputs(whole, play, "piece", sample_rate=EXPORT_RATE)
+        used = sorted({w for w in which if w})
+        left_out = [j + 1 for j in range(len(wps)) if j + 1 not in used]
         return {"z": z, "detail": detail, "notes": whole, "figure": fig, "wav": wav, "midi": mid, "sections": len(z),
-                "waypoint_sections": which, "labels": labels}
+                "waypoint_sections": which, "labels": labels, "used": used, "left_out": left_out,
+                "notice": left_out_notice(form, wps, used, left_out)}
+
+
+def left_out_notice(form: str, waypoints, used: list[int], left_out: list[int]) -> str:
+    """'' when the piece uses every waypoint; else a sentence naming the waypoints (1-based) the form used and
+    those it left out, e.g. 'AABA uses waypoints 1 (A: Reel) and 2 (B: Jig); it left out waypoint 3 (Air).'"""
+    if not left_out:
+        return ""
+
+    def names(numbers: list[int], letters: str = "") -> str:
+        parts = [f"{n} ({letters[i] + ': ' if i < len(letters) else ''}{waypoints[n - 1]['title'] or 'untitled'})"
+                 for i, n in enumerate(numbers)]
+        joined = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+        return ("waypoint " if len(parts) == 1 else "waypoints ") + joined
+
+    letters = "AB" if form == "AABA" else ""
+    uses = names(used, letters) if used else "none of the waypoints"
+    return (f"{form} uses {uses}; it left out {names(left_out)}. Choose 'through' to walk through every waypoint, "
+            "or clear the waypoints and add only the ones you want.")

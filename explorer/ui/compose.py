@@ -12,6 +12,7 @@ from explorer.ui.common import CheckedSlider, Page, plot, user_errors
 
 NO_WAYPOINTS = "No waypoints yet."
 MAX_SECTIONS = 16  # the longest piece, in sections of the model's window (64 bars of 4)
+NOTICE_SECONDS = 20  # long enough to read which waypoints a form left out
 
 
 def build(page: Page) -> SimpleNamespace:
@@ -23,7 +24,7 @@ def build(page: Page) -> SimpleNamespace:
     with gr.Row():
         add = gr.Button("Add current as waypoint", elem_id="add-wp")
         clear = gr.Button("Clear waypoints")
-    waypoints = gr.Markdown(NO_WAYPOINTS)
+    waypoints = gr.Markdown(NO_WAYPOINTS, elem_id="compose-waypoints")
     with gr.Row():
         bars = CheckedSlider(2 * per, MAX_SECTIONS * per, value=4 * per, step=per, label="Length in bars")
         form = gr.Radio([(f"{k}: {v}", k) for k, v in FORMS.items()], value="through", label="Form",
@@ -59,6 +60,8 @@ def wire(page: Page, c: SimpleNamespace) -> None:
     def on_compose(data):
         st = page.session(data)
         piece = h.compose(st, int(data[c.bars]), page.playback(data), data[c.form])
+        if piece["notice"]:  # a form that takes fewer waypoints than were chosen says which it left out
+            gr.Info(piece["notice"], duration=NOTICE_SECONDS, title="Not every waypoint is in the piece")
         st = st.but(piece={"z": piece["z"], "labels": piece["labels"], "detail": piece["detail"]})
         return (st, plot(piece["figure"]), piece["wav"], [piece["midi"], piece["wav"]],
                 gr.update(maximum=len(piece["z"]), value=1))
