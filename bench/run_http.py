@@ -5,14 +5,16 @@ interpreter, and this process's memory is the served app's. Latencies through gr
 queue and the client protocol; a bare echo app served the same way gives the framework's own floor. The
 16-user load is measured once per lever, side by side (same payloads, same seconds), each row adding one
 lever: the decode loop in TorchScript, decodes batched across users, 22.05 kHz renders, Gradio's analytics
-summary computed once per 1,000 events instead of after every event. Rows run in this order, and Gradio's
-event records pile up over the run (up to 10,000), so the per-event summary costs later rows more than
-earlier ones: read the last step as "no longer paying a cost that grows with uptime".
+summary computed once per 1,000 events instead of after every event, renders on a synth per core, FluidSynth's
+short calls keeping the GIL, MIDI files written directly, /decode let in 16 at once. Rows run in this order,
+and Gradio's event records pile up over the run (up to 10,000), so the per-event summary costs later rows more
+than earlier ones: read that step as "no longer paying a cost that grows with uptime".
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -30,10 +32,13 @@ TODAY = {"decode_p50_ms": 140.0, "calls_per_s": 10.2, "p95_ms": 2015.0}  # step 
 
 def load(url: str, latents: Path, users: int, calls: int | None = None, seconds: float | None = None,
          client: str = "gradio", api_name: str = "/decode", echo: bool = False, sample=None) -> dict:
-    """Run bench.load in a subprocess; `sample()` is called every 5 s while it runs (memory, disk)."""
+    """Run bench.load in a subprocess; `sample()` is called every 5 s while it runs (memory, disk). Adds
+    "server_cpu_ms_per_call": this process's CPU time (the served apps live here, the clients do not) per
+    answered call, and "load_avg": the host's 1-minute load average at the end (other work on the machine)."""
     cmd = [sys.executable, "-m", "bench.load", url, "--latents", str(latents), "--users", str(users),
            "--client", client, "--api-name", api_name, *(["--calls", str(calls)] if calls else []),
            *(["--seconds", str(seconds)] if seconds else []), *(["--echo"] if echo else [])]
+    cpu = time.process_time()
     p = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     samples = []
     if sample:
@@ -45,6 +50,8 @@ def load(url: str, latents: Path, users: int, calls: int | None = None, seconds:
     if p.returncode:
         raise RuntimeError(f"bench.load failed: {err[-500:]}")
     res = json.loads(out.strip().splitlines()[-1])
+    res["server_cpu_ms_per_call"] = round((time.process_time() - cpu) * 1000 / max(res["ok"], 1), 1)
+    res["load_avg"] = round(os.getloadavg()[0], 2)
     if samples:
         res["samples"] = samples
     return res
@@ -107,10 +114,12 @@ def _single_user(sec: Section, ctx: Context, url: str, echo, latents: Path) -> N
 
 def _levers(sec: Section, ctx: Context, demo, services, url: str, latents: Path) -> None:
     """16 users, one lever at a time (same payloads and seconds), each row adding one to the row above; the last
-    row is what ships. Then the same load through gradio_client."""
+    row is what ships. Each row also says the server's CPU per call. Then the same load through gradio_client."""
     import vae.model as vm
     from explorer.media import audio as audio_module
+    from explorer.media import files as files_module
     from explorer.media.files import EXPORT_RATE
+    from explorer.ui.api_tab import DECODE_CONCURRENCY
 
     h = demo.handlers
     echo_cap = sec.data["echo_capacity"]
@@ -119,43 +128,67 @@ def _levers(sec: Section, ctx: Context, demo, services, url: str, latents: Path)
     scripted, batcher, rate = vm._greedy_loop, services.batcher, h.files.sample_rate
     queue = demo._queue
     freq = queue.ANAYLTICS_CACHE_FREQUENCY
+    decode_queue = queue.event_queue_per_concurrency_id["api-decode"]  # /decode's own group (explorer.ui.api_tab)
     pools = dict(audio_module._synths)  # warmed by the loads above: the shipped pools (a synth per core)
     font = next(iter(pools))[0]
     single = {(font, r): audio_module.SynthPool(font, r, 1) for r in {rate, EXPORT_RATE}}  # one synth, a lock
-    old = dict(freq=1, pool=False)
+    fluid = audio_module._fluid()  # the FluidSynth calls renders make: short ones keep the GIL (shipped) ...
+    keeping = dict(vars(fluid))
+    releasing = _releasing(keeping)  # ... or every call lets it go (before)
+    direct_midi = files_module.notes_midi_bytes
+    old = dict(freq=1, pool=False, gil=False, midi=False, together=False)
+    now = dict(loop=scripted, batching=True, rate=rate, freq=freq)
     steps = [("decode loop in Python, 44.1 kHz renders, Gradio's per-event analytics (before)",
               dict(old, loop=lambda: vm._greedy_loop_py, batching=False, rate=EXPORT_RATE)),
              ("+ TorchScript decode loop", dict(old, loop=scripted, batching=False, rate=EXPORT_RATE)),
              ("+ decodes batched across users", dict(old, loop=scripted, batching=True, rate=EXPORT_RATE)),
              ("+ 22.05 kHz renders", dict(old, loop=scripted, batching=True, rate=rate)),
-             ("+ Gradio's analytics summary once per 1,000 events",
-              dict(loop=scripted, batching=True, rate=rate, freq=freq, pool=False)),
-             (f"+ renders on {audio_module.SYNTHS} synths at once (shipped)",
-              dict(loop=scripted, batching=True, rate=rate, freq=freq, pool=True))]
+             ("+ Gradio's analytics summary once per 1,000 events", dict(old, **now)),
+             (f"+ renders on {audio_module.SYNTHS} synths at once", dict(old, **now, pool=True)),
+             ("+ FluidSynth's short calls keep the GIL (a render let it go ~60 times)",
+              dict(old, **now, pool=True, gil=True)),
+             ("+ MIDI files written directly (pretty_midi's bytes, not its objects)",
+              dict(old, **now, pool=True, gil=True, midi=True)),
+             (f"+ /decode {DECODE_CONCURRENCY} at once, not {queue.default_concurrency_limit} (decodes batch) (shipped)",
+              dict(now, pool=True, gil=True, midi=True, together=True))]
     for name, lv in steps:
         vm._greedy_loop, services.batcher = lv["loop"], batcher if lv["batching"] else None
         h.files.sample_rate, queue.ANAYLTICS_CACHE_FREQUENCY = lv["rate"], lv["freq"]
         audio_module._synths.update(pools if lv["pool"] else single)
+        vars(fluid).update(keeping if lv["gil"] else releasing)
+        files_module.notes_midi_bytes = direct_midi if lv["midi"] else _pretty_midi_bytes
+        decode_queue.concurrency_limit = DECODE_CONCURRENCY if lv["together"] else queue.default_concurrency_limit
+        batches, rows = batcher.batches, batcher.rows
         try:
             levers[name] = load(url, latents, USERS, seconds=seconds, client="raw")
+            levers[name]["rows_per_batch"] = round((batcher.rows - rows) / max(batcher.batches - batches, 1), 2)
         finally:
             vm._greedy_loop, services.batcher, h.files.sample_rate = scripted, batcher, rate
             queue.ANAYLTICS_CACHE_FREQUENCY = freq
             audio_module._synths.update(pools)
+            vars(fluid).update(keeping)
+            files_module.notes_midi_bytes = direct_midi
+            decode_queue.concurrency_limit = DECODE_CONCURRENCY
     sec.data["levers"] = levers
     names = list(levers)
     base = levers[names[0]]
     for name, r in levers.items():
         sec.add(f"{USERS} users /decode calls/s: {name}", r["calls_per_s"], "calls/s",
                 ge=40 if name == names[-1] else None,
-                note=f"p50 {r['median_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms, {r['errors']} errors; "
-                     f"x{r['calls_per_s'] / base['calls_per_s']:.2f} of the first row, "
-                     f"x{r['calls_per_s'] / TODAY['calls_per_s']:.2f} of step 14's {TODAY['calls_per_s']}/s")
+                note=f"p50 {r['median_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms, {r['errors']} errors; server CPU "
+                     f"{r['server_cpu_ms_per_call']:.0f} ms a call, "
+                     + (f"{r['rows_per_batch']:.1f} rows a decode batch, " if r["rows_per_batch"] else "")
+                     + f"load average {r['load_avg']:.1f}; x{r['calls_per_s'] / base['calls_per_s']:.2f} of the first "
+                     f"row, x{r['calls_per_s'] / TODAY['calls_per_s']:.2f} of step 14's {TODAY['calls_per_s']}/s")
     sec.add(f"  {USERS} users on a bare echo app (Gradio's own ceiling here, same clients)", echo_cap["calls_per_s"],
-            "calls/s", note=f"p50 {echo_cap['median_ms']:.0f} ms, p95 {echo_cap['p95_ms']:.0f} ms")
+            "calls/s", note=f"p50 {echo_cap['median_ms']:.0f} ms, p95 {echo_cap['p95_ms']:.0f} ms; server CPU "
+                            f"{echo_cap['server_cpu_ms_per_call']:.1f} ms a call; load average {echo_cap['load_avg']:.1f}")
     shipped = levers[names[-1]]
     sec.add(f"{USERS} users /decode p95 (shipped)", shipped["p95_ms"], "ms", le=500,
             note=f"{shipped['p95_ms'] / TODAY['p95_ms']:.2f}x step 14's {TODAY['p95_ms']:.0f} ms")
+    sec.add(f"{USERS} users /decode server CPU a call (shipped)", shipped["server_cpu_ms_per_call"], "ms",
+            note=f"first row {base['server_cpu_ms_per_call']:.0f} ms; the bare echo app "
+                 f"{echo_cap['server_cpu_ms_per_call']:.1f} ms (Gradio's own share)")
     sec.add(f"{USERS} users /decode errors", sum(r["errors"] for r in levers.values()), le=0)
     sec.add("  batches / rows decoded during the loads", services.batcher.batches, "",
             note=f"{services.batcher.rows} rows: {services.batcher.rows / max(services.batcher.batches, 1):.1f} "
@@ -165,6 +198,33 @@ def _levers(sec: Section, ctx: Context, demo, services, url: str, latents: Path)
     sec.add(f"{USERS} users through gradio_client (16 Clients in one process)", gc_load["calls_per_s"], "calls/s",
             note=f"p95 {gc_load['p95_ms']:.0f} ms; the clients themselves take ~1 core here (measured), "
                  "so this is the load generator's limit, not the server's")
+
+
+def _releasing(keeping: dict) -> dict:
+    """explorer.media.audio's FluidSynth calls bound through ctypes.CDLL: every call lets the GIL go (as
+    pyfluidsynth's calls did before)."""
+    import ctypes
+
+    import fluidsynth
+
+    lib = ctypes.CDLL(fluidsynth._fl._name)
+    out = {}
+    for key, fn in keeping.items():
+        f = getattr(lib, fn.__name__)
+        f.argtypes, f.restype = fn.argtypes, fn.restype
+        out[key] = f
+    return out
+
+
+def _pretty_midi_bytes(notes, **kwargs) -> bytes:
+    """A MIDI file's bytes through pretty_midi's objects and writer (vae.midi_export), as before."""
+    import io
+
+    from vae.midi_export import notes_to_midi
+
+    buf = io.BytesIO()
+    notes_to_midi(notes, **kwargs).write(buf)
+    return buf.getvalue()
 
 
 def _sustained(sec: Section, ctx: Context, demo, url: str, latents: Path) -> None:
