@@ -14,7 +14,15 @@ Per call and alternative:
   style, on histograms); the ceiling is half B against half A (halves by tune), and a floor is a blind splice:
   the regenerated bars taken from another held-out window;
 - rhythm lock (a further set of calls, with 0-2 bars locked too): every onset and duration kept;
-- latency: p50/p95 of one call (4 alternatives).
+- pitch lock (the same calls and locks as the rhythm lock): the melody's pitch sequence kept (every note-on, in
+  order, locked bars token for token), and the rhythm new: F1 of the onset steps in the unlocked bars against the
+  original's (1 = the same rhythm);
+- latency: p50/p95 of one call (4 alternatives), wall clock and the process's CPU time (the machine is shared: CPU
+  time is what one call costs, the wall clock what it took here);
+- sliders with bars locked (explorer.session.slider_move.locked_slider_move, the page's set_sliders path): Notes +2
+  with 1-3 random bars locked: locked bars identical, unlocked bars changed, their note-ons before -> after, how
+  often z and the detail the session keeps play the result by themselves (and how often a detail had to be
+  fitted), latency against the same move unlocked.
 Side by side on the first `--side` calls: the same choice of z with no latent optimisation, and sampled decoding.
 Writes bench/infill.md and bench/infill.json.
 """
@@ -34,6 +42,7 @@ from vae.constants import FIRST_NOTE_ON
 from vae.infill import free_notes, set_f1, sounding
 
 HERE = Path(__file__).resolve().parent
+NEW_SETS = ("pitch", "sliders")  # sets --only can measure on their own
 INTERVAL_CLIP = 24  # semitones either way
 IOI_CLIP = 32  # steps
 
@@ -71,16 +80,25 @@ def pct(xs: list[float], q: float) -> float:
     return round(float(np.percentile(xs, q)), 1) if xs else float("nan")
 
 
-def run(s, x: np.ndarray, z: np.ndarray, locks: list[np.ndarray], rhythm: bool = False, **kw) -> dict:
+def onset_f1(a: np.ndarray, b: np.ndarray, free: np.ndarray) -> float:
+    """F1 of the onset steps of melodies a and b [T] within the free steps [T] (1 when both have none)."""
+    return set_f1(set(np.flatnonzero((a >= FIRST_NOTE_ON) & free).tolist()),
+                  set(np.flatnonzero((b >= FIRST_NOTE_ON) & free).tolist()))
+
+
+def run(s, x: np.ndarray, z: np.ndarray, locks: list[np.ndarray], rhythm: bool = False, pitch: bool = False,
+        **kw) -> dict:
     """One Regenerate call per melody x [N, T] at z [N, Z] with locks [N][U]: measurements and the join stats."""
     from explorer.session.regenerate import regenerate
 
     steps = s.format.steps_per_bar
     ms, same_tok, same_sound, f1_orig, f1_pair, joins, rhythm_kept, distinct = [], [], [], [], [], [], [], []
+    cpu, pitch_kept, onsets = [], [], []
     for i, (row, lock) in enumerate(zip(x, locks, strict=True)):
-        t0 = time.perf_counter()
-        out = regenerate(s, z[i], row, lock, n=4, rhythm_lock=rhythm, seed=i, **kw)
+        t0, c0 = time.perf_counter(), time.process_time()
+        out = regenerate(s, z[i], row, lock, n=4, rhythm_lock=rhythm, seed=i, pitch_lock=pitch, **kw)
         ms.append((time.perf_counter() - t0) * 1000)
+        cpu.append((time.process_time() - c0) * 1000)
         cand = np.stack([a.tokens for a in out.alternatives])
         kept = np.repeat(lock, steps)
         same_tok += [bool((c[kept] == row[kept]).all()) for c in cand]
@@ -99,6 +117,10 @@ def run(s, x: np.ndarray, z: np.ndarray, locks: list[np.ndarray], rhythm: bool =
         if rhythm:
             ref = [(n.start, n.end) for n in s.notes(row)]
             rhythm_kept += [[(n.start, n.end) for n in s.notes(c)] == ref for c in cand]
+        if pitch:
+            ref = row[row >= FIRST_NOTE_ON].tolist()
+            pitch_kept += [c[c >= FIRST_NOTE_ON].tolist() == ref for c in cand]
+            onsets += [onset_f1(c, row, ~kept) for c in cand]
     out = {"calls": len(x), "alternatives": len(same_tok), "locked_identical": float(np.mean(same_tok)),
            "locked_sound_identical": float(np.mean(same_sound)),
            "f1_vs_original": {"mean": round(float(np.mean(f1_orig)), 3), "median": round(float(np.median(f1_orig)), 3),
@@ -106,9 +128,15 @@ def run(s, x: np.ndarray, z: np.ndarray, locks: list[np.ndarray], rhythm: bool =
            "f1_between_alternatives": {"mean": round(float(np.mean(f1_pair)), 3),
                                        "median": round(float(np.median(f1_pair)), 3)},
            "calls_with_4_distinct": round(float(np.mean(distinct)), 4),
-           "latency_ms": {"p50": pct(ms, 50), "p95": pct(ms, 95), "mean": round(float(np.mean(ms)), 1)}}
+           "latency_ms": {"p50": pct(ms, 50), "p95": pct(ms, 95), "mean": round(float(np.mean(ms)), 1)},
+           "cpu_ms": {"p50": pct(cpu, 50), "p95": pct(cpu, 95)}}
     if rhythm:
         out["rhythm_kept"] = float(np.mean(rhythm_kept))
+    if pitch:
+        out["pitch_sequence_kept"] = float(np.mean(pitch_kept))
+        out["onset_f1_vs_original"] = {"mean": round(float(np.mean(onsets)), 3),
+                                       "median": round(float(np.median(onsets)), 3),
+                                       "share_same_rhythm": round(float(np.mean(np.asarray(onsets) >= 1.0)), 4)}
     return out, joins
 
 
@@ -117,6 +145,9 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--calls", type=int, default=1000, help="Regenerate calls (4 alternatives each) for the main set")
     p.add_argument("--side", type=int, default=200, help="calls for each side-by-side variant and the rhythm lock")
     p.add_argument("--min-notes", type=int, default=8, help="note-ons a held-out window needs to be used")
+    p.add_argument("--slider-moves", type=int, default=100, help="Notes +2 slider moves with bars locked")
+    p.add_argument("--only", nargs="+", choices=NEW_SETS, default=None,
+                   help="measure only these sets (same draws) and keep the other sets of --out as they are")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, default=HERE / "infill.json")
     args = p.parse_args(argv)
@@ -162,34 +193,104 @@ def main(argv: list[str] | None = None) -> dict:
     results: dict = {"model": "vae/pretrained/default", "build_seconds": round(build_s, 1), "held_out_windows":
                      len(test), "machine": machine()}
     t1 = time.perf_counter()
-    main_res, joins = run(s, x, z, locks)
-    main_res["joins"] = overlap(joins, ref_a)
-    results["main"] = main_res
     k = min(args.side, len(x))
-    variants = {"no_optimisation": {"opt_steps": 0}, "sampled_t0.5": {"temperature": 0.5}}
-    results["side_by_side"] = {}
-    for name, kw in variants.items():
-        res, j = _run_variant(s, x[:k], z[:k], locks[:k], kw)
-        res["joins"] = overlap(j, ref_a)
-        results["side_by_side"][name] = res
-    same, j = run(s, x[:k], z[:k], locks[:k])
-    same["joins"] = overlap(j, ref_a)
-    results["side_by_side"]["default (same calls)"] = same
+    if args.only:
+        kept = json.loads(args.out.read_text())
+        results = {**kept, "remeasured": {"sets": args.only, "held_out_windows": len(test), "machine": machine(),
+                                          "build_seconds": round(build_s, 1)}}
+    else:
+        main_res, joins = run(s, x, z, locks)
+        main_res["joins"] = overlap(joins, ref_a)
+        results["main"] = main_res
+        variants = {"no_optimisation": {"opt_steps": 0}, "sampled_t0.5": {"temperature": 0.5}}
+        results["side_by_side"] = {}
+        for name, kw in variants.items():
+            res, j = _run_variant(s, x[:k], z[:k], locks[:k], kw)
+            res["joins"] = overlap(j, ref_a)
+            results["side_by_side"][name] = res
+        same, j = run(s, x[:k], z[:k], locks[:k])
+        same["joins"] = overlap(j, ref_a)
+        results["side_by_side"]["default (same calls)"] = same
     r_locks = []
     for _ in range(k):
         m = np.zeros(bars, bool)
         m[rng.choice(bars, size=rng.integers(0, 3), replace=False)] = True
         r_locks.append(m)
-    rhythm, _ = run(s, x[:k], z[:k], r_locks, rhythm=True)
-    results["rhythm_lock"] = rhythm
-    results["joins_reference"] = {"ceiling (held-out half B vs A)": overlap(ref_b, ref_a),
-                                  "floor (blind splice vs A)": overlap(splice, ref_a)}
-    results["seconds"] = round(time.perf_counter() - t1, 1)
+    if not args.only:
+        rhythm, _ = run(s, x[:k], z[:k], r_locks, rhythm=True)
+        results["rhythm_lock"] = rhythm
+    if not args.only or "pitch" in args.only:
+        pitch, _ = run(s, x[:k], z[:k], r_locks, pitch=True)
+        results["pitch_lock"] = pitch
+    if not args.only or "sliders" in args.only:
+        results["locked_sliders"] = locked_sliders(s, pick[: args.slider_moves], rng)
+    if args.only:
+        results["remeasured"]["seconds"] = round(time.perf_counter() - t1, 1)
+    else:
+        results["joins_reference"] = {"ceiling (held-out half B vs A)": overlap(ref_b, ref_a),
+                                      "floor (blind splice vs A)": overlap(splice, ref_a)}
+        results["seconds"] = round(time.perf_counter() - t1, 1)
     md = markdown(results)
     print(md)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     args.out.with_suffix(".md").write_text(md)
     return results
+
+
+def locked_sliders(s, windows: np.ndarray, rng: np.random.Generator) -> dict:
+    """Notes +2 on held-out windows (their encoder mean, as the page loads them) with 1-3 random bars locked,
+    through explorer.session.slider_move.locked_slider_move, against the same move unlocked (page_slider_move)."""
+    import tempfile
+
+    from explorer.session.handlers import Handlers
+    from explorer.session.slider_move import locked_slider_move, page_slider_move, quantise
+    from vae.fidelity import round_detail
+    from vae.infill import context_detail
+
+    h = Handlers(s, out_dir=Path(tempfile.mkdtemp(prefix="bench_infill_")))
+    notes = next(k for k, lab in enumerate(h.labels) if lab["label"].startswith("Notes"))
+    steps, bars = s.format.steps_per_bar, s.format.bars
+    same, changed, exact, fitted, before_n, after_n, ms, cpu, ms_free, cpu_free = ([] for _ in range(10))
+    for w in windows:
+        z = quantise(s.index.mu[w])
+        heard = s.decode(z)
+        cur = s.sliders_of(z)
+        values = cur.copy()
+        values[notes] = min(cur[notes] + 2.0, 3.0)
+        lock = np.zeros(bars, bool)
+        lock[rng.choice(bars, size=rng.integers(1, bars), replace=False)] = True
+        kept = np.repeat(lock, steps)
+        t0, c0 = time.perf_counter(), time.process_time()
+        page_slider_move(h, z, None, values, cur)
+        ms_free.append((time.perf_counter() - t0) * 1000)
+        cpu_free.append((time.process_time() - c0) * 1000)
+        t0, c0 = time.perf_counter(), time.process_time()
+        _, moved, detail, tokens = locked_slider_move(h, z, None, values, cur, heard, lock)
+        ms.append((time.perf_counter() - t0) * 1000)
+        cpu.append((time.process_time() - c0) * 1000)
+        same.append(bool((tokens[kept] == heard[kept]).all() and (sounding(tokens)[kept] == sounding(heard)[kept]).all()))
+        changed.append(not np.array_equal(tokens[~kept], heard[~kept]))
+        exact.append(bool(np.array_equal(s.decode(moved, detail=detail), tokens)))
+        held = round_detail(context_detail(s.model, z, None, moved, None, lock))
+        fitted.append(not np.array_equal(s.decode(moved, detail=held), tokens))  # the context detail alone was short
+        before_n.append(int((heard[~kept] >= FIRST_NOTE_ON).sum()))
+        after_n.append(int((tokens[~kept] >= FIRST_NOTE_ON).sum()))
+    return {"moves": len(windows), "locked_identical": float(np.mean(same)), "unlocked_changed": float(np.mean(changed)),
+            "unlocked_note_ons": {"before": round(float(np.mean(before_n)), 2), "after": round(float(np.mean(after_n)), 2),
+                                  "share_more": round(float(np.mean(np.asarray(after_n) > np.asarray(before_n))), 3)},
+            "session_plays_it": float(np.mean(exact)), "detail_fitted": round(float(np.mean(fitted)), 3),
+            "latency_ms": {"p50": pct(ms, 50), "p95": pct(ms, 95)}, "cpu_ms": {"p50": pct(cpu, 50), "p95": pct(cpu, 95)},
+            "unlocked_move": {"latency_ms": {"p50": pct(ms_free, 50)}, "cpu_ms": {"p50": pct(cpu_free, 50)}}}
+
+
+def _remeasured(r: dict) -> list[str]:
+    """A line saying which sets a later `--only` run measured again, and where, when one did."""
+    m = r.get("remeasured")
+    if not m:
+        return []
+    return [f"The {' and '.join(m['sets'])} set(s) were measured later (`--only`, same seed and sizes) on "
+            f"{m['held_out_windows']} held-out windows to draw from (the earlier run: {r['held_out_windows']}), in "
+            f"{m['seconds']} s; the other rows are the earlier run's.", ""]
 
 
 def _run_variant(s, x, z, locks, kw):
@@ -211,14 +312,15 @@ def markdown(r: dict) -> str:
     ref = r["joins_reference"]
     ceil, floor = ref["ceiling (held-out half B vs A)"], ref["floor (blind splice vs A)"]
     rows = [("default", r["main"])] + [(f"side: {k}", v) for k, v in r["side_by_side"].items()] + [
-        ("rhythm lock (+0-2 bars)", r["rhythm_lock"])]
+        ("rhythm lock (+0-2 bars)", r["rhythm_lock"]), ("pitch lock (+0-2 bars, same calls)", r["pitch_lock"])]
     out = ["# Regenerate with bar locks (bench.infill)", "",
            f"Shipped model, {r['held_out_windows']} held-out windows to draw from; one torch thread; "
            f"{r['main']['calls']} Regenerate calls of 4 alternatives in the main set; random locks of 1-3 of 4 bars.",
            "",
            "| set | calls | locked bars identical | ... and sound identical | F1 vs original (mean / median) | "
-           "unchanged | F1 between alternatives | 4 distinct | join interval OA | join IOI OA | p50 ms | p95 ms |",
-           "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+           "unchanged | F1 between alternatives | 4 distinct | join interval OA | join IOI OA | p50 ms | p95 ms | "
+           "p50 CPU ms |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, v in rows:
         j = v.get("joins", {})
         ratio = (f"{j['interval']:.3f} ({j['interval'] / ceil['interval']:.2f} of ceiling)" if j else "-")
@@ -227,13 +329,27 @@ def markdown(r: dict) -> str:
                    f"{v['f1_vs_original']['mean']:.3f} / {v['f1_vs_original']['median']:.3f} | "
                    f"{v['f1_vs_original']['share_unchanged']:.1%} | {v['f1_between_alternatives']['mean']:.3f} | "
                    f"{v['calls_with_4_distinct']:.1%} | {ratio} | {ratio_o} | {v['latency_ms']['p50']} | "
-                   f"{v['latency_ms']['p95']} |")
+                   f"{v['latency_ms']['p95']} | {v.get('cpu_ms', {}).get('p50', '-')} |")
+    pl, sl = r["pitch_lock"], r["locked_sliders"]
     out += ["", f"Rhythm lock: every onset and duration kept in {r['rhythm_lock']['rhythm_kept']:.1%} of "
             f"{r['rhythm_lock']['alternatives']} alternatives.", "",
+            f"Pitch lock: the pitch sequence kept in {pl['pitch_sequence_kept']:.1%} of {pl['alternatives']} "
+            f"alternatives; the rhythm of the unlocked bars is new: onset F1 against the original "
+            f"{pl['onset_f1_vs_original']['mean']:.3f} mean / {pl['onset_f1_vs_original']['median']:.3f} median, "
+            f"the same onsets in {pl['onset_f1_vs_original']['share_same_rhythm']:.1%}.", "",
+            f"Sliders with bars locked ({sl['moves']} Notes +2 moves, 1-3 random bars locked): locked bars identical "
+            f"in {sl['locked_identical']:.1%}, unlocked bars changed in {sl['unlocked_changed']:.1%}, their note-ons "
+            f"{sl['unlocked_note_ons']['before']} -> {sl['unlocked_note_ons']['after']} on average (more in "
+            f"{sl['unlocked_note_ons']['share_more']:.1%}); the session's z and detail play the result by themselves "
+            f"in {sl['session_plays_it']:.1%} ({sl['detail_fitted']:.1%} needed a fitted detail beyond the locked "
+            f"bars' contexts); p50 {sl['latency_ms']['p50']} ms wall / {sl['cpu_ms']['p50']} ms CPU (p95 "
+            f"{sl['latency_ms']['p95']} / {sl['cpu_ms']['p95']}), the same move unlocked "
+            f"{sl['unlocked_move']['latency_ms']['p50']} / {sl['unlocked_move']['cpu_ms']['p50']}.", "",
             f"Joins reference: held-out ceiling (half B vs half A, by tune) interval OA {ceil['interval']:.3f}, "
             f"IOI OA {ceil['ioi']:.3f} (n = {ceil['n']}); blind-splice floor interval {floor['interval']:.3f}, "
             f"IOI {floor['ioi']:.3f} (n = {floor['n']}).", "",
             f"Services built in {r['build_seconds']} s; the measured calls took {r['seconds']} s.", "",
+            *_remeasured(r),
             "Reading it: locked bars are exact by construction (the decoder writes and feeds back the kept tokens), so "
             "100% is the expected result, not luck. Interval overlap is the join statistic that discriminates (the "
             "blind splice falls to ~0.6); inter-onset overlap does not (the splice keeps ~0.95, as most joins are "
@@ -241,7 +357,11 @@ def markdown(r: dict) -> str:
             "falls with fewer samples, so compare the 200-call side rows with each other, not with the 1,000-call "
             "row. On those 200 calls the latent optimisation (4 Adam steps on the locked bars' likelihood) did not "
             "beat the plain starts at a quarter of the time; it is kept by default for the 1,000-call result but is "
-            "the first thing to cut if latency matters. Pitch lock (same pitches, new rhythm) is not built yet."]
+            "the first thing to cut if latency matters. The pitch lock is exact by construction too (a free step may start only "
+            "the next pitch of its run, and may hold or rest only while the steps left can take the pitches left), so "
+            "100% is again expected; its numbers to read are the onset F1 (how new the rhythm is) and the latency. "
+            "The p50 CPU column is the process's CPU time per call: when other work shares the machine, the wall-clock "
+            "columns grow and it does not."]
     return "\n".join(out) + "\n"
 
 

@@ -45,10 +45,12 @@ def locked_slider_move(h, z: np.ndarray, detail: np.ndarray | None, values, curr
 
     The moved z is decoded with the locked bars forced (vae.infill.hold_bars), under a detail that gives the locked
     bars the contexts they had (vae.infill.context_detail), so z with that detail mostly plays the result by itself;
-    where it does not (a bar before a locked one ends otherwise), a detail is fitted to it (vae.fidelity). Then z and
-    its detail, as the session and a share link keep them, bring the result back at temperature 0. Above 0 the
-    result is a draw with the playback's seed, which z and the detail do not hold (nothing is fitted). Raises
-    UserError when every bar is locked or a lock names a bar the melody does not have."""
+    where it does not (a bar before a locked one ends otherwise), a detail is fitted to it (vae.fidelity), and where
+    no detail at that z does, z and a detail together (LatentSpace.fit_melody, as for an upload: z then lies a little
+    off the moved one). So z and its detail, as the session and a share link keep them, bring the result back at
+    temperature 0 (bench/infill.md counts how often they do). Above 0 the result is a draw with the playback's seed,
+    which z and the detail do not hold (nothing is fitted). Raises UserError when every bar is locked or a lock
+    names a bar the melody does not have."""
     s = h.s
     try:
         mask = bar_mask(locked_bars, s.format.bars)
@@ -68,4 +70,8 @@ def locked_slider_move(h, z: np.ndarray, detail: np.ndarray | None, values, curr
         found, out, _ = fit_detail(s.model, tokens[None], moved[None])
         if np.array_equal(out[0], tokens):
             held = found[0]
-    return values, moved, nonzero(held), tokens
+        else:  # no detail at this z brings it back whole: z and detail fitted together, as an upload's
+            fit = s.fit_melody(tokens)
+            if np.array_equal(fit["tokens"], tokens):
+                moved, held = fit["z"], fit["detail"]
+    return values, moved, None if held is None else nonzero(held), tokens
