@@ -3,14 +3,21 @@
 `harmonise` chooses one chord a bar, or two where the melody's harmony moves mid-bar, from the diatonic
 triads and sevenths of the melody's key plus the chromatic chords folk and pop melodies ask for (secondary
 dominants, bVII, the major IV of a minor key). Each half bar scores how much of the melody's weight (duration
-times metrical strength) lies on chord tones; a transition prior rewards functional motion (root down a
-fifth, IV->V, a dominant resolving, a cadence at the end). Pure numpy over a few dozen candidates: well
-under a millisecond a window, so it can run on every slider move.
+times metrical strength) lies on chord tones. Two transition models score the path: "rules" (the default), a
+hand-set prior (root down a fifth, IV->V, a dominant resolving, a cadence at the end), and "learned", chord-to-chord
+log probabilities per boundary (bar line or mid-bar) learned from Bach chorales and POP909 songs that no benchmark
+scores, mixed with half the rules (vae/pretrained/harmony/chord_transitions.json, made by
+`python -m bench.harmony_learn`). bench/harmony.md sets them side by side: learned agrees more with the chorales
+and lead sheets, as well with pop, and less with the folk tunes, so the page keeps the rules. Pure numpy over a few
+dozen candidates: about a millisecond of CPU a window, so it can run on every slider move.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -113,6 +120,45 @@ def build_tables() -> dict[bool, _Table]:
 
 _TABLES = build_tables()
 
+TRANSITIONS = Path(__file__).resolve().parent / "pretrained" / "harmony" / "chord_transitions.json"
+METHODS = ("learned", "rules")
+DEFAULT_METHOD = "rules"  # bench/harmony.md: learned is not better on every held-out set (folk tunes: worse)
+
+
+def candidate_names(minor: bool) -> list[str]:
+    """The candidates of a mode as 'step:quality' ('7:7' is V7), the labels chord_transitions.json is keyed by."""
+    return [f"{step}:{q}" for step, q in _TABLES[minor].chords]
+
+
+class _Learned:
+    """A mode's candidates scored by learned transitions: the rules table's chord-tone rows and (scaled by the
+    file's `prior` weight) its cost of colour chords, log P(next | this) per kind of boundary (plus the rules' motion
+    scores times `rules`), log P(first) at the start and the cadence weight of the file."""
+
+    def __init__(self, base: _Table, mode: dict, weights: dict):
+        if mode["chords"] != [f"{st}:{q}" for st, q in base.chords]:
+            raise ValueError("the transitions file was learned for other candidates: run python -m bench.harmony_learn")
+        scale = float(weights["transition"])
+        self.chords, self.member = base.chords, base.member
+        self.prior = float(weights.get("prior", 0.0)) * base.prior  # the rules' cost of sevenths and chromatic chords
+        # a change inside the bar pays `mid_change` on top of its learned odds: folk tunes move less than chorales
+        mid = scale * np.asarray(mode["mid"]) - float(weights.get("mid_change", 0.0))
+        mid[np.diag_indices_from(mid)] += float(weights.get("mid_change", 0.0))
+        rules = float(weights.get("rules", 0.0))  # the hand-set motion scores mixed in
+        self.moves = {True: scale * np.asarray(mode["bar"]) + rules * base.moves[True],
+                      False: mid + rules * base.moves[False]}
+        self.start = scale * np.asarray(mode["start"]) + rules * base.start
+        self.end = float(weights["end"]) * base.end / max(END_TONIC, 1e-9)
+        self.emission, self.key_fit = float(weights["emission"]), float(weights["key_fit"])
+
+
+@lru_cache(maxsize=64)
+def learned_tables(path: Path = TRANSITIONS) -> dict[bool, _Learned]:
+    """Both modes' learned tables from chord_transitions.json (read once)."""
+    data = json.loads(Path(path).read_text())
+    return {minor: _Learned(_TABLES[minor], data["minor" if minor else "major"], data["weights"])
+            for minor in (False, True)}
+
 
 def step_strengths(meter: Meter, total: int) -> np.ndarray:
     """Metrical weight of each step [total]: downbeat, beat, eighth, sixteenth (from STRENGTH)."""
@@ -150,14 +196,17 @@ def _resolve_key(notes: list[Note], key) -> tuple[int, bool]:
 
 
 def harmonise(notes: Iterable, steps_per_bar: int = 16, bars: int = 4, key=None,
-              meter: str | Meter = "4/4") -> list[tuple[int, int, Chord]]:
+              meter: str | Meter = "4/4", method: str = DEFAULT_METHOD,
+              transitions: Path = TRANSITIONS) -> list[tuple[int, int, Chord]]:
     """Chords for a melody: [(start_step, end_step, Chord)], one a bar of `meter`, or two where the melody's
     harmony moves mid-bar, covering the window of steps_per_bar * bars steps (the grid's window; a 6/8 window
     of 64 steps holds 5 1/3 bars of 12, each gets its chord).
 
     notes: Note(pitch, start, end) on the 16th grid. key: None (the best-harmonised of the KEY_CANDIDATES keys
     that fit the notes best), a name ('G', 'E minor', 'Em') or (tonic 0..11, 'major' | 'minor').
-    Deterministic; a silent window gets the tonic chord (of C major when no key is given).
+    method: "learned" (the transitions file `transitions`, chord_transitions.json unless a tuning run gives
+    another) or "rules" (the hand-set prior). Deterministic; a silent window gets the tonic chord (of C major when
+    no key is given).
     """
     notes = [Note(*n) for n in notes]
     meter = meter if isinstance(meter, Meter) else Meter.parse(meter)
@@ -183,6 +232,9 @@ def harmonise(notes: Iterable, steps_per_bar: int = 16, bars: int = 4, key=None,
     mass = hist.sum(axis=1, keepdims=True)
     norm = np.minimum(mass, 1.0) / np.maximum(mass, 1e-9)  # a half bar of near-silence counts for little
 
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
+    tables = learned_tables(Path(transitions)) if method == "learned" else _TABLES
     keys = _keys(notes, key)
     if not sounding.any():  # nothing to harmonise: the tonic chord each bar
         tonic, minor, _ = keys[0]
@@ -190,10 +242,11 @@ def harmonise(notes: Iterable, steps_per_bar: int = 16, bars: int = 4, key=None,
                 for s in range(0, total, meter.bar_steps)]
     best = None
     for tonic, minor, fit in keys:
-        table = _TABLES[minor]
-        emit = EMISSION * (np.roll(hist, -tonic, axis=1) @ table.member.T) * norm + table.prior
+        table = tables[minor]
+        scale, key_fit = (table.emission, table.key_fit) if method == "learned" else (EMISSION, KEY_FIT)
+        emit = scale * (np.roll(hist, -tonic, axis=1) @ table.member.T) * norm + table.prior
         total_score, path = _viterbi(emit, segs, table)
-        total_score += KEY_FIT * fit
+        total_score += key_fit * fit
         if best is None or total_score > best[0] + 1e-9:
             best = (total_score, tonic, table, path)
     _, tonic, table, path = best
@@ -207,6 +260,12 @@ def harmonise(notes: Iterable, steps_per_bar: int = 16, bars: int = 4, key=None,
         else:
             out.append((s, e, chord))
     return out
+
+
+def key_of(notes: Iterable) -> tuple[int, bool]:
+    """The key harmonise tries first for a melody: (tonic 0..11, minor)."""
+    tonic, minor, _ = _keys([Note(*n) for n in notes], None)[0]
+    return tonic, minor
 
 
 def _keys(notes: list[Note], key) -> list[tuple[int, bool, float]]:
@@ -226,7 +285,7 @@ def _keys(notes: list[Note], key) -> list[tuple[int, bool, float]]:
     return [(int(k) % 12, bool(k >= 12), float(corr[k])) for k in order]
 
 
-def _viterbi(emit: np.ndarray, segs, table: _Table) -> tuple[float, list[int]]:
+def _viterbi(emit: np.ndarray, segs, table) -> tuple[float, list[int]]:
     """Best chord path through the segments' emission scores [S, C]: (its total score, candidate indices)."""
     n_seg = len(segs)
     score = emit[0] + table.start
@@ -264,6 +323,22 @@ def spans_from_bars(bars: Sequence[Sequence[Chord]], meter: str | Meter = "4/4",
             if e > s:
                 out.append((s, e, c))
     return out
+
+
+def progression_fit(bars: Sequence[Sequence[Chord]], meter: str | Meter = "4/4", total: int = 64) -> str:
+    """One sentence on how spans_from_bars lays a typed progression over `total` steps, '' when it fits exactly:
+    a longer one is cut (its later bars are not played), a shorter one repeats from the top."""
+    meter = meter if isinstance(meter, Meter) else Meter.parse(meter)
+    have, need = len(bars), -(-total // meter.bar_steps)
+    if have > need:
+        cut = (f"the last one (bar {have}) is" if have - need == 1
+               else f"the last {have - need} (bars {need + 1}-{have}) are")
+        return (f"Your chords run {have} bars and the melody {need}: the first {need} are played over it and {cut} "
+                "left out.")
+    if have < need and have:
+        return (f"Your chords run {have} {'bar' if have == 1 else 'bars'} and the melody {need}: they repeat from "
+                f"the top to fill it.")
+    return ""
 
 
 def chord_at(chords: Sequence[tuple[int, int, Chord]], step: int) -> Chord | None:
