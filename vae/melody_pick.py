@@ -4,7 +4,9 @@ A segment (a line between long silences) says little about who plays it: an intr
 instrument looks like any phrase. The whole line says more. A voice sings one note at a time, in a
 singer's range, on syllables that often repeat a pitch and move by step, and it enters after the band
 (the instrumental intro); a lead instrument doubles in octaves and chords, leaps, spans a wider range and
-often plays from the first bar; a piano's top voice has chords under it. Tuned on real arrangements
+often plays from the first bar; a piano's top voice has chords under it. And the tune runs through the piece:
+a few bars of a line silent for the rest (a clarinet's solo in an orchestral movement) lose to a line that covers
+it (tests/test_orchestral_pick.py). Tuned on real arrangements
 (POP909 songs 401-699, names removed, tracks shuffled: bench/pop909.py), checked on songs 700-909.
 
     line_features(alone, chord, top, song_start) -> dict   (one instrument's whole line, in 16th steps)
@@ -22,6 +24,7 @@ from vae.voice import VoiceLimits
 SINGER_RANGE = VoiceLimits().max_range  # semitones (5th to 95th percentile pitch) a sung line rarely exceeds
 LATE_ENTRY_BARS = 2  # a line entering this many bars (of 16 steps) after the music starts follows an intro
 CARRIES_SONG = 0.6  # share of the song's bars a line plays in to be judged by its habits as a whole
+FRAGMENT_WEIGHT = 3.0  # points a line playing in almost none of the song's bars loses (a 4-bar solo in a symphony)
 
 
 def line_features(alone: np.ndarray, chord: np.ndarray, top: list[Note], song_start: int) -> dict[str, float]:
@@ -59,5 +62,8 @@ def line_score(f: dict[str, float]) -> tuple[float, dict[str, float]]:
         "syllabic": (3.0 * f["repeats"] + 1.5 * f["steps"]) * carries,
         # The voice enters after an instrumental intro; the line playing from the first bar is more often the band.
         "late_entry": (0.5 if f["entry_bars"] >= LATE_ENTRY_BARS else 0.0) * carries,
+        # The tune runs through the piece: a few bars of a line that is silent for the rest (a clarinet's 4-bar
+        # solo in an orchestral movement, a fill) lose to a line that covers it, however clean they look.
+        "fragment": -FRAGMENT_WEIGHT * (1.0 - carries),
     }
     return sum(parts.values()), parts
