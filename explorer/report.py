@@ -24,6 +24,7 @@ UPLOAD_OFFSETS = (-2.0, -1.0, 0.0, 1.0, 2.0)  # slider moves from an upload's ow
 NUDGE = 0.25  # a small move: how much of the upload's notes it keeps
 MIN_NOTES = 8  # note-ons a chosen window has at least
 UPLOADS_N = 12  # melodies per set (folk, pop)
+HARMONY_SONGS = 5  # POP909 songs (from 700: no harmoniser was tuned or learned on them) the report scores chords on
 
 
 def _p50_ms(fn, args: list) -> float:
@@ -35,9 +36,11 @@ def _p50_ms(fn, args: list) -> float:
     return round(float(np.median(times)) * 1000, 3)
 
 
-def build_report(s: LatentSpace, n: int = 200, seed: int = 0, uploads: int = UPLOADS_N) -> dict:
-    """Measure the services on held-out (validation) windows: n melodies per measurement; and the named sliders on
-    `uploads` unseen folk tunes and pop songs each, uploaded (0: not measured). Returns a JSON-able dict."""
+def build_report(s: LatentSpace, n: int = 200, seed: int = 0, uploads: int = UPLOADS_N,
+                 harmony_songs: int = HARMONY_SONGS) -> dict:
+    """Measure the services on held-out (validation) windows: n melodies per measurement; the named sliders on
+    `uploads` unseen folk tunes and pop songs each, uploaded (0: not measured); and the harmoniser's chords against
+    human ones (measure_harmony, with `harmony_songs` POP909 songs). Returns a JSON-able dict."""
     rng = np.random.default_rng(seed)
     split = s.index.split
     held = np.nonzero(split == VALID)[0] if (split == VALID).any() else np.nonzero(split == TRAIN)[0]
@@ -54,6 +57,8 @@ def build_report(s: LatentSpace, n: int = 200, seed: int = 0, uploads: int = UPL
 
     if uploads:
         out["upload_sliders"] = measure_upload_sliders(s, uploads)
+
+    out["harmony"] = measure_harmony(harmony_songs)
 
     voice = VoiceLimits()  # the Transform screen's default: Keep it singable
     out["attribute_vectors"] = measure_attribute_vectors(
@@ -97,6 +102,41 @@ def build_report(s: LatentSpace, n: int = 200, seed: int = 0, uploads: int = UPL
                             "sliders_roundtrip": _p50_ms(lambda z: s.z_from_sliders(z, s.sliders_of(z)), queries),
                             "place": _p50_ms(s.place, queries)}
     return out
+
+
+def measure_harmony(songs: int = HARMONY_SONGS, pop_dir: Path = POP909) -> dict:
+    """Per-beat agreement of the page's chords (vae.harmony.harmonise, both transition models) and the two baselines
+    with human chords on a small held-out set, in a few seconds: the music21 corpus's ABC tunes with quoted chords
+    (Nottingham) and its lead sheets, and `songs` POP909 songs from 700 (skipped with a sentence where absent).
+    bench.harmony measures the same on more songs and on Bach chorales."""
+    from vae.chord_truth import abc_windows, leadsheet_windows, pop909_windows, score
+    from vae.harmony import DEFAULT_METHOD
+
+    t0 = time.perf_counter()
+    sets: dict[str, dict] = {"folk (abc)": score(abc_windows()[0]), "lead sheets": score(leadsheet_windows())}
+    if songs and pop_dir.is_dir() and any(p.name.isdigit() for p in pop_dir.iterdir()):
+        sets["pop909"] = score(pop909_windows(songs, folder=pop_dir))
+    else:
+        sets["pop909"] = {"skipped": f"no POP909 songs in {pop_dir}: chords measured on folk and lead sheets only"}
+    for r in sets.values():
+        r.pop("_ms", None)
+    return {"default": DEFAULT_METHOD, "sets": sets, "seconds": round(time.perf_counter() - t0, 1)}
+
+
+def format_harmony(h: dict) -> list[str]:
+    """The harmony section of the report: one line per set and method."""
+    lines = [f"chords vs human chords, per beat (held-out; the page uses {h['default']}; root / root+triad / "
+             f"root+7th; measured in {h['seconds']} s)"]
+    for name, r in h["sets"].items():
+        if "skipped" in r:
+            lines.append(f"  {name}: skipped: {r['skipped']}")
+            continue
+        lines.append(f"  {name} ({r['windows']} windows, {r['beats']} beats)")
+        for m, a in r["accuracy"].items():
+            ms = r.get("ms", {}).get(m)
+            lines.append(f"    {m:<11} {a['root']:.3f} / {a['triad']:.3f} / {a['full']:.3f}"
+                         + (f"   p50 {ms['p50_ms']} ms a window" if ms else ""))
+    return lines
 
 
 SINGABLE_AMOUNT = 2.0  # the Transform screen's largest push, each way
@@ -293,6 +333,8 @@ def format_report(r: dict) -> str:
         lines.append(f"  {d['index'] + 1:>3} {d['variance_share']:>7.3f}  {d['label']}")
     if r.get("upload_sliders"):
         lines += [""] + format_upload_sliders(r["upload_sliders"])
+    if r.get("harmony"):
+        lines += [""] + format_harmony(r["harmony"])
     lines += ["", "attribute pushes as the app makes them (steered like the sliders, kept singable; decoded, held-out "
                   "melodies): change achieved per unit push",
               f"  {'attribute':<22} {'quartile gap':>12} {'per unit':>9} {'ratio':>6} {'up share':>8}"]
