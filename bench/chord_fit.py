@@ -6,7 +6,8 @@ windows in 4/4, loaded as the page loads them), the share of beat notes on chord
 - today: the melody as it is over the chords;
 - notes fitted: vae.chord_fit.fit_notes on it (beat notes to the nearest chord tone, passing notes by step);
 - and, on the first `--search` progressions, the page's "Fit the melody to my chords" (Handlers.fit_to_chords:
-  24 candidates near z) alone, and followed by fit_notes (the proposed wiring).
+  24 candidates near z) alone, and its pick then fitted by fit_notes. (The wiring proposed for the page fits
+  every candidate and scores them again, so its drift lies at or under the notes-fitted row's.)
 Beside each, how far the melody's attributes moved (vae.attributes, mean |change| in corpus SDs over the
 attributes, and the largest attribute's). Prints a table, writes bench/chord_fit.md and bench/chord_fit.json.
 """
@@ -126,7 +127,7 @@ def markdown(r: dict) -> str:
     searched = r["search_progressions"] * r["melodies"]
     rows = [("today's melody", "today", pairs), ("notes fitted (vae.chord_fit)", "fitted", pairs),
             ("page's candidate search (fit_to_chords)", "search", searched),
-            ("candidate search, then notes fitted", "search+fitted", searched)]
+            ("the search's pick, then notes fitted", "search+fitted", searched)]
     lines = ["# Fit the melody to your chords", "",
              f"`python -m bench.chord_fit`: {r['progressions']} random diatonic progressions (four bars, e.g. "
              f"{r['example_progression_in_C']} in C, realised in each melody's key) x {r['melodies']} held-out "
