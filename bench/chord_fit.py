@@ -7,7 +7,7 @@ windows in 4/4, loaded as the page loads them), the share of beat notes on chord
 - notes fitted: vae.chord_fit.fit_notes on it (beat notes to the nearest chord tone, passing notes by step);
 - and, on the first `--search` progressions, the page's "Fit the melody to my chords" (Handlers.fit_to_chords:
   24 candidates near z) alone, and its pick then fitted by fit_notes. (The wiring proposed for the page fits
-  every candidate and scores them again, so its drift lies at or under the notes-fitted row's.)
+  every candidate, the melody itself among them, and scores them again by fit minus 0.05 x drift.)
 Beside each, how far the melody's attributes moved (vae.attributes, mean |change| in corpus SDs over the
 attributes, and the largest attribute's). Prints a table, writes bench/chord_fit.md and bench/chord_fit.json.
 """
