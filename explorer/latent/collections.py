@@ -118,7 +118,7 @@ def check_name(name: str) -> str:
     taken = {k.lower() for k in MUSIC21_COLLECTIONS} | {v.lower() for v in COLLECTION_LABELS.values()} | {"midi"} | {
         n.lower() for n in BUILTIN_NAMES} | {n.lower() for n in GENRES}
     if name.lower() in taken:
-        raise UserError(f"{name!r} is the name of one of the corpus's own collections; choose another name.")
+        raise UserError(f"{name!r} is the name of one of the corpus's own collections or styles; choose another name.")
     return name
 
 
