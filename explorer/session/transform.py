@@ -14,6 +14,7 @@ from explorer.session.melody import MelodyActions, Rendered
 from explorer.session.slider_move import quantise
 from explorer.session.state import Session
 from vae.attributes import compute_attributes
+from vae.chord_fit import fit_as_played
 from vae.chords import parse_progression
 from vae.controls import WORDS, corpus_std
 from vae.corpus import COLLECTION_LABELS
@@ -159,10 +160,11 @@ class TransformActions(MelodyActions):
 
     def fit_to_chords(self, state: Session, play: Playback, candidates: int = 24,
                       seed: int = 0) -> tuple[Session, Rendered, dict]:
-        """Steer the melody over the composer's chords (play.progression): candidates near z (variations at a few
-        similarities, decoded as played) are scored by the share of strong-beat melody on chord tones
-        (vae.harmony.melody_fit) minus how far their attributes move from the melody's (in corpus SDs, so the
-        sliders' settings hold); the best is kept when it fits better than the melody already does."""
+        """Steer the melody over the composer's chords (play.progression): the melody as heard and candidates near
+        z (variations at a few similarities) each get their beat notes moved onto the chords (vae.chord_fit, rhythm
+        and contour kept), then are scored by the share of strong-beat melody on chord tones (vae.harmony.melody_fit)
+        minus how far their attributes moved from the melody's (in corpus SDs, so the sliders' settings hold); the
+        best is kept, held note for note by the model (hold_notes), when it fits better than the melody did."""
         if not play.progression.strip():
             raise UserError("Type your chords first (e.g. 'Am F C G'), then fit the melody to them.")
         if state.z is None:
@@ -174,18 +176,32 @@ class TransformActions(MelodyActions):
         z = np.concatenate(zs).astype(np.float32)
         heard = self.s.decode(state.z, 0.0, None, state.detail)  # the melody as heard now: row 0
         tokens = np.concatenate([np.atleast_2d(heard), np.atleast_2d(self.s.decode(z[1:], 0.0, None))])
+        def as_heard(t: np.ndarray) -> tuple[list, list, list]:
+            """A melody's notes, the same through the key setting, and the chords under them."""
+            notes = self.s.notes(t)
+            played = apply_key(notes, play.key, play.scale)[0]
+            return notes, played, self.files.chords(played, play, state.meter) if played else []
+
+        fitted = []
+        for t in tokens:  # every candidate's beat notes moved onto the chords (vae.chord_fit)
+            notes, played, chords = as_heard(t)
+            moved = fit_as_played(notes, played, chords, state.meter) if played else notes
+            fitted.append(self.s.model.tokenizer.encode(moved, len(t)))
+        fitted = np.stack(fitted)
         std = self.s.sliders.attr_std or corpus_std(self.s.attrs)
-        attrs = compute_attributes(tokens)
+        attrs = compute_attributes(np.concatenate([tokens[:1], fitted]))  # row 0: the melody as heard, unfitted
         names = [a for a in std if a in attrs]
-        drift = np.nansum([np.abs(attrs[a] - attrs[a][0]) / std[a] for a in names], axis=0) / max(len(names), 1)
-        fits = np.array([melody_fit(n, self.files.chords(n, play, state.meter), state.meter) if n else 0.0
-                         for n in (apply_key(self.s.notes(t), play.key, play.scale)[0] for t in tokens)])
-        score = fits - FIT_DRIFT_WEIGHT * drift
-        best = int(np.argmax(score))
-        info = {"before": float(fits[0]), "after": float(fits[best]), "candidates": len(z), "changed": best != 0}
-        if best == 0:
+        drift = np.nansum([np.abs(attrs[a][1:] - attrs[a][0]) / std[a] for a in names], axis=0) / max(len(names), 1)
+        fits = np.array([melody_fit(p, c, state.meter) if p else 0.0 for _, p, c in map(as_heard, fitted)])
+        _, played, chords = as_heard(tokens[0])
+        before = melody_fit(played, chords, state.meter) if played else 0.0
+        best = int(np.argmax(fits - FIT_DRIFT_WEIGHT * drift))
+        info = {"before": float(before), "after": float(fits[best]), "candidates": len(z),
+                "changed": bool(fits[best] > before), "drift_sd": float(drift[best])}
+        if fits[best] <= before:
             return state, self.render(state, play), info
-        state = self.set_z(state, z[best], state.title, as_origin=False)
+        z_best, detail = self.hold_notes(fitted[best], z[best])
+        state = self.set_z(state, z_best, state.title, as_origin=False, detail=detail)
         state = state.but(move="chords", made_by="Fit to your chords")
         return state, self.render(state, play), info
 
