@@ -148,14 +148,15 @@ def test_pop_stays_when_your_collection_joins(with_pop, tiny_services, small_cor
     assert [c.name for c in again.collections] == ["Pop", "Mine"]
 
 
-def test_the_map_tab_gives_pop_and_each_style_a_colour_of_its_own(with_pop):
+def test_every_map_gives_pop_and_each_style_a_colour_of_its_own(with_pop, tmp_path):
+    """The map as every screen draws it (Handlers.map_figure: page load, upload, Map tab, your collection) colours
+    each style's trace in its own colour (explorer.latent.styles.style_color), Pop included."""
     from explorer.latent.styles import style_color
-    from explorer.media import figures
-    from explorer.ui.corpus_map import style_colours
+    from explorer.session.handlers import Handlers
 
+    h = Handlers(with_pop, out_dir=tmp_path)
     d = with_pop.map_figure_data()
-    fig = figures.corpus_map(d["x"], d["y"], d["collection"], d["title"], d["tune"])
-    out = style_colours(fig, with_pop.style_names)
-    traces = {t["name"]: t["marker"]["color"] for t in out["data"] if t.get("name") in set(d["collection"])}
+    fig = h.map_figure("collection")
+    traces = {t["name"]: t["marker"]["color"] for t in fig["data"] if t.get("name") in set(d["collection"])}
     assert traces["Pop"] == style_color("Pop") and len(set(traces.values())) == len(traces)
-    assert all(t["marker"]["color"] == "#777" for t in fig["data"] if t.get("name") == "Pop")  # shared figure untouched
+    assert "#777" not in traces.values()

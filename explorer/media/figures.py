@@ -8,7 +8,7 @@ are what the browser receives anyway.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -152,8 +152,9 @@ def map_density(x: np.ndarray, y: np.ndarray, ids: np.ndarray, hover: np.ndarray
 def corpus_map(x: np.ndarray, y: np.ndarray, collection: Sequence[str], hover: Sequence[str], ids: np.ndarray,
                color_values: np.ndarray | None = None, color_label: str = "", current: tuple[float, float] | None = None,
                extra: dict[str, tuple[float, float]] | None = None, height: int = 520,
-               max_points: int = MAP_POINTS_MAX) -> dict:
-    """Corpus map spec: WebGL scatter, one trace per collection (or one trace coloured by an attribute).
+               max_points: int = MAP_POINTS_MAX, color_of: Callable[[str], str] | None = None) -> dict:
+    """Corpus map spec: WebGL scatter, one trace per collection (or one trace coloured by an attribute); `color_of`
+    names a collection's colour (default COLLECTION_COLORS, grey for others).
 
     `customdata` of every point is its id (a tune index) so a click can load it; `current` adds the
     star trace named "current melody" (moved in the browser as the sliders move); `extra` adds labelled
@@ -176,7 +177,7 @@ def corpus_map(x: np.ndarray, y: np.ndarray, collection: Sequence[str], hover: S
             data.append({"type": "scattergl", "x": x[m], "y": y[m], "mode": "markers", "name": COLLECTION_LABELS.get(name, name),
                          "customdata": ids[m],
                          "text": hover[m], "hovertemplate": "%{text}<extra></extra>",
-                         "marker": {"size": 4, "opacity": 0.6, "color": COLLECTION_COLORS.get(name, "#777")}})
+                         "marker": {"size": 4, "opacity": 0.6, "color": color_of(name) if color_of else COLLECTION_COLORS.get(name, "#777")}})
     else:
         vals = np.asarray(color_values, dtype=float)
         dense = bool(data)  # the density's colour bar already explains the colours

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from explorer.errors import UserError
+from explorer.latent.styles import style_color
 from explorer.media import figures
 from explorer.media.files import Playback
 from explorer.session.melody import MelodyActions, Rendered
@@ -53,7 +54,7 @@ class CorpusActions(MelodyActions):
             d = self.map_data
             values = None if color_by == "collection" else d.get(f"attr_{color_by}")
             base = figures.corpus_map(d["x"], d["y"], d["collection"], self._map_hover, d["tune"], values, color_by,
-                                      max_points=self.map_max_points)
+                                      max_points=self.map_max_points, color_of=style_color)
             self._map_figures[key] = base
         return {"data": base["data"] + figures.map_markers(current, extra), "layout": base["layout"]}
 

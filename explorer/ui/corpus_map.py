@@ -7,7 +7,6 @@ from types import SimpleNamespace
 import gradio as gr
 
 from explorer.errors import UserError
-from explorer.latent.styles import style_color
 from explorer.ui.common import Page, plot, user_errors
 from vae.attributes import ATTRIBUTES
 
@@ -45,25 +44,7 @@ def wire(page: Page, c: SimpleNamespace) -> None:
                    api_visibility="private")
 
     def on_view(st, color):
-        return plot(style_colours(h.map_figure(color, h.s.place(st.z) if st.z is not None else None),
-                                  h.s.style_names))
+        return plot(h.map_figure(color, h.s.place(st.z) if st.z is not None else None))
 
     c.color_by.input(on_view, [page.state, c.color_by], c.corpus_map, api_name="map", api_visibility="private")
     c.tab.select(on_view, [page.state, c.color_by], c.corpus_map, api_visibility="private")
-
-
-
-def style_colours(figure: dict, styles) -> dict:
-    """The map figure with each style's trace (Reels, Pop, your collection ...: matched by its legend name) in its
-    own colour (explorer.latent.styles.style_color); the figure handed in, shared between users, is not changed."""
-    from vae.corpus import COLLECTION_LABELS
-
-    by_label = {COLLECTION_LABELS.get(s, s): s for s in styles}
-
-    def coloured(t: dict) -> dict:
-        marker = t.get("marker") or {}
-        if t.get("name") not in by_label or not isinstance(marker.get("color"), str):
-            return t  # the markers, the density, an attribute's colour scale
-        return dict(t, marker=dict(marker, color=style_color(by_label[t["name"]])))
-
-    return dict(figure, data=[coloured(t) for t in figure.get("data", [])])
