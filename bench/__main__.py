@@ -1,7 +1,7 @@
 """`python -m bench [--checkpoint P] [--quick] [--only a,b] [--corpus-limit N]`: run the benchmarks, print a table,
 write bench/results.json and bench/results.md (bench/results-quick.* with --quick).
 
-Sections (each in its own process): quality, fidelity, latency, http (+ memory), browser, scale, training, audio.
+Sections (each in its own process): quality, fidelity, pop909, slow_spots, latency, http (+ memory), browser, scale, training, audio.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from bench.context import Context, app_env
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-SECTIONS = ["quality", "fidelity", "pop909", "latency", "http", "browser", "scale", "training", "audio"]
+SECTIONS = ["quality", "fidelity", "pop909", "slow_spots", "latency", "http", "browser", "scale", "training", "audio"]
 ALIASES = {"memory": "http"}
 QUICK_CORPUS_LIMIT = 1000  # tunes, when --quick finds no warm corpus index for the checkpoint
 

@@ -18,7 +18,8 @@ from bench.context import Context, Section
 
 MODULES = {"quality": "bench.run_quality", "latency": "bench.run_latency", "http": "bench.run_http",
            "scale": "bench.run_scale", "training": "bench.run_training", "audio": "bench.run_audio",
-           "fidelity": "bench.run_fidelity", "browser": "bench.run_browser", "pop909": "bench.pop909"}
+           "fidelity": "bench.run_fidelity", "browser": "bench.run_browser", "pop909": "bench.pop909",
+           "slow_spots": "bench.slow_spots"}
 
 
 def prepare(ctx: Context) -> Section:

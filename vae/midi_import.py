@@ -41,6 +41,9 @@ from vae.tune import Tune
 MAX_BYTES = 5 * 2**20  # bigger uploads are refused before parsing
 MAX_NOTES = 200_000  # parsing stops here: a dense 30-minute piano performance has 30k-60k
 MAX_STEPS = 10_000 * STEPS_PER_BAR  # notes after 10,000 bars (hours of music) are ignored
+# A note held longer than this lost its note-off (a damaged or truncated file): it ends here. Unbounded, one such
+# note made a "melody" of 4,115 bars of one held pitch, whose 4,115 windows all went to the page's menu.
+MAX_NOTE_STEPS = 8 * STEPS_PER_BAR
 WINDOW_STEPS = DEFAULT_FORMAT.window_steps
 HOP_STEPS = STEPS_PER_BAR  # window starts sit on bar lines at least one 16-step bar apart (as in the corpus)
 SPLIT_REST_STEPS = 2 * STEPS_PER_BAR  # a line is split at 2 bars of silence: sung phrases often rest 1 bar
@@ -299,7 +302,7 @@ def _line_candidates(raw: np.ndarray, tpb: float, step_of, lyric_steps: np.ndarr
     MAX_STEPS were dropped and line features are vae.melody_pick.line_features of the whole line ({} if empty).
     """
     starts = step_of(raw[:, 1])
-    ends = np.minimum(np.maximum(step_of(raw[:, 2]), starts + 1), MAX_STEPS)  # a stray note-off hours later
+    ends = np.minimum(np.maximum(step_of(raw[:, 2]), starts + 1), np.minimum(starts + MAX_NOTE_STEPS, MAX_STEPS))
     keep = starts < MAX_STEPS
     clipped = not keep.all()
     order = np.lexsort((-raw[keep, 0], starts[keep]))
