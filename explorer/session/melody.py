@@ -173,7 +173,9 @@ class MelodyActions:
             values, z, detail, held = locked_slider_move(self, state.z, state.detail, values, current, heard,
                                                          locked_bars, play.temperature, play.seed)
         else:
-            values, z, detail = page_slider_move(self, state.z, state.detail, values, current)
+            # a drag's frames settle too (a Mood raise on a minor tune made on its notes), so the release keeps
+            # the melody the drag played
+            values, z, detail = page_slider_move(self, state.z, state.detail, values, current, meter=state.meter)
         steer_ms = (time.perf_counter() - t0) * 1e3
         moved = np.nonzero(np.abs(values - current) > 1e-6)[0]
         move = f"slider:{int(moved[0])}" if len(moved) == 1 else "sliders"

@@ -18,22 +18,26 @@ def quantise(z: np.ndarray) -> np.ndarray:
     return np.asarray(z, dtype=np.float16).astype(np.float32)
 
 
-def page_slider_move(h, z: np.ndarray, detail: np.ndarray | None, values, current: np.ndarray | None = None
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+def page_slider_move(h, z: np.ndarray, detail: np.ndarray | None, values, current: np.ndarray | None = None,
+                     meter: str = "4/4", settle: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Move the melody (z [Z], detail [U, C] or None) of Handlers `h` from slider values `current` (default: z's
     own) to `values` [K] -> (the values kept [K], z [Z] as the page keeps it (float16), detail or None).
 
     A value within 1e-3 of the current one as the page shows it (2 decimals, clipped to the slider's range) is
     the current one: a slider not touched asks for no move. The move is LatentSpace.slider_move with the
-    handlers' detail_follow (steered, the detail fading with the distance moved), as on the page.
+    handlers' detail_follow (steered, the detail fading with the distance moved), as on the page. With `settle`
+    (not on a drag's live frames), a Mood raise on a minor melody that the move did not make more minor, its key
+    kept, is made on its notes instead (Handlers.mood_slider_step: darker, tonic and minor key kept).
     """
     z = np.asarray(z, np.float32)
     current = h.s.sliders_of(z) if current is None else np.asarray(current, np.float32)
     values = np.asarray(values, dtype=np.float32)
     shown = np.clip(np.round(current, 2), -SLIDER_RANGE, SLIDER_RANGE)
     values = np.where(np.abs(values - shown) < 1e-3, current, values).astype(np.float32)
-    moved, detail = h.s.slider_move(z, values, current, detail, h.detail_follow)
-    return values, quantise(moved), detail
+    moved, after = h.s.slider_move(z, values, current, detail, h.detail_follow)
+    if settle:
+        moved, after = h.mood_slider_step(z, detail, current, values, moved, after, meter)
+    return values, quantise(moved), after
 
 
 def locked_slider_move(h, z: np.ndarray, detail: np.ndarray | None, values, current: np.ndarray | None,
