@@ -134,3 +134,13 @@ def test_fifteen_notes_are_drawn_in_the_page_and_sent_once(explorer_server, tmp_
             assert not errors, errors
         finally:
             ctx.close()
+
+
+def test_no_event_listens_to_the_drawn_notes_box_and_the_send_reads_it(explorer_server):
+    """The page's script writes every edit into #editor-notes: an event on that box would be a request a click."""
+    cfg = explorer_server.demo.config
+    box = next(c["id"] for c in cfg["components"] if c.get("props", {}).get("elem_id") == "editor-notes")
+    button = next(c["id"] for c in cfg["components"] if c.get("props", {}).get("elem_id") == "use-notes-btn")
+    assert not [d for d in cfg["dependencies"] if any(t[0] == box for t in d["targets"])]
+    sends = [d for d in cfg["dependencies"] if box in d["inputs"] and any(t[0] == button for t in d["targets"])]
+    assert len(sends) == 1
