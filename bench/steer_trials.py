@@ -7,6 +7,12 @@ counts than a miss on one that should hold); `cN` decodes N candidates per move 
 Each sweeps all 16 sliders over -2..+2 through the steered move (vae.sweep.sweep) on the first n validation
 windows that `python -m vae controls` uses (seed 0), with the sliders in DIR/controls.json. Writes
 bench/steer_trials.md.
+
+    python -m bench.steer_trials --latency shipped,c40 [--uploads 3]
+
+times the page's slider release (Handlers.set_sliders, steer and render) under each steering setting of
+bench.slider_uploads (`--steer`), interleaved move by move on the same uploads (3 folk tunes, 3 pop songs, every
+named slider +1), so a busy machine slows every setting alike: p50 ms each and its median ratio to the first.
 """
 
 from __future__ import annotations
@@ -46,6 +52,37 @@ def run_setting(setting: str, model, controls, mu: np.ndarray, std: dict) -> dic
         sw.STEER_ASKED_WEIGHT, sw.steer = weight, steer
 
 
+def latency(settings: list[str], uploads: int = 3, repeats: int = 2) -> dict:
+    """p50 ms of set_sliders per steering setting, interleaved on the same uploads and moves (see the docstring)."""
+    import tempfile
+
+    from bench.slider_uploads import steering
+    from explorer.latent.space import LatentSpace
+    from explorer.media.files import Playback
+    from explorer.report import folk_upload_files, load_upload, pop_upload_files
+    from explorer.session.handlers import Handlers
+
+    s = LatentSpace.build(SHIPPED, progress=False)
+    folder = Path(tempfile.mkdtemp(prefix="steer-latency-"))
+    h, play = Handlers(s, out_dir=folder / "out"), Playback()
+    named = [d["index"] for d in s.direction_labels() if d["name"] and d["fitted"] == d["name"]]
+    loaded = [load_upload(h, p, play) for p in folk_upload_files(s, folder, uploads) + pop_upload_files(uploads)]
+    ms: dict[str, list[float]] = {k: [] for k in settings}
+    for _ in range(repeats):
+        for st, r0, _ in loaded:
+            for i in named:
+                values = list(r0.sliders)
+                values[i] = float(np.clip(round(values[i] + 1.0, 2), -3.0, 3.0))
+                for setting in settings:
+                    with steering(setting):
+                        t0 = time.perf_counter()
+                        h.set_sliders(st, values, play)
+                        ms[setting].append((time.perf_counter() - t0) * 1e3)
+    first = np.asarray(ms[settings[0]])
+    return {k: {"p50_ms": float(np.median(v)), "ratio": float(np.median(np.asarray(v) / first)), "moves": len(v)}
+            for k, v in ms.items()}
+
+
 def to_markdown(rows: list[dict], checkpoint: str, n: int, step: int) -> str:
     attrs = [r["attribute"] for r in rows[0]["table"] if r["attribute"]]
     lines = [f"# Steering settings, side by side ({checkpoint}, step {step}, {n} held-out melodies)", "",
@@ -70,7 +107,13 @@ def main() -> None:
     p.add_argument("-n", type=int, default=60)
     p.add_argument("--settings", nargs="+", default=["w2", "w3", "w4", "w6", "c40"])
     p.add_argument("--out", type=Path, default=REPO / "bench" / "steer_trials.md")
+    p.add_argument("--latency", default=None, help="comma-separated bench.slider_uploads --steer settings to time")
+    p.add_argument("--uploads", type=int, default=3, help="with --latency: folk tunes and pop songs each")
     a = p.parse_args()
+    if a.latency:
+        for k, v in latency(a.latency.split(","), a.uploads).items():
+            print(f"{k}: set_sliders p50 {v['p50_ms']:.0f} ms, {v['ratio']:.2f}x the first, {v['moves']} moves")
+        return
     from vae.attributes import corpus_attributes
     from vae.checkpoint import data_config
     from vae.controls import corpus_std, load_controls

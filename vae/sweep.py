@@ -12,8 +12,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from vae.attributes import ATTRIBUTES, compute_attributes
+from vae.attributes import ATTRIBUTES, compute_attributes, pitch_class_histogram
 from vae.controls import Controls, corpus_std, fit_controls, spearman
+from vae.music import estimate_keys
 from vae.voice import VoiceLimits, excess
 
 SWEEP_VALUES = (-2.0, -1.0, 0.0, 1.0, 2.0)
@@ -27,7 +28,8 @@ def _spearman_rows(values: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.array([spearman(values, row) if np.isfinite(row).all() else 0.0 for row in y])
 
 
-STEER_CANDIDATES = 24  # decoded candidates per steered move: 16 took ~4x one decode on a CPU core, 32 ~6x
+STEER_CANDIDATES = 40  # decoded candidates per steered move: 16 took ~4x one decode on a CPU core, 32 ~6x;
+# 40 over 24 lifted folk uploads' Spearman >= 0.9 from 4 to 8 of 9 sliders (bench/steer_uploads.md)
 
 STEER_SPREAD = 0.5  # random spread of the candidates' attribute read-outs, in slider units
 
@@ -40,9 +42,19 @@ LIMITED_SCALES = (0.15, 0.3)  # shares of the asked move also tried when a move 
 STEER_ASKED_WEIGHT = 4.0  # a miss on the attribute the user moved counts this much more than on a held one;
 # 4 named 9 of 9 sliders where 2 named 7 (same sliders and melodies, bench/steer_trials.md)
 
+STEER_HELD_MAX_WEIGHT = 0.0  # the largest miss of a held attribute counts this much on top of the sum: the
+# side effect a composer hears most (per-melody specificity is own change over the largest other); 1 (with asked
+# weight 6) traded Spearman for specificity on folk uploads and lost both on pop (bench/steer_uploads.md): off
+
+STEER_TONIC_WEIGHT = 2.0  # a candidate whose key's tonic differs from the melody's before costs this many SDs
+# of miss, on every move except those in STEER_TONIC_FREE (Register +3 turned a B-flat-minor upload into C-sharp
+# major); 1 let a G-minor tune's Register move end in D, 3 kept the tonic by not moving the register
+
+STEER_TONIC_FREE = ("minorness",)  # moves that may change the tonic (relative major or minor)
+
 
 def steer(decode, controls: Controls, z: np.ndarray, current: np.ndarray, new: np.ndarray,
-          attr_std: dict[str, float], candidates: int = STEER_CANDIDATES, spread: float = STEER_SPREAD,
+          attr_std: dict[str, float], candidates: int | None = None, spread: float | None = None,
           seed: int = 0, limits: VoiceLimits | None = None, before: np.ndarray | None = None) -> np.ndarray:
     """Move z [B, Z] from slider values `current` to `new` [B, K] so the decoded melodies follow the attribute
     sliders: each changed attribute by (change × the slider's unit), every other attribute held where it was.
@@ -52,10 +64,14 @@ def steer(decode, controls: Controls, z: np.ndarray, current: np.ndarray, new: n
     whose attributes miss their targets least (sum of misses in SDs) wins. Only the attribute sliders'
     directions are searched, so the free sliders' values are exactly as asked. Deterministic per seed.
     With `limits` (vae.voice), every semitone a candidate goes beyond a voice's range or leap costs
-    LIMIT_WEIGHT, so a singable candidate wins when there is one. `before`: the melodies as heard now [B, T],
+    LIMIT_WEIGHT, so a singable candidate wins when there is one. A candidate whose key has another tonic than
+    the melody's before costs STEER_TONIC_WEIGHT (`tonic_changed`; a Mood move may change it), so a Register
+    move keeps a minor tune's tonic where a candidate can. `before`: the melodies as heard now [B, T],
     when they are not decode(z) (a move that also changes the detail they are decoded with: the targets are
     then the heard melody's attributes plus the change asked); None decodes them with `decode`.
     """
+    candidates = STEER_CANDIDATES if candidates is None else candidates
+    spread = STEER_SPREAD if spread is None else spread
     z = np.atleast_2d(np.asarray(z, np.float64))
     cur, new = np.atleast_2d(current).astype(np.float64), np.atleast_2d(new).astype(np.float64)
     b = len(z)
@@ -94,12 +110,28 @@ def steer(decode, controls: Controls, z: np.ndarray, current: np.ndarray, new: n
     # An attribute a melody cannot have (stepwise motion of a single note) counts as a miss of one SD
     # unless it was undefined before too.
     miss = np.where(np.isfinite(miss), miss, np.where(np.isfinite(target)[None], 1.0, 0.0))
-    weight = np.where(np.abs(delta) > 1e-6, STEER_ASKED_WEIGHT, 1.0)[None]
+    asked = np.abs(delta) > 1e-6  # [B, A]
+    weight = np.where(asked, STEER_ASKED_WEIGHT, 1.0)[None]
     cost = (weight * miss).sum(-1) + 1e-3 * np.square(u).sum(-1)  # ties go to the smallest detour
+    if STEER_HELD_MAX_WEIGHT:
+        cost = cost + STEER_HELD_MAX_WEIGHT * np.where(asked[None], 0.0, miss).max(-1)
+    if STEER_TONIC_WEIGHT:
+        cost = cost + STEER_TONIC_WEIGHT * tonic_changed(tokens[:b], tokens[b:], names, asked).reshape(candidates, b)
     if limits is not None:
         cost = cost + LIMIT_WEIGHT * excess(tokens[b:], limits).reshape(candidates, b)
     best = cost.argmin(0)
     return cand[best, np.arange(b)].astype(np.float32)
+
+
+def tonic_changed(before: np.ndarray, tokens: np.ndarray, names: list[str], asked: np.ndarray) -> np.ndarray:
+    """Whether each candidate [C*B, T] (candidate-major) has another key's tonic than its melody before [B, T]:
+    [C*B] of 0/1; 0 where the melody before has no key or its move asks for an attribute in STEER_TONIC_FREE
+    (asked [B, A] over `names`). A candidate with no key (silent) counts as changed."""
+    b = len(before)
+    was = estimate_keys(pitch_class_histogram(before))["tonic"]
+    free = asked[:, [i for i, n in enumerate(names) if n in STEER_TONIC_FREE]].any(-1) | (was < 0)
+    now = estimate_keys(pitch_class_histogram(tokens))["tonic"].reshape(-1, b)
+    return ((now != was[None]) & ~free[None]).astype(np.float64).reshape(-1)
 
 
 def sweep(decode, controls: Controls, z: np.ndarray, attr_std: dict[str, float],
