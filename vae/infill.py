@@ -31,6 +31,7 @@ import torch
 import torch.nn.functional as F
 
 from vae.constants import FIRST_NOTE_ON, HOLD, NOTE_OFF, VOCAB_SIZE
+from vae.fidelity import Adam
 
 STARTS = 24  # starting z per request: enough that n = 4 distinct ones survive (bench/infill.md)
 RADII = (0.5, 1.0, 1.5)  # start distances from z, in units of the latents' own spread (noise below)
@@ -287,7 +288,7 @@ def regenerate(model, z: np.ndarray, tokens: np.ndarray, locked_bars, n: int = 4
     x = torch.as_tensor(plan.tokens, device=dev)
     if opt_steps > 0 and plan.locked.any():  # a pitch lock alone keeps no step: nothing to make likely
         zs.requires_grad_(True)
-        opt = torch.optim.Adam([zs], lr=OPT_LR)
+        opt = Adam(zs, lr=OPT_LR)
         for _ in range(opt_steps):
             loss = (kept_nll(net, zs, x, plan.locked) + PRIOR_WEIGHT * 0.5 * (zs * zs).sum(1)).sum()
             (zs.grad,) = torch.autograd.grad(loss, [zs])  # z only: the shared weights and their .grad stay as they are
