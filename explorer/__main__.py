@@ -1,6 +1,7 @@
 """Command line: `python -m explorer report [--checkpoint P] [--json FILE]` measures the latent-space services;
 `python -m explorer collection add NAME FOLDER_OR_FILES...` makes (or adds to) your own collection, `collection list`
-lists the saved ones (explorer.latent.collections)."""
+lists the saved ones, `collection rename OLD NEW` and `collection delete NAME` (with the model that learned its style)
+manage them (explorer.latent.collections)."""
 
 import os
 
@@ -36,10 +37,12 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--threads", type=int, default=None, help="torch threads for encoding (default: all cores)")
     r.add_argument("--json", type=Path, default=Path("runs/explorer_report.json"),
                    help="also write the report here (default: runs/explorer_report.json, outside the package)")
-    c = sub.add_parser("collection", help="your own collection: add MIDI/ABC files, folders or zips; list them")
-    c.add_argument("action", choices=["add", "list"])
-    c.add_argument("name", nargs="?", help="the collection's name (add)")
-    c.add_argument("paths", nargs="*", type=Path, help="folders (read through), files and zips (add)")
+    c = sub.add_parser("collection", help="your own collection: add MIDI/ABC files, folders or zips; list, rename "
+                                          "or delete them")
+    c.add_argument("action", choices=["add", "list", "rename", "delete"])
+    c.add_argument("name", nargs="?", help="the collection's name (add, delete; rename: its name now)")
+    c.add_argument("paths", nargs="*", help="folders (read through), files and zips (add); the new name (rename)")
+    c.add_argument("--yes", action="store_true", help="delete without asking")
     c.add_argument("--checkpoint", type=Path, default=None, help="the model whose window settings cut the melodies")
     c.add_argument("--root", type=Path, default=None, help="collections folder (default env MELODY_COLLECTIONS or "
                                                           ".cache/collections)")
@@ -83,6 +86,9 @@ def collection_command(a) -> int:
         names = collections.saved_collections(a.root)
         print("\n".join(names) if names else f"no collections yet in {collections.collections_root(a.root)}")
         return 0
+    if a.action in ("rename", "delete"):
+        return manage_command(a)
+    a.paths = [Path(p) for p in a.paths]
     if not a.name or not a.paths:
         print("error: collection add NAME FOLDER_OR_FILES...", file=sys.stderr)
         return 2
@@ -111,6 +117,43 @@ def collection_command(a) -> int:
           f"{coll.windows} four-bar windows, in {coll.folder}.\nExplore it: python app.py --collection "
           f"{_quoted(coll.name)}")
     return 0
+
+
+def manage_command(a) -> int:
+    """`collection rename OLD NEW` and `collection delete NAME [--yes]` (asks first, saying what goes)."""
+    from explorer.errors import UserError
+    from explorer.latent import collections
+    from explorer.session.learn import model_folder
+
+    if a.action == "rename" and (not a.name or len(a.paths) != 1):
+        print("error: collection rename OLD NEW (quote a name with spaces)", file=sys.stderr)
+        return 2
+    if a.action == "delete" and (not a.name or a.paths):
+        print("error: collection delete NAME (quote a name with spaces)", file=sys.stderr)
+        return 2
+    try:
+        if a.action == "rename":
+            coll = collections.rename_collection(a.name, a.paths[0], a.root)
+            print(f"{a.name.strip()!r} is now {coll.name!r} ({coll.folder}); start with: python app.py --collection "
+                  f"{_quoted(coll.name)}")
+            return 0
+        coll = collections.load_collection(a.name, a.root)
+        learned = model_folder(coll).exists()
+        what = (f"{coll.name!r}: {len(coll.corpus.tunes)} melodies, the copies of its files in {coll.folder}"
+                + (" and the model that learned its style" if learned else ""))
+        if not a.yes:
+            if not sys.stdin.isatty():
+                print(f"error: deleting {what} needs --yes when not asked at a terminal", file=sys.stderr)
+                return 2
+            if input(f"Delete {what}? [y/N] ").strip().lower() not in ("y", "yes"):
+                print("kept")
+                return 1
+        collections.delete_collection(coll.name, a.root)
+        print(f"deleted {what}")
+        return 0
+    except (UserError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 def _quoted(name: str) -> str:

@@ -139,7 +139,7 @@ def builtin_collections(fmt=None, cache_dir: Path | str | None = None) -> list[C
 def saved_collections(root: Path | str | None = None) -> list[str]:
     """Names of the collections saved under the root, sorted."""
     base = collections_root(root)
-    return sorted(p.name for p in base.iterdir() if (p / "collection.json").exists() and
+    return sorted(p.name for p in base.iterdir() if not p.name.startswith(".") and (p / "collection.json").exists() and
                   (p / "corpus" / "windows.npz").exists()) if base.is_dir() else []
 
 
@@ -151,8 +151,61 @@ def load_collection(name: str, root: Path | str | None = None) -> Collection:
         raise FileNotFoundError(f"no collection {name!r} in {folder.parent} (saved: {known}); add one with "
                                 f"`python -m explorer collection add {name} FOLDER`")
     info = json.loads((folder / "collection.json").read_text())
-    return Collection(info["name"], folder, Corpus.load(folder / "corpus"),
-                      [FileReport(**f) for f in info.get("files", [])])
+    corpus = Corpus.load(folder / "corpus")
+    for m in corpus.tunes:  # the folder names the collection (a rename stopped midway still loads as one)
+        m["collection"] = folder.name
+    return Collection(folder.name, folder, corpus, [FileReport(**f) for f in info.get("files", [])])
+
+
+def _existing(name: str, root: Path | str | None) -> Path:
+    """The folder of the saved collection `name` (checked), or a UserError naming the ones there are."""
+    folder = collections_root(root) / check_name(name)
+    if not (folder / "collection.json").exists():
+        known = ", ".join(saved_collections(root)) or "none yet"
+        raise UserError(f"There is no saved collection {name.strip()!r} (saved: {known}).")
+    return folder
+
+
+def delete_collection(name: str, root: Path | str | None = None) -> Path:
+    """Delete the saved collection `name` and everything in its folder: its files, windows, cached encodings and
+    the model that learned its style (explorer.session.learn keeps it in `<folder>/model`). Returns the folder
+    it was in. Other collections are not touched. UserError when there is no such collection."""
+    folder = _existing(name, root)
+    # moved aside first (one rename): a collection is either there whole or gone, never half deleted
+    trash = folder.parent / f".deleted-{folder.name}-{os.getpid()}-{time.monotonic_ns()}"
+    folder.replace(trash)
+    shutil.rmtree(trash, ignore_errors=True)
+    return folder
+
+
+def rename_collection(old: str, new: str, root: Path | str | None = None) -> Collection:
+    """Rename the saved collection `old` to `new` (its folder, its melodies' collection and its record) and return
+    it under the new name; its cached encodings and learned model move with it. UserError when `old` is not
+    saved, `new` cannot name a collection (the corpus's own and the styles' names are taken) or another
+    collection has that name (in any case: 'my songs' and 'My songs' would look alike on the map)."""
+    folder = _existing(old, root)
+    new = check_name(new)
+    if new == folder.name:
+        raise UserError(f"The collection is already called {new!r}.")
+    clash = [n for n in saved_collections(root) if n.lower() == new.lower() and n != folder.name]
+    if clash or (folder.parent / new).exists() and new.lower() != folder.name.lower():
+        raise UserError(f"There is already a collection called {(clash or [new])[0]!r}; choose another name.")
+    dest = folder.parent / new
+    folder.replace(dest)  # one rename: the folder names the collection (load_collection)
+    info = json.loads((dest / "collection.json").read_text())
+    info["name"] = new
+    _write_json(dest / "collection.json", info)
+    tunes = json.loads((dest / "corpus" / "tunes.json").read_text())
+    for m in tunes:
+        m["collection"] = new
+    _write_json(dest / "corpus" / "tunes.json", tunes)
+    return load_collection(new, root)
+
+
+def _write_json(path: Path, data) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1))
+    tmp.replace(path)
 
 
 # --- reading files --------------------------------------------------------------------------------------
@@ -450,5 +503,5 @@ def join(space: LatentSpace, collections: Sequence[Collection], threads: int | N
 
 
 __all__ = ["BUILTIN_NAMES", "Collection", "FileReport", "Limits", "builtin_collections", "check_name",
-           "collections_root", "encoded", "gather", "join",
-           "latents_path", "load_collection", "read_collection", "saved_collections"]
+           "collections_root", "delete_collection", "encoded", "gather", "join",
+           "latents_path", "load_collection", "read_collection", "rename_collection", "saved_collections"]

@@ -17,10 +17,14 @@ from explorer.latent.collections import (
     FileReport,
     Limits,
     check_name,
+    delete_collection,
     join,
+    load_collection,
     read_collection,
+    rename_collection,
     saved_collections,
 )
+from explorer.session.learn import learned_checkpoint, model_folder
 from vae.checkpoint import data_config
 from vae.corpus import COLLECTION_LABELS
 
@@ -69,6 +73,92 @@ class CollectionActions:
                               callback=lambda f, m: report(0.4 + 0.6 * f, m))
                 self.use_space(joined)
         return coll, files
+
+    def _managed(self, name: str) -> Collection:
+        """The saved collection `name` for a rename or a delete, refused (UserError) where that would pull the
+        ground from under the explorer: adding is off here, it is being learned, or its learned model is the one
+        playing now."""
+        if not self.add_collections:
+            raise UserError(HOSTED)
+        if not (name or "").strip():
+            raise UserError("Choose one of your saved collections first.")
+        try:
+            coll = load_collection(name, self.collections_root)
+        except FileNotFoundError:
+            known = ", ".join(self.saved_collection_names()) or "none yet"
+            raise UserError(f"There is no saved collection {name.strip()!r} (saved: {known}).") from None
+        run = getattr(self, "learning", None)
+        if run is not None and run.running and run.name == coll.name:
+            raise UserError(f"The model is learning {coll.name!r} now; stop it first (or wait until it ends).")
+        playing = getattr(self.s, "checkpoint", None)
+        if playing is not None and Path(playing).resolve().is_relative_to(coll.folder.resolve()):
+            raise UserError(f"The explorer plays the model that learned {coll.name!r}'s style now; start the app "
+                            "without --learned first, then rename or delete it.")
+        return coll
+
+    def delete_summary(self, name: str) -> str:
+        """What deleting the collection `name` would lose, in words (the page's confirmation, markdown)."""
+        coll = self._managed(name)
+        added = sum(f.added for f in coll.files)
+        learned = learned_checkpoint(coll) is not None or model_folder(coll).exists()
+        return (f"Delete **{coll.name}**: its {len(coll.corpus.tunes)} melodies ({coll.windows} four-bar windows) from "
+                f"{added} file(s) leave the map, the neighbours, the style menus and the copy check, and the copies "
+                f"of your files in `{coll.folder}` are deleted"
+                + (", **with the model that learned its style** (Learn my style would start again from the shipped "
+                   "model)" if learned else "") + ". Your original files and the other collections are not touched.")
+
+    def delete_saved_collection(self, name: str) -> str:
+        """Delete the saved collection `name` (its folder: copies of its files, windows, encodings and the model
+        that learned its style) and take it off the map, the styles, the neighbours and the copy check at once.
+        Returns a sentence saying what went. UserError when it cannot be (see `_managed`)."""
+        with self._adding:
+            coll = self._managed(name)
+            learned = learned_checkpoint(coll) is not None
+            joined = any(c.name == coll.name and not c.builtin for c in self.s.collections)
+            delete_collection(coll.name, self.collections_root)
+            if joined:
+                self._rejoin([c for c in self.s.collections if c.name != coll.name])
+        return (f"**{coll.name}** is deleted ({len(coll.corpus.tunes)} melodies"
+                + (", and the model that learned its style" if learned else "") + ")"
+                + ("; it has left the map and the style menus." if joined else "."))
+
+    def rename_saved_collection(self, old: str, new: str) -> str:
+        """Rename the saved collection `old` to `new`; on the map, the styles and the neighbours at once. Returns a
+        sentence. UserError when `new` is taken (a corpus style, Pop, another collection) or cannot name one."""
+        with self._adding:
+            coll = self._managed(old)
+            renamed = rename_collection(coll.name, new, self.collections_root)
+            if any(c.name == coll.name and not c.builtin for c in self.s.collections):
+                self._rejoin([renamed if c.name == coll.name and not c.builtin else c for c in self.s.collections])
+                where = "; the map and the style menus call it so now."
+            else:
+                where = "."
+        return f"**{coll.name}** is now called **{renamed.name}**{where}"
+
+    def _rejoin(self, colls: Sequence[Collection]) -> None:
+        """Serve the base corpus with exactly these collections (their encodings are cached: seconds)."""
+        base = self.s.base
+        self.use_space(join(base, list(colls), threads=1) if colls else base)
+
+    def active_collection_names(self) -> list[str]:
+        """The collections on the map now, yours last (what Random from a collection offers)."""
+        return [c.name for c in sorted(self.s.collections, key=lambda c: not c.builtin)]
+
+    def random_from_collection(self, state, play, name: str, seed: int):
+        """A new melody drawn from the collection's own latent distribution (the Gaussian of its windows' encodings,
+        LatentSpace.sample_in_style) instead of the whole corpus's: (session, rendered) as Random gives. UserError
+        when no such collection is on the map (or it is too small to be a style)."""
+        names = self.active_collection_names()
+        if not names:
+            raise UserError("Add a collection first: Random from a collection draws from one on the map.")
+        name = name or names[-1]
+        if name not in names:
+            raise UserError(f"{name!r} is not on the map now; choose one of {', '.join(names)}.")
+        if name not in self.s.style_names:
+            raise UserError(f"{name!r} holds too few windows to draw from; add more of its music first.")
+        z, _ = self.s.sample_in_style(name, 1, max(play.temperature, 0.0), seed)
+        state = self.set_z(state, z[0], f"Random from {COLLECTION_LABELS.get(name, name)} (seed {seed})")
+        return state, self.render(state, play)
 
     def saved_collection_names(self) -> list[str]:
         """The collections saved on this computer (what Learn my style offers); none on a shared deployment."""

@@ -1,5 +1,5 @@
 """The Your collection screen: drop files or a zip, name them, Add; the report, then the map in the collection's colour.
-Below, Learn my style: a saved collection, minutes, Start and Stop; the progress and the learning curve while the
+Then Random from a collection on the map, and your saved collections renamed or deleted (a delete asks first). Below, Learn my style: a saved collection, minutes, Start and Stop; the progress and the learning curve while the
 model learns in its own thread (explorer.session.learn), then the explorer on the new model."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import gradio as gr
 from explorer.latent.swap import RESWEEP_MELODIES
 from explorer.session.collections import report_markdown
 from explorer.session.learn import LEARN, MINUTES, LearnRun
-from explorer.ui.common import CheckedSlider, Page, checked_file, md_escape, plot, user_errors
+from explorer.ui.common import CheckedSlider, Page, checked_file, fresh_seed, md_escape, plot, user_errors
 from vae.corpus import COLLECTION_LABELS
 
 POLL_SECONDS = 1.0  # how often a page following a fine-tune hears of it
@@ -34,6 +34,27 @@ def build(page: Page) -> SimpleNamespace:
                           elem_id="collection-name", interactive=h.add_collections)
         add = gr.Button("Add", variant="primary", scale=1, elem_id="collection-add", interactive=h.add_collections)
     report = gr.Markdown(h.collections_summary(), elem_id="collection-report")
+    active = h.active_collection_names()
+    with gr.Row():
+        draw_from = gr.Dropdown(active, value=active[-1] if active else None, label="Draw from", scale=3,
+                                elem_id="collection-draw-from")
+        draw = gr.Button("Random from my collection", scale=2, elem_id="collection-random")
+    gr.Markdown("*Random from my collection* draws a melody from where that collection's own melodies lie in the "
+                "model's space (*Random* draws from the whole corpus's).")
+    saved = h.saved_collection_names()
+    with gr.Row():
+        manage = gr.Dropdown(saved, value=None, label="Your saved collections", scale=3, elem_id="collection-manage",
+                             interactive=h.add_collections)
+        new_name = gr.Textbox(label="New name", max_lines=1, scale=3, elem_id="collection-new-name",
+                              interactive=h.add_collections)
+        rename = gr.Button("Rename", scale=1, elem_id="collection-rename", interactive=h.add_collections)
+        delete = gr.Button("Delete…", variant="stop", scale=1, elem_id="collection-delete",
+                           interactive=h.add_collections)
+    with gr.Group(visible=False, elem_id="collection-confirm") as confirm:
+        confirm_text = gr.Markdown(elem_id="collection-confirm-text")
+        with gr.Row():
+            sure = gr.Button("Yes, delete it", variant="stop", elem_id="collection-delete-yes")
+            cancel = gr.Button("Keep it", elem_id="collection-delete-no")
     gr.Markdown("### Learn my style\nThe model learns a saved collection for a few minutes on this computer (only "
                 "its decoder learns, with the folk corpus mixed in, so it keeps what it knew and every melody, the "
                 "map and the sliders stay where they are). The curve shows how well it decodes held-out songs of "
@@ -53,7 +74,9 @@ def build(page: Page) -> SimpleNamespace:
     status = gr.Markdown(h.learn_status(), elem_id="learn-status")
     curve = gr.Plot(plot(h.learn_figure()), label="Learning curve", elem_id="learn-curve")
     return SimpleNamespace(limits=limits, files=files, name=name, add=add, report=report, learn_name=learn_name,
-                           minutes=minutes, resweep=resweep, start=start, stop=stop, status=status, curve=curve)
+                           minutes=minutes, resweep=resweep, start=start, stop=stop, status=status, curve=curve,
+                           draw_from=draw_from, draw=draw, manage=manage, new_name=new_name, rename=rename,
+                           delete=delete, confirm=confirm, confirm_text=confirm_text, sure=sure, cancel=cancel)
 
 
 def wire(page: Page, c: SimpleNamespace, corpus_map: SimpleNamespace, style_menus: list, demo: gr.Blocks) -> None:
@@ -63,9 +86,17 @@ def wire(page: Page, c: SimpleNamespace, corpus_map: SimpleNamespace, style_menu
 
     def on_load():
         styles = [(COLLECTION_LABELS.get(s, s), s) for s in h.s.style_names]
-        return [h.collections_summary(), *[gr.update(choices=styles) for _ in style_menus]]
+        return [h.collections_summary(), *[gr.update(choices=styles) for _ in style_menus], *menus()]
 
-    demo.load(on_load, None, [c.report, *style_menus], queue=False, api_visibility="private", show_progress="hidden")
+    def menus() -> list:
+        """The collection tab's own menus as they are now: Draw from (the collections on the map, yours last) and
+        Your saved collections."""
+        active = h.active_collection_names()
+        return [gr.update(choices=active, value=active[-1] if active else None),
+                gr.update(choices=h.saved_collection_names(), value=None)]
+
+    demo.load(on_load, None, [c.report, *style_menus, c.draw_from, c.manage], queue=False, api_visibility="private",
+              show_progress="hidden")
 
     @user_errors
     def on_add(data, progress=gr.Progress(track_tqdm=True)):  # noqa: B008 (Gradio injects a tracker per call)
@@ -81,12 +112,61 @@ def wire(page: Page, c: SimpleNamespace, corpus_map: SimpleNamespace, style_menu
         styles = [(COLLECTION_LABELS.get(s, s), s) for s in h.s.style_names]
         figure = h.map_figure(data[corpus_map.color_by] or "collection", h.s.place(st.z) if st.z is not None else None)
         return [report_markdown(coll, files, h.s.style_names, md_escape), None, plot(figure),
-                *[gr.update(choices=styles) for _ in style_menus]]
+                *[gr.update(choices=styles) for _ in style_menus], *menus()]
 
     c.add.click(on_add, page.inputs(c.files, c.name, corpus_map.color_by),
-                [c.report, c.files, corpus_map.corpus_map, *style_menus], api_name="add_collection",
-                api_visibility="private")
+                [c.report, c.files, corpus_map.corpus_map, *style_menus, c.draw_from, c.manage],
+                api_name="add_collection", api_visibility="private")
+    wire_manage(page, c, corpus_map, style_menus, menus)
     wire_learning(page, c, demo)
+
+
+def wire_manage(page: Page, c: SimpleNamespace, corpus_map: SimpleNamespace, style_menus: list, menus) -> None:
+    """Random from my collection (the page's melody, as Random); Rename; Delete… shows what a delete loses and asks,
+    Yes deletes, Keep it hides the question. A rename or delete redraws the map and refills every collection and
+    style menu (`menus()`: the tab's own two), and the learn menu."""
+    h = page.h
+
+    @user_errors
+    def on_draw(data):
+        return page.show(*h.random_from_collection(page.session(data), page.playback(data), data[c.draw_from],
+                                                   fresh_seed()))
+
+    c.draw.click(on_draw, page.inputs(c.draw_from), page.main_and_sliders, api_name="random_from_collection",
+                 api_visibility="private")
+
+    def changed(data, sentence: str) -> list:
+        st = page.session(data)
+        styles = [(COLLECTION_LABELS.get(s, s), s) for s in h.s.style_names]
+        figure = h.map_figure(data[corpus_map.color_by] or "collection", h.s.place(st.z) if st.z is not None else None)
+        return [sentence + "\n\n" + h.collections_summary(), plot(figure), *[gr.update(choices=styles)
+                                                                            for _ in style_menus],
+                *menus(), gr.update(choices=h.saved_collection_names(), value=None), gr.update(visible=False), ""]
+
+    outputs = [c.report, corpus_map.corpus_map, *style_menus, c.draw_from, c.manage, c.learn_name, c.confirm,
+               c.new_name]
+
+    @user_errors
+    def on_rename(data):
+        return changed(data, h.rename_saved_collection(data[c.manage], data[c.new_name]))
+
+    c.rename.click(on_rename, page.inputs(c.manage, c.new_name, corpus_map.color_by), outputs,
+                   api_name="rename_collection", api_visibility="private")
+
+    @user_errors
+    def on_ask(name):
+        return [gr.update(visible=True), h.delete_summary(name)]
+
+    c.delete.click(on_ask, [c.manage], [c.confirm, c.confirm_text], api_name="ask_delete_collection",
+                   api_visibility="private", queue=False)
+    c.cancel.click(lambda: gr.update(visible=False), None, [c.confirm], queue=False, api_visibility="private")
+
+    @user_errors
+    def on_delete(data):
+        return changed(data, h.delete_saved_collection(data[c.manage]))
+
+    c.sure.click(on_delete, page.inputs(c.manage, corpus_map.color_by), outputs, api_name="delete_collection",
+                 api_visibility="private")
 
 
 def slider_labels(page: Page, values=None) -> list:
