@@ -11,8 +11,8 @@ _BOXES = """
     if (box && box.value !== v) { box.value = v; box.dispatchEvent(new Event('input', {bubbles: true})); }
   };
 """
-# Plotly has no click event in gr.Plot (Gradio 6): bridge the map's plotly_click and the note editor's clicks and
-# drags to hidden textboxes (a nonce, so that the same click twice still counts).
+# Plotly has no click event in gr.Plot (Gradio 6): bridge the map's plotly_click to a hidden textbox (a nonce, so
+# that the same click twice still counts). The note editor draws in the page (explorer.ui.editor_script).
 _PLOT_BRIDGES = """
   const bind = () => {
     for (const gd of document.querySelectorAll('#corpus-map .js-plotly-plot')) {
@@ -24,28 +24,6 @@ _PLOT_BRIDGES = """
         const p = pts.find((q) => q.data && q.data.type !== 'heatmap') || pts[0];
         if (!p || p.customdata === undefined || p.customdata === null) return;
         setBox('map-click', String(p.customdata) + '|' + Date.now());
-      });
-    }
-    // the note editor: a click is one cell, a drag along a row one note over the cells it selected
-    for (const gd of document.querySelectorAll('#note-editor .js-plotly-plot')) {
-      if (gd.__melodyBound || !gd.on) continue;
-      gd.__melodyBound = true;
-      const send = (msg) => setBox('editor-gesture', msg + '|' + Date.now());
-      gd.on('plotly_click', (ev) => {
-        const p = ev && ev.points && ev.points.find((q) => q.data && q.data.name === 'cells');
-        if (p && p.customdata) send('click|' + p.customdata);
-      });
-      // the row is where the drag began: Plotly turns a nearly level drag into a band over every row
-      gd.addEventListener('mousedown', (e) => {
-        const L = gd._fullLayout, box = gd.getBoundingClientRect();
-        gd.__dragPitch = L && L.yaxis ? Math.round(L.yaxis.p2l(e.clientY - box.top - L._size.t)) : null;
-      }, true);
-      gd.on('plotly_selected', (ev) => {
-        const cells = ((ev && ev.points) || []).filter((q) => q.data && q.data.name === 'cells' && q.customdata)
-          .map((q) => String(q.customdata).split(',').map(Number));
-        const steps = [...new Set(cells.map(([s]) => s))];
-        if (steps.length < 2 || gd.__dragPitch === null || gd.__dragPitch === undefined) return;  // a click
-        send('span|' + Math.min(...steps) + ',' + Math.max(...steps) + ',' + gd.__dragPitch);
       });
     }
   };
