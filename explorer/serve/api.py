@@ -1,5 +1,6 @@
 """The public API without Gradio: Magenta.js MusicVAE's verbs (encode, decode, sample, similar, interpolate,
-neighbours), JSON-shaped values in and out, every argument checked with its range in the message.
+neighbours) and the page's harmonise and regenerate, JSON-shaped values in and out, every argument checked with its
+range in the message.
 
 The UI wires these functions to named endpoints; tests and benchmarks call them directly, so a
 benchmark compares HTTP against exactly this work.
@@ -14,14 +15,19 @@ import numpy as np
 from explorer.errors import UserError
 from explorer.latent import generation
 from explorer.latent.generation import detail_row
-from explorer.media.files import Playback
+from explorer.media.files import CHORD_BACKINGS, Playback
 from explorer.session.handlers import Handlers
 from explorer.session.melody import Rendered
-from explorer.session.sharecode import decode_z, encode_z
+from explorer.session.regenerate import MAX_ALTERNATIVES
+from explorer.session.regenerate import regenerate as regenerate_melody
+from explorer.session.sharecode import MAX_CHORD_BYTES, decode_z, encode_z
 from explorer.session.slider_move import page_slider_move, quantise
 from explorer.session.state import Session, new_state
 from explorer.session.validate import LIMITS, number  # noqa: F401  (re-exported: the API's ranges)
+from vae.chords import ChordError, chord_name, parse_progression
 from vae.fidelity import nonzero, round_detail
+from vae.harmony import chord_line, progression_fit
+from vae.scales import apply_key
 
 Z_LIMIT = 100.0  # a latent coordinate beyond this is nowhere near a melody (the corpus's means lie within ±6.4)
 SLIDER_LIMIT = 1e4  # a first bound on slider values; those that take z beyond Z_LIMIT are refused after
@@ -221,3 +227,136 @@ def neighbours(h: Handlers, text=None, path: str | None = None, k=10) -> list[di
     else:
         raise UserError('Give {"melody": "..."}, {"z": [...]} or a MIDI file.')
     return [{key: (v.item() if isinstance(v, np.generic) else v) for key, v in n.items()} for n in h.s.neighbours(z, k)]
+
+
+HARMONY_BACKING = next(iter(CHORD_BACKINGS))  # the page's first chord backing: its chords are the harmoniser's
+MELODY_KEYS = ("melody", "code", "z", "sliders", "base_z")  # the fields of a JSON body that say the melody
+
+
+def _melody_meter(text) -> str:
+    """The meter a melody code carries (a share link's), "4/4" for a z or slider values; `text` as parse_melody
+    took it (so any code in it is valid)."""
+    d = json.loads(text) if isinstance(text, str) and text.strip()[:1] in "{[\"" else text
+    d = {"melody": d} if isinstance(d, str) else d
+    code = next((d[k] for k in ("melody", "code") if k in d), None) if isinstance(d, dict) else None
+    return decode_z(code)["meter"] if isinstance(code, str) else "4/4"
+
+
+def _given(text) -> bool:
+    return isinstance(text, dict | list) or isinstance(text, str) and bool(text.strip())
+
+
+def melody_session(h: Handlers, text=None, path: str | None = None) -> tuple[Session, np.ndarray]:
+    """The melody of a request as the page holds and plays it: (a session with its z, detail and meter, its tokens
+    [T] at temperature 0). From parse_melody's JSON (a code, z or slider values) or, when that is empty, a MIDI
+    file as /encode reads it (page_melody)."""
+    if not _given(text) and path:
+        st, r, _ = page_melody(h, path)
+        return st, np.asarray(r.tokens)
+    if not _given(text):
+        raise UserError('Give a melody: {"melody": "..."} (the code /encode returns), {"z": [...]}, '
+                        '{"sliders": [...]} or a MIDI file.')
+    z, detail = parse_melody(h, text)
+    st = h.set_z(new_state(), z, "Melody", meter=_melody_meter(text), detail=detail)  # the page's z: float16
+    return st, h.s.decode(st.z, 0.0, 0, st.detail)
+
+
+def chords_json(chords) -> list[dict]:
+    """Chord spans [(start, end, Chord or symbol)] -> [{"chord": "Am7", "start": 0, "end": 16}, ...] (16th steps)."""
+    return [{"chord": str(c) if isinstance(c, str) else chord_name(c), "start": int(s), "end": int(e)}
+            for s, e, c in chords]
+
+
+def chord_progression(chords) -> str:
+    """A typed progression checked as the page's chord box checks it: the line, or UserError with one sentence
+    (an empty line, an unknown chord symbol named with the accepted forms, too many chords in a bar)."""
+    if not isinstance(chords, str) or len(chords.encode()) > MAX_CHORD_BYTES:
+        raise UserError(f'"chords" must be a line of at most {MAX_CHORD_BYTES} characters, like "Am F C G", '
+                        '"| D | G A | Bm | A7 |" or "I vi IV V7 in G".')
+    try:
+        parse_progression(chords)
+    except ChordError as exc:
+        raise UserError(str(exc)) from None
+    return chords.strip()
+
+
+def harmonise(h: Handlers, text=None, chords: str | None = None, path: str | None = None) -> dict:
+    """A melody (melody_session: a code, z, slider values or a MIDI file) -> its chords as the page shows and plays
+    them under a chord backing (MelodyFiles.chords: vae.harmony's harmoniser, per window, in the melody's key and
+    meter): {"chords": [{"chord", "start", "end"}, ...] in 16th steps, "chord_line": "C | Am | F G | C", "key",
+    "meter"} with the melody JSON (melody_json).
+
+    With `chords` (a progression: "Am F C G", "| D | G A |", "I vi IV V7 in G"), the melody is fitted to them as the
+    page's "Fit the melody to my chords" does (Handlers.fit_to_chords) and the fitted melody comes back: its code
+    (the page's share code, carrying the chords), notes and tokens, the typed chords' spans, "fit" (chord-tone share
+    of strong beats before and after) and "note": how a progression longer or shorter than the melody is laid over
+    it ("" when it fits bar for bar)."""
+    if chords is not None:
+        chords = chord_progression(chords)
+    st, tokens = melody_session(h, text, path)
+    if chords is None:
+        notes = h.s.notes(tokens)
+        spans = h.files.chords(notes, Playback(accompaniment=HARMONY_BACKING), st.meter)
+        return {"chords": chords_json(spans), "chord_line": chord_line(spans, st.meter), "key": apply_key(notes)[1],
+                "meter": st.meter, **melody_json(h, st.z, tokens, st.detail)}
+    note = progression_fit(parse_progression(chords), st.meter, len(tokens))
+    st, r, info = h.fit_to_chords(st, Playback(progression=chords))
+    return {"chords": chords_json(r.chords), "chord_line": r.chord_line, "key": r.key, "meter": st.meter,
+            "note": note, "fit": {k: info[k] for k in ("before", "after", "changed")},
+            **melody_json(h, st.z, r.tokens, st.detail), "melody": r.share_code}
+
+
+def _flag(name: str, value) -> bool:
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    raise UserError(f"{name} must be true or false, not {str(value)[:40]!r}.")
+
+
+def kept_bars(keep, bars: int) -> list[int]:
+    """The bars to keep as the page numbers them (1-based: [1, 2], or text "1 2" / "1, 2"; None or "" for none)
+    -> 0-based indices; UserError with one sentence for anything else or a bar the melody does not have."""
+    example = f"keep must be bar numbers from 1 to {bars}, like [1, 2] or \"1 2\""
+    if keep is None or isinstance(keep, str) and not keep.strip():
+        return []
+    if isinstance(keep, str):
+        keep = keep.replace(",", " ").split()
+    if not isinstance(keep, list | tuple) or len(keep) > 100:
+        raise UserError(f"{example}.")
+    out = set()
+    for b in keep:
+        try:
+            v = float(b) if not isinstance(b, bool) else None
+        except (TypeError, ValueError, OverflowError):
+            v = None
+        if v is None or not np.isfinite(v) or v != int(v):
+            raise UserError(f"{example}, not {str(b)[:40]!r}.")
+        if not 1 <= v <= bars:
+            raise UserError(f"Bar {int(v)} cannot be kept: the melody has bars 1 to {bars}.")
+        out.add(int(v) - 1)
+    return sorted(out)
+
+
+def regenerate(h: Handlers, text=None, keep=None, rhythm_lock=False, pitch_lock=False, n=4, seed=0,
+               path: str | None = None) -> dict:
+    """A melody (melody_session) -> n (1 to 8) new melodies that keep its bars `keep` (1-based, as the page numbers
+    them) note for note, with rhythm_lock its every onset and duration, with pitch_lock its pitches in order
+    (explorer.session.regenerate, as the page's Regenerate). Each alternative is taken as the page takes it
+    (Handlers.take_alternative: z and a per-bar detail that play its tokens), so its melody JSON (code, notes,
+    tokens, z) sent to /decode plays the same; "score" (mean NLL per step: lower is likelier) and "similarity"
+    (exact-note F1 of its regenerated bars with the original's). Returns {"kept_bars", "rhythm_lock",
+    "pitch_lock", "original": the melody JSON regenerated from, "alternatives": [...]}, likeliest first."""
+    rhythm_lock, pitch_lock = _flag("rhythm_lock", rhythm_lock), _flag("pitch_lock", pitch_lock)
+    n, seed = number("n", n, integer=True), number("seed", seed, integer=True)
+    if not 1 <= n <= MAX_ALTERNATIVES:
+        raise UserError(f"n must be a whole number from 1 to {MAX_ALTERNATIVES} (alternatives), not {n}.")
+    bars = kept_bars(keep, h.s.format.bars)
+    st, tokens = melody_session(h, text, path)
+    out = regenerate_melody(h.s, st.z, tokens, bars, n=n, rhythm_lock=rhythm_lock, seed=seed, pitch_lock=pitch_lock)
+    st = st.but(regenerated=tuple((a.z, a.tokens) for a in out.alternatives), regenerated_title="Regenerated")
+    alternatives = []
+    for k, a in enumerate(out.alternatives):
+        taken, r = h.take_alternative(st, k, Playback())
+        alternatives.append({**melody_json(h, taken.z, r.tokens, taken.detail), "melody": r.share_code,
+                             "score": a.score, "similarity": a.similarity})
+    return {"kept_bars": [b + 1 for b in bars], "rhythm_lock": rhythm_lock, "pitch_lock": pitch_lock,
+            "original": melody_json(h, st.z, tokens, st.detail), "alternatives": alternatives}

@@ -6,6 +6,8 @@ For scripts that want a melody without Gradio's queue and event stream:
          -d '{"sliders": [1.5, 0, -1]}'                         # -> {"z", "sliders", "notes", "tokens", "midi_base64"}
     curl -s -X POST http://127.0.0.1:7860/v1/decode -d '{"melody": "<the melody code /encode returned>"}'
     curl -s -X POST http://127.0.0.1:7860/v1/decode.mid -d '{"z": [...]}' -o melody.mid
+    curl -s -X POST http://127.0.0.1:7860/v1/harmonise -d '{"melody": "...", "chords": "Am F C G"}'
+    curl -s -X POST http://127.0.0.1:7860/v1/regenerate -d '{"melody": "...", "keep": [1, 2], "n": 4}'
 
 Every value is checked as the Gradio endpoints check it (explorer.serve.api / explorer.session.validate): a bad request
 gets HTTP 400 with {"error": sentence}. When the app runs with a login, these routes want the same user
@@ -114,6 +116,9 @@ class Slots:
 
 DRAG_RUNNING, DRAG_WAITING = 2, 6  # drag previews at once, and waiting (a page has at most one or two in flight)
 DECODE_RUNNING, DECODE_WAITING = 2, 30  # /v1/decode calls at once, and waiting
+# /v1/harmonise and /v1/regenerate at once, and waiting: a fit to chords decodes ~24 candidates and a regeneration
+# decodes several starts and may fit a detail per alternative, so fewer run and wait than decodes
+VERB_RUNNING, VERB_WAITING = 1, 8
 
 
 def error(status: int, message: str) -> JSONResponse:
@@ -196,6 +201,49 @@ class DecodeRoutes:
                              "sliders": [d["label"] for d in self.h.labels]})
 
 
+def harmonise_body(h: Handlers, body) -> dict:
+    """{"melody" | "code" | "z" | "sliders" [, "base_z"] [, "chords"]} -> explorer.serve.api.harmonise's answer."""
+    if not isinstance(body, dict):
+        raise UserError('Send a JSON object like {"melody": "..."} or {"melody": "...", "chords": "Am F C G"}.')
+    return api.harmonise(h, {k: body[k] for k in api.MELODY_KEYS if k in body}, body.get("chords"))
+
+
+def regenerate_body(h: Handlers, body) -> dict:
+    """{"melody" | "code" | "z" | "sliders" [, "base_z"], "keep", "rhythm_lock", "pitch_lock", "n", "seed"} ->
+    explorer.serve.api.regenerate's answer."""
+    if not isinstance(body, dict):
+        raise UserError('Send a JSON object like {"melody": "...", "keep": [1, 2], "n": 4}.')
+    return api.regenerate(h, {k: body[k] for k in api.MELODY_KEYS if k in body}, body.get("keep"),
+                          body.get("rhythm_lock", False), body.get("pitch_lock", False), body.get("n", 4),
+                          body.get("seed", 0))
+
+
+class VerbRoute:
+    """A JSON verb behind the app's login, with its own concurrency limit: the body -> fn(h, body)'s JSON, or 400
+    with the sentence of a UserError."""
+
+    def __init__(self, h: Handlers, fn, name: str, example: str, auth: tuple[str, str] | None = None):
+        self.h, self.fn, self.name, self.example, self.auth = h, fn, name, example, auth
+        self.slots = Slots(VERB_RUNNING, VERB_WAITING)
+
+    def run(self, body) -> JSONResponse:
+        try:
+            return JSONResponse(self.fn(self.h, body))
+        except UserError as exc:
+            LOG.info("rejected %s: %s", self.name, str(exc)[:200])
+            return error(400, str(exc))
+
+    async def handle(self, request: Request):
+        refused = unauthorized(request, self.auth)
+        if refused is not None:
+            return refused
+        data = await read_json(request, self.example)
+        if isinstance(data, Response):
+            return data
+        async with self.slots.limit() as busy:
+            return busy or await run_in_threadpool(self.run, data)
+
+
 class DragRoute:
     """/v1/drag: a slider drag's previews (explorer.serve.drag), keyed by the drag's token instead of a login."""
 
@@ -232,8 +280,11 @@ class DragRoute:
 def add_routes(app, h: Handlers, drags: Drags, auth: tuple[str, str] | None = None) -> list[str]:
     """Add the /v1 routes to a FastAPI app (Gradio's own, after launch); returns their paths."""
     decode, drag = DecodeRoutes(h, auth), DragRoute(drags)
+    harmonise = VerbRoute(h, harmonise_body, "/v1/harmonise", '{"melody": "...", "chords": "Am F C G"}', auth)
+    regenerate = VerbRoute(h, regenerate_body, "/v1/regenerate", '{"melody": "...", "keep": [1, 2], "n": 4}', auth)
     routes = [("/v1/decode", decode.decode_json, ["POST"]), ("/v1/decode.mid", decode.decode_mid, ["POST"]),
-              ("/v1/health", decode.health, ["GET"]), ("/v1/drag", drag.drag, ["POST"])]
+              ("/v1/health", decode.health, ["GET"]), ("/v1/drag", drag.drag, ["POST"]),
+              ("/v1/harmonise", harmonise.handle, ["POST"]), ("/v1/regenerate", regenerate.handle, ["POST"])]
     for path, fn, methods in routes:
         app.add_api_route(path, fn, methods=methods, include_in_schema=False)
     # Gradio's routes come first in the app; ours must be matched before any catch-all, so move them up.

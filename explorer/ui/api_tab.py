@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import gradio as gr
 
 from explorer.serve import api
+from explorer.session.regenerate import MAX_ALTERNATIVES
 from explorer.ui.common import Page, api_errors, checked_number
 
 # /decode calls running at once. Their decodes are batched (explorer.latent.batching: 16 melodies cost about twice
@@ -26,7 +27,12 @@ USAGE = ("Call the explorer from code with `gradio_client` (see README). Each en
          "sliders[0] += 1.0  # move one slider; only it is asked to move (steered as the page's sliders)\n"
          "midi, wav, moved = c.predict(json.dumps({'melody': mel['melody'], 'sliders': sliders}), 0.0, 0, 120, 0,\n"
          "                             api_name='/decode')\n"
-         "more = c.predict(json.dumps({'melody': moved['melody']}), 0.8, 4, 0.5, 0, api_name='/similar')\n```\n\n"
+         "more = c.predict(json.dumps({'melody': moved['melody']}), 0.8, 4, 0.5, 0, api_name='/similar')\n"
+         "song = json.dumps({'melody': mel['melody']})\n"
+         "harm = c.predict(song, None, '', api_name='/harmonise')  # harm['chords']: [{'chord': 'Am7', 'start': 0, "
+         "'end': 16}, ...]\n"
+         "fitted = c.predict(song, None, 'Am F C G', api_name='/harmonise')  # the melody fitted to your chords\n"
+         "alts = c.predict(song, None, '1 2', False, False, 4, 0, api_name='/regenerate')  # bars 1-2 kept\n```\n\n"
          "Every melody an endpoint returns can be sent back as it is: `{'melody': code}` (present when a code carries "
          "it exactly), `{'z': z}` or `{'sliders': sliders, 'base_z': z}`. The code also opens the melody on the page "
          "(`?m=code`) and works with `POST /v1/decode`.")
@@ -85,6 +91,29 @@ def build(page: Page) -> SimpleNamespace:
         c.int_midi = gr.File(label="MIDI")
         c.int_wav = gr.File(label="WAV")
         c.int_out = gr.JSON(label="steps")
+    with gr.Accordion("/harmonise: a melody → its chords (as the page plays them), or the melody fitted to your chords",
+                      open=False):
+        c.har_in = gr.Textbox(label='JSON {"melody": "..."}, {"z": [...]} or {"sliders": [...]} (or leave empty and '
+                              'give a file)', lines=1)
+        c.har_file = gr.File(label="MIDI file", type="filepath")
+        c.har_chords = gr.Textbox(label="Your chords (empty: harmonise): 'Am F C G', '| D | G A | Bm | A7 |' or "
+                                  "'I vi IV V7 in G'", lines=1)
+        c.har_btn = gr.Button("harmonise")
+        c.har_out = gr.JSON(label="chords (16th steps), key, melody")
+    with gr.Accordion("/regenerate: keep some bars (or the rhythm, or the pitches), new melodies for the rest",
+                      open=False):
+        c.reg_in = gr.Textbox(label='JSON {"melody": "..."}, {"z": [...]} or {"sliders": [...]} (or leave empty and '
+                              'give a file)', lines=1)
+        c.reg_file = gr.File(label="MIDI file", type="filepath")
+        with gr.Row():
+            c.reg_keep = gr.Textbox(label=f"bars to keep (1-{page.h.s.format.bars}, e.g. '1 2')", lines=1)
+            c.reg_rhythm = gr.Checkbox(label="keep the rhythm")
+            c.reg_pitch = gr.Checkbox(label="keep the pitches")
+            c.reg_n = checked_number("n", 4, label=f"alternatives (1–{MAX_ALTERNATIVES})", integer=True, minimum=1,
+                                     maximum=MAX_ALTERNATIVES)
+            c.reg_seed = _num("seed", 0, "seed", True)
+        c.reg_btn = gr.Button("regenerate")
+        c.reg_out = gr.JSON(label="alternatives")
     with gr.Accordion("/neighbours: z or MIDI → nearest corpus melodies", open=False):
         c.nb_json = gr.Textbox(label='JSON {"melody": "..."} or {"z": [...]} (or leave empty and give a file)', lines=1)
         c.nb_file = gr.File(label="MIDI file", type="filepath")
@@ -136,6 +165,21 @@ def wire(page: Page, c: SimpleNamespace) -> None:
         finally:
             discard(path)
 
+    @api_errors
+    def harmonise(text: str, path: str | None, chords: str | None) -> dict:
+        try:
+            return api.harmonise(h, text, chords if chords and chords.strip() else None, path)
+        finally:
+            discard(path)
+
+    @api_errors
+    def regenerate(text: str, path: str | None, keep: str, rhythm_lock: bool, pitch_lock: bool, n: float,
+                   seed: float) -> dict:
+        try:
+            return api.regenerate(h, text, keep, rhythm_lock, pitch_lock, n, seed, path)
+        finally:
+            discard(path)
+
     c.enc_btn.click(encode, c.enc_in, c.enc_out, api_name="encode")
     c.dec_btn.click(decode, [c.dec_in, c.dec_temp, c.dec_seed, c.dec_tempo, c.dec_prog],
                     [c.dec_midi, c.dec_wav, c.dec_notes], api_name="decode", concurrency_limit=DECODE_CONCURRENCY,
@@ -144,4 +188,7 @@ def wire(page: Page, c: SimpleNamespace) -> None:
     c.similar_btn.click(similar, [c.sim_in, c.sim, c.n, c.temp, c.seed], c.gen_out, api_name="similar")
     c.int_btn.click(interpolate, [c.int_a, c.int_b, c.int_steps], [c.int_midi, c.int_wav, c.int_out],
                     api_name="interpolate")
+    c.har_btn.click(harmonise, [c.har_in, c.har_file, c.har_chords], c.har_out, api_name="harmonise")
+    c.reg_btn.click(regenerate, [c.reg_in, c.reg_file, c.reg_keep, c.reg_rhythm, c.reg_pitch, c.reg_n, c.reg_seed],
+                    c.reg_out, api_name="regenerate")
     c.nb_btn.click(neighbours, [c.nb_json, c.nb_file, c.nb_k], c.nb_out, api_name="neighbours")
