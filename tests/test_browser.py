@@ -516,7 +516,7 @@ def test_drawn_notes_become_the_melody(page):
     page.get_by_role("tab", name="Upload").click()
     page.get_by_text("…or draw your notes").click()
     page.wait_for_function("() => { const gd = document.querySelector('#note-editor .js-plotly-plot'); "
-                           "return gd && gd._fullLayout && gd.__melodyBound; }", timeout=WAIT)
+                           "return gd && gd._fullLayout && gd.__editorBound; }", timeout=WAIT)
     for n, (step, pitch) in enumerate([(0, 67), (4, 69), (8, 71)], start=1):
         cell = page.evaluate(EDITOR_CELL_JS, [step, pitch])
         page.mouse.click(cell["x"], cell["y"])
