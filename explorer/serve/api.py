@@ -342,8 +342,10 @@ def regenerate(h: Handlers, text=None, keep=None, rhythm_lock=False, pitch_lock=
     them) note for note, with rhythm_lock its every onset and duration, with pitch_lock its pitches in order
     (explorer.session.regenerate, as the page's Regenerate). Each alternative is taken as the page takes it
     (Handlers.take_alternative: z and a per-bar detail that play its tokens), so its melody JSON (code, notes,
-    tokens, z) sent to /decode plays the same; "score" (mean NLL per step: lower is likelier) and "similarity"
-    (exact-note F1 of its regenerated bars with the original's). Returns {"kept_bars", "rhythm_lock",
+    tokens, z) sent to /decode plays the same; "score" (mean NLL per step: lower is likelier), "similarity"
+    (exact-note F1 of its regenerated bars with the original's) and "exact": whether it plays the tokens as
+    regenerated, kept bars and all (the shipped model: always; a model too small to say a melody plays the nearest
+    it can, and these notes are what it plays). Returns {"kept_bars", "rhythm_lock",
     "pitch_lock", "original": the melody JSON regenerated from, "alternatives": [...]}, likeliest first."""
     rhythm_lock, pitch_lock = _flag("rhythm_lock", rhythm_lock), _flag("pitch_lock", pitch_lock)
     n, seed = number("n", n, integer=True), number("seed", seed, integer=True)
@@ -357,6 +359,7 @@ def regenerate(h: Handlers, text=None, keep=None, rhythm_lock=False, pitch_lock=
     for k, a in enumerate(out.alternatives):
         taken, r = h.take_alternative(st, k, Playback())
         alternatives.append({**melody_json(h, taken.z, r.tokens, taken.detail), "melody": r.share_code,
-                             "score": a.score, "similarity": a.similarity})
+                             "score": a.score, "similarity": a.similarity,
+                             "exact": bool(np.array_equal(r.tokens, a.tokens))})
     return {"kept_bars": [b + 1 for b in bars], "rhythm_lock": rhythm_lock, "pitch_lock": pitch_lock,
             "original": melody_json(h, st.z, tokens, st.detail), "alternatives": alternatives}
