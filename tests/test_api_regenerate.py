@@ -73,7 +73,7 @@ def test_the_original_is_the_melody_decode_plays(explorer_server, code, regenera
 
 
 def test_the_gradio_endpoint_gives_the_same_alternatives(client, code, regenerated):
-    got = client.predict(json.dumps({"melody": code}), None, "1, 2", False, False, 3, 4, api_name="/regenerate")
+    got = client.predict(json.dumps({"melody": code}), None, "[1, 2]", False, False, 3, 4, api_name="/regenerate")
     assert [a["tokens"] for a in got["alternatives"]] == [a["tokens"] for a in regenerated["alternatives"]]
 
 

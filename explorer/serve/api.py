@@ -9,6 +9,7 @@ benchmark compares HTTP against exactly this work.
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 
@@ -319,7 +320,7 @@ def kept_bars(keep, bars: int) -> list[int]:
     if keep is None or isinstance(keep, str) and not keep.strip():
         return []
     if isinstance(keep, str):
-        keep = keep.replace(",", " ").split()
+        keep = re.sub(r"[\[\],]", " ", keep).split()  # "1 2", "1, 2" or "[1, 2]"
     if not isinstance(keep, list | tuple) or len(keep) > 100:
         raise UserError(f"{example}.")
     out = set()
