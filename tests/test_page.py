@@ -41,9 +41,24 @@ def test_regenerate_reads_the_locks_and_takes_update_the_melody_panel(explorer_s
     demo = explorer_server.demo
     ids = lambda blocks: {demo.blocks[b if isinstance(b, int) else b._id].elem_id for b in blocks}  # noqa: E731
     regen = _event_of(demo, _by_id(demo, "regenerate-btn"))
-    wanted = {f"lock-bar-{b}" for b in range(1, 5)} | {"rhythm-lock"}
+    wanted = {f"lock-bar-{b}" for b in range(1, 5)} | {"rhythm-lock", "pitch-lock"}
     assert wanted <= ids(regen.inputs)
     hear = {f"hear-{k}" for k in range(1, 5)}
     assert {"regenerate-plot"} | hear <= ids(regen.outputs) and len(regen.outputs) == 6
     outs = [ids(_event_of(demo, _by_id(demo, f"take-{k}")).outputs) for k in range(1, 5)]
     assert all({"title-md", "piano-roll", "melody-audio", "pc-1"} <= o for o in outs)
+
+
+def test_the_slider_release_reads_the_bar_locks_and_a_lock_closes_the_open_drag(explorer_server):
+    """Sliders act on the unlocked bars only (step 19): Render / a slider's release reads the four bar locks, the
+    drag opening reads them (no live previews while bars are locked) and ticking a lock clears the drag token."""
+    demo = explorer_server.demo
+    ids = lambda blocks: {demo.blocks[b if isinstance(b, int) else b._id].elem_id for b in blocks}  # noqa: E731
+    locks = {f"lock-bar-{b}" for b in range(1, 5)}
+    render = next(d for d in demo.fns.values() if d.api_name == "sliders")
+    assert locks <= ids(render.inputs)
+    hold = next(d for d in demo.fns.values() if d.api_name == "drag")
+    assert locks <= ids(hold.inputs)
+    lock_change = [d for d in demo.fns.values()
+                   if any(getattr(demo.blocks.get(t[0]), "elem_id", None) in locks and t[1] == "change" for t in d.targets)]
+    assert lock_change and all(ids(d.outputs) == {"drag-token"} for d in lock_change)

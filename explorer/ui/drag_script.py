@@ -91,7 +91,8 @@ DRAG_JS = """
     drag.gen++;
     drag.sent = '';
     drag.moving = null;
-    if (drag.stale || !drag.nonce) openDrag();
+    // a new melody, or no drag open (none yet, or bar locks ticked since: the app then answers with no token)
+    if (drag.stale || !drag.nonce || !(boxOf('drag-token') || {}).value) openDrag();
   };
   // A number box left out of its slider's range (or empty): Gradio would clamp it silently (or send what the app
   // refuses, with no word on the page); the app says so in a sentence and puts the slider back instead.

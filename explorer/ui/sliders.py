@@ -118,39 +118,43 @@ def _wire_page_drags(page: Page, c: SimpleNamespace) -> None:
     def on_hold(data):
         st = page.session(data)
         nonce = str(data[c.hold]).removeprefix("open|")[:40]
-        if st.z is None:
-            return ""
+        if st.z is None or any(data[box] for box in c.regen.locks):
+            return ""  # no live previews while bars are locked (a preview knows no locks): the release renders
         return f"{nonce}|{page.drags.open(st, page.playback(data))}"
 
     # The page opens a drag (the session and playback of this moment, under a token) whenever the Sliders screen
     # shows a new melody: no progress shown, not through the queue.
-    c.hold.change(on_hold, page.inputs(c.hold), [c.token], api_name="drag", api_visibility="private",
-                  show_progress="hidden", queue=False)
+    c.hold.change(on_hold, page.inputs(c.hold, *c.regen.locks), [c.token], api_name="drag",
+                  api_visibility="private", show_progress="hidden", queue=False)
+    # a drag opened before a bar lock changed knows nothing of it: close it (the next press opens one, or none)
+    gr.on([box.change for box in c.regen.locks], lambda: "", None, [c.token], api_visibility="private",
+          show_progress="hidden", queue=False)
 
     @user_errors
     def on_sliders(data):
         st = page.session(data)
         page.need_melody(st)
         values, play = [data[s] for s in page.sliders], page.playback(data)
+        locked = [b for b, box in enumerate(c.regen.locks) if data[box]]  # the Regenerate panel's bar locks
         token = str(data[c.token]).rpartition("|")[2]
         if as_shown(st, values):
             # No net move. A drag that went away and came back has shown other melodies: show this one again.
             if page.drags.moved(token, st):
                 return page.show(st, h.render(st, play), with_sliders=False)
             return [gr.skip()] * len(page.main_out)
-        taken = page.drags.take(token, st, values, play)
+        taken = None if locked else page.drags.take(token, st, values, play)
         if taken is not None:  # the drag's last preview is this melody: complete its panel, no second render
             after, preview = taken
             r = h.finish(after, play)
             r.figure = preview.figure
             return page.show(after, r, with_sliders=False)
-        return page.show(*h.set_sliders(st, values, play), with_sliders=False)
+        return page.show(*h.set_sliders(st, values, play, locked_bars=locked), with_sliders=False)
 
     # Render, and the release of a slider (the page's script presses Render): one event, so they run in order.
     # The release sends the piano roll and the audio again, although the page's script drew the last preview:
     # Gradio's own components then hold the melody shown (the player's download link, a redraw on resize).
-    gr.on([c.render.click], on_sliders, page.inputs(c.token, *page.sliders), page.main_out, api_name="sliders",
-          api_visibility="private", trigger_mode="always_last", show_progress="hidden", show_progress_on=[c.token],
+    gr.on([c.render.click], on_sliders, page.inputs(c.token, *page.sliders, *c.regen.locks), page.main_out,
+          api_name="sliders", api_visibility="private", trigger_mode="always_last", show_progress="hidden", show_progress_on=[c.token],
           queue=False)
 
     def on_refusal(st, text):
