@@ -28,8 +28,9 @@ def _spearman_rows(values: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.array([spearman(values, row) if np.isfinite(row).all() else 0.0 for row in y])
 
 
-STEER_CANDIDATES = 40  # decoded candidates per steered move: 16 took ~4x one decode on a CPU core, 32 ~6x;
-# 40 over 24 lifted folk uploads' Spearman >= 0.9 from 4 to 8 of 9 sliders (bench/steer_uploads.md)
+STEER_CANDIDATES = 64  # decoded candidates per steered move: 16 took ~4x one decode on a CPU core, 32 ~6x;
+# with the tonic term, 64 over 24 lifted folk uploads' Spearman >= 0.9 from 4 to 7 of 9 sliders and specificity
+# >= 2x from 4 to 7, pop as before (bench/steer_uploads.md)
 
 STEER_SPREAD = 0.5  # random spread of the candidates' attribute read-outs, in slider units
 
