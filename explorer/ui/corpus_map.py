@@ -26,6 +26,11 @@ def build(page: Page, tab: gr.Tab) -> SimpleNamespace:
     return SimpleNamespace(tab=tab, color_by=color_by, corpus_map=corpus_map, click=click)
 
 
+def view(h, st, color: str | None):
+    """The map coloured by `color` with the star on the session's melody (none before one is loaded)."""
+    return plot(h.map_figure(color or "collection", h.s.place(st.z) if st.z is not None else None))
+
+
 def wire(page: Page, c: SimpleNamespace) -> None:
     h = page.h
 
@@ -44,7 +49,7 @@ def wire(page: Page, c: SimpleNamespace) -> None:
                    api_visibility="private")
 
     def on_view(st, color):
-        return plot(h.map_figure(color, h.s.place(st.z) if st.z is not None else None))
+        return view(h, st, color)
 
     c.color_by.input(on_view, [page.state, c.color_by], c.corpus_map, api_name="map", api_visibility="private")
     c.tab.select(on_view, [page.state, c.color_by], c.corpus_map, api_visibility="private")

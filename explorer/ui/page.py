@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from types import SimpleNamespace
 
 import gradio as gr
 
@@ -36,7 +37,6 @@ from explorer.ui.common import (
     CheckedSlider,
     Page,
     checked_number,
-    plot,
     user_errors,
 )
 from explorer.ui.sessions import SessionLimits, start_sweeper
@@ -102,12 +102,12 @@ def _melody_panel(h: Handlers) -> tuple[Page, dict]:
                   "fit_chords": fit_chords}
 
 
-def _wire_panel(demo: gr.Blocks, page: Page, panel: dict, map_plot: gr.Plot) -> None:
+def _wire_panel(demo: gr.Blocks, page: Page, panel: dict, the_map: SimpleNamespace) -> None:
     h = page.h
     play = page.play
     load_out = page.main_and_sliders + [play["instrument"], play["tempo"], play["temperature"], play["seed"],
                                         play["accompaniment"], play["key"], play["scale"], play["count_in"],
-                                        play["chords"], page.loop, map_plot]
+                                        play["chords"], page.loop]
 
     def settings(p, st) -> list:
         """The playback controls as a share link (or the page) has them; Loop is the session's."""
@@ -121,13 +121,17 @@ def _wire_panel(demo: gr.Blocks, page: Page, panel: dict, map_plot: gr.Plot) -> 
         if code:
             try:
                 st, r, p = h.from_share_code(st, code, p)
-                return [*page.show(st, r), *settings(p, st), plot(h.map_figure("collection", r.map_xy))]
+                return [*page.show(st, r), *settings(p, st)]
             except UserError as exc:
                 gr.Warning(str(exc))
         st, r = h.load_window(st, h.welcome_window(), p)
-        return [*page.show(st, r), *settings(p, st), plot(h.map_figure("collection", r.map_xy))]
+        return [*page.show(st, r), *settings(p, st)]
 
-    demo.load(on_load, page.inputs(), load_out, api_name="load", api_visibility="private")
+    # The map (~1.2 MB of figure for every corpus point) follows the melody in its own event: in one answer it
+    # kept the first melody from playing until it had been built and sent (bench/slow_spots.md).
+    demo.load(on_load, page.inputs(), load_out, api_name="load", api_visibility="private").then(
+        lambda st, color: corpus_map.view(h, st, color), [page.state, the_map.color_by], the_map.corpus_map,
+        api_visibility="private", show_progress="hidden")
 
     @user_errors
     def on_playback(data):
@@ -210,7 +214,7 @@ def build_ui(services: LatentSpace, soundfont: str | Path | None = None, handler
                     with gr.Tab("API", id="api"):
                         a = api_tab.build(page)
         page.loop_players(panel["audio"], b.audio, c.audio)
-        _wire_panel(demo, page, panel, m.corpus_map)
+        _wire_panel(demo, page, panel, m)
         history_panel.wire(page, panel["history"])
         for screen, comps in ((sliders, s), (corpus_map, m), (upload, u), (blend, b), (transform, t), (compose, c),
                               (api_tab, a)):
