@@ -410,6 +410,21 @@ def read_collection(name: str, paths: Sequence[Path | str], cfg: DataConfig, roo
         shutil.rmtree(staging.with_name(staging.name + ".parts"), ignore_errors=True)
 
 
+def draw_near(space: LatentSpace, name: str, n: int = 1, seed: int = 0) -> np.ndarray:
+    """n latent vectors [n, Z] drawn from the collection `name`'s own melodies: each a random training window of it
+    (its encoding's mean and spread: mu + sigma * noise), so a draw lands where one of its melodies lies instead of
+    at the average of them all. ValueError when the space holds no training window of that collection."""
+    split = space.corpus.split
+    of = np.array([m.get("collection") == name for m in space.corpus.tunes], bool)
+    rows = np.nonzero(of[space.corpus.tune] & (split == TRAIN))[0]
+    if not len(rows):
+        raise ValueError(f"no training window of {name!r} in the space")
+    rng = np.random.default_rng(seed)
+    pick = rows[rng.integers(0, len(rows), n)]
+    eps = rng.standard_normal((n, space.latent_dim)).astype(np.float32)
+    return (space.index.mu[pick] + space.index.sigma[pick] * eps).astype(np.float32)
+
+
 # --- joining the latent space ----------------------------------------------------------------------------
 def latents_path(index_key: str, coll: Collection) -> Path:
     """Where the collection's windows encoded by the model of a base index key (EncodedCorpus.key) are cached."""
@@ -503,5 +518,5 @@ def join(space: LatentSpace, collections: Sequence[Collection], threads: int | N
 
 
 __all__ = ["BUILTIN_NAMES", "Collection", "FileReport", "Limits", "builtin_collections", "check_name",
-           "collections_root", "delete_collection", "encoded", "gather", "join",
+           "collections_root", "delete_collection", "draw_near", "encoded", "gather", "join",
            "latents_path", "load_collection", "read_collection", "rename_collection", "saved_collections"]

@@ -18,6 +18,7 @@ from explorer.latent.collections import (
     Limits,
     check_name,
     delete_collection,
+    draw_near,
     join,
     load_collection,
     read_collection,
@@ -145,9 +146,12 @@ class CollectionActions:
         return [c.name for c in sorted(self.s.collections, key=lambda c: not c.builtin)]
 
     def random_from_collection(self, state, play, name: str, seed: int):
-        """A new melody drawn from the collection's own latent distribution (the Gaussian of its windows' encodings,
-        LatentSpace.sample_in_style) instead of the whole corpus's: (session, rendered) as Random gives. UserError
-        when no such collection is on the map (or it is too small to be a style)."""
+        """A new melody drawn from the collection's own melodies (explorer.latent.collections.draw_near: near a random
+        one of its windows, where Random draws from the whole corpus's Gaussian): (session, rendered) as Random
+        gives. bench/collections.md: closer to the collection and to held-out songs like it than Random or the
+        collection's Gaussian (sample_in_style), and a quarter of the draws share >= 2 bars with one of its windows
+        (the copy check says so on the page). UserError when no such collection is on the map (or it is too small
+        to be a style)."""
         names = self.active_collection_names()
         if not names:
             raise UserError("Add a collection first: Random from a collection draws from one on the map.")
@@ -156,7 +160,7 @@ class CollectionActions:
             raise UserError(f"{name!r} is not on the map now; choose one of {', '.join(names)}.")
         if name not in self.s.style_names:
             raise UserError(f"{name!r} holds too few windows to draw from; add more of its music first.")
-        z, _ = self.s.sample_in_style(name, 1, max(play.temperature, 0.0), seed)
+        z = draw_near(self.s, name, 1, seed)
         state = self.set_z(state, z[0], f"Random from {COLLECTION_LABELS.get(name, name)} (seed {seed})")
         return state, self.render(state, play)
 

@@ -39,8 +39,9 @@ def build(page: Page) -> SimpleNamespace:
         draw_from = gr.Dropdown(active, value=active[-1] if active else None, label="Draw from", scale=3,
                                 elem_id="collection-draw-from")
         draw = gr.Button("Random from my collection", scale=2, elem_id="collection-random")
-    gr.Markdown("*Random from my collection* draws a melody from where that collection's own melodies lie in the "
-                "model's space (*Random* draws from the whole corpus's).")
+    gr.Markdown("*Random from my collection* draws a new melody near one of that collection's own melodies in the "
+                "model's space (*Random* draws from the whole corpus); the copy check under the melody says when it "
+                "keeps two bars or more of one of them.")
     saved = h.saved_collection_names()
     with gr.Row():
         manage = gr.Dropdown(saved, value=None, label="Your saved collections", scale=3, elem_id="collection-manage",
