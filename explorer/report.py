@@ -174,12 +174,13 @@ def measure_singable(s: LatentSpace, mu: np.ndarray, n: int = 100, seed: int = 0
 
 
 def folk_upload_files(s, folder: Path, n: int) -> list[Path]:
-    """One window each of n test-split tunes spread over the split, written as one-track MIDI files."""
+    """One window each of n test-split tunes of the folk corpus spread over the split, written as one-track MIDI
+    files (the base corpus's: a collection joined to `s`, the shipped Pop included, is not folk)."""
     from vae.constants import FIRST_NOTE_ON
     from vae.corpus import TEST
     from vae.midi_export import notes_to_midi
 
-    c = s.corpus
+    c = (getattr(s, "base", None) or s).corpus
     busy = (c.tokens >= FIRST_NOTE_ON).sum(1) >= MIN_NOTES
     tunes = np.unique(c.tune[(c.split == TEST) & busy])
     out = []
