@@ -220,24 +220,26 @@ def test_the_collection_panel_adds_files_and_updates_the_report_map_and_style_me
     block = lambda x: blocks[x if isinstance(x, int) else x._id]  # noqa: E731
     outs = [block(o) for o in dep.outputs]
     assert [getattr(o, "elem_id", None) for o in outs[:3]] == ["collection-report", "collection-files", "corpus-map"]
-    assert [o.label for o in outs[3:]] == ["Toward style", "Style"]
+    assert [o.label for o in outs[3:]] == ["Toward style", "Style", "Draw from", "Your saved collections"]
     assert add.interactive is not False and dep.api_name == "add_collection"
     data = {block(i): block(i).value for i in dep.inputs}
     by_elem = {getattr(k, "elem_id", None): k for k in data}
     data[by_elem["collection-files"]] = [str(files["tune0.mid"]), str(files["broken.mid"]), str(files["tune1.mid"])]
     data[by_elem["collection-name"]] = "Page tunes"
-    report, cleared, figure, toward, style = dep.fn(data, progress=lambda *a, **k: None)
+    report, cleared, figure, toward, style, draw_from, manage = dep.fn(data, progress=lambda *a, **k: None)
     assert "**Page tunes**: 2 of 3 file(s) added" in report and "*Toward style*" in report
     assert "✓ tune0.mid: added" in report and "✗ broken.mid: refused — " in report
     assert cleared is None
     assert "Page tunes" in {t.get("name") for t in json.loads(figure.plot)["data"]}
     assert ("Page tunes", "Page tunes") in toward["choices"] and toward["choices"] == style["choices"]
+    assert draw_from["value"] == "Page tunes" and manage["choices"] == ["Page tunes"]  # the tab's own menus
     assert h.s.collections[0].name == "Page tunes" and "Page tunes" in h.s.style_names
     assert "Page tunes" in h.collections_summary()
     # a page opened (or reloaded) after the add gets the menus and the summary as they are now
     load = next(d for d in demo.fns.values() if [block(o) for o in d.outputs][:1] == [outs[0]] and d is not dep)
-    summary, *menus = load.fn()
+    summary, *menus, draw_from, manage = load.fn()
     assert "Page tunes" in summary and all(("Page tunes", "Page tunes") in m["choices"] for m in menus)
+    assert "Page tunes" in draw_from["choices"] and manage["choices"] == ["Page tunes"]
     assert tiny_services.collections == () and "Page tunes" not in tiny_services.style_names
 
 
