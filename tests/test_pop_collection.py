@@ -139,8 +139,8 @@ def test_pop_keeps_its_held_out_split_out_of_the_styles_and_the_copy_check(with_
 
 def test_pop_stays_when_your_collection_joins(with_pop, tiny_services, small_corpus, tmp_path):
     mine = col.Collection("Mine", tmp_path, small_corpus.subset_tunes(np.array([0, 1])))
-    for t in mine.corpus.tunes:
-        t["collection"] = "Mine"
+    # new dicts: the subset shares its tunes' dicts with the session's small corpus, which other tests read
+    mine.corpus.tunes = [{**t, "collection": "Mine"} for t in mine.corpus.tunes]
     joined = col.join(with_pop, [mine], threads=1)
     assert [c.name for c in joined.collections] == ["Pop", "Mine"]
     assert {"Pop", "Mine"} <= set(joined.style_names)
