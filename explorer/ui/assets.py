@@ -4,13 +4,29 @@ from explorer.ui.drag_script import DRAG_JS
 
 # A hidden textbox (visible="hidden") is how the page's script talks to the app: write a value and dispatch
 # `input`, and the box's .change event runs (explorer.ui screens wire them).
-_BOXES = """
+BOXES_JS = """
   const boxOf = (id) => document.querySelector(`#${id} textarea, #${id} input`);
   const setBox = (id, v) => {
     const box = boxOf(id);
     if (box && box.value !== v) { box.value = v; box.dispatchEvent(new Event('input', {bubbles: true})); }
   };
 """
+
+
+def rebind_js(every_ms: int) -> str:
+    """Script lines that run the script's `bind()` every `every_ms` and as soon as Gradio puts new nodes in the
+    page (once a frame however many changed), so a click right after an update is not lost."""
+    return f"""
+  setInterval(bind, {int(every_ms)});
+  let queued = false;
+  new MutationObserver(() => {{
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(() => {{ queued = false; bind(); }});
+  }}).observe(document.body, {{childList: true, subtree: true}});
+"""
+
+
 # Plotly has no click event in gr.Plot (Gradio 6): bridge the map's plotly_click to a hidden textbox (a nonce, so
 # that the same click twice still counts). The note editor draws in the page (explorer.ui.editor_script).
 _PLOT_BRIDGES = """
@@ -27,16 +43,7 @@ _PLOT_BRIDGES = """
       });
     }
   };
-  setInterval(bind, 400);
-  // and when Gradio puts a new plot in the page (once per frame however many nodes changed), so a click right
-  // after an update is not lost
-  let queued = false;
-  new MutationObserver(() => {
-    if (queued) return;
-    queued = true;
-    requestAnimationFrame(() => { queued = false; bind(); });
-  }).observe(document.body, {childList: true, subtree: true});
-"""
+""" + rebind_js(400)
 # Loop: Gradio's `loop` update never reached the <audio> element (the player stopped at the end), and every
 # render puts a new player in the page: the checkbox's state is set on every <audio>, when it changes and when
 # a player starts loading (media events do not bubble, but a capturing listener on the document sees them).
@@ -51,7 +58,7 @@ _LOOP = """
   setInterval(applyLoop, 500);
 """
 # The page's script (launch(js=...)): runs once when the page loads.
-JS = "() => {" + _BOXES + _PLOT_BRIDGES + _LOOP + DRAG_JS + "}"
+JS = "() => {" + BOXES_JS + _PLOT_BRIDGES + _LOOP + DRAG_JS + "}"
 SET_URL_JS = """
 (code) => {
   if (code) { const u = new URL(window.location.href); u.searchParams.set('m', code); window.history.replaceState(null, '', u); }

@@ -9,16 +9,13 @@ from the server (open, start from the current melody, clear) carries its notes i
 was drawn.
 """
 
+from explorer.ui.assets import BOXES_JS, rebind_js
+
 # The body of a gr.HTML js_on_load (Gradio runs it with `element`, `trigger`, `props` when the block mounts).
 EDITOR_JS = """
 if (window.__noteEditorLocal) return;
 window.__noteEditorLocal = true;
-const boxOf = (id) => document.querySelector(`#${id} textarea, #${id} input`);
-const setBox = (id, v) => {
-  const box = boxOf(id);
-  if (box && box.value !== v) { box.value = v; box.dispatchEvent(new Event('input', {bubbles: true})); }
-};
-const byStart = (ns) => ns.slice().sort((a, b) => a[1] - b[1] || a[0] - b[0]);
+""" + BOXES_JS + """const byStart = (ns) => ns.slice().sort((a, b) => a[1] - b[1] || a[0] - b[0]);
 // explorer.session.editor.place: the note sounding at the new onset ends there, notes starting inside go
 const place = (ns, nw) => {
   const out = [];
@@ -91,12 +88,4 @@ const bind = () => {
     edit(gd, (ns, mm) => span(ns, step, last, pitch, mm));
   }, true);
 };
-setInterval(bind, 300);
-// and as soon as Gradio puts a new figure in the page (once a frame however many nodes changed)
-let queued = false;
-new MutationObserver(() => {
-  if (queued) return;
-  queued = true;
-  requestAnimationFrame(() => { queued = false; bind(); });
-}).observe(document.body, {childList: true, subtree: true});
-"""
+""" + rebind_js(300)
