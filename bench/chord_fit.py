@@ -8,7 +8,9 @@ windows in 4/4, loaded as the page loads them), the share of beat notes on chord
 - and, on the first `--search` progressions, the page's "Fit the melody to my chords" (Handlers.fit_to_chords:
   24 candidates near z) alone, and its pick then fitted by fit_notes. (The wiring proposed for the page fits
   every candidate, the melody itself among them, and scores them again by fit minus 0.05 x drift.)
-Beside each, how far the melody's attributes moved (vae.attributes, mean |change| in corpus SDs over the
+- Random: over `--random` progressions x `--draws` seeds, the page's Random (Handlers.random) without chords and
+  with the progression typed (realised in the key of that seed's plain draw), both over the same chords.
+Beside each (Random aside: its draws are new melodies), how far the melody's attributes moved (vae.attributes, mean |change| in corpus SDs over the
 attributes, and the largest attribute's). Prints a table, writes bench/chord_fit.md and bench/chord_fit.json.
 """
 
@@ -57,7 +59,34 @@ def drift(s, tokens: np.ndarray, others: np.ndarray, std: dict) -> tuple[np.ndar
     return np.nanmean(np.stack(list(per.values())), axis=0), per
 
 
-def run(n_prog: int = 50, n_mel: int = 20, search: int = 10, seed: int = 0) -> dict:
+def random_rows(h, progs: list, draws: int) -> tuple[dict, dict]:
+    """The page's Random without and with typed chords, per progression x seed: (shares, ms per call)."""
+    from explorer.media.files import Playback
+    from explorer.session.state import new_state
+
+    share = {"random": [], "random over chords": []}
+    ms = {"random": [], "random over chords": []}
+    for p, (maj, mnr) in enumerate(progs):
+        for d in range(draws):
+            seed = 1000 * p + d
+            t0 = time.perf_counter()
+            st, r = h.random(new_state(), Playback(), seed)
+            ms["random"].append((time.perf_counter() - t0) * 1e3)
+            if not r.notes:
+                continue
+            tonic, minor = key_of(r.notes)
+            text = typed(mnr if minor else maj, tonic, minor)
+            chords = spans_from_bars(parse_progression(text), st.meter, len(r.tokens))
+            t0 = time.perf_counter()
+            st2, r2 = h.random(new_state(), Playback(progression=text), seed)
+            ms["random over chords"].append((time.perf_counter() - t0) * 1e3)
+            share["random"].append(melody_fit(r.notes, chords, st.meter))
+            share["random over chords"].append(melody_fit(r2.notes, chords, st2.meter))
+    return share, ms
+
+
+def run(n_prog: int = 50, n_mel: int = 20, search: int = 10, seed: int = 0, n_random: int = 50,
+        draws: int = 20) -> dict:
     from explorer.latent.space import LatentSpace
     from explorer.media.files import Playback
     from explorer.session.handlers import Handlers
@@ -112,10 +141,15 @@ def run(n_prog: int = 50, n_mel: int = 20, search: int = 10, seed: int = 0) -> d
         drifts["fitted"] += list(d)
         for a, v in per.items():
             per_attr.setdefault(a, []).extend(v.tolist())
+    if n_random and draws:
+        shares, times = random_rows(h, progs[:n_random], draws)
+        res.update(shares)
+        ms.update(times)
     example = progression_name(parse_progression(typed(progs[0][0], 0, False)))
-    return {"progressions": n_prog, "melodies": len(rows), "search_progressions": min(search, n_prog),
+    return {"progressions": n_prog, "random_progressions": min(n_random, n_prog), "draws": draws, "melodies": len(rows), "search_progressions": min(search, n_prog),
             "example_progression_in_C": example,
             "share": {k: round(float(np.mean(v)), 3) for k, v in res.items() if v},
+            "pairs": {k: len(v) for k, v in res.items() if v},
             "share_at_least_0.9": {k: round(float(np.mean(np.array(v) >= 0.9)), 3) for k, v in res.items() if v},
             "drift_sd": {k: round(float(np.nanmean(v)), 3) for k, v in drifts.items() if v},
             "drift_sd_by_attribute_fitted": {a: round(float(np.nanmean(v)), 3) for a, v in per_attr.items()},
@@ -127,7 +161,8 @@ def markdown(r: dict) -> str:
     searched = r["search_progressions"] * r["melodies"]
     rows = [("today's melody", "today", pairs), ("notes fitted (vae.chord_fit)", "fitted", pairs),
             ("page's candidate search (fit_to_chords)", "search", searched),
-            ("the search's pick, then notes fitted", "search+fitted", searched)]
+            ("the search's pick, then notes fitted", "search+fitted", searched),
+            ("Random (no chords typed)", "random", None), ("Random over the typed chords", "random over chords", None)]
     lines = ["# Fit the melody to your chords", "",
              f"`python -m bench.chord_fit`: {r['progressions']} random diatonic progressions (four bars, e.g. "
              f"{r['example_progression_in_C']} in C, realised in each melody's key) x {r['melodies']} held-out "
@@ -138,12 +173,20 @@ def markdown(r: dict) -> str:
              "|---|---:|---:|---:|---:|"]
     for label, k, n in rows:
         if k in r["share"]:
-            lines.append(f"| {label} | {n} | {r['share'][k]:.3f} | {r['share_at_least_0.9'][k]:.0%} | "
-                         f"{r['drift_sd'].get(k, 0.0):.3f} |")
+            n = r["pairs"][k] if n is None else n
+            drifted = f"{r['drift_sd'][k]:.3f}" if k in r["drift_sd"] else "–" if k.startswith("random") else "0.000"
+            lines.append(f"| {label} | {n} | {r['share'][k]:.3f} | {r['share_at_least_0.9'][k]:.0%} | {drifted} |")
     worst = sorted(r["drift_sd_by_attribute_fitted"].items(), key=lambda kv: -kv[1])[:4]
     lines += ["", "Notes fitted, drift by attribute (largest): " + ", ".join(f"{a} {v:.2f}" for a, v in worst) + ".",
               "", f"p50: fit_notes {r['ms_p50'].get('fit_notes')} ms, the page's candidate search "
               f"{r['ms_p50'].get('search')} ms (a shared 2-core machine).", ""]
+    if "random over chords" in r["share"]:
+        lines[-1:] = ["", f"Random: {r['random_progressions']} of the progressions x {r['draws']} seeds; each seed's "
+                      "progression is typed in the key of its plain draw, and both draws are scored over it. Random "
+                      "over chords fits each of its draws (vae.chord_fit) and keeps the best fit with the fewest notes "
+                      "moved, held note for note by the model; no attribute drift is given (each is a new melody). "
+                      f"p50 of the page's call: {r['ms_p50'].get('random')} ms without chords, "
+                      f"{r['ms_p50'].get('random over chords')} ms over them.", ""]
     return "\n".join(lines)
 
 
@@ -152,10 +195,12 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--progressions", type=int, default=50)
     p.add_argument("--melodies", type=int, default=20)
     p.add_argument("--search", type=int, default=10, help="progressions also run through the page's search")
+    p.add_argument("--random", type=int, default=50, help="progressions also drawn over by the page's Random")
+    p.add_argument("--draws", type=int, default=20, help="Random's seeds per progression")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, default=HERE / "chord_fit.json")
     args = p.parse_args(argv)
-    r = run(args.progressions, args.melodies, args.search, args.seed)
+    r = run(args.progressions, args.melodies, args.search, args.seed, args.random, args.draws)
     md = markdown(r)
     print(md)
     args.out.write_text(json.dumps(r, indent=2) + "\n")

@@ -23,11 +23,15 @@ from explorer.session.words import (
     shown_title,
     variation_title,
 )
+from vae.chord_fit import fit_as_played
+from vae.chords import parse_progression
 from vae.fidelity import fit_detail, nonzero, round_detail
-from vae.harmony import chord_line
+from vae.harmony import chord_line, melody_fit
 from vae.meter import Meter
 from vae.scales import apply_key
 from vae.tokenizer import Note
+
+RANDOM_CANDIDATES = 8  # draws a Random over typed chords picks from (bench/chord_fit.md: the Random rows)
 
 
 @dataclass
@@ -204,11 +208,52 @@ class MelodyActions:
                           transform_key="", move="", made_by="Reset to the original", move_from=None)
         return state, self.render(state, play)
 
-    def random(self, state: Session, play: Playback, seed: int) -> tuple[Session, Rendered]:
-        """A new melody from the prior (N(0, I))."""
-        z, _ = self.s.sample(1, max(play.temperature, 0.0), seed)
-        state = self.set_z(state, z[0], f"Random melody (seed {seed})")
+    def random(self, state: Session, play: Playback, seed: int,
+               candidates: int = RANDOM_CANDIDATES) -> tuple[Session, Rendered]:
+        """A new melody from the prior (the training windows' Gaussian). Over the composer's chords
+        (play.progression) it is drawn over them: `candidates` draws (the first is the one drawn without chords)
+        each get their beat notes moved onto the chords as heard (vae.chord_fit, rhythm and contour kept, as "Fit
+        the melody to my chords" does), and the draw that fits best with the fewest notes moved is kept, held note
+        for note by the model (hold_notes)."""
+        if not play.progression.strip():
+            z, _ = self.s.sample(1, max(play.temperature, 0.0), seed)
+            state = self.set_z(state, z[0], f"Random melody (seed {seed})")
+            return state, self.render(state, play)
+        parse_progression(play.progression)  # a sentence for a bad line before any work
+        z, tokens = self.s.sample(max(int(candidates), 1), 0.0, seed)
+        meter = "4/4"  # a new melody's meter (set_z)
+        best, key = None, None
+        for k, t in enumerate(tokens):
+            notes = self.s.notes(t)
+            played = apply_key(notes, play.key, play.scale)[0]
+            if not played:
+                continue
+            chords = self.files.chords(played, play, meter)
+            moved = fit_as_played(notes, played, chords, meter)
+            heard = apply_key(moved, play.key, play.scale)[0]
+            changed = sum(a.pitch != b.pitch for a, b in zip(notes, moved, strict=True)) / len(notes)
+            score = (melody_fit(heard, chords, meter), -changed)
+            if key is None or score > key:
+                best, key = (k, moved), score
+        if best is None:  # every draw silent: the plain draw, as without chords
+            state = self.set_z(state, z[0], f"Random melody (seed {seed})")
+            return state, self.render(state, play)
+        k, moved = best
+        z_best, detail = self.hold_notes(self.s.model.tokenizer.encode(moved, tokens.shape[1]), z[k])
+        state = self.set_z(state, z_best, f"Random melody over your chords (seed {seed})", detail=detail)
         return state, self.render(state, play)
+
+    def hold_notes(self, tokens: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """A melody [T] the model should play note for note, from near z [Z]: (z, None) when z alone decodes it;
+        else a per-bar detail fitted at z (vae.fidelity); else z and detail fitted together, as for an upload."""
+        z = quantise(z)
+        if np.array_equal(self.s.decode(z), tokens):
+            return z, None
+        found, out, _ = fit_detail(self.s.model, tokens[None], z[None])
+        if np.array_equal(out[0], tokens):
+            return z, nonzero(round_detail(found[0]))
+        fit = self.s.fit_melody(tokens)
+        return quantise(fit["z"]), nonzero(None if fit["detail"] is None else round_detail(fit["detail"]))
 
     def similar(self, state: Session, play: Playback, similarity: float, seed: int) -> tuple[Session, Rendered]:
         """A variation of the current melody (Magenta.js `similar`: 1 = identical, 0 = unrelated)."""

@@ -1,0 +1,59 @@
+"""Random over typed chords (step 18, your chords) on the page's own path with the shipped model: with a progression
+in the chord box, Random's melody puts far more of its strong beats on the chords than the same seed's plain draw,
+the page plays the melody that was scored, and the title says it was drawn over the chords."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from explorer.media.files import Playback
+from explorer.session.state import new_state
+from vae.chords import ChordError
+from vae.harmony import key_of, melody_fit
+from vae.music import NOTE_NAMES
+
+SEEDS = (0, 1, 2, 3, 4, 5)
+
+
+@pytest.fixture(scope="module")
+def h(tmp_path_factory):
+    from explorer.latent.space import LatentSpace
+    from explorer.session.handlers import Handlers
+    from vae.paths import SHIPPED
+
+    return Handlers(LatentSpace.build(SHIPPED, progress=False), out_dir=tmp_path_factory.mktemp("random_chords"))
+
+
+def fit_over(h, r, st, play: Playback) -> float:
+    """The share of the melody's strong-beat notes on the typed chords, as the page lays them under it."""
+    return melody_fit(r.notes, h.files.chords(r.notes, play, st.meter), st.meter)
+
+
+def test_random_over_typed_chords_fits_them_far_better_than_without(h):
+    without, over = [], []
+    for seed in SEEDS:
+        st, r = h.random(new_state(), Playback(), seed)
+        assert st.title == f"Random melody (seed {seed})"
+        tonic, minor = key_of(r.notes)
+        # the chords a composer might type in the key of the plain draw: the fairest case for the plain draw
+        play = Playback(progression=f"{'i iv V i' if minor else 'I vi IV V7'} in {NOTE_NAMES[tonic]}{'m' if minor else ''}")
+        st2, r2 = h.random(new_state(), play, seed)
+        assert st2.title == f"Random melody over your chords (seed {seed})"
+        assert "over your chords" in r2.title
+        without.append(fit_over(h, r, st, play))
+        over.append(fit_over(h, r2, st2, play))  # the melody the page plays and shows, not the one scored inside
+        # it is held by the model: decoding its z (and detail) gives the tokens the page shows
+        assert np.array_equal(h.s.decode(st2.z, 0.0, None, st2.detail), r2.tokens)
+    assert np.mean(over) >= 0.9, over
+    assert np.mean(over) >= np.mean(without) + 0.3, (without, over)
+    assert sum(o > w for o, w in zip(over, without, strict=True)) >= len(SEEDS) - 1, (without, over)
+
+
+def test_random_without_chords_is_the_plain_draw_and_a_bad_line_is_one_sentence(h):
+    st, r = h.random(new_state(), Playback(), 7)
+    z, _ = h.s.sample(1, 0.0, 7)
+    assert np.array_equal(st.z, np.asarray(z[0], st.z.dtype)) or np.allclose(st.z, z[0], atol=1e-2)
+    assert st.detail is None
+    with pytest.raises(ChordError, match="'Xq'"):
+        h.random(new_state(), Playback(progression="C Xq G"), 7)
