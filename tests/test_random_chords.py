@@ -1,6 +1,7 @@
-"""Random over typed chords (step 18, your chords) on the page's own path with the shipped model: with a progression
-in the chord box, Random's melody puts far more of its strong beats on the chords than the same seed's plain draw,
-the page plays the melody that was scored, and the title says it was drawn over the chords."""
+"""Your chords on the page (step 18) with the shipped model: with a progression in the chord box, Random's melody
+puts far more of its strong beats on the chords than the same seed's plain draw (and the page plays the melody that
+was scored, titled as drawn over the chords); the title line says how a longer or shorter progression is laid over
+the melody."""
 
 from __future__ import annotations
 
@@ -57,3 +58,25 @@ def test_random_without_chords_is_the_plain_draw_and_a_bad_line_is_one_sentence(
     assert st.detail is None
     with pytest.raises(ChordError, match="'Xq'"):
         h.random(new_state(), Playback(progression="C Xq G"), 7)
+
+
+@pytest.mark.parametrize("line, shown, note", [
+    ("Am F C G Dm E Am E", "Am | F | C | G",
+     "Your chords run 8 bars and the melody 4: the first 4 are played over it and the last 4 (bars 5-8) are left out."),
+    ("| Am | F C | G | E | Am |", "Am | F C | G | E",
+     "Your chords run 5 bars and the melody 4: the first 4 are played over it and the last one (bar 5) is left out."),
+    ("Am F", "Am | F | Am | F", "Your chords run 2 bars and the melody 4: they repeat from the top to fill it."),
+    ("Am F C G", "Am | F | C | G", ""),
+])
+def test_the_title_line_says_how_a_longer_or_shorter_progression_is_laid_over_the_melody(h, line, shown, note):
+    from explorer.ui.common import Page
+
+    st, _ = h.random(new_state(), Playback(), 3)
+    play = Playback(progression=line)
+    r = h.render(st, play)
+    # what is played and shown is what the sentence says: the first 4 bars of a longer line, a shorter one repeated
+    assert r.chord_line == shown
+    assert r.chord_note == note
+    title = Page._panel(r)[0]
+    assert ("chords: Am" in title) and (title.endswith(note.replace("(", "\\(").replace(")", "\\)")) if note
+                                        else title.endswith(shown.replace("|", "\\|")))

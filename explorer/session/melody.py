@@ -26,12 +26,19 @@ from explorer.session.words import (
 from vae.chord_fit import fit_as_played
 from vae.chords import parse_progression
 from vae.fidelity import fit_detail, nonzero, round_detail
-from vae.harmony import chord_line, melody_fit
+from vae.harmony import chord_line, melody_fit, progression_fit
 from vae.meter import Meter
 from vae.scales import apply_key
 from vae.tokenizer import Note
 
 RANDOM_CANDIDATES = 8  # draws a Random over typed chords picks from (bench/chord_fit.md: the Random rows)
+
+
+def progression_note(play: Playback, steps: int, meter: str = "4/4") -> str:
+    """One sentence on how the typed chords (play.progression) are laid over a melody of `steps` 16ths, '' when
+    none are typed or they fill it bar for bar (vae.harmony.progression_fit: a longer line is cut, a shorter one
+    repeats from the top, as spans_from_bars lays them)."""
+    return progression_fit(parse_progression(play.progression), meter, steps) if play.progression.strip() else ""
 
 
 @dataclass
@@ -53,6 +60,7 @@ class Rendered:
     key: str = ""  # the melody's key as played, e.g. "D major (from G major)"
     chords: list = field(default_factory=list)  # a chord backing's chords: [(start step, end step, "Am7")], else []
     chord_line: str = ""  # the same as a musician writes them, bars apart: "C | Am | F G | C"
+    chord_note: str = ""  # how typed chords longer or shorter than the melody are laid over it (progression_note)
 
 
 class MelodyActions:
@@ -130,7 +138,8 @@ class MelodyActions:
         timings = {"midi": (t1 - t0) * 1e3, "originality": (t2 - t1) * 1e3, "rest": (t3 - t2) * 1e3}
         own = state.origin_tune if state.origin_z is not None and np.array_equal(state.z, state.origin_z) else None
         return Rendered(tokens, notes, sliders, None, wav, mid, orig, originality_markdown(orig, len(notes), own), code,
-                        xy, shown_title(state), timings, chords=named(chords), chord_line=chord_line(chords, state.meter))
+                        xy, shown_title(state), timings, chords=named(chords), chord_line=chord_line(chords, state.meter),
+                        chord_note=progression_note(play, len(tokens), state.meter))
 
     def share_code(self, state: Session, play: Playback) -> str:
         """The share link's code of the session's melody as the page shows and plays it: z (and its detail), the

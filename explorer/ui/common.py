@@ -250,7 +250,8 @@ class Page:
     def _panel(r: Rendered) -> tuple:
         """Title, downloads, originality, share code and map position of a render."""
         title = (f"**{md_escape(r.title)}**" + (f" · key: {r.key}" if r.key else "")
-                 + (f" · chords: {md_escape(r.chord_line)}" if r.chord_line else ""))
+                 + (f" · chords: {md_escape(r.chord_line)}" if r.chord_line else "")
+                 + (f" · {md_escape(r.chord_note)}" if r.chord_note and r.chord_line else ""))
         return title, [r.midi_path, r.wav_path], r.originality_md, r.share_code, f"{r.map_xy[0]:.4f},{r.map_xy[1]:.4f}"
 
     def loop_players(self, *players: gr.Audio) -> None:
