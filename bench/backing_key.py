@@ -12,13 +12,13 @@ Prints a table, writes bench/backing_key.md and bench/backing_key.json.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import re
 from pathlib import Path
 
 import numpy as np
 
+from bench.report import md_table, publish
 from vae.abc_reader import read_abc_file
 from vae.corpus import music21_corpus_root, music21_jobs
 from vae.meter import Meter
@@ -151,22 +151,19 @@ def markdown(res: dict) -> str:
              + ("" if s["music21"] else " --no-music21") + ". Share of tunes whose estimated tonic is the K: "
              "field's tonic (and music21's analysed key's), before (profiles alone) and now (the melody's tonic "
              "decides among close keys).", "",
-             "| melody / finder | vs K: tonic | vs music21 tonic | vs music21 key | " + " | ".join(SHARE) + " |",
-             "|---|---|---|---|" + "---|" * len(SHARE)]
-    for name, e in res["corpus"].items():
-        if name.endswith("changed"):
-            continue
-        lines.append(f"| {name} | {e['vs K: tonic']:.3f} | {e.get('vs music21 tonic', float('nan')):.3f} | "
-                     f"{e.get('vs music21 key', float('nan')):.3f} | "
-                     + " | ".join(f"{e['by collection'][c]:.2f}" for c in SHARE) + " |")
+             *md_table(["melody / finder", "vs K: tonic", "vs music21 tonic", "vs music21 key", *SHARE],
+                       ([name, f"{e['vs K: tonic']:.3f}", f"{e.get('vs music21 tonic', float('nan')):.3f}",
+                         f"{e.get('vs music21 key', float('nan')):.3f}",
+                         *(f"{e['by collection'][c]:.2f}" for c in SHARE)]
+                        for name, e in res["corpus"].items() if not name.endswith("changed")))]
     lines += ["", "Tonic changed by the new rule (right by the K: field, before -> now):", ""]
     for name, e in res["corpus"].items():
         if name.endswith("changed"):
             lines.append(f"- {name.split(' / ')[0]}: {e['n']} changed; {e['before right (K:)']} -> "
                          f"{e['now right (K:)']} right")
     lines += ["", "Generated pentatonic melodies (share with the right tonic; random ones: right key):", "",
-              "| melodies | before | now |", "|---|---|---|"]
-    lines += [f"| {k} | {v['before']:.2f} | {v['now']:.2f} |" for k, v in res["pentatonic"].items()]
+              *md_table(["melodies", "before", "now"],
+                        ([k, f"{v['before']:.2f}", f"{v['now']:.2f}"] for k, v in res["pentatonic"].items()))]
     ex = res["G pentatonic example drone on"]
     lines += ["", f"The G major pentatonic tune D E D B A B D A G A B D A G: drone on {ex['before']} before, "
               f"on {ex['now']} now.", ""]
@@ -180,10 +177,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--no-music21", action="store_true", help="skip music21's key analysis (about 0.2 s a melody)")
     a = p.parse_args(argv)
     res = run(a.tunes, a.seed, not a.no_music21)
-    md = markdown(res)
-    print(md)
-    (HERE / "backing_key.md").write_text(md)
-    (HERE / "backing_key.json").write_text(json.dumps(res, indent=1))
+    publish(markdown(res), res, HERE, "backing_key")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ bench/minor_mode.md and bench/minor_mode.json.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import re
 from collections import Counter
@@ -23,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.report import md_table, publish
 from vae.abc_reader import read_abc_file
 from vae.attributes import compute_attributes
 from vae.corpus import music21_corpus_root, music21_jobs
@@ -172,31 +172,31 @@ def markdown(res: dict) -> str:
              "Transform's Mood +1/+2 and the Mood slider's post-step do where the model's own move does not make the "
              "tune more minor in its key). Mood = the Mood attribute (minorness: best minor minus best "
              "major key correlation, > 0 sounds minor), mean over the tunes.", "",
-             "| tunes, move | changed | Mood before -> after (all) | (changed ones) | Mood up / down | Mood > 0 "
-             "before -> after | key kept | tonic kept | minor after |", "|---|---|---|---|---|---|---|---|---|"]
-    for name, r in res["rows"].items():
-        lines.append(f"| {name} ({r['n']}) | {r['changed']:.0%} | {r['mood_before']:.3f} -> "
-                     f"{r['mood_after']:.3f} | {r['mood_before_changed']:.3f} -> {r['mood_after_changed']:.3f} | "
-                     f"{r['mood_up']:.0%} / {r['mood_down']:.0%} | {r['mood_minor_before']:.0%} -> {r['mood_still_minor']:.0%} | {r['key_kept']:.0%} | "
-                     f"{r['tonic_kept']:.0%} | {r['minor_after']:.0%} |")
+             *md_table(["tunes, move", "changed", "Mood before -> after (all)", "(changed ones)", "Mood up / down",
+                        "Mood > 0 before -> after", "key kept", "tonic kept", "minor after"],
+                       ([f"{name} ({r['n']})", f"{r['changed']:.0%}", f"{r['mood_before']:.3f} -> {r['mood_after']:.3f}",
+                         f"{r['mood_before_changed']:.3f} -> {r['mood_after_changed']:.3f}",
+                         f"{r['mood_up']:.0%} / {r['mood_down']:.0%}",
+                         f"{r['mood_minor_before']:.0%} -> {r['mood_still_minor']:.0%}", f"{r['key_kept']:.0%}",
+                         f"{r['tonic_kept']:.0%}", f"{r['minor_after']:.0%}"] for name, r in res["rows"].items()))]
     lines += ["", "Steps taken:", ""]
     lines += [f"- {name}: " + ", ".join(f"{k} {v}" for k, v in r["steps_taken"].items())
               for name, r in res["rows"].items()]
     first = next(iter(res["rows"].values()))
-    lines += ["", "Per tune (+1; the first 12):", "", "| tune | key | after | Mood | steps | notes lowered |",
-              "|---|---|---|---|---|---|"]
-    lines += [f"| {t['tune'][:60]} | {t['key']} | {t['after']} | {t['mood'][0]:.3f} -> {t['mood'][1]:.3f} | "
-              f"{', '.join(t['taken']) or '-'} | {t['lowered']} |" for t in first["tunes"][:12]]
+    lines += ["", "Per tune (+1; the first 12):", "",
+              *md_table(["tune", "key", "after", "Mood", "steps", "notes lowered"],
+                        ([t["tune"][:60], t["key"], t["after"], f"{t['mood'][0]:.3f} -> {t['mood'][1]:.3f}",
+                          ", ".join(t["taken"]) or "-", f"{t['lowered']}"] for t in first["tunes"][:12]))]
     if res.get("page"):
         lines += ["", f"Through the page's path on the shipped model (`--page {s['page']}`): {s['page']} test-split windows "
                   "heard as minor; Mood of the melodies as played (mean), key and tonic by vae.music.estimate_key; "
                   "'darker notes played' counts the moves that lowered notes and whose melody the model then plays "
                   "note for note; seconds: median per move on this machine's CPU.", "",
-                  "| move | changed | Mood before -> after | key kept | tonic kept | darker notes played | s |",
-                  "|---|---|---|---|---|---|---|"]
-        lines += [f"| {name} | {r['changed']:.0%} | {r['mood_before']:.3f} -> {r['mood_after']:.3f} | "
-                  f"{r['key_kept']:.0%} | {r['tonic_kept']:.0%} | {r['exact']} | {r['seconds_median']:.1f} |"
-                  for name, r in res["page"].items()]
+                  *md_table(["move", "changed", "Mood before -> after", "key kept", "tonic kept", "darker notes played",
+                             "s"],
+                            ([name, f"{r['changed']:.0%}", f"{r['mood_before']:.3f} -> {r['mood_after']:.3f}",
+                              f"{r['key_kept']:.0%}", f"{r['tonic_kept']:.0%}", f"{r['exact']}",
+                              f"{r['seconds_median']:.1f}"] for name, r in res["page"].items()))]
     lines += ["", "The Mood attribute is a key-finding score, not a darkness scale: the minor 3rd and 6th raise it, "
               "while the natural 7th and the Phrygian 2nd bring a minor tune's notes nearer its relative major's "
               "scale and may lower it; more_minor keeps every result in its minor key with Mood > 0.", ""]
@@ -219,10 +219,7 @@ def main(argv: list[str] | None = None) -> None:
                         "page": a.page}, "rows": rows}
     if a.page:
         res["page"] = through_the_page(a.page, a.seed)
-    md = markdown(res)
-    print(md)
-    (HERE / "minor_mode.md").write_text(md)
-    (HERE / "minor_mode.json").write_text(json.dumps(res, indent=1))
+    publish(markdown(res), res, HERE, "minor_mode")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -67,3 +68,15 @@ def write(results: dict, json_path: Path) -> tuple[Path, Path]:
     md = json_path.with_suffix(".md")
     md.write_text(markdown(results))
     return json_path, md
+
+
+def md_table(header: list[str], rows: Iterable[list[str]]) -> list[str]:
+    """A markdown table's lines: the header, its rule, then one line per row of (already formatted) cells."""
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header), *("| " + " | ".join(r) + " |" for r in rows)]
+
+
+def publish(md: str, res: dict, folder: Path, name: str) -> None:
+    """Print a bench's markdown report and write it as folder/name.md, its results as folder/name.json."""
+    print(md)
+    (Path(folder) / f"{name}.md").write_text(md)
+    (Path(folder) / f"{name}.json").write_text(json.dumps(res, indent=1))
