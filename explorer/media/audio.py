@@ -1,9 +1,10 @@
-"""Render melodies to 44.1 kHz 16-bit audio with FluidSynth and a General MIDI soundfont, loaded once.
+"""Render melodies to 16-bit audio with FluidSynth and a General MIDI soundfont, loaded once.
 
-Loading a soundfont costs more than rendering a melody, so one synth per (soundfont, sample rate) is
-created on first use and kept for the life of the process; a lock serialises renders because FluidSynth
-state (programs, sounding voices) is shared and Gradio serves requests on several threads. No audio
-driver is started: samples are pulled with get_samples between events, so it runs on headless servers.
+Loading a soundfont costs more than rendering a melody, so the synths of a (soundfont, sample rate) are created on
+first use and kept for the life of the process (SynthPool: one per core, renders on several threads at once). A
+melody's audio is the mix of its notes' sounds, each synthesised once and cached (explorer.media.voices); Synth's
+render_events renders a list of events in one pass (the reference the mix is tested against). No audio driver is
+started: samples are pulled between events, so it runs on headless servers.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from explorer.media.voices import RELEASE_FLOOR, RELEASE_MAX_S, Key, NoteSounds
 from vae.constants import STEPS_PER_QUARTER
 from vae.meter import BACKINGS, Meter, backing_notes
 from vae.music import estimate_key
@@ -111,6 +113,7 @@ class SynthPool:
         self._free: list[Synth] = [Synth(soundfont, sample_rate)]  # a stack: last returned, first taken
         self._made = 1
         self._cond = threading.Condition()
+        self.sounds = NoteSounds(self._render_note)  # each note's sound, made once (explorer.media.voices)
 
     def _take(self) -> Synth:
         with self._cond:
@@ -133,6 +136,23 @@ class SynthPool:
             return synth.render_events(events, total, programs)
         finally:
             self._give(synth)
+
+    def _render_note(self, key: Key) -> np.ndarray:
+        synth = self._take()
+        try:
+            return synth.render_note(*key)
+        finally:
+            self._give(synth)
+
+    def render_notes(self, notes: list[tuple[int, int, int, int, int]], total: int,
+                     programs: dict[int, int]) -> np.ndarray:
+        """Notes (start sample, end sample, channel, key, velocity) -> int16 stereo [total, 2]: render_events' sound
+        (up to dither) as a mix of each note's sound, rendered once per pool (explorer.media.voices). Starts and
+        ends move to the nearest 64-sample block, as render_events moves them."""
+        block = _BLOCK
+        snap = [((s + block // 2) // block * block, (e + block // 2) // block * block, ch, key, vel)
+                for s, e, ch, key, vel in notes]
+        return self.sounds.mix(snap, total, programs, lambda ch: 128 if ch == DRUM_CHANNEL else 0)
 
 
 class Synth:
@@ -176,6 +196,28 @@ class Synth:
         f = _fluid()
         if f.program_select(self._fs.synth, channel, self._sfid, bank, program) < 0:
             f.program_select(self._fs.synth, channel, self._sfid, bank, 0)  # the soundfont lacks it: its first preset
+
+    def render_note(self, channel: int, bank: int, program: int, key: int, velocity: int, frames: int) -> np.ndarray:
+        """One note alone -> int16 stereo [frames + its release, 2]: on at frame 0, off at `frames` (a multiple of
+        64), rendered until its voices end, its release falls within RELEASE_FLOOR of silence, or RELEASE_MAX_S."""
+        chunk, f = 1024, _fluid()
+        limit = frames + int(RELEASE_MAX_S * self.sample_rate)
+        out = np.zeros(2 * (limit + chunk), np.int16)
+        with self._lock:
+            synth = self._fs.synth
+            self._silence()
+            self._select(channel, bank, program)
+            f.noteon(synth, channel, key, velocity)
+            if frames:
+                self._write(out, 0, frames)
+            f.noteoff(synth, channel, key)
+            pos = frames
+            while pos < limit and f.active_voices(synth) > 0:
+                self._write(out, pos, chunk)
+                pos += chunk
+                if np.abs(out[2 * (pos - chunk):2 * pos]).max() <= RELEASE_FLOOR:
+                    break
+        return out[:2 * pos].reshape(-1, 2).copy()
 
     def render_events(self, events: list[tuple[int, int, int, int, int]], total: int,
                       programs: dict[int, int]) -> np.ndarray:
@@ -238,6 +280,7 @@ def _fluid() -> SimpleNamespace:
                            cc=bind(keep, "fluid_synth_cc", vp, i, i, i),
                            all_sounds_off=bind(keep, "fluid_synth_all_sounds_off", vp, i),
                            program_select=bind(keep, "fluid_synth_program_select", vp, i, i, i, i),
+                           active_voices=bind(keep, "fluid_synth_get_active_voice_count", vp),
                            write_s16=bind(free, "fluid_synth_write_s16", vp, i, vp, i, i, vp, i, i),
                            write_s16_short=bind(keep, "fluid_synth_write_s16", vp, i, vp, i, i, vp, i, i))
 
@@ -275,10 +318,10 @@ def render(notes: Iterable[Note], tempo: float = 120.0, program: int = 0, sample
     def at(step: float) -> int:
         return int(round((step + offset) * sec_per_step * sample_rate))
 
-    events = []
+    sounding = []  # (start sample, end sample, channel, key, velocity)
     vels = meter.velocities([n.start for n in notes]) if velocity is None else [int(velocity)] * len(notes)
     for n, v in zip(notes, vels, strict=True):
-        events += [(at(n.start), 1, MELODY_CHANNEL, n.pitch, int(v)), (at(n.end), 0, MELODY_CHANNEL, n.pitch, 0)]
+        sounding.append((at(n.start), at(n.end), MELODY_CHANNEL, n.pitch, int(v)))
     accomp_program = backing_program
     if backing is None and accompaniment and notes:
         tonic, mode = estimate_key(notes)
@@ -287,7 +330,7 @@ def render(notes: Iterable[Note], tempo: float = 120.0, program: int = 0, sample
         backing = backing_notes(notes, accompaniment, tonic, mode == "minor", meter)
         accomp_program = ACCOMP_PROGRAMS[accompaniment]
     for b in backing or []:
-        events += [(at(b.start), 1, ACCOMP_CHANNEL, b.pitch, ACCOMP_VELOCITY), (at(b.end), 0, ACCOMP_CHANNEL, b.pitch, 0)]
+        sounding.append((at(b.start), at(b.end), ACCOMP_CHANNEL, b.pitch, ACCOMP_VELOCITY))
     beats = []
     if count_in:
         beats += range(-meter.bar_steps, 0, meter.beat_steps)
@@ -295,10 +338,10 @@ def render(notes: Iterable[Note], tempo: float = 120.0, program: int = 0, sample
         beats += range(0, last, meter.beat_steps)
     for b in beats:
         key = CLICK_KEYS[0] if b % meter.bar_steps == 0 else CLICK_KEYS[1]
-        events += [(at(b), 1, DRUM_CHANNEL, key, 100), (at(b + 1), 0, DRUM_CHANNEL, key, 0)]
+        sounding.append((at(b), at(b + 1), DRUM_CHANNEL, key, 100))
     total = at(last) + int(TAIL_SECONDS * sample_rate)
     programs = {MELODY_CHANNEL: program, ACCOMP_CHANNEL: accomp_program if backing else 0, DRUM_CHANNEL: 0}
-    audio = synth.render_events(events, total, programs)
+    audio = synth.render_notes(sounding, total, programs)  # each note's sound made once (explorer.media.voices)
     if stereo:
         return audio
     return ((audio[:, 0].astype(np.int32) + audio[:, 1]) // 2).astype(np.int16)
