@@ -136,7 +136,9 @@ def _levers(sec: Section, ctx: Context, demo, services, url: str, latents: Path)
     keeping = dict(vars(fluid))
     releasing = _releasing(keeping)  # ... or every call lets it go (before)
     direct_midi = files_module.notes_midi_bytes
-    old = dict(freq=1, pool=False, gil=False, midi=False, together=False)
+    old = dict(freq=1, pool=False, gil=False, midi=False, together=False, voices=False)
+    mixed = audio_module.SynthPool.render_notes  # each note's sound made once, renders mix them (shipped) ...
+    one_pass = _one_pass  # ... or every render synthesises all its notes (before)
     now = dict(loop=scripted, batching=True, rate=rate, freq=freq)
     steps = [("decode loop in Python, 44.1 kHz renders, Gradio's per-event analytics (before)",
               dict(old, loop=lambda: vm._greedy_loop_py, batching=False, rate=EXPORT_RATE)),
@@ -149,8 +151,10 @@ def _levers(sec: Section, ctx: Context, demo, services, url: str, latents: Path)
               dict(old, **now, pool=True, gil=True)),
              ("+ MIDI files written directly (pretty_midi's bytes, not its objects)",
               dict(old, **now, pool=True, gil=True, midi=True)),
-             (f"+ /decode {DECODE_CONCURRENCY} at once, not {queue.default_concurrency_limit} (decodes batch) (shipped)",
-              dict(now, pool=True, gil=True, midi=True, together=True))]
+             (f"+ /decode {DECODE_CONCURRENCY} at once, not {queue.default_concurrency_limit} (decodes batch)",
+              dict(old, **now, pool=True, gil=True, midi=True, together=True)),
+             ("+ each note's sound synthesised once, renders mix them (explorer.media.voices) (shipped)",
+              dict(now, pool=True, gil=True, midi=True, together=True, voices=True))]
     for name, lv in steps:
         vm._greedy_loop, services.batcher = lv["loop"], batcher if lv["batching"] else None
         h.files.sample_rate, queue.ANAYLTICS_CACHE_FREQUENCY = lv["rate"], lv["freq"]
@@ -158,6 +162,7 @@ def _levers(sec: Section, ctx: Context, demo, services, url: str, latents: Path)
         vars(fluid).update(keeping if lv["gil"] else releasing)
         files_module.notes_midi_bytes = direct_midi if lv["midi"] else _pretty_midi_bytes
         decode_queue.concurrency_limit = DECODE_CONCURRENCY if lv["together"] else queue.default_concurrency_limit
+        audio_module.SynthPool.render_notes = mixed if lv["voices"] else one_pass
         batches, rows = batcher.batches, batcher.rows
         try:
             levers[name] = load(url, latents, USERS, seconds=seconds, client="raw")
@@ -169,6 +174,7 @@ def _levers(sec: Section, ctx: Context, demo, services, url: str, latents: Path)
             vars(fluid).update(keeping)
             files_module.notes_midi_bytes = direct_midi
             decode_queue.concurrency_limit = DECODE_CONCURRENCY
+            audio_module.SynthPool.render_notes = mixed
     sec.data["levers"] = levers
     names = list(levers)
     base = levers[names[0]]
@@ -214,6 +220,12 @@ def _releasing(keeping: dict) -> dict:
         f.argtypes, f.restype = fn.argtypes, fn.restype
         out[key] = f
     return out
+
+
+def _one_pass(pool, notes, total: int, programs: dict[int, int]):
+    """SynthPool.render_notes as before explorer.media.voices: every note synthesised in one pass of events."""
+    events = [e for s, end, ch, key, vel in notes for e in ((s, 1, ch, key, vel), (end, 0, ch, key, 0))]
+    return pool.render_events(events, total, programs)
 
 
 def _pretty_midi_bytes(notes, **kwargs) -> bytes:
