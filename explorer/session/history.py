@@ -3,7 +3,8 @@
 Every melody the user reaches (slider move, random, blend step, transform, upload, map click) is an entry;
 its parent is the melody it was made from, so undo goes back the way you came and redo returns along the
 newest branch. A run of moves of one control (dragging one slider, re-doing one push) updates one entry
-instead of adding one per drag position. Entries hold z and what reset needs; nothing is rendered here.
+instead of adding one per drag position. Entries hold z, what reset needs and the locks the melody had (undo brings
+them back with it); nothing is rendered here.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from explorer.session.state import Session
+from explorer.session.state import Locks, Session
 
 MAX_ENTRIES = 60  # the oldest unstarred entries go first beyond this
 LABEL_CHARS = 70
@@ -36,6 +37,7 @@ class Entry:
     starred: bool = False
     name: str = ""
     made_by: str = ""  # what made it, in words ("Notes +1.2", "Toward Bach", "Upload song.mid · bars 9-12")
+    locks: Locks = Locks()  # the locks it had when it was last shown (set_locks keeps the current entry's up to date)
 
     @property
     def label(self) -> str:
@@ -69,7 +71,8 @@ def record(st: Session) -> Session:
         return st
     fields = dict(z=st.z, title=st.title, move=st.move, made_by=st.made_by, origin_z=st.origin_z,
                   origin_tokens=st.origin_tokens,
-                  origin_tune=st.origin_tune, meter=st.meter, detail=st.detail, origin_detail=st.origin_detail)
+                  origin_tune=st.origin_tune, meter=st.meter, detail=st.detail, origin_detail=st.origin_detail,
+                  locks=st.locks)
     leaf = now is not None and not any(e.parent == now.id for e in st.history)
     if now is not None and st.move and now.move == st.move and leaf and not now.starred:
         entry = replace(now, **fields)
@@ -85,13 +88,22 @@ def record(st: Session) -> Session:
 
 
 def go_to(st: Session, entry_id: int) -> Session:
-    """Make history entry `entry_id` the current melody (its reset origin too); the history is unchanged."""
+    """Make history entry `entry_id` the current melody (its reset origin and its locks too); the history is
+    unchanged."""
     e = next((e for e in st.history if e.id == entry_id), None)
     if e is None:
         raise KeyError(entry_id)
     return st.but(z=e.z, title=e.title, origin_z=e.origin_z, origin_tokens=e.origin_tokens,
                   origin_tune=e.origin_tune, meter=e.meter, detail=e.detail, origin_detail=e.origin_detail, sliders=None, transform_base=None, transform_key="",
-                  move="", cursor=e.id)
+                  move="", cursor=e.id, locks=e.locks)
+
+
+def set_locks(st: Session, locks: Locks) -> Session:
+    """The session with `locks` (the page's lock checkboxes as they are now), kept by the current history entry too,
+    so that going back to it later brings them back with its melody."""
+    if locks == st.locks and (current(st) is None or current(st).locks == locks):
+        return st
+    return st.but(locks=locks, history=tuple(replace(e, locks=locks) if e.id == st.cursor else e for e in st.history))
 
 
 def undo_target(st: Session) -> int | None:

@@ -16,7 +16,7 @@ from explorer.media.files import INSTRUMENTS, MelodyFiles, Playback, named
 from explorer.session.regenerate import regenerate as regenerate_melody
 from explorer.session.sharecode import decode_z, encode_z
 from explorer.session.slider_move import SLIDER_RANGE, locked_slider_move, page_slider_move, quantise
-from explorer.session.state import Session, new_state
+from explorer.session.state import Locks, Session, new_state
 from explorer.session.words import (
     bars_word,
     originality_markdown,
@@ -146,7 +146,8 @@ class MelodyActions:
         title, meter and slider positions, and every playback setting (explorer.session.sharecode)."""
         return encode_z(state.z, play.temperature, play.seed, play.tempo, play.program, play.accompaniment,
                         shown_title(state), play.key, play.scale, detail=state.detail, meter=state.meter,
-                        sliders=state.sliders, chords=play.progression, loop=state.loop, count_in=play.count_in)
+                        sliders=state.sliders, chords=play.progression, loop=state.loop, count_in=play.count_in,
+                        locked_bars=state.locks.bars, rhythm_lock=state.locks.rhythm, pitch_lock=state.locks.pitches)
 
     def set_z(self, state: Session | None, z: np.ndarray, title: str, origin_tokens: np.ndarray | None = None,
               as_origin: bool = True, origin_tune: int | None = None, meter: str = "4/4",
@@ -320,8 +321,8 @@ class MelodyActions:
         return state, self.render(state, play)
 
     def from_share_code(self, state: Session, code: str, play: Playback) -> tuple[Session, Rendered, Playback]:
-        """Restore the melody (title, meter, slider positions) and playback settings (loop in the session) carried by
-        a share link."""
+        """Restore the melody (title, meter, slider positions, locks) and playback settings (loop in the session)
+        carried by a share link."""
         d = decode_z(code)
         if len(d["z"]) != self.s.latent_dim:
             raise UserError("this link was made with another model and cannot be restored here")
@@ -334,5 +335,9 @@ class MelodyActions:
         state = self.set_z(state, d["z"], d["title"] or "Shared melody", meter=d["meter"], detail=d["detail"])
         # the sliders where the user set them (a steered move lands near them: z alone would show other values)
         sliders = d["sliders"] if d["sliders"] is not None and len(d["sliders"]) == self.slider_count else None
-        state = state.but(sliders=sliders, loop=d["loop"])
+        if any(b >= self.s.format.bars for b in d["locked_bars"]):
+            raise UserError(f"this link locks bar {max(d['locked_bars']) + 1}, but its melody has "
+                            f"{self.s.format.bars} bars")
+        state = state.but(sliders=sliders, loop=d["loop"],
+                          locks=Locks(d["locked_bars"], d["rhythm_lock"], d["pitch_lock"]))
         return state, self.render(state, play), play

@@ -63,11 +63,21 @@ def locked_slider_move(h, z: np.ndarray, detail: np.ndarray | None, values, curr
     if mask.all():
         raise UserError("Every bar is locked: unlock a bar for the sliders to change it.")
     values, moved, after = page_slider_move(h, z, detail, values, current)
+    return values, *hold_locked(s, z, detail, moved, after, heard, mask, temperature, seed)
+
+
+def hold_locked(s, z: np.ndarray, detail: np.ndarray | None, moved: np.ndarray, after: np.ndarray | None,
+                heard: np.ndarray, mask: np.ndarray, temperature: float = 0.0, seed: int | None = None
+                ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    """A move of the melody heard (tokens [T], from z [Z] and detail) to z `moved` (with detail `after`) over
+    LatentSpace `s`, acting on the unlocked bars only: the bars of `mask` [bars] stay token for token -> (z [Z],
+    detail [U, C] or None, tokens [T] to play). How, and what z and its detail then play: locked_slider_move (a
+    slider move) and Handlers.push / move_style (a push) both use it."""
     heard = np.asarray(heard, np.int64)
     if np.array_equal(moved, z) and after is detail:  # nothing moved: the melody as it was
-        return values, moved, detail, heard
+        return moved, detail, heard
     if not mask.any():
-        return values, moved, after, s.decode(moved, temperature, seed, after)
+        return moved, after, s.decode(moved, temperature, seed, after)
     held = round_detail(context_detail(s.model, z, detail, moved, after, mask))
     tokens = hold_bars(s.model, moved, heard, mask, held, temperature, seed)
     if temperature <= 0 and not np.array_equal(s.decode(moved, detail=held), tokens):
@@ -78,4 +88,4 @@ def locked_slider_move(h, z: np.ndarray, detail: np.ndarray | None, values, curr
             fit = s.fit_melody(tokens)
             if np.array_equal(fit["tokens"], tokens):
                 moved, held = fit["z"], fit["detail"]
-    return values, moved, None if held is None else nonzero(held), tokens
+    return moved, None if held is None else nonzero(held), tokens

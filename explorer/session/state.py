@@ -8,6 +8,19 @@ import numpy as np
 
 
 @dataclass(frozen=True)
+class Locks:
+    """What the composer locked on the Sliders screen: bars (0-based, sorted), the rhythm, the pitches. Regenerate,
+    the sliders and the pushes keep them; a history entry and a share link carry them."""
+
+    bars: tuple = ()
+    rhythm: bool = False
+    pitches: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.bars) or self.rhythm or self.pitches
+
+
+@dataclass(frozen=True)
 class Session:
     """What one user is working on. Handlers return a new Session instead of changing the one they got.
 
@@ -40,7 +53,7 @@ class Session:
     blend_detail: np.ndarray | None = None  # the last blend's details [steps, U, C] (None: no slot had one)
     drawn: dict | None = None
     draft: tuple = ()  # the note editor's melody: Note tuples on the 16th grid of one window (explorer.session.editor)
-    piece: dict | None = None  # the last composed piece: {"z": [sections, Z], "labels": per section}
+    piece: dict | None = None  # the last composed piece: {"z": [sections, Z], "detail", "tokens": [sections, T], "labels"}
     sliders: np.ndarray | None = None
     meter: str = "4/4"  # the current melody's time signature: bar lines, bar numbers, accents, MIDI export
     loop: bool = False  # the page's Loop checkbox (explorer.ui.common.Page.session reads it): the share link carries it
@@ -56,6 +69,7 @@ class Session:
     # are what was offered (z alone decodes them only with the locks forced). regenerated_title names what was kept.
     regenerated: tuple = ()
     regenerated_title: str = ""
+    locks: Locks = Locks()  # the page's lock checkboxes (explorer.ui.regenerate_panel), as every event reads them
 
     def but(self, **changes) -> Session:
         """A copy with some fields changed."""

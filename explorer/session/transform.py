@@ -11,7 +11,7 @@ from explorer.media import figures
 from explorer.media.files import Playback
 from explorer.session.history import current
 from explorer.session.melody import MelodyActions, Rendered
-from explorer.session.slider_move import quantise
+from explorer.session.slider_move import hold_locked, quantise
 from explorer.session.state import Session
 from vae.attributes import compute_attributes
 from vae.chord_fit import fit_as_played
@@ -20,6 +20,7 @@ from vae.controls import WORDS, corpus_std
 from vae.corpus import COLLECTION_LABELS
 from vae.fidelity import fit_detail, nonzero, round_detail
 from vae.harmony import melody_fit
+from vae.infill import LockError, bar_mask
 from vae.meter import Meter
 from vae.mode import mood, more_minor
 from vae.music import estimate_key, key_name
@@ -39,28 +40,57 @@ class TransformActions(MelodyActions):
         if name not in names:
             raise UserError(f"There is no {what} called {str(name)[:40]!r}; choose from {', '.join(names)}.")
 
-    def _transform(self, state: Session, key: str, move, play: Playback,
-                   words: str = "") -> tuple[Session, Rendered, np.ndarray]:
-        """Apply move(base_z) -> z. Moves stack: a new move (another attribute or style: `key`) starts from the
-        current melody, so it keeps what earlier moves did; changing the amount of the same move again starts
-        from where that move began, so its amounts don't accumulate. Reset still returns to the origin."""
+    def _lock_mask(self, locked_bars) -> np.ndarray | None:
+        """Locked bars (0-based indices or a bool mask) as a mask [bars]; None when none is locked. UserError with a
+        sentence when every bar is locked or a lock names a bar the melody does not have."""
+        if locked_bars is None or len(locked_bars) == 0:
+            return None
+        try:
+            mask = bar_mask(locked_bars, self.s.format.bars)
+        except LockError as e:
+            raise UserError(str(e)) from None
+        if mask.all():
+            raise UserError("Every bar is locked: unlock a bar for the push to change it.")
+        return mask if mask.any() else None
+
+    def _transform(self, state: Session, key: str, move, play: Playback, words: str = "",
+                   locked_bars=None) -> tuple[Session, Rendered, np.ndarray]:
+        """Apply move(base_z, detail) -> z. Moves stack: a new move (another attribute or style: `key`) starts from
+        the current melody, so it keeps what earlier moves did; changing the amount of the same move again starts
+        from where that move began, so its amounts don't accumulate. Reset still returns to the origin.
+
+        locked_bars (0-based indices or a bool mask [bars]; None or none: every bar moves): the move acts on the
+        other bars only, the locked ones stay token for token as heard now, as a slider move with bars locked does
+        (explorer.session.slider_move.hold_locked)."""
+        mask = self._lock_mask(locked_bars)
         same = state.transform_base is not None and state.transform_key == key
         base = state.transform_base if same else state.z
-        state = state.but(transform_base=base, transform_key=key, z=quantise(move(base, state.detail)), sliders=None,
+        if mask is None:
+            state = state.but(transform_base=base, transform_key=key, z=quantise(move(base, state.detail)),
+                              sliders=None, move=key, made_by=words, move_from=None)
+            return state, self.render(state, play), base
+        # the same move again starts from where it began: with the detail that melody had (a locked move changes it)
+        detail = start_detail(state) if same else state.detail
+        heard = self.s.decode(state.z, play.temperature, play.seed, state.detail)
+        z, detail, tokens = hold_locked(self.s, state.z, state.detail, quantise(move(base, detail)), detail, heard,
+                                        mask, play.temperature, play.seed)
+        state = state.but(transform_base=base, transform_key=key, z=z, detail=detail, sliders=None,
                           move=key, made_by=words, move_from=None)
-        return state, self.render(state, play), base
+        return state, self.render(state, play, tokens=tokens), base
 
     def push(self, state: Session, attribute: str, amount: float, play: Playback,
-             limits: VoiceLimits | None = None) -> tuple[Session, Rendered, dict]:
+             limits: VoiceLimits | None = None, locked_bars=None) -> tuple[Session, Rendered, dict]:
         """Move the melody along an attribute vector from where the transform started, within a voice's limits
-        when given (vae.voice); report the change and whether the result is singable."""
+        when given (vae.voice), on the unlocked bars only when bars are locked (locked_bars: 0-based indices; they
+        stay token for token); report the change and whether the result is singable."""
         self._known(attribute, self.s.attribute_names, "attribute")
         name = WORDS[attribute][0] if attribute in WORDS else attribute
         if attribute == MOOD and float(amount) > 0:
-            return self._more_minor(state, float(amount), play, limits, f"{name} {float(amount):+.1f} (push)")
+            return self._more_minor(state, float(amount), play, limits, f"{name} {float(amount):+.1f} (push)",
+                                    locked_bars)
         state, r, base = self._transform(state, f"attribute:{attribute}",
                                          lambda z, d: self.s.push_attribute(z, attribute, float(amount), d, limits),
-                                         play, f"{name} {float(amount):+.1f} (push)")
+                                         play, f"{name} {float(amount):+.1f} (push)", locked_bars)
         before = self.s.attributes_of(self.s.decode(base, play.temperature, play.seed, state.detail))
         after = self.s.attributes_of(r.tokens)
         span, leap = range_and_leap(r.tokens)
@@ -69,13 +99,15 @@ class TransformActions(MelodyActions):
                           "singable": None if limits is None else bool(within(r.tokens, limits)[0])}
 
     def _more_minor(self, state: Session, amount: float, play: Playback, limits: VoiceLimits | None,
-                    words: str) -> tuple[Session, Rendered, dict]:
+                    words: str, locked_bars=None) -> tuple[Session, Rendered, dict]:
         """Mood toward minor by `amount`, as the Mood slider's post-step does it (mood_slider_step): the push along
         the Mood slider is kept where it makes the melody more minor (its Mood reading rises; a minor melody keeps
         its tonic and minor key); otherwise the melody gets ceil(amount) steps darker on its notes
         (vae.mode.more_minor: a minor one keeps its tonic and minor key, a major one takes its parallel minor),
         held by the model as an upload is (hold_notes); where neither is possible it stays as it is, never
-        turned major. Re-doing the move starts again from where it began."""
+        turned major. Re-doing the move starts again from where it began. With bars locked (locked_bars) those stay
+        token for token as heard now, the others move (hold_locked)."""
+        mask = self._lock_mask(locked_bars)
         key = f"attribute:{MOOD}"
         same = state.transform_base is not None and state.transform_key == key
         base = state.transform_base if same else state.z
@@ -103,9 +135,14 @@ class TransformActions(MelodyActions):
             dark, taken = more_minor(notes, math.ceil(amount), bar_steps)
             if taken:
                 z, detail = self.hold_notes(self.s.model.tokenizer.encode(dark, len(heard)), base)
-        state = state.but(transform_base=base, transform_key=key, z=quantise(z), detail=detail, sliders=None,
+        z, held = quantise(z), None
+        if mask is not None:
+            now = self.s.decode(state.z, play.temperature, play.seed, state.detail)
+            z, detail, held = hold_locked(self.s, state.z, state.detail, z, detail, now, mask, play.temperature,
+                                          play.seed)
+        state = state.but(transform_base=base, transform_key=key, z=z, detail=detail, sliders=None,
                           move=key, made_by=words, move_from=None)
-        r = self.render(state, play)
+        r = self.render(state, play, tokens=held)
         span, leap = range_and_leap(r.tokens)
         return state, r, {"attribute": MOOD, "before": before, "after": self.s.attributes_of(r.tokens).get(MOOD),
                           "range": int(span[0]), "leap": int(leap[0]), "darker": taken,
@@ -149,13 +186,15 @@ class TransformActions(MelodyActions):
         fit = self.s.fit_melody(tokens)
         return quantise(fit["z"]), nonzero(None if fit["detail"] is None else round_detail(fit["detail"]))
 
-    def move_style(self, state: Session, to_style: str, amount: float, play: Playback) -> tuple[Session, Rendered, dict]:
-        """Move the melody from its nearest style toward `to_style` by `amount` in [0, 1]; report probabilities."""
+    def move_style(self, state: Session, to_style: str, amount: float, play: Playback,
+                   locked_bars=None) -> tuple[Session, Rendered, dict]:
+        """Move the melody from its nearest style toward `to_style` by `amount` in [0, 1] (on the unlocked bars
+        only when bars are locked: locked_bars, 0-based); report probabilities."""
         self._known(to_style, self.s.style_names, "style")
         state, r, base = self._transform(state, f"style:{to_style}",
                                          lambda z, d: self.s.move_to_style(z, to_style, float(amount), d), play,
                                          f"Toward {COLLECTION_LABELS.get(to_style, to_style)}"
-                                         + ("" if float(amount) >= 1 else f" ({float(amount):.0%})"))
+                                         + ("" if float(amount) >= 1 else f" ({float(amount):.0%})"), locked_bars)
         return state, r, {"before": self.s.style_of(base), "after": self.s.style_of(state.z)}
 
     def fit_to_chords(self, state: Session, play: Playback, candidates: int = 24,

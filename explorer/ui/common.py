@@ -20,7 +20,7 @@ from explorer.serve.drag import Drags
 from explorer.session import history
 from explorer.session.handlers import Handlers
 from explorer.session.melody import Rendered
-from explorer.session.state import Session
+from explorer.session.state import Locks, Session
 from explorer.session.validate import number
 from vae.chords import parse_progression
 from vae.errors import MusicReadError
@@ -193,10 +193,13 @@ class Page:
     loop: gr.Checkbox | None = None  # loop playback of every player on the page (no render needed)
     uploads: UploadCache | None = None  # the uploads in the Gradio cache: removed once read
     drags: Drags | None = None  # slider drags heard as they move (explorer.serve.drag)
+    # the lock checkboxes (explorer.ui.regenerate_panel): one per bar, then the rhythm's and the pitches'; every event
+    # reads them into the session, as Loop, so history entries and share links carry them
+    locks: list = field(default_factory=list)
 
     def inputs(self, *extra) -> set:
         """The state, the playback inputs (and Loop) and `extra` components, as a set (one dict argument)."""
-        return {self.state, *self.play.values(), *([self.loop] if self.loop is not None else []), *extra}
+        return {self.state, *self.play.values(), *([self.loop] if self.loop is not None else []), *self.locks, *extra}
 
     def playback(self, data: dict) -> Playback:
         """The playback settings of a request, each checked (a hidden endpoint can be sent anything)."""
@@ -220,7 +223,16 @@ class Page:
         st = data[self.state]
         if self.loop is not None and self.loop in data and st.loop != bool(data[self.loop]):
             st = st.but(loop=bool(data[self.loop]))
+        if self.locks and all(box in data for box in self.locks):
+            *bars, rhythm, pitches = (bool(data[box]) for box in self.locks)
+            st = history.set_locks(st, Locks(tuple(b for b, on in enumerate(bars) if on), rhythm, pitches))
         return st
+
+    def lock_values(self, st: Session) -> list[bool]:
+        """The lock checkboxes' values for the session's locks (after undo, or a share link opened), in self.locks'
+        order."""
+        bars = len(self.locks) - 2
+        return [b in st.locks.bars for b in range(bars)] + [st.locks.rhythm, st.locks.pitches] if self.locks else []
 
     @property
     def main_and_sliders(self) -> list:

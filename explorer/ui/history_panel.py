@@ -33,19 +33,21 @@ def wire(page: Page, c: SimpleNamespace) -> None:
         @user_errors
         def run(data):
             st, r = fn(page.session(data), page.playback(data))
-            return page.show(st, r)
+            return [*page.show(st, r), *page.lock_values(st)]
 
         return run
 
-    c.undo.click(step(h.undo), page.inputs(), page.main_and_sliders, api_name="undo", api_visibility="private")
-    c.redo.click(step(h.redo), page.inputs(), page.main_and_sliders, api_name="redo", api_visibility="private")
+    # the melody gone back to brings its locks back (its entry kept them): the lock checkboxes are outputs too
+    out = page.main_and_sliders + page.locks
+    c.undo.click(step(h.undo), page.inputs(), out, api_name="undo", api_visibility="private")
+    c.redo.click(step(h.redo), page.inputs(), out, api_name="redo", api_visibility="private")
 
     @user_errors
     def on_pick(data):
-        return page.show(*h.go_to(page.session(data), data[c.menu], page.playback(data)))
+        st, r = h.go_to(page.session(data), data[c.menu], page.playback(data))
+        return [*page.show(st, r), *page.lock_values(st)]
 
-    c.menu.input(on_pick, page.inputs(c.menu), page.main_and_sliders, api_name="history_go_to",
-                 api_visibility="private")
+    c.menu.input(on_pick, page.inputs(c.menu), out, api_name="history_go_to", api_visibility="private")
 
     @user_errors
     def on_star(data):

@@ -107,12 +107,12 @@ def _wire_panel(demo: gr.Blocks, page: Page, panel: dict, the_map: SimpleNamespa
     play = page.play
     load_out = page.main_and_sliders + [play["instrument"], play["tempo"], play["temperature"], play["seed"],
                                         play["accompaniment"], play["key"], play["scale"], play["count_in"],
-                                        play["chords"], page.loop]
+                                        play["chords"], page.loop, *page.locks]
 
     def settings(p, st) -> list:
         """The playback controls as a share link (or the page) has them; Loop is the session's."""
         return [p.instrument, p.tempo, p.temperature, p.seed, p.accompaniment, p.key or KEY_AS_IS,
-                p.scale or SCALE_OFF, p.count_in, p.progression, st.loop]
+                p.scale or SCALE_OFF, p.count_in, p.progression, st.loop, *page.lock_values(st)]
 
     @user_errors
     def on_load(data, request: gr.Request):

@@ -14,7 +14,8 @@ HELP = ("**Keep what you like, regenerate the rest.** Lock the bars you want to 
         "melodies keep those bars note for note. With *Keep the rhythm* every onset and duration stays and only "
         "the pitches change; with *Keep the pitches* the same pitches come in the same order on a new rhythm (both "
         "together would leave nothing to change). Listen to each under *Hear*, then take one to make it the current melody (Undo brings the "
-        "old one back).")
+        "old one back, with the locks it had). The locks also act on the sliders and on Transform's pushes, and the share "
+        "link carries them.")
 
 
 def build(page: Page) -> SimpleNamespace:
@@ -27,6 +28,7 @@ def build(page: Page) -> SimpleNamespace:
         pitches = gr.Checkbox(False, label="Keep the pitches (a new rhythm for them)", elem_id="pitch-lock",
                               min_width=160)
         regenerate = gr.Button("Regenerate", elem_id="regenerate-btn", variant="secondary")
+    page.locks = [*locks, rhythm, pitches]  # every event reads them into the session (Page.session)
     alternatives = gr.Plot(label="Alternatives", elem_id="regenerate-plot")
     hear, takes = [], []
     with gr.Row():
@@ -40,6 +42,17 @@ def build(page: Page) -> SimpleNamespace:
 
 def wire(page: Page, c: SimpleNamespace) -> None:
     h = page.h
+
+    @user_errors
+    def on_lock(data):
+        st = page.session(data)  # the locks as ticked now: the history's current entry keeps them too
+        if st.z is None:
+            return st, gr.skip()
+        return st, h.share_code(st, page.playback(data))
+
+    # a lock needs no render, but the session (its history entry) and the share link carry it
+    gr.on([box.input for box in page.locks], on_lock, page.inputs(), [page.state, page.main_out[6]],
+          api_visibility="private", queue=False, show_progress="hidden")
 
     @user_errors
     def on_regenerate(data):

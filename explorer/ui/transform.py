@@ -23,7 +23,8 @@ def build(page: Page) -> SimpleNamespace:
     gr.Markdown("Push the current melody along a musical attribute, or toward another collection's style. Moves "
                 "stack: each new move starts from the melody as it is now (density up, then toward minor, keeps both). "
                 "Moving the same amount slider again re-does that move from where it began. **Reset to original** "
-                "(Sliders tab) goes back to where you started.")
+                "(Sliders tab) goes back to where you started. Bars locked on the Sliders tab stay note for note: a "
+                "push moves the others.")
     with gr.Row():
         attr = gr.Dropdown(attributes, value=attributes[0][1] if attributes else None, label="Attribute")
         attr_amount = CheckedSlider(-2.0, 2.0, value=0.0, step=0.1, label="Less ← amount → more")
@@ -62,7 +63,8 @@ def wire(page: Page, c: SimpleNamespace) -> None:
         page.need_melody(st)
         attr = data[c.attr]
         limits = VoiceLimits(int(data[c.max_range]), int(data[c.max_leap])) if data[c.singable] else INSTRUMENT
-        st, r, info = h.push(st, attr, data[c.attr_amount], page.playback(data), limits)
+        # on the unlocked bars only: the Sliders screen's bar locks (Page.session reads them) stay note for note
+        st, r, info = h.push(st, attr, data[c.attr_amount], page.playback(data), limits, locked_bars=st.locks.bars)
         name = WORDS[attr][0] if attr in WORDS else ATTRIBUTES.get(attr, attr)
         voice = f"range {info['range']} semitones, largest leap {info['leap']}"
         if info["singable"] is False:
@@ -79,7 +81,7 @@ def wire(page: Page, c: SimpleNamespace) -> None:
         st = page.session(data)
         page.need_melody(st)
         to = data[c.style]
-        st, r, info = h.move_style(st, to, data[c.style_amount], page.playback(data))
+        st, r, info = h.move_style(st, to, data[c.style_amount], page.playback(data), locked_bars=st.locks.bars)
         before = max(info["before"], key=info["before"].get)
         txt = (f"Started nearest to **{COLLECTION_LABELS.get(before, before)}**; now "
                f"P({COLLECTION_LABELS.get(to, to)}) = {info['after'].get(to, 0.0):.2f}")
