@@ -8,9 +8,10 @@ merge the corpus's cached parts (attributes, copy-check index, keys), refit map/
 Then a second start with the saved collection (`python app.py --collection NAME`): load and join, its windows'
 encoding now cached.
 
-Random closer to your collection: melodies drawn by the page's Random (the corpus's latent Gaussian), by Random from
-my collection (the collection's own Gaussian: LatentSpace.sample_in_style) and from the prior N(0, I) at temperature
-0.5 (bench.finetune's "Random like mine" row) are compared with the collection by the Yang-Lerch overlap area (mean
+Random closer to your collection: melodies drawn by the page's Random (the corpus's latent Gaussian), by the
+collection's own Gaussian (LatentSpace.sample_in_style), by Random from my collection (draw_near: near one of its
+windows; once as it was before it redrew likely copies, `tries=1`, and once as the page draws) and from the prior
+N(0, I) at temperature 0.5 (bench.finetune's "Random like mine" row) are compared with the collection by the Yang-Lerch overlap area (mean
 over bench.quality's features; 1 = distributed like it), and with the 20 held-out songs of bench.finetune (the same
 style, windows the collection does not hold), 200 melodies a draw and a few seeds; with the share the copy check
 calls a likely copy of a window on the map. Writes bench/collections.md and bench/collections.json; skips with a
@@ -36,7 +37,7 @@ def closeness(space, name: str, mine: np.ndarray, held: np.ndarray, n: int = 200
     """Random, Random from my collection and the prior against the collection `name` (tokens `mine` [N, T]) and
     held-out songs of it (`held` [M, T]) -> {row: {"mine": [OA per seed], "held": [...], "copies": [share]}}."""
     from bench.quality import yang_lerch
-    from explorer.latent.collections import draw_near
+    from explorer.latent.collections import DRAW_TRIES, draw_near
     from explorer.latent.generation import gaussian_draw
 
     draws = {
@@ -44,7 +45,10 @@ def closeness(space, name: str, mine: np.ndarray, held: np.ndarray, n: int = 200
             lambda seed: space.model.decode(gaussian_draw(n, *space.latent_gaussian, seed=seed), temperature, seed),
         f"the collection's Gaussian (sample_in_style, temperature {temperature:g})":
             lambda seed: space.sample_in_style(name, n, temperature, seed)[1],
-        f"Random from my collection (near one of its windows: draw_near, temperature {temperature:g})":
+        f"Random from my collection before the copy check (draw_near, tries=1, temperature {temperature:g})":
+            lambda seed: space.model.decode(draw_near(space, name, n, seed, tries=1), temperature, seed),
+        f"Random from my collection (near one of its windows: draw_near, a likely copy drawn again up to "
+        f"{DRAW_TRIES} tries, temperature {temperature:g})":
             lambda seed: space.model.decode(draw_near(space, name, n, seed), temperature, seed),
         "prior N(0, I), temperature 0.5 (bench.finetune's row)": lambda seed: space.model.sample(n, 0.5, seed)[1],
     }

@@ -21,6 +21,7 @@ import json
 import os
 import re
 import shutil
+import tempfile
 import time
 import zipfile
 from collections.abc import Callable, Sequence
@@ -54,6 +55,7 @@ READERS = {".mid": "midi", ".midi": "midi", ".kar": "midi", ".rmi": "midi", ".ab
 MUSIC_FILES = "a MIDI (.mid .midi .kar .rmi) or ABC (.abc) file, or a .zip of them"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _\-'&()]{0,39}$")
 NAME_RULE = "1-40 letters, digits, spaces and - _ ' & ( ), starting with a letter or digit"
+DRAW_TRIES = 8  # draws near a collection's windows tried before a likely copy is kept (draw_near)
 JUNK = ("__MACOSX/", ".DS_Store", "Thumbs.db", "desktop.ini")  # what zips made by file managers carry
 
 
@@ -98,6 +100,7 @@ class Collection:
     files: list[FileReport] = field(default_factory=list)  # every add, oldest first
     seconds: dict = field(default_factory=dict)  # of the last add: read, save
     builtin: bool = False  # shipped with the package (Pop): keeps its own split, always joins the corpus
+    unsaved: bool = False  # held in memory only (a hosted demo's visitor: read_unsaved); `folder` no longer exists
 
     @property
     def windows(self) -> int:
@@ -410,19 +413,60 @@ def read_collection(name: str, paths: Sequence[Path | str], cfg: DataConfig, roo
         shutil.rmtree(staging.with_name(staging.name + ".parts"), ignore_errors=True)
 
 
-def draw_near(space: LatentSpace, name: str, n: int = 1, seed: int = 0) -> np.ndarray:
+def read_unsaved(name: str, paths: Sequence[Path | str], cfg: DataConfig, limits: Limits = Limits(),
+                 names: Sequence[str] | None = None, old: Collection | None = None,
+                 progress: bool = False) -> tuple[Collection | None, list[FileReport]]:
+    """As read_collection, but nothing is kept on disk: the files are read in a temporary folder, removed before
+    this returns, and the collection is held in memory only (`unsaved`), added to `old` (such a collection of the
+    same name) when given. Returns (the collection, None when nothing was ever added; this add's report)."""
+    name = check_name(name)
+    labels = list(names) if names else [Path(p).name for p in paths]
+    have = {f.name for f in old.files if f.added} if old is not None else set()
+    fresh = [k for k, label in enumerate(labels) if label not in have]
+    dup = [FileReport(labels[k], problem="a file of this name is already in the collection.")
+           for k in range(len(labels)) if labels[k] in have]
+    with tempfile.TemporaryDirectory(prefix="melody-collection-") as tmp:
+        coll, report = read_collection(name, [paths[k] for k in fresh], cfg, tmp, limits, [labels[k] for k in fresh],
+                                       workers=1, progress=progress) if fresh else (None, [])
+        folder = Path(tmp) / name
+    report = sorted(report + dup, key=lambda f: labels.index(f.name.split("/")[0]) if f.name.split("/")[0] in labels
+                    else len(labels))
+    if coll is None:
+        return old, report
+    new = coll.corpus
+    corpus = _concat([old.corpus if old is not None else None, new], folder / "corpus")
+    corpus.report = {"collection": name, "files": len({m["source"] for m in corpus.tunes}), "tunes_read":
+                     len(corpus.tunes), "windows_kept": len(corpus), "reader": READER_VERSION, "settings": asdict(cfg)}
+    files = (old.files if old is not None else []) + report
+    return Collection(name, folder, corpus, files, coll.seconds, unsaved=True), report
+
+
+def draw_near(space: LatentSpace, name: str, n: int = 1, seed: int = 0, tries: int = DRAW_TRIES) -> np.ndarray:
     """n latent vectors [n, Z] drawn from the collection `name`'s own melodies: each a random training window of it
     (its encoding's mean and spread: mu + sigma * noise), so a draw lands where one of its melodies lies instead of
-    at the average of them all. ValueError when the space holds no training window of that collection."""
+    at the average of them all. A draw whose greedy melody the copy check calls a likely copy (>= 2 bars of a
+    window on the map) is drawn again, near another window, up to `tries` times in all (the last try is kept):
+    without that a quarter of the draws were copies (bench/collections.md). ValueError when the space holds no
+    training window of that collection."""
     split = space.corpus.split
     of = np.array([m.get("collection") == name for m in space.corpus.tunes], bool)
     rows = np.nonzero(of[space.corpus.tune] & (split == TRAIN))[0]
     if not len(rows):
         raise ValueError(f"no training window of {name!r} in the space")
     rng = np.random.default_rng(seed)
-    pick = rows[rng.integers(0, len(rows), n)]
-    eps = rng.standard_normal((n, space.latent_dim)).astype(np.float32)
-    return (space.index.mu[pick] + space.index.sigma[pick] * eps).astype(np.float32)
+    out = np.empty((n, space.latent_dim), np.float32)
+    todo, last = np.arange(n), max(1, tries) - 1
+    for attempt in range(last + 1):
+        pick = rows[rng.integers(0, len(rows), len(todo))]
+        eps = rng.standard_normal((len(todo), space.latent_dim)).astype(np.float32)
+        out[todo] = space.index.mu[pick] + space.index.sigma[pick] * eps
+        if attempt == last:
+            break
+        tokens = np.atleast_2d(space.decode(out[todo]))
+        todo = todo[np.array([space.originality(t)["likely_copy"] for t in tokens], bool)]
+        if not len(todo):
+            break
+    return out
 
 
 # --- joining the latent space ----------------------------------------------------------------------------
@@ -437,6 +481,8 @@ def latents_path(index_key: str, coll: Collection) -> Path:
 def encoded(space: LatentSpace, coll: Collection, threads: int | None = None,
             callback: Progress | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(mu, sigma) [N, Z] of the collection's windows under the space's model, cached in its folder per model."""
+    if coll.unsaved:  # nothing of a visitor's collection goes to disk
+        return encode_windows(space.model, coll.corpus.tokens, threads=threads, progress=False, callback=callback)
     path = latents_path(space.base.index.key, coll)
     cached = load_arrays(path)
     if cached is not None and cached["mu"].shape == (len(coll.corpus), space.latent_dim):
@@ -519,4 +565,4 @@ def join(space: LatentSpace, collections: Sequence[Collection], threads: int | N
 
 __all__ = ["BUILTIN_NAMES", "Collection", "FileReport", "Limits", "builtin_collections", "check_name",
            "collections_root", "delete_collection", "draw_near", "encoded", "gather", "join",
-           "latents_path", "load_collection", "read_collection", "rename_collection", "saved_collections"]
+           "latents_path", "load_collection", "read_collection", "read_unsaved", "rename_collection", "saved_collections"]
