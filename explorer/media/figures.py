@@ -93,12 +93,38 @@ def piano_roll(notes: Sequence[Note], total_steps: int = 64, title: str = "", gh
     if title:
         layout["title"] = {"text": title, "x": 0.01, "font": {"size": 13}}
     if chords:
+        # a click on a symbol edits it in the "Your chords" box (explorer.ui.chord_script): layout.meta says where each
+        # symbol stands in the line a composer would type, and that line, to fill an empty box with
+        places, line = chord_places(chords, meter)
         layout["annotations"] = [
             {"name": "chord", "x": s / meter.bar_steps, "y": 1, "xref": "x", "yref": "paper", "text": symbol,
-             "showarrow": False, "xanchor": "left", "yanchor": "bottom", "xshift": 2,
-             "font": {"size": 12, "color": CHORD_COLOR}, "hovertext": f"{symbol} · {meter.span(s, e - s)}"}
+             "showarrow": False, "xanchor": "left", "yanchor": "bottom", "xshift": 2, "captureevents": True,
+             "font": {"size": 12, "color": CHORD_COLOR},
+             "hovertext": f"{symbol} · {meter.span(s, e - s)} · click to change it"}
             for s, e, symbol in chords]
+        layout["meta"] = {"chord_at": places, "chord_line": line}
     return {"data": data, "layout": layout}
+
+
+def chord_places(chords: Sequence[tuple[int, int, str]], meter: Meter = FOUR_FOUR) -> tuple[list[list[int]], str]:
+    """Where each chord span (start, end, symbol) stands in its chord line as a composer types it, bar by bar as
+    vae.harmony.chord_bars reads spans (a chord held over a bar line is written again in the next bar; a bar without
+    a chord is left out): ([[bar, position in the bar], ...] one per span, '| C | Am | F G | C |')."""
+    total = max((e for _, e, _ in chords), default=0)
+    bars: list[list[str]] = []
+    places: dict[int, list[int]] = {}
+    for b in range(0, total, meter.bar_steps):
+        here: list[str] = []
+        for i, (s, e, symbol) in enumerate(chords):
+            if s < b + meter.bar_steps and e > b:
+                if not here or here[-1] != symbol:
+                    here.append(symbol)
+                if s >= b:
+                    places.setdefault(i, [len(bars), len(here) - 1])
+        if here:
+            bars.append(here)
+    line = "| " + " | ".join(" ".join(bar) for bar in bars) + " |" if bars else ""
+    return [places.get(i, [0, 0]) for i in range(len(chords))], line
 
 
 MAP_POINTS_MAX = 20_000  # above this many tunes the map draws their density and a sample of them

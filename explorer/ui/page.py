@@ -29,6 +29,7 @@ from explorer.ui import (
     upload,
 )
 from explorer.ui.assets import COPY_LINK_JS, CSS, JS, MOVE_STAR_JS, SET_URL_JS
+from explorer.ui.chord_script import CHORD_JS
 from explorer.ui.common import (
     KEY_AS_IS,
     KEY_MENU,
@@ -82,7 +83,7 @@ def _melody_panel(h: Handlers) -> tuple[Page, dict]:
         with gr.Row():
             chords = gr.Textbox(label="Your chords (press Enter to hear them under the melody)", elem_id="your-chords",
                                 placeholder="Am F C G  ·  | D | G A | Bm | A7 |  ·  I vi IV V7 in G", scale=3,
-                                max_lines=1)
+                                max_lines=1, info="Or click a chord above the piano roll to change it here")
             fit_chords = gr.Button("Fit the melody to my chords", elem_id="fit-chords-btn", scale=1)
         with gr.Row():
             loop = gr.Checkbox(False, label="Loop playback", elem_id="loop-cb")
@@ -95,6 +96,8 @@ def _melody_panel(h: Handlers) -> tuple[Page, dict]:
             temperature = CheckedSlider(0.0, 1.5, value=0.0, step=0.05, label="Temperature (0 = the most likely melody)")
             seed = checked_number("seed", 0, "Seed", integer=True, minimum=0)
     map_pos = gr.Textbox(visible="hidden", elem_id="map-pos")
+    # a click on a chord symbol over the roll selects it in the chord box (explorer.ui.chord_script)
+    gr.HTML("", js_on_load=CHORD_JS, elem_id="chord-script", container=False, padding=False, min_height=0)
     play = {"instrument": instrument, "tempo": tempo, "temperature": temperature, "seed": seed,
             "accompaniment": accompaniment, "key": key, "scale": scale, "count_in": count_in, "chords": chords}
     page = Page(h, state, play, [state, title, roll, audio, files, originality, share, map_pos, hist.menu], loop=loop)
