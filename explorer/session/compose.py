@@ -1,4 +1,4 @@
-"""The Compose screen: waypoints and a longer piece through them in a form."""
+"""The Compose screen: waypoints, a longer piece through them in a form, and one section of it drawn anew."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ import numpy as np
 from explorer.errors import UserError
 from explorer.latent import generation
 from explorer.latent.generation import stack_details
+from explorer.latent.space import join_sections
 from explorer.media import figures
 from explorer.media.files import EXPORT_RATE, Playback
 from explorer.session.melody import MelodyActions
+from explorer.session.regenerate import regenerate as regenerate_melody
 from explorer.session.state import Session
 
 
@@ -23,7 +25,9 @@ class ComposeActions(MelodyActions):
 
     def compose(self, state: Session, bars: int, play: Playback, form: str = "through") -> dict:
         """A longer piece through the waypoints in a form: figure, notes, WAV and MIDI; every waypoint is a
-        section of its own when the piece has room (a 4-bar section each), and the reply names which."""
+        section of its own when the piece has room (a 4-bar section each), and the reply names which. "z", "detail",
+        "tokens" (the sections as played [sections, T]) and "labels" are what state.piece keeps for
+        regenerate_section."""
         wps = state.waypoints
         if len(wps) < 2:
             raise UserError("Add at least two waypoints (load a melody, then 'Add as waypoint').")
@@ -40,17 +44,67 @@ class ComposeActions(MelodyActions):
         except ValueError as exc:
             raise UserError(str(exc)) from None
         sections = line.reshape(len(z), -1)
-        notes = [self.s.notes(t) for t in sections]
         which = [next((j + 1 for j, w in enumerate(wps) if np.allclose(zz, w["z"], atol=1e-6)), None) for zz in z]
         labels = [f"bars {per * i + 1}-{per * i + per}" + (f" (waypoint {w})" if w else "") for i, w in enumerate(which)]
-        fig = figures.strip(notes, labels)
-        whole = self.s.notes(line)
-        wav, mid = self.files.write_outputs(whole, play, "piece", sample_rate=EXPORT_RATE)
         used = sorted({w for w in which if w})
         left_out = [j + 1 for j in range(len(wps)) if j + 1 not in used]
-        return {"z": z, "detail": detail, "notes": whole, "figure": fig, "wav": wav, "midi": mid, "sections": len(z),
-                "waypoint_sections": which, "labels": labels, "used": used, "left_out": left_out,
+        return {"z": z, "detail": detail, "tokens": sections, **self._piece_files(sections, labels, play),
+                "sections": len(z), "waypoint_sections": which, "labels": labels, "used": used, "left_out": left_out,
                 "notice": left_out_notice(form, wps, used, left_out)}
+
+    def _piece_files(self, sections: np.ndarray, labels: list[str], play: Playback) -> dict:
+        """A piece's sections [S, T] heard and seen: {"notes" (the whole piece), "figure", "wav", "midi"}."""
+        fig = figures.strip([self.s.notes(t) for t in sections], labels)
+        whole = self.s.notes(sections.reshape(-1))
+        wav, mid = self.files.write_outputs(whole, play, "piece", sample_rate=EXPORT_RATE)
+        return {"notes": whole, "figure": fig, "wav": wav, "midi": mid}
+
+    def regenerate_section(self, state: Session, section: int, play: Playback, seed: int,
+                           keep_bars=()) -> tuple[Session, dict]:
+        """Section `section` (1-based) of the composed piece (state.piece) drawn anew, every other section note for
+        note as it was: the likeliest new melody near the section's z that differs from it (Regenerate's method,
+        explorer.session.regenerate; `seed` picks the draw), keeping the section's bars in keep_bars (0-based:
+        "regenerate one bar" keeps the others) token for token. The chords stay where they were: a chord backing
+        harmonises each section on its own, and typed chords run from the top of every section. The section's z
+        and detail play it again (hold_notes), so loading it into the player brings it as heard. Returns the state
+        (its piece updated) and compose's reply for the new piece (figure, notes, wav, midi, labels, tokens)."""
+        piece = state.piece
+        if not piece or "tokens" not in piece:
+            raise UserError("Compose a piece first.")
+        n = len(piece["z"])
+        if not 1 <= int(section) <= n:
+            raise UserError(f"The piece has {n} sections: choose one from 1 to {n}.")
+        i = int(section) - 1
+        old = np.asarray(piece["tokens"], np.int64)
+        out = regenerate_melody(self.s, piece["z"][i], old[i], sorted({int(b) for b in keep_bars}), n=1,
+                                seed=int(seed))
+        new = out.alternatives[0]
+        z_i, detail_i = self.hold_notes(new.tokens, new.z)
+        sections = old.copy()
+        sections[i] = new.tokens
+        # a section that now ends on a sounding note must not run on into the next one (join_sections); the
+        # others' tokens stay as they were
+        sections = join_sections(sections).reshape(n, -1)
+        z = np.array(piece["z"], np.float32)
+        z[i] = z_i
+        detail = piece.get("detail")
+        if detail is not None or detail_i is not None:
+            detail = np.zeros((n, *self.s.detail_shape), np.float32) if detail is None else np.array(detail, np.float32)
+            detail[i] = 0.0 if detail_i is None else detail_i
+        per = self.s.format.bars
+        labels = list(piece["labels"])
+        kept = [b + 1 for b in np.flatnonzero(out.locked_bars)]
+        labels[i] = f"bars {per * i + 1}-{per * i + per} (new" + (
+            f", bar{'s' if len(kept) > 1 else ''} {', '.join(map(str, (per * i + b for b in kept)))} kept)" if kept
+            else ")")
+        state = state.but(piece={**piece, "z": z, "detail": detail, "tokens": sections, "labels": labels})
+        return state, {"z": z, "detail": detail, "tokens": sections, "labels": labels, "section": i + 1,
+                       **self._piece_files(sections, labels, play)}
+
+
+def kept(piece: dict) -> dict:
+    """What a session keeps of compose's reply (Session.piece): z, detail, the sections as played (tokens), labels."""
+    return {k: piece[k] for k in ("z", "detail", "tokens", "labels")}
 
 
 def left_out_notice(form: str, waypoints, used: list[int], left_out: list[int]) -> str:

@@ -1,4 +1,5 @@
-"""The Compose screen: waypoints and a longer piece that walks through them, one window of the model at a time."""
+"""The Compose screen: waypoints and a longer piece that walks through them, one window of the model at a time; one
+section of it drawn anew."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import gradio as gr
 
 from explorer.errors import UserError
 from explorer.latent.generation import FORMS, detail_row
-from explorer.ui.common import CheckedSlider, Page, plot, user_errors
+from explorer.session.compose import kept
+from explorer.ui.common import CheckedSlider, Page, fresh_seed, plot, user_errors
 
 NO_WAYPOINTS = "No waypoints yet."
 MAX_SECTIONS = 16  # the longest piece, in sections of the model's window (64 bars of 4)
@@ -36,8 +38,17 @@ def build(page: Page) -> SimpleNamespace:
         files = gr.File(label="Piece MIDI and WAV", file_count="multiple", interactive=False)
     pick = CheckedSlider(1, MAX_SECTIONS, value=1, step=1, label="Load section into the player (to edit it there)",
                          elem_id="piece-pick")
+    gr.Markdown("**Not happy with one section?** Draw it anew: every other section stays note for note, and so do "
+                "their chords. Tick bars to keep inside it to redo only the rest (one bar, say). Press again for "
+                "another.")
+    with gr.Row():
+        section = CheckedSlider(1, MAX_SECTIONS, value=1, step=1, label="Section", elem_id="regen-section")
+        keep = gr.CheckboxGroup([(f"bar {b + 1}", b) for b in range(per)], value=[], label="Keep these bars of it",
+                                elem_id="regen-section-keep")
+        regenerate = gr.Button("Regenerate this section", elem_id="regen-section-btn")
     return SimpleNamespace(add=add, clear=clear, waypoints=waypoints, bars=bars, form=form, compose=compose,
-                           piece=piece, audio=audio, files=files, pick=pick)
+                           piece=piece, audio=audio, files=files, pick=pick, section=section, keep=keep,
+                           regenerate=regenerate)
 
 
 def waypoints_text(st) -> str:
@@ -62,12 +73,22 @@ def wire(page: Page, c: SimpleNamespace) -> None:
         piece = h.compose(st, int(data[c.bars]), page.playback(data), data[c.form])
         if piece["notice"]:  # a form that takes fewer waypoints than were chosen says which it left out
             gr.Info(piece["notice"], duration=NOTICE_SECONDS, title="Not every waypoint is in the piece")
-        st = st.but(piece={"z": piece["z"], "labels": piece["labels"], "detail": piece["detail"]})
+        st = st.but(piece=kept(piece))
         return (st, plot(piece["figure"]), piece["wav"], [piece["midi"], piece["wav"]],
-                gr.update(maximum=len(piece["z"]), value=1))
+                gr.update(maximum=len(piece["z"]), value=1), gr.update(maximum=len(piece["z"]), value=1))
 
-    c.compose.click(on_compose, page.inputs(c.bars, c.form), [page.state, c.piece, c.audio, c.files, c.pick],
-                    api_name="compose", api_visibility="private")
+    c.compose.click(on_compose, page.inputs(c.bars, c.form),
+                    [page.state, c.piece, c.audio, c.files, c.pick, c.section], api_name="compose",
+                    api_visibility="private")
+
+    @user_errors
+    def on_regenerate_section(data):
+        st, piece = h.regenerate_section(page.session(data), int(data[c.section]), page.playback(data), fresh_seed(),
+                                         data[c.keep] or ())
+        return st, plot(piece["figure"]), piece["wav"], [piece["midi"], piece["wav"]]
+
+    c.regenerate.click(on_regenerate_section, page.inputs(c.section, c.keep), [page.state, c.piece, c.audio, c.files],
+                       api_name="regenerate_section", api_visibility="private")
 
     @user_errors
     def on_pick(data):
