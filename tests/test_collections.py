@@ -243,14 +243,13 @@ def test_the_collection_panel_adds_files_and_updates_the_report_map_and_style_me
     assert tiny_services.collections == () and "Page tunes" not in tiny_services.style_names
 
 
-def test_a_shared_demo_says_where_adding_works_and_refuses(tiny_services, files, tmp_path):
-    from explorer.session.collections import HOSTED
-
+def test_a_shared_demo_says_where_a_collection_lives_and_saves_none(tiny_services, files, tmp_path):
+    """On a shared demo a visitor's collection is their page's only (tests/test_hosted_collections.py)."""
     demo, h, add, dep = _page(tiny_services, tmp_path, add_collections=False)
-    assert add.interactive is False
+    assert add.interactive is not False and h.session_key is not None
     limits = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "collection-limits")
-    assert limits.value == HOSTED and "your own computer" in HOSTED and "make run" in HOSTED
-    with pytest.raises(UserError, match="your own computer"):
+    assert "this page only" in limits.value and "your own computer" in limits.value and "make run" in limits.value
+    with pytest.raises(UserError, match="add it on the page"):  # outside a page's session (no Gradio event here)
         h.add_collection("Mine", [str(files["tune0.mid"])])
     assert not (tmp_path / "collections").exists()
 

@@ -23,16 +23,17 @@ def build(page: Page) -> SimpleNamespace:
     h = page.h
     gr.Markdown("Put **your own music on the map**: drop several MIDI or ABC files, or a zip of them, name the "
                 "collection and press *Add*. Their melodies join the map in a colour of their own, the neighbours, "
-                "*Toward style* and the copy check, beside the folk corpus, and the collection is saved on this "
-                "computer. A file that cannot be used gets one sentence saying why; the others are kept.")
+                "*Toward style* and the copy check, beside the folk corpus, and the collection is "
+                + ("saved on this computer" if h.add_collections else "yours alone, for as long as this page is open")
+                + ". A file that cannot be used gets one sentence saying why; the others are kept.")
     limits = gr.Markdown(h.limits_text(), elem_id="collection-limits")
     files = checked_file(label="Your files (.mid .midi .kar .rmi .abc, or a .zip of them)", file_count="multiple",
                          file_types=FILE_TYPES, type="filepath", elem_id="collection-files",
-                         interactive=h.add_collections)
+                         interactive=True)
     with gr.Row():
         name = gr.Textbox(label="Collection name", placeholder="My songs", max_lines=1, scale=3,
-                          elem_id="collection-name", interactive=h.add_collections)
-        add = gr.Button("Add", variant="primary", scale=1, elem_id="collection-add", interactive=h.add_collections)
+                          elem_id="collection-name", interactive=True)
+        add = gr.Button("Add", variant="primary", scale=1, elem_id="collection-add", interactive=True)
     report = gr.Markdown(h.collections_summary(), elem_id="collection-report")
     active = h.active_collection_names()
     with gr.Row():
@@ -40,8 +41,8 @@ def build(page: Page) -> SimpleNamespace:
                                 elem_id="collection-draw-from")
         draw = gr.Button("Random from my collection", scale=2, elem_id="collection-random")
     gr.Markdown("*Random from my collection* draws a new melody near one of that collection's own melodies in the "
-                "model's space (*Random* draws from the whole corpus); the copy check under the melody says when it "
-                "keeps two bars or more of one of them.")
+                "model's space (*Random* draws from the whole corpus); a draw that would keep two bars or more of one "
+                "of them (what the copy check under the melody flags) is drawn again.")
     saved = h.saved_collection_names()
     with gr.Row():
         manage = gr.Dropdown(saved, value=None, label="Your saved collections", scale=3, elem_id="collection-manage",
@@ -80,10 +81,22 @@ def build(page: Page) -> SimpleNamespace:
                            delete=delete, confirm=confirm, confirm_text=confirm_text, sure=sure, cancel=cancel)
 
 
+def session_hash() -> str | None:
+    """The Gradio session the running event serves (None outside an event, e.g. a plain HTTP route). Gradio sets
+    the request in a context variable around every event function, so the actions need no request argument."""
+    from gradio.context import LocalContext
+
+    return getattr(LocalContext.request.get(None), "session_hash", None)
+
+
 def wire(page: Page, c: SimpleNamespace, corpus_map: SimpleNamespace, style_menus: list, demo: gr.Blocks) -> None:
     """Add: the report, the map (in the Map tab's colouring) and the style menus (`style_menus`, e.g. Transform's).
     A page (re)loaded after an add gets the menus and the summary as they are now (the built page has the first)."""
     h = page.h
+    if not h.add_collections:  # a shared deployment: a visitor's collection is their session's own
+        h.session_key = session_hash
+        demo.unload(lambda: h.forget_sessions(key=session_hash()))  # the tab closed or reloaded: it goes now
+        demo.forget_sessions = h.forget_sessions  # and with the sessions the server forgets (explorer.ui.sessions)
 
     def on_load():
         styles = [(COLLECTION_LABELS.get(s, s), s) for s in h.s.style_names]

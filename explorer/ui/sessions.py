@@ -4,7 +4,8 @@ Gradio keeps a SessionState for every session hash it sees (a copy of the page's
 session's gr.State values) and drops none until 10,000 are held (~3.6 GB). A raw `/gradio_api/call/*` request
 without a session hash is a new session, so a script could grow the server's memory without end. The sweeper
 removes sessions idle past a time-to-live, sooner for sessions that never held the page's state (API calls),
-and `launch` caps how many are held at once.
+and `launch` caps how many are held at once. What the app holds for a session beside Gradio's state (a hosted
+visitor's collection: explorer.session.collections) goes with it, through `demo.forget_sessions`.
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ def sweep(state_holder, limits: SessionLimits, now: datetime.datetime | None = N
 
 def start_sweeper(demo, limits: SessionLimits, also: Callable[[], object] | None = None) -> threading.Event:
     """Sweep `demo`'s sessions every limits.sweep_every_s in a daemon thread, calling `also` (another sweep,
-    e.g. of the upload cache) each time; set the returned event to stop it."""
+    e.g. of the upload cache) each time, and `demo.forget_sessions(alive)` (when the page set one) with the sessions
+    still held; set the returned event to stop it."""
     stop = threading.Event()
 
     def loop():
@@ -57,6 +59,11 @@ def start_sweeper(demo, limits: SessionLimits, also: Callable[[], object] | None
                 n = sweep(demo.state_holder, limits)
                 if n:
                     LOG.info("removed %d idle session(s); %d held", n, len(demo.state_holder.session_data))
+                forget = getattr(demo, "forget_sessions", None)  # what sessions held beside Gradio's state
+                if forget is not None:
+                    with demo.state_holder.lock:
+                        alive = set(demo.state_holder.session_data)
+                    forget(alive)
                 if also is not None:
                     also()
             except Exception:  # a sweep must never stop the sweeper
