@@ -18,7 +18,6 @@ from vae.chord_fit import fit_as_played
 from vae.chords import parse_progression
 from vae.controls import WORDS, corpus_std
 from vae.corpus import COLLECTION_LABELS
-from vae.fidelity import fit_detail, nonzero, round_detail
 from vae.harmony import melody_fit
 from vae.infill import LockError, bar_mask
 from vae.meter import Meter
@@ -173,18 +172,6 @@ class TransformActions(MelodyActions):
         if not taken:
             return z, detail
         return self.hold_notes(self.s.model.tokenizer.encode(dark, len(heard)), moved)
-
-    def hold_notes(self, tokens: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        """A melody [T] the model should play note for note, from near z [Z]: (z, None) when z alone decodes it;
-        else a per-bar detail fitted at z (vae.fidelity); else z and detail fitted together, as for an upload."""
-        z = quantise(z)
-        if np.array_equal(self.s.decode(z), tokens):
-            return z, None
-        found, out, _ = fit_detail(self.s.model, tokens[None], z[None])
-        if np.array_equal(out[0], tokens):
-            return z, nonzero(round_detail(found[0]))
-        fit = self.s.fit_melody(tokens)
-        return quantise(fit["z"]), nonzero(None if fit["detail"] is None else round_detail(fit["detail"]))
 
     def move_style(self, state: Session, to_style: str, amount: float, play: Playback,
                    locked_bars=None) -> tuple[Session, Rendered, dict]:
