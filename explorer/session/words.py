@@ -48,6 +48,18 @@ def shown_title(state: Session) -> str:
     return f"after {state.title}" if edited and state.title and not state.title.startswith("after ") else state.title
 
 
+_BOLD_NAME = re.compile(r"\*\*(?:\\.|[^*\\])*\*\*")  # the title line's name: bold, Markdown specials escaped
+
+
+def renamed_title_line(line: str, name_md: str) -> str:
+    """The title line `line` ('**Old title** · key: G minor · chords: …', as the page shows it) with its bold name
+    replaced by `name_md`, and what follows the name (the key, the chords) kept: naming a melody changes its name,
+    not its key. A line of another shape gives `name_md` alone."""
+    m = _BOLD_NAME.match(str(line or ""))
+    tail = line[m.end():] if m else ""
+    return name_md + (tail if tail.startswith(" · ") else "")
+
+
 def originality_markdown(o: dict, num_notes: int, own_tune: int | None = None) -> str:
     """One line a composer reads under the melody: is it new, or a copy of a training tune?
 

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import gradio as gr
 
 from explorer.session import history
+from explorer.session.words import renamed_title_line
 from explorer.ui.common import Page, md_escape, menu_update, user_errors
 
 
@@ -63,9 +64,11 @@ def wire(page: Page, c: SimpleNamespace) -> None:
         st = h.star(page.session(data), on=True, name=data[c.name])
         if str(data[c.name] or "").strip():  # named: the melody is that name (not "after" its source), and its link
             st = st.but(move="")  # says so
-        return st, menu_update(st), f"**{md_escape(st.title)}**", "", h.share_code(st, page.playback(data))
+        line = renamed_title_line(data[page.main_out[1]], f"**{md_escape(st.title)}**")  # the key line stays
+        return st, menu_update(st), line, "", h.share_code(st, page.playback(data))
 
-    c.name.submit(on_name, page.inputs(c.name), [page.state, c.menu, page.main_out[1], c.name, page.main_out[6]],
+    c.name.submit(on_name, page.inputs(c.name, page.main_out[1]), [page.state, c.menu, page.main_out[1], c.name,
+                                                                     page.main_out[6]],
                   api_name="name", api_visibility="private")
 
     @user_errors
