@@ -133,7 +133,8 @@ def _wire_panel(demo: gr.Blocks, page: Page, panel: dict, the_map: SimpleNamespa
     # The map (~1.2 MB of figure for every corpus point) follows the melody in its own event: in one answer it
     # kept the first melody from playing until it had been built and sent (bench/slow_spots.md).
     demo.load(on_load, page.inputs(), load_out, api_name="load", api_visibility="private").then(
-        lambda st, color: corpus_map.view(h, st, color), [page.state, the_map.color_by], the_map.corpus_map,
+        lambda st, color: corpus_map.shown_view(h, st, color), [page.state, the_map.color_by],
+        [the_map.corpus_map, the_map.shown],
         api_visibility="private", show_progress="hidden")
 
     @user_errors
