@@ -22,7 +22,13 @@ Per call and alternative:
 - sliders with bars locked (explorer.session.slider_move.locked_slider_move, the page's set_sliders path): Notes +2
   with 1-3 random bars locked: locked bars identical, unlocked bars changed, their note-ons before -> after, how
   often z and the detail the session keeps play the result by themselves (and how often a detail had to be
-  fitted), latency against the same move unlocked.
+  fitted), latency against the same move unlocked;
+- pushes with bars locked (Handlers.push, Transform's path, render included): Notes +2 on the same windows with 1-3
+  random bars locked: locked bars identical, unlocked bars changed, the session's z and detail play the result,
+  latency against the same push unlocked;
+- a section of a composed piece drawn anew (Handlers.regenerate_section): 16-bar pieces through 3 held-out windows,
+  harmonised (a chord backing); one random section redrawn: every other section note for note the same, their
+  chords the same, the chosen section changed, and the section's z and detail play it.
 Side by side on the first `--side` calls: the same choice of z with no latent optimisation, and sampled decoding.
 Writes bench/infill.md and bench/infill.json.
 """
@@ -42,7 +48,7 @@ from vae.constants import FIRST_NOTE_ON
 from vae.infill import free_notes, set_f1, sounding
 
 HERE = Path(__file__).resolve().parent
-NEW_SETS = ("pitch", "sliders")  # sets --only can measure on their own
+NEW_SETS = ("pitch", "sliders", "pushes", "sections")  # sets --only can measure on their own
 INTERVAL_CLIP = 24  # semitones either way
 IOI_CLIP = 32  # steps
 
@@ -146,6 +152,8 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--side", type=int, default=200, help="calls for each side-by-side variant and the rhythm lock")
     p.add_argument("--min-notes", type=int, default=8, help="note-ons a held-out window needs to be used")
     p.add_argument("--slider-moves", type=int, default=100, help="Notes +2 slider moves with bars locked")
+    p.add_argument("--pushes", type=int, default=100, help="Notes +2 pushes with bars locked")
+    p.add_argument("--pieces", type=int, default=50, help="composed pieces with one section drawn anew")
     p.add_argument("--only", nargs="+", choices=NEW_SETS, default=None,
                    help="measure only these sets (same draws) and keep the other sets of --out as they are")
     p.add_argument("--seed", type=int, default=0)
@@ -224,6 +232,10 @@ def main(argv: list[str] | None = None) -> dict:
         results["pitch_lock"] = pitch
     if not args.only or "sliders" in args.only:
         results["locked_sliders"] = locked_sliders(s, pick[: args.slider_moves], rng)
+    if not args.only or "pushes" in args.only:
+        results["locked_pushes"] = locked_pushes(s, pick[: args.pushes], np.random.default_rng(args.seed + 1))
+    if not args.only or "sections" in args.only:
+        results["sections"] = sections(s, test, args.pieces, np.random.default_rng(args.seed + 2))
     if args.only:
         results["remeasured"]["seconds"] = round(time.perf_counter() - t1, 1)
     else:
@@ -283,6 +295,89 @@ def locked_sliders(s, windows: np.ndarray, rng: np.random.Generator) -> dict:
             "unlocked_move": {"latency_ms": {"p50": pct(ms_free, 50)}, "cpu_ms": {"p50": pct(cpu_free, 50)}}}
 
 
+def _handlers(s):
+    import tempfile
+
+    from explorer.session.handlers import Handlers
+
+    return Handlers(s, out_dir=Path(tempfile.mkdtemp(prefix="bench_infill_")))
+
+
+def locked_pushes(s, windows: np.ndarray, rng: np.random.Generator) -> dict:
+    """Notes +2 pushes (Handlers.push, as the Transform screen makes them, render included) on held-out windows with
+    1-3 random bars locked, against the same push unlocked."""
+    from explorer.media.files import Playback
+    from explorer.session.state import new_state
+
+    h, play = _handlers(s), Playback()
+    steps, bars = s.format.steps_per_bar, s.format.bars
+    same, changed, exact, ms, cpu, ms_free, cpu_free = ([] for _ in range(7))
+    for w in windows:
+        st, before = h.load_window(new_state(), int(w), play)
+        lock = np.zeros(bars, bool)
+        lock[rng.choice(bars, size=rng.integers(1, bars), replace=False)] = True
+        kept = np.repeat(lock, steps)
+        t0, c0 = time.perf_counter(), time.process_time()
+        h.push(st, "note_density", 2.0, play)
+        ms_free.append((time.perf_counter() - t0) * 1000)
+        cpu_free.append((time.process_time() - c0) * 1000)
+        t0, c0 = time.perf_counter(), time.process_time()
+        after, r, _ = h.push(st, "note_density", 2.0, play, locked_bars=np.flatnonzero(lock))
+        ms.append((time.perf_counter() - t0) * 1000)
+        cpu.append((time.process_time() - c0) * 1000)
+        heard, tokens = before.tokens, r.tokens
+        same.append(bool((tokens[kept] == heard[kept]).all() and (sounding(tokens)[kept] == sounding(heard)[kept]).all()))
+        changed.append(not np.array_equal(tokens[~kept], heard[~kept]))
+        exact.append(bool(np.array_equal(s.decode(after.z, detail=after.detail), tokens)))
+    return {"pushes": len(windows), "locked_identical": float(np.mean(same)), "unlocked_changed": float(np.mean(changed)),
+            "session_plays_it": float(np.mean(exact)),
+            "latency_ms": {"p50": pct(ms, 50), "p95": pct(ms, 95)}, "cpu_ms": {"p50": pct(cpu, 50), "p95": pct(cpu, 95)},
+            "unlocked_push": {"latency_ms": {"p50": pct(ms_free, 50)}, "cpu_ms": {"p50": pct(cpu_free, 50)}}}
+
+
+def sections(s, test: np.ndarray, pieces: int, rng: np.random.Generator) -> dict:
+    """16-bar pieces through 3 random held-out windows (harmonised: a chord backing), one random section drawn anew
+    (Handlers.regenerate_section): the other sections' notes and chords, the chosen one's, latency."""
+    from explorer.latent.generation import detail_row
+    from explorer.media.files import Playback
+    from explorer.session.compose import kept
+    from explorer.session.state import new_state
+
+    h, play = _handlers(s), Playback(accompaniment="Chords: block")
+    steps = s.format.window_steps
+    others_same, chords_same, changed, exact, ms, cpu = ([] for _ in range(6))
+
+    def by_section(notes, n):
+        chords = h.files.chords(notes, play)
+        return [[(a, b, str(c)) for a, b, c in chords if k * steps <= a < (k + 1) * steps] for k in range(n)]
+
+    for p in range(pieces):
+        st = new_state()
+        for w in rng.choice(test, size=3, replace=False):
+            st = h.add_waypoint(h.load_window(st, int(w), Playback())[0])
+        piece = h.compose(st, 16, play, "through")
+        st = st.but(piece=kept(piece))
+        n = piece["sections"]
+        i = int(rng.integers(n))
+        t0, c0 = time.perf_counter(), time.process_time()
+        after, new = h.regenerate_section(st, i + 1, play, seed=p)
+        ms.append((time.perf_counter() - t0) * 1000)
+        cpu.append((time.process_time() - c0) * 1000)
+        old_notes = [s.notes(t) for t in piece["tokens"]]
+        new_notes = [s.notes(t) for t in new["tokens"]]
+        others = [k for k in range(n) if k != i]
+        others_same.append(all(old_notes[k] == new_notes[k] for k in others))
+        old_c, new_c = by_section(piece["notes"], n), by_section(new["notes"], n)
+        chords_same.append(all(old_c[k] == new_c[k] for k in others))
+        changed.append(new_notes[i] != old_notes[i])
+        exact.append(s.notes(s.decode(after.piece["z"][i], 0.0, None, detail_row(after.piece["detail"], i)))
+                     == new_notes[i])
+    return {"pieces": pieces, "others_identical": float(np.mean(others_same)),
+            "others_chords_identical": float(np.mean(chords_same)), "section_changed": float(np.mean(changed)),
+            "section_z_plays_it": float(np.mean(exact)),
+            "latency_ms": {"p50": pct(ms, 50), "p95": pct(ms, 95)}, "cpu_ms": {"p50": pct(cpu, 50), "p95": pct(cpu, 95)}}
+
+
 def _remeasured(r: dict) -> list[str]:
     """A line saying which sets a later `--only` run measured again, and where, when one did."""
     m = r.get("remeasured")
@@ -306,6 +401,28 @@ def _run_variant(s, x, z, locks, kw):
         return run(s, x, z, locks)
     finally:
         er.infill = orig
+
+
+def _pushes_and_sections(r: dict) -> list[str]:
+    out = []
+    if "locked_pushes" in r:
+        pu = r["locked_pushes"]
+        out += [f"Pushes with bars locked ({pu['pushes']} Notes +2 pushes through Handlers.push, render included, 1-3 "
+                f"random bars locked): locked bars identical in {pu['locked_identical']:.1%}, unlocked bars changed in "
+                f"{pu['unlocked_changed']:.1%}, the session's z and detail play the result in "
+                f"{pu['session_plays_it']:.1%}; p50 {pu['latency_ms']['p50']} ms wall / {pu['cpu_ms']['p50']} ms CPU "
+                f"(p95 {pu['latency_ms']['p95']} / {pu['cpu_ms']['p95']}), the same push unlocked "
+                f"{pu['unlocked_push']['latency_ms']['p50']} / {pu['unlocked_push']['cpu_ms']['p50']}.", ""]
+    if "sections" in r:
+        se = r["sections"]
+        out += [f"A section of a composed piece drawn anew ({se['pieces']} 16-bar pieces through 3 held-out windows, "
+                f"harmonised; one random section each, Handlers.regenerate_section): every other section note for "
+                f"note the same in {se['others_identical']:.1%}, their chords the same in "
+                f"{se['others_chords_identical']:.1%}, the section changed in {se['section_changed']:.1%}, its z and "
+                f"detail play it in {se['section_z_plays_it']:.1%}; p50 {se['latency_ms']['p50']} ms wall / "
+                f"{se['cpu_ms']['p50']} ms CPU (p95 {se['latency_ms']['p95']} / {se['cpu_ms']['p95']}), the piece's "
+                f"audio and MIDI included.", ""]
+    return out
 
 
 def markdown(r: dict) -> str:
@@ -345,6 +462,7 @@ def markdown(r: dict) -> str:
             f"bars' contexts); p50 {sl['latency_ms']['p50']} ms wall / {sl['cpu_ms']['p50']} ms CPU (p95 "
             f"{sl['latency_ms']['p95']} / {sl['cpu_ms']['p95']}), the same move unlocked "
             f"{sl['unlocked_move']['latency_ms']['p50']} / {sl['unlocked_move']['cpu_ms']['p50']}.", "",
+            *_pushes_and_sections(r),
             f"Joins reference: held-out ceiling (half B vs half A, by tune) interval OA {ceil['interval']:.3f}, "
             f"IOI OA {ceil['ioi']:.3f} (n = {ceil['n']}); blind-splice floor interval {floor['interval']:.3f}, "
             f"IOI {floor['ioi']:.3f} (n = {floor['n']}).", "",
