@@ -33,7 +33,7 @@ from vae.constants import (
 )
 from vae.errors import MidiReadError, MusicReadError, NoMelodyError
 from vae.format import DEFAULT_FORMAT
-from vae.melody_pick import line_features, line_score
+from vae.melody_pick import ensemble_weight, line_features, line_score, on_top_shares
 from vae.smf import read_smf
 from vae.tokenizer import Note
 from vae.tune import Tune
@@ -162,6 +162,7 @@ def extract_melodies(source: str | Path | bytes, max_bytes: int = MAX_BYTES, max
             programs.setdefault(ch, prog)
     candidates: list[MidiCandidate] = []
     clipped = False
+    lines = []
     for t, tr in pitched:
         channels = sorted({nt[0] for nt in tr.notes} - {DRUM_CHANNEL})
         for ch in channels:
@@ -172,12 +173,18 @@ def extract_melodies(source: str | Path | bytes, max_bytes: int = MAX_BYTES, max
             program = tr.programs.get(ch, programs.get(ch, 0))
             line, found, cut, whole = _line_candidates(raw, song.tpb, step_of, lyric_steps, first_onset, shift)
             clipped |= cut
-            # Coverage: share of the song's bars in which this instrument's line has an onset.
-            line_bars = {n.start // STEPS_PER_BAR for n in line}
-            coverage = len(line_bars) / max((end - song_start) // STEPS_PER_BAR, 1)
-            for notes, feats in found:
-                feats = dict(feats, coverage=min(coverage, 1.0), **whole)
-                candidates.append(_candidate(t, ch, name, program, notes, line, bars, feats))
+            lines.append((t, ch, name, program, line, found, whole))
+    # Coverage: share of the song's bars in which an instrument's line has an onset.
+    song_bars = max((end - song_start) // STEPS_PER_BAR, 1)
+    coverage = [min(len({n.start // STEPS_PER_BAR for n in line}) / song_bars, 1.0) for *_, line, _, _ in lines]
+    # Parts that play together through the piece (a string quartet, an orchestra, a choir): the tune is the one on
+    # top more than the one that looks sung (vae.melody_pick.on_top_shares, ensemble_weight).
+    on_top = on_top_shares([line for *_, line, _, _ in lines])
+    ensemble = ensemble_weight(coverage, [whole.get("line_monophony", 0.0) for *_, whole in lines])
+    for (t, ch, name, program, line, found, whole), cov, top_share in zip(lines, coverage, on_top, strict=True):
+        for notes, feats in found:
+            feats = dict(feats, coverage=cov, on_top=top_share, ensemble=ensemble, **whole)
+            candidates.append(_candidate(t, ch, name, program, notes, line, bars, feats))
     if clipped:
         warnings.append(f"Notes after bar {MAX_STEPS // STEPS_PER_BAR:,} were ignored.")
     if not candidates:
