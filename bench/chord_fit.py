@@ -6,8 +6,8 @@ windows in 4/4, loaded as the page loads them), the share of beat notes on chord
 - today: the melody as it is over the chords;
 - notes fitted: vae.chord_fit.fit_notes on it (beat notes to the nearest chord tone, passing notes by step);
 - and, on the first `--search` progressions, the page's "Fit the melody to my chords" (Handlers.fit_to_chords:
-  24 candidates near z) alone, and its pick then fitted by fit_notes. (The wiring proposed for the page fits
-  every candidate, the melody itself among them, and scores them again by fit minus 0.05 x drift.)
+  the melody and 24 candidates near z, each fitted by fit_notes, scored by fit minus 0.05 x drift), and its pick
+  fitted by fit_notes once more;
 - Random: over `--random` progressions x `--draws` seeds, the page's Random (Handlers.random) without chords and
   with the progression typed (realised in the key of that seed's plain draw), both over the same chords.
 Beside each (Random aside: its draws are new melodies), how far the melody's attributes moved (vae.attributes, mean |change| in corpus SDs over the
