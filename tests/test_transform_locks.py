@@ -99,3 +99,18 @@ def test_bad_locks_get_a_sentence(h, windows):
         h.push(st, "note_density", 1.0, PLAY, locked_bars=range(h.s.format.bars))
     with pytest.raises(UserError, match="Bar 9 cannot be locked"):
         h.move_style(st, h.s.style_names[0], 1.0, PLAY, locked_bars=[8])
+
+
+def test_the_mood_push_toward_minor_keeps_locked_bars_too(h, windows):
+    """Mood toward minor has a path of its own (the Mood slider's direction, else darker on the notes): with bars 1-2
+    locked they stay note for note on it as well, and the push still changes bars 3-4 somewhere."""
+    kept = _kept(h)
+    changed = 0
+    for w in windows:
+        st, before = h.load_window(new_state(), w, PLAY)
+        after, r, info = h.push(st, "minorness", 1.0, PLAY, locked_bars=LOCKS)
+        assert np.array_equal(r.tokens[kept], before.tokens[kept])
+        assert (sounding(r.tokens)[kept] == sounding(before.tokens)[kept]).all()
+        assert np.array_equal(h.render(after, PLAY).tokens, r.tokens)  # the session plays what was heard
+        changed += not np.array_equal(r.tokens[~kept], before.tokens[~kept])
+    assert changed >= 1
