@@ -173,3 +173,25 @@ def explorer_server(tiny_services, tmp_path_factory):
             os.environ.pop("GRADIO_TEMP_DIR", None)
         else:
             os.environ["GRADIO_TEMP_DIR"] = old_tmp
+
+
+@pytest.fixture(scope="module")
+def page(explorer_server, tmp_path_factory):
+    """A Chromium tab on the live explorer (tests/browser_support.py), one per test module: the tests of a module
+    run on it in order, like a user; its script errors collect in `page.page_errors`."""
+    from browser_support import ARTIFACTS, chromium_context, first_page, open_explorer
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with chromium_context(tmp_path_factory.mktemp("chromium")) as ctx:
+        pg = first_page(ctx)
+        open_explorer(pg, explorer_server.url)  # so that each test also runs on its own
+        yield pg
+
+
+@pytest.fixture
+def chromium(tmp_path):
+    """A fresh Chromium context of this test's own, no page opened yet (tests/browser_support.py)."""
+    from browser_support import chromium_context
+
+    with chromium_context(tmp_path / "chromium") as ctx:
+        yield ctx

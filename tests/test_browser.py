@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlparse
 
 import numpy as np
 import pytest
+from browser_support import ARTIFACTS, WAIT
 from conftest import busy_train_window, window_midi
 
 from explorer.media import figures
@@ -24,12 +25,7 @@ from explorer.session.slider_move import quantise
 pytestmark = [pytest.mark.browser,  # the filters: pandas 3 deprecations inside gradio's queue, not ours
               pytest.mark.filterwarnings("ignore:.*no_silent_downcasting"),
               pytest.mark.filterwarnings("ignore:The copy keyword is deprecated")]
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
-WAIT = 30_000  # ms; generous for a loaded 2-core machine, never asserted as a duration
+# `page` (tests/conftest.py): one Chromium tab on the live server for this module, its tests run on it in order
 
 ROLL_JS = """() => {
   const gd = document.querySelector('#piano-roll .js-plotly-plot');
@@ -37,28 +33,6 @@ ROLL_JS = """() => {
 }"""
 # Gradio 6 plays audio in a waveform player; the file it plays is the one its download link points at.
 AUDIO_JS = "() => { const a = document.querySelector('#melody-audio a[download]'); return a ? a.href : ''; }"
-
-
-@pytest.fixture(scope="module")
-def page(explorer_server, tmp_path_factory):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not CHROMIUM.exists():
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_api.sync_playwright() as p:
-        ctx = p.chromium.launch_persistent_context(str(tmp_path_factory.mktemp("chromium")), executable_path=str(CHROMIUM),
-                                                   headless=True, args=ARGS, viewport={"width": 1400, "height": 1000})
-        pg = ctx.pages[0] if ctx.pages else ctx.new_page()
-        pg.set_default_timeout(WAIT)
-        errors: list[str] = []
-        pg.on("pageerror", lambda e: errors.append(str(e)))
-        pg.page_errors = errors
-        try:
-            pg.goto(explorer_server.url)  # so that each test also runs on its own
-            pg.wait_for_selector("#piano-roll .js-plotly-plot")
-            yield pg
-        finally:
-            ctx.close()
 
 
 def expect():

@@ -9,12 +9,9 @@ import re
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from browser_support import ARTIFACTS, WAIT
 from test_browser import (
-    ARGS,
-    ARTIFACTS,
-    CHROMIUM,
     ERROR_BADGES_JS,
-    WAIT,
     expect,
     title,
     wait_for_title_change,
@@ -28,31 +25,6 @@ pytestmark = [pytest.mark.browser,  # the filters: pandas 3 deprecations inside 
 
 SLIDERS_JS = """() => JSON.stringify(Array.from(document.querySelectorAll('.slider-grid input[type=number]'))
   .map((b) => b.value))"""
-
-
-@pytest.fixture(scope="module")
-def page(explorer_server, tmp_path_factory):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not CHROMIUM.exists():
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_api.sync_playwright() as p:
-        ctx = p.chromium.launch_persistent_context(str(tmp_path_factory.mktemp("chromium")),
-                                                   executable_path=str(CHROMIUM), headless=True, args=ARGS,
-                                                   viewport={"width": 1400, "height": 1000})
-        pg = ctx.pages[0] if ctx.pages else ctx.new_page()
-        pg.set_default_timeout(WAIT)
-        errors: list[str] = []
-        pg.on("pageerror", lambda e: errors.append(str(e)))
-        pg.page_errors = errors
-        try:
-            pg.goto(explorer_server.url)
-            # the first page of a fresh server draws the map and renders the welcome melody: a slow start
-            pg.wait_for_selector("#piano-roll .js-plotly-plot", timeout=4 * WAIT)
-            pg.wait_for_function("() => new URL(location.href).searchParams.get('m')", timeout=4 * WAIT)
-            yield pg
-        finally:
-            ctx.close()
 
 
 def code_of(url: str) -> str:

@@ -6,7 +6,7 @@ time; bench/slow_spots.md has the seconds."""
 from __future__ import annotations
 
 import pytest
-from test_browser import ARGS, CHROMIUM, WAIT
+from browser_support import WAIT, first_page
 
 from bench.slow_spots import MAP_MESSAGE_JS, STREAM_LOG_JS
 
@@ -26,21 +26,11 @@ AUDIO_SEEN_JS = """(() => {
 
 
 @pytest.fixture
-def page(explorer_server, tmp_path):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not CHROMIUM.exists():
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
-    with sync_api.sync_playwright() as p:
-        ctx = p.chromium.launch_persistent_context(str(tmp_path / "chromium"), executable_path=str(CHROMIUM),
-                                                   headless=True, args=ARGS, viewport={"width": 1400, "height": 1000})
-        ctx.add_init_script(STREAM_LOG_JS)
-        ctx.add_init_script(AUDIO_SEEN_JS)
-        pg = ctx.pages[0] if ctx.pages else ctx.new_page()
-        pg.set_default_timeout(4 * WAIT)  # a fresh server's first page also builds the map: a slow start
-        try:
-            yield pg
-        finally:
-            ctx.close()
+def page(chromium):
+    """A fresh Chromium tab (conftest's `chromium`) that logs the queue's answers and the player's first file."""
+    chromium.add_init_script(STREAM_LOG_JS)
+    chromium.add_init_script(AUDIO_SEEN_JS)
+    return first_page(chromium, 4 * WAIT)  # a fresh server's first page also builds the map: a slow start
 
 
 def test_the_first_melody_arrives_without_the_map_and_plays_before_it(page, explorer_server):
