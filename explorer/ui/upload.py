@@ -59,11 +59,21 @@ def build(page: Page) -> SimpleNamespace:
 
 
 def wire(page: Page, c: SimpleNamespace) -> None:
-    h = page.h
     outputs = page.main_and_sliders + [c.status, c.window, c.extracted, c.extracted_audio, c.extracted_files,
                                        c.neighbours, c.where]
+    show = choice_view(page)
+    wire_reads(page, c, show, outputs)
+    wire_editor(page, c)
+    wire_choices(page, c, show, outputs)
+    wire_neighbours(page, c)
 
-    def show_choice(st, cand: int, win: int, play, progress=None) -> list:
+
+def choice_view(page: Page):
+    """show(st, cand, win, play, progress) -> the outputs of `wire` for candidate `cand`'s window `win` of the
+    session's upload: the melody, a status line, the windows menu, the extracted notes, neighbours and map."""
+    h = page.h
+
+    def show(st, cand: int, win: int, play, progress=None) -> list:
         fitting = (lambda f: progress(f, desc="Fitting the model to your melody")) if progress else None  # noqa: E731
         st, r, info = h.choose_upload(st, cand, win, play, progress=fitting)
         up = st.upload
@@ -83,38 +93,49 @@ def wire(page: Page, c: SimpleNamespace) -> None:
                 info["extracted_wav"], [info["extracted_midi"], info["extracted_wav"]],
                 neighbours_rows(info["neighbours"], h.s.format.window_steps), plot(where)]
 
-    @user_errors
-    def on_upload(data, progress=gr.Progress()):  # noqa: B008 (Gradio injects a tracker per call)
+    return show
+
+
+def reader(page: Page, show, name: str, read, box, release=None):
+    """The event function `name` of one way in (a file, ABC text, drawn notes): read(session, data[box]) -> the
+    session with its upload; shows the best candidate's first window and fills the candidates menu.
+    release(data[box]), where given, runs afterwards whether the read worked or was refused."""
+
+    def on_read(data, progress=gr.Progress()):  # noqa: B008 (Gradio injects a tracker per call)
         try:
-            st = h.upload(page.session(data), data[c.file])
-        finally:  # read (or refused): the copy in Gradio's cache is not needed any more
-            if page.uploads is not None:
-                page.uploads.discard(data[c.file])
+            st = read(page.session(data), data[box])
+        finally:
+            if release is not None:
+                release(data[box])
         # (label, index) pairs: value 0 is then a valid choice, and equal labels (channels of one track)
         # still pick their own candidate
         choices = [(cand["label"], i) for i, cand in enumerate(st.upload["candidates"])]
-        return [*show_choice(st, 0, 0, page.playback(data), progress), gr.update(choices=choices, value=0)]
+        return [*show(st, 0, 0, page.playback(data), progress), gr.update(choices=choices, value=0)]
 
-    c.file.upload(on_upload, page.inputs(c.file), outputs + [c.cand], api_name="upload", api_visibility="private")
+    on_read.__name__ = on_read.__qualname__ = name  # the name a refusal is logged under
+    return user_errors(on_read)
 
-    @user_errors
-    def on_abc(data, progress=gr.Progress()):  # noqa: B008 (Gradio injects a tracker per call)
-        st = h.read_abc(page.session(data), data[c.abc])
-        choices = [(cand["label"], i) for i, cand in enumerate(st.upload["candidates"])]
-        return [*show_choice(st, 0, 0, page.playback(data), progress), gr.update(choices=choices, value=0)]
 
-    gr.on([c.abc_btn.click, c.abc.submit], on_abc, page.inputs(c.abc), outputs + [c.cand], api_name="abc",
-          api_visibility="private")
+def wire_reads(page: Page, c: SimpleNamespace, show, outputs: list) -> None:
+    """A dropped file, typed ABC and the drawn notes: each read into the session's upload by one `reader`."""
+    h = page.h
 
-    @user_errors
-    def on_notes(data, progress=gr.Progress()):  # noqa: B008 (Gradio injects a tracker per call)
-        st = h.read_drawn_notes(page.session(data), data[c.drawn])
-        choices = [(cand["label"], i) for i, cand in enumerate(st.upload["candidates"])]
-        return [*show_choice(st, 0, 0, page.playback(data), progress), gr.update(choices=choices, value=0)]
+    def read_done(path) -> None:  # read (or refused): the copy in Gradio's cache is not needed any more
+        if page.uploads is not None:
+            page.uploads.discard(path)
 
+    c.file.upload(reader(page, show, "on_upload", h.upload, c.file, release=read_done), page.inputs(c.file),
+                  outputs + [c.cand], api_name="upload", api_visibility="private")
+    gr.on([c.abc_btn.click, c.abc.submit], reader(page, show, "on_abc", h.read_abc, c.abc), page.inputs(c.abc),
+          outputs + [c.cand], api_name="abc", api_visibility="private")
     # one request for all the drawn notes (the clicks themselves never reach the server)
-    c.use_notes.click(on_notes, page.inputs(c.drawn), outputs + [c.cand], api_name="use_drawn_notes",
-                      api_visibility="private")
+    c.use_notes.click(reader(page, show, "on_notes", h.read_drawn_notes, c.drawn), page.inputs(c.drawn),
+                      outputs + [c.cand], api_name="use_drawn_notes", api_visibility="private")
+
+
+def wire_editor(page: Page, c: SimpleNamespace) -> None:
+    """The note editor's buttons: open it (the draft kept), start from the current melody, clear."""
+    h = page.h
 
     def editor_view(st):
         return st, plot(h.editor_figure(st)), editor.notes_text(st.draft)
@@ -138,6 +159,10 @@ def wire(page: Page, c: SimpleNamespace) -> None:
     c.from_current.click(on_from_current, page.inputs(), view_out, api_visibility="private")
     c.clear_notes.click(lambda st: editor_view(st.but(draft=())), [page.state], view_out, api_visibility="private")
 
+
+def wire_choices(page: Page, c: SimpleNamespace, show, outputs: list) -> None:
+    """The candidate and window menus: show another candidate (from its first window) or another window."""
+
     def chooser(window_too: bool):
         @user_errors
         def on_choice(data, progress=gr.Progress()):  # noqa: B008 (Gradio injects a tracker per call)
@@ -145,12 +170,16 @@ def wire(page: Page, c: SimpleNamespace) -> None:
             if st.upload is None or data[c.cand] is None:
                 raise UserError("Upload a MIDI file first.")
             win = (data[c.window] or 0) if window_too else 0
-            return show_choice(st, data[c.cand], win, page.playback(data), progress)
+            return show(st, data[c.cand], win, page.playback(data), progress)
 
         return on_choice
 
     c.cand.input(chooser(False), page.inputs(c.cand), outputs, api_visibility="private")
     c.window.input(chooser(True), page.inputs(c.cand, c.window), outputs, api_visibility="private")
+
+
+def wire_neighbours(page: Page, c: SimpleNamespace) -> None:
+    """A click on a neighbours row loads that corpus melody."""
 
     @user_errors
     def on_neighbour(data, evt: gr.SelectData):
@@ -158,6 +187,6 @@ def wire(page: Page, c: SimpleNamespace) -> None:
         row = evt.index[0] if isinstance(evt.index, list | tuple) else evt.index
         if not st.neighbours or row >= len(st.neighbours):
             raise UserError("Upload a file to see its neighbours first.")
-        return page.show(*h.load_window(st, st.neighbours[row], page.playback(data)))
+        return page.show(*page.h.load_window(st, st.neighbours[row], page.playback(data)))
 
     c.neighbours.select(on_neighbour, page.inputs(), page.main_and_sliders, api_visibility="private")
