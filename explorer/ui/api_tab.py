@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from contextlib import nullcontext
 from types import SimpleNamespace
 
 import gradio as gr
@@ -53,24 +54,37 @@ def _num(name: str, value, label: str, integer: bool = False) -> gr.Number:
     return checked_number(name, value, label=f"{label} ({lo}–{hi})", integer=integer, minimum=lo, maximum=hi)
 
 
+MELODY = 'JSON {"melody": "..."}, {"z": [...]} or {"sliders": [...]}'  # what every endpoint takes as a melody
+OR_FILE = " (or leave empty and give a file)"
+
+
+def _form(title: str, button: str, melody: str | None = None, lines: int = 1, file: bool = False, fields=(),
+          row: bool = True, outputs=()) -> SimpleNamespace:
+    """One endpoint's form, folded: a melody's JSON box (labelled `melody`, where given), a MIDI file (where
+    `file`), the `fields` (functions that make each input, in a row where `row`), the button, then the `outputs`
+    (functions that make each). Returns the button, and the inputs and outputs in the endpoint's order."""
+    with gr.Accordion(title, open=False):
+        inputs = [gr.Textbox(label=melody, lines=lines)] if melody is not None else []
+        if file:
+            inputs.append(gr.File(label="MIDI file", type="filepath"))
+        with gr.Row() if row and fields else nullcontext():
+            inputs += [make() for make in fields]
+        btn = gr.Button(button)
+        return SimpleNamespace(btn=btn, inputs=inputs, outputs=[make() for make in outputs])
+
+
 def build(page: Page) -> SimpleNamespace:
     c = SimpleNamespace(usage=gr.Markdown(USAGE, elem_id="api-usage"))
-    with gr.Accordion("/encode: MIDI file → melody code (as the page plays it), z, slider values, map position", open=False):
-        c.enc_in = gr.File(label="MIDI file", type="filepath")
-        c.enc_btn = gr.Button("encode")
-        c.enc_out = gr.JSON(label="result")
-    with gr.Accordion("/decode: z or slider values → MIDI, WAV, notes", open=False):
-        c.dec_in = gr.Textbox(label='JSON: {"melody": "code from /encode"}, {"z": [...]} or {"sliders": '
-                              f'[...{page.h.slider_count} values], "melody": "..."}}', lines=2)
-        with gr.Row():
-            c.dec_temp = _num("temperature", 0.0, "temperature")
-            c.dec_seed = _num("seed", 0, "seed", True)
-            c.dec_tempo = _num("tempo", 120, "tempo")
-            c.dec_prog = _num("program", 0, "GM program", True)
-        c.dec_btn = gr.Button("decode")
-        c.dec_midi = gr.File(label="MIDI")
-        c.dec_wav = gr.File(label="WAV")
-        c.dec_notes = gr.JSON(label="notes")
+    c.encode = _form("/encode: MIDI file → melody code (as the page plays it), z, slider values, map position", "encode",
+                     file=True, row=False, outputs=[lambda: gr.JSON(label="result")])
+    c.decode = _form("/decode: z or slider values → MIDI, WAV, notes", "decode", lines=2,
+                     melody='JSON: {"melody": "code from /encode"}, {"z": [...]} or {"sliders": '
+                     f'[...{page.h.slider_count} values], "melody": "..."}}',
+                     fields=[lambda: _num("temperature", 0.0, "temperature"), lambda: _num("seed", 0, "seed", True),
+                             lambda: _num("tempo", 120, "tempo"), lambda: _num("program", 0, "GM program", True)],
+                     outputs=[lambda: gr.File(label="MIDI"), lambda: gr.File(label="WAV"),
+                              lambda: gr.JSON(label="notes")])
+    # two endpoints on one form: the same n, temperature and seed
     with gr.Accordion("/sample, /similar", open=False):
         with gr.Row():
             c.n = _num("n", 4, "n", True)
@@ -82,44 +96,27 @@ def build(page: Page) -> SimpleNamespace:
             c.sample_btn = gr.Button("sample")
             c.similar_btn = gr.Button("similar")
         c.gen_out = gr.JSON(label="melodies")
-    with gr.Accordion("/interpolate: two MIDI files → blend", open=False):
-        with gr.Row():
-            c.int_a = gr.File(label="A", type="filepath")
-            c.int_b = gr.File(label="B", type="filepath")
-            c.int_steps = _num("steps", 7, "steps", True)
-        c.int_btn = gr.Button("interpolate")
-        c.int_midi = gr.File(label="MIDI")
-        c.int_wav = gr.File(label="WAV")
-        c.int_out = gr.JSON(label="steps")
-    with gr.Accordion("/harmonise: a melody → its chords (as the page plays them), or the melody fitted to your chords",
-                      open=False):
-        c.har_in = gr.Textbox(label='JSON {"melody": "..."}, {"z": [...]} or {"sliders": [...]} (or leave empty and '
-                              'give a file)', lines=1)
-        c.har_file = gr.File(label="MIDI file", type="filepath")
-        c.har_chords = gr.Textbox(label="Your chords (empty: harmonise): 'Am F C G', '| D | G A | Bm | A7 |' or "
-                                  "'I vi IV V7 in G'", lines=1)
-        c.har_btn = gr.Button("harmonise")
-        c.har_out = gr.JSON(label="chords (16th steps), key, melody")
-    with gr.Accordion("/regenerate: keep some bars (or the rhythm, or the pitches), new melodies for the rest",
-                      open=False):
-        c.reg_in = gr.Textbox(label='JSON {"melody": "..."}, {"z": [...]} or {"sliders": [...]} (or leave empty and '
-                              'give a file)', lines=1)
-        c.reg_file = gr.File(label="MIDI file", type="filepath")
-        with gr.Row():
-            c.reg_keep = gr.Textbox(label=f"bars to keep (1-{page.h.s.format.bars}, e.g. '1 2')", lines=1)
-            c.reg_rhythm = gr.Checkbox(label="keep the rhythm")
-            c.reg_pitch = gr.Checkbox(label="keep the pitches")
-            c.reg_n = checked_number("n", 4, label=f"alternatives (1–{MAX_ALTERNATIVES})", integer=True, minimum=1,
-                                     maximum=MAX_ALTERNATIVES)
-            c.reg_seed = _num("seed", 0, "seed", True)
-        c.reg_btn = gr.Button("regenerate")
-        c.reg_out = gr.JSON(label="alternatives")
-    with gr.Accordion("/neighbours: z or MIDI → nearest corpus melodies", open=False):
-        c.nb_json = gr.Textbox(label='JSON {"melody": "..."} or {"z": [...]} (or leave empty and give a file)', lines=1)
-        c.nb_file = gr.File(label="MIDI file", type="filepath")
-        c.nb_k = _num("k", 10, "k", True)
-        c.nb_btn = gr.Button("neighbours")
-        c.nb_out = gr.JSON(label="neighbours")
+    c.interpolate = _form("/interpolate: two MIDI files → blend", "interpolate",
+                          fields=[lambda: gr.File(label="A", type="filepath"), lambda: gr.File(label="B", type="filepath"),
+                                  lambda: _num("steps", 7, "steps", True)],
+                          outputs=[lambda: gr.File(label="MIDI"), lambda: gr.File(label="WAV"),
+                                   lambda: gr.JSON(label="steps")])
+    c.harmonise = _form("/harmonise: a melody → its chords (as the page plays them), or the melody fitted to your chords",
+                        "harmonise", melody=MELODY + OR_FILE, file=True, row=False,
+                        fields=[lambda: gr.Textbox(label="Your chords (empty: harmonise): 'Am F C G', "
+                                                   "'| D | G A | Bm | A7 |' or 'I vi IV V7 in G'", lines=1)],
+                        outputs=[lambda: gr.JSON(label="chords (16th steps), key, melody")])
+    c.regenerate = _form("/regenerate: keep some bars (or the rhythm, or the pitches), new melodies for the rest",
+                         "regenerate", melody=MELODY + OR_FILE, file=True,
+                         fields=[lambda: gr.Textbox(label=f"bars to keep (1-{page.h.s.format.bars}, e.g. '1 2')", lines=1),
+                                 lambda: gr.Checkbox(label="keep the rhythm"), lambda: gr.Checkbox(label="keep the pitches"),
+                                 lambda: checked_number("n", 4, label=f"alternatives (1–{MAX_ALTERNATIVES})", integer=True,
+                                                        minimum=1, maximum=MAX_ALTERNATIVES),
+                                 lambda: _num("seed", 0, "seed", True)],
+                         outputs=[lambda: gr.JSON(label="alternatives")])
+    c.neighbours = _form("/neighbours: z or MIDI → nearest corpus melodies", "neighbours",
+                         melody='JSON {"melody": "..."} or {"z": [...]}' + OR_FILE, file=True, row=False,
+                         fields=[lambda: _num("k", 10, "k", True)], outputs=[lambda: gr.JSON(label="neighbours")])
     return c
 
 
@@ -180,15 +177,12 @@ def wire(page: Page, c: SimpleNamespace) -> None:
         finally:
             discard(path)
 
-    c.enc_btn.click(encode, c.enc_in, c.enc_out, api_name="encode")
-    c.dec_btn.click(decode, [c.dec_in, c.dec_temp, c.dec_seed, c.dec_tempo, c.dec_prog],
-                    [c.dec_midi, c.dec_wav, c.dec_notes], api_name="decode", concurrency_limit=DECODE_CONCURRENCY,
-                    concurrency_id="api-decode")
+    c.encode.btn.click(encode, c.encode.inputs, c.encode.outputs, api_name="encode")
+    c.decode.btn.click(decode, c.decode.inputs, c.decode.outputs, api_name="decode",
+                       concurrency_limit=DECODE_CONCURRENCY, concurrency_id="api-decode")
     c.sample_btn.click(sample, [c.n, c.temp, c.seed], c.gen_out, api_name="sample")
     c.similar_btn.click(similar, [c.sim_in, c.sim, c.n, c.temp, c.seed], c.gen_out, api_name="similar")
-    c.int_btn.click(interpolate, [c.int_a, c.int_b, c.int_steps], [c.int_midi, c.int_wav, c.int_out],
-                    api_name="interpolate")
-    c.har_btn.click(harmonise, [c.har_in, c.har_file, c.har_chords], c.har_out, api_name="harmonise")
-    c.reg_btn.click(regenerate, [c.reg_in, c.reg_file, c.reg_keep, c.reg_rhythm, c.reg_pitch, c.reg_n, c.reg_seed],
-                    c.reg_out, api_name="regenerate")
-    c.nb_btn.click(neighbours, [c.nb_json, c.nb_file, c.nb_k], c.nb_out, api_name="neighbours")
+    for name, fn in (("interpolate", interpolate), ("harmonise", harmonise), ("regenerate", regenerate),
+                     ("neighbours", neighbours)):
+        form = getattr(c, name)
+        form.btn.click(fn, form.inputs, form.outputs, api_name=name)
