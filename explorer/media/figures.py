@@ -14,6 +14,7 @@ import numpy as np
 
 from vae.constants import STEPS_PER_BAR
 from vae.corpus import COLLECTION_LABELS
+from vae.format import DEFAULT_FORMAT
 from vae.meter import Meter
 from vae.music import pitch_name
 from vae.tokenizer import Note
@@ -56,8 +57,8 @@ def _pitch_axis(pitches: list[int]) -> dict:
             "fixedrange": True}
 
 
-def piano_roll(notes: Sequence[Note], total_steps: int = 64, title: str = "", ghost: Sequence[Note] | None = None,
-               height: int = 260, meter: Meter | str = "4/4",
+def piano_roll(notes: Sequence[Note], total_steps: int = DEFAULT_FORMAT.window_steps, title: str = "",
+               ghost: Sequence[Note] | None = None, height: int = 260, meter: Meter | str = "4/4",
                chords: Sequence[tuple[int, int, str]] | None = None) -> dict:
     """Piano roll spec of a melody: one bar per note (x in bars of `meter`, y in MIDI pitch), bar lines,
     beat lines, note names on hover. A 6/8 window of 64 sixteenths shows 5 1/3 bars, numbered from 1.
@@ -234,7 +235,8 @@ def map_markers(current: tuple[float, float] | None = None,
     return data
 
 
-def strip(melodies: Sequence[Sequence[Note]], labels: Sequence[str], total_steps: int = 64, height: int = 300) -> dict:
+def strip(melodies: Sequence[Sequence[Note]], labels: Sequence[str], total_steps: int = DEFAULT_FORMAT.window_steps,
+          height: int = 300) -> dict:
     """Several melodies one after another on one time axis (an interpolation strip or a composed piece)."""
     data, shapes, notes_all = [], [], []
     for i, ns in enumerate(melodies):
@@ -256,8 +258,8 @@ def strip(melodies: Sequence[Sequence[Note]], labels: Sequence[str], total_steps
     return {"data": data, "layout": layout}
 
 
-def note_editor(notes: Sequence[Note], total_steps: int = 64, low: int = 55, high: int = 84,
-                meter: Meter | str = "4/4", height: int = 380) -> dict:
+def note_editor(notes: Sequence[Note], total_steps: int = DEFAULT_FORMAT.window_steps, low: int = 55,
+                high: int = 84, meter: Meter | str = "4/4", height: int = 380) -> dict:
     """The note editor's grid: one clickable cell per (16th step, pitch) in low..high, the notes drawn over it.
 
     The cell trace (named "cells", customdata "step,pitch") is what clicks and drags hit: the notes are

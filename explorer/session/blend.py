@@ -34,7 +34,7 @@ class BlendActions(MelodyActions):
         tokens = self.s.decode(z, play.temperature, play.seed, detail)
         notes = [self.s.notes(t) for t in tokens]
         labels = ["A"] + [f"{i}" for i in range(1, len(z) - 1)] + ["B"]
-        fig = figures.strip(notes, labels)
+        fig = figures.strip(notes, labels, self.s.format.window_steps)
         whole = self.s.notes(join_sections(tokens))
         wav, mid = self.files.write_outputs(whole, play, "blend", sample_rate=EXPORT_RATE)
         return {"z": z, "detail": detail, "tokens": tokens, "notes": notes, "figure": fig, "wav": wav, "midi": mid}

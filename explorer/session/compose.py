@@ -54,7 +54,7 @@ class ComposeActions(MelodyActions):
 
     def _piece_files(self, sections: np.ndarray, labels: list[str], play: Playback) -> dict:
         """A piece's sections [S, T] heard and seen: {"notes" (the whole piece), "figure", "wav", "midi"}."""
-        fig = figures.strip([self.s.notes(t) for t in sections], labels)
+        fig = figures.strip([self.s.notes(t) for t in sections], labels, self.s.format.window_steps)
         whole = self.s.notes(sections.reshape(-1))
         wav, mid = self.files.write_outputs(whole, play, "piece", sample_rate=EXPORT_RATE)
         return {"notes": whole, "figure": fig, "wav": wav, "midi": mid}

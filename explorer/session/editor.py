@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from explorer.errors import UserError
 from vae.constants import MAX_PITCH, MIN_PITCH
+from vae.format import DEFAULT_FORMAT
 from vae.tokenizer import Note
 
 CLICK_STEPS = 4  # a clicked note lasts a beat (a quarter note), or up to the next note
@@ -52,7 +53,7 @@ def place(notes: Sequence[Note], new: Note) -> list[Note]:
     return sorted_notes([*out, new])
 
 
-def click(notes: Sequence[Note], step: int, pitch: int, steps: int = 64) -> list[Note]:
+def click(notes: Sequence[Note], step: int, pitch: int, steps: int = DEFAULT_FORMAT.window_steps) -> list[Note]:
     """A click on cell (step, pitch): removes the note of that pitch sounding there, else adds a note there
     lasting CLICK_STEPS or up to the next onset (whichever is sooner)."""
     step, pitch = _check(step, pitch, steps)
@@ -64,7 +65,8 @@ def click(notes: Sequence[Note], step: int, pitch: int, steps: int = 64) -> list
     return place(notes, Note(pitch, step, min(step + CLICK_STEPS, nxt, steps)))
 
 
-def span(notes: Sequence[Note], first: int, last: int, pitch: int, steps: int = 64) -> list[Note]:
+def span(notes: Sequence[Note], first: int, last: int, pitch: int,
+         steps: int = DEFAULT_FORMAT.window_steps) -> list[Note]:
     """A drag over cells first..last (inclusive, either order) of one row: one note exactly over them."""
     first, pitch = _check(first, pitch, steps)
     last, _ = _check(last, pitch, steps)
@@ -104,7 +106,7 @@ def notes_text(notes: Sequence[Note]) -> str:
     return "[" + ",".join(f"[{n.pitch},{n.start},{n.end}]" for n in sorted_notes(notes)) + "]"
 
 
-def parse_notes(value: str, steps: int = 64) -> list[Note]:
+def parse_notes(value: str, steps: int = DEFAULT_FORMAT.window_steps) -> list[Note]:
     """The notes drawn in the page, sent at once (notes_text's JSON) -> Note list sorted by start, checked by the
     editor's own rules: whole 16th steps inside the `steps` of the window, piano keys, one note at a time.
     UserError with one sentence otherwise."""

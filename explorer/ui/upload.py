@@ -39,7 +39,7 @@ def build(page: Page) -> SimpleNamespace:
     status = gr.Markdown("", elem_id="upload-status")
     with gr.Row():
         cand = gr.Dropdown([], label="Melody candidate (best first)", type="index", elem_id="cand-dd")
-        window = gr.Dropdown([], label="4-bar window", type="index", elem_id="window-dd")
+        window = gr.Dropdown([], label=f"{page.h.s.format.bars}-bar window", type="index", elem_id="window-dd")
     extracted = gr.Plot(label="Extracted melody: your file's notes (the left panel shows the model's rendering)",
                         elem_id="extracted-roll")
     with gr.Row():
