@@ -18,6 +18,12 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--
         "--disable-component-update", "--disable-sync"]
 VIEWPORT = {"width": 1400, "height": 1000}
 WAIT = 30_000  # ms; generous for a loaded 2-core machine, never asserted as a duration
+# The page coordinates of the note editor's cell [step, pitch] (its x axis counts bars of 16 steps).
+EDITOR_CELL_JS = """([step, pitch]) => {
+  const gd = document.querySelector('#note-editor .js-plotly-plot');
+  const L = gd._fullLayout, box = gd.getBoundingClientRect();
+  return {x: box.left + L._size.l + L.xaxis.l2p((step + 0.5) / 16), y: box.top + L._size.t + L.yaxis.l2p(pitch)};
+}"""
 
 
 @contextmanager

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlparse
 
 import numpy as np
 import pytest
-from browser_support import ARTIFACTS, WAIT
+from browser_support import ARTIFACTS, EDITOR_CELL_JS, WAIT
 from conftest import busy_train_window, window_midi
 
 from explorer.media import figures
@@ -56,6 +56,14 @@ def title(page) -> str:
 def wait_for_title_change(page, old: str) -> str:
     page.wait_for_function(f"(old) => {{ const t = ({TITLE_JS})(); return t && t !== old; }}", arg=old, timeout=WAIT)
     return title(page)
+
+
+def random_melody(page) -> str:
+    """Press Random on the Sliders tab and wait for its melody; returns the new title."""
+    page.get_by_role("tab", name="Sliders").click()
+    old = title(page)
+    page.locator("#random-btn").click()
+    return wait_for_title_change(page, old)
 
 
 TEMPERATURE, SEED = 1.0, 3  # the tiny model's greedy melodies are mostly silent; sampled ones have notes
@@ -376,9 +384,7 @@ def test_a_refused_file_shows_its_sentence_and_leaves_the_page_usable(page, tmp_
     assert title(page) == before
     accordion.click()  # closed again, as the next test expects to find it
     # the page still works: Random loads a new melody
-    page.get_by_role("tab", name="Sliders").click()
-    page.locator("#random-btn").click()
-    assert wait_for_title_change(page, before).startswith("Random melody")
+    assert random_melody(page).startswith("Random melody")
     assert page.evaluate(ERROR_BADGES_JS) == 0
     assert not page.page_errors, page.page_errors
 
@@ -440,10 +446,7 @@ def test_typed_abc_becomes_the_melody_and_a_piece_loads_back(page):
     expect()(page.locator("#upload-status")).to_contain_text("Typed reel")
     page.get_by_role("tab", name="Compose").click()
     page.locator("#add-wp").click()
-    page.get_by_role("tab", name="Sliders").click()
-    t = title(page)
-    page.locator("#random-btn").click()
-    wait_for_title_change(page, t)
+    random_melody(page)
     page.get_by_role("tab", name="Compose").click()
     page.locator("#add-wp").click()
     page.locator("#compose-btn").click()
@@ -458,11 +461,6 @@ def test_typed_abc_becomes_the_melody_and_a_piece_loads_back(page):
     assert not page.page_errors, page.page_errors
 
 
-EDITOR_CELL_JS = """([step, pitch]) => {
-  const gd = document.querySelector('#note-editor .js-plotly-plot');
-  const L = gd._fullLayout, box = gd.getBoundingClientRect();
-  return {x: box.left + L._size.l + L.xaxis.l2p((step + 0.5) / 16), y: box.top + L._size.t + L.yaxis.l2p(pitch)};
-}"""
 EDITOR_NOTES_JS = """() => {
   const gd = document.querySelector('#note-editor .js-plotly-plot');
   const t = gd && (gd._fullData || []).find((d) => d.name === 'notes');

@@ -13,8 +13,8 @@ from browser_support import ARTIFACTS, WAIT
 from test_browser import (
     ERROR_BADGES_JS,
     expect,
+    random_melody,
     title,
-    wait_for_title_change,
 )
 
 from explorer.session.sharecode import decode_z
@@ -125,10 +125,7 @@ def test_compose_says_which_waypoints_the_form_left_out(page):
     expect()(waypoints).to_contain_text("No waypoints yet.", timeout=WAIT)
     for n in (1, 2, 3):
         if n > 1:  # a new melody for each waypoint
-            page.get_by_role("tab", name="Sliders").click()
-            old = title(page)
-            page.locator("#random-btn").click()
-            wait_for_title_change(page, old)
+            random_melody(page)
             page.get_by_role("tab", name="Compose").click()
         page.locator("#add-wp").click()
         expect()(waypoints.locator("li")).to_have_count(n, timeout=WAIT)  # "1. …": a numbered list

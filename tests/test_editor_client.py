@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from browser_support import first_page
+from browser_support import EDITOR_CELL_JS, first_page
 
 from explorer.errors import UserError
 from explorer.session import editor
@@ -14,11 +14,6 @@ from vae.tokenizer import Note
 
 WAIT = 60_000  # ms; generous for a loaded 2-core machine, never asserted as a duration
 
-CELL_JS = """([step, pitch]) => {
-  const gd = document.querySelector('#note-editor .js-plotly-plot');
-  const L = gd._fullLayout, box = gd.getBoundingClientRect();
-  return {x: box.left + L._size.l + L.xaxis.l2p((step + 0.5) / 16), y: box.top + L._size.t + L.yaxis.l2p(pitch)};
-}"""
 DRAWN_JS = """() => {
   const gd = document.querySelector('#note-editor .js-plotly-plot');
   const t = gd && (gd._fullData || []).find((d) => d.name === 'notes');
@@ -74,7 +69,7 @@ def test_fifteen_notes_are_drawn_in_the_page_and_sent_once(explorer_server, chro
     before = len(calls)
 
     def cell(step, pitch):
-        return page.evaluate(CELL_JS, [step, pitch])
+        return page.evaluate(EDITOR_CELL_JS, [step, pitch])
 
     def drawn_count(n):  # polled on a timer: animation frames may not come while nothing on the page moves
         page.wait_for_function(f"() => ({DRAWN_JS})() === {n}", polling=100)
