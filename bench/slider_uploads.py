@@ -18,7 +18,9 @@ With --steer, the chosen policy under each steering setting of vae.sweep.steer i
 seed), e.g. `--steer shipped,m2,t2,m2+t2 --out bench/steer_uploads`: a setting is "shipped" (vae.sweep as it is)
 or "+"-joined changes: wX asked weight (STEER_ASKED_WEIGHT), cN candidates (STEER_CANDIDATES), mX weight of the
 largest held miss (STEER_HELD_MAX_WEIGHT), tX weight of a changed tonic (STEER_TONIC_WEIGHT), tm: Mood moves
-keep the tonic too (STEER_TONIC_FREE empty). Every table then also says, per slider, the share of moves that
+keep the tonic too (STEER_TONIC_FREE empty), pX power of each miss (STEER_MISS_POWER), sX weight of a move not made
+(STEER_STILL_WEIGHT), rN second-round candidates (STEER_REFINE), aX side effect above which a move gets them
+(STEER_REFINE_ABOVE). Every table then also says, per slider, the share of moves that
 kept the upload's tonic (key finding on the window before and after).
 """
 
@@ -65,7 +67,8 @@ def chosen_name() -> str:
 
 
 STEER_KNOBS = {"w": "STEER_ASKED_WEIGHT", "c": "STEER_CANDIDATES", "m": "STEER_HELD_MAX_WEIGHT",
-               "t": "STEER_TONIC_WEIGHT"}  # a --steer setting's letters -> vae.sweep's constants
+               "t": "STEER_TONIC_WEIGHT", "p": "STEER_MISS_POWER", "s": "STEER_STILL_WEIGHT",
+               "r": "STEER_REFINE", "a": "STEER_REFINE_ABOVE"}  # a --steer setting's letters -> vae.sweep's constants
 
 
 @contextlib.contextmanager

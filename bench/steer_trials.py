@@ -12,7 +12,8 @@ bench/steer_trials.md.
 
 times the page's slider release (Handlers.set_sliders, steer and render) under each steering setting of
 bench.slider_uploads (`--steer`), interleaved move by move on the same uploads (3 folk tunes, 3 pop songs, every
-named slider +1), so a busy machine slows every setting alike: p50 ms each and its median ratio to the first.
+named slider +1), so a busy machine slows every setting alike: p50 ms each (wall and process CPU time) and its ratio
+to the first (median of per-move wall ratios; total CPU time over the first's).
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ def latency(settings: list[str], uploads: int = 3, repeats: int = 2) -> dict:
     named = [d["index"] for d in s.direction_labels() if d["name"] and d["fitted"] == d["name"]]
     loaded = [load_upload(h, p, play) for p in folk_upload_files(s, folder, uploads) + pop_upload_files(uploads)]
     ms: dict[str, list[float]] = {k: [] for k in settings}
+    cpu: dict[str, list[float]] = {k: [] for k in settings}
     for _ in range(repeats):
         for st, r0, _ in loaded:
             for i in named:
@@ -75,11 +77,13 @@ def latency(settings: list[str], uploads: int = 3, repeats: int = 2) -> dict:
                 values[i] = float(np.clip(round(values[i] + 1.0, 2), -3.0, 3.0))
                 for setting in settings:
                     with steering(setting):
-                        t0 = time.perf_counter()
+                        t0, c0 = time.perf_counter(), time.process_time()
                         h.set_sliders(st, values, play)
+                        cpu[setting].append((time.process_time() - c0) * 1e3)
                         ms[setting].append((time.perf_counter() - t0) * 1e3)
-    first = np.asarray(ms[settings[0]])
-    return {k: {"p50_ms": float(np.median(v)), "ratio": float(np.median(np.asarray(v) / first)), "moves": len(v)}
+    first, first_cpu = np.asarray(ms[settings[0]]), np.asarray(cpu[settings[0]])
+    return {k: {"p50_ms": float(np.median(v)), "ratio": float(np.median(np.asarray(v) / first)), "moves": len(v),
+                "cpu_p50_ms": float(np.median(cpu[k])), "cpu_total_ratio": float(np.sum(cpu[k]) / np.sum(first_cpu))}
             for k, v in ms.items()}
 
 
@@ -112,7 +116,8 @@ def main() -> None:
     a = p.parse_args()
     if a.latency:
         for k, v in latency(a.latency.split(","), a.uploads).items():
-            print(f"{k}: set_sliders p50 {v['p50_ms']:.0f} ms, {v['ratio']:.2f}x the first, {v['moves']} moves")
+            print(f"{k}: set_sliders p50 {v['p50_ms']:.0f} ms wall ({v['ratio']:.2f}x the first, median of move ratios), "
+                  f"CPU p50 {v['cpu_p50_ms']:.0f} ms, CPU in all {v['cpu_total_ratio']:.2f}x the first, {v['moves']} moves")
         return
     from vae.attributes import corpus_attributes
     from vae.checkpoint import data_config

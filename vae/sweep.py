@@ -28,9 +28,12 @@ def _spearman_rows(values: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.array([spearman(values, row) if np.isfinite(row).all() else 0.0 for row in y])
 
 
-STEER_CANDIDATES = 64  # decoded candidates per steered move: 16 took ~4x one decode on a CPU core, 32 ~6x;
-# with the tonic term, 64 over 24 lifted folk uploads' Spearman >= 0.9 from 4 to 7 of 9 sliders and specificity
-# >= 2x from 4 to 7, pop as before (bench/steer_uploads.md)
+STEER_CANDIDATES = 56  # decoded candidates per steered move, first round: 16 took ~4x one decode on a CPU core, 32
+# ~6x; 64 with the tonic term lifted folk uploads' Spearman >= 0.9 from 4 to 7 of 9 sliders over 24; 56 leaves room
+# for the second round (STEER_REFINE) in about the time 64 took (bench/steer_trials.md, 2026-12-07)
+
+STEER_DRAWS = 64  # random draws made for at least this many candidates, then cut: fewer candidates are the first
+# of the same ones (so settings that decode fewer compare on the same candidates)
 
 STEER_SPREAD = 0.5  # random spread of the candidates' attribute read-outs, in slider units
 
@@ -53,6 +56,22 @@ STEER_TONIC_WEIGHT = 2.0  # a candidate whose key's tonic differs from the melod
 
 STEER_TONIC_FREE = ("minorness",)  # moves that may change the tonic (relative major or minor)
 
+STEER_MISS_POWER = 1.0  # each attribute's miss (in SDs) counts raised to this power: 2 (one large miss costs more
+# than several small) met every folk goal but lost specificity on pop uploads (bench/steer_trials.md): off
+
+STEER_STILL_WEIGHT = 2.0  # a candidate whose asked attribute moves less than STEER_STILL_SHARE of the asked change,
+# the asked way, costs this much per SD asked: a fitted upload sits where many candidates decode to it unchanged (a
+# Register -1 on a folk upload: 27 of 64 decoded to its own attributes, 14 lowered it; staying put, a weighted miss
+# of 4, beat every one that moved), which left ties at 0 and cost folk Register and Range their Spearman
+STEER_STILL_SHARE = 0.25
+
+STEER_REFINE = 10  # candidates of a second round (0: none), from the best of the first, corrected by their misses:
+# a pop upload's Notes move changed its rhythm or register as much as its notes in every first-round candidate
+# (bench/steer_trials.md, 2026-12-07: pop Notes' per-melody specificity 1.4x before)
+STEER_REFINE_ABOVE = 0.75  # only moves whose best first-round candidate has a side effect above this (SDs) get it:
+# most of the gain for part of the time (8 on every move: 1.26x the CPU time of a move before; 10 above 0.75: 1.13x)
+STEER_REFINE_STEPS = (0.5, 1.0)  # shares of a candidate's misses taken back in the second round
+
 
 def steer(decode, controls: Controls, z: np.ndarray, current: np.ndarray, new: np.ndarray,
           attr_std: dict[str, float], candidates: int | None = None, spread: float | None = None,
@@ -62,8 +81,12 @@ def steer(decode, controls: Controls, z: np.ndarray, current: np.ndarray, new: n
 
     The linear move (`with_coords`) is one candidate; others scale its attribute part (STEER_SCALES), the rest
     add random nudges along the attribute sliders' directions. All are decoded (greedy), and per melody the one
-    whose attributes miss their targets least (sum of misses in SDs) wins. Only the attribute sliders'
-    directions are searched, so the free sliders' values are exactly as asked. Deterministic per seed.
+    whose attributes miss their targets least (sum of misses in SDs, the asked one STEER_ASKED_WEIGHT times)
+    wins; a candidate that leaves an asked attribute (nearly) where it was costs STEER_STILL_WEIGHT per SD asked
+    on top, so the move is made where a candidate makes it. A second round (STEER_REFINE) decodes the best few
+    moved back along the attribute directions by their misses (side effects taken back, a short move
+    lengthened). Only the attribute sliders' directions are searched, so the free sliders' values are exactly as
+    asked. Deterministic per seed.
     With `limits` (vae.voice), every semitone a candidate goes beyond a voice's range or leap costs
     LIMIT_WEIGHT, so a singable candidate wins when there is one. A candidate whose key has another tonic than
     the melody's before costs STEER_TONIC_WEIGHT (`tonic_changed`; a Mood move may change it), so a Register
@@ -84,13 +107,14 @@ def steer(decode, controls: Controls, z: np.ndarray, current: np.ndarray, new: n
     std = np.array([max(attr_std[a], 1e-9) * controls.unit(i) for a, i in zip(names, idx, strict=True)])
     delta = (new - cur)[:, idx]  # [B, A] requested change in SDs
     rng = np.random.default_rng(seed)
+    pool = max(candidates, STEER_DRAWS)
     fixed = np.array((1.0, *STEER_SCALES))[:candidates]
-    scales = np.concatenate([fixed, rng.uniform(0.5, 3.0, candidates - len(fixed))])
+    scales = np.concatenate([fixed, rng.uniform(0.5, 3.0, pool - len(fixed))[: candidates - len(fixed)]])
     if limits is not None and candidates - len(fixed) >= len(LIMITED_SCALES):
         # moves that do less, so a melody within the limits is among the candidates even where the whole
         # move cannot stay inside them (Notes +3 gave straight sixteenths at every scale from 0.5 up)
         scales[-len(LIMITED_SCALES):] = LIMITED_SCALES
-    nudge = rng.standard_normal((candidates, len(idx))) * spread
+    nudge = rng.standard_normal((pool, len(idx)))[:candidates] * spread
     nudge[: len(fixed)] = 0.0
     u = (scales[:, None, None] - 1.0) * delta[None] + nudge[:, None, :]  # [C, B, A]
     cand = base[None] + u @ controls.basis[idx].astype(np.float64)  # [C, B, Z]
@@ -105,23 +129,57 @@ def steer(decode, controls: Controls, z: np.ndarray, current: np.ndarray, new: n
         tokens = np.concatenate([heard, decode(flat.astype(np.float32))])
     heard = compute_attributes(tokens[:b])
     target = np.stack([heard[a] for a in names], axis=1) + delta * std
-    got = compute_attributes(tokens[b:])
-    a = np.stack([got[n] for n in names], axis=1).reshape(candidates, b, len(idx))
-    miss = np.abs(a - target[None]) / std
+    asked = np.abs(delta) > 1e-6  # [B, A]
+    cost, err = _steer_cost(tokens[:b], tokens[b:], u, names, target, delta, std, asked, limits)
+    best = cost.argmin(0)
+    out = cand[best, np.arange(b)]
+    held = np.where(asked[None], 0.0, np.abs(err)).max(-1)[best, np.arange(b)]  # [B] the winner's largest side effect
+    sel = np.nonzero(held > STEER_REFINE_ABOVE)[0] if STEER_REFINE else np.zeros(0, int)
+    if len(sel):
+        # a second round from the best candidates, each moved back along the attribute directions by the misses
+        # it had (a slider unit moves its attribute about one SD): side effects taken back, a short move lengthened
+        top = np.argsort(cost[:, sel], axis=0, kind="stable")[: max(1, STEER_REFINE // len(STEER_REFINE_STEPS))]
+        pick = lambda x: np.take_along_axis(x[:, sel], top[..., None], 0)  # noqa: E731
+        u2 = np.concatenate([pick(u) - step * pick(err) for step in STEER_REFINE_STEPS])  # [K, S, A]
+        cand2 = base[sel][None] + u2 @ controls.basis[idx].astype(np.float64)
+        tokens2 = decode(cand2.reshape(-1, z.shape[1]).astype(np.float32))
+        cost2, _ = _steer_cost(tokens[:b][sel], tokens2, u2, names, target[sel], delta[sel], std, asked[sel], limits)
+        win = cost2.argmin(0)
+        better = cost2[win, np.arange(len(sel))] < cost[best[sel], sel]
+        out[sel[better]] = cand2[win[better], np.nonzero(better)[0]]
+    return out.astype(np.float32)
+
+
+def _steer_cost(heard: np.ndarray, tokens: np.ndarray, u: np.ndarray, names: list[str], target: np.ndarray,
+                delta: np.ndarray, std: np.ndarray, asked: np.ndarray, limits: VoiceLimits | None
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """steer's cost of each candidate (tokens [C*B, T], candidate-major; u [C, B, A] its attribute-direction detour)
+    for melodies heard [B, T] aiming at `target` [B, A] -> (cost [C, B], signed miss [C, B, A] in SDs, 0 where
+    undefined)."""
+    c, b = u.shape[:2]
+    got = compute_attributes(tokens)
+    a = np.stack([got[n] for n in names], axis=1).reshape(c, b, len(names))
+    err = (a - target[None]) / std
+    miss = np.abs(err)
     # An attribute a melody cannot have (stepwise motion of a single note) counts as a miss of one SD
     # unless it was undefined before too.
     miss = np.where(np.isfinite(miss), miss, np.where(np.isfinite(target)[None], 1.0, 0.0))
-    asked = np.abs(delta) > 1e-6  # [B, A]
     weight = np.where(asked, STEER_ASKED_WEIGHT, 1.0)[None]
-    cost = (weight * miss).sum(-1) + 1e-3 * np.square(u).sum(-1)  # ties go to the smallest detour
+    cost = (weight * miss**STEER_MISS_POWER).sum(-1) + 1e-3 * np.square(u).sum(-1)  # ties: the smallest detour
+    changed = tonic_changed(heard, tokens, names, asked).reshape(c, b) if STEER_TONIC_WEIGHT else np.zeros((c, b))
+    if STEER_STILL_WEIGHT:
+        made = np.nan_to_num((a - (target - delta * std)[None]) / std * np.sign(delta)[None])  # [C, B, A] SDs
+        # a move made by changing the key's tonic is not the move asked for: it pays as one not made, so the still
+        # term never favours a new tonic over a smaller move in the old one
+        short = asked[None] & ((made < STEER_STILL_SHARE * np.abs(delta)[None]) | (changed[..., None] > 0))
+        cost = cost + STEER_STILL_WEIGHT * (short * np.abs(delta)[None]).sum(-1)
     if STEER_HELD_MAX_WEIGHT:
         cost = cost + STEER_HELD_MAX_WEIGHT * np.where(asked[None], 0.0, miss).max(-1)
     if STEER_TONIC_WEIGHT:
-        cost = cost + STEER_TONIC_WEIGHT * tonic_changed(tokens[:b], tokens[b:], names, asked).reshape(candidates, b)
+        cost = cost + STEER_TONIC_WEIGHT * changed
     if limits is not None:
-        cost = cost + LIMIT_WEIGHT * excess(tokens[b:], limits).reshape(candidates, b)
-    best = cost.argmin(0)
-    return cand[best, np.arange(b)].astype(np.float32)
+        cost = cost + LIMIT_WEIGHT * excess(tokens, limits).reshape(c, b)
+    return cost, np.nan_to_num(err)
 
 
 def tonic_changed(before: np.ndarray, tokens: np.ndarray, names: list[str], asked: np.ndarray) -> np.ndarray:
