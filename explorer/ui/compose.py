@@ -21,8 +21,10 @@ def build(page: Page) -> SimpleNamespace:
     per = page.h.s.format.bars  # bars per section: the model's window
     gr.Markdown("Choose waypoints (any melody you load), and the app walks through latent space from one to the next, "
                 f"one {per}-bar section at a time: every waypoint is a section of its own, the sections between them "
-                "are transitions. Or pick the AABA song form (A = the first waypoint, B = the second). Load any "
-                "section back into the player to keep working on it.")
+                "are transitions. Or pick the AABA song form (A = the first waypoint, B = the second). With your "
+                "chords typed in the player, the piece is drawn over them: the chord line runs from the top of every "
+                f"{per}-bar section, as the backing plays it, and each section's beat notes land on its chords. Load "
+                "any section back into the player to keep working on it.")
     with gr.Row():
         add = gr.Button("Add current as waypoint", elem_id="add-wp")
         clear = gr.Button("Clear waypoints")
@@ -73,6 +75,8 @@ def wire(page: Page, c: SimpleNamespace) -> None:
         piece = h.compose(st, int(data[c.bars]), page.playback(data), data[c.form])
         if piece["notice"]:  # a form that takes fewer waypoints than were chosen says which it left out
             gr.Info(piece["notice"], duration=NOTICE_SECONDS, title="Not every waypoint is in the piece")
+        if piece["chord_note"]:  # a chord line longer or shorter than a section: how it is laid over the piece
+            gr.Info(piece["chord_note"], duration=NOTICE_SECONDS, title="Your chords over the piece")
         st = st.but(piece=kept(piece))
         return (st, plot(piece["figure"]), piece["wav"], [piece["midi"], piece["wav"]],
                 gr.update(maximum=len(piece["z"]), value=1), gr.update(maximum=len(piece["z"]), value=1))
