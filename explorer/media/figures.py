@@ -25,6 +25,8 @@ MELODY_COLOR = "#e4572e"
 GHOST_COLOR = "rgba(120,120,120,0.35)"
 CHORD_COLOR = "#29335c"
 CHORD_BAND = 36  # px of top margin that holds the chord symbols
+LOCK_SHADE = "rgba(41,51,92,0.10)"  # a locked bar's shading (CHORD_COLOR, faint)
+LOCKED, UNLOCKED = "\U0001f512", "\U0001f513"  # the padlocks in the bar header: closed on a locked bar, open (faint) else
 FOUR_FOUR = Meter()
 STRIP_PALETTE = ["#e4572e", "#f3a712", "#29335c", "#669bbc", "#a8c686"]
 
@@ -59,13 +61,15 @@ def _pitch_axis(pitches: list[int]) -> dict:
 
 def piano_roll(notes: Sequence[Note], total_steps: int = DEFAULT_FORMAT.window_steps, title: str = "",
                ghost: Sequence[Note] | None = None, height: int = 260, meter: Meter | str = "4/4",
-               chords: Sequence[tuple[int, int, str]] | None = None) -> dict:
+               chords: Sequence[tuple[int, int, str]] | None = None, locked_bars: Sequence[int] | None = None,
+               lock_steps: int = DEFAULT_FORMAT.steps_per_bar) -> dict:
     """Piano roll spec of a melody: one bar per note (x in bars of `meter`, y in MIDI pitch), bar lines,
     beat lines, note names on hover. A 6/8 window of 64 sixteenths shows 5 1/3 bars, numbered from 1.
 
     `ghost` draws another melody faintly behind (e.g. the original before the sliders moved). The
     melody is always the last trace, named "melody". `chords` (start step, end step, symbol) are written
-    above the notes at each chord's start: layout annotations named "chord", no trace.
+    above the notes at each chord's start: layout annotations named "chord", no trace. `locked_bars` (0-based
+    bars of `lock_steps` steps, the model's bars) adds the bar locks: see lock_layer; None draws none.
     """
     meter = meter if isinstance(meter, Meter) else Meter.parse(meter)
     data = []
@@ -104,7 +108,37 @@ def piano_roll(notes: Sequence[Note], total_steps: int = DEFAULT_FORMAT.window_s
              "hovertext": f"{symbol} · {meter.span(s, e - s)} · click to change it"}
             for s, e, symbol in chords]
         layout["meta"] = {"chord_at": places, "chord_line": line}
+    if locked_bars is not None:
+        shades, padlocks, lock = lock_layer(locked_bars, total_steps // lock_steps, lock_steps / meter.bar_steps)
+        layout["shapes"] += shades
+        # after the chords: a chord's annotation index is its place in meta.chord_at (explorer.ui.chord_script)
+        layout["annotations"] = layout.get("annotations", []) + padlocks
+        layout["meta"] = {**layout.get("meta", {}), "lock": lock}
     return {"data": data, "layout": layout}
+
+
+def lock_layer(locked_bars: Sequence[int], bars: int, width: float = 1.0) -> tuple[list[dict], list[dict], dict]:
+    """The bar locks drawn on a piano roll whose x axis counts bars `width` lockable bars wide: a shaded rectangle
+    over each locked bar (shapes named "locked bar") and one padlock per bar in the bar header, beside the bar
+    number (annotations named "lock", in bar order: closed on a locked bar, open and faint on the others; a click
+    on one toggles its bar's lock, explorer.ui.lock_script).
+
+    Returns (shapes, annotations, meta): meta is the figure's layout.meta.lock, {"bars": the locked bars (0-based,
+    sorted, those < bars), "width", "shade": a bar's rectangle from x 0, "on"/"off": a padlock's look, locked and
+    not ('{bar}' in its hover stands for the bar's number)}, from which the page redraws the locks when a lock
+    checkbox is ticked, without a round trip."""
+    locked = sorted({int(b) for b in locked_bars if 0 <= int(b) < bars})
+    shade = {"type": "rect", "name": "locked bar", "xref": "x", "yref": "paper", "x0": 0, "x1": width, "y0": 0,
+             "y1": 1, "layer": "below", "fillcolor": LOCK_SHADE, "line": {"width": 0, "color": LOCK_SHADE}}
+    look = {True: {"text": LOCKED, "opacity": 1,
+                   "hovertext": "Bar {bar} is locked: Regenerate, the sliders and the pushes keep it · click to unlock"},
+            False: {"text": UNLOCKED, "opacity": 0.35, "hovertext": "Click to lock bar {bar} (keep it as it is)"}}
+    shapes = [{**shade, "x0": b * width, "x1": (b + 1) * width} for b in locked]
+    padlocks = [{"name": "lock", "x": (b + 0.5) * width, "y": 0, "xref": "x", "yref": "paper", "showarrow": False,
+                 "xanchor": "left", "yanchor": "top", "xshift": 6, "yshift": -1, "captureevents": True,
+                 "font": {"size": 11, "color": CHORD_COLOR}, **look[b in locked],
+                 "hovertext": look[b in locked]["hovertext"].format(bar=b + 1)} for b in range(bars)]
+    return shapes, padlocks, {"bars": locked, "width": width, "shade": shade, "on": look[True], "off": look[False]}
 
 
 def chord_places(chords: Sequence[tuple[int, int, str]], meter: Meter = FOUR_FOUR) -> tuple[list[list[int]], str]:

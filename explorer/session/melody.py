@@ -95,7 +95,8 @@ class MelodyActions:
         ghost = self.s.notes(state.origin_tokens) if state.origin_tokens is not None else None
         if ghost is not None and (play.key or play.scale):
             ghost = apply_key(ghost, play.key, play.scale)[0]
-        fig = figures.piano_roll(notes, len(tokens), ghost=ghost, meter=state.meter, chords=named(chords))
+        fig = figures.piano_roll(notes, len(tokens), ghost=ghost, meter=state.meter, chords=named(chords),
+                                 locked_bars=state.locks.bars, lock_steps=self.s.format.steps_per_bar)
         t2 = time.perf_counter()
         wav = self.files.write_audio(notes, play, meter=state.meter, chords=chords)
         t3 = time.perf_counter()
