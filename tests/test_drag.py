@@ -44,7 +44,7 @@ def test_a_preview_is_the_apps_own_slider_move_and_the_release_takes_it(drags, h
     assert np.array_equal(r.tokens, want.tokens) and r.figure == want.figure
     assert Path(r.wav_path).stat().st_size == Path(want.wav_path).stat().st_size > 1000
     after, pre = drags.take(token, st, values, SAMPLED)
-    assert pre is r and np.array_equal(after.z, want_st.z) and after.preview["wav"] == r.wav_path
+    assert pre is r and np.array_equal(after.z, want_st.z) and after.preview.wav == r.wav_path
     # the release completes the panel from it: the same melody as a full render of the move
     full_st, full = h.set_sliders(st, values, SAMPLED)
     done = h.finish(after, SAMPLED)

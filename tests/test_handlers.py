@@ -186,7 +186,7 @@ def test_a_drag_preview_is_finished_into_the_full_render(h, loaded, tiny_service
     assert pre.figure == full.figure  # the same roll, and audio of the same length (the synth is not bit-exact)
     assert Path(pre.wav_path).stat().st_size == Path(full.wav_path).stat().st_size > 1000
     assert pre.midi_path == "" and pre.share_code == "" and "audio" in pre.timings_ms and "midi" not in pre.timings_ms
-    assert pre_st.preview["wav"] == pre.wav_path and full_st.preview is None
+    assert pre_st.preview.wav == pre.wav_path and full_st.preview is None
     done = h.finish(pre_st, SAMPLED)
     assert done.wav_path == pre.wav_path  # the file already playing
     assert done.share_code == full.share_code and done.originality_md == full.originality_md

@@ -92,7 +92,7 @@ def test_a_drag_preview_keeps_the_locks_and_finishes_as_it_played(h, windows):
     st, before = h.load_window(new_state(), windows[0], PLAY)
     kept = _steps(h, [2, 3])
     after, r = h.set_sliders(st, _more_notes(st, h), PLAY, preview=True, locked_bars=[2, 3])
-    assert np.array_equal(r.tokens[kept], before.tokens[kept]) and np.array_equal(after.preview["tokens"], r.tokens)
+    assert np.array_equal(r.tokens[kept], before.tokens[kept]) and np.array_equal(after.preview.tokens, r.tokens)
     assert np.array_equal(h.finish(after, PLAY).tokens, r.tokens)
 
 

@@ -16,7 +16,7 @@ from explorer.media.files import INSTRUMENTS, MelodyFiles, Playback, named
 from explorer.session.regenerate import regenerate as regenerate_melody
 from explorer.session.sharecode import decode_z, encode_z
 from explorer.session.slider_move import SLIDER_RANGE, locked_slider_move, page_slider_move, quantise
-from explorer.session.state import Locks, Session, new_state
+from explorer.session.state import Locks, Preview, Session, new_state
 from explorer.session.words import (
     bars_word,
     originality_markdown,
@@ -116,7 +116,7 @@ class MelodyActions:
         melody a drag left playing (state.preview: its tokens and audio file); no decode, no new audio."""
         if state.preview is None:
             raise ValueError("finish() needs a preview render to finish")
-        tokens, wav = state.preview["tokens"], state.preview["wav"]
+        tokens, wav = state.preview.tokens, state.preview.wav
         notes, key = apply_key(self.s.notes(tokens), play.key, play.scale)
         r = self._panel(state, play, tokens, notes, wav, self.files.chords(notes, play, state.meter))
         r.key = key
@@ -200,7 +200,7 @@ class MelodyActions:
                           move_from=start, made_by=self.slider_words(start, values))
         r = self.render(state, play, preview=preview, tokens=held)
         if preview:
-            state = state.but(preview={"tokens": r.tokens, "wav": r.wav_path})
+            state = state.but(preview=Preview(r.tokens, r.wav_path))
         r.timings_ms = {"steer": steer_ms, **r.timings_ms, "total": r.timings_ms["total"] + steer_ms}
         return state, r
 

@@ -21,6 +21,14 @@ class Locks:
 
 
 @dataclass(frozen=True)
+class Preview:
+    """A melody heard while a slider is dragged, whose panel is not built yet (Handlers.finish completes it)."""
+
+    tokens: np.ndarray  # what the drag decoded [T]
+    wav: str  # the audio file it played
+
+
+@dataclass(frozen=True)
 class Session:
     """What one user is working on. Handlers return a new Session instead of changing the one they got.
 
@@ -63,8 +71,8 @@ class Session:
     history: tuple = ()  # explorer.session.history.Entry, oldest first: every melody reached, with stars and names
     cursor: int = 0  # the id of the history entry being shown (0 before the first)
     # A melody heard while a slider is dragged, whose panel (title, downloads, originality, share code, map star,
-    # history) is not updated yet: {"tokens", "wav"} (Handlers.finish completes it on release); None otherwise.
-    preview: dict | None = None
+    # history) is not updated yet (Handlers.finish completes it on release); None otherwise.
+    preview: Preview | None = None
     # The last Regenerate's alternatives: (z [Z], tokens [T]) each, likeliest first (explorer.session.regenerate); the tokens
     # are what was offered (z alone decodes them only with the locks forced). regenerated_title names what was kept.
     regenerated: tuple = ()
