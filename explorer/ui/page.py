@@ -40,6 +40,7 @@ from explorer.ui.common import (
     checked_number,
     user_errors,
 )
+from explorer.ui.lock_script import LOCK_JS
 from explorer.ui.sessions import SessionLimits, start_sweeper
 
 MAX_UPLOAD = "5mb"  # bigger uploads get HTTP 413 before any of our code runs
@@ -98,6 +99,8 @@ def _melody_panel(h: Handlers) -> tuple[Page, dict]:
     map_pos = gr.Textbox(visible="hidden", elem_id="map-pos")
     # a click on a chord symbol over the roll selects it in the chord box (explorer.ui.chord_script)
     gr.HTML("", js_on_load=CHORD_JS, elem_id="chord-script", container=False, padding=False, min_height=0)
+    # the bar locks on the roll follow the lock checkboxes; a click on a padlock ticks one (explorer.ui.lock_script)
+    gr.HTML("", js_on_load=LOCK_JS, elem_id="lock-script", container=False, padding=False, min_height=0)
     play = {"instrument": instrument, "tempo": tempo, "temperature": temperature, "seed": seed,
             "accompaniment": accompaniment, "key": key, "scale": scale, "count_in": count_in, "chords": chords}
     page = Page(h, state, play, [state, title, roll, audio, files, originality, share, map_pos, hist.menu], loop=loop)
