@@ -11,7 +11,8 @@ from explorer.ui.common import Page, fresh_seed, plot, user_errors
 
 TAKES = 4  # alternatives offered per Regenerate (Handlers.regenerate)
 HELP = ("**Keep what you like, regenerate the rest.** Lock the bars you want to keep and press Regenerate: four new "
-        "melodies keep those bars note for note. With *Keep the rhythm* every onset and duration stays and only "
+        "melodies keep those bars note for note. A locked bar is shaded on the piano roll; a click on the padlock "
+        "beside a bar's number there locks or unlocks it too. With *Keep the rhythm* every onset and duration stays and only "
         "the pitches change; with *Keep the pitches* the same pitches come in the same order on a new rhythm (both "
         "together would leave nothing to change). Listen to each under *Hear*, then take one to make it the current melody (Undo brings the "
         "old one back, with the locks it had). The locks also act on the sliders and on Transform's pushes, and the share "
