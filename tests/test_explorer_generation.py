@@ -104,7 +104,7 @@ def test_the_grid_and_the_grid_slider_are_one_blend(tiny_services, tmp_path):
     st = new_state()
     for slot, z in zip("ABCD", corners, strict=True):
         st = h.set_slot(h.set_z(st, z, slot), slot)
-    full = generation.grid(np.stack([st.slots[s]["z"] for s in "ABCD"]), 5)
+    full = generation.grid(np.stack([st.slots[s].z for s in "ABCD"]), 5)
     for i, j in [(0, 0), (1, 3), (2, 2), (4, 1), (4, 4)]:
         got, _ = h.grid_point(st, j / 4, i / 4, Playback())
         assert np.allclose(got.z, full[i, j], atol=2e-3), (i, j)  # the session's z is rounded through float16

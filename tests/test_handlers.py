@@ -14,7 +14,7 @@ from explorer.media.files import Playback
 from explorer.session.handlers import Handlers
 from explorer.session.sharecode import decode_z
 from explorer.session.slider_move import SLIDER_RANGE, quantise
-from explorer.session.state import new_state
+from explorer.session.state import Slot, new_state
 from explorer.session.words import originality_markdown
 from vae.attributes import compute_attributes
 from vae.constants import FIRST_NOTE_ON
@@ -306,7 +306,7 @@ def test_blend(h, four_slots, tiny_services, tiny_model):
     with pytest.raises(UserError, match="Load or create"):
         h.set_slot(new_state(), "A")
     b = h.blend(st, 5, SAMPLED)  # sampled: the tiny model's greedy melodies are silent, one the same as the next
-    za, zb = st.slots["A"]["z"], st.slots["B"]["z"]
+    za, zb = st.slots["A"].z, st.slots["B"].z
     assert b["z"].shape == (5, tiny_services.latent_dim) and b["tokens"].shape == (5, 64)
     assert np.array_equal(b["z"][0], za) and np.array_equal(b["z"][-1], zb)
     assert np.allclose(b["z"], slerp(za, zb, np.linspace(0, 1, 5)), atol=1e-6)
@@ -324,10 +324,10 @@ def test_grid_point(h, four_slots):
         h.grid_point(st.but(slots={s: st.slots[s] for s in "AB"}), 0.5, 0.5, PLAY)
     for (x, y), corner in [((0, 0), "A"), ((1, 0), "B"), ((0, 1), "C"), ((1, 1), "D")]:
         g, r = h.grid_point(st, x, y, PLAY)
-        assert np.allclose(g.z, st.slots[corner]["z"], atol=2e-3), corner
+        assert np.allclose(g.z, st.slots[corner].z, atol=2e-3), corner
         assert r.title.startswith("Grid blend")
     mid, _ = h.grid_point(st, 0.5, 0.5, PLAY)
-    assert not any(np.allclose(mid.z, st.slots[s]["z"], atol=0.05) for s in "ABCD")
+    assert not any(np.allclose(mid.z, st.slots[s].z, atol=0.05) for s in "ABCD")
     assert np.array_equal(mid.origin_z, st.origin_z)
 
 
@@ -409,10 +409,10 @@ def test_waypoints_and_compose(h, four_slots, tiny_services):
     with pytest.raises(UserError, match="Load or create"):
         h.add_waypoint(new_state())
     st = four_slots.but(waypoints=())
-    st = h.add_waypoint(st.but(z=st.slots["A"]["z"], title="first"))
+    st = h.add_waypoint(st.but(z=st.slots["A"].z, title="first"))
     with pytest.raises(UserError, match="two waypoints"):
         h.compose(st, 16, PLAY)
-    st = h.add_waypoint(st.but(z=st.slots["B"]["z"], title="second"))
+    st = h.add_waypoint(st.but(z=st.slots["B"].z, title="second"))
     assert [w["title"] for w in st.waypoints] == ["first", "second"]
     tok = MelodyTokenizer()
     for n_bars, sections in [(8, 2), (12, 3), (16, 4), (10, 3)]:
@@ -424,7 +424,7 @@ def test_waypoints_and_compose(h, four_slots, tiny_services):
         assert sum(bool(p) for p in per_section) >= 2
         expected = [Note(n.pitch, n.start + 64 * i, n.end + 64 * i) for i, p in enumerate(per_section) for n in p]
         assert c["notes"] == expected
-    za, zb = st.slots["A"]["z"], st.slots["B"]["z"]
+    za, zb = st.slots["A"].z, st.slots["B"].z
     assert np.allclose(c["z"][0], za) and np.allclose(c["z"][-1], zb)
     # 3 sections between 2 waypoints: the middle one is halfway along the great circle
     omega = np.arccos(np.dot(za, zb) / (np.linalg.norm(za) * np.linalg.norm(zb)))
@@ -531,7 +531,7 @@ def test_key_and_scale_change_what_is_played_not_z(h, loaded):
 def test_compose_plays_every_waypoint_and_the_aaba_form(h, four_slots, tiny_services):
     st = four_slots.but(waypoints=())
     for s in "ABC":
-        st = h.add_waypoint(st.but(z=st.slots[s]["z"], title=s))
+        st = h.add_waypoint(st.but(z=st.slots[s].z, title=s))
     c = h.compose(st, 16, SAMPLED)  # 3 waypoints, 4 sections: each waypoint is a section of its own
     assert sorted(w for w in c["waypoint_sections"] if w) == [1, 2, 3]
     for i, w in enumerate(c["waypoint_sections"]):  # the figure's labels say which section is which waypoint
@@ -542,7 +542,7 @@ def test_compose_plays_every_waypoint_and_the_aaba_form(h, four_slots, tiny_serv
     with pytest.raises(UserError, match="at least 12 bars"):
         h.compose(st, 8, SAMPLED)
     form = h.compose(st, 16, SAMPLED, "AABA")
-    za, zb = st.slots["A"]["z"], st.slots["B"]["z"]
+    za, zb = st.slots["A"].z, st.slots["B"].z
     assert [np.allclose(z, za) for z in form["z"]] == [True, True, False, True]
     assert np.allclose(form["z"][2], zb)
     with pytest.raises(UserError, match="form must be"):
@@ -586,7 +586,7 @@ def test_an_uploads_detail_stays_with_its_melody(h):
     plain = h.set_z(new_state(), s.index.mu[9], "Plain")
     assert plain.detail is None
     slots = h.set_slot(h.set_slot(st, "A"), "B").but(slots={**h.set_slot(st, "A").slots,
-                                                            "B": {"z": plain.z, "title": "Plain", "detail": None}})
+                                                            "B": Slot(plain.z, "Plain")})
     b = h.blend(slots, 3, SAMPLED)  # sampled: the tiny model's greedy melodies are silent with or without a detail
     assert np.array_equal(b["detail"][0], detail) and not np.any(b["detail"][-1])
     assert np.array_equal(b["z"][0], st.z) and np.array_equal(b["z"][-1], plain.z)

@@ -138,7 +138,7 @@ def test_blends_and_pieces_harmonise_each_section(h, loaded, small_corpus):
     sounding = [k for k, ns in enumerate(b["notes"]) if ns]
     assert {s // 64 for s in starts} == set(sounding) and 0 in starts
     assert all(k * 64 in starts for k in sounding)  # each section starts its own harmonisation
-    st = h.add_waypoint(h.add_waypoint(st.but(waypoints=(), z=st.slots["A"]["z"])).but(z=st.slots["B"]["z"]))
+    st = h.add_waypoint(h.add_waypoint(st.but(waypoints=(), z=st.slots["A"].z)).but(z=st.slots["B"].z))
     c = h.compose(st, 8, BLOCK)
     pm = pretty_midi.PrettyMIDI(c["midi"])
     assert [i.name for i in pm.instruments] == ["Melody", "Chords"] and pm.text_events

@@ -11,7 +11,7 @@ from explorer.latent.space import join_sections
 from explorer.media import figures
 from explorer.media.files import EXPORT_RATE, Playback
 from explorer.session.melody import MelodyActions, Rendered
-from explorer.session.state import Session
+from explorer.session.state import Session, Slot
 
 
 class BlendActions(MelodyActions):
@@ -21,15 +21,15 @@ class BlendActions(MelodyActions):
         """Remember the current melody in slot A/B/C/D (for blends and grids)."""
         if state.z is None:
             raise UserError("Load or create a melody first.")
-        return state.but(slots={**state.slots, slot: {"z": state.z, "title": state.title, "detail": state.detail}})
+        return state.but(slots={**state.slots, slot: Slot(state.z, state.title, state.detail)})
 
     def blend(self, state: Session, steps: int, play: Playback) -> dict:
         """Interpolate slot A -> slot B in `steps` steps: z's, notes per step, a strip figure, whole-blend files."""
         slots = state.slots
         if "A" not in slots or "B" not in slots:
             raise UserError("Set melody A and melody B first (load a melody, then press 'Use as A' / 'Use as B').")
-        z = self.s.interpolate(slots["A"]["z"], slots["B"]["z"], int(steps))
-        detail = blend_details([slots["A"].get("detail"), slots["B"].get("detail")], self.s.detail_shape,
+        z = self.s.interpolate(slots["A"].z, slots["B"].z, int(steps))
+        detail = blend_details([slots["A"].detail, slots["B"].detail], self.s.detail_shape,
                                lambda d: self.s.interpolate(d[0], d[1], int(steps)))
         tokens = self.s.decode(z, play.temperature, play.seed, detail)
         notes = [self.s.notes(t) for t in tokens]
@@ -45,8 +45,8 @@ class BlendActions(MelodyActions):
         missing = [s for s in "ABCD" if s not in slots]
         if missing:
             raise UserError(f"Set corners {', '.join(missing)} first.")
-        z = generation.grid_point(np.stack([slots[s]["z"] for s in "ABCD"]), float(x), float(y))
-        detail = blend_details([slots[s].get("detail") for s in "ABCD"], self.s.detail_shape,
+        z = generation.grid_point(np.stack([slots[s].z for s in "ABCD"]), float(x), float(y))
+        detail = blend_details([slots[s].detail for s in "ABCD"], self.s.detail_shape,
                                lambda d: generation.grid_point(d, float(x), float(y))[None])
         state = self.set_z(state, z, f"Grid blend at ({x:.2f}, {y:.2f})", as_origin=False,
                            detail=None if detail is None else detail[0])

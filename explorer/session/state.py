@@ -29,15 +29,32 @@ class Preview:
 
 
 @dataclass(frozen=True)
+class Drawn:
+    """The last melodies drawn in a style on the Transform screen, for its pick slider."""
+
+    z: np.ndarray  # their latents [n, Z]
+    style: str  # the collection they were drawn from
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A melody kept in one of the Blend screen's slots A-D."""
+
+    z: np.ndarray  # its latent [Z]
+    title: str  # its title when it was kept
+    detail: np.ndarray | None = None  # its per-bar detail [U, C] (vae.fidelity), None = none
+
+
+@dataclass(frozen=True)
 class Session:
     """What one user is working on. Handlers return a new Session instead of changing the one they got.
 
     z: the current melody's latent [Z] (None before the first melody); origin_*: what "reset" returns to
     (its z, the tokens it was encoded from, the corpus tune it came from); title: shown above the roll;
     upload: the last MIDI file read (name, candidates, tempo, warnings, meter); slots: A-D for blends
-    (slot -> {z, title}); waypoints: for compose ([{z, title}]); transform_base: the z the current attribute
+    (letter -> Slot); waypoints: for compose ([{z, title}]); transform_base: the z the current attribute
     or style move started from (transform_key names that move: a different move starts from the current z); neighbours: corpus windows listed for the upload; blend_z: the last
-    blend's z [steps, Z]; drawn: the last melodies drawn in a style ({z, style}); sliders: the slider values
+    blend's z [steps, Z]; drawn: the last melodies drawn in a style (Drawn); sliders: the slider values
     the user set [K] (a steered move lands near them, not exactly on them), None after any other change;
     meter: the time signature of the melody loaded (corpus tune or upload), "4/4" for new ones; detail: the
     per-bar detail [U, C] that brings an upload back note for note where z alone cannot (vae.fidelity), kept
@@ -52,14 +69,14 @@ class Session:
     origin_detail: np.ndarray | None = None  # the detail "reset" returns to
     title: str = ""
     upload: dict | None = None
-    slots: dict = field(default_factory=dict)
+    slots: dict = field(default_factory=dict)  # "A".."D" -> Slot
     waypoints: tuple = ()
     transform_base: np.ndarray | None = None
     transform_key: str = ""  # which move transform_base belongs to ("attribute:note_density", "style:bach")
     neighbours: tuple = ()
     blend_z: np.ndarray | None = None
     blend_detail: np.ndarray | None = None  # the last blend's details [steps, U, C] (None: no slot had one)
-    drawn: dict | None = None
+    drawn: Drawn | None = None
     draft: tuple = ()  # the note editor's melody: Note tuples on the 16th grid of one window (explorer.session.editor)
     piece: dict | None = None  # the last composed piece: {"z": [sections, Z], "detail", "tokens": [sections, T], "labels"}
     sliders: np.ndarray | None = None

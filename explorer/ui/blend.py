@@ -33,7 +33,7 @@ def build(page: Page) -> SimpleNamespace:
 
 
 def slots_text(st) -> str:
-    return "  \n".join(f"**{s}**: {st.slots[s]['title']}" for s in "ABCD" if s in st.slots) or "Slots: empty"
+    return "  \n".join(f"**{s}**: {st.slots[s].title}" for s in "ABCD" if s in st.slots) or "Slots: empty"
 
 
 def wire(page: Page, c: SimpleNamespace) -> None:

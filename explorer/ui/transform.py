@@ -8,6 +8,7 @@ import gradio as gr
 import numpy as np
 
 from explorer.errors import UserError
+from explorer.session.state import Drawn
 from explorer.ui.common import CheckedSlider, Page, fresh_seed, plot, user_errors
 from vae.attributes import ATTRIBUTES
 from vae.controls import WORDS, slider_words
@@ -95,7 +96,7 @@ def wire(page: Page, c: SimpleNamespace) -> None:
         style = data[c.draw_style]
         seed = fresh_seed()
         d = h.draw_in_style(page.session(data), style, int(data[c.draw_n]), page.playback(data), seed)
-        st = page.session(data).but(drawn={"z": d["z"], "style": style})
+        st = page.session(data).but(drawn=Drawn(d["z"], style))
         return st, plot(d["figure"]), gr.update(maximum=len(d["z"]), value=1)
 
     c.draw.click(on_draw, page.inputs(c.draw_style, c.draw_n), [page.state, c.drawn, c.pick], api_name="draw_in_style",
@@ -106,7 +107,7 @@ def wire(page: Page, c: SimpleNamespace) -> None:
         st = page.session(data)
         if not st.drawn:
             raise UserError("Draw some melodies first.")
-        zs, style = st.drawn["z"], st.drawn["style"]
+        zs, style = st.drawn.z, st.drawn.style
         i = min(max(int(data[c.pick]) - 1, 0), len(zs) - 1)
         st = h.set_z(st, zs[i], f"New melody in the style of {COLLECTION_LABELS.get(style, style)} (#{i + 1})")
         return page.show(st, h.render(st, page.playback(data)))

@@ -1,0 +1,45 @@
+"""The session's typed contents (explorer.session.state) as the page's own event functions write and read them."""
+
+import numpy as np
+
+from explorer.session.state import Drawn, Slot, new_state
+
+
+def _events(server):
+    demo = server.demo
+    block = lambda b: demo.blocks[b if isinstance(b, int) else b._id]  # noqa: E731
+
+    def fn(name, reading=None):
+        """The event called `name` (its api_name, else its function's name) that reads the input labelled `reading`."""
+        return next(d for d in demo.fns.values() if (d.api_name == name or getattr(d.fn, "__name__", "") == name)
+                    and (reading is None or reading in {getattr(block(b), "label", None) for b in d.inputs}))
+
+    def data(event, st, **values):
+        out = {b: (st if b.__class__.__name__ == "State" else b.value) for b in map(block, event.inputs)}
+        by_label = {getattr(b, "label", None): b for b in map(block, event.inputs)}
+        out.update({by_label[k]: v for k, v in values.items()})
+        return out
+
+    return fn, data
+
+
+def test_drawn_melodies_are_kept_and_picked(explorer_server):
+    """Draw in a style keeps the melodies drawn (Drawn: their z and style); the pick slider loads the one picked."""
+    fn, data = _events(explorer_server)
+    draw, pick = fn("draw_in_style"), fn("on_pick", "Load melody into the player")
+    st = draw.fn(data(draw, new_state()))[0]
+    assert isinstance(st.drawn, Drawn) and st.drawn.style and len(st.drawn.z) >= 1
+    picked = pick.fn(data(pick, st))[0]
+    assert np.allclose(picked.z, st.drawn.z[0], atol=1e-3) and "(#1)" in picked.title  # z as a share code rounds it
+
+
+def test_the_slots_kept_are_listed_by_title(h):
+    """Use as A/B keeps the melody, its title and its detail in a Slot; the Blend screen lists the slots' titles."""
+    from explorer.ui.blend import slots_text
+
+    st = h.set_z(new_state(), h.s.index.mu[3], "Third window")
+    st = h.set_slot(h.set_slot(st, "B"), "A")
+    assert isinstance(st.slots["A"], Slot) and np.array_equal(st.slots["A"].z, st.z)
+    assert st.slots["A"].title == "Third window" and st.slots["A"].detail is None
+    assert slots_text(st) == "**A**: Third window  \n**B**: Third window"
+    assert slots_text(new_state()) == "Slots: empty"
