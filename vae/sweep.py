@@ -60,9 +60,9 @@ STEER_MISS_POWER = 1.0  # each attribute's miss (in SDs) counts raised to this p
 # than several small) met every folk goal but lost specificity on pop uploads (bench/steer_trials.md): off
 
 STEER_STILL_WEIGHT = 2.0  # a candidate whose asked attribute moves less than STEER_STILL_SHARE of the asked change,
-# the asked way, costs this much per SD asked: a fitted upload sits where many candidates decode to it unchanged (a
-# Register -1 on a folk upload: 27 of 64 decoded to its own attributes, 14 lowered it; staying put, a weighted miss
-# of 4, beat every one that moved), which left ties at 0 and cost folk Register and Range their Spearman
+# the asked way, costs this much per SD asked: a fitted upload sits where many candidates decode to it unchanged, and
+# staying put (a weighted miss of 4 per SD asked) beat every candidate that moved with side effects, which left
+# ties at 0 and cost folk Register and Range their Spearman (bench/steer_trials.md, 2026-12-07)
 STEER_STILL_SHARE = 0.25
 
 STEER_REFINE = 10  # candidates of a second round (0: none), from the best of the first, corrected by their misses:
