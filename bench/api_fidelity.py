@@ -67,7 +67,7 @@ def measure(h, name: str, path: Path) -> dict:
 
     s = h.s
     t0 = time.perf_counter()
-    window = h.upload(new_state(), str(path)).upload["candidates"][0]["windows"][0]
+    window = h.upload(new_state(), str(path)).upload.candidates[0].windows[0]
     mu = s.encode(window)  # the old /encode: the encoder's mean, decoded without fit or detail
     old_tokens = s.decode(mu)
     t1 = time.perf_counter()

@@ -50,7 +50,7 @@ def run(ctx: Context) -> Section:
     def upload():
         s1 = h.upload(new_state(), str(song))
         s2, r, info = h.choose_upload(s1, 0, 0, play)
-        return s2.upload["candidates"][0]["label"], len(info["neighbours"])
+        return s2.upload.candidates[0].label, len(info["neighbours"])
 
     n = ctx.reps(30, 8)
     stats, outs = timed(upload, n, warmup=2)

@@ -199,13 +199,13 @@ def damaged_upload(h, path: Path) -> dict:
     with Clock() as read:
         st = h.upload(new_state(), str(path))
     with Clock() as fit:
-        fitted = h.s.fit_melody(st.upload["candidates"][0]["windows"][0])
+        fitted = h.s.fit_melody(st.upload.candidates[0].windows[0])
     with Clock() as choose:
         h.choose_upload(st, 0, 0, Playback())
     return {"read_cpu_s": read.cpu, "read_wall_s": read.wall, "fit_cpu_s": fit.cpu, "choose_cpu_s": choose.cpu,
             "choose_wall_s": choose.wall, "detail": fitted["detail"] is not None,
-            "windows": sum(len(c["windows"]) for c in st.upload["candidates"]),
-            "menu": len(st.upload["candidates"][0]["window_labels"])}
+            "windows": sum(len(c.windows) for c in st.upload.candidates),
+            "menu": len(st.upload.candidates[0].window_labels)}
 
 
 def editor(h) -> dict:

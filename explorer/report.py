@@ -213,9 +213,9 @@ def load_upload(h, path: Path, play) -> tuple:
     from vae.constants import FIRST_NOTE_ON
 
     st = h.upload(new_state(), str(path))
-    cands = st.upload["candidates"]
-    cand = next((i for i, c in enumerate(cands) if c["name"].upper().startswith("MELODY")), 0)
-    wins = cands[cand]["windows"]
+    cands = st.upload.candidates
+    cand = next((i for i, c in enumerate(cands) if c.name.upper().startswith("MELODY")), 0)
+    wins = cands[cand].windows
     busy = np.nonzero((wins >= FIRST_NOTE_ON).sum(1) >= MIN_NOTES)[0]
     window = int(busy[len(busy) // 2]) if len(busy) else 0
     st, r, info = h.choose_upload(st, cand, window, play)

@@ -40,7 +40,7 @@ def test_typed_abc_becomes_the_current_melody_like_an_upload(tiny_services, tmp_
     h = Handlers(tiny_services, out_dir=tmp_path)
     st = h.read_abc(new_state(), REEL * 1)
     up = st.upload
-    assert up["name"] == "My reel" and up["meter"] == "4/4" and len(up["candidates"]) == 1
+    assert up.name == "My reel" and up.meter == "4/4" and len(up.candidates) == 1
     st, r, info = h.choose_upload(st, 0, 0, Playback())
     tune = read_abc_text(REEL)
     assert [(n.pitch, n.start) for n in info["extracted"]] == [(n.pitch, n.start) for n in tune.notes if n.start < 64]

@@ -84,8 +84,8 @@ def encoded(client, upload) -> dict:
 
 def test_encode_returns_what_the_page_plays(encoded, upload, explorer_server, tiny_services):
     st, r, info = page_upload(explorer_server.handlers, upload)
-    window = st.upload["candidates"][0]["windows"][0]
-    assert encoded["file"] == upload.name and encoded["candidate"] == st.upload["candidates"][0]["label"]
+    window = st.upload.candidates[0].windows[0]
+    assert encoded["file"] == upload.name and encoded["candidate"] == st.upload.candidates[0].label
     assert encoded["tokens"] == window.tolist()  # the extracted melody
     assert encoded["notes"] == [list(n) for n in MelodyTokenizer().decode(window)]
     # the page's z (fitted, as the share link keeps it) and its rendering, with the per-bar detail

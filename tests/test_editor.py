@@ -67,7 +67,7 @@ def test_drawn_notes_become_the_current_melody_like_an_upload(tiny_services, tmp
     st = h.read_notes(st)
     st, r, info = h.choose_upload(st, 0, 0, Playback())
     assert info["extracted"] == list(st.draft)  # the exact notes are offered beside the rendering
-    assert st.origin_tokens is not None and np.array_equal(st.origin_tokens, st.upload["candidates"][0]["windows"][0])
+    assert st.origin_tokens is not None and np.array_equal(st.origin_tokens, st.upload.candidates[0].windows[0])
     assert r.title.startswith("Your notes") and len(info["neighbours"]) == 10
     # and back: the current melody into the editor, as it plays
     back = h.draft_from_current(st, Playback(temperature=1.0, seed=3))

@@ -236,10 +236,10 @@ def test_upload_of_a_corpus_melody_finds_it_first(h, small_corpus, busy, tmp_pat
     path = window_midi(small_corpus, busy, tmp_path / "mine.mid")
     st = h.upload(new_state(), str(path))
     up = st.upload
-    assert up["name"] == "mine.mid" and len(up["candidates"]) == 1
-    c = up["candidates"][0]
-    assert c["windows"].shape == (1, 64) and c["starts"] == [0]
-    assert np.array_equal(c["windows"][0], small_corpus.tokens[busy])
+    assert up.name == "mine.mid" and len(up.candidates) == 1
+    c = up.candidates[0]
+    assert c.windows.shape == (1, 64) and c.starts == [0]
+    assert np.array_equal(c.windows[0], small_corpus.tokens[busy])
 
     st, r, info = h.choose_upload(st, 0, 0, PLAY)
     assert r.title.startswith("mine.mid") and "bars 1-4" in r.title
@@ -257,12 +257,12 @@ def test_upload_of_a_band_picks_the_tune(h, tmp_path):
     tune = notes((72, 0, 4), (74, 4, 8), (76, 8, 12), (77, 12, 14), (79, 16, 24), (77, 24, 28), (76, 28, 32),
                  (74, 32, 36), (72, 36, 44), (71, 46, 48), (72, 48, 56), (79, 56, 64))
     st = h.upload(new_state(), str(band_midi(tmp_path / "band.mid", tune)))
-    cands = st.upload["candidates"]
+    cands = st.upload.candidates
     assert len(cands) == 3  # bass, chords, melody; never the drums
-    assert "Melody" in cands[0]["label"] and not any("Drums" in c["label"] for c in cands)
-    assert [c["score"] for c in cands] == sorted((c["score"] for c in cands), reverse=True)
-    assert np.array_equal(cands[0]["windows"][0], MelodyTokenizer().encode(tune, 64))
-    assert st.upload["tempo"] == pytest.approx(120.0)
+    assert "Melody" in cands[0].label and not any("Drums" in c.label for c in cands)
+    assert [c.score for c in cands] == sorted((c.score for c in cands), reverse=True)
+    assert np.array_equal(cands[0].windows[0], MelodyTokenizer().encode(tune, 64))
+    assert st.upload.tempo == pytest.approx(120.0)
     st, r, info = h.choose_upload(st, 0, 5, PLAY)  # an out-of-range window is clamped
     assert info["window"] == 0 and info["extracted"] == tune
     assert r.title.startswith("band.mid · ")
@@ -485,7 +485,7 @@ def test_upload_is_fitted_and_offers_the_exact_notes(h, tmp_path):
     song = make_pop_song(tmp_path / "pop.mid", seed=5, names="none")
     st = h.upload(new_state(), str(song.path))
     st, r, info = h.choose_upload(st, 0, 0, PLAY)
-    tokens = st.upload["candidates"][0]["windows"][0]
+    tokens = st.upload.candidates[0].windows[0]
     fid = info["fidelity"]
     assert fid["fitted"] == pytest.approx(note_f1(tokens, r.tokens)[0]) and fid["fitted"] >= fid["encoder"]
     assert info["extracted"] == MelodyTokenizer().decode(tokens)
@@ -493,7 +493,7 @@ def test_upload_is_fitted_and_offers_the_exact_notes(h, tmp_path):
     assert [(round(n.start, 3), n.pitch) for n in back.notes][:5] == [
         (round(n.start * 60 / 120 / 4, 3), n.pitch) for n in info["extracted"][:5]]
     assert Path(info["extracted_wav"]).stat().st_size > 1000
-    assert st.upload["candidates"][0]["window_labels"][0] in r.title
+    assert st.upload.candidates[0].window_labels[0] in r.title
 
 
 def test_variation_titles_count_instead_of_nesting():

@@ -2,7 +2,9 @@
 
 import numpy as np
 
-from explorer.session.state import Drawn, Slot, new_state
+from explorer.session import editor
+from explorer.session.state import Candidate, Drawn, Slot, Upload, new_state
+from vae.tokenizer import Note
 
 
 def _events(server):
@@ -17,6 +19,7 @@ def _events(server):
     def data(event, st, **values):
         out = {b: (st if b.__class__.__name__ == "State" else b.value) for b in map(block, event.inputs)}
         by_label = {getattr(b, "label", None): b for b in map(block, event.inputs)}
+        by_label.update({getattr(b, "elem_id", None): b for b in map(block, event.inputs)})
         out.update({by_label[k]: v for k, v in values.items()})
         return out
 
@@ -43,3 +46,19 @@ def test_the_slots_kept_are_listed_by_title(h):
     assert st.slots["A"].title == "Third window" and st.slots["A"].detail is None
     assert slots_text(st) == "**A**: Third window  \n**B**: Third window"
     assert slots_text(new_state()) == "Slots: empty"
+
+
+def test_drawn_notes_read_into_an_upload_and_shown(explorer_server):
+    """Use these notes reads the drawn notes into an Upload of one Candidate; the Upload screen's status line and
+    candidates menu are made from its fields."""
+    fn, data = _events(explorer_server)
+    use = fn("use_drawn_notes")
+    text = editor.notes_text([Note(60, 0, 4), Note(64, 4, 8), Note(67, 8, 16)])
+    out = use.fn(data(use, new_state(), **{"editor-notes": text}), progress=None)
+    up = out[0].upload
+    assert isinstance(up, Upload) and isinstance(up.candidates[0], Candidate)
+    assert up.name == "Your notes" and up.tempo is None and up.warnings == () and up.meter == "4/4"
+    assert up.candidates[0].label == "Your notes (3 notes)" and up.candidates[0].windows.shape[0] == 1
+    status = next(o for o in out if isinstance(o, str) and o.startswith("**Your notes**"))
+    assert status.startswith("**Your notes** (4/4): 1 melody candidate(s); showing Your notes (3 notes), window 1 of 1.")
+    assert out[-1]["choices"] == [("Your notes (3 notes)", 0)] and out[0].title.startswith("Your notes · ")

@@ -160,10 +160,10 @@ def encode(h: Handlers, path: str | None) -> dict:
     "reconstruction" (the notes the page plays) and "fidelity" (exact-note F1 of mu's, z's and the played rendering)."""
     st, r, info = page_melody(h, path)
     up = st.upload
-    cand = up["candidates"][info["candidate"]]
-    tokens = cand["windows"][info["window"]]
-    return {"file": up["name"], "candidate": cand["label"], "windows": len(cand["windows"]),
-            "candidates": [c["label"] for c in up["candidates"]], "map": [float(v) for v in r.map_xy],
+    cand = up.candidates[info["candidate"]]
+    tokens = cand.windows[info["window"]]
+    return {"file": up.name, "candidate": cand.label, "windows": len(cand.windows),
+            "candidates": [c.label for c in up.candidates], "map": [float(v) for v in r.map_xy],
             "reconstruction": [list(map(int, n)) for n in r.notes],
             "reconstruction_tokens": [int(t) for t in r.tokens], "fidelity": info["fidelity"],
             **melody_json(h, st.z, tokens, st.detail), "melody": r.share_code}

@@ -46,12 +46,35 @@ class Slot:
 
 
 @dataclass(frozen=True)
+class Candidate:
+    """One melody found in an upload (a MIDI track or channel, a typed ABC tune, the notes drawn), cut in windows."""
+
+    label: str  # the candidates menu's words ("Melody (bar 1-32, 120 notes)")
+    name: str  # the label without its bar span, for the title
+    windows: np.ndarray  # its windows' tokens [n, T]
+    starts: list  # each window's first step in the melody
+    window_labels: list  # each window's bars in words ("bars 1-4"), for the window menu and the title
+    score: float  # how much it sounds like the tune (the menu lists the best first)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """The last file, ABC tune or drawn notes read (explorer.session.upload), before one window is loaded."""
+
+    name: str  # the file's name, the ABC tune's title or "Your notes"
+    candidates: tuple  # Candidate, best first
+    tempo: float | None = None  # the file's tempo in BPM, None where it has none (ABC, drawn notes)
+    warnings: tuple = ()  # what the reader noticed, as sentences shown beside the melody
+    meter: str = "4/4"  # the time signature the windows were cut in
+
+
+@dataclass(frozen=True)
 class Session:
     """What one user is working on. Handlers return a new Session instead of changing the one they got.
 
     z: the current melody's latent [Z] (None before the first melody); origin_*: what "reset" returns to
     (its z, the tokens it was encoded from, the corpus tune it came from); title: shown above the roll;
-    upload: the last MIDI file read (name, candidates, tempo, warnings, meter); slots: A-D for blends
+    upload: the last MIDI file, ABC tune or drawn notes read (Upload); slots: A-D for blends
     (letter -> Slot); waypoints: for compose ([{z, title}]); transform_base: the z the current attribute
     or style move started from (transform_key names that move: a different move starts from the current z); neighbours: corpus windows listed for the upload; blend_z: the last
     blend's z [steps, Z]; drawn: the last melodies drawn in a style (Drawn); sliders: the slider values
@@ -68,7 +91,7 @@ class Session:
     detail: np.ndarray | None = None  # the current melody's per-bar detail [U, C] (vae.fidelity), None = none
     origin_detail: np.ndarray | None = None  # the detail "reset" returns to
     title: str = ""
-    upload: dict | None = None
+    upload: Upload | None = None
     slots: dict = field(default_factory=dict)  # "A".."D" -> Slot
     waypoints: tuple = ()
     transform_base: np.ndarray | None = None

@@ -12,7 +12,7 @@ from explorer.media import figures
 from explorer.media.files import Playback
 from explorer.session import editor
 from explorer.session.melody import MelodyActions, Rendered
-from explorer.session.state import Session, new_state
+from explorer.session.state import Candidate, Session, Upload, new_state
 from explorer.session.words import (
     count,
 )
@@ -38,13 +38,12 @@ class UploadActions(MelodyActions):
         for c in mel.candidates:
             if not len(c.windows):
                 continue
-            cands.append({"label": c.label, "name": c.label.rsplit(" (bar", 1)[0],
-                          "windows": np.asarray(c.windows, dtype=np.int64), "starts": np.asarray(c.window_starts).tolist(),
-                          "window_labels": c.window_labels, "score": float(c.score)})
+            cands.append(Candidate(c.label, c.label.rsplit(" (bar", 1)[0], np.asarray(c.windows, dtype=np.int64),
+                                   np.asarray(c.window_starts).tolist(), c.window_labels, float(c.score)))
         if not cands:
             raise MusicReadError("The file has notes, but no melody long enough for a 4-bar window.")
-        return (state or new_state()).but(upload={"name": Path(path).name, "candidates": cands, "tempo": mel.tempo,
-                                                  "warnings": list(mel.warnings), "meter": mel.time_signature})
+        return (state or new_state()).but(upload=Upload(Path(path).name, tuple(cands), mel.tempo, tuple(mel.warnings),
+                                                        mel.time_signature))
 
     def read_abc(self, state: Session, text: str) -> Session:
         """Typed or pasted ABC -> state.upload with one candidate (the tune) and its 4-bar windows from each
@@ -61,12 +60,10 @@ class UploadActions(MelodyActions):
         windows = np.stack([tok.encode(clip_notes(tune.notes, b, steps), steps) for b in starts]).astype(np.int64)
         labels = [m.span(b - starts[0], steps) for b in starts]
         name = tune.title if tune.title != "abc 1" else "Your ABC tune"
-        cand = {"label": f"{name} ({count(len(tune.notes), 'note')})", "name": name, "windows": windows, "starts": starts,
-                "window_labels": labels, "score": 1.0}
-        warnings = [] if tune.total_steps >= steps else [
-            f"The tune is shorter than 4 bars ({tune.total_steps} sixteenths): the rest of the window is silence."]
-        return (state or new_state()).but(upload={"name": name, "candidates": [cand], "tempo": None,
-                                                  "warnings": warnings, "meter": str(m)})
+        cand = Candidate(f"{name} ({count(len(tune.notes), 'note')})", name, windows, starts, labels, 1.0)
+        warnings = () if tune.total_steps >= steps else (
+            f"The tune is shorter than 4 bars ({tune.total_steps} sixteenths): the rest of the window is silence.",)
+        return (state or new_state()).but(upload=Upload(name, (cand,), None, warnings, str(m)))
 
     def edit_notes(self, state: Session, gesture: str) -> Session:
         """Apply one gesture of the note editor ('click|step,pitch|t' or 'span|first,last,pitch|t', explorer.session.editor)
@@ -107,10 +104,9 @@ class UploadActions(MelodyActions):
             raise UserError("Draw some notes first: click cells of the grid (or start from the current melody).")
         steps = self.s.format.window_steps
         tokens = self.s.model.tokenizer.encode(list(state.draft), steps)[None].astype(np.int64)
-        cand = {"label": f"Your notes ({count(len(state.draft), 'note')})", "name": "Your notes", "windows": tokens,
-                "starts": [0], "window_labels": [Meter().span(0, steps)], "score": 1.0}
-        return state.but(upload={"name": "Your notes", "candidates": [cand], "tempo": None, "warnings": [],
-                                 "meter": "4/4"})
+        cand = Candidate(f"Your notes ({count(len(state.draft), 'note')})", "Your notes", tokens, [0],
+                         [Meter().span(0, steps)], 1.0)
+        return state.but(upload=Upload("Your notes", (cand,), None, (), "4/4"))
 
     def choose_upload(self, state: Session, cand: int, window: int, play: Playback,
                       progress=None) -> tuple[Session, Rendered, dict]:
@@ -119,17 +115,17 @@ class UploadActions(MelodyActions):
         up = state.upload
         if not up:
             raise UserError("Upload a MIDI file first.")
-        cand = min(max(int(cand), 0), len(up["candidates"]) - 1)
-        c = up["candidates"][cand]
-        window = min(max(int(window), 0), len(c["windows"]) - 1)
-        tokens = c["windows"][window]
+        cand = min(max(int(cand), 0), len(up.candidates) - 1)
+        c = up.candidates[cand]
+        window = min(max(int(window), 0), len(c.windows) - 1)
+        tokens = c.windows[window]
         # The z every slider starts from, and the detail z cannot say: fitted to the window, so the model plays
         # the upload back as itself.
         fit = self.s.fit_melody(tokens, progress=progress)
-        name = up["name"] if c["name"] == up["name"] else f"{up['name']} · {c['name']}"
-        title = f"{name} · {c['window_labels'][window]}"
-        state = self.set_z(state, fit["z"], title, tokens, meter=up.get("meter", "4/4"), detail=fit["detail"])
-        state = state.but(made_by=f"Upload {name} · {c['window_labels'][window]}")
+        name = up.name if c.name == up.name else f"{up.name} · {c.name}"
+        title = f"{name} · {c.window_labels[window]}"
+        state = self.set_z(state, fit["z"], title, tokens, meter=up.meter, detail=fit["detail"])
+        state = state.but(made_by=f"Upload {name} · {c.window_labels[window]}")
         r = self.render(state, play)
         extracted = self.s.notes(tokens)
         wav, mid = self.files.write_outputs(extracted, play, "extracted", meter=state.meter)

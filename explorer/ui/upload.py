@@ -77,18 +77,18 @@ def choice_view(page: Page):
         fitting = (lambda f: progress(f, desc="Fitting the model to your melody")) if progress else None  # noqa: E731
         st, r, info = h.choose_upload(st, cand, win, play, progress=fitting)
         up = st.upload
-        chosen = up["candidates"][info["candidate"]]
+        chosen = up.candidates[info["candidate"]]
         st = st.but(neighbours=tuple(n["window"] for n in info["neighbours"]))
         fid = info["fidelity"]
         held = (f"; from its latent point alone {fid['z']:.0%}, the rest held by a per-bar detail that the sliders keep"
                 if fid["detail"] else "")
-        status = (f"**{md_escape(up['name'])}** ({up['meter']}): {len(up['candidates'])} melody candidate(s); showing "
-                  f"{chosen['label']}, window {info['window'] + 1} of {len(chosen['windows'])}. The model plays back "
-                  f"{fid['fitted']:.0%} of its notes exactly (pitch and onset{held}). {' '.join(up['warnings'])}")
+        status = (f"**{md_escape(up.name)}** ({up.meter}): {len(up.candidates)} melody candidate(s); showing "
+                  f"{chosen.label}, window {info['window'] + 1} of {len(chosen.windows)}. The model plays back "
+                  f"{fid['fitted']:.0%} of its notes exactly (pitch and onset{held}). {' '.join(up.warnings)}")
         extracted = figures.piano_roll(info["extracted"], h.s.format.window_steps, title="Extracted from your file",
                                        height=220, meter=st.meter)
         where = h.map_figure("collection", None, {"your melody": info["map_xy"]})
-        windows = chosen["window_labels"]
+        windows = chosen.window_labels
         return [*page.show(st, r), status, gr.update(choices=windows, value=windows[info["window"]]), plot(extracted),
                 info["extracted_wav"], [info["extracted_midi"], info["extracted_wav"]],
                 neighbours_rows(info["neighbours"], h.s.format.window_steps), plot(where)]
@@ -109,7 +109,7 @@ def reader(page: Page, show, name: str, read, box, release=None):
                 release(data[box])
         # (label, index) pairs: value 0 is then a valid choice, and equal labels (channels of one track)
         # still pick their own candidate
-        choices = [(cand["label"], i) for i, cand in enumerate(st.upload["candidates"])]
+        choices = [(cand.label, i) for i, cand in enumerate(st.upload.candidates)]
         return [*show(st, 0, 0, page.playback(data), progress), gr.update(choices=choices, value=0)]
 
     on_read.__name__ = on_read.__qualname__ = name  # the name a refusal is logged under
