@@ -116,13 +116,19 @@ class FakeSpace:
 def actions(monkeypatch):
     """TransformActions over FakeSpace; a render is the decoded melody; fit_detail never holds (so a melody is
     fitted whole, as an upload)."""
+    import explorer.session.melody as melody
     import explorer.session.transform as transform
 
-    monkeypatch.setattr(transform, "fit_detail", lambda model, t, z: (np.zeros((1, 1, 1)), -np.ones_like(t), None))
+    # hold_notes (explorer.session.melody, which TransformActions' moves call) fits a detail first
+    monkeypatch.setattr(melody, "fit_detail", lambda model, t, z: (np.zeros((1, 1, 1)), -np.ones_like(t), None))
     a = object.__new__(transform.TransformActions)
     a.s = FakeSpace()
     a.labels = [{"name": "note_density"}, {"name": MOOD}]
-    a.render = lambda state, play: SimpleNamespace(tokens=a.s.decode(state.z), notes=a.s.notes(a.s.decode(state.z)))
+    def render(state, play, tokens=None):  # the melody as heard: state.z decoded, or the locked move's own tokens
+        tokens = a.s.decode(state.z) if tokens is None else tokens
+        return SimpleNamespace(tokens=tokens, notes=a.s.notes(tokens))
+
+    a.render = render
     return a
 
 
