@@ -136,3 +136,19 @@ def test_renders_are_removed_on_sigterm_in_a_deployer_set_cache(tmp_path):
     p.send_signal(signal.SIGTERM)
     assert p.wait(timeout=30) == 128 + signal.SIGTERM
     assert given.is_dir() and not (given / "renders").exists()  # the deployer's folder stays, our files go
+
+
+def test_size_counts_a_file_swept_while_it_is_listed_as_gone(tmp_path, monkeypatch):
+    """size() lists the folder, then reads each file's size: a sweep on another thread may remove a file in between
+    (the http bench's sampler died of it under load). That file counts 0; the others are counted."""
+    import explorer.media.storage as storage
+
+    store = RenderStore(tmp_path / "renders")
+    paths = [store.path(f"t{k}", ".wav") for k in range(3)]
+    for k, p in enumerate(paths):
+        p.write_bytes(b"x" * (100 * (k + 1)))
+    listed = list(os.scandir(store.folder))  # listed before ...
+    paths[0].unlink()  # ... the sweep removes one
+    real = os.scandir
+    monkeypatch.setattr(storage.os, "scandir", lambda folder: iter(listed) if Path(folder) == store.folder else real(folder))
+    assert store.size() == 200 + 300

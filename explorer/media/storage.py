@@ -96,7 +96,15 @@ class RenderStore:
             self._lock.release()
 
     def size(self) -> int:
-        return sum(p.stat().st_size for p in self.folder.iterdir() if p.is_file())
+        """Bytes in the folder now; a file removed while it is listed (a sweep on another thread) counts 0."""
+        total = 0
+        for entry in os.scandir(self.folder):
+            try:
+                if entry.is_file():
+                    total += entry.stat().st_size
+            except FileNotFoundError:
+                continue
+        return total
 
 
 UPLOAD_MAX_BYTES = 256 * 2**20  # uploads kept in the Gradio cache (5 MB each at most) never take more than this
