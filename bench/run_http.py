@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.context import Context, Section, Stopwatch, cycle, free_port, peak_rss_mb, rss_mb, timed
+from explorer.media.voices import CACHE_BYTES
 from vae.paths import REPO
 
 USERS = 16
@@ -222,6 +223,13 @@ def _releasing(keeping: dict) -> dict:
     return out
 
 
+def note_cache_mb() -> float:
+    """MB held by the note-sound caches of every synth pool (explorer.media.voices)."""
+    from explorer.media import audio
+
+    return sum(pool.sounds.nbytes for pool in list(audio._synths.values())) / 2**20
+
+
 def _one_pass(pool, notes, total: int, programs: dict[int, int]):
     """SynthPool.render_notes as before explorer.media.voices: every note synthesised in one pass of events."""
     events = [e for s, end, ch, key, vel in notes for e in ((s, 1, ch, key, vel), (end, 0, ch, key, 0))]
@@ -248,7 +256,8 @@ def _sustained(sec: Section, ctx: Context, demo, url: str, latents: Path) -> Non
 
     def sample():
         with lock:
-            return rss_mb(), (h.store.size() + demo.uploads.size()) / 2**20, len(demo.state_holder.session_data)
+            return (rss_mb(), (h.store.size() + demo.uploads.size()) / 2**20, len(demo.state_holder.session_data),
+                    note_cache_mb())
 
     sustained = load(url, latents, USERS, seconds=seconds, client="raw-fresh", sample=sample)
     sec.data["sustained"] = sustained
@@ -256,11 +265,19 @@ def _sustained(sec: Section, ctx: Context, demo, url: str, latents: Path) -> Non
     rss = np.array([s[1] for s in sustained["samples"]])
     disk = np.array([s[2] for s in sustained["samples"]])
     half = len(times) // 2
-    slope = float(np.polyfit(times[half:] / 60, rss[half:], 1)[0]) if len(times) - half >= 2 else float("nan")
+    cache = np.array([s[4] for s in sustained["samples"]])
+
+    def growth(mb: np.ndarray) -> float:
+        return float(np.polyfit(times[half:] / 60, mb[half:], 1)[0]) if len(times) - half >= 2 else float("nan")
+
+    slope, unbounded = growth(rss), growth(rss - cache)
     sec.add(f"{USERS} users for {seconds} s: errors", sustained["errors"], le=0,
             note=f"{sustained['ok']} calls, {sustained['calls_per_s']:.1f} calls/s")
     sec.add("  RSS growth, second half of the run", round(slope, 1), "MB/min",
-            note=f"RSS {rss[0]:.0f} -> {rss[-1]:.0f} MB (server process only)")
+            note=f"RSS {rss[0]:.0f} -> {rss[-1]:.0f} MB (server process only); of it the note-sound cache "
+                 f"(explorer.media.voices, capped at {CACHE_BYTES / 2**20:.0f} MB a soundfont and rate) "
+                 f"{cache[0]:.0f} -> {cache[-1]:.0f} MB")
+    sec.add("  ↳ the same less the note-sound cache (bounded, filling)", round(unbounded, 1), "MB/min")
     held = np.array([s[3] for s in sustained["samples"]])
     sec.add("  Gradio sessions held, most during the run", int(held.max()), "sessions",
             le=demo.session_limits.max_sessions, note=f"a new session per call; {sustained['ok']} calls; "
