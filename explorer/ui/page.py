@@ -14,6 +14,7 @@ from explorer.media.files import ACCOMPANIMENTS, INSTRUMENTS
 from explorer.media.storage import UPLOAD_MAX_BYTES, UploadCache, private_gradio_cache, remove_at_exit
 from explorer.serve.drag import drags_for
 from explorer.serve.guard import add_guards
+from explorer.serve.process import limit_malloc_arenas
 from explorer.serve.routes import add_routes
 from explorer.session.handlers import Handlers
 from explorer.session.state import new_state
@@ -239,10 +240,12 @@ def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, share: bo
            auth: tuple[str, str] | None = None, sessions: SessionLimits | None = None, **kwargs):
     """Launch with the project's settings: upload limit, monitoring off, the map-click bridge script, a
     login when `auth` (user, password) is given, the plain HTTP routes (explorer.serve.routes) on the same
-    server, and sessions bounded in number and idle time (explorer.ui.sessions). Blocks like demo.launch
+    server, sessions bounded in number and idle time (explorer.ui.sessions), and malloc kept to 2 arenas
+    (explorer.serve.process). Blocks like demo.launch
     unless prevent_thread_lock=True."""
     block = not kwargs.pop("prevent_thread_lock", False)
     sessions = sessions or SessionLimits()
+    limit_malloc_arenas()  # before the server's threads start: memory stays level under load (explorer.serve.process)
     out = demo.launch(server_name=host, server_port=port, share=share, max_file_size=MAX_UPLOAD, auth=auth,
                       enable_monitoring=False, js=JS, css=CSS, footer_links=["api"], show_error=True,
                       prevent_thread_lock=True, state_session_capacity=sessions.max_sessions, **kwargs)
