@@ -60,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # numpy's BLAS threads fight torch's on 2 cores
+    from explorer.serve.process import limit_malloc_arenas
+
+    limit_malloc_arenas()  # before torch's and the server's threads: memory stays level under load
     t0 = time.time()
     from explorer.media.audio import AudioUnavailableError, check_audio
 

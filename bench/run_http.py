@@ -25,6 +25,7 @@ import numpy as np
 
 from bench.context import Context, Section, Stopwatch, cycle, free_port, peak_rss_mb, rss_mb, timed
 from explorer.media.voices import CACHE_BYTES
+from explorer.serve.process import limit_malloc_arenas
 from vae.paths import REPO
 
 USERS = 16
@@ -63,6 +64,7 @@ def run(ctx: Context) -> Section:
     from explorer.ui.levers.echo import echo_app
 
     sec = Section("http")
+    limit_malloc_arenas()  # as app.py does first (launch does it again): before the services' threads start
     t = Stopwatch()
     rss_start = peak_rss_mb()
     services = ctx.services()
