@@ -108,6 +108,35 @@ def h(tiny_services, tmp_path_factory):
     return Handlers(tiny_services, out_dir=tmp_path_factory.mktemp("handler_files"))
 
 
+@pytest.fixture(scope="session")
+def shipped_handlers(tmp_path_factory):
+    """The explorer's actions over the shipped model and corpus, built once for every module that needs real
+    melodies (the shipped latent space takes seconds and ~0.5 GB to build)."""
+    from explorer.latent.space import LatentSpace
+    from explorer.session.handlers import Handlers
+    from vae.paths import SHIPPED
+
+    return Handlers(LatentSpace.build(SHIPPED, progress=False), out_dir=tmp_path_factory.mktemp("shipped_files"))
+
+
+def held_out_waypoints(h, n: int = 3, min_notes: int = 8):
+    """A session with n held-out corpus windows of min_notes note-ons or more as Compose waypoints."""
+    import numpy as np
+
+    from explorer.media.files import Playback
+    from explorer.session.state import new_state
+    from vae.constants import FIRST_NOTE_ON
+    from vae.corpus import TEST
+
+    s = h.s
+    ok = np.flatnonzero((s.index.split == TEST) & ((s.corpus.tokens >= FIRST_NOTE_ON).sum(1) >= min_notes))
+    st = new_state()
+    for w in ok[:: len(ok) // n][:n]:
+        st, _ = h.load_window(st, int(w), Playback())
+        st = h.add_waypoint(st)
+    return st
+
+
 def busy_train_window(corpus, min_notes: int = 12, after: int = 0) -> int:
     """The first training window from row `after` on that starts with a note and has >= `min_notes` note-ons."""
     import numpy as np

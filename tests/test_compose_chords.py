@@ -8,12 +8,12 @@ from __future__ import annotations
 import numpy as np
 import pretty_midi
 import pytest
+from conftest import held_out_waypoints
 
 from explorer.latent.generation import detail_row
 from explorer.media.audio import read_wav
 from explorer.media.files import EXPORT_RATE, Playback
 from explorer.session.compose import PIECE_METER, kept, sections_chord_note
-from explorer.session.state import new_state
 from vae.chords import ChordError
 from vae.harmony import melody_fit
 
@@ -21,27 +21,14 @@ PROGRESSIONS = ("Am F C G", "| C | G | Am | F |", "| D | G A | Bm | A7 |", "I vi
 
 
 @pytest.fixture(scope="module")
-def h(tmp_path_factory):
-    from explorer.latent.space import LatentSpace
-    from explorer.session.handlers import Handlers
-    from vae.paths import SHIPPED
-
-    return Handlers(LatentSpace.build(SHIPPED, progress=False), out_dir=tmp_path_factory.mktemp("compose_chords"))
+def h(shipped_handlers):
+    return shipped_handlers  # built once per test session (conftest)
 
 
 @pytest.fixture(scope="module")
 def waypoints(h):
     """Three held-out corpus windows with 8 note-ons or more as waypoints."""
-    from vae.constants import FIRST_NOTE_ON
-    from vae.corpus import TEST
-
-    s = h.s
-    ok = np.flatnonzero((s.index.split == TEST) & ((s.corpus.tokens >= FIRST_NOTE_ON).sum(1) >= 8))
-    st = new_state()
-    for w in ok[:: len(ok) // 3][:3]:
-        st, _ = h.load_window(st, int(w), Playback())
-        st = h.add_waypoint(st)
-    return st
+    return held_out_waypoints(h)
 
 
 @pytest.fixture(scope="module")

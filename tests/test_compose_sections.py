@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import held_out_waypoints
 
 from explorer.errors import UserError
 from explorer.latent.generation import detail_row
@@ -18,27 +19,14 @@ TYPED = Playback(progression="Am F C G")
 
 
 @pytest.fixture(scope="module")
-def h(tmp_path_factory):
-    from explorer.latent.space import LatentSpace
-    from explorer.session.handlers import Handlers
-    from vae.paths import SHIPPED
-
-    return Handlers(LatentSpace.build(SHIPPED, progress=False), out_dir=tmp_path_factory.mktemp("compose_sections"))
+def h(shipped_handlers):
+    return shipped_handlers  # built once per test session (conftest)
 
 
 @pytest.fixture(scope="module")
 def waypoints(h):
     """Three held-out corpus windows with 8 note-ons or more as waypoints."""
-    from vae.constants import FIRST_NOTE_ON
-    from vae.corpus import TEST
-
-    s = h.s
-    ok = np.flatnonzero((s.index.split == TEST) & ((s.corpus.tokens >= FIRST_NOTE_ON).sum(1) >= 8))
-    st = new_state()
-    for w in ok[:: len(ok) // 3][:3]:
-        st, _ = h.load_window(st, int(w), Playback())
-        st = h.add_waypoint(st)
-    return st
+    return held_out_waypoints(h)
 
 
 def _composed(h, st, play):

@@ -19,12 +19,8 @@ NOTES = 3  # the shipped model's "Notes: fewer <-> more" slider
 
 
 @pytest.fixture(scope="module")
-def h(tmp_path_factory):
-    from explorer.latent.space import LatentSpace
-    from explorer.session.handlers import Handlers
-    from vae.paths import SHIPPED
-
-    return Handlers(LatentSpace.build(SHIPPED, progress=False), out_dir=tmp_path_factory.mktemp("locked_sliders"))
+def h(shipped_handlers):
+    return shipped_handlers  # built once per test session (conftest)
 
 
 @pytest.fixture(scope="module")

@@ -18,12 +18,8 @@ SEEDS = (0, 1, 2, 3, 4, 5)
 
 
 @pytest.fixture(scope="module")
-def h(tmp_path_factory):
-    from explorer.latent.space import LatentSpace
-    from explorer.session.handlers import Handlers
-    from vae.paths import SHIPPED
-
-    return Handlers(LatentSpace.build(SHIPPED, progress=False), out_dir=tmp_path_factory.mktemp("random_chords"))
+def h(shipped_handlers):
+    return shipped_handlers  # built once per test session (conftest)
 
 
 def fit_over(h, r, st, play: Playback) -> float:

@@ -20,12 +20,8 @@ LOCKS = [0, 1]  # bars 1-2
 
 
 @pytest.fixture(scope="module")
-def h(tmp_path_factory):
-    from explorer.latent.space import LatentSpace
-    from explorer.session.handlers import Handlers
-    from vae.paths import SHIPPED
-
-    return Handlers(LatentSpace.build(SHIPPED, progress=False), out_dir=tmp_path_factory.mktemp("transform_locks"))
+def h(shipped_handlers):
+    return shipped_handlers  # built once per test session (conftest)
 
 
 @pytest.fixture(scope="module")
