@@ -112,4 +112,4 @@ def test_regenerating_a_section_over_chords_keeps_the_others(h, waypoints, secti
     assert new["notes"][0].start < steps * piece["sections"]
     again = h.s.decode(new["z"][i], 0.0, None, detail_row(new["detail"], i))
     assert h.s.notes(again) == notes
-    assert np.array_equal(st2.piece["tokens"], new["tokens"])
+    assert np.array_equal(st2.piece.tokens, new["tokens"])

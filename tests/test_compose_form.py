@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from explorer.media.files import Playback
 from explorer.session.compose import left_out_notice
-from explorer.session.state import new_state
+from explorer.session.state import Waypoint, new_state
 
 SAMPLED = Playback(temperature=1.0, seed=3)
 
@@ -34,6 +35,6 @@ def test_a_piece_through_every_waypoint_says_nothing(h, three_waypoints):
 
 
 def test_the_notice_names_several_left_out():
-    wps = [{"title": t} for t in ("Reel", "Jig", "Air", "")]
+    wps = [Waypoint(np.zeros(4, np.float32), t) for t in ("Reel", "Jig", "Air", "")]
     assert left_out_notice("AABA", wps, [1, 2], [3, 4]).startswith(
         "AABA uses waypoints 1 (A: Reel) and 2 (B: Jig); it left out waypoints 3 (Air) and 4 (untitled).")

@@ -66,9 +66,9 @@ def test_one_section_anew_and_every_other_note_for_note(h, waypoints, play, sect
     new_chords = _chords_by_section(h, new["notes"], play, n)
     assert all(old_chords) and all(new_chords[k] == old_chords[k] for k in others)
     # the session keeps the new piece: its section z (with its detail) plays what the piece plays, and loads so
-    assert np.array_equal(after.piece["tokens"], new["tokens"]) and "new" in after.piece["labels"][i]
-    assert h.s.notes(h.s.decode(after.piece["z"][i], 0.0, None, detail_row(after.piece["detail"], i))) == after_notes[i]
-    assert all(np.array_equal(after.piece["z"][k], st.piece["z"][k]) for k in others)
+    assert np.array_equal(after.piece.tokens, new["tokens"]) and "new" in after.piece.labels[i]
+    assert h.s.notes(h.s.decode(after.piece.z[i], 0.0, None, detail_row(after.piece.detail, i))) == after_notes[i]
+    assert all(np.array_equal(after.piece.z[k], st.piece.z[k]) for k in others)
 
 
 def test_regenerate_one_bar_of_a_section(h, waypoints):
@@ -118,9 +118,9 @@ def test_the_compose_screen_wires_regenerate_this_section(explorer_server):
         return out
 
     st = compose.fn(data(compose, st, **{"form-radio": "through"}))[0]
-    before = np.array(st.piece["tokens"])
+    before = np.array(st.piece.tokens)
     after = regen.fn(data(regen, st, **{"regen-section": 2, "regen-section-keep": [0]}))[0]
-    now = np.array(after.piece["tokens"])
+    now = np.array(after.piece.tokens)
     bar = hp.s.format.steps_per_bar
     assert np.array_equal(now[0], before[0]) and np.array_equal(now[2:, 1:], before[2:, 1:])
     assert np.array_equal(now[1, :bar], before[1, :bar]) and not np.array_equal(now[1], before[1])

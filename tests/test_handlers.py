@@ -413,7 +413,7 @@ def test_waypoints_and_compose(h, four_slots, tiny_services):
     with pytest.raises(UserError, match="two waypoints"):
         h.compose(st, 16, PLAY)
     st = h.add_waypoint(st.but(z=st.slots["B"].z, title="second"))
-    assert [w["title"] for w in st.waypoints] == ["first", "second"]
+    assert [w.title for w in st.waypoints] == ["first", "second"]
     tok = MelodyTokenizer()
     for n_bars, sections in [(8, 2), (12, 3), (16, 4), (10, 3)]:
         c = h.compose(st, n_bars, SAMPLED)  # sampled: the tiny model's greedy melodies are silent
@@ -536,7 +536,7 @@ def test_compose_plays_every_waypoint_and_the_aaba_form(h, four_slots, tiny_serv
     assert sorted(w for w in c["waypoint_sections"] if w) == [1, 2, 3]
     for i, w in enumerate(c["waypoint_sections"]):  # the figure's labels say which section is which waypoint
         if w:
-            assert np.allclose(c["z"][i], st.waypoints[w - 1]["z"]) and f"waypoint {w}" in c["labels"][i]
+            assert np.allclose(c["z"][i], st.waypoints[w - 1].z) and f"waypoint {w}" in c["labels"][i]
         else:
             assert "waypoint" not in c["labels"][i]
     with pytest.raises(UserError, match="at least 12 bars"):

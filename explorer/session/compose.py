@@ -12,7 +12,7 @@ from explorer.media import figures
 from explorer.media.files import EXPORT_RATE, Playback
 from explorer.session.melody import MelodyActions
 from explorer.session.regenerate import regenerate as regenerate_melody
-from explorer.session.state import Session
+from explorer.session.state import Piece, Session, Waypoint
 from vae.chord_fit import fit_notes
 from vae.chords import parse_progression
 
@@ -25,12 +25,12 @@ class ComposeActions(MelodyActions):
     def add_waypoint(self, state: Session) -> Session:
         if state.z is None:
             raise UserError("Load or create a melody first.")
-        return state.but(waypoints=(*state.waypoints, {"z": state.z, "title": state.title, "detail": state.detail}))
+        return state.but(waypoints=(*state.waypoints, Waypoint(state.z, state.title, state.detail)))
 
     def compose(self, state: Session, bars: int, play: Playback, form: str = "through") -> dict:
         """A longer piece through the waypoints in a form: figure, notes, WAV and MIDI; every waypoint is a
         section of its own when the piece has room (a 4-bar section each), and the reply names which. "z", "detail",
-        "tokens" (the sections as played [sections, T]) and "labels" are what state.piece keeps for
+        "tokens" (the sections as played [sections, T]) and "labels" are what state.piece keeps (kept) for
         regenerate_section.
 
         Over the composer's chords (play.progression) the piece is drawn over them: the typed line runs from the
@@ -50,12 +50,12 @@ class ComposeActions(MelodyActions):
             raise UserError(f"{len(wps)} waypoints need at least {len(wps) * per} bars (a {per}-bar "
                             f"section each); make the piece longer or remove a waypoint.")
         try:
-            z, line, detail = self.s.compose(np.stack([w["z"] for w in wps]), int(bars), play.temperature, play.seed,
-                                             form, stack_details([w.get("detail") for w in wps], self.s.detail_shape))
+            z, line, detail = self.s.compose(np.stack([w.z for w in wps]), int(bars), play.temperature, play.seed,
+                                             form, stack_details([w.detail for w in wps], self.s.detail_shape))
         except ValueError as exc:
             raise UserError(str(exc)) from None
         sections = line.reshape(len(z), -1)
-        which = [next((j + 1 for j, w in enumerate(wps) if np.allclose(zz, w["z"], atol=1e-6)), None) for zz in z]
+        which = [next((j + 1 for j, w in enumerate(wps) if np.allclose(zz, w.z, atol=1e-6)), None) for zz in z]
         if progression:
             z, detail, sections = self.fit_sections_to_chords(z, detail, sections, play)
         labels = [f"bars {per * i + 1}-{per * i + per}" + (f" (waypoint {w})" if w else "") for i, w in enumerate(which)]
@@ -118,16 +118,16 @@ class ComposeActions(MelodyActions):
         brings it as heard. Returns the state (its piece updated) and compose's reply for the new piece (figure,
         notes, wav, midi, labels, tokens)."""
         piece = state.piece
-        if not piece or "tokens" not in piece:
+        if piece is None:
             raise UserError("Compose a piece first.")
-        n = len(piece["z"])
+        n = len(piece.z)
         if not 1 <= int(section) <= n:
             raise UserError(f"The piece has {n} sections: choose one from 1 to {n}.")
         if play.progression.strip():
             parse_progression(play.progression)  # a bad line's sentence before any work
         i = int(section) - 1
-        old = np.asarray(piece["tokens"], np.int64)
-        out = regenerate_melody(self.s, piece["z"][i], old[i], sorted({int(b) for b in keep_bars}), n=1,
+        old = np.asarray(piece.tokens, np.int64)
+        out = regenerate_melody(self.s, piece.z[i], old[i], sorted({int(b) for b in keep_bars}), n=1,
                                 seed=int(seed))
         new = out.alternatives[0]
         z_i, detail_i = self.hold_notes(new.tokens, new.z)
@@ -136,28 +136,28 @@ class ComposeActions(MelodyActions):
         # a section that now ends on a sounding note must not run on into the next one (join_sections); the
         # others' tokens stay as they were
         sections = join_sections(sections).reshape(n, -1)
-        z = np.array(piece["z"], np.float32)
+        z = np.array(piece.z, np.float32)
         z[i] = z_i
-        detail = piece.get("detail")
+        detail = piece.detail
         if detail is not None or detail_i is not None:
             detail = np.zeros((n, *self.s.detail_shape), np.float32) if detail is None else np.array(detail, np.float32)
             detail[i] = 0.0 if detail_i is None else detail_i
         if play.progression.strip():  # the new section over the typed chords, as compose drew the piece
             z, detail, sections = self.fit_sections_to_chords(z, detail, sections, play, only=i, keep_bars=keep_bars)
         per = self.s.format.bars
-        labels = list(piece["labels"])
+        labels = list(piece.labels)
         kept = [b + 1 for b in np.flatnonzero(out.locked_bars)]
         labels[i] = f"bars {per * i + 1}-{per * i + per} (new" + (
             f", bar{'s' if len(kept) > 1 else ''} {', '.join(map(str, (per * i + b for b in kept)))} kept)" if kept
             else ")")
-        state = state.but(piece={**piece, "z": z, "detail": detail, "tokens": sections, "labels": labels})
+        state = state.but(piece=Piece(z, detail, sections, tuple(labels)))
         return state, {"z": z, "detail": detail, "tokens": sections, "labels": labels, "section": i + 1,
                        **self._piece_files(sections, labels, play)}
 
 
-def kept(piece: dict) -> dict:
+def kept(piece: dict) -> Piece:
     """What a session keeps of compose's reply (Session.piece): z, detail, the sections as played (tokens), labels."""
-    return {k: piece[k] for k in ("z", "detail", "tokens", "labels")}
+    return Piece(piece["z"], piece["detail"], piece["tokens"], tuple(piece["labels"]))
 
 
 def sections_chord_note(have: int, per: int) -> str:
@@ -180,7 +180,7 @@ def left_out_notice(form: str, waypoints, used: list[int], left_out: list[int]) 
         return ""
 
     def names(numbers: list[int], letters: str = "") -> str:
-        parts = [f"{n} ({letters[i] + ': ' if i < len(letters) else ''}{waypoints[n - 1]['title'] or 'untitled'})"
+        parts = [f"{n} ({letters[i] + ': ' if i < len(letters) else ''}{waypoints[n - 1].title or 'untitled'})"
                  for i, n in enumerate(numbers)]
         joined = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
         return ("waypoint " if len(parts) == 1 else "waypoints ") + joined

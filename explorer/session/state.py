@@ -46,6 +46,25 @@ class Slot:
 
 
 @dataclass(frozen=True)
+class Waypoint:
+    """A melody added on the Compose screen for the piece to walk through."""
+
+    z: np.ndarray  # its latent [Z]
+    title: str  # its title when it was added (the form's notice names it)
+    detail: np.ndarray | None = None  # its per-bar detail [U, C] (vae.fidelity), None = none
+
+
+@dataclass(frozen=True)
+class Piece:
+    """The last composed piece (explorer.session.compose), what regenerate_section and a section's load need."""
+
+    z: np.ndarray  # each section's latent [sections, Z]
+    detail: np.ndarray | None  # each section's per-bar detail [sections, U, C], None = none
+    tokens: np.ndarray  # the sections as played [sections, T]
+    labels: tuple  # each section's words ("bars 1-4 (waypoint 1)")
+
+
+@dataclass(frozen=True)
 class Candidate:
     """One melody found in an upload (a MIDI track or channel, a typed ABC tune, the notes drawn), cut in windows."""
 
@@ -75,7 +94,7 @@ class Session:
     z: the current melody's latent [Z] (None before the first melody); origin_*: what "reset" returns to
     (its z, the tokens it was encoded from, the corpus tune it came from); title: shown above the roll;
     upload: the last MIDI file, ABC tune or drawn notes read (Upload); slots: A-D for blends
-    (letter -> Slot); waypoints: for compose ([{z, title}]); transform_base: the z the current attribute
+    (letter -> Slot); waypoints: for compose (Waypoint each); transform_base: the z the current attribute
     or style move started from (transform_key names that move: a different move starts from the current z); neighbours: corpus windows listed for the upload; blend_z: the last
     blend's z [steps, Z]; drawn: the last melodies drawn in a style (Drawn); sliders: the slider values
     the user set [K] (a steered move lands near them, not exactly on them), None after any other change;
@@ -93,7 +112,7 @@ class Session:
     title: str = ""
     upload: Upload | None = None
     slots: dict = field(default_factory=dict)  # "A".."D" -> Slot
-    waypoints: tuple = ()
+    waypoints: tuple = ()  # Waypoint, in the order added
     transform_base: np.ndarray | None = None
     transform_key: str = ""  # which move transform_base belongs to ("attribute:note_density", "style:bach")
     neighbours: tuple = ()
@@ -101,7 +120,7 @@ class Session:
     blend_detail: np.ndarray | None = None  # the last blend's details [steps, U, C] (None: no slot had one)
     drawn: Drawn | None = None
     draft: tuple = ()  # the note editor's melody: Note tuples on the 16th grid of one window (explorer.session.editor)
-    piece: dict | None = None  # the last composed piece: {"z": [sections, Z], "detail", "tokens": [sections, T], "labels"}
+    piece: Piece | None = None  # the last composed piece
     sliders: np.ndarray | None = None
     meter: str = "4/4"  # the current melody's time signature: bar lines, bar numbers, accents, MIDI export
     loop: bool = False  # the page's Loop checkbox (explorer.ui.common.Page.session reads it): the share link carries it

@@ -54,7 +54,7 @@ def build(page: Page) -> SimpleNamespace:
 
 
 def waypoints_text(st) -> str:
-    return "  \n".join(f"{i + 1}. {w['title']}" for i, w in enumerate(st.waypoints)) or NO_WAYPOINTS
+    return "  \n".join(f"{i + 1}. {w.title}" for i, w in enumerate(st.waypoints)) or NO_WAYPOINTS
 
 
 def wire(page: Page, c: SimpleNamespace) -> None:
@@ -97,11 +97,10 @@ def wire(page: Page, c: SimpleNamespace) -> None:
     @user_errors
     def on_pick(data):
         st = page.session(data)
-        if not st.piece:
+        if st.piece is None:
             raise UserError("Compose a piece first.")
-        i = min(max(int(data[c.pick]) - 1, 0), len(st.piece["z"]) - 1)
-        st = h.set_z(st, st.piece["z"][i], f"Composed piece, {st.piece['labels'][i]}",
-                     detail=detail_row(st.piece.get("detail"), i))
+        i = min(max(int(data[c.pick]) - 1, 0), len(st.piece.z) - 1)
+        st = h.set_z(st, st.piece.z[i], f"Composed piece, {st.piece.labels[i]}", detail=detail_row(st.piece.detail, i))
         return page.show(st, h.render(st, page.playback(data)))
 
     c.pick.release(on_pick, page.inputs(c.pick), page.main_and_sliders, api_name="load_section",
