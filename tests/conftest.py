@@ -6,6 +6,7 @@ import os
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+from contextlib import contextmanager  # noqa: E402
 from dataclasses import replace  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -109,14 +110,21 @@ def h(tiny_services, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def shipped_handlers(tmp_path_factory):
-    """The explorer's actions over the shipped model and corpus, built once for every module that needs real
-    melodies (the shipped latent space takes seconds and ~0.5 GB to build)."""
+def shipped_services():
+    """LatentSpace over the shipped model and corpus, built once for every module that needs real melodies (it
+    takes seconds and ~0.5 GB to build)."""
     from explorer.latent.space import LatentSpace
-    from explorer.session.handlers import Handlers
     from vae.paths import SHIPPED
 
-    return Handlers(LatentSpace.build(SHIPPED, progress=False), out_dir=tmp_path_factory.mktemp("shipped_files"))
+    return LatentSpace.build(SHIPPED, progress=False)
+
+
+@pytest.fixture(scope="session")
+def shipped_handlers(shipped_services, tmp_path_factory):
+    """The explorer's actions over the shipped services (one for the session)."""
+    from explorer.session.handlers import Handlers
+
+    return Handlers(shipped_services, out_dir=tmp_path_factory.mktemp("shipped_files"))
 
 
 def held_out_waypoints(h, n: int = 3, min_notes: int = 8):
@@ -172,36 +180,49 @@ def band_midi(path: Path, melody: list[Note]) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def explorer_server(tiny_services, tmp_path_factory):
-    """The real Gradio app over the tiny services, served in this process on a free loopback port.
+@contextmanager
+def live_explorer(services, cache: Path, handlers=None, env: dict | None = None, **build):
+    """The real Gradio app over `services`, served in this process on a free loopback port, its Gradio cache in
+    `cache` and `env` set while it runs (both restored after). `handlers` default to the app's own (renders inside
+    the cache); `build` goes to explorer.ui.build_ui (add_collections=False: a hosted page).
 
-    Yields an object with `url`, `demo`, `handlers` and `services`; the server is closed at the end.
-    """
+    Yields an object with `url`, `demo`, `handlers` and `services`; the server is closed at the end."""
     import socket
     from types import SimpleNamespace
 
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    old_tmp = os.environ.get("GRADIO_TEMP_DIR")
-    os.environ["GRADIO_TEMP_DIR"] = str(tmp_path_factory.mktemp("gradio_cache"))
-    from explorer import ui
-    from explorer.session.handlers import Handlers
-
-    # as the app does (explorer.ui.page.build_ui): renders inside the Gradio cache, so they are not copied
-    handlers = Handlers(tiny_services, out_dir=Path(os.environ["GRADIO_TEMP_DIR"]) / "renders")
-    demo = ui.build_ui(tiny_services, handlers=handlers)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    ui.launch(demo, port=port, prevent_thread_lock=True, quiet=True)
+    env = {"GRADIO_TEMP_DIR": str(cache), **(env or {})}
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
     try:
-        yield SimpleNamespace(url=f"http://127.0.0.1:{port}/", demo=demo, handlers=handlers, services=tiny_services)
+        from explorer import ui
+        from explorer.session.handlers import Handlers
+
+        # as the app does (explorer.ui.page.build_ui): renders inside the Gradio cache, so they are not copied
+        if handlers is None:
+            handlers = Handlers(services, out_dir=cache / "renders")
+        demo = ui.build_ui(services, handlers=handlers, **build)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        ui.launch(demo, port=port, prevent_thread_lock=True, quiet=True)
+        try:
+            yield SimpleNamespace(url=f"http://127.0.0.1:{port}/", demo=demo, handlers=handlers, services=services)
+        finally:
+            demo.close()
     finally:
-        demo.close()
-        if old_tmp is None:
-            os.environ.pop("GRADIO_TEMP_DIR", None)
-        else:
-            os.environ["GRADIO_TEMP_DIR"] = old_tmp
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@pytest.fixture(scope="session")
+def explorer_server(tiny_services, tmp_path_factory):
+    """The real Gradio app over the tiny services (live_explorer), one for the session."""
+    with live_explorer(tiny_services, tmp_path_factory.mktemp("gradio_cache")) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ import json
 import socket
 
 import pytest
+from conftest import live_explorer
 
 from explorer.serve.api import melody_code
 from explorer.session.state import new_state
@@ -78,30 +79,11 @@ def test_the_gradio_endpoint_gives_the_same_alternatives(client, code, regenerat
 
 
 @pytest.fixture(scope="module")
-def shipped_server(tmp_path_factory):
+def shipped_server(shipped_services, tmp_path_factory):
     """The real app over the shipped model (whose taken alternatives play exactly as regenerated), served on a free
-    loopback port: (url, handlers)."""
-    import os
-
-    from explorer import ui
-    from explorer.latent.space import LatentSpace
-    from vae.paths import SHIPPED
-
-    old_tmp = os.environ.get("GRADIO_TEMP_DIR")
-    os.environ["GRADIO_TEMP_DIR"] = str(tmp_path_factory.mktemp("shipped_cache"))
-    demo = ui.build_ui(LatentSpace.build(SHIPPED, progress=False))
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    ui.launch(demo, port=port, prevent_thread_lock=True, quiet=True)
-    try:
-        yield f"http://127.0.0.1:{port}/", demo.handlers
-    finally:
-        demo.close()
-        if old_tmp is None:
-            os.environ.pop("GRADIO_TEMP_DIR", None)
-        else:
-            os.environ["GRADIO_TEMP_DIR"] = old_tmp
+    loopback port (conftest.live_explorer)."""
+    with live_explorer(shipped_services, tmp_path_factory.mktemp("shipped_cache")) as server:
+        yield server
 
 
 @pytest.mark.parametrize("window, keep, rhythm_lock", [(11, [1, 2], False), (230, [4], False), (4100, [2], True)])
@@ -109,7 +91,7 @@ def test_kept_bars_stay_note_for_note_and_each_code_plays_them_on_the_shipped_mo
                                                                                    rhythm_lock):
     from explorer.media.files import Playback
 
-    url, h = shipped_server
+    url, h = shipped_server.url, shipped_server.handlers
     st, heard = h.load_window(new_state(), window % len(h.s.corpus.tokens), Playback())
     status, out, _ = post(url + "v1/regenerate", {"melody": heard.share_code, "keep": keep, "n": 3, "seed": window,
                                                   "rhythm_lock": rhythm_lock})

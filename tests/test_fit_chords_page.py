@@ -15,12 +15,8 @@ from vae.music import NOTE_NAMES, estimate_key
 
 
 @pytest.fixture(scope="module")
-def h(tmp_path_factory):
-    from explorer.latent.space import LatentSpace
-    from explorer.session.handlers import Handlers
-    from vae.paths import SHIPPED
-
-    return Handlers(LatentSpace.build(SHIPPED, progress=False), out_dir=tmp_path_factory.mktemp("fit_chords"))
+def h(shipped_handlers):
+    return shipped_handlers  # built once per test session (conftest)
 
 
 def test_fitted_melodies_sit_on_the_chords_and_play_as_scored(h):

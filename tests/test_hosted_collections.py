@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from conftest import live_explorer
 
 from explorer.errors import UserError
 from explorer.media.files import Playback
@@ -157,32 +158,16 @@ def test_the_sweeper_forgets_the_collections_of_sessions_the_server_dropped():
 # --- a hosted server: two visitors' sessions over HTTP ------------------------------------------------------------
 @pytest.fixture(scope="module")
 def hosted_server(tiny_services, tmp_path_factory):
-    import os
-    import socket
-
-    from explorer import ui
+    """The real app as a hosted page serves it (no collections saved to disk), on a free loopback port
+    (conftest.live_explorer); `tmp` holds its Gradio cache and the collections folder it must never write."""
     from explorer.session.handlers import Handlers
 
     tmp = tmp_path_factory.mktemp("hosted_server")
-    old = {k: os.environ.get(k) for k in ("GRADIO_TEMP_DIR", "MELODY_COLLECTIONS")}
-    os.environ["GRADIO_TEMP_DIR"] = str(tmp / "gradio")
-    os.environ["MELODY_COLLECTIONS"] = str(tmp / "collections")
     h = Handlers(tiny_services, out_dir=tmp / "gradio" / "renders")
     h.collections_root = tmp / "collections"
-    demo = ui.build_ui(tiny_services, handlers=h, add_collections=False)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    ui.launch(demo, port=port, prevent_thread_lock=True, quiet=True)
-    try:
-        yield SimpleNamespace(url=f"http://127.0.0.1:{port}/", demo=demo, h=h, tmp=tmp)
-    finally:
-        demo.close()
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    with live_explorer(tiny_services, tmp / "gradio", handlers=h, env={"MELODY_COLLECTIONS": str(tmp / "collections")},
+                       add_collections=False) as server:
+        yield SimpleNamespace(url=server.url, demo=server.demo, h=h, tmp=tmp)
 
 
 def _upload(url: str, paths: list[Path]) -> list[dict]:

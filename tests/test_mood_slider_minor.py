@@ -17,12 +17,8 @@ PLAY = Playback()
 
 
 @pytest.fixture(scope="module")
-def h(tmp_path_factory):
-    from explorer.latent.space import LatentSpace
-    from explorer.session.handlers import Handlers
-    from vae.paths import SHIPPED
-
-    return Handlers(LatentSpace.build(SHIPPED, progress=False), out_dir=tmp_path_factory.mktemp("mood_minor"))
+def h(shipped_handlers):
+    return shipped_handlers  # built once per test session (conftest)
 
 
 def test_mood_up_on_minor_tunes_keeps_their_key_where_the_bare_move_lost_it(h):
