@@ -14,7 +14,7 @@ from explorer.media.files import Playback
 from explorer.session.handlers import Handlers
 from explorer.session.sharecode import decode_z
 from explorer.session.slider_move import SLIDER_RANGE, quantise
-from explorer.session.state import Slot, new_state
+from explorer.session.state import Drawn, Slot, new_state
 from explorer.session.words import originality_markdown
 from vae.attributes import compute_attributes
 from vae.constants import FIRST_NOTE_ON
@@ -396,10 +396,12 @@ def test_move_style_reports_probabilities(h, loaded, tiny_services):
 
 
 def test_draw_in_style(h, tiny_services):
-    d = h.draw_in_style(new_state(), "bach", 3, PLAY, seed=5)
+    st, d = h.draw_in_style(new_state(), "bach", 3, PLAY, seed=5)
     assert d["z"].shape == (3, tiny_services.latent_dim) and d["tokens"].shape == (3, 64)
     assert len(d["notes"]) == 3 and [t["name"] for t in d["figure"]["data"]] == ["1", "2", "3"]
-    again = h.draw_in_style(new_state(), "bach", 3, PLAY, seed=5)
+    # the session holds what was drawn, for the pick slider
+    assert isinstance(st.drawn, Drawn) and st.drawn.style == "bach" and np.array_equal(st.drawn.z, d["z"])
+    _, again = h.draw_in_style(new_state(), "bach", 3, PLAY, seed=5)
     assert np.array_equal(again["z"], d["z"])
     with pytest.raises(UserError, match="no style called 'mozart'; choose from"):
         h.draw_in_style(new_state(), "mozart", 1, PLAY, seed=0)

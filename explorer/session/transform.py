@@ -12,7 +12,7 @@ from explorer.media.files import Playback
 from explorer.session.history import current
 from explorer.session.melody import MelodyActions, Rendered
 from explorer.session.slider_move import hold_locked, quantise
-from explorer.session.state import Session
+from explorer.session.state import Drawn, Session
 from vae.attributes import compute_attributes
 from vae.chord_fit import fit_as_played
 from vae.chords import parse_progression
@@ -231,13 +231,14 @@ class TransformActions(MelodyActions):
         state = state.but(move="chords", made_by="Fit to your chords")
         return state, self.render(state, play), info
 
-    def draw_in_style(self, state: Session, style: str, n: int, play: Playback, seed: int) -> dict:
-        """n new melodies from one collection's distribution: z's, notes and a strip figure."""
+    def draw_in_style(self, state: Session, style: str, n: int, play: Playback, seed: int) -> tuple[Session, dict]:
+        """n new melodies from one collection's distribution. Returns the state holding them (state.drawn, for
+        the pick) and {"z", "tokens", "notes", "figure" (a strip of them)}."""
         self._known(style, self.s.style_names, "style")
         z, tokens = self.s.sample_in_style(style, int(n), max(play.temperature, 0.0), seed)
         notes = [self.s.notes(t) for t in tokens]
-        return {"z": z, "tokens": tokens, "notes": notes,
-                "figure": figures.strip(notes, [f"{i + 1}" for i in range(len(notes))])}
+        return state.but(drawn=Drawn(z, style)), {"z": z, "tokens": tokens, "notes": notes,
+                                                  "figure": figures.strip(notes, [f"{i + 1}" for i in range(len(notes))])}
 
 
 def start_detail(state: Session) -> np.ndarray | None:

@@ -8,7 +8,6 @@ import gradio as gr
 import numpy as np
 
 from explorer.errors import UserError
-from explorer.session.state import Drawn
 from explorer.ui.common import CheckedSlider, Page, fresh_seed, plot, user_errors
 from vae.attributes import ATTRIBUTES
 from vae.controls import WORDS, slider_words
@@ -95,8 +94,7 @@ def wire(page: Page, c: SimpleNamespace) -> None:
     def on_draw(data):
         style = data[c.draw_style]
         seed = fresh_seed()
-        d = h.draw_in_style(page.session(data), style, int(data[c.draw_n]), page.playback(data), seed)
-        st = page.session(data).but(drawn=Drawn(d["z"], style))
+        st, d = h.draw_in_style(page.session(data), style, int(data[c.draw_n]), page.playback(data), seed)
         return st, plot(d["figure"]), gr.update(maximum=len(d["z"]), value=1)
 
     c.draw.click(on_draw, page.inputs(c.draw_style, c.draw_n), [page.state, c.drawn, c.pick], api_name="draw_in_style",
