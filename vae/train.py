@@ -6,8 +6,10 @@ import csv
 import math
 import os
 import time
-from contextlib import nullcontext
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +22,7 @@ from vae.checkpoint import load_checkpoint, load_optimizer_state, read_meta, sav
 from vae.config import Preset, TrainConfig
 from vae.controls import spearman
 from vae.corpus import TRAIN, VALID, Corpus, load_or_build
-from vae.distributed import any_rank, finish, setup, shard, weights_digest, wrap
+from vae.distributed import Ranks, any_rank, finish, setup, shard, weights_digest, wrap
 from vae.model import MelodyVAE, count_parameters, transpose_batch
 from vae.paths import portable
 from vae.regulariser import attribute_loss
@@ -232,6 +234,133 @@ def _validation_set(corpus: Corpus, tcfg: TrainConfig) -> tuple[np.ndarray, np.n
     return valid_np[pick], attribute_targets(corpus, tcfg.attr_names, VALID)[pick]
 
 
+def _training_data(preset: Preset, corpus: Corpus | None, progress: bool) -> tuple[Corpus, torch.Tensor, torch.Tensor]:
+    """The corpus (built from preset.data if not given), its training windows [N, T] int64 and their
+    attribute targets [N, K]; raises ValueError when a split is empty."""
+    corpus = corpus or load_or_build(preset.data, progress=progress)
+    train_np = corpus.subset(TRAIN).astype(np.int64)
+    if len(train_np) == 0 or len(corpus.subset(VALID)) == 0:
+        raise ValueError("the corpus has no training or no validation windows; add more tunes")
+    train_attrs = torch.from_numpy(attribute_targets(corpus, preset.train.attr_names, TRAIN))
+    return corpus, torch.from_numpy(train_np), train_attrs
+
+
+def _open_run(preset: Preset, out_dir: Path, corpus: Corpus, train_x: torch.Tensor, ranks: Ranks, device: str,
+              resume: bool, init_from: Path | None, progress: bool) -> _Run:
+    """The seeded model, optimizer and bookkeeping of a new, resumed or warm-started run (out_dir made)."""
+    tcfg = preset.train
+    mcfg = replace(preset.model, seq_len=train_x.shape[1])
+    torch.manual_seed(tcfg.seed)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model, opt, step, seconds, best, history, fresh = _start(preset, mcfg, out_dir, resume, init_from, device, progress)
+    model.train()
+    global_batch = tcfg.batch_size * ranks.world  # every rank takes batch_size windows of each global batch
+    return _Run(model, opt, preset, out_dir, device, corpus, _validation_set(corpus, tcfg),
+                CurveLog(out_dir / "curve.csv", fresh), history, step, seconds, best, global_batch,
+                max(len(train_x) // global_batch, 1), len(train_x), progress, start_seconds=seconds)
+
+
+def _run_entry(run: _Run, ranks: Ranks, minutes: float | None, max_steps: int | None) -> dict:
+    """The history entry of this run: when, from which step, on what, with which budget."""
+    device = run.device
+    return {"event": "run", "started": time.strftime("%Y-%m-%d %H:%M"), "from_step": run.step,
+            "device": device if device != "cpu" else f"cpu ({os.cpu_count()} cores)",
+            "threads": torch.get_num_threads(), "minutes_budget": minutes, "max_steps": max_steps,
+            "processes": ranks.world}
+
+
+@dataclass
+class _Loop:
+    """What the step loop needs besides the run: the data, the ranks, the stopping rule and the progress bar."""
+
+    net: torch.nn.Module  # what the training step calls (DDP averages gradients across ranks)
+    train_x: torch.Tensor  # [N, T] training windows
+    train_attrs: torch.Tensor  # [N, K] their attribute targets
+    ranks: Ranks
+    gen: torch.Generator  # the transposition draws, seeded by the step the run starts at
+    autocast: Callable[[], AbstractContextManager]  # bf16 autocast or nullcontext
+    max_steps: int | None
+    budget: float  # training seconds this run may spend
+    bar: tqdm
+    last_valid: float = 0.0  # wall time of the last validation
+
+
+def _loop(run: _Run, net: torch.nn.Module, train_x: torch.Tensor, train_attrs: torch.Tensor, ranks: Ranks,
+          minutes: float | None, max_steps: int | None) -> _Loop:
+    """The step loop's state for `run`: transposition generator, autocast, time budget and progress bar."""
+    tcfg = run.preset.train
+    use_bf16 = tcfg.bf16 and run.device in ("cpu", "cuda")
+    autocast = partial(torch.autocast, device_type=run.device, dtype=torch.bfloat16) if use_bf16 else nullcontext
+    gen = torch.Generator().manual_seed(tcfg.seed + run.step)
+    budget = minutes * 60 if minutes is not None else math.inf
+    bar = tqdm(total=(max_steps - run.step) if max_steps else None, desc=f"training {run.preset.name}", unit="step",
+               disable=not run.progress, dynamic_ncols=True)
+    return _Loop(net, train_x, train_attrs, ranks, gen, autocast, max_steps, budget, bar, last_valid=time.time())
+
+
+def _log_step(run: _Run, loop: _Loop, res: dict[str, float]) -> None:
+    """Fold one step's numbers into the running averages; show them on the bar every log_every_steps."""
+    for k, v in res.items():
+        run.run_avg[k] = v if k not in run.run_avg else 0.98 * run.run_avg[k] + 0.02 * v
+    loop.bar.update()
+    if run.step % run.preset.train.log_every_steps == 0:
+        avg = run.run_avg
+        loop.bar.set_postfix(loss=f"{avg['loss']:.3f}", acc=f"{avg['accuracy']:.3f}", attr=f"{avg['attr']:.2f}",
+                             kl=f"{avg['kl']:.1f}", min=f"{run.seconds / 60:.1f}")
+
+
+def _one_step(run: _Run, loop: _Loop, perm: torch.Tensor, b: int) -> dict[str, float]:
+    """Train on global batch b of the epoch's permutation perm [N]; returns the step's numbers."""
+    tcfg, gb = run.preset.train, run.global_batch
+    idx = shard(perm[b * gb : (b + 1) * gb], loop.ranks)
+    xb, a = augmented(loop.train_x[idx], loop.train_attrs[idx], tcfg, run.step)
+    x = transpose_batch(xb, tcfg.transpose, loop.gen).to(run.device, non_blocking=True)
+    # Transposition moves mean pitch and mood's tonic, not the other attributes; regularise only
+    # untransposed training (the default) on exact targets.
+    a = a.to(run.device) if tcfg.transpose == 0 else None
+    return train_step(loop.net, run.opt, x, a, tcfg, run.step, loop.autocast)
+
+
+def _epoch(run: _Run, loop: _Loop) -> bool:
+    """Train from run.step to the end of its epoch, validating every valid_every_minutes on the main rank;
+    True when the run's step or time budget ran out (every rank stops at the same step)."""
+    tcfg = run.preset.train
+    epoch = run.step // run.per_epoch
+    perm = torch.from_numpy(np.random.default_rng(tcfg.seed * 1000003 + epoch).permutation(run.n_train))
+    for b in range(run.step % run.per_epoch, run.per_epoch):
+        t0 = time.time()
+        res = _one_step(run, loop, perm, b)
+        run.step += 1
+        run.seconds += time.time() - t0
+        _log_step(run, loop, res)
+        # the first rank whose budget runs out decides for all
+        out_of_steps = bool(loop.max_steps and run.step >= loop.max_steps)
+        if any_rank(out_of_steps or run.seconds - run.start_seconds >= loop.budget, loop.ranks):
+            return True
+        if loop.ranks.main and time.time() - loop.last_valid >= tcfg.valid_every_minutes * 60:
+            run.checkpoint()
+            loop.last_valid = time.time()
+    return False
+
+
+def _finish_run(run: _Run, ranks: Ranks) -> dict:
+    """After the last step: each rank's weights digest under torchrun, then on the main rank the final
+    validation and checkpoints and the curve's plot; returns the best checkpoint's scores ({} off the main rank)."""
+    out_dir = run.out_dir
+    if ranks.active:
+        (out_dir / f"weights-rank{ranks.rank}.sha256").write_text(weights_digest(run.model) + "\n")
+    if not ranks.main:
+        finish(ranks)
+        return {}
+    scores = run.checkpoint()
+    finish(ranks)
+    try:
+        plot_curve(out_dir / "curve.csv", out_dir / "curve.png")
+    except Exception as exc:  # a plot must never lose a finished training run
+        print(f"could not plot the learning curve: {exc}")
+    return read_meta(out_dir / "best")["scores"] if (out_dir / "best" / "checkpoint.json").exists() else scores
+
+
 def train(preset: Preset, out_dir: Path, corpus: Corpus | None = None, minutes: float | None = None,
           max_steps: int | None = None, resume: bool = False, device: str | None = None, progress: bool = True,
           threads: int | None = None, init_from: Path | None = None) -> dict:
@@ -248,78 +377,14 @@ def train(preset: Preset, out_dir: Path, corpus: Corpus | None = None, minutes: 
     progress = progress and ranks.main
     if threads:
         torch.set_num_threads(threads)
-    tcfg = preset.train
-    corpus = corpus or load_or_build(preset.data, progress=progress)
-    train_np = corpus.subset(TRAIN).astype(np.int64)
-    if len(train_np) == 0 or len(corpus.subset(VALID)) == 0:
-        raise ValueError("the corpus has no training or no validation windows; add more tunes")
-    train_attrs = torch.from_numpy(attribute_targets(corpus, tcfg.attr_names, TRAIN))
-    train_x = torch.from_numpy(train_np)
-    mcfg = replace(preset.model, seq_len=train_np.shape[1])
-
-    torch.manual_seed(tcfg.seed)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    model, opt, step, seconds, best, history, fresh = _start(preset, mcfg, out_dir, resume, init_from, device, progress)
-    model.train()
-    net = wrap(model, ranks, device)  # what the training step calls (DDP averages gradients across ranks)
-    history.append({"event": "run", "started": time.strftime("%Y-%m-%d %H:%M"), "from_step": step,
-                    "device": device if device != "cpu" else f"cpu ({os.cpu_count()} cores)",
-                    "threads": torch.get_num_threads(), "minutes_budget": minutes, "max_steps": max_steps,
-                    "processes": ranks.world})
-    global_batch = tcfg.batch_size * ranks.world  # every rank takes batch_size windows of each global batch
-    run = _Run(model, opt, preset, out_dir, device, corpus, _validation_set(corpus, tcfg),
-               CurveLog(out_dir / "curve.csv", fresh), history, step, seconds, best, global_batch,
-               max(len(train_x) // global_batch, 1), len(train_x), progress, start_seconds=seconds)
-
-    use_bf16 = tcfg.bf16 and device in ("cpu", "cuda")
-    autocast = (lambda: torch.autocast(device_type=device, dtype=torch.bfloat16)) if use_bf16 else nullcontext
-    gen = torch.Generator().manual_seed(tcfg.seed + step)
-    budget = minutes * 60 if minutes is not None else math.inf
-    bar = tqdm(total=(max_steps - step) if max_steps else None, desc=f"training {preset.name}", unit="step",
-               disable=not progress, dynamic_ncols=True)
-    last_valid = time.time()
-    stopping = False
-    while not stopping:
-        epoch = run.step // run.per_epoch
-        perm = torch.from_numpy(np.random.default_rng(tcfg.seed * 1000003 + epoch).permutation(run.n_train))
-        for b in range(run.step % run.per_epoch, run.per_epoch):
-            t0 = time.time()
-            idx = shard(perm[b * global_batch : (b + 1) * global_batch], ranks)
-            xb, a = augmented(train_x[idx], train_attrs[idx], tcfg, run.step)
-            x = transpose_batch(xb, tcfg.transpose, gen).to(device, non_blocking=True)
-            # Transposition moves mean pitch and mood's tonic, not the other attributes; regularise only
-            # untransposed training (the default) on exact targets.
-            a = a.to(device) if tcfg.transpose == 0 else None
-            res = train_step(net, opt, x, a, tcfg, run.step, autocast)
-            run.step += 1
-            run.seconds += time.time() - t0
-            for k, v in res.items():
-                run.run_avg[k] = v if k not in run.run_avg else 0.98 * run.run_avg[k] + 0.02 * v
-            bar.update()
-            if run.step % tcfg.log_every_steps == 0:
-                avg = run.run_avg
-                bar.set_postfix(loss=f"{avg['loss']:.3f}", acc=f"{avg['accuracy']:.3f}", attr=f"{avg['attr']:.2f}",
-                                kl=f"{avg['kl']:.1f}", min=f"{run.seconds / 60:.1f}")
-            # every rank stops at the same step: the first whose budget runs out decides for all
-            if any_rank(bool(max_steps and run.step >= max_steps) or run.seconds - run.start_seconds >= budget, ranks):
-                stopping = True
-                break
-            if ranks.main and time.time() - last_valid >= tcfg.valid_every_minutes * 60:
-                run.checkpoint()
-                last_valid = time.time()
-    bar.close()
-    if ranks.active:
-        (out_dir / f"weights-rank{ranks.rank}.sha256").write_text(weights_digest(model) + "\n")
-    if not ranks.main:
-        finish(ranks)
-        return {}
-    scores = run.checkpoint()
-    finish(ranks)
-    try:
-        plot_curve(out_dir / "curve.csv", out_dir / "curve.png")
-    except Exception as exc:  # a plot must never lose a finished training run
-        print(f"could not plot the learning curve: {exc}")
-    return read_meta(out_dir / "best")["scores"] if (out_dir / "best" / "checkpoint.json").exists() else scores
+    corpus, train_x, train_attrs = _training_data(preset, corpus, progress)
+    run = _open_run(preset, out_dir, corpus, train_x, ranks, device, resume, init_from, progress)
+    run.history.append(_run_entry(run, ranks, minutes, max_steps))
+    loop = _loop(run, wrap(run.model, ranks, device), train_x, train_attrs, ranks, minutes, max_steps)
+    while not _epoch(run, loop):
+        pass
+    loop.bar.close()
+    return _finish_run(run, ranks)
 
 
 def plot_curve(csv_path: Path, png_path: Path) -> Path:
