@@ -15,16 +15,13 @@ own latency is not in the numbers.
 from __future__ import annotations
 
 import os
-import tempfile
-from pathlib import Path
 
 import numpy as np
 
+from bench.browser import CHROMIUM, chromium, first_page
 from bench.context import Context, Section, Stopwatch, free_port
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required"]
+AUTOPLAY = ["--autoplay-policy=no-user-gesture-required"]  # the player plays each new melody without a click
 QUIET_MS = 1500  # a render burst is over when no new audio arrived for this long
 MOVES, PAUSE_MS = 25, 80  # a drag: 25 pointer moves 80 ms apart (about 2 s; at most ~11 positions a second)
 BEFORE_RELEASE_MS = 160.0  # step 14's starting figure: release -> new audio 0.16-0.34 s (2026-12-01/02), its best
@@ -64,49 +61,41 @@ def measure(url: str, releases: int, drags: int, network: dict | None = None) ->
     `drags` 2-second drags (new melodies heard per second while the pointer is down, and the backlog).
     network: Chromium's emulated connection once the page has loaded (DevTools' Network.emulateNetworkConditions:
     latency in ms, download and upload throughput in bytes/s), None for the loopback as it is."""
-    from playwright.sync_api import sync_playwright
+    with chromium(extra_args=AUTOPLAY) as bctx:
+        page = first_page(bctx)
+        page.goto(url)
+        page.wait_for_selector("#piano-roll .js-plotly-plot", timeout=120_000)
+        page.evaluate(RECORDER_JS)
+        if network:
+            cdp = bctx.new_cdp_session(page)
+            cdp.send("Network.enable")
+            cdp.send("Network.emulateNetworkConditions", {"offline": False, **network})
+        settle(page)
+        track = page.locator("#pc-1 input[type=range]")
+        track.scroll_into_view_if_needed()
+        box = track.bounding_box()
+        y = box["y"] + box["height"] / 2
 
-    with sync_playwright() as pw:
-        bctx = pw.chromium.launch_persistent_context(tempfile.mkdtemp(prefix="melody-bench-"),
-                                                     executable_path=str(CHROMIUM), headless=True, args=ARGS,
-                                                     viewport={"width": 1400, "height": 1000})
-        try:
-            page = bctx.pages[0] if bctx.pages else bctx.new_page()
-            page.goto(url)
-            page.wait_for_selector("#piano-roll .js-plotly-plot", timeout=120_000)
-            page.evaluate(RECORDER_JS)
-            if network:
-                cdp = bctx.new_cdp_session(page)
-                cdp.send("Network.enable")
-                cdp.send("Network.emulateNetworkConditions", {"offline": False, **network})
+        def x_at(frac: float) -> float:
+            return box["x"] + 6 + frac * (box["width"] - 12)
+
+        # Release -> new audio: jumps between alternating values.
+        rng = np.random.default_rng(0)
+        lat = []
+        for i in range(releases):
+            frac = float(rng.uniform(0.05, 0.45) if i % 2 else rng.uniform(0.55, 0.95))
+            before = page.evaluate("window.__audio.length")
+            page.mouse.move(x_at(frac), y)
+            page.mouse.down()
+            page.mouse.up()
+            page.wait_for_function(f"() => window.__audio.length > {before}", timeout=60_000)
             settle(page)
-            track = page.locator("#pc-1 input[type=range]")
-            track.scroll_into_view_if_needed()
-            box = track.bounding_box()
-            y = box["y"] + box["height"] / 2
+            up, last = page.evaluate("[window.__up.slice(-1)[0], window.__audio.slice(-1)[0]]")
+            lat.append(last - up)
 
-            def x_at(frac: float) -> float:
-                return box["x"] + 6 + frac * (box["width"] - 12)
-
-            # Release -> new audio: jumps between alternating values.
-            rng = np.random.default_rng(0)
-            lat = []
-            for i in range(releases):
-                frac = float(rng.uniform(0.05, 0.45) if i % 2 else rng.uniform(0.55, 0.95))
-                before = page.evaluate("window.__audio.length")
-                page.mouse.move(x_at(frac), y)
-                page.mouse.down()
-                page.mouse.up()
-                page.wait_for_function(f"() => window.__audio.length > {before}", timeout=60_000)
-                settle(page)
-                up, last = page.evaluate("[window.__up.slice(-1)[0], window.__audio.slice(-1)[0]]")
-                lat.append(last - up)
-
-            # Drags: 25 moves 80 ms apart (about 2 s), then release; and as fast as the driver moves the pointer.
-            out = [drag(page, x_at, y, k, MOVES, PAUSE_MS) for k in range(drags)]
-            fast = [drag(page, x_at, y, k, FAST_MOVES, FAST_PAUSE_MS) for k in range(drags)]
-        finally:
-            bctx.close()
+        # Drags: 25 moves 80 ms apart (about 2 s), then release; and as fast as the driver moves the pointer.
+        out = [drag(page, x_at, y, k, MOVES, PAUSE_MS) for k in range(drags)]
+        fast = [drag(page, x_at, y, k, FAST_MOVES, FAST_PAUSE_MS) for k in range(drags)]
     a = np.asarray(lat)
     return {"release_ms": [round(v, 1) for v in lat], "release_p50": float(np.median(a)),
             "release_p95": float(np.percentile(a, 95)), "drags": out, "fast_drags": fast,

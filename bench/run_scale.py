@@ -164,11 +164,10 @@ def _draw_seconds(figure_json: str, timeout_s: float = 120.0) -> float | None:
 
     import plotly
 
-    chromium = Path("/usr/bin/chromium")
-    if not chromium.exists():
-        return None
-    from playwright.sync_api import sync_playwright
+    from bench.browser import available, chromium, first_page
 
+    if not available():
+        return None
     folder = Path(tempfile.mkdtemp(prefix="melody-map-"))
     (folder / "fig.json").write_text(figure_json)
     (folder / "plotly.min.js").write_bytes((Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_bytes())
@@ -182,10 +181,9 @@ def _draw_seconds(figure_json: str, timeout_s: float = 120.0) -> float | None:
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=str(chromium), headless=True, args=["--no-sandbox", "--disable-gpu"])
+        with chromium() as browser:
             try:
-                page = browser.new_page()
+                page = first_page(browser)
                 page.goto(f"http://127.0.0.1:{server.server_address[1]}/index.html")
                 page.wait_for_function("() => !!window.Plotly")
                 return page.evaluate("""async (limit) => {
@@ -200,8 +198,6 @@ def _draw_seconds(figure_json: str, timeout_s: float = 120.0) -> float | None:
                 }""", timeout_s)
             except Exception:  # noqa: BLE001 (a crashed page is reported as not drawn)
                 return None
-            finally:
-                browser.close()
     finally:
         server.shutdown()
 

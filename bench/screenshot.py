@@ -13,7 +13,6 @@ import socket
 import tempfile
 from pathlib import Path
 
-CHROMIUM = "/usr/bin/chromium"
 ODE = [64, 64, 65, 67, 67, 65, 64, 62, 60, 60, 62, 64, 64, 62]  # a quarter note each, then D for a half note
 CELL_JS = """([step, pitch]) => {
   const gd = document.querySelector('#note-editor .js-plotly-plot');
@@ -23,8 +22,6 @@ CELL_JS = """([step, pitch]) => {
 COUNT_JS = """(n) => { const gd = document.querySelector('#note-editor .js-plotly-plot');
   const t = gd && (gd._fullData || []).find((d) => d.name === 'notes');
   return !!t && (t.x || []).length === 3 * n; }"""
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 
 
 def main() -> None:
@@ -37,8 +34,7 @@ def main() -> None:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     os.environ.setdefault("GRADIO_TEMP_DIR", tempfile.mkdtemp(prefix="melody-shot-"))
-    from playwright.sync_api import sync_playwright
-
+    from bench.browser import chromium, first_page
     from explorer.latent.space import LatentSpace
     from explorer.ui import build_ui, launch
 
@@ -48,17 +44,14 @@ def main() -> None:
         port = s.getsockname()[1]
     launch(demo, port=port, prevent_thread_lock=True, quiet=True)
     try:
-        with sync_playwright() as pw:
-            ctx = pw.chromium.launch_persistent_context(tempfile.mkdtemp(), executable_path=CHROMIUM, headless=True,
-                                                        args=ARGS, viewport={"width": 1500, "height": 1100})
-            page = ctx.pages[0] if ctx.pages else ctx.new_page()
+        with chromium(viewport={"width": 1500, "height": 1100}) as ctx:
+            page = first_page(ctx)
             page.goto(f"http://127.0.0.1:{port}/")
             page.wait_for_selector("#piano-roll .js-plotly-plot", timeout=60000)
             page.wait_for_timeout(1500)
             a.out.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(a.out), full_page=False)
             notes_shot(page, a.out.with_name("screenshot-notes.png"))
-            ctx.close()
         print(f"wrote {a.out} and {a.out.with_name('screenshot-notes.png')}")
     finally:
         demo.close()

@@ -18,11 +18,12 @@ load average written beside it. Writes bench/slow_spots.md and bench/slow_spots.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import time
 from pathlib import Path
+
+from bench.browser import available, chromium, first_page
 
 HERE = Path(__file__).resolve().parent
 POP909 = HERE.parent.parent / "shared" / "data" / "pop909-dev"
@@ -102,9 +103,6 @@ def first_playable(h) -> dict:
             "map_json_bytes": len(spec), "roll_json_bytes": len(roll), "roll_cpu_s": melody_fig.cpu}
 
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 BROWSER_RUNS = 3
 BROWSER_WAIT_MS = 120_000  # generous on a loaded 2-core machine; a limit, not a measurement
 # When the main player has its file: the <audio> element's src, or the download link of Gradio's player.
@@ -150,24 +148,19 @@ def first_playable_browser(url: str, runs: int = BROWSER_RUNS) -> list[dict]:
     """Open the page `runs` times in a fresh Chromium profile (nothing cached) and time, from navigation start:
     the load event's answer with the melody (the queue's message carrying the WAV), the player having its file,
     and the message carrying the corpus map (the same message before step 22, a later one now)."""
-    import tempfile
-
     from playwright.sync_api import sync_playwright
 
     out = []
     with sync_playwright() as p:
         for _ in range(runs):
-            with tempfile.TemporaryDirectory(prefix="first-play-") as profile:
-                ctx = p.chromium.launch_persistent_context(profile, executable_path=CHROMIUM, headless=True,
-                                                           args=CHROMIUM_ARGS, viewport={"width": 1400, "height": 1000})
+            with chromium(p) as ctx:  # a fresh profile each run
                 ctx.add_init_script(STREAM_LOG_JS)
-                page = ctx.pages[0] if ctx.pages else ctx.new_page()
+                page = first_page(ctx)
                 load = [round(x, 2) for x in os.getloadavg()]
                 page.goto(url, wait_until="commit")
                 audio_ms = page.wait_for_function(AUDIO_AT_JS, timeout=BROWSER_WAIT_MS, polling=50).json_value()
                 page.wait_for_function(MAP_MESSAGE_JS, timeout=BROWSER_WAIT_MS)
                 msgs = page.evaluate("() => window.__queueMessages")
-                ctx.close()
             melody = next(m for m in msgs if m["wav"])
             big = next(m for m in msgs if m["map"])
             out.append({"load_average": load, "audio_s": audio_ms / 1000, "melody_message_s": melody["t"] / 1000,
@@ -306,7 +299,7 @@ def run(ctx=None):
     work = Path(ctx.work_dir) / "slow_spots" if ctx is not None else Path(tempfile.mkdtemp(prefix="slow-spots-"))
     h = Handlers(services, out_dir=work / "renders")
     m = measure(h, work / "files")
-    if Path(CHROMIUM).exists() and importlib.util.find_spec("playwright"):
+    if available():
         url, demo = serve_shipped(services)
         try:
             m["browser"] = first_playable_browser(url)
