@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from explorer.latent.originality import (
-    COPY_STEPS,
+    COPY_BARS,
     OriginalityIndex,
     ngram_hashes,
     originality_report,
@@ -12,6 +12,7 @@ from explorer.latent.originality import (
 )
 from vae.constants import FIRST_NOTE_ON, HOLD, NOTE_OFF
 from vae.corpus import TRAIN
+from vae.format import DEFAULT_FORMAT, MelodyFormat
 
 
 def transpose(tokens, semitones):
@@ -53,7 +54,8 @@ def test_planted_transposed_copy_is_flagged(small_corpus, train_index):
     r = index.longest_run(query)
     assert r["steps"] == 64 and r["transposition"] == -3 and r["exact"]
     rep = originality_report(index, query, small_corpus.tunes, small_corpus.tune, small_corpus.start)
-    assert rep["likely_copy"] and rep["steps"] >= COPY_STEPS and rep["bars"] == 4
+    assert index.n == DEFAULT_FORMAT.steps_per_bar == 16  # the shipped 4/4 format: bar-long n-grams of 16 steps
+    assert rep["likely_copy"] and rep["steps"] >= COPY_BARS * 16 and rep["bars"] == 4
     assert rep["title"] == small_corpus.tunes[small_corpus.tune[rep["window"]]]["title"]
     # half the window copied, the rest new: the run is the copied half
     mixed = query.copy()
@@ -74,7 +76,7 @@ def test_new_melody_passes(small_corpus, train_index):
     on = np.sort(rng.choice(64, 22, replace=False))
     q[on] = rng.integers(FIRST_NOTE_ON + 30, FIRST_NOTE_ON + 60, len(on))
     rep = originality_report(index, q, small_corpus.tunes, small_corpus.tune, small_corpus.start)
-    assert not rep["likely_copy"] and rep["steps"] < COPY_STEPS
+    assert not rep["likely_copy"] and rep["steps"] < COPY_BARS * 16
 
 
 def test_held_note_is_not_a_copy(small_corpus, train_index):
@@ -89,3 +91,38 @@ def test_empty_index_and_short_query():
     index = OriginalityIndex.build(np.zeros((0, 64), np.uint8))
     assert index.longest_run(np.zeros(64, np.int64))["steps"] == 0
     assert OriginalityIndex.build(np.ones((2, 64), np.uint8)).longest_run(np.ones(8, np.int64))["steps"] == 0
+
+
+def _melody(rng, steps):
+    """A busy random line: a note-on on every other step, held in between."""
+    t = np.full(steps, HOLD, np.int64)
+    t[::2] = rng.integers(FIRST_NOTE_ON + 20, FIRST_NOTE_ON + 50, len(t[::2]))
+    return t
+
+
+def _planted(rng, src, at, start, steps, steps_total):
+    """A new melody with src[start : start + steps] transposed +2 at `at`, fenced by rests on both sides."""
+    q = _melody(rng, steps_total)
+    q[at : at + steps] = transpose(src[start : start + steps], 2)
+    q[at - 1] = q[at + steps] = NOTE_OFF  # src has no rests: the shared run cannot grow past the copy
+    return q
+
+
+@pytest.mark.parametrize("steps_per_bar", [12, 16])
+def test_lengths_follow_the_models_format(steps_per_bar):
+    """A format of 12 steps a bar (say 6/8 on an eighth-triplet grid) counts bars and the 2-bar copy
+    threshold in 12-step bars and finds runs of one 12-step bar; the 4/4 format counts in 16."""
+    fmt = MelodyFormat(steps_per_bar=steps_per_bar, bars=4)
+    rng = np.random.default_rng(3)
+    windows = np.stack([_melody(rng, fmt.window_steps) for _ in range(20)])
+    index = OriginalityIndex.build(windows, n=fmt.steps_per_bar)
+    meta = ([{"title": "Source"}], np.zeros(len(windows), np.int64), np.zeros(len(windows), np.int64))
+    # 26 steps copied: 2 bars and more of a 12-step format, under 2 bars of 16
+    two_bars_of_12 = _planted(rng, windows[5], 10, 4, 26, fmt.window_steps)
+    rep = originality_report(index, two_bars_of_12, *meta)
+    assert rep["steps"] == 26 and rep["window"] == 5 and rep["transposition"] == -2
+    assert rep["bars"] == 26 / steps_per_bar
+    assert rep["likely_copy"] == (steps_per_bar == 12)
+    # 14 steps copied: one 12-step bar and more, shorter than one 16-step n-gram
+    one_bar_of_12 = _planted(rng, windows[7], 20, 8, 14, fmt.window_steps)
+    assert index.longest_run(one_bar_of_12)["steps"] == (14 if steps_per_bar == 12 else 0)

@@ -1,10 +1,12 @@
 """Copy check: the longest transposition-invariant run a melody shares with any training window.
 
-Every bar-long n-gram (16 steps, at every step offset) of every training window is hashed after
-making its note-ons relative to its own first note, so a melody transposed by any interval hashes
-the same. A query's n-grams are looked up in the sorted hash table; hits on the same training window
-and the same alignment ("diagonal") are grouped, and the best groups are verified step by step, which
-also settles hash collisions. Runs shorter than one n-gram are not searched for and report 0.
+Every bar-long n-gram (one bar of the model's MelodyFormat, 16 steps in 4/4, at every step offset) of
+every training window is hashed after making its note-ons relative to its own first note, so a melody
+transposed by any interval hashes the same. A query's n-grams are looked up in the sorted hash table;
+hits on the same training window and the same alignment ("diagonal") are grouped, and the best groups
+are verified step by step, which also settles hash collisions. Runs shorter than one n-gram are not
+searched for and report 0. Lengths in bars and the copy threshold are counted in the index's own bars,
+so another format's checkpoint (e.g. 12 steps a bar) gets them in its own steps.
 """
 
 from __future__ import annotations
@@ -13,11 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vae.constants import FIRST_NOTE_ON, HOLD, NOTE_OFF, STEPS_PER_BAR
+from vae.constants import FIRST_NOTE_ON, HOLD, NOTE_OFF
+from vae.format import DEFAULT_FORMAT
 from vae.music import ONSET_BASE
 
-NGRAM = STEPS_PER_BAR  # steps per hashed n-gram: one bar
-COPY_STEPS = 32  # a run this long (2 bars) identical up to transposition flags a likely copy
+COPY_BARS = 2  # a run this many bars long identical up to transposition flags a likely copy
 COPY_NOTES = 4  # ... if it holds at least this many note-ons: two bars of one held note copy nothing
 _PRIME = 0x100000001B3  # odd, so invertible modulo 2**64
 
@@ -29,7 +31,7 @@ def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
     return np.array(fwd, dtype=np.uint64), np.array(back, dtype=np.uint64)
 
 
-def ngram_hashes(tokens: np.ndarray, n: int = NGRAM) -> np.ndarray:
+def ngram_hashes(tokens: np.ndarray, n: int) -> np.ndarray:
     """Transposition-invariant hashes of every n-step n-gram of windows [N, T] -> uint64 [N, T - n + 1].
 
     Symbol of a step: hold and off have fixed codes; a note-on codes its pitch minus the n-gram's first
@@ -90,11 +92,16 @@ class OriginalityIndex:
     offset: np.ndarray  # [M] int16, n-gram start step
     tokens: np.ndarray  # [W, T] uint8 training windows
     corpus_row: np.ndarray  # [W] int64, row of each training window in the whole corpus
-    n: int = NGRAM
+    n: int = DEFAULT_FORMAT.steps_per_bar  # steps per hashed n-gram: one bar of the model's format
 
     @classmethod
-    def build(cls, tokens: np.ndarray, corpus_row: np.ndarray | None = None, n: int = NGRAM) -> OriginalityIndex:
-        """Index windows [W, T] (the training split); corpus_row maps them back to corpus rows."""
+    def build(cls, tokens: np.ndarray, corpus_row: np.ndarray | None = None,
+              n: int = DEFAULT_FORMAT.steps_per_bar) -> OriginalityIndex:
+        """Index windows [W, T] (the training split); corpus_row maps them back to corpus rows.
+
+        n: the model's format's steps_per_bar (vae.format.MelodyFormat); the index hashes bar-long n-grams
+        and originality_report counts bars and the copy threshold in it.
+        """
         tokens = np.asarray(tokens, dtype=np.uint8)
         h = ngram_hashes(tokens, n)
         w, s = np.indices(h.shape)
@@ -152,18 +159,21 @@ class OriginalityIndex:
 
 
 def originality_report(index: OriginalityIndex, query: np.ndarray, tunes: list[dict], window_tune: np.ndarray,
-                       window_start: np.ndarray, copy_steps: int = COPY_STEPS, copy_notes: int = COPY_NOTES) -> dict:
+                       window_start: np.ndarray, copy_steps: int | None = None, copy_notes: int = COPY_NOTES) -> dict:
     """Copy check of one melody [T] -> dict(steps, bars, notes, likely_copy, title, collection, tune, window, ...).
 
-    likely_copy: the shared run is at least `copy_steps` long and holds at least `copy_notes` note-ons.
+    likely_copy: the shared run is at least `copy_steps` long (default COPY_BARS of the index's bars) and
+    holds at least `copy_notes` note-ons; bars: the run's length in the index's bars (index.n steps each).
     `tunes`, `window_tune` and `window_start` are the corpus metadata used to name the matched tune.
     """
+    if copy_steps is None:
+        copy_steps = COPY_BARS * index.n
     r = index.longest_run(query)
     out = dict(r)
     q = np.asarray(query).ravel()
     run = q[r["query_start"] : r["query_start"] + r["steps"]] if r["steps"] else q[:0]
     out["notes"] = int((run >= FIRST_NOTE_ON).sum())
-    out["bars"] = r["steps"] / STEPS_PER_BAR
+    out["bars"] = r["steps"] / index.n
     out["likely_copy"] = bool(r["steps"] >= copy_steps and out["notes"] >= copy_notes)
     if r["window"] >= 0:
         t = int(window_tune[r["window"]])
