@@ -62,7 +62,7 @@ def notes_shot(page, out: Path) -> None:
     page.get_by_role("tab", name="Upload").click()
     page.get_by_text("…or draw your notes").click()
     page.wait_for_function("() => { const gd = document.querySelector('#note-editor .js-plotly-plot'); "
-                           "return gd && gd._fullLayout && gd.__melodyBound; }", timeout=60000)
+                           "return gd && gd._fullLayout && gd.__editorBound && gd.__editor; }", timeout=60000)
     for i, pitch in enumerate(ODE):
         cell = page.evaluate(CELL_JS, [4 * i, pitch])
         page.mouse.click(cell["x"], cell["y"])
