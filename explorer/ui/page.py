@@ -42,7 +42,7 @@ from explorer.ui.common import (
     user_errors,
 )
 from explorer.ui.lock_script import LOCK_JS
-from explorer.ui.sessions import SessionLimits, start_sweeper
+from explorer.ui.sessions import SessionLimits, add_queue_tidy, start_sweeper
 
 MAX_UPLOAD = "5mb"  # bigger uploads get HTTP 413 before any of our code runs
 CONCURRENCY = 4  # events of one kind running at once
@@ -251,6 +251,7 @@ def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, share: bo
                       prevent_thread_lock=True, state_session_capacity=sessions.max_sessions, **kwargs)
     add_routes(demo.app, demo.handlers, demo.drags, auth)
     add_guards(demo.app, auth)
+    add_queue_tidy(demo, sessions)  # Gradio's per-session queue bookkeeping goes with the sessions
     demo.session_limits = sessions
     demo.stop_session_sweeper = start_sweeper(demo, sessions, also=demo.uploads.sweep)
     if block:
