@@ -95,3 +95,51 @@ def test_a_corpus_tune_renders_the_same_through_the_page_path_twice(small_corpus
     first = audio.render(tune, sample_rate=RATE, accompaniment="chord", count_in=True)
     second = audio.render(tune, sample_rate=RATE, accompaniment="chord", count_in=True)
     assert np.array_equal(first, second) and np.abs(first).max() > 1000
+
+
+
+def _summed(sounds: dict, notes, total: int) -> np.ndarray:
+    """The int32 sum [total, 2] of the notes' sounds (key -> int16 [frames, 2]) at their starts."""
+    mix = np.zeros((total, 2), np.int32)
+    for start, _, _, key, _ in notes:
+        n = min(len(sounds[key]), total - start)
+        mix[start:start + n] += sounds[key][:n]
+    return mix
+
+
+def _previous_mix(sounds: dict, notes, total: int, stereo: bool) -> np.ndarray:
+    """NoteSounds.mix and render's downmix as they were: a clipped int16 copy of the int32 sum, then its channels'
+    mean in another pass."""
+    audio = np.clip(_summed(sounds, notes, total), -32768, 32767).astype(np.int16)
+    return audio if stereo else ((audio[:, 0].astype(np.int32) + audio[:, 1]) // 2).astype(np.int16)
+
+
+@pytest.mark.parametrize("stereo", [True, False])
+def test_the_mix_is_bit_identical_to_the_previous_clip_and_downmix(stereo):
+    """Clipping in place and downmixing in the mix's buffer give the samples the separate passes gave: loud notes
+    on top of each other clip at both ends, and odd negative sums floor as // 2 does."""
+    rng = np.random.default_rng(5)
+    sounds = {key: rng.integers(-32768, 32768, (int(rng.integers(500, 3000)), 2)).astype(np.int16)
+              for key in range(60, 72)}
+    notes = [(int(s), int(s) + 640, 0, int(k), 100) for s, k in zip(rng.integers(0, 4000, 40),
+                                                                     rng.integers(60, 72, 40), strict=True)]
+    notes.append((4500, 4600, 0, 60, 100))  # runs past the end: cut at `total`
+    total = 5000
+    mixed = NoteSounds(lambda key: sounds[key[3]]).mix(notes, total, {0: 0}, lambda ch: 0, stereo=stereo)
+    assert mixed.dtype == np.int16 and mixed.shape == ((total, 2) if stereo else (total,))
+    assert np.array_equal(mixed, _previous_mix(sounds, notes, total, stereo))
+    summed = _summed(sounds, notes, total)
+    assert (summed > 32767).any() and (summed < -32768).any()  # clipping was exercised ...
+    pair = np.clip(summed, -32768, 32767).sum(axis=1)
+    assert ((pair % 2 == 1) & (pair < 0)).any()  # ... and the floor of odd negative sums
+
+
+def test_a_mono_render_is_the_previous_downmix_of_the_stereo_one():
+    """render()'s mono audio (mixed down in the mix's buffer) equals the stereo render's channels' mean floored,
+    as render computed it before, sample for sample (both from the same cached note sounds)."""
+    tune = [Note(69, 0, 4), Note(71, 4, 8), Note(72, 8, 12), Note(74, 12, 14), Note(76, 14, 16), Note(72, 20, 32)]
+    kw = dict(sample_rate=RATE, accompaniment="chord", metronome=True, count_in=True)
+    stereo = audio.render(tune, stereo=True, **kw)
+    mono = audio.render(tune, **kw)
+    assert mono.dtype == np.int16 and mono.shape == (len(stereo),) and np.abs(mono).max() > 1000
+    assert np.array_equal(mono, ((stereo[:, 0].astype(np.int32) + stereo[:, 1]) // 2).astype(np.int16))

@@ -145,14 +145,15 @@ class SynthPool:
             self._give(synth)
 
     def render_notes(self, notes: list[tuple[int, int, int, int, int]], total: int,
-                     programs: dict[int, int]) -> np.ndarray:
-        """Notes (start sample, end sample, channel, key, velocity) -> int16 stereo [total, 2]: render_events' sound
-        (up to dither) as a mix of each note's sound, rendered once per pool (explorer.media.voices). Starts and
-        ends move to the nearest 64-sample block, as render_events moves them."""
+                     programs: dict[int, int], stereo: bool = True) -> np.ndarray:
+        """Notes (start sample, end sample, channel, key, velocity) -> int16 stereo [total, 2] (mono [total], the
+        floor of the channels' mean, with stereo False): render_events' sound (up to dither) as a mix of each
+        note's sound, rendered once per pool (explorer.media.voices). Starts and ends move to the nearest
+        64-sample block, as render_events moves them."""
         block = _BLOCK
         snap = [((s + block // 2) // block * block, (e + block // 2) // block * block, ch, key, vel)
                 for s, e, ch, key, vel in notes]
-        return self.sounds.mix(snap, total, programs, lambda ch: 128 if ch == DRUM_CHANNEL else 0)
+        return self.sounds.mix(snap, total, programs, lambda ch: 128 if ch == DRUM_CHANNEL else 0, stereo=stereo)
 
 
 class Synth:
@@ -341,10 +342,8 @@ def render(notes: Iterable[Note], tempo: float = 120.0, program: int = 0, sample
         sounding.append((at(b), at(b + 1), DRUM_CHANNEL, key, 100))
     total = at(last) + int(TAIL_SECONDS * sample_rate)
     programs = {MELODY_CHANNEL: program, ACCOMP_CHANNEL: accomp_program if backing else 0, DRUM_CHANNEL: 0}
-    audio = synth.render_notes(sounding, total, programs)  # each note's sound made once (explorer.media.voices)
-    if stereo:
-        return audio
-    return ((audio[:, 0].astype(np.int32) + audio[:, 1]) // 2).astype(np.int16)
+    # each note's sound made once (explorer.media.voices), downmixed to mono in the mix's own buffer
+    return synth.render_notes(sounding, total, programs, stereo=stereo)
 
 
 def wav_bytes(audio: np.ndarray, sample_rate: int = 44100) -> bytes:

@@ -58,10 +58,10 @@ class NoteSounds:
         return self._bytes
 
     def mix(self, notes: list[tuple[int, int, int, int, int]], total: int, programs: dict[int, int],
-            bank_of: Callable[[int], int]) -> np.ndarray:
+            bank_of: Callable[[int], int], stereo: bool = True) -> np.ndarray:
         """Notes (start frame, end frame, channel, key, velocity) -> int16 stereo [total, 2], each note's sound
         added at its start (starts and ends on 64-frame blocks, as FluidSynth applies events), clipped as
-        FluidSynth clips."""
+        FluidSynth clips; with stereo False, int16 mono [total]: the floor of the clipped channels' mean."""
         mix = np.zeros((total, 2), np.int32)
         for start, end, ch, key, vel in notes:
             if start >= total or not 0 <= key <= 127 or not 0 <= vel <= 127 or ch < 0:
@@ -69,4 +69,12 @@ class NoteSounds:
             sound = self.get((ch, bank_of(ch), programs.get(ch, 0), key, vel, max(end - start, 0)))
             n = min(len(sound), total - start)
             mix[start:start + n] += sound[:n]
-        return np.clip(mix, -32768, 32767).astype(np.int16)
+        np.clip(mix, -32768, 32767, out=mix)
+        if stereo:
+            return mix.astype(np.int16)
+        # Downmixed in the int32 buffer, without an int16 stereo copy: (left + right) // 2 of the clipped
+        # channels, the arithmetic shift being that floor; the sum of two int16s cannot overflow int32.
+        left = mix[:, 0]
+        left += mix[:, 1]
+        left >>= 1
+        return left.astype(np.int16)
