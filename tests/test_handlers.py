@@ -11,6 +11,8 @@ from conftest import band_midi, busy_train_window, notes, window_midi
 
 from explorer.errors import UserError
 from explorer.media.files import Playback
+from explorer.session import history
+from explorer.session.compose import kept
 from explorer.session.handlers import Handlers
 from explorer.session.sharecode import decode_z
 from explorer.session.slider_move import SLIDER_RANGE, quantise
@@ -316,6 +318,12 @@ def test_blend(h, four_slots, tiny_services, tiny_model):
     assert len(b["notes"]) == 5 and [t["name"] for t in b["figure"]["data"]] == ["A", "1", "2", "3", "B"]
     assert_files(b["wav"], b["midi"])
     assert len(h.blend(st, 3, PLAY)["z"]) == 3
+    with pytest.raises(UserError, match="Blend two melodies first"):
+        h.load_blend_step(st, 1, PLAY)
+    picked, r = h.load_blend_step(st.but(blend_z=b["z"], blend_detail=b["detail"]), 4, PLAY)  # the pick slider's 4
+    assert np.allclose(picked.z, b["z"][3], atol=2e-3) and r.title == "Blend step 4 of 5"
+    assert np.array_equal(picked.origin_z, st.origin_z)  # a blend step is not a new origin
+    assert np.array_equal(history.current(picked).z, picked.z)  # reached: in the history
 
 
 def test_grid_point(h, four_slots):
@@ -436,6 +444,11 @@ def test_waypoints_and_compose(h, four_slots, tiny_services):
     step = 60 / SAMPLED.tempo / 4
     written = [Note(n.pitch, round(n.start / step), round(n.end / step)) for n in pm.instruments[0].notes]
     assert sorted(written) == sorted(expected)
+    with pytest.raises(UserError, match="Compose a piece first"):
+        h.load_section(st, 1, PLAY)
+    loaded, r = h.load_section(st.but(piece=kept(c)), 9, PLAY)  # beyond the piece: its last section
+    assert np.allclose(loaded.z, c["z"][-1], atol=2e-3) and r.title == f"Composed piece, {c['labels'][-1]}"
+    assert np.array_equal(history.current(loaded).z, loaded.z)  # reached: in the history
 
 
 def test_originality_markdown_flags_a_planted_copy(tiny_services, small_corpus, busy):

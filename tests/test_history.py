@@ -140,3 +140,30 @@ def test_entries_say_what_made_them(tiny_services):
     style = tiny_services.style_names[0]
     st = history.record(h.move_style(st, style, 1.0, Playback())[0])
     assert "Toward " in history.current(st).label
+
+
+def test_the_actions_record_what_they_show_without_the_page(h):
+    """A script calling the actions (no page, no history.record of its own) gets the page's history: every melody
+    an action brings to the player is an entry, made from the one before; a drag's frames are not, its release is."""
+    st, _ = h.load_window(new_state(), 5, PLAY)
+    assert [e.id for e in st.history] == [1] and st.cursor == 1 and np.array_equal(st.history[0].z, st.z)
+    st, r = h.random(st, PLAY, seed=1)
+    assert [(e.id, e.parent) for e in st.history] == [(1, None), (2, 1)] and st.cursor == 2
+    values = [r.sliders[0] + 1.0, *r.sliders[1:]]  # the first slider moved, the others where the page shows them
+    frame, _ = h.set_sliders(st, values, PLAY, preview=True)  # a drag's frame: heard, not in the history
+    assert frame.preview is not None and frame.history == st.history and frame.cursor == 2
+    done, _ = h.release(frame, PLAY)  # the slider let go: that melody is an entry now
+    assert done.preview is None and len(done.history) == 3 and done.cursor == 3
+    assert np.array_equal(history.current(done).z, frame.z) and history.current(done).move == "slider:0"
+    again, _ = h.set_sliders(st, values, PLAY)  # the same move without a drag: the same entry
+    assert [(e.id, e.parent) for e in again.history] == [(e.id, e.parent) for e in done.history]
+    assert np.array_equal(history.current(again).z, again.z)
+    style = h.s.style_names[0]
+    moved, _, _ = h.move_style(done, style, 1.0, PLAY)
+    assert moved.cursor == 4 and history.current(moved).made_by.startswith("Toward ")
+    drawn, _ = h.draw_in_style(moved, style, 2, PLAY, seed=3)
+    assert drawn.history == moved.history  # drawn, not yet loaded
+    picked, _ = h.load_drawn(drawn, 2, PLAY)
+    assert picked.cursor == 5 and history.current(picked).title.endswith("(#2)")
+    back, _ = h.undo(picked, PLAY)
+    assert back.cursor == 4 and back.history == picked.history  # going back adds nothing

@@ -6,7 +6,7 @@ import numpy as np
 
 from explorer.errors import UserError
 from explorer.latent import generation
-from explorer.latent.generation import blend_details
+from explorer.latent.generation import blend_details, detail_row
 from explorer.latent.space import join_sections
 from explorer.media import figures
 from explorer.media.files import EXPORT_RATE, Playback
@@ -50,4 +50,13 @@ class BlendActions(MelodyActions):
                                lambda d: generation.grid_point(d, float(x), float(y))[None])
         state = self.set_z(state, z, f"Grid blend at ({x:.2f}, {y:.2f})", as_origin=False,
                            detail=None if detail is None else detail[0])
-        return state, self.render(state, play)
+        return self.shown(state, play)
+
+    def load_blend_step(self, state: Session, step: int, play: Playback) -> tuple[Session, Rendered]:
+        """Step `step` (1-based, clamped to the blend) of the last blend (state.blend_z) as the current melody."""
+        if state.blend_z is None:
+            raise UserError("Blend two melodies first.")
+        i = min(max(int(step) - 1, 0), len(state.blend_z) - 1)
+        state = self.set_z(state, state.blend_z[i], f"Blend step {i + 1} of {len(state.blend_z)}", as_origin=False,
+                           detail=detail_row(state.blend_detail, i))
+        return self.shown(state, play)

@@ -6,11 +6,11 @@ import numpy as np
 
 from explorer.errors import UserError
 from explorer.latent import generation
-from explorer.latent.generation import stack_details
+from explorer.latent.generation import detail_row, stack_details
 from explorer.latent.space import join_sections
 from explorer.media import figures
 from explorer.media.files import EXPORT_RATE, Playback
-from explorer.session.melody import MelodyActions
+from explorer.session.melody import MelodyActions, Rendered
 from explorer.session.regenerate import regenerate as regenerate_melody
 from explorer.session.state import Piece, Session, Waypoint
 from vae.chord_fit import fit_notes
@@ -105,6 +105,16 @@ class ComposeActions(MelodyActions):
         whole = self.s.notes(sections.reshape(-1))
         wav, mid = self.files.write_outputs(whole, play, "piece", sample_rate=EXPORT_RATE)
         return {"notes": whole, "figure": fig, "wav": wav, "midi": mid}
+
+    def load_section(self, state: Session, section: int, play: Playback) -> tuple[Session, Rendered]:
+        """Section `section` (1-based, clamped) of the composed piece (state.piece) as the current melody, as
+        heard in the piece (its z and detail)."""
+        piece = state.piece
+        if piece is None:
+            raise UserError("Compose a piece first.")
+        i = min(max(int(section) - 1, 0), len(piece.z) - 1)
+        state = self.set_z(state, piece.z[i], f"Composed piece, {piece.labels[i]}", detail=detail_row(piece.detail, i))
+        return self.shown(state, play)
 
     def regenerate_section(self, state: Session, section: int, play: Playback, seed: int,
                            keep_bars=()) -> tuple[Session, dict]:

@@ -26,7 +26,7 @@ class CorpusActions(MelodyActions):
         w = self.s.window(window)
         title = describe_window(w, self.s.format.window_steps)
         state = self.set_z(state, w["mu"], title, w["tokens"], origin_tune=w["tune"], meter=w["meter"])
-        return state, self.render(state, play)
+        return self.shown(state, play)
 
     def load_tune(self, state: Session, tune: int, play: Playback) -> tuple[Session, Rendered]:
         """Load the window that tune `tune`'s map point stands for (LatentSpace.tune_window)."""

@@ -87,6 +87,13 @@ def record(st: Session) -> Session:
     return st.but(history=entries, cursor=new_id)
 
 
+def reached(st: Session) -> Session:
+    """The session once its melody is shown to the user: no drag preview pending, the melody recorded. Every action
+    that brings a melody to the player ends here (MelodyActions.shown, MelodyActions.release); a drag's frames do
+    not, so a drag is one entry, made when the slider is let go."""
+    return record(st.but(preview=None))
+
+
 def go_to(st: Session, entry_id: int) -> Session:
     """Make history entry `entry_id` the current melody (its reset origin and its locks too); the history is
     unchanged."""

@@ -13,6 +13,7 @@ from explorer.errors import UserError
 from explorer.latent.space import LatentSpace
 from explorer.media import figures
 from explorer.media.files import INSTRUMENTS, MelodyFiles, Playback, named
+from explorer.session import history
 from explorer.session.regenerate import regenerate as regenerate_melody
 from explorer.session.sharecode import decode_z, encode_z
 from explorer.session.slider_move import SLIDER_RANGE, locked_slider_move, page_slider_move, quantise
@@ -111,6 +112,19 @@ class MelodyActions:
         r.timings_ms = {**timings, **r.timings_ms, "total": (time.perf_counter() - t0) * 1e3}
         return r
 
+    def shown(self, state: Session, play: Playback, tokens: np.ndarray | None = None) -> tuple[Session, Rendered]:
+        """The session's melody rendered (render; tokens: the melody to show instead of state.z's decoding) and the
+        session with that melody recorded as one the user reached (explorer.session.history.reached): every action
+        that brings a melody to the player ends here, so a script calling the actions gets the page's history."""
+        r = self.render(state, play, tokens=tokens)
+        return history.reached(state), r
+
+    def release(self, state: Session, play: Playback) -> tuple[Session, Rendered]:
+        """The melody a drag left playing (state.preview), once the slider is let go: its panel completed (finish)
+        and the session with it recorded in the history, the drag's frames before it not."""
+        r = self.finish(state, play)
+        return history.reached(state), r
+
     def finish(self, state: Session, play: Playback) -> Rendered:
         """The rest of a preview's panel (MIDI, originality, share code, map position, slider values) for the
         melody a drag left playing (state.preview: its tokens and audio file); no decode, no new audio."""
@@ -168,7 +182,8 @@ class MelodyActions:
     def set_sliders(self, state: Session, values: list[float], play: Playback,
                     preview: bool = False, locked_bars=None) -> tuple[Session, Rendered]:
         """Set the 16 slider coordinates of the current melody (the rest of z is kept) and render (a preview
-        while a slider is dragged: `render`; the session then holds it in `preview` for `finish`). A melody's
+        while a slider is dragged: `render`; the session then holds it in `preview` for `release`, and the history
+        has it only then; any other move is recorded at once: explorer.session.history.reached). A melody's
         per-bar detail fades with the distance moved from the values it had (vae.fidelity.DetailFollow), so a
         zero move keeps an upload note for note and a large one leaves it to z.
 
@@ -199,8 +214,7 @@ class MelodyActions:
         state = state.but(z=z, detail=detail, sliders=values, transform_base=None, preview=None, move=move,
                           move_from=start, made_by=self.slider_words(start, values))
         r = self.render(state, play, preview=preview, tokens=held)
-        if preview:
-            state = state.but(preview=Preview(r.tokens, r.wav_path))
+        state = state.but(preview=Preview(r.tokens, r.wav_path)) if preview else history.reached(state)
         r.timings_ms = {"steer": steer_ms, **r.timings_ms, "total": r.timings_ms["total"] + steer_ms}
         return state, r
 
@@ -217,7 +231,7 @@ class MelodyActions:
     def reset(self, state: Session, play: Playback) -> tuple[Session, Rendered]:
         state = state.but(z=state.origin_z, detail=state.origin_detail, sliders=None, transform_base=None,
                           transform_key="", move="", made_by="Reset to the original", move_from=None)
-        return state, self.render(state, play)
+        return self.shown(state, play)
 
     def random(self, state: Session, play: Playback, seed: int,
                candidates: int = RANDOM_CANDIDATES) -> tuple[Session, Rendered]:
@@ -229,7 +243,7 @@ class MelodyActions:
         if not play.progression.strip():
             z, _ = self.s.sample(1, max(play.temperature, 0.0), seed)
             state = self.set_z(state, z[0], f"Random melody (seed {seed})")
-            return state, self.render(state, play)
+            return self.shown(state, play)
         parse_progression(play.progression)  # a sentence for a bad line before any work
         z, tokens = self.s.sample(max(int(candidates), 1), 0.0, seed)
         meter = "4/4"  # a new melody's meter (set_z)
@@ -248,11 +262,11 @@ class MelodyActions:
                 best, key = (k, moved), score
         if best is None:  # every draw silent: the plain draw, as without chords
             state = self.set_z(state, z[0], f"Random melody (seed {seed})")
-            return state, self.render(state, play)
+            return self.shown(state, play)
         k, moved = best
         z_best, detail = self.hold_notes(self.s.model.tokenizer.encode(moved, tokens.shape[1]), z[k])
         state = self.set_z(state, z_best, f"Random melody over your chords (seed {seed})", detail=detail)
-        return state, self.render(state, play)
+        return self.shown(state, play)
 
     def hold_notes(self, tokens: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """A melody [T] the model should play note for note, from near z [Z]: (z, None) when z alone decodes it;
@@ -272,7 +286,7 @@ class MelodyActions:
         # A variation of an upload keeps its detail in proportion: at similarity 1 it is the upload itself.
         detail = None if state.detail is None else float(np.clip(similarity, 0.0, 1.0)) * state.detail
         state = self.set_z(state, z[0], variation_title(state.title), as_origin=False, detail=detail)
-        return state, self.render(state, play)
+        return self.shown(state, play)
 
     def regenerate(self, state: Session, locked_bars, rhythm_lock: bool, play: Playback,
                    seed: int, pitch_lock: bool = False) -> tuple[Session, dict]:
@@ -319,7 +333,7 @@ class MelodyActions:
                 fit = self.s.fit_melody(tokens)
                 z, detail = fit["z"], fit["detail"]
         state = self.set_z(state, z, state.regenerated_title or "Regenerated", as_origin=False, detail=detail)
-        return state, self.render(state, play)
+        return self.shown(state, play)
 
     def from_share_code(self, state: Session, code: str, play: Playback) -> tuple[Session, Rendered, Playback]:
         """Restore the melody (title, meter, slider positions, locks) and playback settings (loop in the session)
@@ -341,4 +355,4 @@ class MelodyActions:
                             f"{self.s.format.bars} bars")
         state = state.but(sliders=sliders, loop=d["loop"],
                           locks=Locks(d["locked_bars"], d["rhythm_lock"], d["pitch_lock"]))
-        return state, self.render(state, play), play
+        return (*self.shown(state, play), play)

@@ -21,12 +21,12 @@ class HistoryActions(MelodyActions):
     """Moving through the session's history and exporting its starred melodies."""
 
     def go_to(self, state: Session, entry_id: int, play: Playback) -> tuple[Session, Rendered]:
-        """Show history entry `entry_id` again (explorer.session.history)."""
+        """Show history entry `entry_id` again (explorer.session.history: the history is unchanged)."""
         try:
             state = history.go_to(state, int(entry_id))
         except (KeyError, TypeError, ValueError):
             raise UserError("That melody is no longer in the history.") from None
-        return state, self.render(state, play)
+        return self.shown(state, play)
 
     def undo(self, state: Session, play: Playback) -> tuple[Session, Rendered]:
         target = history.undo_target(state)

@@ -67,7 +67,7 @@ class TransformActions(MelodyActions):
         if mask is None:
             state = state.but(transform_base=base, transform_key=key, z=quantise(move(base, state.detail)),
                               sliders=None, move=key, made_by=words, move_from=None)
-            return state, self.render(state, play), base
+            return (*self.shown(state, play), base)
         # the same move again starts from where it began: with the detail that melody had (a locked move changes it)
         detail = start_detail(state) if same else state.detail
         heard = self.s.decode(state.z, play.temperature, play.seed, state.detail)
@@ -75,7 +75,7 @@ class TransformActions(MelodyActions):
                                         mask, play.temperature, play.seed)
         state = state.but(transform_base=base, transform_key=key, z=z, detail=detail, sliders=None,
                           move=key, made_by=words, move_from=None)
-        return state, self.render(state, play, tokens=tokens), base
+        return (*self.shown(state, play, tokens=tokens), base)
 
     def push(self, state: Session, attribute: str, amount: float, play: Playback,
              limits: VoiceLimits | None = None, locked_bars=None) -> tuple[Session, Rendered, dict]:
@@ -141,7 +141,7 @@ class TransformActions(MelodyActions):
                                           play.seed)
         state = state.but(transform_base=base, transform_key=key, z=z, detail=detail, sliders=None,
                           move=key, made_by=words, move_from=None)
-        r = self.render(state, play, tokens=held)
+        state, r = self.shown(state, play, tokens=held)
         span, leap = range_and_leap(r.tokens)
         return state, r, {"attribute": MOOD, "before": before, "after": self.s.attributes_of(r.tokens).get(MOOD),
                           "range": int(span[0]), "leap": int(leap[0]), "darker": taken,
@@ -225,11 +225,11 @@ class TransformActions(MelodyActions):
         info = {"before": float(before), "after": float(fits[best]), "candidates": len(z),
                 "changed": bool(fits[best] > before), "drift_sd": float(drift[best])}
         if fits[best] <= before:
-            return state, self.render(state, play), info
+            return (*self.shown(state, play), info)
         z_best, detail = self.hold_notes(fitted[best], z[best])
         state = self.set_z(state, z_best, state.title, as_origin=False, detail=detail)
         state = state.but(move="chords", made_by="Fit to your chords")
-        return state, self.render(state, play), info
+        return (*self.shown(state, play), info)
 
     def draw_in_style(self, state: Session, style: str, n: int, play: Playback, seed: int) -> tuple[Session, dict]:
         """n new melodies from one collection's distribution. Returns the state holding them (state.drawn, for
@@ -239,6 +239,15 @@ class TransformActions(MelodyActions):
         notes = [self.s.notes(t) for t in tokens]
         return state.but(drawn=Drawn(z, style)), {"z": z, "tokens": tokens, "notes": notes,
                                                   "figure": figures.strip(notes, [f"{i + 1}" for i in range(len(notes))])}
+
+    def load_drawn(self, state: Session, k: int, play: Playback) -> tuple[Session, Rendered]:
+        """Melody `k` (1-based, clamped) of the last ones drawn in a style (state.drawn) as the current melody."""
+        if not state.drawn:
+            raise UserError("Draw some melodies first.")
+        zs, style = state.drawn.z, state.drawn.style
+        i = min(max(int(k) - 1, 0), len(zs) - 1)
+        state = self.set_z(state, zs[i], f"New melody in the style of {COLLECTION_LABELS.get(style, style)} (#{i + 1})")
+        return self.shown(state, play)
 
 
 def start_detail(state: Session) -> np.ndarray | None:

@@ -126,7 +126,7 @@ class UploadActions(MelodyActions):
         title = f"{name} · {c.window_labels[window]}"
         state = self.set_z(state, fit["z"], title, tokens, meter=up.meter, detail=fit["detail"])
         state = state.but(made_by=f"Upload {name} · {c.window_labels[window]}")
-        r = self.render(state, play)
+        state, r = self.shown(state, play)
         extracted = self.s.notes(tokens)
         wav, mid = self.files.write_outputs(extracted, play, "extracted", meter=state.meter)
         info = {"extracted": extracted, "extracted_wav": wav, "extracted_midi": mid,

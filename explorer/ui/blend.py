@@ -6,8 +6,6 @@ from types import SimpleNamespace
 
 import gradio as gr
 
-from explorer.errors import UserError
-from explorer.latent.generation import detail_row
 from explorer.ui.common import CheckedSlider, Page, plot, user_errors
 
 
@@ -61,13 +59,7 @@ def wire(page: Page, c: SimpleNamespace) -> None:
 
     @user_errors
     def on_pick(data):
-        st = page.session(data)
-        if st.blend_z is None:
-            raise UserError("Blend two melodies first.")
-        i = min(max(int(data[c.pick]) - 1, 0), len(st.blend_z) - 1)
-        st = h.set_z(st, st.blend_z[i], f"Blend step {i + 1} of {len(st.blend_z)}", as_origin=False,
-                     detail=detail_row(st.blend_detail, i))
-        return page.show(st, h.render(st, page.playback(data)))
+        return page.show(*h.load_blend_step(page.session(data), data[c.pick], page.playback(data)))
 
     c.pick.release(on_pick, page.inputs(c.pick), page.main_and_sliders, api_visibility="private")
 

@@ -239,8 +239,8 @@ class Page:
         return self.main_out + self.sliders
 
     def show(self, st: Session, r: Rendered, with_sliders: bool = True) -> list:
-        """Values for main_out (and the sliders) after a render."""
-        st = history.record(st.but(preview=None))  # every melody shown is one the user reached
+        """Values for main_out (and the sliders) after a render: st as the action left it, its melody already in
+        its history (explorer.session.history.reached: the actions record what they show, not the page)."""
         title, files, originality, share, map_pos = self._panel(r)
         out = [st, title, plot(r.figure), r.wav_path, files, originality, share, map_pos, menu_update(st)]
         return out + (list(r.sliders) if with_sliders else [])
@@ -252,9 +252,8 @@ class Page:
         return out + [gr.skip()] * (len(self.main_out) - len(out))
 
     def show_finish(self, st: Session, r: Rendered) -> list:
-        """main_out after the release of a drag whose melody is already playing (Handlers.finish): everything
-        but the piano roll and the audio."""
-        st = history.record(st.but(preview=None))
+        """main_out after the release of a drag whose melody is already playing (Handlers.release: st recorded,
+        r finished): everything but the piano roll and the audio."""
         title, files, originality, share, map_pos = self._panel(r)
         return [st, title, gr.skip(), gr.skip(), files, originality, share, map_pos, menu_update(st)]
 

@@ -7,8 +7,7 @@ from types import SimpleNamespace
 
 import gradio as gr
 
-from explorer.errors import UserError
-from explorer.latent.generation import FORMS, detail_row
+from explorer.latent.generation import FORMS
 from explorer.session.compose import kept
 from explorer.ui.common import CheckedSlider, Page, fresh_seed, plot, user_errors
 
@@ -96,12 +95,7 @@ def wire(page: Page, c: SimpleNamespace) -> None:
 
     @user_errors
     def on_pick(data):
-        st = page.session(data)
-        if st.piece is None:
-            raise UserError("Compose a piece first.")
-        i = min(max(int(data[c.pick]) - 1, 0), len(st.piece.z) - 1)
-        st = h.set_z(st, st.piece.z[i], f"Composed piece, {st.piece.labels[i]}", detail=detail_row(st.piece.detail, i))
-        return page.show(st, h.render(st, page.playback(data)))
+        return page.show(*h.load_section(page.session(data), data[c.pick], page.playback(data)))
 
     c.pick.release(on_pick, page.inputs(c.pick), page.main_and_sliders, api_name="load_section",
                    api_visibility="private")

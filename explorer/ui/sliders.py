@@ -145,7 +145,7 @@ def _wire_page_drags(page: Page, c: SimpleNamespace) -> None:
         taken = None if locked else page.drags.take(token, st, values, play)
         if taken is not None:  # the drag's last preview is this melody: complete its panel, no second render
             after, preview = taken
-            r = h.finish(after, play)
+            after, r = h.release(after, play)  # the history has the drag's melody from now on
             r.figure = preview.figure
             return page.show(after, r, with_sliders=False)
         return page.show(*h.set_sliders(st, values, play, locked_bars=locked), with_sliders=False)

@@ -7,7 +7,6 @@ from types import SimpleNamespace
 import gradio as gr
 import numpy as np
 
-from explorer.errors import UserError
 from explorer.ui.common import CheckedSlider, Page, fresh_seed, plot, user_errors
 from vae.attributes import ATTRIBUTES
 from vae.controls import WORDS, slider_words
@@ -102,12 +101,6 @@ def wire(page: Page, c: SimpleNamespace) -> None:
 
     @user_errors
     def on_pick(data):
-        st = page.session(data)
-        if not st.drawn:
-            raise UserError("Draw some melodies first.")
-        zs, style = st.drawn.z, st.drawn.style
-        i = min(max(int(data[c.pick]) - 1, 0), len(zs) - 1)
-        st = h.set_z(st, zs[i], f"New melody in the style of {COLLECTION_LABELS.get(style, style)} (#{i + 1})")
-        return page.show(st, h.render(st, page.playback(data)))
+        return page.show(*h.load_drawn(page.session(data), data[c.pick], page.playback(data)))
 
     c.pick.release(on_pick, page.inputs(c.pick), page.main_and_sliders, api_visibility="private")
