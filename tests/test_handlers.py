@@ -758,18 +758,10 @@ def test_an_alternative_its_z_decodes_is_taken_as_that_z_alone(h, regenerated):
     assert np.array_equal(taken.z, z) and taken.detail is None and np.array_equal(r.tokens, h.s.decode(z))
 
 
-@pytest.fixture(scope="module")
-def shipped_h(tmp_path_factory) -> Handlers:
-    from explorer.latent.space import LatentSpace
-    from vae.paths import SHIPPED
-
-    return Handlers(LatentSpace.build(SHIPPED, progress=False), out_dir=tmp_path_factory.mktemp("shipped_files"))
-
-
 @pytest.mark.parametrize("window, locks", [(11, [0, 1]), (230, [3]), (4100, [1, 2])])
-def test_taking_an_alternative_plays_exactly_its_tokens_on_the_shipped_model(shipped_h, window, locks):
+def test_taking_an_alternative_plays_exactly_its_tokens_on_the_shipped_model(shipped_handlers, window, locks):
     """Every alternative taken plays its tokens as offered (locked bars and all), by z alone or with a detail."""
-    h = shipped_h
+    h = shipped_handlers  # built once per test session (conftest)
     st, heard = h.load_window(new_state(), window % len(h.s.corpus.tokens), PLAY)
     st, _ = h.regenerate(st, locks, False, PLAY, seed=window)
     steps = np.repeat(np.isin(np.arange(h.s.format.bars), locks), h.s.format.steps_per_bar)
