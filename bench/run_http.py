@@ -232,10 +232,12 @@ def note_cache_mb() -> float:
     return sum(pool.sounds.nbytes for pool in list(audio._synths.values())) / 2**20
 
 
-def _one_pass(pool, notes, total: int, programs: dict[int, int]):
-    """SynthPool.render_notes as before explorer.media.voices: every note synthesised in one pass of events."""
+def _one_pass(pool, notes, total: int, programs: dict[int, int], stereo: bool = True):
+    """SynthPool.render_notes as before explorer.media.voices: every note synthesised in one pass of events (and
+    the mono downmix in a pass of its own, as render did)."""
     events = [e for s, end, ch, key, vel in notes for e in ((s, 1, ch, key, vel), (end, 0, ch, key, 0))]
-    return pool.render_events(events, total, programs)
+    audio = pool.render_events(events, total, programs)
+    return audio if stereo else ((audio[:, 0].astype(np.int32) + audio[:, 1]) // 2).astype(np.int16)
 
 
 def _pretty_midi_bytes(notes, **kwargs) -> bytes:

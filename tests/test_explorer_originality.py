@@ -126,3 +126,16 @@ def test_lengths_follow_the_models_format(steps_per_bar):
     # 14 steps copied: one 12-step bar and more, shorter than one 16-step n-gram
     one_bar_of_12 = _planted(rng, windows[7], 20, 8, 14, fmt.window_steps)
     assert index.longest_run(one_bar_of_12)["steps"] == (14 if steps_per_bar == 12 else 0)
+
+
+def test_the_explorers_index_hashes_one_bar_of_the_models_format(small_corpus, tmp_path):
+    """The latent space builds its copy-check index with the model's bar (corpus_features' bar_steps), each bar
+    length in a cache file of its own: a 12-steps-a-bar model's index is not the 4/4 one read back."""
+    from explorer.latent.space import corpus_features
+
+    _, four, _ = corpus_features(small_corpus, tmp_path)
+    _, twelve, _ = corpus_features(small_corpus, tmp_path, bar_steps=12)
+    _, twelve_again, _ = corpus_features(small_corpus, tmp_path, bar_steps=12)
+    assert (four.n, twelve.n, twelve_again.n) == (DEFAULT_FORMAT.steps_per_bar, 12, 12)
+    assert len(list(tmp_path.rglob("features-*.npz"))) == 2
+    assert np.array_equal(twelve.keys, twelve_again.keys) and not np.array_equal(four.keys, twelve.keys)

@@ -30,6 +30,7 @@ from vae.constants import FIRST_NOTE_ON, HOLD, NOTE_OFF
 from vae.controls import corpus_std, fit_pca
 from vae.corpus import TRAIN, Corpus
 from vae.fidelity import DETAIL_FOLLOW, KEEP_DETAIL, DetailFollow, fit_melodies
+from vae.format import DEFAULT_FORMAT
 from vae.meter import Meter
 from vae.split import SPLIT_NAMES
 from vae.sweep import steer
@@ -39,24 +40,27 @@ from vae.voice import VoiceLimits
 FEATURES_VERSION = 2  # bump when the cached corpus features change
 
 
-def corpus_features(corpus: Corpus, cache_dir: Path | str | None = None) -> tuple[dict[str, np.ndarray], OriginalityIndex, dict]:
+def corpus_features(corpus: Corpus, cache_dir: Path | str | None = None, bar_steps: int = DEFAULT_FORMAT.steps_per_bar,
+                    ) -> tuple[dict[str, np.ndarray], OriginalityIndex, dict]:
     """Model-independent features of a corpus, cached: (attributes name -> [N], originality index, tune keys).
 
     The attributes are the ones training used (vae.attributes.corpus_attributes, cached beside the corpus);
-    the originality hash table (~2 s for 90k windows) and the tune keys are kept in the explorer's cache.
+    the originality hash table (~2 s for 90k windows; its n-grams one bar of `bar_steps`, the model's format) and
+    the tune keys are kept in the explorer's cache.
     """
-    path = cache_root(cache_dir) / f"features-v{FEATURES_VERSION}-{corpus_digest(corpus)}.npz"
+    bars = "" if bar_steps == DEFAULT_FORMAT.steps_per_bar else f"-bar{bar_steps}"  # the 4/4 cache keeps its name
+    path = cache_root(cache_dir) / f"features-v{FEATURES_VERSION}-{corpus_digest(corpus)}{bars}.npz"
     train_rows = np.nonzero(corpus.split == TRAIN)[0]
     cached = load_arrays(path)
     if cached is None:
-        orig = OriginalityIndex.build(corpus.tokens[train_rows], train_rows)
+        orig = OriginalityIndex.build(corpus.tokens[train_rows], train_rows, bar_steps)
         keys = tune_keys(corpus.tokens, corpus.tune, len(corpus.tunes))
         cached = {"orig_keys": orig.keys, "orig_window": orig.window, "orig_offset": orig.offset,
                   **{f"key_{k}": v for k, v in keys.items()}}
         save_arrays(path, cached)
     attrs = corpus_attributes(corpus)
     orig = OriginalityIndex(cached["orig_keys"], cached["orig_window"], cached["orig_offset"],
-                            corpus.tokens[train_rows], train_rows)
+                            corpus.tokens[train_rows], train_rows, bar_steps)
     keys = {k[4:]: v for k, v in cached.items() if k.startswith("key_")}
     return attrs, orig, keys
 
@@ -212,7 +216,7 @@ class LatentSpace:
         index = load_or_build_index(model, corpus, checkpoint, cache_dir, threads=threads, progress=progress,
                                     callback=lambda f, m: report(0.05 + 0.8 * f, m))
         report(0.86, "corpus features")
-        attrs, orig, keys = corpus_features(corpus, cache_dir)
+        attrs, orig, keys = corpus_features(corpus, cache_dir, model.format.steps_per_bar)
         report(0.9, "sliders (measured once per model, then cached)")
         names = tuple(model.meta.get("train", {}).get("attr_names", ())) or REGULARISED
         sliders = sliders_for(model, corpus, checkpoint,
