@@ -370,7 +370,7 @@ def sections(s, test: np.ndarray, pieces: int, rng: np.random.Generator) -> dict
         old_c, new_c = by_section(piece["notes"], n), by_section(new["notes"], n)
         chords_same.append(all(old_c[k] == new_c[k] for k in others))
         changed.append(new_notes[i] != old_notes[i])
-        exact.append(s.notes(s.decode(after.piece["z"][i], 0.0, None, detail_row(after.piece["detail"], i)))
+        exact.append(s.notes(s.decode(after.piece.z[i], 0.0, None, detail_row(after.piece.detail, i)))
                      == new_notes[i])
     return {"pieces": pieces, "others_identical": float(np.mean(others_same)),
             "others_chords_identical": float(np.mean(chords_same)), "section_changed": float(np.mean(changed)),

@@ -29,6 +29,7 @@ from explorer.serve.process import limit_malloc_arenas
 from vae.paths import REPO
 
 USERS = 16
+LEVEL_MB_PER_MIN = 5.0  # "level": the sustained run's RSS grows by less than this in its second half
 TODAY = {"decode_p50_ms": 140.0, "calls_per_s": 10.2, "p95_ms": 2015.0}  # step 14's starting figures (2026-12-01/02)
 
 
@@ -118,67 +119,103 @@ def _single_user(sec: Section, ctx: Context, url: str, echo, latents: Path) -> N
 def _levers(sec: Section, ctx: Context, demo, services, url: str, latents: Path) -> None:
     """16 users, one lever at a time (same payloads and seconds), each row adding one to the row above; the last
     row is what ships. Each row also says the server's CPU per call. Then the same load through gradio_client."""
-    import vae.model as vm
-    from explorer.media import audio as audio_module
-    from explorer.media import files as files_module
-    from explorer.media.files import EXPORT_RATE
-    from explorer.ui.api_tab import DECODE_CONCURRENCY
-
-    h = demo.handlers
-    echo_cap = sec.data["echo_capacity"]
     seconds = 10 if ctx.quick else 20
+    switch = _LeverSwitch(demo, services)
+    batcher = services.batcher
     levers = {}
-    scripted, batcher, rate = vm._greedy_loop, services.batcher, h.files.sample_rate
-    queue = demo._queue
-    freq = queue.ANAYLTICS_CACHE_FREQUENCY
-    decode_queue = queue.event_queue_per_concurrency_id["api-decode"]  # /decode's own group (explorer.ui.api_tab)
-    pools = dict(audio_module._synths)  # warmed by the loads above: the shipped pools (a synth per core)
-    font = next(iter(pools))[0]
-    single = {(font, r): audio_module.SynthPool(font, r, 1) for r in {rate, EXPORT_RATE}}  # one synth, a lock
-    fluid = audio_module._fluid()  # the FluidSynth calls renders make: short ones keep the GIL (shipped) ...
-    keeping = dict(vars(fluid))
-    releasing = _releasing(keeping)  # ... or every call lets it go (before)
-    direct_midi = files_module.notes_midi_bytes
-    old = dict(freq=1, pool=False, gil=False, midi=False, together=False, voices=False)
-    mixed = audio_module.SynthPool.render_notes  # each note's sound made once, renders mix them (shipped) ...
-    one_pass = _one_pass  # ... or every render synthesises all its notes (before)
-    now = dict(loop=scripted, batching=True, rate=rate, freq=freq)
-    steps = [("decode loop in Python, 44.1 kHz renders, Gradio's per-event analytics (before)",
-              dict(old, loop=lambda: vm._greedy_loop_py, batching=False, rate=EXPORT_RATE)),
-             ("+ TorchScript decode loop", dict(old, loop=scripted, batching=False, rate=EXPORT_RATE)),
-             ("+ decodes batched across users", dict(old, loop=scripted, batching=True, rate=EXPORT_RATE)),
-             ("+ 22.05 kHz renders", dict(old, loop=scripted, batching=True, rate=rate)),
-             ("+ Gradio's analytics summary once per 1,000 events", dict(old, **now)),
-             (f"+ renders on {audio_module.SYNTHS} synths at once", dict(old, **now, pool=True)),
-             ("+ FluidSynth's short calls keep the GIL (a render let it go ~60 times)",
-              dict(old, **now, pool=True, gil=True)),
-             ("+ MIDI files written directly (pretty_midi's bytes, not its objects)",
-              dict(old, **now, pool=True, gil=True, midi=True)),
-             (f"+ /decode {DECODE_CONCURRENCY} at once, not {queue.default_concurrency_limit} (decodes batch)",
-              dict(old, **now, pool=True, gil=True, midi=True, together=True)),
-             ("+ each note's sound synthesised once, renders mix them (explorer.media.voices) (shipped)",
-              dict(now, pool=True, gil=True, midi=True, together=True, voices=True))]
-    for name, lv in steps:
-        vm._greedy_loop, services.batcher = lv["loop"], batcher if lv["batching"] else None
-        h.files.sample_rate, queue.ANAYLTICS_CACHE_FREQUENCY = lv["rate"], lv["freq"]
-        audio_module._synths.update(pools if lv["pool"] else single)
-        vars(fluid).update(keeping if lv["gil"] else releasing)
-        files_module.notes_midi_bytes = direct_midi if lv["midi"] else _pretty_midi_bytes
-        decode_queue.concurrency_limit = DECODE_CONCURRENCY if lv["together"] else queue.default_concurrency_limit
-        audio_module.SynthPool.render_notes = mixed if lv["voices"] else one_pass
+    for name, lv in switch.steps():
+        switch.set(lv)
         batches, rows = batcher.batches, batcher.rows
         try:
             levers[name] = load(url, latents, USERS, seconds=seconds, client="raw")
             levers[name]["rows_per_batch"] = round((batcher.rows - rows) / max(batcher.batches - batches, 1), 2)
         finally:
-            vm._greedy_loop, services.batcher, h.files.sample_rate = scripted, batcher, rate
-            queue.ANAYLTICS_CACHE_FREQUENCY = freq
-            audio_module._synths.update(pools)
-            vars(fluid).update(keeping)
-            files_module.notes_midi_bytes = direct_midi
-            decode_queue.concurrency_limit = DECODE_CONCURRENCY
-            audio_module.SynthPool.render_notes = mixed
+            switch.restore()
     sec.data["levers"] = levers
+    _lever_rows(sec, levers, services)
+    gc_load = load(url, latents, USERS, seconds=seconds, client="gradio")
+    sec.data["gradio_client_load"] = gc_load
+    sec.add(f"{USERS} users through gradio_client (16 Clients in one process)", gc_load["calls_per_s"], "calls/s",
+            note=f"p95 {gc_load['p95_ms']:.0f} ms; the clients themselves take ~1 core here (measured), "
+                 "so this is the load generator's limit, not the server's")
+
+
+class _LeverSwitch:
+    """What each lever row changes in the running app (module functions, the queue's settings, the synth pools),
+    set for a row and put back to the shipped settings after it."""
+
+    def __init__(self, demo, services):
+        import vae.model as vm
+        from explorer.media import audio as audio_module
+        from explorer.media import files as files_module
+
+        self.vm, self.audio, self.files = vm, audio_module, files_module
+        self.h, self.services = demo.handlers, services
+        self.scripted, self.batcher, self.rate = vm._greedy_loop, services.batcher, self.h.files.sample_rate
+        self.queue = demo._queue
+        self.freq = self.queue.ANAYLTICS_CACHE_FREQUENCY
+        self.decode_queue = self.queue.event_queue_per_concurrency_id["api-decode"]  # /decode's group (api_tab)
+        self.pools = dict(audio_module._synths)  # warmed by the loads before: the shipped pools (a synth per core)
+        from explorer.media.files import EXPORT_RATE
+
+        font = next(iter(self.pools))[0]
+        self.single = {(font, r): audio_module.SynthPool(font, r, 1) for r in {self.rate, EXPORT_RATE}}  # one synth
+        self.fluid = audio_module._fluid()  # the FluidSynth calls renders make: short ones keep the GIL (shipped) ...
+        self.keeping = dict(vars(self.fluid))
+        self.releasing = _releasing(self.keeping)  # ... or every call lets it go (before)
+        self.direct_midi = files_module.notes_midi_bytes
+        self.mixed = audio_module.SynthPool.render_notes  # each note's sound made once, renders mix them (shipped)
+
+    def steps(self) -> list[tuple[str, dict]]:
+        """(row name, settings), the first as before all levers, the last as shipped."""
+        from explorer.media.files import EXPORT_RATE
+        from explorer.ui.api_tab import DECODE_CONCURRENCY
+
+        old = dict(freq=1, pool=False, gil=False, midi=False, together=False, voices=False)
+        now = dict(loop=self.scripted, batching=True, rate=self.rate, freq=self.freq)
+        return [("decode loop in Python, 44.1 kHz renders, Gradio's per-event analytics (before)",
+                 dict(old, loop=self.vm._greedy_loop_py, batching=False, rate=EXPORT_RATE)),
+                ("+ TorchScript decode loop", dict(old, loop=self.scripted, batching=False, rate=EXPORT_RATE)),
+                ("+ decodes batched across users", dict(old, loop=self.scripted, batching=True, rate=EXPORT_RATE)),
+                ("+ 22.05 kHz renders", dict(old, loop=self.scripted, batching=True, rate=self.rate)),
+                ("+ Gradio's analytics summary once per 1,000 events", dict(old, **now)),
+                (f"+ renders on {self.audio.SYNTHS} synths at once", dict(old, **now, pool=True)),
+                ("+ FluidSynth's short calls keep the GIL (a render let it go ~60 times)",
+                 dict(old, **now, pool=True, gil=True)),
+                ("+ MIDI files written directly (pretty_midi's bytes, not its objects)",
+                 dict(old, **now, pool=True, gil=True, midi=True)),
+                (f"+ /decode {DECODE_CONCURRENCY} at once, not {self.queue.default_concurrency_limit} (decodes batch)",
+                 dict(old, **now, pool=True, gil=True, midi=True, together=True)),
+                ("+ each note's sound synthesised once, renders mix them (explorer.media.voices) (shipped)",
+                 dict(now, pool=True, gil=True, midi=True, together=True, voices=True))]
+
+    def set(self, lv: dict) -> None:
+        from explorer.ui.api_tab import DECODE_CONCURRENCY
+
+        self.vm._greedy_loop, self.services.batcher = lv["loop"], self.batcher if lv["batching"] else None
+        self.h.files.sample_rate, self.queue.ANAYLTICS_CACHE_FREQUENCY = lv["rate"], lv["freq"]
+        self.audio._synths.update(self.pools if lv["pool"] else self.single)
+        vars(self.fluid).update(self.keeping if lv["gil"] else self.releasing)
+        self.files.notes_midi_bytes = self.direct_midi if lv["midi"] else _pretty_midi_bytes
+        self.decode_queue.concurrency_limit = (DECODE_CONCURRENCY if lv["together"]
+                                               else self.queue.default_concurrency_limit)
+        self.audio.SynthPool.render_notes = self.mixed if lv["voices"] else _one_pass
+
+    def restore(self) -> None:
+        from explorer.ui.api_tab import DECODE_CONCURRENCY
+
+        self.vm._greedy_loop, self.services.batcher, self.h.files.sample_rate = self.scripted, self.batcher, self.rate
+        self.queue.ANAYLTICS_CACHE_FREQUENCY = self.freq
+        self.audio._synths.update(self.pools)
+        vars(self.fluid).update(self.keeping)
+        self.files.notes_midi_bytes = self.direct_midi
+        self.decode_queue.concurrency_limit = DECODE_CONCURRENCY
+        self.audio.SynthPool.render_notes = self.mixed
+
+
+def _lever_rows(sec: Section, levers: dict, services) -> None:
+    """The lever rows, the echo app's ceiling beside them, and the shipped row's p95, CPU and errors."""
+    echo_cap = sec.data["echo_capacity"]
     names = list(levers)
     base = levers[names[0]]
     for name, r in levers.items():
@@ -202,11 +239,6 @@ def _levers(sec: Section, ctx: Context, demo, services, url: str, latents: Path)
     sec.add("  batches / rows decoded during the loads", services.batcher.batches, "",
             note=f"{services.batcher.rows} rows: {services.batcher.rows / max(services.batcher.batches, 1):.1f} "
                  "per batch")
-    gc_load = load(url, latents, USERS, seconds=seconds, client="gradio")
-    sec.data["gradio_client_load"] = gc_load
-    sec.add(f"{USERS} users through gradio_client (16 Clients in one process)", gc_load["calls_per_s"], "calls/s",
-            note=f"p95 {gc_load['p95_ms']:.0f} ms; the clients themselves take ~1 core here (measured), "
-                 "so this is the load generator's limit, not the server's")
 
 
 def _releasing(keeping: dict) -> dict:
@@ -255,13 +287,15 @@ def _sustained(sec: Section, ctx: Context, demo, url: str, latents: Path) -> Non
     """Sustained load: 16 users for a while, each call without a session hash (a new Gradio session each, as
     curl users' calls are); memory, disk and sessions held sampled as it runs (do they level off?)"""
     h = demo.handlers
-    seconds = 30 if ctx.quick else 150
+    seconds = 30 if ctx.quick else 240
     lock = threading.Lock()
+    queue = demo._queue
 
     def sample():
         with lock:
             return (rss_mb(), (h.store.size() + demo.uploads.size()) / 2**20, len(demo.state_holder.session_data),
-                    note_cache_mb())
+                    note_cache_mb(), len(queue.pending_event_ids_session) + len(queue.pending_messages_per_session),
+                    sum(len(files) for files in list(demo.temp_file_sets)))
 
     sustained = load(url, latents, USERS, seconds=seconds, client="raw-fresh", sample=sample)
     sec.data["sustained"] = sustained
@@ -277,7 +311,7 @@ def _sustained(sec: Section, ctx: Context, demo, url: str, latents: Path) -> Non
     slope, unbounded = growth(rss), growth(rss - cache)
     sec.add(f"{USERS} users for {seconds} s: errors", sustained["errors"], le=0,
             note=f"{sustained['ok']} calls, {sustained['calls_per_s']:.1f} calls/s")
-    sec.add("  RSS growth, second half of the run", round(slope, 1), "MB/min",
+    sec.add("  RSS growth, second half of the run", round(slope, 1), "MB/min", le=LEVEL_MB_PER_MIN,
             note=f"RSS {rss[0]:.0f} -> {rss[-1]:.0f} MB (server process only); of it the note-sound cache "
                  f"(explorer.media.voices, capped at {CACHE_BYTES / 2**20:.0f} MB a soundfont and rate) "
                  f"{cache[0]:.0f} -> {cache[-1]:.0f} MB")
@@ -286,6 +320,13 @@ def _sustained(sec: Section, ctx: Context, demo, url: str, latents: Path) -> Non
     sec.add("  Gradio sessions held, most during the run", int(held.max()), "sessions",
             le=demo.session_limits.max_sessions, note=f"a new session per call; {sustained['ok']} calls; "
             f"end {held[-1]}; idle ones swept after {demo.session_limits.api_ttl_s:g} s")
+    books = np.array([s[5] for s in sustained["samples"]])
+    paths = np.array([s[6] for s in sustained["samples"]])
+    sec.add("  Gradio's queue bookkeeping (ids and message queues of sessions), most during the run", int(books.max()),
+            "entries", le=4 * demo.session_limits.max_sessions,
+            note=f"end {books[-1]}; one of each per call, kept for good, before explorer.ui.sessions.tidy_queue")
+    sec.add("  served files' paths Gradio remembers, most during the run", int(paths.max()), "paths",
+            note=f"end {paths[-1]}; those of files removed from disk are dropped (forget_gone_files)")
     sec.add("  rendered files and uploads on disk, most during the run", round(float(disk.max()), 1), "MB",
             le=h.store.max_bytes / 2**20, note=f"cap {h.store.max_bytes / 2**20:.0f} MB; end {disk[-1]:.0f} MB")
 

@@ -156,6 +156,7 @@ def test_random_from_my_collection_draws_where_its_melodies_lie(hh, tunes, tiny_
     for seed in range(3):
         st, r = hh.random_from_collection(new_state(), Playback(), "Mine A", seed)
         assert st.title == f"Random from Mine A (seed {seed})" and len(r.tokens) == hh.s.format.window_steps
+        assert [e.title for e in st.history] == [st.title]  # the action records what it shows, as every action does
     # each draw is one of the collection's windows, moved within its encoding's spread (shrunk here, so the window
     # it started from is the nearest of the whole corpus: the tiny test model's spreads cover its whole map)
     narrow = copy.copy(hh.s)

@@ -328,7 +328,7 @@ class CollectionActions:
             raise UserError(f"{name!r} holds too few windows to draw from; add more of its music first.")
         z = draw_near(self.s, name, 1, seed)
         state = self.set_z(state, z[0], f"Random from {COLLECTION_LABELS.get(name, name)} (seed {seed})")
-        return state, self.render(state, play)
+        return self.shown(state, play)
 
     def saved_collection_names(self) -> list[str]:
         """The collections saved on this computer (what Learn my style offers); none on a shared deployment."""

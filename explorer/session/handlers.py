@@ -14,17 +14,14 @@ from pathlib import Path
 from explorer.latent.space import LatentSpace
 from explorer.latent.swap import same_encoder
 from explorer.media import figures
-from explorer.media.files import MelodyFiles, Playback
+from explorer.media.files import MelodyFiles
 from explorer.media.storage import RenderStore
-from explorer.session import history
 from explorer.session.blend import BlendActions
 from explorer.session.collections import CollectionActions
 from explorer.session.compose import ComposeActions
 from explorer.session.corpus import CorpusActions
 from explorer.session.learn import LearnActions
-from explorer.session.melody import Rendered
 from explorer.session.starred import HistoryActions
-from explorer.session.state import Session
 from explorer.session.transform import TransformActions
 from explorer.session.upload import UploadActions
 from vae.fidelity import DETAIL_FOLLOW
@@ -43,12 +40,6 @@ class Handlers(CorpusActions, UploadActions, BlendActions, TransformActions, Com
         self.map_max_points = figures.MAP_POINTS_MAX  # more tunes than this: the map draws a density and a sample
         self._map_figures: dict = {}  # (colouring, map_max_points) -> the map's figure without its markers
         self.detail_follow = DETAIL_FOLLOW  # how an upload's detail follows a slider move (bench.slider_uploads)
-
-    def random_from_collection(self, state: Session, play: Playback, name: str, seed: int) -> tuple[Session, Rendered]:
-        """CollectionActions.random_from_collection, its melody recorded in the history as every other action's
-        (MelodyActions.shown does it for those; explorer.session.collections renders by itself)."""
-        state, r = super().random_from_collection(state, play, name, seed)
-        return history.reached(state), r
 
     def use_space(self, services: LatentSpace) -> None:
         """Serve from another latent space of the same model (the corpus with a collection joined), or of a model

@@ -43,7 +43,7 @@ def wire(page: Page, c: SimpleNamespace) -> None:
             # panel is new once the slider is let go (nothing, when it was shown).
             if held or st.preview is None:
                 return [gr.skip()] * len(page.main_out)
-            return page.show_finish(st, h.finish(st, page.playback(data)))
+            return page.show_finish(*h.release(st, page.playback(data)))
         if held:
             return page.show_preview(*h.set_sliders(st, values, page.playback(data), preview=True))
         return page.show(*h.set_sliders(st, values, page.playback(data)), with_sliders=False)
