@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -42,9 +42,10 @@ def progression_note(play: Playback, steps: int, meter: str = "4/4") -> str:
     return progression_fit(parse_progression(play.progression), meter, steps) if play.progression.strip() else ""
 
 
-@dataclass
+@dataclass(frozen=True)
 class Rendered:
-    """Everything the current-melody panel shows after a change."""
+    """Everything the current-melody panel shows after a change; built complete once (a changed copy is made with
+    dataclasses.replace), so a render handed to one screen or cached by a drag is never changed under it."""
 
     tokens: np.ndarray
     notes: list[Note]
@@ -107,10 +108,9 @@ class MelodyActions:
             timings["total"] = (t3 - t0) * 1e3
             return Rendered(tokens, notes, [], fig, wav, "", {}, "", "", (math.nan, math.nan), shown_title(state), timings,
                             key, named(chords), chord_line(chords, state.meter))
-        r = self._panel(state, play, tokens, notes, wav, chords)
-        r.figure, r.key = fig, key
-        r.timings_ms = {**timings, **r.timings_ms, "total": (time.perf_counter() - t0) * 1e3}
-        return r
+        r = self._panel(state, play, tokens, notes, wav, chords, key)
+        return replace(r, figure=fig,
+                       timings_ms={**timings, **r.timings_ms, "total": (time.perf_counter() - t0) * 1e3})
 
     def shown(self, state: Session, play: Playback, tokens: np.ndarray | None = None) -> tuple[Session, Rendered]:
         """The session's melody rendered (render; tokens: the melody to show instead of state.z's decoding) and the
@@ -132,14 +132,12 @@ class MelodyActions:
             raise ValueError("finish() needs a preview render to finish")
         tokens, wav = state.preview.tokens, state.preview.wav
         notes, key = apply_key(self.s.notes(tokens), play.key, play.scale)
-        r = self._panel(state, play, tokens, notes, wav, self.files.chords(notes, play, state.meter))
-        r.key = key
-        return r
+        return self._panel(state, play, tokens, notes, wav, self.files.chords(notes, play, state.meter), key)
 
     def _panel(self, state: Session, play: Playback, tokens: np.ndarray, notes: list[Note], wav: str,
-               chords: list) -> Rendered:
+               chords: list, key: str = "") -> Rendered:
         """Everything but the piano roll and the audio: MIDI, originality, map position, sliders, share code (and
-        the chords of a chord backing)."""
+        the chords of a chord backing); key: the melody's key as played (Rendered.key)."""
         t0 = time.perf_counter()
         mid = self.files.write_midi(notes, play, meter=state.meter, chords=chords)
         t1 = time.perf_counter()
@@ -153,8 +151,8 @@ class MelodyActions:
         timings = {"midi": (t1 - t0) * 1e3, "originality": (t2 - t1) * 1e3, "rest": (t3 - t2) * 1e3}
         own = state.origin_tune if state.origin_z is not None and np.array_equal(state.z, state.origin_z) else None
         return Rendered(tokens, notes, sliders, None, wav, mid, orig, originality_markdown(orig, len(notes), own), code,
-                        xy, shown_title(state), timings, chords=named(chords), chord_line=chord_line(chords, state.meter),
-                        chord_note=progression_note(play, len(tokens), state.meter))
+                        xy, shown_title(state), timings, key, named(chords), chord_line(chords, state.meter),
+                        progression_note(play, len(tokens), state.meter))
 
     def share_code(self, state: Session, play: Playback) -> str:
         """The share link's code of the session's melody as the page shows and plays it: z (and its detail), the
@@ -215,8 +213,8 @@ class MelodyActions:
                           move_from=start, made_by=self.slider_words(start, values))
         r = self.render(state, play, preview=preview, tokens=held)
         state = state.but(preview=Preview(r.tokens, r.wav_path)) if preview else history.reached(state)
-        r.timings_ms = {"steer": steer_ms, **r.timings_ms, "total": r.timings_ms["total"] + steer_ms}
-        return state, r
+        return state, replace(r, timings_ms={"steer": steer_ms, **r.timings_ms,
+                                             "total": r.timings_ms["total"] + steer_ms})
 
     def slider_words(self, before: np.ndarray, after: np.ndarray) -> str:
         """A slider move in a musician's words: 'Notes +1.2', or 'Notes +1.2, Range -0.5' for several."""

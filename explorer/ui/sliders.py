@@ -4,6 +4,7 @@ Random, Similar, Reset, and bar locks with Regenerate (explorer.ui.regenerate_pa
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from types import SimpleNamespace
 
 import gradio as gr
@@ -146,8 +147,7 @@ def _wire_page_drags(page: Page, c: SimpleNamespace) -> None:
         if taken is not None:  # the drag's last preview is this melody: complete its panel, no second render
             after, preview = taken
             after, r = h.release(after, play)  # the history has the drag's melody from now on
-            r.figure = preview.figure
-            return page.show(after, r, with_sliders=False)
+            return page.show(after, replace(r, figure=preview.figure), with_sliders=False)
         return page.show(*h.set_sliders(st, values, play, locked_bars=locked), with_sliders=False)
 
     # Render, and the release of a slider (the page's script presses Render): one event, so they run in order.
