@@ -159,11 +159,11 @@ def test_the_title_line_shows_the_chords_outside_the_bold_title(h, loaded):
     from explorer.ui.common import Page
 
     r = h.render(loaded, BLOCK)
-    title = Page._panel(r)[0]
+    title = Page.title_line(r)
     bold, _, rest = title.rpartition("**")
     assert "chords: " in rest and "chords" not in bold and "\n" not in title
     assert rest.endswith(r.chord_line.replace("|", "\\|").replace("#", "\\#"))
-    assert "chords" not in Page._panel(h.render(loaded, SAMPLED))[0]
+    assert "chords" not in Page.title_line(h.render(loaded, SAMPLED))
 
 
 def test_silence_gets_no_chords(h, loaded):

@@ -11,9 +11,9 @@ def test_the_loop_box_sets_loop_on_every_player(explorer_server):
     dep = next(d for d in demo.fns.values() if any(t[0] == loop_box._id for t in d.targets))
     players = [ids[o._id] if hasattr(o, "_id") else ids[o] for o in dep.outputs]
     assert sorted(p.elem_id for p in players) == ["blend-audio", "melody-audio", "piece-audio"]
-    updates = dep.fn(True)
-    assert len(updates) == 3 and all(u["loop"] is True for u in updates)
-    assert all(u["loop"] is False for u in dep.fn(False))
+    updates = dep.fn(True)  # keyed by player
+    assert set(updates) == set(players) and all(u["loop"] is True for u in updates.values())
+    assert all(u["loop"] is False for u in dep.fn(False).values())
 
 
 def test_transforms_attribute_menu_uses_the_sliders_words(explorer_server):

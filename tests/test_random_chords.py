@@ -73,6 +73,6 @@ def test_the_title_line_says_how_a_longer_or_shorter_progression_is_laid_over_th
     # what is played and shown is what the sentence says: the first 4 bars of a longer line, a shorter one repeated
     assert r.chord_line == shown
     assert r.chord_note == note
-    title = Page._panel(r)[0]
+    title = Page.title_line(r)
     assert ("chords: Am" in title) and (title.endswith(note.replace("(", "\\(").replace(")", "\\)")) if note
                                         else title.endswith(shown.replace("|", "\\|")))

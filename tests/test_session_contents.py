@@ -7,6 +7,10 @@ from explorer.session.state import Candidate, Drawn, Slot, Upload, new_state
 from vae.tokenizer import Note
 
 
+def _block(demo, b):
+    return demo.blocks[b if isinstance(b, int) else b._id]
+
+
 def _events(server):
     demo = server.demo
     block = lambda b: demo.blocks[b if isinstance(b, int) else b._id]  # noqa: E731
@@ -30,9 +34,10 @@ def test_drawn_melodies_are_kept_and_picked(explorer_server):
     """Draw in a style keeps the melodies drawn (Drawn: their z and style); the pick slider loads the one picked."""
     fn, data = _events(explorer_server)
     draw, pick = fn("draw_in_style"), fn("on_pick", "Load melody into the player")
-    st = draw.fn(data(draw, new_state()))[0]
+    state = _block(explorer_server.demo, draw.outputs[0])  # the page's session; answers are keyed by component
+    st = draw.fn(data(draw, new_state()))[state]
     assert isinstance(st.drawn, Drawn) and st.drawn.style and len(st.drawn.z) >= 1
-    picked = pick.fn(data(pick, st))[0]
+    picked = pick.fn(data(pick, st))[state]
     assert np.allclose(picked.z, st.drawn.z[0], atol=1e-3) and "(#1)" in picked.title  # z as a share code rounds it
 
 
@@ -55,10 +60,13 @@ def test_drawn_notes_read_into_an_upload_and_shown(explorer_server):
     use = fn("use_drawn_notes")
     text = editor.notes_text([Note(60, 0, 4), Note(64, 4, 8), Note(67, 8, 16)])
     out = use.fn(data(use, new_state(), **{"editor-notes": text}), progress=None)
-    up = out[0].upload
+    demo = explorer_server.demo
+    state = _block(demo, use.outputs[0])
+    cand = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "cand-dd")
+    up = out[state].upload
     assert isinstance(up, Upload) and isinstance(up.candidates[0], Candidate)
     assert up.name == "Your notes" and up.tempo is None and up.warnings == () and up.meter == "4/4"
     assert up.candidates[0].label == "Your notes (3 notes)" and up.candidates[0].windows.shape[0] == 1
-    status = next(o for o in out if isinstance(o, str) and o.startswith("**Your notes**"))
+    status = next(o for o in out.values() if isinstance(o, str) and o.startswith("**Your notes**"))
     assert status.startswith("**Your notes** (4/4): 1 melody candidate(s); showing Your notes (3 notes), window 1 of 1.")
-    assert out[-1]["choices"] == [("Your notes (3 notes)", 0)] and out[0].title.startswith("Your notes · ")
+    assert out[cand]["choices"] == [("Your notes (3 notes)", 0)] and out[state].title.startswith("Your notes · ")

@@ -45,21 +45,21 @@ def test_naming_a_melody_keeps_the_key_on_the_title_line(demo):
 
     title_md = _by_elem(demo, "title-md")
     load = _fn(demo, "load")
+    state = _block(demo, load.outputs[0])  # the page's session; the answers are keyed by component
     out = load.fn(_data(demo, load, new_state()), _Request())
-    at = [_block(demo, o) for o in load.outputs].index(title_md)
-    st, line = out[0], out[at]
+    st, line = out[state], out[title_md]
     assert " · key: " in line, line  # the corpus tune's key, after its name
 
     name = _fn(demo, "name")
     out = name.fn(_data(demo, name, st, name_box="My tune", title_md=line))
-    named = out[[_block(demo, o) for o in name.outputs].index(title_md)]
+    named = out[title_md]
     assert named.startswith("**My tune** · key: "), named
     assert named.split("**My tune**")[1] == line.split("**", 2)[2]  # the key (and any chords) as they were
 
     # the next render of the same melody shows the same line: naming changed nothing but the name
     play = _fn(demo, "playback")
-    again = play.fn(_data(demo, play, out[0]))
-    assert again[[_block(demo, o) for o in play.outputs].index(title_md)] == named
+    again = play.fn(_data(demo, play, out[state]))
+    assert again[title_md] == named
 
 
 def test_the_name_replaces_the_bold_title_and_keeps_what_follows():

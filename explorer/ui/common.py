@@ -6,7 +6,7 @@ import functools
 import logging
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import gradio as gr
 import numpy as np
@@ -181,14 +181,29 @@ def menu_update(st: Session):
 
 
 @dataclass
+class Panel:
+    """The current-melody panel's outputs (explorer.ui.page lays them out); Page.show fills them by name."""
+
+    title: gr.Markdown
+    roll: gr.Plot  # the piano roll
+    audio: gr.Audio
+    files: gr.File  # the MIDI and WAV downloads
+    originality: gr.Markdown  # the copy check
+    share: gr.Textbox  # the share code (the page URL carries it)
+    map_pos: gr.Textbox  # hidden: the melody's star on the map follows it
+    menu: gr.Dropdown  # the history menu
+
+
+@dataclass
 class Page:
     """The shared parts of the page. Event functions take their inputs as one dict keyed by component
-    (Gradio does that when `inputs` is a set), so playback settings are read by name."""
+    (Gradio does that when `inputs` is a set), so playback settings are read by name; they return their outputs
+    as a dict keyed by component too (Gradio leaves an output missing from it as it was)."""
 
     h: Handlers
     state: gr.State
     play: dict  # PLAY_FIELDS name -> component
-    main_out: list  # the current-melody panel's outputs, in show() order
+    panel: Panel  # the current-melody panel's outputs besides the state
     sliders: list = field(default_factory=list)
     loop: gr.Checkbox | None = None  # loop playback of every player on the page (no render needed)
     uploads: UploadCache | None = None  # the uploads in the Gradio cache: removed once read
@@ -228,47 +243,55 @@ class Page:
             st = history.set_locks(st, Locks(tuple(b for b, on in enumerate(bars) if on), rhythm, pitches))
         return st
 
-    def lock_values(self, st: Session) -> list[bool]:
-        """The lock checkboxes' values for the session's locks (after undo, or a share link opened), in self.locks'
-        order."""
-        bars = len(self.locks) - 2
-        return [b in st.locks.bars for b in range(bars)] + [st.locks.rhythm, st.locks.pitches] if self.locks else []
+    def lock_values(self, st: Session) -> dict:
+        """The lock checkboxes' values for the session's locks (after undo, or a share link opened), keyed by box."""
+        if not self.locks:
+            return {}
+        *bars, rhythm, pitches = self.locks
+        return {**{box: b in st.locks.bars for b, box in enumerate(bars)}, rhythm: st.locks.rhythm,
+                pitches: st.locks.pitches}
+
+    @property
+    def main_out(self) -> list:
+        """The state and the current-melody panel's outputs: what every event that shows a melody updates."""
+        return [self.state, *(getattr(self.panel, f.name) for f in fields(self.panel))]
 
     @property
     def main_and_sliders(self) -> list:
         return self.main_out + self.sliders
 
-    def show(self, st: Session, r: Rendered, with_sliders: bool = True) -> list:
-        """Values for main_out (and the sliders) after a render: st as the action left it, its melody already in
-        its history (explorer.session.history.reached: the actions record what they show, not the page)."""
-        title, files, originality, share, map_pos = self._panel(r)
-        out = [st, title, plot(r.figure), r.wav_path, files, originality, share, map_pos, menu_update(st)]
-        return out + (list(r.sliders) if with_sliders else [])
+    def show(self, st: Session, r: Rendered, with_sliders: bool = True) -> dict:
+        """main_out's values (and the sliders') after a render, keyed by component: st as the action left it, its
+        melody already in its history (explorer.session.history.reached: the actions record what they show, not
+        the page)."""
+        out = {**self.show_finish(st, r), self.panel.roll: plot(r.figure), self.panel.audio: r.wav_path}
+        return {**out, **dict(zip(self.sliders, r.sliders, strict=True))} if with_sliders else out
 
-    def show_preview(self, st: Session, r: Rendered) -> list:
+    def show_preview(self, st: Session, r: Rendered) -> dict:
         """main_out while a slider is dragged: only the piano roll and the audio change (fewer outputs, less
         work in the browser per update); `show_finish` brings the rest when the slider is let go."""
-        out = [st, gr.skip(), plot(r.figure), r.wav_path]
-        return out + [gr.skip()] * (len(self.main_out) - len(out))
+        return {self.state: st, self.panel.roll: plot(r.figure), self.panel.audio: r.wav_path}
 
-    def show_finish(self, st: Session, r: Rendered) -> list:
+    def show_finish(self, st: Session, r: Rendered) -> dict:
         """main_out after the release of a drag whose melody is already playing (Handlers.release: st recorded,
         r finished): everything but the piano roll and the audio."""
-        title, files, originality, share, map_pos = self._panel(r)
-        return [st, title, gr.skip(), gr.skip(), files, originality, share, map_pos, menu_update(st)]
+        p = self.panel
+        return {self.state: st, p.title: self.title_line(r), p.files: [r.midi_path, r.wav_path],
+                p.originality: r.originality_md, p.share: r.share_code,
+                p.map_pos: f"{r.map_xy[0]:.4f},{r.map_xy[1]:.4f}", p.menu: menu_update(st)}
 
     @staticmethod
-    def _panel(r: Rendered) -> tuple:
-        """Title, downloads, originality, share code and map position of a render."""
-        title = (f"**{md_escape(r.title)}**" + (f" · key: {r.key}" if r.key else "")
-                 + (f" · chords: {md_escape(r.chord_line)}" if r.chord_line else "")
-                 + (f" · {md_escape(r.chord_note)}" if r.chord_note and r.chord_line else ""))
-        return title, [r.midi_path, r.wav_path], r.originality_md, r.share_code, f"{r.map_xy[0]:.4f},{r.map_xy[1]:.4f}"
+    def title_line(r: Rendered) -> str:
+        """The panel's title of a render: the melody's title, its key, and its chords (with how typed ones fit)."""
+        return (f"**{md_escape(r.title)}**" + (f" · key: {r.key}" if r.key else "")
+                + (f" · chords: {md_escape(r.chord_line)}" if r.chord_line else "")
+                + (f" · {md_escape(r.chord_note)}" if r.chord_note and r.chord_line else ""))
 
     def loop_players(self, *players: gr.Audio) -> None:
-        """The Loop checkbox sets `loop` on these players at once (in the browser, no render)."""
+        """The Loop checkbox sets `loop` on these players (two or more: an answer keyed by one component would be
+        read as that component's value) at once (in the browser, no render)."""
         if self.loop is not None:
-            self.loop.change(lambda on: [gr.update(loop=bool(on)) for _ in players], self.loop, list(players),
+            self.loop.change(lambda on: {p: gr.update(loop=bool(on)) for p in players}, self.loop, list(players),
                              api_visibility="private", queue=False, show_progress="hidden")
 
     def need_melody(self, st: Session) -> None:

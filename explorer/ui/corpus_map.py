@@ -44,12 +44,20 @@ def shown_view(h, st, color: str | None) -> tuple:
     return view(h, st, color), map_key(h, color)
 
 
-def open_view(h, st, color: str | None, shown: tuple | None) -> tuple:
-    """What opening the Map tab sends: nothing when the page holds this map already (the figure is ~1.2 MB of JSON,
-    resent on every opening before), else the map and its key."""
+def open_view(h, st, color: str | None, shown: tuple | None) -> tuple | None:
+    """What opening the Map tab sends: nothing (None) when the page holds this map already (the figure is ~1.2 MB
+    of JSON, resent on every opening before), else the map and its key."""
     if shown is not None and tuple(shown) == map_key(h, color):
-        return gr.skip(), gr.skip()
+        return None
     return shown_view(h, st, color)
+
+
+def keyed(c: SimpleNamespace, view: tuple | None) -> dict:
+    """A (map, map_key) view as an event's answer keyed by the Map tab's components; None: nothing sent (gr.skip)."""
+    if view is None:
+        return gr.skip()
+    figure, key = view
+    return {c.corpus_map: figure, c.shown: key}
 
 
 # A map sent while its tab was hidden, or not sent again, may show the star where an earlier melody was: once the tab
@@ -91,10 +99,10 @@ def wire(page: Page, c: SimpleNamespace) -> None:
                    api_visibility="private")
 
     def on_view(st, color):
-        return shown_view(h, st, color)
+        return keyed(c, shown_view(h, st, color))
 
     def on_open(st, color, shown):
-        return open_view(h, st, color, shown)
+        return keyed(c, open_view(h, st, color, shown))
 
     c.color_by.input(on_view, [page.state, c.color_by], [c.corpus_map, c.shown], api_name="map",
                      api_visibility="private")

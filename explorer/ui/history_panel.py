@@ -34,7 +34,7 @@ def wire(page: Page, c: SimpleNamespace) -> None:
         @user_errors
         def run(data):
             st, r = fn(page.session(data), page.playback(data))
-            return [*page.show(st, r), *page.lock_values(st)]
+            return {**page.show(st, r), **page.lock_values(st)}
 
         return run
 
@@ -46,7 +46,7 @@ def wire(page: Page, c: SimpleNamespace) -> None:
     @user_errors
     def on_pick(data):
         st, r = h.go_to(page.session(data), data[c.menu], page.playback(data))
-        return [*page.show(st, r), *page.lock_values(st)]
+        return {**page.show(st, r), **page.lock_values(st)}
 
     c.menu.input(on_pick, page.inputs(c.menu), out, api_name="history_go_to", api_visibility="private")
 
@@ -55,7 +55,7 @@ def wire(page: Page, c: SimpleNamespace) -> None:
         st = page.session(data)
         now = history.current(st)
         st = h.star(st, on=not (now and now.starred))
-        return st, menu_update(st)
+        return {page.state: st, c.menu: menu_update(st)}
 
     c.star.click(on_star, page.inputs(), [page.state, c.menu], api_name="star", api_visibility="private")
 
@@ -64,11 +64,12 @@ def wire(page: Page, c: SimpleNamespace) -> None:
         st = h.star(page.session(data), on=True, name=data[c.name])
         if str(data[c.name] or "").strip():  # named: the melody is that name (not "after" its source), and its link
             st = st.but(move="")  # says so
-        line = renamed_title_line(data[page.main_out[1]], f"**{md_escape(st.title)}**")  # the key line stays
-        return st, menu_update(st), line, "", h.share_code(st, page.playback(data))
+        line = renamed_title_line(data[page.panel.title], f"**{md_escape(st.title)}**")  # the key line stays
+        return {page.state: st, c.menu: menu_update(st), page.panel.title: line, c.name: "",
+                page.panel.share: h.share_code(st, page.playback(data))}
 
-    c.name.submit(on_name, page.inputs(c.name, page.main_out[1]), [page.state, c.menu, page.main_out[1], c.name,
-                                                                     page.main_out[6]],
+    c.name.submit(on_name, page.inputs(c.name, page.panel.title), [page.state, c.menu, page.panel.title, c.name,
+                                                                    page.panel.share],
                   api_name="name", api_visibility="private")
 
     @user_errors

@@ -38,6 +38,7 @@ from explorer.ui.common import (
     SCALE_OFF,
     CheckedSlider,
     Page,
+    Panel,
     checked_number,
     user_errors,
 )
@@ -104,7 +105,7 @@ def _melody_panel(h: Handlers) -> tuple[Page, dict]:
     gr.HTML("", js_on_load=LOCK_JS, elem_id="lock-script", container=False, padding=False, min_height=0)
     play = {"instrument": instrument, "tempo": tempo, "temperature": temperature, "seed": seed,
             "accompaniment": accompaniment, "key": key, "scale": scale, "count_in": count_in, "chords": chords}
-    page = Page(h, state, play, [state, title, roll, audio, files, originality, share, map_pos, hist.menu], loop=loop)
+    page = Page(h, state, play, Panel(title, roll, audio, files, originality, share, map_pos, hist.menu), loop=loop)
     return page, {"share": share, "copy": copy, "map_pos": map_pos, "audio": audio, "history": hist,
                   "fit_chords": fit_chords}
 
@@ -116,10 +117,12 @@ def _wire_panel(demo: gr.Blocks, page: Page, panel: dict, the_map: SimpleNamespa
                                         play["accompaniment"], play["key"], play["scale"], play["count_in"],
                                         play["chords"], page.loop, *page.locks]
 
-    def settings(p, st) -> list:
-        """The playback controls as a share link (or the page) has them; Loop is the session's."""
-        return [p.instrument, p.tempo, p.temperature, p.seed, p.accompaniment, p.key or KEY_AS_IS,
-                p.scale or SCALE_OFF, p.count_in, p.progression, st.loop, *page.lock_values(st)]
+    def settings(p, st) -> dict:
+        """The playback controls as a share link (or the page) has them, keyed by component; Loop is the session's."""
+        values = {"instrument": p.instrument, "tempo": p.tempo, "temperature": p.temperature, "seed": p.seed,
+                  "accompaniment": p.accompaniment, "key": p.key or KEY_AS_IS, "scale": p.scale or SCALE_OFF,
+                  "count_in": p.count_in, "chords": p.progression}
+        return {**{play[name]: v for name, v in values.items()}, page.loop: st.loop, **page.lock_values(st)}
 
     @user_errors
     def on_load(data, request: gr.Request):
@@ -128,17 +131,17 @@ def _wire_panel(demo: gr.Blocks, page: Page, panel: dict, the_map: SimpleNamespa
         if code:
             try:
                 st, r, p = h.from_share_code(st, code, p)
-                return [*page.show(st, r), *settings(p, st)]
+                return {**page.show(st, r), **settings(p, st)}
             except UserError as exc:
                 gr.Warning(str(exc))
         st, r = h.load_window(st, h.welcome_window(), p)
-        return [*page.show(st, r), *settings(p, st)]
+        return {**page.show(st, r), **settings(p, st)}
 
     # The map (~1.2 MB of figure for every corpus point) follows the melody in its own event: in one answer it
     # kept the first melody from playing until it had been built and sent (bench/slow_spots.md).
     demo.load(on_load, page.inputs(), load_out, api_name="load", api_visibility="private").then(
-        lambda st, color: corpus_map.shown_view(h, st, color), [page.state, the_map.color_by],
-        [the_map.corpus_map, the_map.shown],
+        lambda st, color: corpus_map.keyed(the_map, corpus_map.shown_view(h, st, color)),
+        [page.state, the_map.color_by], [the_map.corpus_map, the_map.shown],
         api_visibility="private", show_progress="hidden")
 
     @user_errors
@@ -165,7 +168,7 @@ def _wire_panel(demo: gr.Blocks, page: Page, panel: dict, the_map: SimpleNamespa
         st = page.session(data)  # Loop as the checkbox has it now
         if st.z is None:
             return gr.skip()
-        return st, h.share_code(st, page.playback(data))
+        return {page.state: st, panel["share"]: h.share_code(st, page.playback(data))}
 
     # Loop needs no render (the page's script sets it on every player), but the share link carries it
     page.loop.change(on_loop, page.inputs(), [page.state, panel["share"]], api_visibility="private", queue=False,

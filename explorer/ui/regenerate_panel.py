@@ -48,11 +48,11 @@ def wire(page: Page, c: SimpleNamespace) -> None:
     def on_lock(data):
         st = page.session(data)  # the locks as ticked now: the history's current entry keeps them too
         if st.z is None:
-            return st, gr.skip()
-        return st, h.share_code(st, page.playback(data))
+            return {page.state: st}
+        return {page.state: st, page.panel.share: h.share_code(st, page.playback(data))}
 
     # a lock needs no render, but the session (its history entry) and the share link carry it
-    gr.on([box.input for box in page.locks], on_lock, page.inputs(), [page.state, page.main_out[6]],
+    gr.on([box.input for box in page.locks], on_lock, page.inputs(), [page.state, page.panel.share],
           api_visibility="private", queue=False, show_progress="hidden")
 
     @user_errors
@@ -63,7 +63,7 @@ def wire(page: Page, c: SimpleNamespace) -> None:
         st, out = h.regenerate(st, locked, bool(data[c.rhythm]), page.playback(data), fresh_seed(),
                                pitch_lock=bool(data[c.pitches]))
         heard = out["audio"] + [None] * (TAKES - len(out["audio"]))
-        return st, plot(out["figure"]), *heard[:TAKES]
+        return {page.state: st, c.alternatives: plot(out["figure"]), **dict(zip(c.hear, heard[:TAKES], strict=True))}
 
     c.regenerate.click(on_regenerate, page.inputs(*c.locks, c.rhythm, c.pitches), [page.state, c.alternatives, *c.hear],
                        api_name="regenerate_bars", api_visibility="private")

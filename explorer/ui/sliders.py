@@ -142,7 +142,7 @@ def _wire_page_drags(page: Page, c: SimpleNamespace) -> None:
             # No net move. A drag that went away and came back has shown other melodies: show this one again.
             if page.drags.moved(token, st):
                 return page.show(st, h.render(st, play), with_sliders=False)
-            return [gr.skip()] * len(page.main_out)
+            return gr.skip()
         taken = None if locked else page.drags.take(token, st, values, play)
         if taken is not None:  # the drag's last preview is this melody: complete its panel, no second render
             after, preview = taken
@@ -160,9 +160,9 @@ def _wire_page_drags(page: Page, c: SimpleNamespace) -> None:
     def on_refusal(st, text):
         number, _, typed = str(text or "").rpartition("|")[0].partition("|")
         if st is None or st.z is None or not number.isdigit() or not 1 <= int(number) <= len(page.sliders):
-            return [gr.skip()] * len(page.sliders)
+            return gr.skip()
         show_refusal(refusal_sentence(h, st, int(number), typed[:20]), "slider")
-        return shown_values(h, st)
+        return dict(zip(page.sliders, shown_values(h, st), strict=True))
 
     c.refusal.change(on_refusal, [page.state, c.refusal], page.sliders, api_visibility="private",
                      show_progress="hidden")

@@ -68,9 +68,9 @@ def wire(page: Page, c: SimpleNamespace) -> None:
         voice = f"range {info['range']} semitones, largest leap {info['leap']}"
         if info["singable"] is False:
             voice += " — beyond your limits: no candidate kept to them (loosen them, or push less)"
-        return [*page.show(st, r), f"**{name}**: {_fmt(info['before'])} → {_fmt(info['after'])} "
-                                   f"(measured on the decoded melodies); {voice}"
-                                   + (f". {info['note']}" if info.get("note") else "")]
+        return {**page.show(st, r), c.attr_md: f"**{name}**: {_fmt(info['before'])} → {_fmt(info['after'])} "
+                                               f"(measured on the decoded melodies); {voice}"
+                                               + (f". {info['note']}" if info.get("note") else "")}
 
     c.attr_amount.release(on_push, page.inputs(c.attr, c.attr_amount, c.singable, c.max_range, c.max_leap),
                           page.main_and_sliders + [c.attr_md], api_name="push_attribute", api_visibility="private")
@@ -84,7 +84,7 @@ def wire(page: Page, c: SimpleNamespace) -> None:
         before = max(info["before"], key=info["before"].get)
         txt = (f"Started nearest to **{COLLECTION_LABELS.get(before, before)}**; now "
                f"P({COLLECTION_LABELS.get(to, to)}) = {info['after'].get(to, 0.0):.2f}")
-        return [*page.show(st, r), txt]
+        return {**page.show(st, r), c.style_md: txt}
 
     c.style_amount.release(on_style, page.inputs(c.style, c.style_amount), page.main_and_sliders + [c.style_md],
                            api_name="move_to_style", api_visibility="private")
@@ -94,7 +94,7 @@ def wire(page: Page, c: SimpleNamespace) -> None:
         style = data[c.draw_style]
         seed = fresh_seed()
         st, d = h.draw_in_style(page.session(data), style, int(data[c.draw_n]), page.playback(data), seed)
-        return st, plot(d["figure"]), gr.update(maximum=len(d["z"]), value=1)
+        return {page.state: st, c.drawn: plot(d["figure"]), c.pick: gr.update(maximum=len(d["z"]), value=1)}
 
     c.draw.click(on_draw, page.inputs(c.draw_style, c.draw_n), [page.state, c.drawn, c.pick], api_name="draw_in_style",
                  api_visibility="private")

@@ -61,19 +61,20 @@ def build(page: Page) -> SimpleNamespace:
 def wire(page: Page, c: SimpleNamespace) -> None:
     outputs = page.main_and_sliders + [c.status, c.window, c.extracted, c.extracted_audio, c.extracted_files,
                                        c.neighbours, c.where]
-    show = choice_view(page)
+    show = choice_view(page, c)
     wire_reads(page, c, show, outputs)
     wire_editor(page, c)
     wire_choices(page, c, show, outputs)
     wire_neighbours(page, c)
 
 
-def choice_view(page: Page):
-    """show(st, cand, win, play, progress) -> the outputs of `wire` for candidate `cand`'s window `win` of the
-    session's upload: the melody, a status line, the windows menu, the extracted notes, neighbours and map."""
+def choice_view(page: Page, c: SimpleNamespace):
+    """show(st, cand, win, play, progress) -> the outputs of `wire` (keyed by component) for candidate `cand`'s
+    window `win` of the session's upload: the melody, a status line, the windows menu, the extracted notes,
+    neighbours and map."""
     h = page.h
 
-    def show(st, cand: int, win: int, play, progress=None) -> list:
+    def show(st, cand: int, win: int, play, progress=None) -> dict:
         fitting = (lambda f: progress(f, desc="Fitting the model to your melody")) if progress else None  # noqa: E731
         st, r, info = h.choose_upload(st, cand, win, play, progress=fitting)
         up = st.upload
@@ -89,16 +90,17 @@ def choice_view(page: Page):
                                        height=220, meter=st.meter)
         where = h.map_figure("collection", None, {"your melody": info["map_xy"]})
         windows = chosen.window_labels
-        return [*page.show(st, r), status, gr.update(choices=windows, value=windows[info["window"]]), plot(extracted),
-                info["extracted_wav"], [info["extracted_midi"], info["extracted_wav"]],
-                neighbours_rows(info["neighbours"], h.s.format.window_steps), plot(where)]
+        return {**page.show(st, r), c.status: status, c.window: gr.update(choices=windows, value=windows[info["window"]]),
+                c.extracted: plot(extracted), c.extracted_audio: info["extracted_wav"],
+                c.extracted_files: [info["extracted_midi"], info["extracted_wav"]],
+                c.neighbours: neighbours_rows(info["neighbours"], h.s.format.window_steps), c.where: plot(where)}
 
     return show
 
 
-def reader(page: Page, show, name: str, read, box, release=None):
+def reader(page: Page, show, name: str, read, box, cand_box, release=None):
     """The event function `name` of one way in (a file, ABC text, drawn notes): read(session, data[box]) -> the
-    session with its upload; shows the best candidate's first window and fills the candidates menu.
+    session with its upload; shows the best candidate's first window and fills the candidates menu (cand_box).
     release(data[box]), where given, runs afterwards whether the read worked or was refused."""
 
     def on_read(data, progress=gr.Progress()):  # noqa: B008 (Gradio injects a tracker per call)
@@ -110,7 +112,7 @@ def reader(page: Page, show, name: str, read, box, release=None):
         # (label, index) pairs: value 0 is then a valid choice, and equal labels (channels of one track)
         # still pick their own candidate
         choices = [(cand.label, i) for i, cand in enumerate(st.upload.candidates)]
-        return [*show(st, 0, 0, page.playback(data), progress), gr.update(choices=choices, value=0)]
+        return {**show(st, 0, 0, page.playback(data), progress), cand_box: gr.update(choices=choices, value=0)}
 
     on_read.__name__ = on_read.__qualname__ = name  # the name a refusal is logged under
     return user_errors(on_read)
@@ -124,12 +126,12 @@ def wire_reads(page: Page, c: SimpleNamespace, show, outputs: list) -> None:
         if page.uploads is not None:
             page.uploads.discard(path)
 
-    c.file.upload(reader(page, show, "on_upload", h.upload, c.file, release=read_done), page.inputs(c.file),
+    c.file.upload(reader(page, show, "on_upload", h.upload, c.file, c.cand, release=read_done), page.inputs(c.file),
                   outputs + [c.cand], api_name="upload", api_visibility="private")
-    gr.on([c.abc_btn.click, c.abc.submit], reader(page, show, "on_abc", h.read_abc, c.abc), page.inputs(c.abc),
+    gr.on([c.abc_btn.click, c.abc.submit], reader(page, show, "on_abc", h.read_abc, c.abc, c.cand), page.inputs(c.abc),
           outputs + [c.cand], api_name="abc", api_visibility="private")
     # one request for all the drawn notes (the clicks themselves never reach the server)
-    c.use_notes.click(reader(page, show, "on_notes", h.read_drawn_notes, c.drawn), page.inputs(c.drawn),
+    c.use_notes.click(reader(page, show, "on_notes", h.read_drawn_notes, c.drawn, c.cand), page.inputs(c.drawn),
                       outputs + [c.cand], api_name="use_drawn_notes", api_visibility="private")
 
 
@@ -138,7 +140,7 @@ def wire_editor(page: Page, c: SimpleNamespace) -> None:
     h = page.h
 
     def editor_view(st):
-        return st, plot(h.editor_figure(st)), editor.notes_text(st.draft)
+        return {page.state: st, c.editor: plot(h.editor_figure(st)), c.drawn: editor.notes_text(st.draft)}
 
     view_out = [page.state, c.editor, c.drawn]
 

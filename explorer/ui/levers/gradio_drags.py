@@ -42,7 +42,7 @@ def wire(page: Page, c: SimpleNamespace) -> None:
             # The values the last drag update rendered: that melody is already playing, so only the rest of the
             # panel is new once the slider is let go (nothing, when it was shown).
             if held or st.preview is None:
-                return [gr.skip()] * len(page.main_out)
+                return gr.skip()
             return page.show_finish(*h.release(st, page.playback(data)))
         if held:
             return page.show_preview(*h.set_sliders(st, values, page.playback(data), preview=True))
