@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import window_midi
+from gradio.blocks import convert_component_dict_to_list
 
 from explorer.errors import UserError
 from explorer.latent import collections as col
@@ -226,7 +227,8 @@ def test_the_collection_panel_adds_files_and_updates_the_report_map_and_style_me
     by_elem = {getattr(k, "elem_id", None): k for k in data}
     data[by_elem["collection-files"]] = [str(files["tune0.mid"]), str(files["broken.mid"]), str(files["tune1.mid"])]
     data[by_elem["collection-name"]] = "Page tunes"
-    report, cleared, figure, toward, style, draw_from, manage = dep.fn(data, progress=lambda *a, **k: None)
+    answer = dep.fn(data, progress=lambda *a, **k: None)  # keyed by component: in the outputs' order here
+    report, cleared, figure, toward, style, draw_from, manage = convert_component_dict_to_list(outs, answer)
     assert "**Page tunes**: 2 of 3 file(s) added" in report and "*Toward style*" in report
     assert "✓ tune0.mid: added" in report and "✗ broken.mid: refused — " in report
     assert cleared is None
@@ -237,7 +239,7 @@ def test_the_collection_panel_adds_files_and_updates_the_report_map_and_style_me
     assert "Page tunes" in h.collections_summary()
     # a page opened (or reloaded) after the add gets the menus and the summary as they are now
     load = next(d for d in demo.fns.values() if [block(o) for o in d.outputs][:1] == [outs[0]] and d is not dep)
-    summary, *menus, draw_from, manage = load.fn()
+    summary, *menus, draw_from, manage = convert_component_dict_to_list([block(o) for o in load.outputs], load.fn())
     assert "Page tunes" in summary and all(("Page tunes", "Page tunes") in m["choices"] for m in menus)
     assert "Page tunes" in draw_from["choices"] and manage["choices"] == ["Page tunes"]
     assert tiny_services.collections == () and "Page tunes" not in tiny_services.style_names

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from gradio.blocks import convert_component_dict_to_list
 
 from explorer.errors import UserError
 from explorer.latent import collections as col
@@ -184,13 +185,13 @@ def test_the_tab_asks_before_a_delete_and_refills_its_menus(tiny_services, tunes
     by_elem = {getattr(b, "elem_id", None): b for b in demo.blocks.values()}
     dep = {d.api_name: d for d in demo.fns.values()}
     ask = dep["ask_delete_collection"]
-    shown, text = ask.fn("Mine A")
+    shown, text = convert_component_dict_to_list([blocks[o] for o in ask.outputs], ask.fn("Mine A"))
     assert shown["visible"] is True and "Delete **Mine A**" in text and "not touched" in text
     delete = dep["delete_collection"]
     assert [getattr(blocks[o], "elem_id", None) for o in delete.outputs][:2] == ["collection-report", "corpus-map"]
     data = {blocks[i]: blocks[i].value for i in delete.inputs}
     data[by_elem["collection-manage"]] = "Mine A"
-    out = delete.fn(data)
+    out = convert_component_dict_to_list([blocks[o] for o in delete.outputs], delete.fn(data))
     assert "**Mine A** is deleted" in out[0]
     elems = [getattr(blocks[o], "elem_id", None) for o in delete.outputs]
     assert out[elems.index("collection-manage")]["choices"] == [] and out[elems.index("collection-confirm")] == {

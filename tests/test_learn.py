@@ -12,6 +12,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import torch
+from gradio.blocks import convert_component_dict_to_list
 
 from explorer.errors import UserError
 from explorer.latent import collections as col
@@ -192,7 +193,8 @@ def test_the_tab_wires_start_stop_and_the_curve(tiny_services, saved, tmp_path):
         data[comp] = {"learn-collection": NAME, "learn-minutes": 1, "learn-resweep": False}.get(comp.elem_id,
                                                                                                  comp.value)
     updates = list(start.fn(data))
-    status, curve, *sliders = updates[-1]
+    outs = [demo.blocks[b if isinstance(b, int) else b._id] for b in start.outputs]
+    status, curve, *sliders = convert_component_dict_to_list(outs, updates[-1])
     assert "3 steps" in status and learn.start_command(NAME) in status
     assert "Learning" in curve.plot or "accuracy" in curve.plot
     assert len(sliders) == h.slider_count and sliders[0]["label"] == h.labels[0]["label"]

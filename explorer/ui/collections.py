@@ -100,14 +100,14 @@ def wire(page: Page, c: SimpleNamespace, corpus_map: SimpleNamespace, style_menu
 
     def on_load():
         styles = [(COLLECTION_LABELS.get(s, s), s) for s in h.s.style_names]
-        return [h.collections_summary(), *[gr.update(choices=styles) for _ in style_menus], *menus()]
+        return {c.report: h.collections_summary(), **{m: gr.update(choices=styles) for m in style_menus}, **menus()}
 
-    def menus() -> list:
-        """The collection tab's own menus as they are now: Draw from (the collections on the map, yours last) and
-        Your saved collections."""
+    def menus() -> dict:
+        """The collection tab's own menus as they are now, keyed by component: Draw from (the collections on the
+        map, yours last) and Your saved collections."""
         active = h.active_collection_names()
-        return [gr.update(choices=active, value=active[-1] if active else None),
-                gr.update(choices=h.saved_collection_names(), value=None)]
+        return {c.draw_from: gr.update(choices=active, value=active[-1] if active else None),
+                c.manage: gr.update(choices=h.saved_collection_names(), value=None)}
 
     demo.load(on_load, None, [c.report, *style_menus, c.draw_from, c.manage], queue=False, api_visibility="private",
               show_progress="hidden")
@@ -125,8 +125,8 @@ def wire(page: Page, c: SimpleNamespace, corpus_map: SimpleNamespace, style_menu
         st = page.session(data)
         styles = [(COLLECTION_LABELS.get(s, s), s) for s in h.s.style_names]
         figure = h.map_figure(data[corpus_map.color_by] or "collection", h.s.place(st.z) if st.z is not None else None)
-        return [report_markdown(coll, files, h.s.style_names, md_escape), None, plot(figure),
-                *[gr.update(choices=styles) for _ in style_menus], *menus()]
+        return {c.report: report_markdown(coll, files, h.s.style_names, md_escape), c.files: None,
+                corpus_map.corpus_map: plot(figure), **{m: gr.update(choices=styles) for m in style_menus}, **menus()}
 
     c.add.click(on_add, page.inputs(c.files, c.name, corpus_map.color_by),
                 [c.report, c.files, corpus_map.corpus_map, *style_menus, c.draw_from, c.manage],
@@ -149,13 +149,14 @@ def wire_manage(page: Page, c: SimpleNamespace, corpus_map: SimpleNamespace, sty
     c.draw.click(on_draw, page.inputs(c.draw_from), page.main_and_sliders, api_name="random_from_collection",
                  api_visibility="private")
 
-    def changed(data, sentence: str) -> list:
+    def changed(data, sentence: str) -> dict:
         st = page.session(data)
         styles = [(COLLECTION_LABELS.get(s, s), s) for s in h.s.style_names]
         figure = h.map_figure(data[corpus_map.color_by] or "collection", h.s.place(st.z) if st.z is not None else None)
-        return [sentence + "\n\n" + h.collections_summary(), plot(figure), *[gr.update(choices=styles)
-                                                                            for _ in style_menus],
-                *menus(), gr.update(choices=h.saved_collection_names(), value=None), gr.update(visible=False), ""]
+        return {c.report: sentence + "\n\n" + h.collections_summary(), corpus_map.corpus_map: plot(figure),
+                **{m: gr.update(choices=styles) for m in style_menus}, **menus(),
+                c.learn_name: gr.update(choices=h.saved_collection_names(), value=None),
+                c.confirm: gr.update(visible=False), c.new_name: ""}
 
     outputs = [c.report, corpus_map.corpus_map, *style_menus, c.draw_from, c.manage, c.learn_name, c.confirm,
                c.new_name]
@@ -169,7 +170,7 @@ def wire_manage(page: Page, c: SimpleNamespace, corpus_map: SimpleNamespace, sty
 
     @user_errors
     def on_ask(name):
-        return [gr.update(visible=True), h.delete_summary(name)]
+        return {c.confirm: gr.update(visible=True), c.confirm_text: h.delete_summary(name)}
 
     c.delete.click(on_ask, [c.manage], [c.confirm, c.confirm_text], api_name="ask_delete_collection",
                    api_visibility="private", queue=False)
@@ -183,11 +184,13 @@ def wire_manage(page: Page, c: SimpleNamespace, corpus_map: SimpleNamespace, sty
                  api_visibility="private")
 
 
-def slider_labels(page: Page, values=None) -> list:
-    """Updates of the page's sliders to the served model's labels and figures (and `values` [K], when given)."""
+def slider_labels(page: Page, values=None) -> dict:
+    """Updates of the page's sliders to the served model's labels and figures (and `values` [K], when given), keyed
+    by slider."""
     labels = page.h.labels
-    return [gr.update(label=labels[i]["label"], info=labels[i]["info"],
-                      **({"value": float(values[i])} if values is not None else {})) for i in range(len(page.sliders))]
+    return {s: gr.update(label=labels[i]["label"], info=labels[i]["info"],
+                         **({"value": float(values[i])} if values is not None else {}))
+            for i, s in enumerate(page.sliders)}
 
 
 def wire_learning(page: Page, c: SimpleNamespace, demo: gr.Blocks) -> None:
@@ -198,8 +201,8 @@ def wire_learning(page: Page, c: SimpleNamespace, demo: gr.Blocks) -> None:
     h = page.h
 
     def on_load():
-        return [gr.update(choices=h.saved_collection_names()), h.learn_status(), plot(h.learn_figure()),
-                *slider_labels(page)]
+        return {c.learn_name: gr.update(choices=h.saved_collection_names()), c.status: h.learn_status(),
+                c.curve: plot(h.learn_figure()), **slider_labels(page)}
 
     demo.load(on_load, None, [c.learn_name, c.status, c.curve, *page.sliders], queue=False, api_visibility="private",
               show_progress="hidden")
@@ -217,10 +220,10 @@ def wire_learning(page: Page, c: SimpleNamespace, demo: gr.Blocks) -> None:
             yield gr.skip()
             return
         while not run.wait(POLL_SECONDS):
-            yield [h.learn_status(run), plot(h.learn_figure(run)), *[gr.skip() for _ in page.sliders]]
+            yield {c.status: h.learn_status(run), c.curve: plot(h.learn_figure(run))}
         st = page.session(data)
         values = h.s.sliders_of(st.z) if st.z is not None and run.result else None
-        yield [h.learn_status(run), plot(h.learn_figure(run)), *slider_labels(page, values)]
+        yield {c.status: h.learn_status(run), c.curve: plot(h.learn_figure(run)), **slider_labels(page, values)}
 
     c.start.click(on_start, page.inputs(c.learn_name, c.minutes, c.resweep), [c.status, c.curve, *page.sliders],
                   api_name="learn_style", api_visibility="private", concurrency_limit=None)
