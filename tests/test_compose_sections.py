@@ -117,9 +117,10 @@ def test_the_compose_screen_wires_regenerate_this_section(explorer_server):
         out.update({by_id[k]: v for k, v in values.items()})
         return out
 
-    st = compose.fn(data(compose, st, **{"form-radio": "through"}))[0]
+    state = block(compose.outputs[0])  # the page's session: both answers are keyed by component
+    st = compose.fn(data(compose, st, **{"form-radio": "through"}))[state]
     before = np.array(st.piece.tokens)
-    after = regen.fn(data(regen, st, **{"regen-section": 2, "regen-section-keep": [0]}))[0]
+    after = regen.fn(data(regen, st, **{"regen-section": 2, "regen-section-keep": [0]}))[state]
     now = np.array(after.piece.tokens)
     bar = hp.s.format.steps_per_bar
     assert np.array_equal(now[0], before[0]) and np.array_equal(now[2:, 1:], before[2:, 1:])

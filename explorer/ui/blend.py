@@ -41,7 +41,7 @@ def wire(page: Page, c: SimpleNamespace) -> None:
         @user_errors
         def set_slot(st):
             st = h.set_slot(st, slot)
-            return st, slots_text(st)
+            return {page.state: st, c.slots_md: slots_text(st)}
 
         return set_slot
 
@@ -52,7 +52,8 @@ def wire(page: Page, c: SimpleNamespace) -> None:
     def on_blend(data):
         b = h.blend(page.session(data), int(data[c.steps]), page.playback(data))
         st = page.session(data).but(blend_z=b["z"], blend_detail=b["detail"])
-        return st, plot(b["figure"]), b["wav"], [b["midi"], b["wav"]], gr.update(maximum=len(b["z"]), value=1)
+        return {page.state: st, c.strip: plot(b["figure"]), c.audio: b["wav"], c.files: [b["midi"], b["wav"]],
+                c.pick: gr.update(maximum=len(b["z"]), value=1)}
 
     c.blend.click(on_blend, page.inputs(c.steps), [page.state, c.strip, c.audio, c.files, c.pick], api_name="blend",
                   api_visibility="private")

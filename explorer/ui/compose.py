@@ -62,10 +62,11 @@ def wire(page: Page, c: SimpleNamespace) -> None:
     @user_errors
     def on_add(st):
         st = h.add_waypoint(st)
-        return st, waypoints_text(st)
+        return {page.state: st, c.waypoints: waypoints_text(st)}
 
     c.add.click(on_add, [page.state], [page.state, c.waypoints], api_visibility="private")
-    c.clear.click(lambda st: (st.but(waypoints=()), NO_WAYPOINTS), [page.state], [page.state, c.waypoints],
+    c.clear.click(lambda st: {page.state: st.but(waypoints=()), c.waypoints: NO_WAYPOINTS}, [page.state],
+                  [page.state, c.waypoints],
                   api_visibility="private")
 
     @user_errors
@@ -77,8 +78,9 @@ def wire(page: Page, c: SimpleNamespace) -> None:
         if piece["chord_note"]:  # a chord line longer or shorter than a section: how it is laid over the piece
             gr.Info(piece["chord_note"], duration=NOTICE_SECONDS, title="Your chords over the piece")
         st = st.but(piece=kept(piece))
-        return (st, plot(piece["figure"]), piece["wav"], [piece["midi"], piece["wav"]],
-                gr.update(maximum=len(piece["z"]), value=1), gr.update(maximum=len(piece["z"]), value=1))
+        return {page.state: st, c.piece: plot(piece["figure"]), c.audio: piece["wav"],
+                c.files: [piece["midi"], piece["wav"]], c.pick: gr.update(maximum=len(piece["z"]), value=1),
+                c.section: gr.update(maximum=len(piece["z"]), value=1)}
 
     c.compose.click(on_compose, page.inputs(c.bars, c.form),
                     [page.state, c.piece, c.audio, c.files, c.pick, c.section], api_name="compose",
@@ -88,7 +90,8 @@ def wire(page: Page, c: SimpleNamespace) -> None:
     def on_regenerate_section(data):
         st, piece = h.regenerate_section(page.session(data), int(data[c.section]), page.playback(data), fresh_seed(),
                                          data[c.keep] or ())
-        return st, plot(piece["figure"]), piece["wav"], [piece["midi"], piece["wav"]]
+        return {page.state: st, c.piece: plot(piece["figure"]), c.audio: piece["wav"],
+                c.files: [piece["midi"], piece["wav"]]}
 
     c.regenerate.click(on_regenerate_section, page.inputs(c.section, c.keep), [page.state, c.piece, c.audio, c.files],
                        api_name="regenerate_section", api_visibility="private")
