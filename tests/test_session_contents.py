@@ -70,3 +70,38 @@ def test_drawn_notes_read_into_an_upload_and_shown(explorer_server):
     status = next(o for o in out.values() if isinstance(o, str) and o.startswith("**Your notes**"))
     assert status.startswith("**Your notes** (4/4): 1 melody candidate(s); showing Your notes (3 notes), window 1 of 1.")
     assert out[cand]["choices"] == [("Your notes (3 notes)", 0)] and out[state].title.startswith("Your notes · ")
+
+
+def test_the_blend_screen_answers_by_component(explorer_server):
+    """Use as A / Use as B, Blend and a step picked, through the page's own event functions: each answer is keyed by
+    its event's outputs (Gradio reads it so), the blend fills the strip, the player, the files and the picker's range,
+    and the step picked becomes the current melody."""
+    from gradio.blocks import convert_component_dict_to_list
+
+    from explorer.media.files import Playback
+
+    demo, h = explorer_server.demo, explorer_server.handlers
+    fn, data = _events(explorer_server)
+    def use(slot: str):
+        button = next(b for b in demo.blocks.values()
+                      if b.__class__.__name__ == "Button" and b.value == f"Use current as {slot}")
+        return next(d for d in demo.fns.values() if any(t[0] == button._id for t in d.targets))
+
+    st = new_state()
+    for slot, row in (("A", 3), ("B", 40)):
+        st = h.load_window(st, row, Playback())[0]
+        event = use(slot)
+        state, slots_md = (_block(demo, o) for o in event.outputs)
+        out = event.fn(st)
+        assert set(out) == {state, slots_md}
+        st = out[state]
+    assert set(st.slots) == {"A", "B"} and out[slots_md].startswith("**A**: ")
+    blend = fn("blend")
+    out, outs = blend.fn(data(blend, st, **{"Steps from A to B": 5})), [_block(demo, o) for o in blend.outputs]
+    assert set(out) == set(outs)  # keyed by every output
+    st, strip, audio, files, pick = convert_component_dict_to_list(outs, out)
+    assert len(st.blend_z) == 5 and strip.plot and audio == files[1]
+    assert pick["maximum"] == 5 and pick["value"] == 1
+    step = fn("on_pick", "Load step into the player")
+    shown = step.fn(data(step, st, **{"Load step into the player": 1}))
+    assert np.allclose(shown[state].z, st.blend_z[0], atol=1e-3)
