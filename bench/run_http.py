@@ -174,7 +174,7 @@ class _LeverSwitch:
         old = dict(freq=1, pool=False, gil=False, midi=False, together=False, voices=False)
         now = dict(loop=self.scripted, batching=True, rate=self.rate, freq=self.freq)
         return [("decode loop in Python, 44.1 kHz renders, Gradio's per-event analytics (before)",
-                 dict(old, loop=self.vm._greedy_loop_py, batching=False, rate=EXPORT_RATE)),
+                 dict(old, loop=lambda: self.vm._greedy_loop_py, batching=False, rate=EXPORT_RATE)),
                 ("+ TorchScript decode loop", dict(old, loop=self.scripted, batching=False, rate=EXPORT_RATE)),
                 ("+ decodes batched across users", dict(old, loop=self.scripted, batching=True, rate=EXPORT_RATE)),
                 ("+ 22.05 kHz renders", dict(old, loop=self.scripted, batching=True, rate=self.rate)),
