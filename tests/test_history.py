@@ -167,3 +167,35 @@ def test_the_actions_record_what_they_show_without_the_page(h):
     assert picked.cursor == 5 and history.current(picked).title.endswith("(#2)")
     back, _ = h.undo(picked, PLAY)
     assert back.cursor == 4 and back.history == picked.history  # going back adds nothing
+
+
+def test_what_the_screens_keep_is_kept_by_the_actions(h, tmp_path):
+    """A script gets what the page keeps without writing the session itself: a composed piece (what Regenerate
+    this section redraws), a blend's steps (what the pick loads), an upload's neighbours, the editor's draft, and a
+    named melody that is no longer 'after' the move that made it."""
+    from conftest import busy_train_window, window_midi
+
+    st, _ = h.load_window(new_state(), 5, PLAY)
+    st = h.add_waypoint(h.random(h.add_waypoint(st), PLAY, seed=2)[0])
+    st, piece = h.compose_kept(st, 8, PLAY)
+    assert st.piece is not None and np.array_equal(st.piece.z, piece["z"])
+    assert list(st.piece.labels) == list(piece["labels"])
+    again, _ = h.regenerate_section(st, 2, PLAY, 7)  # works from what compose_kept kept
+    assert again.piece is not None
+    assert h.clear_waypoints(st).waypoints == ()
+    st = h.set_slot(h.set_slot(st, "A"), "B")
+    st, b = h.blend_kept(st, 3, PLAY)
+    assert np.array_equal(st.blend_z, b["z"])
+    assert h.load_blend_step(st, 2, PLAY)[0].title.startswith("Blend step 2")
+    drafted = h.set_draft(st, "[[60,0,4],[64,4,8]]")
+    assert [(n.pitch, n.start, n.end) for n in drafted.draft] == [(60, 0, 4), (64, 4, 8)]
+    assert h.set_draft(drafted, "").draft == ()
+    moved, _, _ = h.move_style(st, h.s.style_names[0], 1.0, PLAY)
+    assert moved.move
+    named = h.star(moved, name="  My  tune ")
+    assert (named.title, named.move) == ("My tune", "")
+    assert h.star(moved).move == moved.move  # a star alone keeps what made it
+    path = window_midi(h.s.corpus, busy_train_window(h.s.corpus), tmp_path / "up.mid")
+    up = h.upload(new_state(), str(path))
+    chosen, _, info = h.choose_upload(up, 0, 0, PLAY)
+    assert chosen.neighbours == tuple(n["window"] for n in info["neighbours"]) and chosen.neighbours

@@ -23,6 +23,11 @@ class BlendActions(MelodyActions):
             raise UserError("Load or create a melody first.")
         return state.but(slots={**state.slots, slot: Slot(state.z, state.title, state.detail)})
 
+    def blend_kept(self, state: Session, steps: int, play: Playback) -> tuple[Session, dict]:
+        """blend, its steps kept in the session (state.blend_z, blend_detail: what load_blend_step loads)."""
+        b = self.blend(state, steps, play)
+        return state.but(blend_z=b["z"], blend_detail=b["detail"]), b
+
     def blend(self, state: Session, steps: int, play: Playback) -> dict:
         """Interpolate slot A -> slot B in `steps` steps: z's, notes per step, a strip figure, whole-blend files."""
         slots = state.slots

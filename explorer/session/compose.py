@@ -27,6 +27,14 @@ class ComposeActions(MelodyActions):
             raise UserError("Load or create a melody first.")
         return state.but(waypoints=(*state.waypoints, Waypoint(state.z, state.title, state.detail)))
 
+    def clear_waypoints(self, state: Session) -> Session:
+        return state.but(waypoints=())
+
+    def compose_kept(self, state: Session, bars: int, play: Playback, form: str = "through") -> tuple[Session, dict]:
+        """compose, the piece kept in the session (state.piece: what regenerate_section redraws a section of)."""
+        piece = self.compose(state, bars, play, form)
+        return state.but(piece=kept(piece)), piece
+
     def compose(self, state: Session, bars: int, play: Playback, form: str = "through") -> dict:
         """A longer piece through the waypoints in a form: figure, notes, WAV and MIDI; every waypoint is a
         section of its own when the piece has room (a 4-bar section each), and the reply names which. "z", "detail",

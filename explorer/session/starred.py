@@ -41,12 +41,13 @@ class HistoryActions(MelodyActions):
         return self.go_to(state, target, play)
 
     def star(self, state: Session, on: bool = True, name: str | None = None) -> Session:
-        """Star (or unstar) the current melody and optionally name it; a name also becomes its title."""
+        """Star (or unstar) the current melody and optionally name it; a name also becomes its title, and the melody
+        is that name, no longer "after" the move that made it (its share link says so)."""
         if history.current(state) is None:
             raise UserError("Load or create a melody first.")
         name = None if name is None else " ".join(str(name).split())[:80]
         state = history.edit(state, state.cursor, starred=bool(on), name=name)
-        return state.but(title=name) if name else state
+        return state.but(title=name, move="") if name else state
 
     def export_starred(self, state: Session, play: Playback) -> dict:
         """The starred melodies together: one MIDI file with each as a 4-bar section, a zip with one MIDI

@@ -73,6 +73,11 @@ class UploadActions(MelodyActions):
         draft = editor.click(state.draft, *nums, steps) if kind == "click" else editor.span(state.draft, *nums, steps)
         return state.but(draft=tuple(draft))
 
+    def set_draft(self, state: Session, text: str) -> Session:
+        """The note editor's draft as the page holds it (JSON [[pitch, start, end], ...]: editor.notes_text); '' clears
+        it."""
+        return state.but(draft=tuple(editor.parse_notes(text, self.s.format.window_steps)) if text else ())
+
     def draft_from_current(self, state: Session, play: Playback) -> Session:
         """Put the current melody, as it plays (key and scale applied), into the note editor."""
         if state.z is None:
@@ -133,4 +138,4 @@ class UploadActions(MelodyActions):
                 "fidelity": {"encoder": fit["f1_encoder"], "z": fit["f1_z"], "fitted": float(note_f1(tokens, r.tokens)[0]),
                              "detail": state.detail is not None},
                 "neighbours": self.s.neighbours(state.z, 10), "map_xy": r.map_xy, "candidate": cand, "window": window}
-        return state, r, info
+        return state.but(neighbours=tuple(n["window"] for n in info["neighbours"])), r, info

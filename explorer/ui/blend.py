@@ -50,8 +50,7 @@ def wire(page: Page, c: SimpleNamespace) -> None:
 
     @user_errors
     def on_blend(data):
-        b = h.blend(page.session(data), int(data[c.steps]), page.playback(data))
-        st = page.session(data).but(blend_z=b["z"], blend_detail=b["detail"])
+        st, b = h.blend_kept(page.session(data), int(data[c.steps]), page.playback(data))
         return {page.state: st, c.strip: plot(b["figure"]), c.audio: b["wav"], c.files: [b["midi"], b["wav"]],
                 c.pick: gr.update(maximum=len(b["z"]), value=1)}
 

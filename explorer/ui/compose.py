@@ -8,7 +8,6 @@ from types import SimpleNamespace
 import gradio as gr
 
 from explorer.latent.generation import FORMS
-from explorer.session.compose import kept
 from explorer.ui.common import CheckedSlider, Page, fresh_seed, plot, user_errors
 
 NO_WAYPOINTS = "No waypoints yet."
@@ -65,19 +64,18 @@ def wire(page: Page, c: SimpleNamespace) -> None:
         return {page.state: st, c.waypoints: waypoints_text(st)}
 
     c.add.click(on_add, [page.state], [page.state, c.waypoints], api_visibility="private")
-    c.clear.click(lambda st: {page.state: st.but(waypoints=()), c.waypoints: NO_WAYPOINTS}, [page.state],
+    c.clear.click(lambda st: {page.state: h.clear_waypoints(st), c.waypoints: NO_WAYPOINTS}, [page.state],
                   [page.state, c.waypoints],
                   api_visibility="private")
 
     @user_errors
     def on_compose(data):
         st = page.session(data)
-        piece = h.compose(st, int(data[c.bars]), page.playback(data), data[c.form])
+        st, piece = h.compose_kept(st, int(data[c.bars]), page.playback(data), data[c.form])
         if piece["notice"]:  # a form that takes fewer waypoints than were chosen says which it left out
             gr.Info(piece["notice"], duration=NOTICE_SECONDS, title="Not every waypoint is in the piece")
         if piece["chord_note"]:  # a chord line longer or shorter than a section: how it is laid over the piece
             gr.Info(piece["chord_note"], duration=NOTICE_SECONDS, title="Your chords over the piece")
-        st = st.but(piece=kept(piece))
         return {page.state: st, c.piece: plot(piece["figure"]), c.audio: piece["wav"],
                 c.files: [piece["midi"], piece["wav"]], c.pick: gr.update(maximum=len(piece["z"]), value=1),
                 c.section: gr.update(maximum=len(piece["z"]), value=1)}

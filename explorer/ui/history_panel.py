@@ -62,8 +62,6 @@ def wire(page: Page, c: SimpleNamespace) -> None:
     @user_errors
     def on_name(data):
         st = h.star(page.session(data), on=True, name=data[c.name])
-        if str(data[c.name] or "").strip():  # named: the melody is that name (not "after" its source), and its link
-            st = st.but(move="")  # says so
         line = renamed_title_line(data[page.panel.title], f"**{md_escape(st.title)}**")  # the key line stays
         return {page.state: st, c.menu: menu_update(st), page.panel.title: line, c.name: "",
                 page.panel.share: h.share_code(st, page.playback(data))}

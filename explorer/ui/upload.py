@@ -79,7 +79,6 @@ def choice_view(page: Page, c: SimpleNamespace):
         st, r, info = h.choose_upload(st, cand, win, play, progress=fitting)
         up = st.upload
         chosen = up.candidates[info["candidate"]]
-        st = st.but(neighbours=tuple(n["window"] for n in info["neighbours"]))
         fid = info["fidelity"]
         held = (f"; from its latent point alone {fid['z']:.0%}, the rest held by a per-bar detail that the sliders keep"
                 if fid["detail"] else "")
@@ -148,9 +147,7 @@ def wire_editor(page: Page, c: SimpleNamespace) -> None:
     def on_open(data):
         # the notes drawn so far (not yet sent) stay when the editor is closed and opened again
         st = page.session(data)
-        if data[c.drawn]:
-            st = st.but(draft=tuple(editor.parse_notes(data[c.drawn], h.s.format.window_steps)))
-        return editor_view(st)
+        return editor_view(h.set_draft(st, data[c.drawn]) if data[c.drawn] else st)
 
     c.editor_acc.expand(on_open, {page.state, c.drawn}, view_out, api_visibility="private")
 
@@ -159,7 +156,7 @@ def wire_editor(page: Page, c: SimpleNamespace) -> None:
         return editor_view(h.draft_from_current(page.session(data), page.playback(data)))
 
     c.from_current.click(on_from_current, page.inputs(), view_out, api_visibility="private")
-    c.clear_notes.click(lambda st: editor_view(st.but(draft=())), [page.state], view_out, api_visibility="private")
+    c.clear_notes.click(lambda st: editor_view(h.set_draft(st, "")), [page.state], view_out, api_visibility="private")
 
 
 def wire_choices(page: Page, c: SimpleNamespace, show, outputs: list) -> None:
