@@ -123,7 +123,7 @@ def markdown(r: dict) -> str:
              f"{r['files']} POP909 arrangements (whole files, songs 700-909) added as one collection: {r['added']} "
              f"added ({r['tunes']} melodies, {r['windows']} four-bar windows), {r['files'] - r['added']} refused; "
              f"joined to the shipped model's corpus of {r['base_windows']:,} windows. {r['threads']} torch thread(s) on "
-             f"this 2-core machine, load average {r['load_at_start']} at the start (background training running).", "",
+             f"this 2-core machine, load average {r['load_at_start']} at the start (1-minute average: other work on the machine).", "",
              "| readers | read | save | encode | merge | refit | map | **drop to map** |", "|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for w, s in r["by_readers"].items():
         lines.append(f"| {w} | {s['read']} | {s['save']} | {s['encode']} | {s['merge']} | {s['fit']} | {s['map']} | "
