@@ -127,6 +127,13 @@ def shipped_handlers(shipped_services, tmp_path_factory):
     return Handlers(shipped_services, out_dir=tmp_path_factory.mktemp("shipped_files"))
 
 
+@pytest.fixture(scope="session")
+def shipped_waypoints(shipped_handlers):
+    """A session (immutable: shared by the Compose modules) with three held-out corpus windows of 8 note-ons or more
+    as Compose waypoints, on the shipped model."""
+    return held_out_waypoints(shipped_handlers)
+
+
 def held_out_waypoints(h, n: int = 3, min_notes: int = 8):
     """A session with n held-out corpus windows of min_notes note-ons or more as Compose waypoints."""
     import numpy as np

@@ -8,7 +8,6 @@ from __future__ import annotations
 import numpy as np
 import pretty_midi
 import pytest
-from conftest import held_out_waypoints
 
 from explorer.latent.generation import detail_row
 from explorer.media.audio import read_wav
@@ -25,15 +24,10 @@ def h(shipped_handlers):
     return shipped_handlers  # built once per test session (conftest)
 
 
-@pytest.fixture(scope="module")
-def waypoints(h):
-    """Three held-out corpus windows with 8 note-ons or more as waypoints."""
-    return held_out_waypoints(h)
-
 
 @pytest.fixture(scope="module")
-def plain(h, waypoints):
-    return h.compose(waypoints, 16, Playback(), "through")
+def plain(h, shipped_waypoints):
+    return h.compose(shipped_waypoints, 16, Playback(), "through")
 
 
 def _share(h, notes, play):
@@ -42,9 +36,9 @@ def _share(h, notes, play):
 
 
 @pytest.mark.parametrize("line", PROGRESSIONS)
-def test_piece_over_typed_chords_lands_on_them(h, waypoints, plain, line):
+def test_piece_over_typed_chords_lands_on_them(h, shipped_waypoints, plain, line):
     play = Playback(progression=line)
-    piece = h.compose(waypoints, 16, play, "through")
+    piece = h.compose(shipped_waypoints, 16, play, "through")
     assert piece["sections"] == len(plain["z"]) == 4
     before, after = _share(h, plain["notes"], play), _share(h, piece["notes"], play)
     assert after >= 0.9 and after >= before + 0.25, (line, before, after)
@@ -65,34 +59,34 @@ def test_piece_over_typed_chords_lands_on_them(h, waypoints, plain, line):
     assert np.array_equal(wav, heard)
 
 
-def test_without_chords_the_piece_is_as_before(h, waypoints, plain):
-    again = h.compose(waypoints, 16, Playback(progression="  "), "through")
+def test_without_chords_the_piece_is_as_before(h, shipped_waypoints, plain):
+    again = h.compose(shipped_waypoints, 16, Playback(progression="  "), "through")
     assert np.array_equal(again["tokens"], plain["tokens"]) and again["chord_note"] == ""
 
 
 @pytest.mark.parametrize("line, word", [("Am Hx F G", "Hx"), ("| C | Fmaj13 | G |", "Fmaj13")])
-def test_a_bad_chord_line_gets_one_sentence(h, waypoints, plain, line, word):
+def test_a_bad_chord_line_gets_one_sentence(h, shipped_waypoints, plain, line, word):
     with pytest.raises(ChordError) as err:
-        h.compose(waypoints, 16, Playback(progression=line), "through")
+        h.compose(shipped_waypoints, 16, Playback(progression=line), "through")
     msg = str(err.value)
     assert word in msg and msg.count("\n") == 0 and msg.rstrip().endswith(".")
-    st = waypoints.but(piece=kept(plain))
+    st = shipped_waypoints.but(piece=kept(plain))
     with pytest.raises(ChordError, match=word):
         h.regenerate_section(st, 2, Playback(progression=line), seed=1)
 
 
-def test_a_line_longer_or_shorter_than_a_section_is_said(h, waypoints):
-    piece = h.compose(waypoints, 16, Playback(progression="| C | Am | F | G | C | F | G7 | C |"), "through")
+def test_a_line_longer_or_shorter_than_a_section_is_said(h, shipped_waypoints):
+    piece = h.compose(shipped_waypoints, 16, Playback(progression="| C | Am | F | G | C | F | G7 | C |"), "through")
     assert "bars 5-8 are left out" in piece["chord_note"]
     assert "repeat from the top" in sections_chord_note(2, 4)
     assert sections_chord_note(4, 4) == ""
 
 
 @pytest.mark.parametrize("section, keep", [(2, ()), (3, (0,))])
-def test_regenerating_a_section_over_chords_keeps_the_others(h, waypoints, section, keep):
+def test_regenerating_a_section_over_chords_keeps_the_others(h, shipped_waypoints, section, keep):
     play = Playback(progression="Am F C G")
-    piece = h.compose(waypoints, 16, play, "through")
-    st = waypoints.but(piece=kept(piece))
+    piece = h.compose(shipped_waypoints, 16, play, "through")
+    st = shipped_waypoints.but(piece=kept(piece))
     st2, new = h.regenerate_section(st, section, play, seed=3, keep_bars=keep)
     i = section - 1
     steps = h.s.format.window_steps

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import held_out_waypoints
 
 from explorer.errors import UserError
 from explorer.latent.generation import detail_row
@@ -22,11 +21,6 @@ TYPED = Playback(progression="Am F C G")
 def h(shipped_handlers):
     return shipped_handlers  # built once per test session (conftest)
 
-
-@pytest.fixture(scope="module")
-def waypoints(h):
-    """Three held-out corpus windows with 8 note-ons or more as waypoints."""
-    return held_out_waypoints(h)
 
 
 def _composed(h, st, play):
@@ -46,8 +40,8 @@ def _chords_by_section(h, notes, play, n):
 
 @pytest.mark.parametrize("play", [HARMONY, TYPED], ids=["harmonised", "typed chords"])
 @pytest.mark.parametrize("section", [1, 2, 4])
-def test_one_section_anew_and_every_other_note_for_note(h, waypoints, play, section):
-    st, piece = _composed(h, waypoints, play)
+def test_one_section_anew_and_every_other_note_for_note(h, shipped_waypoints, play, section):
+    st, piece = _composed(h, shipped_waypoints, play)
     n = piece["sections"]
     after, new = h.regenerate_section(st, section, play, seed=5)
     i = section - 1
@@ -71,8 +65,8 @@ def test_one_section_anew_and_every_other_note_for_note(h, waypoints, play, sect
     assert all(np.array_equal(after.piece.z[k], st.piece.z[k]) for k in others)
 
 
-def test_regenerate_one_bar_of_a_section(h, waypoints):
-    st, piece = _composed(h, waypoints, HARMONY)
+def test_regenerate_one_bar_of_a_section(h, shipped_waypoints):
+    st, piece = _composed(h, shipped_waypoints, HARMONY)
     bar = h.s.format.steps_per_bar
     _, new = h.regenerate_section(st, 2, HARMONY, seed=1, keep_bars=[0, 1, 3])
     old, now = np.array(piece["tokens"][1]), np.array(new["tokens"][1])
@@ -81,17 +75,17 @@ def test_regenerate_one_bar_of_a_section(h, waypoints):
     assert new["labels"][1] == "bars 5-8 (new, bars 5, 6, 8 kept)"
 
 
-def test_pressing_again_draws_another(h, waypoints):
-    st, piece = _composed(h, waypoints, HARMONY)
+def test_pressing_again_draws_another(h, shipped_waypoints):
+    st, piece = _composed(h, shipped_waypoints, HARMONY)
     st, a = h.regenerate_section(st, 3, HARMONY, seed=11)
     _, b = h.regenerate_section(st, 3, HARMONY, seed=12)
     assert _section_notes(h, b["tokens"])[2] != _section_notes(h, a["tokens"])[2]
 
 
-def test_bad_requests_get_a_sentence(h, waypoints):
+def test_bad_requests_get_a_sentence(h, shipped_waypoints):
     with pytest.raises(UserError, match="Compose a piece first"):
-        h.regenerate_section(waypoints, 1, HARMONY, seed=0)
-    st, piece = _composed(h, waypoints, HARMONY)
+        h.regenerate_section(shipped_waypoints, 1, HARMONY, seed=0)
+    st, piece = _composed(h, shipped_waypoints, HARMONY)
     with pytest.raises(UserError, match=f"has {piece['sections']} sections"):
         h.regenerate_section(st, piece["sections"] + 1, HARMONY, seed=0)
     with pytest.raises(UserError, match="[Ee]very bar"):
